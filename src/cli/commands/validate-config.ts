@@ -1,0 +1,23 @@
+import { checksFor } from '../../checks/index.js';
+import { missingNeed } from '../../run/runner.js';
+import { maskUrl } from '../../secrets/redact.js';
+import type { CommandSpec } from '../command.js';
+import { loadConfigFor, withConfigOption } from '../shared-options.js';
+
+export const validateConfigCommand: CommandSpec = {
+  command: 'validate-config',
+  describe: 'validate a configuration file without contacting anything',
+  builder: (yargs) => withConfigOption(yargs, true),
+  async run(argv, { output }) {
+    const { config, path } = await loadConfigFor(argv, output);
+    output.out(`${path}: valid configuration for environment "${config.environment}".\n`);
+    if (config.database) output.out(`  database: ${maskUrl(config.database.url)}\n`);
+    if (config.azure?.postgres) output.out(`  azure.postgres: ${config.azure.postgres.resourceGroup}/${config.azure.postgres.server}\n`);
+    if (config.azure?.storage) output.out(`  azure.storage: ${config.azure.storage.resourceGroup}/${config.azure.storage.account}\n`);
+    output.out('  `restorecheck check` would evaluate:\n');
+    for (const check of checksFor('check')) {
+      const skip = check.needs.map((n) => missingNeed(n, config)).find(Boolean) ?? check.notApplicable?.(config);
+      output.out(`    ${check.id.padEnd(28)} ${skip ? `skipped: ${skip}` : 'yes'}\n`);
+    }
+  },
+};

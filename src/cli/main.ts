@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * The only place that touches argv, the process's streams and process.exitCode.
+ * Errors become one clear line (message + hint) and exit 2, never a stack trace
+ * (set RESTORECHECK_DEBUG=1 to see one).
+ */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ConfigError, UsageError, describeError, isRestorecheckError } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import type { CommandSpec } from './command.js';
+import { checkCommand } from './commands/check.js';
+import { listChecksCommand } from './commands/list-checks.js';
+import { validateConfigCommand } from './commands/validate-config.js';
+import { type CliIo, Output } from './io.js';
+
+/** Every command, in the order `--help` lists them. */
+export const commands: readonly CommandSpec[] = [checkCommand, validateConfigCommand, listChecksCommand];
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const output = new Output(io);
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130); // second Ctrl-C: leave now
+    output.err(`received ${signal}: stopping (press Ctrl-C again to force)`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let parser: Argv = yargs(argv)
+    .scriptName('restorecheck')
+    .version(TOOL_VERSION)
+    .usage('$0 <command> [options]\n\nProves that backups are real and restorable, and leaves evidence an auditor accepts.')
+    .strict()
+    .demandCommand(1, 'name a command (restorecheck --help lists them)')
+    .recommendCommands()
+    .showHelpOnFail(false)
+    .exitProcess(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilog('Exit codes: 0 everything passed, 1 a check failed, 2 could not complete (bad input, or a check could not be evaluated).')
+    .fail((message, error) => {
+      // yargs validation problems arrive as a message; errors thrown by handlers are re-thrown as they are.
+      if (error) throw error;
+      throw new UsageError(message);
+    });
+  for (const spec of commands) {
+    parser = parser.command({
+      command: spec.command,
+      describe: spec.describe,
+      builder: (y: Argv) => spec.builder(y).strict().help(),
+      handler: async (args: Record<string, unknown>) => spec.run(args, { output, signal: controller.signal }),
+    });
+  }
+
+  try {
+    await parser.help().alias('help', 'h').parseAsync();
+    return output.exitCode;
+  } catch (error) {
+    reportError(error, output);
+    return 2;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function reportError(error: unknown, output: Output): void {
+  if (error instanceof ConfigError) {
+    output.err(`error: ${error.message}`);
+    for (const problem of error.problems) output.err(`  ${problem}`);
+    output.err(`hint: ${error.hint}`);
+  } else if (isRestorecheckError(error)) {
+    output.err(`error: ${error.message}`);
+    output.err(`hint: ${error.hint}`);
+  } else {
+    output.err(`error: ${describeError(error)}`);
+    output.err('hint: this is unexpected; run again with RESTORECHECK_DEBUG=1 and report the output');
+  }
+  if (output.env.RESTORECHECK_DEBUG && error instanceof Error && error.stack) output.err(error.stack);
+}
+
+// Run when executed as the binary (not when imported by a test).
+const invokedAs = process.argv[1] ?? '';
+if (import.meta.url === new URL(`file://${invokedAs}`).href || /restorecheck$/.test(invokedAs)) {
+  main(hideBin(process.argv), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`error: ${describeError(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * The configuration schema (contract.md, "Configuration file"). Strict everywhere: an unknown key is
+ * an error, because a typo (`minRetentionDay`) must never silently disable a check.
+ * Types are inferred from the schema so the two cannot drift.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
+
+/** `postgres://` or `postgresql://` URL; the password stays inside and is masked wherever echoed. */
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgres://user:password@host:5432/dbname URL' },
+);
+
+const coreTable = z.strictObject({
+  name: z.string().min(1),
+  minRows: z.number().int().nonnegative().default(1),
+});
+
+export const databaseSchema = z.strictObject({
+  url: postgresUrl,
+  statementTimeoutMs: positiveInt.default(15_000),
+  connectTimeoutMs: positiveInt.default(10_000),
+  alembic: z
+    .strictObject({
+      table: z.string().min(1).default('alembic_version'),
+      expectedHead: z.string().min(1).optional(),
+      migrationsDir: z.string().min(1).optional(),
+    })
+    .default({ table: 'alembic_version' }),
+  coreTables: z.array(coreTable).default([]),
+  signedDocument: z
+    .strictObject({
+      query: z.string().min(1),
+    })
+    .optional(),
+});
+
+const uuid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+    message: 'must be a subscription id (a UUID such as 00000000-0000-0000-0000-000000000000)',
+  });
+
+const httpsUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http(s) URL' },
+);
+
+export const azureSchema = z.strictObject({
+  subscriptionId: uuid,
+  resourceManagerEndpoint: httpsUrl.default('https://management.azure.com'),
+  postgres: z
+    .strictObject({
+      resourceGroup: z.string().min(1),
+      server: z.string().min(1),
+      minRetentionDays: positiveInt.default(30),
+      maxBackupAgeHours: z.number().positive().default(26),
+      requireGeoRedundantBackup: z.boolean().default(true),
+    })
+    .optional(),
+  storage: z
+    .strictObject({
+      resourceGroup: z.string().min(1),
+      account: z.string().min(1),
+      container: z.string().min(1).optional(),
+      blobEndpoint: httpsUrl.optional(),
+      connectionString: z.string().min(1).optional(),
+      minSoftDeleteDays: positiveInt.default(7),
+      requireVersioning: z.boolean().default(true),
+    })
+    .optional(),
+});
+
+export const reportFormatSchema = z.enum(['console', 'json', 'markdown', 'html', 'junit']);
+
+export const configSchema = z.strictObject({
+  environment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, {
+    message: 'must be a short label of letters, digits, dot, dash or underscore (it is used in report file names)',
+  }),
+  database: databaseSchema.optional(),
+  azure: azureSchema.optional(),
+  report: z
+    .strictObject({
+      dir: z.string().min(1).optional(),
+      formats: z.array(reportFormatSchema).min(1).optional(),
+      failOn: severity.optional(),
+    })
+    .optional(),
+  limits: z
+    .strictObject({
+      /** Per-check deadline: a check still running then is `error`. */
+      checkTimeoutMs: positiveInt.default(120_000),
+      /** Whole-run deadline. */
+      runTimeoutMs: positiveInt.default(900_000),
+    })
+    .default({ checkTimeoutMs: 120_000, runTimeoutMs: 900_000 }),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type DatabaseConfig = z.output<typeof databaseSchema>;
+export type AzureConfig = z.output<typeof azureSchema>;
+export type ReportFormatName = z.output<typeof reportFormatSchema>;
+export type SeverityName = z.output<typeof severity>;

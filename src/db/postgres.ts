@@ -1,0 +1,344 @@
+/**
+ * The PostgreSQL gateway: the only module that imports `pg`.
+ *
+ * - The URL is parsed here with libpq's sslmode meanings (disable, allow, prefer, require,
+ *   verify-ca, verify-full), because pg's own parser treats `require` as `verify-full` and prints
+ *   a deprecation warning; users copy their URL from psql and expect psql's behaviour.
+ * - Sessions are read-only (`default_transaction_read_only=on` in the startup packet, so it holds
+ *   from the first statement) with a server-side `statement_timeout`, a client-side query timeout
+ *   as a second deadline, and a connection timeout.
+ * - Table names from the configuration are never concatenated into SQL: `to_regclass($1)` resolves
+ *   them as a bound parameter, and the resolved schema and name are quoted as identifiers.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import pg from 'pg';
+import { EvaluationError } from '../errors.js';
+import { mapPgError } from './pg-errors.js';
+import type {
+  AlembicVersionRead,
+  ConnectionProbe,
+  DatabaseGateway,
+  DatabaseOptions,
+  RowCountRead,
+  SignedDocumentRow,
+  TableLookup,
+} from './types.js';
+
+type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+export interface ParsedPostgresUrl {
+  host: string;
+  port: number;
+  user: string;
+  password: string | undefined;
+  database: string;
+  sslMode: SslMode;
+  sslRootCert?: string;
+  applicationName?: string;
+  /** host:port/dbname, safe to print. */
+  target: string;
+}
+
+/** Parses a postgres:// URL the way libpq would. Throws EvaluationError('config') on a bad one. */
+export function parsePostgresUrl(value: string): ParsedPostgresUrl {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new EvaluationError('config', 'database.url is not a valid URL', 'use postgres://user:password@host:5432/dbname?sslmode=verify-full');
+  }
+  const params = url.searchParams;
+  const sslParam = params.get('sslmode') ?? 'prefer';
+  if (!SSL_MODES.includes(sslParam as SslMode)) {
+    throw new EvaluationError('config', `database.url: sslmode=${sslParam} is not one of ${SSL_MODES.join(', ')}`, 'use sslmode=verify-full for Azure Database for PostgreSQL');
+  }
+  // libpq lets ?host= name a Unix socket directory; the URL's host part may then be empty.
+  const host = params.get('host') ?? decodeURIComponent(url.hostname.replace(/^\[|\]$/g, ''));
+  const port = Number(params.get('port') ?? (url.port || 5432));
+  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username) || 'postgres';
+  const parsed: ParsedPostgresUrl = {
+    host,
+    port,
+    user: decodeURIComponent(url.username) || process.env.PGUSER || 'postgres',
+    password: url.password ? decodeURIComponent(url.password) : process.env.PGPASSWORD,
+    database,
+    sslMode: sslParam as SslMode,
+    target: `${host}:${port}/${database}`,
+  };
+  const rootCert = params.get('sslrootcert');
+  if (rootCert) parsed.sslRootCert = rootCert;
+  const app = params.get('application_name');
+  if (app) parsed.applicationName = app;
+  return parsed;
+}
+
+function tlsOptions(parsed: ParsedPostgresUrl, mode: SslMode): ConnectionOptions | false {
+  if (mode === 'disable' || mode === 'allow') return false;
+  const options: ConnectionOptions = {};
+  if (parsed.sslRootCert && parsed.sslRootCert !== 'system') {
+    try {
+      options.ca = readFileSync(parsed.sslRootCert, 'utf8');
+    } catch {
+      throw new EvaluationError('config', `database.url: sslrootcert ${parsed.sslRootCert} cannot be read`, 'point sslrootcert at a readable PEM file, or remove it to use the system CAs');
+    }
+  }
+  if (mode === 'prefer' || mode === 'require') {
+    // libpq: encrypt, but verify nothing (unless a root certificate is given, then like verify-ca).
+    if (!parsed.sslRootCert) return { ...options, rejectUnauthorized: false };
+    return { ...options, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  }
+  if (mode === 'verify-ca') return { ...options, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  // SNI takes a host name only; for an IP address the certificate is still checked against it.
+  return isIP(parsed.host) ? { ...options, rejectUnauthorized: true } : { ...options, rejectUnauthorized: true, servername: parsed.host };
+}
+
+/** Opens (lazily) a gateway to one database. Nothing connects until the first call. */
+export function openDatabase(url: string, options: DatabaseOptions): DatabaseGateway {
+  return new PostgresGateway(parsePostgresUrl(url), options);
+}
+
+class PostgresGateway implements DatabaseGateway {
+  private pool: Promise<pg.Pool> | undefined;
+  private readonly readOnly: boolean;
+
+  constructor(
+    private readonly parsed: ParsedPostgresUrl,
+    private readonly options: DatabaseOptions,
+  ) {
+    this.readOnly = options.readOnly ?? true;
+  }
+
+  private clientConfig(ssl: ConnectionOptions | false): pg.ClientConfig {
+    const startup = [`-c statement_timeout=${this.options.statementTimeoutMs}`, `-c lock_timeout=${this.options.statementTimeoutMs}`];
+    if (this.readOnly) startup.push('-c default_transaction_read_only=on');
+    return {
+      host: this.parsed.host,
+      port: this.parsed.port,
+      user: this.parsed.user,
+      password: this.parsed.password ?? '',
+      database: this.parsed.database,
+      ssl,
+      options: startup.join(' '),
+      application_name: this.parsed.applicationName ?? this.options.applicationName ?? 'restorecheck',
+      connectionTimeoutMillis: this.options.connectTimeoutMs,
+      // Client-side deadline, in case the server never answers (the server-side one cannot fire then).
+      query_timeout: this.options.statementTimeoutMs + 5_000,
+      keepAlive: true,
+    };
+  }
+
+  /** Decides TLS once (libpq's prefer/allow fallbacks), then pools connections with that choice. */
+  private getPool(): Promise<pg.Pool> {
+    this.pool ??= (async () => {
+      const mode = this.parsed.sslMode;
+      const first = tlsOptions(this.parsed, mode);
+      let chosen = first;
+      const client = new pg.Client(this.clientConfig(first));
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        const fallback = mode === 'prefer' ? false : mode === 'allow' ? tlsOptions(this.parsed, 'require') : undefined;
+        if (fallback === undefined || !isTlsNegotiationFailure(error, mode)) throw mapPgError(error, this.describe());
+        chosen = fallback;
+        const retry = new pg.Client(this.clientConfig(fallback));
+        try {
+          await retry.connect();
+        } catch (retryError) {
+          await retry.end().catch(() => undefined);
+          throw mapPgError(retryError, this.describe());
+        }
+        await retry.end();
+        return this.makePool(chosen);
+      }
+      await client.end();
+      return this.makePool(chosen);
+    })();
+    // A failed decision must not be cached: the next call (another check) tries again and reports itself.
+    this.pool.catch(() => {
+      this.pool = undefined;
+    });
+    return this.pool;
+  }
+
+  private makePool(ssl: ConnectionOptions | false): pg.Pool {
+    const pool = new pg.Pool({ ...this.clientConfig(ssl), max: 4, idleTimeoutMillis: 5_000 });
+    pool.on('error', () => undefined); // an idle client dying is reported by the next query, not as a crash
+    return pool;
+  }
+
+  private describe(): { target: string; user: string; host: string; port: number; sslMode: string; connectTimeoutMs: number; statementTimeoutMs: number } {
+    return {
+      target: this.parsed.target,
+      user: this.parsed.user,
+      host: this.parsed.host,
+      port: this.parsed.port,
+      sslMode: this.parsed.sslMode,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      statementTimeoutMs: this.options.statementTimeoutMs,
+    };
+  }
+
+  private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const pool = await this.getPool();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw mapPgError(error, this.describe());
+    }
+    try {
+      return await work(client);
+    } catch (error) {
+      throw error instanceof EvaluationError ? error : mapPgError(error, this.describe());
+    } finally {
+      client.release();
+    }
+  }
+
+  async probe(): Promise<ConnectionProbe> {
+    const started = performance.now();
+    const pool = await this.getPool();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw mapPgError(error, this.describe());
+    }
+    const connectMs = performance.now() - started;
+    try {
+      const t0 = performance.now();
+      await client.query('SELECT 1');
+      const latencyMs = performance.now() - t0;
+      const info = await client.query<{ server_version: string; read_only: string; ssl: boolean | null; version: string | null }>(
+        `SELECT current_setting('server_version') AS server_version,
+                current_setting('default_transaction_read_only') AS read_only,
+                s.ssl, s.version
+           FROM (SELECT 1) AS one LEFT JOIN pg_stat_ssl s ON s.pid = pg_backend_pid()`,
+      );
+      const row = info.rows[0]!;
+      const probe: ConnectionProbe = {
+        serverVersion: row.server_version,
+        tls: row.ssl === true,
+        latencyMs: round(latencyMs),
+        connectMs: round(connectMs),
+        readOnly: row.read_only === 'on',
+        target: this.parsed.target,
+      };
+      if (row.version) probe.tlsVersion = row.version;
+      return probe;
+    } catch (error) {
+      throw mapPgError(error, this.describe());
+    } finally {
+      client.release();
+    }
+  }
+
+  private async lookupTable(client: pg.PoolClient, name: string): Promise<TableLookup> {
+    try {
+      const result = await client.query<{ nspname: string; relname: string }>(
+        `SELECT n.nspname, c.relname
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+        [name],
+      );
+      const row = result.rows[0];
+      return row ? { found: true, schema: row.nspname, name: row.relname } : { found: false };
+    } catch (error) {
+      // A name that is not even valid SQL identifier syntax cannot be a table: report it as missing.
+      const code = (error as { code?: string }).code;
+      if (code === '42602' || code === '22P02' || code === '3F000' || code === '42601') return { found: false };
+      throw error;
+    }
+  }
+
+  async readAlembicVersions(table: string): Promise<AlembicVersionRead> {
+    return this.withClient(async (client) => {
+      const found = await this.lookupTable(client, table);
+      if (!found.found) return { kind: 'missing-table', table };
+      const result = await client.query<{ version_num: string }>(
+        `SELECT version_num FROM ${pg.escapeIdentifier(found.schema)}.${pg.escapeIdentifier(found.name)} ORDER BY version_num`,
+      );
+      return { kind: 'versions', table, versions: result.rows.map((r) => r.version_num) };
+    });
+  }
+
+  async countRows(table: string): Promise<RowCountRead> {
+    return this.withClient(async (client) => {
+      const found = await this.lookupTable(client, table);
+      if (!found.found) return { kind: 'missing-table', table };
+      // count(*) is exact (reltuples is an estimate); ::text keeps every digit of the bigint.
+      const result = await client.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${pg.escapeIdentifier(found.schema)}.${pg.escapeIdentifier(found.name)}`,
+      );
+      return { kind: 'count', table, count: BigInt(result.rows[0]!.n) };
+    });
+  }
+
+  async querySignedDocument(sql: string): Promise<SignedDocumentRow | null> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN TRANSACTION READ ONLY');
+      try {
+        // The extended protocol refuses several statements in one string: the query is one SELECT.
+        const result = await client.query({ text: sql, queryMode: 'extended' } as pg.QueryConfig);
+        const row = result.rows[0] as Record<string, unknown> | undefined;
+        if (!row) return null;
+        return toSignedDocumentRow(row, result.fields.map((f) => f.name));
+      } finally {
+        await client.query('ROLLBACK').catch(() => undefined);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (!pool) return;
+    try {
+      await (await pool).end();
+    } catch {
+      // the pool never opened: nothing to close
+    }
+  }
+}
+
+/** Columns `blob_name` and `sha256` by name, else the first and second column. */
+function toSignedDocumentRow(row: Record<string, unknown>, fields: string[]): SignedDocumentRow {
+  const nameKey = fields.includes('blob_name') ? 'blob_name' : fields[0];
+  const hashKey = fields.includes('sha256') ? 'sha256' : fields.length > 1 && !fields.includes('blob_name') ? fields[1] : undefined;
+  const blobName = nameKey === undefined ? undefined : row[nameKey];
+  if (typeof blobName !== 'string' || blobName.trim() === '') {
+    throw new EvaluationError('query', 'the signed-document query returned a row without a blob name', 'make the query return the blob name as its first column (or a column named blob_name)');
+  }
+  const out: SignedDocumentRow = { blobName };
+  const rawHash = hashKey === undefined ? undefined : row[hashKey];
+  if (rawHash !== null && rawHash !== undefined && rawHash !== '') {
+    out.sha256 = normaliseSha256(rawHash);
+  }
+  return out;
+}
+
+/** Accepts hex (any case), base64 of 32 bytes, or a bytea; returns lower-case hex. */
+export function normaliseSha256(value: unknown): string {
+  if (Buffer.isBuffer(value) && value.length === 32) return value.toString('hex');
+  if (typeof value === 'string') {
+    const trimmed = value.trim().replace(/^sha256[:=]/i, '');
+    if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return trimmed.toLowerCase();
+    if (/^[A-Za-z0-9+/]{43}=$/.test(trimmed)) return Buffer.from(trimmed, 'base64').toString('hex');
+  }
+  throw new EvaluationError('query', 'the signed-document query returned a sha256 value that is not a SHA-256 (64 hex digits or base64)', 'return the stored digest as hex text, or leave the column out');
+}
+
+function isTlsNegotiationFailure(error: unknown, mode: SslMode): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  if (mode === 'prefer') return /does not support SSL/i.test(message);
+  // allow: plain first; the server may demand encryption (pg_hba hostssl).
+  return /no pg_hba\.conf entry .*no encryption|SSL off/i.test(message);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,78 @@
+/**
+ * The few error classes of restorecheck. Each carries a hint: what the user should do next.
+ *
+ * - UsageError: bad command-line input (exit 2).
+ * - ConfigError: the configuration file cannot be read or is invalid; lists every problem (exit 2).
+ * - EvaluationError: a check could not evaluate something (a database, an Azure call); the runner
+ *   turns it into status `error` with the hint, and the Azure request id when there is one.
+ *
+ * Anything else that escapes is a bug: main.ts reports it in one line, without a stack trace
+ * unless RESTORECHECK_DEBUG is set.
+ */
+
+export abstract class RestorecheckError extends Error {
+  abstract readonly hint: string;
+}
+
+export class UsageError extends RestorecheckError {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly hint: string = 'run the command with --help to see its options',
+  ) {
+    super(message);
+  }
+}
+
+export class ConfigError extends RestorecheckError {
+  override readonly name = 'ConfigError';
+  /** One line per problem, each `key.path: message`. */
+  readonly problems: string[];
+  constructor(
+    problems: string[],
+    readonly hint: string = 'fix the configuration file (see the configuration reference in the README), then run `restorecheck validate-config --config FILE`',
+  ) {
+    super(problems.length === 1 ? `invalid configuration: ${problems[0]}` : `invalid configuration (${problems.length} problems)`);
+    this.problems = problems;
+  }
+}
+
+/** What kind of failure prevented an evaluation; stable strings, shown in reports. */
+export type EvaluationErrorKind =
+  | 'auth'
+  | 'permission'
+  | 'unreachable'
+  | 'refused'
+  | 'timeout'
+  | 'tls'
+  | 'not-found'
+  | 'invalid-response'
+  | 'throttled'
+  | 'query'
+  | 'config'
+  | 'tool'
+  | 'internal';
+
+export class EvaluationError extends RestorecheckError {
+  override readonly name = 'EvaluationError';
+  readonly kind: EvaluationErrorKind;
+  readonly hint: string;
+  /** Azure's x-ms-request-id (or similar), kept as evidence of a failed call. */
+  readonly requestId?: string;
+  constructor(kind: EvaluationErrorKind, message: string, hint: string, options: { requestId?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.hint = hint;
+    if (options.requestId !== undefined) this.requestId = options.requestId;
+  }
+}
+
+export function isRestorecheckError(error: unknown): error is RestorecheckError {
+  return error instanceof RestorecheckError;
+}
+
+/** A one-line description of any thrown value, for places that must not print a stack trace. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

@@ -1,0 +1,43 @@
+import { stripVTControlCharacters, styleText } from 'node:util';
+import type { Status } from '../checks/types.js';
+import type { RunResult } from '../run/result.js';
+import { exitCodeFor } from '../run/result.js';
+import type { Reporter } from './types.js';
+
+const LABEL: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIP' };
+const COLOR: Record<Status, Parameters<typeof styleText>[0]> = { pass: 'green', fail: 'red', warn: 'yellow', error: 'magenta', skipped: 'gray' };
+
+/** Text from a check or a resource name must not steer the terminal: control characters are shown, not obeyed. */
+export function printable(text: string): string {
+  return stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? ' ⏎ ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+/** The human summary: one aligned line per check, the remediation under failures, the hint under errors. */
+export const consoleReporter: Reporter = {
+  extension: 'txt',
+  render(result, { color }) {
+    const paint = (style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text) : text);
+    const width = Math.max(...result.checks.map((c) => c.id.length), 10);
+    const lines: string[] = [];
+    lines.push(paint('bold', `restorecheck ${result.tool.version} · ${result.run.command} · ${printable(result.run.environment)} · ${result.run.startedAt}`));
+    lines.push('');
+    for (const check of result.checks) {
+      const label = paint(COLOR[check.status], LABEL[check.status].padEnd(5));
+      lines.push(`  ${label}  ${check.id.padEnd(width)}  ${printable(check.message)}`);
+      const indent = ' '.repeat(2 + 5 + 2 + width + 2);
+      if (check.status === 'fail') lines.push(`${indent}${paint('dim', `fix: ${printable(check.remediation)}`)}`);
+      if (check.status === 'error' && check.hint) {
+        lines.push(`${indent}${paint('dim', `hint: ${printable(check.hint)}${check.requestId ? ` (request id ${printable(check.requestId)})` : ''}`)}`);
+      }
+    }
+    if (result.checks.length === 0) lines.push('  (no check selected)');
+    const s = result.summary;
+    const outcome = result.outcome.toUpperCase();
+    const outcomeColor = result.outcome === 'pass' ? 'green' : result.outcome === 'fail' ? 'red' : 'magenta';
+    lines.push('');
+    lines.push(
+      `${result.checks.length} checks: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.error} error, ${s.skipped} skipped · outcome ${paint(['bold', outcomeColor], outcome)} (exit ${exitCodeFor(result.outcome)}) · ${result.run.durationMs} ms`,
+    );
+    return `${lines.join('\n')}\n`;
+  },
+};

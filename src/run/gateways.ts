@@ -1,0 +1,33 @@
+/**
+ * The gateways a run uses, opened lazily (a run with `--only` touches only what it needs) and
+ * closed once at the end. Tests pass their own implementation of `Gateways` to the runner.
+ */
+import type { Config } from '../config/schema.js';
+import { EvaluationError } from '../errors.js';
+import { openDatabase } from '../db/postgres.js';
+import type { DatabaseGateway } from '../db/types.js';
+
+export interface Gateways {
+  /** The configured database (`database.url`). Throws EvaluationError when it is not configured. */
+  database(): DatabaseGateway;
+  close(): Promise<void>;
+}
+
+export class LiveGateways implements Gateways {
+  private db: DatabaseGateway | undefined;
+
+  constructor(private readonly config: Config) {}
+
+  database(): DatabaseGateway {
+    if (!this.db) {
+      const cfg = this.config.database;
+      if (!cfg) throw new EvaluationError('config', 'no database is configured', 'add a database section with url to the configuration');
+      this.db = openDatabase(cfg.url, { statementTimeoutMs: cfg.statementTimeoutMs, connectTimeoutMs: cfg.connectTimeoutMs });
+    }
+    return this.db;
+  }
+
+  async close(): Promise<void> {
+    await this.db?.close();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The one model every command produces and every reporter renders (contract.md, "The JSON report").
+ * The JSON report is this object serialised; the other formats are pure functions of it.
+ */
+import type { ControlRef, Evidence, Severity, Status } from '../checks/types.js';
+import { SEVERITIES } from '../checks/types.js';
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  status: Status;
+  severity: Severity;
+  message: string;
+  evidence: Evidence;
+  remediation: string;
+  controls: ControlRef[];
+  durationMs: number;
+  /** For `error` (and `skipped`): what the user should do next. */
+  hint?: string;
+  /** For `error`: the kind of failure (auth, timeout, …) and Azure's request id when there was one. */
+  errorKind?: string;
+  requestId?: string;
+}
+
+export type Outcome = 'pass' | 'fail' | 'incomplete';
+
+export interface RunInfo {
+  id: string;
+  command: string;
+  environment: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** Failures below this severity did not count toward the outcome. */
+  failOn: Severity;
+}
+
+export interface RunResult {
+  schemaVersion: 1;
+  tool: { name: 'restorecheck'; version: string };
+  run: RunInfo;
+  /** Sorted by id. */
+  checks: CheckResult[];
+  summary: Record<Status, number>;
+  outcome: Outcome;
+  /** SHA-256 of the previous report in the same directory (the tamper-evident chain). */
+  previousReportSha256?: string | null;
+}
+
+export function summarise(checks: CheckResult[]): Record<Status, number> {
+  const summary: Record<Status, number> = { pass: 0, fail: 0, warn: 0, error: 0, skipped: 0 };
+  for (const check of checks) summary[check.status]++;
+  return summary;
+}
+
+/** True when `severity` is at least as severe as `threshold`. */
+export function atLeast(severity: Severity, threshold: Severity): boolean {
+  return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
+}
+
+/**
+ * fail: a failure at or above `failOn`; else incomplete: something could not be evaluated;
+ * else pass (warnings and failures below the threshold allowed). Never pass with an error.
+ */
+export function computeOutcome(checks: CheckResult[], failOn: Severity): Outcome {
+  if (checks.some((c) => c.status === 'fail' && atLeast(c.severity, failOn))) return 'fail';
+  if (checks.some((c) => c.status === 'error')) return 'incomplete';
+  return 'pass';
+}
+
+/** Exit codes of contract.md: 0 pass, 1 fail, 2 incomplete. */
+export function exitCodeFor(outcome: Outcome): 0 | 1 | 2 {
+  return outcome === 'pass' ? 0 : outcome === 'fail' ? 1 : 2;
+}

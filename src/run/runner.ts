@@ -1,0 +1,171 @@
+/**
+ * Selects checks, runs them concurrently with a per-check deadline and an overall deadline, and
+ * returns one RunResult. A check that throws is `error` with its hint; a check whose inputs are
+ * not configured is `skipped` with the reason. Nothing here prints, writes files or exits.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Check, CheckContext, Logger, Need, Severity } from '../checks/types.js';
+import type { Config } from '../config/schema.js';
+import { EvaluationError, UsageError, describeError } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import type { Gateways } from './gateways.js';
+import { type CheckResult, type RunResult, computeOutcome, summarise } from './result.js';
+
+export interface RunOptions {
+  command: string;
+  checks: readonly Check[];
+  config: Config;
+  configDir: string;
+  gateways: Gateways;
+  /** Run only these ids (validated against `checks`). */
+  only?: readonly string[];
+  failOn?: Severity;
+  now?: () => Date;
+  log?: Logger;
+  /** Aborts the whole run (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+const SILENT: Logger = { info: () => undefined, debug: () => undefined };
+
+/** Throws UsageError when `only` names an id that is not a check of this command. */
+export function selectChecks(checks: readonly Check[], only: readonly string[] | undefined): Check[] {
+  if (!only || only.length === 0) return [...checks];
+  const known = new Set(checks.map((c) => c.id));
+  const unknown = only.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new UsageError(`--only: unknown check id ${unknown.map((id) => `"${id}"`).join(', ')}`, `valid ids: ${[...known].sort().join(', ')} (restorecheck list-checks)`);
+  }
+  const wanted = new Set(only);
+  return checks.filter((c) => wanted.has(c.id));
+}
+
+export function missingNeed(need: Need, config: Config): string | undefined {
+  switch (need) {
+    case 'database':
+      return config.database ? undefined : 'no database section in the configuration';
+    case 'azurePostgres':
+      return config.azure?.postgres ? undefined : 'no azure.postgres section in the configuration';
+    case 'azureStorage':
+      return config.azure?.storage ? undefined : 'no azure.storage section in the configuration';
+    case 'archive':
+      return 'no archive to verify';
+  }
+}
+
+export async function runChecks(options: RunOptions): Promise<RunResult> {
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? SILENT;
+  const failOn = options.failOn ?? options.config.report?.failOn ?? 'low';
+  const selected = selectChecks(options.checks, options.only);
+  const started = now();
+  const startedMs = performance.now();
+  const limits = options.config.limits;
+
+  const runDeadline = AbortSignal.timeout(limits.runTimeoutMs);
+  const runSignal = options.signal ? AbortSignal.any([options.signal, runDeadline]) : runDeadline;
+
+  const results = await Promise.all(
+    selected.map((check) => runOne(check, { ...options, now, log }, runSignal, limits.checkTimeoutMs, limits.runTimeoutMs)),
+  );
+  results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const finished = now();
+  return {
+    schemaVersion: 1,
+    tool: { name: 'restorecheck', version: TOOL_VERSION },
+    run: {
+      id: randomUUID(),
+      command: options.command,
+      environment: options.config.environment,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      durationMs: Math.round(performance.now() - startedMs),
+      failOn,
+    },
+    checks: results,
+    summary: summarise(results),
+    outcome: computeOutcome(results, failOn),
+  };
+}
+
+async function runOne(
+  check: Check,
+  options: RunOptions & { now: () => Date; log: Logger },
+  runSignal: AbortSignal,
+  checkTimeoutMs: number,
+  runTimeoutMs: number,
+): Promise<CheckResult> {
+  const base = {
+    id: check.id,
+    title: check.title,
+    severity: check.severity,
+    remediation: check.remediation,
+    controls: check.controls,
+  };
+  const t0 = performance.now();
+  const elapsed = () => Math.round(performance.now() - t0);
+
+  const skipReason = check.needs.map((need) => missingNeed(need, options.config)).find(Boolean) ?? check.notApplicable?.(options.config);
+  if (skipReason) {
+    return { ...base, status: 'skipped', message: `Not evaluated: ${skipReason}.`, evidence: {}, durationMs: 0 };
+  }
+
+  const checkDeadline = AbortSignal.timeout(checkTimeoutMs);
+  const signal = AbortSignal.any([runSignal, checkDeadline]);
+  const ctx: CheckContext = {
+    config: options.config,
+    configDir: options.configDir,
+    gateways: options.gateways,
+    now: options.now,
+    signal,
+    log: options.log,
+  };
+  options.log.debug(`${check.id}: started`);
+  try {
+    const finding = await raceAbort(check.run(ctx), signal);
+    options.log.debug(`${check.id}: ${finding.status} in ${elapsed()} ms`);
+    return { ...base, status: finding.status, message: finding.message, evidence: finding.evidence ?? {}, durationMs: elapsed() };
+  } catch (error) {
+    const result: CheckResult = { ...base, status: 'error', message: '', evidence: {}, durationMs: elapsed() };
+    if (signal.aborted && !(error instanceof EvaluationError)) {
+      const byCheck = checkDeadline.aborted;
+      const userAbort = options.signal?.aborted;
+      result.message = userAbort
+        ? 'Not evaluated: the run was interrupted.'
+        : `Not evaluated: the check did not finish within ${Math.round((byCheck ? checkTimeoutMs : runTimeoutMs) / 1000)} s.`;
+      result.errorKind = 'timeout';
+      result.hint = userAbort ? 'run the command again' : 'raise limits.checkTimeoutMs / limits.runTimeoutMs, or find out what is slow';
+    } else if (error instanceof EvaluationError) {
+      result.message = `Not evaluated: ${error.message}.`.replace(/\.\.$/, '.');
+      result.errorKind = error.kind;
+      result.hint = error.hint;
+      if (error.requestId) result.requestId = error.requestId;
+    } else {
+      result.message = `Not evaluated: unexpected error: ${describeError(error)}.`;
+      result.errorKind = 'internal';
+      result.hint = 'this is a bug in restorecheck: please report it with RESTORECHECK_DEBUG=1 output';
+      if (process.env.RESTORECHECK_DEBUG) options.log.info(`${check.id}: ${(error as Error)?.stack ?? String(error)}`);
+    }
+    options.log.debug(`${check.id}: error in ${elapsed()} ms: ${result.message}`);
+    return result;
+  }
+}
+
+/** Resolves with the promise, or rejects as soon as the signal aborts (the promise is left to settle). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
