@@ -44,7 +44,7 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
   const problemPaths = new Set<string>();
   const interpolated = interpolate(raw, [], env, redactor, problems, problemPaths);
 
-  const parsed = configSchema.safeParse(interpolated);
+  const parsed = configSchema.safeParse(interpolated, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = issue.path.map(String).join('.');

@@ -62,12 +62,17 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
   const startedMs = performance.now();
   const limits = options.config.limits;
 
-  const runDeadline = AbortSignal.timeout(limits.runTimeoutMs);
-  const runSignal = options.signal ? AbortSignal.any([options.signal, runDeadline]) : runDeadline;
+  const runDeadline = deadline(limits.runTimeoutMs);
+  const runSignal = options.signal ? AbortSignal.any([options.signal, runDeadline.signal]) : runDeadline.signal;
 
-  const results = await Promise.all(
-    selected.map((check) => runOne(check, { ...options, now, log }, runSignal, limits.checkTimeoutMs, limits.runTimeoutMs)),
-  );
+  let results: CheckResult[];
+  try {
+    results = await Promise.all(
+      selected.map((check) => runOne(check, { ...options, now, log }, runSignal, limits.checkTimeoutMs, limits.runTimeoutMs)),
+    );
+  } finally {
+    runDeadline.clear();
+  }
   results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const finished = now();
   return {
@@ -95,23 +100,32 @@ async function runOne(
   checkTimeoutMs: number,
   runTimeoutMs: number,
 ): Promise<CheckResult> {
-  const base = {
-    id: check.id,
-    title: check.title,
-    severity: check.severity,
-    remediation: check.remediation,
-    controls: check.controls,
+  // Keys in the order of contract.md's example, so that a report reads top-down.
+  const make = (fields: Pick<CheckResult, 'status' | 'message' | 'evidence' | 'durationMs'> & Partial<CheckResult>): CheckResult => {
+    const { status, message, evidence, durationMs, ...rest } = fields;
+    return {
+      id: check.id,
+      title: check.title,
+      status,
+      severity: check.severity,
+      message,
+      evidence,
+      remediation: check.remediation,
+      controls: check.controls,
+      durationMs,
+      ...rest,
+    };
   };
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
 
   const skipReason = check.needs.map((need) => missingNeed(need, options.config)).find(Boolean) ?? check.notApplicable?.(options.config);
   if (skipReason) {
-    return { ...base, status: 'skipped', message: `Not evaluated: ${skipReason}.`, evidence: {}, durationMs: 0 };
+    return make({ status: 'skipped', message: `Not evaluated: ${skipReason}.`, evidence: {}, durationMs: 0 });
   }
 
-  const checkDeadline = AbortSignal.timeout(checkTimeoutMs);
-  const signal = AbortSignal.any([runSignal, checkDeadline]);
+  const checkDeadline = deadline(checkTimeoutMs);
+  const signal = AbortSignal.any([runSignal, checkDeadline.signal]);
   const ctx: CheckContext = {
     config: options.config,
     configDir: options.configDir,
@@ -124,11 +138,11 @@ async function runOne(
   try {
     const finding = await raceAbort(check.run(ctx), signal);
     options.log.debug(`${check.id}: ${finding.status} in ${elapsed()} ms`);
-    return { ...base, status: finding.status, message: finding.message, evidence: finding.evidence ?? {}, durationMs: elapsed() };
+    return make({ status: finding.status, message: finding.message, evidence: finding.evidence ?? {}, durationMs: elapsed() });
   } catch (error) {
-    const result: CheckResult = { ...base, status: 'error', message: '', evidence: {}, durationMs: elapsed() };
+    const result = make({ status: 'error', message: '', evidence: {}, durationMs: elapsed() });
     if (signal.aborted && !(error instanceof EvaluationError)) {
-      const byCheck = checkDeadline.aborted;
+      const byCheck = checkDeadline.signal.aborted;
       const userAbort = options.signal?.aborted;
       result.message = userAbort
         ? 'Not evaluated: the run was interrupted.'
@@ -148,7 +162,19 @@ async function runOne(
     }
     options.log.debug(`${check.id}: error in ${elapsed()} ms: ${result.message}`);
     return result;
+  } finally {
+    checkDeadline.clear();
   }
+}
+
+/**
+ * An abort signal that fires after `ms`. Unlike AbortSignal.timeout, its timer keeps the process
+ * alive: a check hung on a promise with no pending I/O must still end as `error`, not vanish.
+ */
+function deadline(ms: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`deadline of ${ms} ms passed`)), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
 /** Resolves with the promise, or rejects as soon as the signal aborts (the promise is left to settle). */
