@@ -182,24 +182,8 @@ class PostgresGateway implements DatabaseGateway {
     };
   }
 
-  private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const pool = await this.getPool();
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw mapPgError(error, this.describe());
-    }
-    try {
-      return await work(client);
-    } catch (error) {
-      throw error instanceof EvaluationError ? error : mapPgError(error, this.describe());
-    } finally {
-      client.release();
-    }
-  }
-
-  async probe(): Promise<ConnectionProbe> {
+  /** Borrows a pooled connection; `connectMs` is how long getting it took (TLS decision included). */
+  private async withClient<T>(work: (client: pg.PoolClient, connectMs: number) => Promise<T>): Promise<T> {
     const started = performance.now();
     const pool = await this.getPool();
     let client: pg.PoolClient;
@@ -208,8 +192,17 @@ class PostgresGateway implements DatabaseGateway {
     } catch (error) {
       throw mapPgError(error, this.describe());
     }
-    const connectMs = performance.now() - started;
     try {
+      return await work(client, performance.now() - started);
+    } catch (error) {
+      throw error instanceof EvaluationError ? error : mapPgError(error, this.describe());
+    } finally {
+      client.release();
+    }
+  }
+
+  async probe(): Promise<ConnectionProbe> {
+    return this.withClient(async (client, connectMs) => {
       const t0 = performance.now();
       await client.query('SELECT 1');
       const latencyMs = performance.now() - t0;
@@ -230,11 +223,7 @@ class PostgresGateway implements DatabaseGateway {
       };
       if (row.version) probe.tlsVersion = row.version;
       return probe;
-    } catch (error) {
-      throw mapPgError(error, this.describe());
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async lookupTable(client: pg.PoolClient, name: string): Promise<TableLookup> {
