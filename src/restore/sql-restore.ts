@@ -1,0 +1,137 @@
+/**
+ * Restores a plain-format SQL dump into a database through psql, as a role without privileges
+ * beyond its own database: the dump streams through the meta-command guard, psql never sees a
+ * `\!`, and a statement that needs a superuser (CREATE ROLE … SUPERUSER, COPY … PROGRAM) fails
+ * inside the throwaway server instead of succeeding.
+ *
+ * psql is the right client for a plain dump (it is what pg_dump's output is written for: COPY
+ * blocks, dollar quotes, \restrict), so we drive it instead of splitting SQL ourselves.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EvaluationError } from '../errors.js';
+import { MetaCommandRefused, PsqlInputGuard } from './psql-input-guard.js';
+
+export interface PsqlTarget {
+  binDir: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export interface SqlRestoreResult {
+  seconds: number;
+  bytes: number;
+  /** Versions named in the dump's header, when present. */
+  dumpedFrom?: string;
+  dumpedBy?: string;
+  /** psql's ERROR lines: count and the first few (for the report). */
+  errorCount: number;
+  errors: string[];
+  /** Statements refused because they need privileges the restore role does not have. */
+  privilegedRefusals: number;
+  /** pg_dump's own \restrict / \unrestrict, allowed. */
+  allowedMetaCommands: string[];
+}
+
+/** Errors a non-superuser restore is expected to meet: ownership and privileges of roles that do not exist here. */
+const PRIVILEGE_ERROR = /must be owner of|must be member of role|permission denied|must be superuser|role "[^"]*" does not exist|only superuser|to create role/i;
+
+export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options: { signal?: AbortSignal; onProgress?: (bytes: number) => void } = {}): Promise<SqlRestoreResult> {
+  const started = performance.now();
+  const guard = new PsqlInputGuard();
+  let bytes = 0;
+  let head = '';
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      bytes += chunk.length;
+      if (head.length < 2048) head += chunk.toString('latin1', 0, Math.min(chunk.length, 2048));
+      options.onProgress?.(bytes);
+      callback(null, chunk);
+    },
+  });
+
+  const psql = spawn(
+    join(target.binDir, 'psql'),
+    ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=0', '-h', target.host, '-p', String(target.port), '-U', target.user, '-d', target.database, '-f', '-'],
+    { env: { ...process.env, PGPASSWORD: target.password, PGOPTIONS: '', PGAPPNAME: 'restorecheck-restore' }, stdio: ['pipe', 'ignore', 'pipe'] },
+  );
+  const errors: string[] = [];
+  let errorCount = 0;
+  let privilegedRefusals = 0;
+  let stderrCarry = '';
+  psql.stderr.setEncoding('utf8').on('data', (text: string) => {
+    const lines = (stderrCarry + text).split('\n');
+    stderrCarry = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /ERROR:\s+(.*)$/.exec(line);
+      if (!m) continue;
+      errorCount++;
+      if (PRIVILEGE_ERROR.test(m[1]!)) privilegedRefusals++;
+      if (errors.length < 10) errors.push(m[1]!.slice(0, 300));
+    }
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    psql.on('error', reject);
+    psql.on('close', (code) => resolve(code));
+  });
+  // psql closing its input early (it died) must not crash the process with EPIPE.
+  psql.stdin.on('error', () => undefined);
+
+  const onAbort = () => psql.kill('SIGKILL');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await pipeline(sql, meter, guard, psql.stdin);
+  } catch (error) {
+    psql.kill('SIGKILL');
+    await exited.catch(() => undefined);
+    if (error instanceof MetaCommandRefused) {
+      throw new EvaluationError('invalid-response', error.message, 'inspect the dump: a backup must not contain psql commands; regenerate it with pg_dump', { cause: error });
+    }
+    if (options.signal?.aborted) throw new EvaluationError('timeout', 'the restore was interrupted', 'run the restore test again', { cause: error });
+    throw new EvaluationError('invalid-response', `the dump could not be read to the end: ${(error as Error).message}`, 'verify the archive (restorecheck verify) and regenerate the backup', { cause: error });
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  const code = await exited;
+  if (code !== 0) {
+    throw new EvaluationError('tool', `psql exited with code ${code} while restoring${errors[0] ? `: ${errors[0]}` : ''}`, 'check that the PostgreSQL client matches the server and the dump (see the versions in the report)');
+  }
+  const result: SqlRestoreResult = {
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+    bytes,
+    errorCount,
+    errors,
+    privilegedRefusals,
+    allowedMetaCommands: guard.allowed,
+  };
+  const from = /^-- Dumped from database version (.+)$/m.exec(head)?.[1];
+  const by = /^-- Dumped by pg_dump version (.+)$/m.exec(head)?.[1];
+  if (from) result.dumpedFrom = from.trim();
+  if (by) result.dumpedBy = by.trim();
+  return result;
+}
+
+/** The major version in "15.18 (Debian …)" or "9.6.24". */
+export function majorVersion(version: string): number | undefined {
+  const m = /^(\d+)(?:\.(\d+))?/.exec(version.trim());
+  if (!m) return undefined;
+  const major = Number(m[1]);
+  return major < 10 && m[2] !== undefined ? Number(`${m[1]}.${m[2]}`) : major;
+}
+
+/**
+ * A dump made by a newer pg_dump than the server restoring it often fails on syntax the older server
+ * does not know: say so up front, with what to install.
+ */
+export function versionMismatch(dumpedBy: string | undefined, serverVersion: string): string | undefined {
+  if (!dumpedBy) return undefined;
+  const dump = majorVersion(dumpedBy);
+  const server = majorVersion(serverVersion);
+  if (dump === undefined || server === undefined || dump <= server) return undefined;
+  return `the dump was made by pg_dump ${dumpedBy}, newer than the PostgreSQL ${serverVersion} restoring it: install postgresql-${dump} (or set PG_BIN to its bin directory) so that the restore uses a matching server`;
+}

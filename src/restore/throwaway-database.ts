@@ -1,0 +1,62 @@
+/**
+ * Where an archive's PostgreSQL dump is restored: a new cluster in a temp directory, a scratch
+ * database in it, and a role that owns that database and nothing else (no superuser, no CREATEROLE,
+ * no CREATEDB). Everything is removed by `drop()`, which is safe to call twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { startCluster, type PostgresCluster } from '../simulator/postgres-cluster.js';
+import type { PsqlTarget } from './sql-restore.js';
+
+export interface ThrowawayDatabase {
+  /** Credentials of the restricted restore role. */
+  target: PsqlTarget;
+  /** postgres:// URL of the scratch database as the restore role. */
+  url: string;
+  serverVersion: string;
+  /** Printable, without credentials. */
+  description: string;
+  /** Roles present in the cluster (to prove a dump created none). */
+  roles(): Promise<string[]>;
+  drop(): Promise<{ removed: string[] }>;
+  /** True while anything of it is left (the cluster's directory). */
+  exists(): boolean;
+}
+
+export const RESTORE_ROLE = 'restorecheck_restore';
+
+/** `restorecheck_scratch_<run id>`, restricted to what an unquoted identifier allows. */
+export function scratchDatabaseName(runId: string): string {
+  return `restorecheck_scratch_${runId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 32)}`;
+}
+
+export async function createThrowawayDatabase(runId: string): Promise<ThrowawayDatabase> {
+  const cluster: PostgresCluster = await startCluster();
+  const database = scratchDatabaseName(runId);
+  const password = randomBytes(18).toString('base64url');
+  try {
+    await cluster.sql(`CREATE ROLE ${RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '${password}'`);
+    await cluster.sql(`CREATE DATABASE ${database} OWNER ${RESTORE_ROLE}`);
+    // The dump recreates its own objects in public; PostgreSQL 15 no longer lets every role create there.
+    await cluster.sql(`ALTER SCHEMA public OWNER TO ${RESTORE_ROLE}`, database);
+    const serverVersion = (await cluster.sql('SHOW server_version')).trim();
+    let dropped = false;
+    return {
+      target: { binDir: cluster.binDir, host: cluster.host, port: cluster.port, user: RESTORE_ROLE, password, database },
+      url: cluster.url({ user: RESTORE_ROLE, password, database, params: { sslmode: 'disable' } }),
+      serverVersion,
+      description: `throwaway PostgreSQL ${serverVersion.split(' ')[0]} cluster at ${cluster.host}:${cluster.port}, database ${database}`,
+      roles: async () => (await cluster.sql('SELECT rolname FROM pg_roles ORDER BY 1')).split('\n').filter(Boolean),
+      drop: async () => {
+        if (dropped) return { removed: [] };
+        dropped = true;
+        await cluster.stop();
+        return { removed: [`database ${database}`, `role ${RESTORE_ROLE}`, `cluster ${cluster.host}:${cluster.port} (${cluster.dir})`] };
+      },
+      exists: () => existsSync(cluster.dir),
+    };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
