@@ -6,9 +6,24 @@ import { dbAlembicVersion } from './db/db-alembic-version.js';
 import { dbConnectivity } from './db/db-connectivity.js';
 import { dbCoreRowCounts } from './db/db-core-row-counts.js';
 import { signedDocument } from './db/signed-document.js';
+import { restoreAlembicMatch } from './restore/restore-alembic-match.js';
+import { restoreCleanup } from './restore/restore-cleanup.js';
+import { restoreProvision } from './restore/restore-provision.js';
+import { restoreRowCountsMatch } from './restore/restore-row-counts-match.js';
+import { restoreSignedDocument } from './restore/restore-signed-document.js';
 import type { Check, CheckCommand } from './types.js';
 
-export const checks: readonly Check[] = [dbConnectivity, dbAlembicVersion, dbCoreRowCounts, signedDocument];
+export const checks: readonly Check[] = [
+  dbConnectivity,
+  dbAlembicVersion,
+  dbCoreRowCounts,
+  signedDocument,
+  restoreProvision,
+  restoreAlembicMatch,
+  restoreRowCountsMatch,
+  restoreSignedDocument,
+  restoreCleanup,
+];
 
 export function checksFor(command: CheckCommand): Check[] {
   return checks.filter((c) => c.command === command);

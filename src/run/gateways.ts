@@ -6,10 +6,13 @@ import type { Config } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
 import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway } from '../db/types.js';
+import type { RestoreOutcome } from '../restore/outcome.js';
 
 export interface Gateways {
   /** The configured database (`database.url`). Throws EvaluationError when it is not configured. */
   database(): DatabaseGateway;
+  /** What this run's restore test found (restore-test only; the restore-* checks judge it). */
+  restore(): Promise<RestoreOutcome>;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,10 @@ export class LiveGateways implements Gateways {
       this.db = openDatabase(cfg.url, { statementTimeoutMs: cfg.statementTimeoutMs, connectTimeoutMs: cfg.connectTimeoutMs });
     }
     return this.db;
+  }
+
+  restore(): Promise<RestoreOutcome> {
+    return Promise.reject(new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`'));
   }
 
   async close(): Promise<void> {

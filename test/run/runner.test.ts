@@ -13,6 +13,7 @@ const gateways: Gateways = {
   database: () => {
     throw new Error('not used');
   },
+  restore: () => Promise.reject(new Error('not used')),
   close: async () => undefined,
 };
 

@@ -1,0 +1,30 @@
+import { restoredOrThrow, valueOr } from '../../restore/judge.js';
+import { CONTROLS, type Check } from '../types.js';
+
+const show = (v: string | string[] | null) => (v === null ? 'none' : Array.isArray(v) ? v.join(', ') : v);
+
+export const restoreAlembicMatch: Check = {
+  id: 'restore-alembic-match',
+  title: 'The restored database is at the same Alembic revision as its source',
+  severity: 'high',
+  description: "Reads the Alembic revision of the restored database and compares it with the source's (the production database, or the archive's metadata).",
+  risk: 'A restore at another schema revision than the application expects cannot be put back into service without a migration.',
+  remediation: 'Check that the backup was taken after the last migration, and that the migrations ran on the source; a restore must be followed by `alembic upgrade head` when they differ on purpose.',
+  controls: [CONTROLS.backup, CONTROLS.changeManagement],
+  needs: [],
+  command: 'restore-test',
+  async run(ctx) {
+    const outcome = await ctx.gateways.restore();
+    const restored = restoredOrThrow(outcome);
+    if (!outcome.source.alembic) return { status: 'skipped', message: `${outcome.source.label} records no Alembic revision to compare with.` };
+    const source = valueOr(outcome.source.alembic, `The Alembic revision of ${outcome.source.label} could not be read`);
+    if ('finding' in source) return source.finding;
+    const after = valueOr(restored.alembic, 'The restored Alembic revision could not be read');
+    if ('finding' in after) return after.finding;
+    const evidence = { source: source.value, restored: after.value };
+    if (JSON.stringify(source.value) !== JSON.stringify(after.value)) {
+      return { status: 'fail', message: `The restored database is at Alembic revision ${show(after.value)}; ${outcome.source.label} is at ${show(source.value)}.`, evidence };
+    }
+    return { status: 'pass', message: `The restored database is at Alembic revision ${show(after.value)}, as ${outcome.source.label}.`, evidence };
+  },
+};

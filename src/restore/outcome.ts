@@ -1,0 +1,58 @@
+/**
+ * What a restore test found, in one plain object: the Azure point-in-time path and the archive path
+ * both produce it, and the five restore-* checks each interpret one part of it. The orchestration
+ * (provision → probe → compare → clean up) lives in src/restore/; the checks only judge.
+ */
+import type { Evidence, JsonValue } from '../checks/types.js';
+import type { EvaluationErrorKind } from '../errors.js';
+
+/** A step that could not be done, and whether that proves the backup bad (`restore-failed`) or only that we could not tell. */
+export interface StepFailure {
+  /** `restore-failed`: the backup itself did not restore (fail). Anything else: we could not evaluate (error). */
+  kind: 'restore-failed' | EvaluationErrorKind;
+  message: string;
+  hint: string;
+  requestId?: string;
+}
+
+export type Read<T> = { ok: true; value: T } | { ok: false; failure: StepFailure };
+
+export interface RestoreOutcome {
+  method: 'azure-point-in-time' | 'archive';
+  /** Where the data was restored to (server name, or the throwaway cluster), without credentials. */
+  target: string | null;
+  provision: Read<{ restoreSeconds: number; restorePoint: string | null; details: Evidence }>;
+  /** The reference the restore is compared with: the production database, or the archive's metadata. */
+  source: {
+    label: string;
+    /** undefined: the reference does not record it (then the comparison is skipped). */
+    alembic?: Read<string | string[] | null>;
+    counts?: Read<Record<string, bigint | null>>;
+  };
+  /** What the restored database holds; absent when provisioning failed. */
+  restored?: {
+    alembic: Read<string | string[] | null>;
+    counts: Read<Record<string, bigint | null>>;
+    /** undefined: no signed-document probe configured. */
+    signedDocument?: Read<{ status: 'pass' | 'fail' | 'warn'; message: string; evidence: Evidence }>;
+  };
+  limits: {
+    /** Allowed relative difference of row counts, in percent (the restore point is earlier than now). */
+    rowCountTolerancePercent: number;
+    rtoMinutes?: number;
+    rpoMinutes?: number;
+  };
+  cleanup: {
+    status: 'deleted' | 'kept' | 'failed';
+    removed: string[];
+    leftover: string[];
+    message?: string;
+  };
+}
+
+/** Row counts as JSON: numbers, or strings past 2^53 (contract.md). */
+export function countsToJson(counts: Record<string, bigint | null>): Record<string, JsonValue> {
+  return Object.fromEntries(
+    Object.entries(counts).map(([table, n]) => [table, n === null ? null : n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString()]),
+  );
+}
