@@ -1,6 +1,6 @@
 /**
  * Golden files: every format rendered from the fixed RunResult (and, for HTML, its fixed history) must
- * equal test/fixtures/reports/golden/*. After an intended change, regenerate them with
+ * equal test/fixtures/golden/*. After an intended change, regenerate them with
  * `UPDATE_GOLDEN=1 npm test -- test/report/golden.test.ts` and review the diff.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { reporters } from '../../src/report/index.js';
 import { checkReport, reportHistory } from '../helpers/report-fixtures.js';
 
-const GOLDEN = join(import.meta.dirname, '../fixtures/reports/golden');
+const GOLDEN = join(import.meta.dirname, '../fixtures/golden');
 const update = process.env.UPDATE_GOLDEN === '1';
 
 function golden(name: string, actual: string): void {
