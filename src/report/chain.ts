@@ -22,6 +22,16 @@ export const AUDIT_LOG_FILE = 'audit.log.jsonl';
 /** `<UTC timestamp>-<environment>-<command>.json` (contract.md); milliseconds appear only to keep names unique. */
 export const REPORT_JSON_NAME = /^\d{8}T\d{6}(?:\.\d{3})?Z-.+\.json$/;
 
+/**
+ * Orders report file names in time: `…T030000Z` (the usual name) before `…T030000.250Z` (a run
+ * that started in the same second, named with milliseconds), which plain string order gets wrong.
+ */
+export function byReportTime(a: string, b: string): number {
+  const key = (name: string) => name.replace(/^(\d{8}T\d{6})Z/, '$1.000Z');
+  const [ka, kb] = [key(a), key(b)];
+  return ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -115,7 +125,7 @@ export function chainHead(auditText: string | null, reports: ReadonlyArray<{ nam
       if (report) return report.sha256;
     }
   }
-  const newest = [...reports].sort((a, b) => (a.name < b.name ? -1 : 1)).pop();
+  const newest = [...reports].sort((a, b) => byReportTime(a.name, b.name)).pop();
   return newest ? sha256Hex(newest.bytes) : null;
 }
 
@@ -137,18 +147,22 @@ export interface ChainVerification {
   /** The reports in chain order (as far as the chain could be followed), then any left over, by name. */
   reports: Array<{ name: string; sha256: string; startedAt?: string; outcome?: string }>;
   auditLines: number;
-  /** Problems, the first broken link first: reports by name, then audit lines in order. */
+  /** Problems, the first broken link first: reports in time order (by name), then audit lines in order. */
   problems: ChainProblem[];
   /** SHA-256 of the newest report in the chain and of the last audit line: keep them elsewhere to anchor the chain. */
   reportHeadSha256: string | null;
   auditHeadSha256: string | null;
 }
 
+function sameRun(record: AuditRecord, report: { run: { command: string; environment: string }; outcome: string }): boolean {
+  return record.command === report.run.command && record.environment === report.run.environment && record.outcome === report.outcome;
+}
+
 const short = (hash: string | null | undefined) => (hash ? `${hash.slice(0, 12)}…` : String(hash));
 
 export function verifyChain(snapshot: DirectorySnapshot): ChainVerification {
   const reports = [...snapshot.reports]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort((a, b) => byReportTime(a.name, b.name))
     .map((file) => {
       const parsed = parseReport(Buffer.from(file.bytes).toString('utf8'));
       return { name: file.name, sha256: sha256Hex(file.bytes), parsed };
@@ -216,8 +230,12 @@ export function verifyChain(snapshot: DirectorySnapshot): ChainVerification {
           recorded.set(file, index + 1);
           if (!report) flag(file, `was recorded in audit line ${index + 1} but is missing: it was removed or renamed`);
           else {
-            if (report.sha256 !== record.report.sha256) flag(file, `was edited after it was written (audit line ${index + 1} recorded sha256 ${short(record.report.sha256)}, the file has ${short(report.sha256)})`);
-            else if (report.parsed.ok && report.parsed.report.previousReportSha256 !== undefined && report.parsed.report.previousReportSha256 !== previousRecordedSha) {
+            if (report.sha256 !== record.report.sha256) {
+              flag(file, `differs from what was written (audit line ${index + 1} recorded sha256 ${short(record.report.sha256)}, the file has ${short(report.sha256)}): it was edited, replaced or reordered`);
+            } else if (report.parsed.ok && !sameRun(record, report.parsed.report)) {
+              // Catches an edit of the last line too, which no later line's hash covers.
+              auditProblems.push({ subject, message: `does not match ${file} (command, environment or outcome differ): the line was edited` });
+            } else if (report.parsed.ok && report.parsed.report.previousReportSha256 !== undefined && report.parsed.report.previousReportSha256 !== previousRecordedSha) {
               flag(file, `is out of order: the audit log says it was written after the report with sha256 ${short(previousRecordedSha)}`);
             }
           }
@@ -232,7 +250,7 @@ export function verifyChain(snapshot: DirectorySnapshot): ChainVerification {
   }
 
   const problems: ChainProblem[] = [
-    ...[...reportProblems.keys()].sort().flatMap((name) => reportProblems.get(name)!.map((message) => ({ subject: name, message }))),
+    ...[...reportProblems.keys()].sort(byReportTime).flatMap((name) => reportProblems.get(name)!.map((message) => ({ subject: name, message }))),
     ...auditProblems,
   ];
   const listed = [...order, ...reports.filter((r) => !order.includes(r))];
