@@ -34,9 +34,10 @@ h2 { font-size: 18px; margin: 0 0 12px; }
 .tile b { display: block; font-size: 26px; line-height: 1.1; } .tile span { color: var(--muted); font-size: 12px; text-transform: uppercase; }
 .tile.pass { border-left-color: var(--pass); } .tile.fail { border-left-color: var(--fail); } .tile.warn { border-left-color: var(--warn); } .tile.error { border-left-color: var(--error); } .tile.skipped { border-left-color: var(--skipped); }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
+td code { overflow-wrap: anywhere; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; }
-.status { display: inline-block; min-width: 64px; text-align: center; font-size: 11px; font-weight: 700; color: #fff; border-radius: 4px; padding: 1px 6px; }
+.status { display: inline-block; white-space: nowrap; min-width: 64px; text-align: center; font-size: 11px; font-weight: 700; color: #fff; border-radius: 4px; padding: 1px 6px; }
 .status.pass { background: var(--pass); } .status.fail { background: var(--fail); } .status.warn { background: var(--warn); } .status.error { background: var(--error); } .status.skipped { background: var(--skipped); }
 a { color: inherit; }
 .trends { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 16px 24px; }
@@ -64,7 +65,7 @@ footer { color: var(--muted); font-size: 12px; margin: 16px 4px; overflow-wrap: 
 @media print {
   body { background: #fff; font-size: 11px; } main { max-width: none; padding: 0; }
   header.banner, .status, .tile, .swatch { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  section { border: 0; padding: 8px 0; } article.check, figure, tr { break-inside: avoid; }
+  section { border: 0; padding: 8px 0; } article.check, figure, tr { break-inside: avoid; } h2, h3 { break-after: avoid; }
   a { text-decoration: none; }
 }`;
 
@@ -120,7 +121,7 @@ function trendSection(result: RunResult, history: readonly RunResult[]): string 
   });
   return [
     '<section class="trend-section">',
-    `<h2>Trends <small class="facts">across ${runs} report${runs === 1 ? '' : 's'} of ${x(result.run.environment)} in the report directory</small></h2>`,
+    `<h2>Trends <small class="facts">${runs ? `across ${runs} report${runs === 1 ? '' : 's'} of ${x(result.run.environment)} in the report directory` : 'no report of this directory holds a value to plot yet'}</small></h2>`,
     `<div class="trends">${figures.join('\n')}</div>`,
     '</section>',
   ].join('\n');
