@@ -36,7 +36,8 @@ function currentUser(): string {
   }
 }
 
-async function readIfExists(path: string): Promise<string | null> {
+/** A file's text, or null when it does not exist (the log before its first line, say). */
+export async function readTextIfExists(path: string): Promise<string | null> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -54,7 +55,7 @@ export async function appendAuditEventLocked(dir: string, event: AuditEvent, opt
   const path = join(dir, AUDIT_LOG_FILE);
   const redact = options.redact ?? ((text: string) => text);
   const safe = redactStrings(event as unknown as JsonValue, redact) as unknown as AuditEvent;
-  const tail = auditTail(await readIfExists(path));
+  const tail = auditTail(await readTextIfExists(path));
   const line = auditLine(safe, {
     ...tail,
     timestamp: (options.now?.() ?? new Date()).toISOString(),

@@ -8,24 +8,15 @@ import { AUDIT_LOG_FILE, REPORT_JSON_NAME, chainHead, sha256Hex, type DirectoryS
 import { jsonReporter } from '../report/json.js';
 import { parseReport } from '../report/report-schema.js';
 import type { RunResult } from '../run/result.js';
-import { appendAuditEventLocked } from './audit-log.js';
+import { appendAuditEventLocked, readTextIfExists } from './audit-log.js';
 import { withDirectoryLock } from './dir-lock.js';
-
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
 
 /** The JSON reports (by contract name) with their exact bytes, and the audit log. */
 export async function readSnapshot(dir: string): Promise<DirectorySnapshot & { names: string[] }> {
   const names = (await readdir(dir)).sort();
   const reportNames = names.filter((name) => REPORT_JSON_NAME.test(name));
   const reports = await Promise.all(reportNames.map(async (name) => ({ name, bytes: await readFile(join(dir, name)) })));
-  return { reports, auditLog: await readOptional(join(dir, AUDIT_LOG_FILE)), names };
+  return { reports, auditLog: await readTextIfExists(join(dir, AUDIT_LOG_FILE)), names };
 }
 
 /**

@@ -5,7 +5,7 @@
  * (and PDF) get the reports beside FILE as trend history.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ReportFormatName } from '../../config/schema.js';
 import { reportFormatSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
@@ -13,6 +13,7 @@ import { AUDIT_LOG_FILE, verifyChain } from '../../report/chain.js';
 import { printable } from '../../report/escape.js';
 import { parseReport } from '../../report/report-schema.js';
 import type { CommandSpec } from '../command.js';
+import { LOCK_FILE } from '../dir-lock.js';
 import type { Output } from '../io.js';
 import { checkFormats, renderFormat } from '../report-files.js';
 import { loadHistory, readSnapshot } from '../report-directory.js';
@@ -22,6 +23,9 @@ async function verify(dirArg: string, output: Output): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new UsageError(`${dir} is not a directory`, 'pass the report directory (the --out-dir or report.dir of the runs)');
   const snapshot = await readSnapshot(dir);
+  // verify only reads (an auditor's copy may be read-only), so it does not take the lock; a run
+  // writing at this very moment can make the newest report look unrecorded.
+  if (snapshot.names.includes(LOCK_FILE)) output.err(`note: ${join(dir, LOCK_FILE)} exists: a run may be writing; if the newest report is flagged, verify again once it is done`);
   if (snapshot.reports.length === 0 && snapshot.auditLog === null) {
     throw new UsageError(`no report and no ${AUDIT_LOG_FILE} in ${dir}: nothing to verify`, 'pass the directory the reports were written to');
   }
