@@ -3,6 +3,7 @@
  * that slipped into a message (a library's error text, say) is masked on the way out.
  */
 import type { Logger } from '../checks/types.js';
+import { UsageError } from '../errors.js';
 import { Redactor, registerEnvironmentSecrets } from '../secrets/redact.js';
 
 export interface CliIo {
@@ -44,6 +45,15 @@ export class Output {
 
   out(text: string): void {
     this.io.stdout.write(this.redactor.redact(text));
+  }
+
+  /**
+   * Bytes as they are (a PDF): they cannot be redacted, so only pass what was rendered from redacted
+   * text. Refused on a terminal, where binary output would only garble the screen.
+   */
+  outBytes(data: Uint8Array): void {
+    if (this.io.stdout.isTTY) throw new UsageError('binary output (pdf) is not written to a terminal', 'redirect standard output to a file, or use --out-dir DIR');
+    this.io.stdout.write(data);
   }
 
   err(text: string): void {

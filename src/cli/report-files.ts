@@ -1,15 +1,22 @@
 /**
  * Renders a RunResult in the chosen formats and writes them: one format and no directory → stdout;
  * a directory → every format as `<UTC timestamp>-<environment>-<command>.<ext>`, and the JSON always,
- * since it is the record the others are rendered from (contract.md).
+ * since it is the record the others are rendered from (contract.md). In a directory the JSON report
+ * joins the directory's hash chain and audit log first (report-directory.ts), then the other formats
+ * are rendered from it, the HTML with the directory's earlier reports as its trend history.
+ * With $GITHUB_STEP_SUMMARY set, the Markdown checklist is appended there too.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ReportFormatName } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import { utcDate } from '../report/presentation.js';
 import { availableFormats, reporters } from '../report/index.js';
+import type { RenderOptions } from '../report/types.js';
 import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
+import { findChromium, printPdf } from './pdf-printer.js';
+import { loadHistory, writeChainedReport } from './report-directory.js';
 
 export interface ReportRequest {
   formats: ReportFormatName[];
@@ -17,11 +24,33 @@ export interface ReportRequest {
 }
 
 /** Validates requested formats before anything runs, so a typo costs nothing. */
-export function checkFormats(formats: ReportFormatName[]): void {
-  const missing = formats.filter((f) => !reporters[f]);
+export function checkFormats(formats: ReportFormatName[], env: NodeJS.ProcessEnv = process.env): void {
+  const missing = formats.filter((f) => !reporters[f] && f !== 'pdf');
   if (missing.length > 0) {
-    throw new UsageError(`format ${missing.join(', ')} is not available in this version`, `available formats: ${availableFormats().join(', ')}`);
+    throw new UsageError(`format ${missing.join(', ')} is not available in this version`, `available formats: ${availableFormats().join(', ')}, pdf`);
   }
+  // A missing browser is known now, before a run that may take an hour.
+  if (formats.includes('pdf')) findChromium(env);
+}
+
+/** Renders one format: text through the redactor; pdf is the redacted HTML printed by Chromium. */
+export async function renderFormat(format: ReportFormatName, result: RunResult, options: RenderOptions, output: Output): Promise<string | Buffer> {
+  const redact = (text: string) => output.redactor.redact(text);
+  if (format !== 'pdf') return redact(reporters[format]!.render(result, options));
+  const html = redact(reporters.html!.render(result, options));
+  const footer = redact(`restorecheck report · ${result.run.environment} · ${result.run.command} · ${utcDate(result.run.startedAt)}`);
+  return printPdf(html, { executablePath: findChromium(output.env), footer });
+}
+
+export function extensionOf(format: ReportFormatName): string {
+  return format === 'pdf' ? 'pdf' : reporters[format]!.extension;
+}
+
+/** GitHub Actions shows what a step appends to $GITHUB_STEP_SUMMARY on the run's page. */
+async function appendStepSummary(result: RunResult, output: Output): Promise<void> {
+  const path = output.env.GITHUB_STEP_SUMMARY;
+  if (!path) return;
+  await appendFile(path, `${output.redactor.redact(reporters.markdown!.render(result, { color: false }))}\n`);
 }
 
 export function reportBaseName(result: RunResult): string {
@@ -33,23 +62,27 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   const color = output.interactive;
   if (!request.outDir) {
     const format = request.formats[0] ?? 'console';
-    output.out(reporters[format]!.render(result, { color }));
+    const rendered = await renderFormat(format, result, { color }, output);
+    if (typeof rendered === 'string') output.out(rendered);
+    else output.outBytes(rendered);
+    await appendStepSummary(result, output);
     return [];
   }
   const dir = resolve(request.outDir);
   await mkdir(dir, { recursive: true });
-  const formats = [...new Set<ReportFormatName>(['json', ...request.formats])];
-  const written: string[] = [];
-  const base = reportBaseName(result);
-  for (const format of formats) {
-    if (format === 'console') continue;
-    const reporter = reporters[format]!;
-    const path = join(dir, `${base}.${reporter.extension}`);
-    await writeFile(path, output.redactor.redact(reporter.render(result, { color: false })), { flag: 'wx' });
+  const chained = await writeChainedReport(dir, result, reportBaseName(result), (text) => output.redactor.redact(text));
+  const written: string[] = [chained.jsonPath];
+  const needsHistory = request.formats.includes('html') || request.formats.includes('pdf');
+  const history = needsHistory ? await loadHistory(dir, chained.result) : [];
+  for (const format of new Set(request.formats)) {
+    if (format === 'console' || format === 'json') continue;
+    const path = join(dir, `${chained.base}.${extensionOf(format)}`);
+    await writeFile(path, await renderFormat(format, chained.result, { color: false, history }, output), { flag: 'wx' });
     written.push(path);
   }
   // The human summary still goes to the terminal when asked for (or by default).
-  if (request.formats.includes('console')) output.out(reporters.console!.render(result, { color }));
+  if (request.formats.includes('console')) output.out(reporters.console!.render(chained.result, { color }));
+  await appendStepSummary(chained.result, output);
   for (const path of written) output.err(`report written: ${path}`);
   return written;
 }

@@ -88,7 +88,8 @@ export const azureSchema = z.strictObject({
     .optional(),
 });
 
-export const reportFormatSchema = z.enum(['console', 'json', 'markdown', 'html', 'junit']);
+// pdf: the HTML report printed through headless Chromium (an addition to contract.md's list).
+export const reportFormatSchema = z.enum(['console', 'json', 'markdown', 'html', 'junit', 'pdf']);
 
 export const configSchema = z.strictObject({
   environment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, {

@@ -1,16 +1,15 @@
-import { stripVTControlCharacters, styleText } from 'node:util';
+import { styleText } from 'node:util';
 import type { Status } from '../checks/types.js';
 import type { RunResult } from '../run/result.js';
 import { exitCodeFor } from '../run/result.js';
+import { printable } from './escape.js';
 import type { Reporter } from './types.js';
 
 const LABEL: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIP' };
 const COLOR: Record<Status, Parameters<typeof styleText>[0]> = { pass: 'green', fail: 'red', warn: 'yellow', error: 'magenta', skipped: 'gray' };
 
-/** Text from a check or a resource name must not steer the terminal: control characters are shown, not obeyed. */
-export function printable(text: string): string {
-  return stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? ' ⏎ ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
-}
+/** Text from a check or a resource name must not steer the terminal (moved to escape.ts, shared by every format). */
+export { printable };
 
 /** The human summary: one aligned line per check, the remediation under failures, the hint under errors. */
 export const consoleReporter: Reporter = {
@@ -19,7 +18,7 @@ export const consoleReporter: Reporter = {
     const paint = (style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text) : text);
     const width = Math.max(...result.checks.map((c) => c.id.length), 10);
     const lines: string[] = [];
-    lines.push(paint('bold', `restorecheck ${result.tool.version} · ${result.run.command} · ${printable(result.run.environment)} · ${result.run.startedAt}`));
+    lines.push(paint('bold', `restorecheck ${printable(result.tool.version)} · ${printable(result.run.command)} · ${printable(result.run.environment)} · ${result.run.startedAt}`));
     lines.push('');
     for (const check of result.checks) {
       const label = paint(COLOR[check.status], LABEL[check.status].padEnd(5));

@@ -3,6 +3,11 @@ import type { RunResult } from '../run/result.js';
 export interface RenderOptions {
   /** ANSI colours (console only): decided by the CLI from TTY, NO_COLOR and CI. */
   color: boolean;
+  /**
+   * Earlier reports of the same environment, oldest first (the HTML trend charts). The CLI reads them
+   * from the report directory so that reporters stay pure; absent or empty → no trend.
+   */
+  history?: readonly RunResult[];
 }
 
 /** A reporter is a pure function of the RunResult: same input, same bytes. */

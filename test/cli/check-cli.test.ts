@@ -124,13 +124,16 @@ describe('restorecheck check', () => {
     const out = join(dir, 'reports');
     const r = await cli(['check', '--config', await config('ok.yaml', healthy), '--out-dir', out]);
     assert.equal(r.code, 0);
-    const files = await readdir(out);
-    assert.equal(files.length, 1);
+    const files = (await readdir(out)).sort();
+    assert.equal(files.length, 2, files.join(', '));
     assert.match(files[0]!, /^\d{8}T\d{6}Z-production-check\.json$/);
+    assert.equal(files[1], 'audit.log.jsonl');
     const text = await readFile(join(out, files[0]!), 'utf8');
     assert.ok(!text.includes(CANARY));
     assert.equal((JSON.parse(text) as { outcome: string }).outcome, 'pass');
     assert.match(r.stdout, /outcome PASS/, 'the console summary still shows');
+    assert.ok(!(await readFile(join(out, 'audit.log.jsonl'), 'utf8')).includes(CANARY));
+    assert.equal((await cli(['report', 'verify', out])).code, 0);
   });
 
   it('refuses several formats without a directory', async () => {

@@ -1,0 +1,102 @@
+/**
+ * `restorecheck report verify DIR`: checks the report chain and the audit log of a report directory
+ * (exit 0 intact, 1 broken with the first broken link named, 2 nothing to verify).
+ * `restorecheck report render FILE.json --format FMT`: re-renders a stored report to stdout; the HTML
+ * (and PDF) get the reports beside FILE as trend history.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { ReportFormatName } from '../../config/schema.js';
+import { reportFormatSchema } from '../../config/schema.js';
+import { UsageError } from '../../errors.js';
+import { AUDIT_LOG_FILE, verifyChain } from '../../report/chain.js';
+import { printable } from '../../report/escape.js';
+import { parseReport } from '../../report/report-schema.js';
+import type { CommandSpec } from '../command.js';
+import { LOCK_FILE } from '../dir-lock.js';
+import type { Output } from '../io.js';
+import { checkFormats, renderFormat } from '../report-files.js';
+import { loadHistory, readSnapshot } from '../report-directory.js';
+
+async function verify(dirArg: string, output: Output): Promise<void> {
+  const dir = resolve(dirArg);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new UsageError(`${dir} is not a directory`, 'pass the report directory (the --out-dir or report.dir of the runs)');
+  const snapshot = await readSnapshot(dir);
+  // verify only reads (an auditor's copy may be read-only), so it does not take the lock; a run
+  // writing at this very moment can make the newest report look unrecorded.
+  if (snapshot.names.includes(LOCK_FILE)) output.err(`note: ${join(dir, LOCK_FILE)} exists: a run may be writing; if the newest report is flagged, verify again once it is done`);
+  if (snapshot.reports.length === 0 && snapshot.auditLog === null) {
+    throw new UsageError(`no report and no ${AUDIT_LOG_FILE} in ${dir}: nothing to verify`, 'pass the directory the reports were written to');
+  }
+  const result = verifyChain(snapshot);
+  const problemsBySubject = new Set(result.problems.map((p) => p.subject));
+  output.out(`report chain of ${dir}: ${result.reports.length} report${result.reports.length === 1 ? '' : 's'}, ${result.auditLines} audit line${result.auditLines === 1 ? '' : 's'}\n`);
+  for (const report of result.reports) {
+    const mark = problemsBySubject.has(report.name) ? 'BROKEN' : 'ok';
+    output.out(`  ${mark.padEnd(6)}  ${printable(report.name)}  sha256 ${report.sha256}${report.outcome ? `  ${report.outcome}` : ''}\n`);
+  }
+  if (result.ok) {
+    output.out(`\nPASS: the chain is intact.\n  newest report sha256:    ${result.reportHeadSha256 ?? 'none'}\n  last audit line sha256:  ${result.auditHeadSha256 ?? 'none'}\n`);
+    output.out('Keep these two hashes outside the directory (CI log, ticket): they prove later that nothing was cut from the end.\n');
+    output.exitCode = 0;
+    return;
+  }
+  const [first] = result.problems;
+  output.out(`\nFAIL: first broken link: ${printable(first!.subject)} ${printable(first!.message)}\n`);
+  if (result.problems.length > 1) {
+    output.out(`all ${result.problems.length} problems:\n`);
+    for (const problem of result.problems) output.out(`  - ${printable(problem.subject)} ${printable(problem.message)}\n`);
+  }
+  output.exitCode = 1;
+}
+
+async function render(fileArg: string, format: ReportFormatName, output: Output): Promise<void> {
+  const path = resolve(fileArg);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'pass a JSON report written by restorecheck');
+  }
+  const parsed = parseReport(text);
+  if (!parsed.ok) {
+    throw new UsageError(
+      `${path} is not a restorecheck JSON report: ${parsed.problems.join('; ')}`,
+      'pass a .json report written by restorecheck (its shape is schemas/report.schema.json in the package)',
+    );
+  }
+  checkFormats([format], output.env);
+  const history = format === 'html' || format === 'pdf' ? await loadHistory(dirname(path), parsed.report) : [];
+  const rendered = await renderFormat(format, parsed.report, { color: output.interactive, history }, output);
+  if (typeof rendered === 'string') output.out(rendered);
+  else output.outBytes(rendered);
+}
+
+export const reportCommand: CommandSpec = {
+  command: 'report <action> <path>',
+  describe: 'work with stored reports: `report verify DIR` checks the hash chain and audit log; `report render FILE.json --format FMT` re-renders one',
+  builder: (yargs) =>
+    yargs
+      .positional('action', { type: 'string', choices: ['verify', 'render'], describe: 'verify a report directory, or render a stored report' })
+      .positional('path', { type: 'string', describe: 'verify: the report directory; render: the JSON report' })
+      .option('format', {
+        alias: 'f',
+        type: 'string',
+        choices: reportFormatSchema.options,
+        describe: 'render: the output format (written to stdout)',
+        requiresArg: true,
+      })
+      .example('$0 report verify reports/', 'check that no report or audit line was edited, removed, inserted or reordered')
+      .example('$0 report render reports/20261121T030000Z-production-check.json --format html > report.html', 're-render a stored report'),
+  async run(argv, { output }) {
+    const path = String(argv.path);
+    if (argv.action === 'verify') {
+      if (argv.format !== undefined) throw new UsageError('report verify takes no --format', 'run `restorecheck report verify DIR`');
+      await verify(path, output);
+      return;
+    }
+    if (argv.format === undefined) throw new UsageError('report render needs --format FMT', `formats: ${reportFormatSchema.options.join(', ')}`);
+    await render(path, argv.format as ReportFormatName, output);
+  },
+};

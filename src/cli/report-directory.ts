@@ -1,0 +1,93 @@
+/**
+ * A report directory on disk: writing a report into its chain (under the directory lock), reading
+ * what `report verify` checks, and loading the earlier reports the HTML trend charts are drawn from.
+ */
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AUDIT_LOG_FILE, REPORT_JSON_NAME, chainHead, sha256Hex, type DirectorySnapshot } from '../report/chain.js';
+import { jsonReporter } from '../report/json.js';
+import { parseReport } from '../report/report-schema.js';
+import type { RunResult } from '../run/result.js';
+import { appendAuditEventLocked, readTextIfExists } from './audit-log.js';
+import { withDirectoryLock } from './dir-lock.js';
+
+/** The JSON reports (by contract name) with their exact bytes, and the audit log. */
+export async function readSnapshot(dir: string): Promise<DirectorySnapshot & { names: string[] }> {
+  const names = (await readdir(dir)).sort();
+  const reportNames = names.filter((name) => REPORT_JSON_NAME.test(name));
+  const reports = await Promise.all(reportNames.map(async (name) => ({ name, bytes: await readFile(join(dir, name)) })));
+  return { reports, auditLog: await readTextIfExists(join(dir, AUDIT_LOG_FILE)), names };
+}
+
+/**
+ * `base` as given, or (taken by a run that started in the same second) with milliseconds, moved on
+ * a millisecond at a time if need be: names stay unique and sort in time order.
+ */
+function uniqueBaseName(base: string, result: RunResult, taken: readonly string[]): string {
+  const isTaken = (candidate: string) => taken.some((name) => name.startsWith(`${candidate}.`));
+  if (!isTaken(base)) return base;
+  const suffix = `-${result.run.environment}-${result.run.command}`;
+  for (let ms = Date.parse(result.run.startedAt); ; ms++) {
+    const stamp = new Date(ms).toISOString().replace(/[-:]/g, '');
+    if (!isTaken(`${stamp}${suffix}`)) return `${stamp}${suffix}`;
+  }
+}
+
+export interface ChainedReport {
+  /** The result as written: with previousReportSha256. */
+  result: RunResult;
+  base: string;
+  jsonPath: string;
+  sha256: string;
+}
+
+/**
+ * Writes the JSON report into DIR's chain and records it in the audit log, all under the directory
+ * lock: picking the previous report, naming the file and appending the log line cannot interleave
+ * with another run's.
+ */
+export async function writeChainedReport(dir: string, result: RunResult, base: string, redact: (text: string) => string): Promise<ChainedReport> {
+  return withDirectoryLock(dir, async () => {
+    const snapshot = await readSnapshot(dir);
+    const chained: RunResult = { ...result, previousReportSha256: chainHead(snapshot.auditLog, snapshot.reports) };
+    const name = uniqueBaseName(base, result, snapshot.names);
+    const jsonPath = join(dir, `${name}.${jsonReporter.extension}`);
+    const bytes = redact(jsonReporter.render(chained, { color: false }));
+    await writeFile(jsonPath, bytes, { flag: 'wx' });
+    const sha256 = sha256Hex(bytes);
+    await appendAuditEventLocked(
+      dir,
+      {
+        action: 'report',
+        command: result.run.command,
+        environment: result.run.environment,
+        outcome: result.outcome,
+        report: { file: `${name}.${jsonReporter.extension}`, sha256 },
+      },
+      { redact },
+    );
+    return { result: chained, base: name, jsonPath, sha256 };
+  });
+}
+
+/**
+ * The earlier reports of the same environment in `dir` (oldest first), for the trend charts.
+ * Files that are not valid reports are left out: trends are a view, `report verify` is the judge.
+ */
+export async function loadHistory(dir: string, current: RunResult): Promise<RunResult[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => REPORT_JSON_NAME.test(name)).sort();
+  } catch {
+    return [];
+  }
+  const history: RunResult[] = [];
+  for (const name of names) {
+    const parsed = parseReport(await readFile(join(dir, name), 'utf8'));
+    if (!parsed.ok) continue;
+    const { run } = parsed.report;
+    if (run.id !== current.run.id && run.environment === current.run.environment && run.startedAt <= current.run.startedAt) history.push(parsed.report);
+  }
+  return history.sort((a, b) => (a.run.startedAt < b.run.startedAt ? -1 : a.run.startedAt > b.run.startedAt ? 1 : 0));
+}
+

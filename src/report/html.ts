@@ -1,0 +1,191 @@
+/**
+ * The auditor's document: one self-contained HTML file (inline CSS and SVG, no script, no external
+ * resource; a Content-Security-Policy says so to the browser too), readable offline and printable
+ * (the PDF format prints this file). Top to bottom: outcome banner with environment, UTC date and
+ * tool version; summary counts; an overview table; trend charts from the earlier reports the CLI
+ * passes in; then one section per check with its message, evidence, remediation and controls.
+ * Every value goes through escapeMarkup.
+ */
+import type { Status } from '../checks/types.js';
+import type { CheckResult, RunResult } from '../run/result.js';
+import { exitCodeFor } from '../run/result.js';
+import { escapeMarkup as x } from './escape.js';
+import { OUTCOME_WORD, STATUS_WORD, byAttention, controlText, duration, evidenceEntries, evidenceValue, utcDate } from './presentation.js';
+import { renderChart } from './svg-chart.js';
+import { trendsOf } from './trends.js';
+import type { Reporter } from './types.js';
+
+const STYLE = `
+:root { --pass:#1a7f37; --fail:#cf222e; --warn:#9a6700; --error:#8250df; --skipped:#6e7781; --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--ink); background: #f6f8fa; }
+main { max-width: 980px; margin: 0 auto; padding: 24px; }
+header.banner { border-radius: 10px; padding: 20px 24px; color: #fff; }
+header.outcome-pass { background: var(--pass); } header.outcome-fail { background: var(--fail); } header.outcome-incomplete { background: var(--error); }
+.kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 12px; opacity: .9; }
+h1 { margin: 4px 0 12px; font-size: 26px; display: flex; gap: 16px; align-items: baseline; flex-wrap: wrap; }
+h1 .verdict { font-size: 18px; padding: 2px 12px; border: 2px solid #fff; border-radius: 999px; }
+dl.meta { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 6px 20px; margin: 0; }
+dl.meta div { min-width: 0; } dl.meta dt { font-size: 11px; text-transform: uppercase; opacity: .85; } dl.meta dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 20px; margin-top: 16px; }
+h2 { font-size: 18px; margin: 0 0 12px; }
+.tiles { display: grid; grid-template-columns: repeat(5, 1fr); gap: 10px; }
+.tile { border-radius: 8px; padding: 10px 12px; border: 1px solid var(--line); border-left-width: 6px; }
+.tile b { display: block; font-size: 26px; line-height: 1.1; } .tile span { color: var(--muted); font-size: 12px; text-transform: uppercase; }
+.tile.pass { border-left-color: var(--pass); } .tile.fail { border-left-color: var(--fail); } .tile.warn { border-left-color: var(--warn); } .tile.error { border-left-color: var(--error); } .tile.skipped { border-left-color: var(--skipped); }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
+td code { overflow-wrap: anywhere; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; }
+.status { display: inline-block; white-space: nowrap; min-width: 64px; text-align: center; font-size: 11px; font-weight: 700; color: #fff; border-radius: 4px; padding: 1px 6px; }
+.status.pass { background: var(--pass); } .status.fail { background: var(--fail); } .status.warn { background: var(--warn); } .status.error { background: var(--error); } .status.skipped { background: var(--skipped); }
+a { color: inherit; }
+.trends { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 16px 24px; }
+#trend-core-row-counts { grid-column: 1 / -1; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 8px 24px; }
+.chart-title { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; overflow-wrap: anywhere; }
+figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: 4px; } figcaption small { color: var(--muted); font-weight: 400; }
+svg { display: block; max-width: 560px; } svg .grid { stroke: var(--line); stroke-width: 1; } svg .tick { font-size: 12px; fill: var(--muted); }
+ul.legend { list-style: none; padding: 0; margin: 4px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 12px; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
+.nodata { color: var(--muted); font-style: italic; margin: 0; }
+article.check { border-top: 1px solid var(--line); padding: 12px 0; } article.check:first-of-type { border-top: 0; }
+article.check h3 { margin: 0 0 6px; font-size: 15px; display: flex; gap: 10px; align-items: baseline; flex-wrap: wrap; }
+article.check h3 code { font-size: 14px; } article.check h3 small { color: var(--muted); font-weight: 400; }
+.message { margin: 4px 0 8px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.facts { color: var(--muted); font-size: 12px; margin: 0 0 8px; }
+table.evidence td:first-child { width: 28%; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
+table.evidence td pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
+.remediation { margin: 8px 0 0; padding: 8px 10px; background: #fff8c5; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
+article.pass .remediation, article.skipped .remediation { background: #f6f8fa; color: var(--muted); }
+.controls { margin: 8px 0 0; display: flex; flex-wrap: wrap; gap: 6px; }
+.control { font-size: 11px; border: 1px solid var(--line); border-radius: 999px; padding: 1px 8px; color: var(--muted); }
+footer { color: var(--muted); font-size: 12px; margin: 16px 4px; overflow-wrap: anywhere; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { background: #fff; font-size: 11px; } main { max-width: none; padding: 0; }
+  header.banner, .status, .tile, .swatch { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  section { border: 0; padding: 8px 0; } article.check, figure, tr { break-inside: avoid; } h2, h3 { break-after: avoid; }
+  a { text-decoration: none; }
+}`;
+
+function statusBadge(status: Status): string {
+  return `<span class="status ${status}">${STATUS_WORD[status]}</span>`;
+}
+
+function meta(label: string, value: string): string {
+  return `<div><dt>${label}</dt><dd>${value}</dd></div>`;
+}
+
+function checkSection(check: CheckResult): string {
+  const facts = [`severity ${check.severity}`, `${duration(check.durationMs)}`];
+  if (check.errorKind) facts.push(`error kind ${x(check.errorKind)}`);
+  if (check.requestId) facts.push(`request id <code>${x(check.requestId)}</code>`);
+  const evidence = evidenceEntries(check.evidence);
+  const parts = [
+    `<article class="check ${check.status}" id="check-${x(check.id)}">`,
+    `<h3>${statusBadge(check.status)} <code>${x(check.id)}</code> <small>${x(check.title)}</small></h3>`,
+    `<p class="message">${x(check.message)}</p>`,
+    `<p class="facts">${facts.join(' · ')}</p>`,
+  ];
+  if (evidence.length > 0) {
+    parts.push('<table class="evidence"><thead><tr><th>Evidence</th><th>Value</th></tr></thead><tbody>');
+    for (const [key, value] of evidence) {
+      const text = typeof value === 'object' && value !== null ? JSON.stringify(value, null, 2) : evidenceValue(value);
+      parts.push(`<tr><td>${x(key)}</td><td><pre>${x(text)}</pre></td></tr>`);
+    }
+    parts.push('</tbody></table>');
+  }
+  if (check.hint) parts.push(`<p class="remediation"><strong>Hint:</strong> ${x(check.hint)}</p>`);
+  parts.push(`<p class="remediation"><strong>Remediation:</strong> ${x(check.remediation)}</p>`);
+  if (check.controls.length > 0) parts.push(`<p class="controls">${check.controls.map((c) => `<span class="control">${x(controlText(c))}</span>`).join('')}</p>`);
+  parts.push('</article>');
+  return parts.join('\n');
+}
+
+function trendSection(result: RunResult, history: readonly RunResult[]): string {
+  const trends = trendsOf(result, history);
+  const runs = new Set(trends.flatMap((t) => t.series.flatMap((s) => s.points.map((p) => p.at)))).size;
+  const figures = trends.map((trend) => {
+    // One small chart per series (per table for row counts): each keeps its own scale, so a table of
+    // ten rows next to one of ten million still shows its changes.
+    const charts = trend.series.map(
+      (series) => `<div class="chart">${trend.series.length > 1 ? `<div class="chart-title">${x(series.label)}</div>` : ''}${renderChart({ ...trend, series: [series] })}</div>`,
+    );
+    return [
+      `<figure id="trend-${trend.id}">`,
+      `<figcaption>${x(trend.title)} <small>(${x(trend.unit)})</small></figcaption>`,
+      charts.length ? `<div class="charts">${charts.join('\n')}</div>` : '<p class="nodata">No value yet in the reports of this directory.</p>',
+      '</figure>',
+    ].join('\n');
+  });
+  return [
+    '<section class="trend-section">',
+    `<h2>Trends <small class="facts">${runs ? `across ${runs} report${runs === 1 ? '' : 's'} of ${x(result.run.environment)} in the report directory` : 'no report of this directory holds a value to plot yet'}</small></h2>`,
+    `<div class="trends">${figures.join('\n')}</div>`,
+    '</section>',
+  ].join('\n');
+}
+
+export const htmlReporter: Reporter = {
+  extension: 'html',
+  render(result, { history = [] }) {
+    const { run, summary } = result;
+    const title = `restorecheck report · ${run.environment} · ${run.command} · ${utcDate(run.startedAt)}`;
+    const ordered = [...result.checks].sort(byAttention);
+    const previous =
+      result.previousReportSha256 === undefined ? 'not recorded' : result.previousReportSha256 === null ? 'none (first report)' : `<code>${x(result.previousReportSha256)}</code>`;
+    const overview = ordered
+      .map((c) => `<tr><td>${statusBadge(c.status)}</td><td><a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a></td><td>${x(c.title)}</td><td>${c.severity}</td></tr>`)
+      .join('\n');
+    const tiles = (['pass', 'fail', 'warn', 'error', 'skipped'] as const)
+      .map((s) => `<div class="tile ${s}"><b>${summary[s]}</b><span>${STATUS_WORD[s]}</span></div>`)
+      .join('');
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="generator" content="restorecheck ${x(result.tool.version)}">
+<title>${x(title)}</title>
+<style>${STYLE}
+</style>
+</head>
+<body>
+<main>
+<header class="banner outcome-${result.outcome}">
+<div class="kicker">restorecheck report · ${x(run.command)}</div>
+<h1><span>${x(run.environment)}</span> <span class="verdict">${OUTCOME_WORD[result.outcome]}</span></h1>
+<dl class="meta">
+${meta('Date (UTC)', x(utcDate(run.startedAt)))}
+${meta('Finished (UTC)', x(utcDate(run.finishedAt)))}
+${meta('Duration', duration(run.durationMs))}
+${meta('Tool version', `restorecheck ${x(result.tool.version)}`)}
+${meta('Exit code', `${exitCodeFor(result.outcome)} (fail-on ${run.failOn})`)}
+${meta('Run id', `<code>${x(run.id)}</code>`)}
+</dl>
+</header>
+<section class="summary">
+<h2>Summary: ${result.checks.length} check${result.checks.length === 1 ? '' : 's'}</h2>
+<div class="tiles">${tiles}</div>
+</section>
+<section class="overview">
+<h2>Checks at a glance</h2>
+${ordered.length ? `<table><thead><tr><th>Status</th><th>Check</th><th>Compliant state</th><th>Severity</th></tr></thead><tbody>\n${overview}\n</tbody></table>` : '<p class="nodata">No check selected.</p>'}
+</section>
+${trendSection(result, history)}
+<section class="details">
+<h2>Details and evidence</h2>
+${ordered.map(checkSection).join('\n')}
+</section>
+<footer>
+This document is rendered from the JSON report of the same name, which is the record. Previous report in the chain (SHA-256): ${previous}.
+Verify the chain with <code>restorecheck report verify DIR</code>.
+</footer>
+</main>
+</body>
+</html>
+`;
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * JUnit XML for CI test views: one testsuite per group (the id's prefix: db, pgflex, blob, archive,
+ * restore…), one testcase per check; fail → <failure>, error → <error>, skipped → <skipped>.
+ * Valid against the Ant JUnit XSD (test/fixtures/junit/JUnit.xsd): that schema requires
+ * <properties>, <system-out> and <system-err> in every suite, `package` and `id` on aggregated
+ * suites, no attribute on <testsuites>, and a timestamp without timezone (ours is UTC).
+ */
+import type { CheckResult, RunResult } from '../run/result.js';
+import { escapeMarkup as x, escapeXmlAttribute as attr } from './escape.js';
+import { STATUS_WORD, controlText, evidenceEntries, evidenceValue, groupOf } from './presentation.js';
+import type { Reporter } from './types.js';
+
+const seconds = (ms: number) => (ms / 1000).toFixed(3);
+
+/** The body of a failure or error: everything an engineer needs without opening the HTML. */
+function details(check: CheckResult): string {
+  const lines = [check.message];
+  const evidence = evidenceEntries(check.evidence);
+  if (evidence.length > 0) {
+    lines.push('', 'Evidence:');
+    for (const [key, value] of evidence) lines.push(`  ${key}: ${evidenceValue(value)}`);
+  }
+  if (check.hint) lines.push('', `Hint: ${check.hint}${check.requestId ? ` (request id ${check.requestId})` : ''}`);
+  lines.push('', `Remediation: ${check.remediation}`);
+  if (check.controls.length > 0) lines.push(`Controls: ${check.controls.map(controlText).join('; ')}`);
+  return lines.join('\n');
+}
+
+function testcase(check: CheckResult): string {
+  const open = `    <testcase name="${attr(check.id)}" classname="restorecheck.${attr(groupOf(check.id))}" time="${seconds(check.durationMs)}"`;
+  switch (check.status) {
+    case 'fail':
+      return `${open}>\n      <failure message="${attr(check.message)}" type="${attr(`${check.severity}`)}">${x(details(check))}</failure>\n    </testcase>`;
+    case 'error':
+      return `${open}>\n      <error message="${attr(check.message)}" type="${attr(check.errorKind ?? 'error')}">${x(details(check))}</error>\n    </testcase>`;
+    case 'skipped':
+      return `${open}>\n      <skipped message="${attr(check.message)}"/>\n    </testcase>`;
+    case 'pass':
+    case 'warn':
+      return `${open}/>`;
+  }
+}
+
+function property(name: string, value: string): string {
+  return `      <property name="${name}" value="${attr(value)}"/>`;
+}
+
+export const junitReporter: Reporter = {
+  extension: 'xml',
+  render(result: RunResult) {
+    const groups = new Map<string, CheckResult[]>();
+    for (const check of result.checks) {
+      const group = groupOf(check.id);
+      groups.set(group, [...(groups.get(group) ?? []), check]);
+    }
+    // The XSD's timestamp has no timezone: the UTC instant without its `Z` (and without milliseconds).
+    const timestamp = result.run.startedAt.slice(0, 19);
+    const properties = [
+      property('environment', result.run.environment),
+      property('command', result.run.command),
+      property('runId', result.run.id),
+      property('toolVersion', result.tool.version),
+      property('startedAt', result.run.startedAt),
+      property('outcome', result.outcome),
+      property('failOn', result.run.failOn),
+      ...(result.previousReportSha256 === undefined ? [] : [property('previousReportSha256', result.previousReportSha256 ?? '')]),
+    ].join('\n');
+    const suites = [...groups.keys()].sort().map((group, index) => {
+      const checks = groups.get(group)!;
+      const count = (status: CheckResult['status']) => checks.filter((c) => c.status === status).length;
+      const time = seconds(checks.reduce((sum, c) => sum + c.durationMs, 0));
+      // Passes and warnings have no child element in JUnit: their message and evidence go to system-out.
+      const out = checks.map((c) => `${STATUS_WORD[c.status]} ${c.id}: ${c.message}`).join('\n');
+      return [
+        `  <testsuite name="${attr(group)}" package="restorecheck.${attr(result.run.command)}" id="${index}" timestamp="${timestamp}" hostname="localhost" tests="${checks.length}" failures="${count('fail')}" errors="${count('error')}" skipped="${count('skipped')}" time="${time}">`,
+        '    <properties>',
+        properties,
+        '    </properties>',
+        ...checks.map(testcase),
+        `    <system-out>${x(out)}</system-out>`,
+        '    <system-err/>',
+        '  </testsuite>',
+      ].join('\n');
+    });
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('\n')}${suites.length ? '\n' : ''}</testsuites>\n`;
+  },
+};

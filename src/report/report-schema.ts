@@ -1,0 +1,100 @@
+/**
+ * The JSON report's schema (contract.md, "The JSON report"), written once with zod:
+ *  - at build time `scripts/write-report-schema.mjs` turns it into `schemas/report.schema.json`,
+ *    the JSON Schema that ships with the package for scripts and auditors;
+ *  - at run time `report render` and `report verify` parse stored reports with it (zod at the edge).
+ * The compile-time assertion at the bottom ties it to the RunResult model in run/result.ts: a field
+ * added to one and not the other fails the build, so the schema cannot drift from what we write.
+ */
+import { z } from 'zod';
+import type { JsonValue } from '../checks/types.js';
+import type { RunResult } from '../run/result.js';
+
+/** A URN rather than a URL: the schema ships inside the package and is not served anywhere. */
+export const REPORT_SCHEMA_ID = 'urn:restorecheck:schema:report:v1';
+
+export const jsonValueSchema: z.ZodType<JsonValue> = z
+  .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValueSchema), z.record(z.string(), jsonValueSchema)]))
+  .meta({ id: 'JsonValue', description: 'Plain JSON (row counts past 2^53 are strings).' });
+
+const status = z.enum(['pass', 'fail', 'warn', 'error', 'skipped']);
+const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
+const isoInstant = z.iso.datetime().describe('ISO 8601, UTC');
+const durationMs = z.number().int().nonnegative();
+const count = z.number().int().nonnegative();
+
+const control = z.strictObject({
+  framework: z.string().min(1).describe('e.g. ISO27001:2022, HDS'),
+  control: z.string().min(1),
+});
+
+const checkResult = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/).describe('stable check id (contract.md, "Check identifiers")'),
+    title: z.string(),
+    status,
+    severity,
+    message: z.string().describe('one sentence: resource, observed, expected'),
+    evidence: z.record(z.string(), jsonValueSchema),
+    remediation: z.string(),
+    controls: z.array(control),
+    durationMs,
+    hint: z.string().optional().describe('for error and skipped: what to do next'),
+    errorKind: z.string().optional(),
+    requestId: z.string().optional().describe("Azure's request id of the failed call"),
+  })
+  .meta({ id: 'CheckResult' });
+
+export const reportSchema = z
+  .strictObject({
+    schemaVersion: z.literal(1),
+    tool: z.strictObject({ name: z.literal('restorecheck'), version: z.string().min(1) }),
+    run: z.strictObject({
+      id: z.string().min(1),
+      command: z.string().min(1),
+      environment: z.string().min(1),
+      startedAt: isoInstant,
+      finishedAt: isoInstant,
+      durationMs,
+      failOn: severity,
+    }),
+    checks: z.array(checkResult).describe('sorted by id'),
+    summary: z.strictObject({ pass: count, fail: count, warn: count, error: count, skipped: count }),
+    outcome: z.enum(['pass', 'fail', 'incomplete']),
+    previousReportSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable()
+      .optional()
+      .describe('SHA-256 of the previous JSON report in the same directory; null for the first (absent when not written to a directory)'),
+  })
+  .meta({ title: 'restorecheck report', description: 'The record of one restorecheck run (check, verify, restore-test).' });
+
+/** The JSON Schema document shipped as schemas/report.schema.json. */
+export function reportJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(reportSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  return { $schema: schema.$schema, $id: REPORT_SCHEMA_ID, ...schema };
+}
+
+export type ParsedReport = { ok: true; report: RunResult } | { ok: false; problems: string[] };
+
+/** Parses a stored report; problems are `path: message` lines, like the configuration's. */
+export function parseReport(text: string): ParsedReport {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problems: [`not JSON: ${(error as Error).message}`] };
+  }
+  const parsed = reportSchema.safeParse(data);
+  if (parsed.success) return { ok: true, report: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.slice(0, 10).map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`),
+  };
+}
+
+// The schema and the model must describe the same object (see the header comment).
+type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesModel: MutuallyAssignable<z.output<typeof reportSchema>, RunResult> = true;
+void schemaMatchesModel;

@@ -1,0 +1,62 @@
+/** The pure chain logic; the CLI tests (test/cli/report-chain.test.ts) tamper with real directories. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { auditLine, auditTail, chainHead, sha256Hex, verifyChain } from '../../src/report/chain.js';
+import { jsonReporter } from '../../src/report/json.js';
+import { checkReport } from '../helpers/report-fixtures.js';
+
+/** A directory of `n` chained reports and their audit log, built in memory. */
+function directory(n: number): { reports: Array<{ name: string; bytes: Uint8Array }>; auditLog: string } {
+  const reports: Array<{ name: string; bytes: Uint8Array }> = [];
+  let log = '';
+  for (let i = 0; i < n; i++) {
+    const base = checkReport();
+    const report = { ...base, run: { ...base.run, id: `run-${i}` }, previousReportSha256: chainHead(log || null, reports) };
+    const name = `2026112${i}T030000Z-production-check.json`;
+    const bytes = Buffer.from(jsonReporter.render(report, { color: false }));
+    reports.push({ name, bytes });
+    const tail = auditTail(log || null);
+    log += `${auditLine(
+      { command: 'check', environment: 'production', outcome: report.outcome, report: { file: name, sha256: sha256Hex(bytes) } },
+      { ...tail, timestamp: `2026-11-2${i}T03:00:01.000Z`, user: 'auditor', host: 'ci' },
+    )}\n`;
+  }
+  return { reports, auditLog: log };
+}
+
+describe('report chain (pure)', () => {
+  it('links each report to the previous one and each audit line to the line before', () => {
+    const dir = directory(3);
+    const verdict = verifyChain(dir);
+    assert.deepEqual(verdict.problems, []);
+    assert.deepEqual(verdict.reports.map((r) => r.name), dir.reports.map((r) => r.name));
+    assert.equal(verdict.reportHeadSha256, sha256Hex(dir.reports[2]!.bytes));
+    const lines = dir.auditLog.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; previousLineSha256: string | null });
+    assert.deepEqual(lines.map((l) => l.seq), [1, 2, 3]);
+    assert.equal(lines[0]!.previousLineSha256, null);
+    assert.equal(lines[2]!.previousLineSha256, sha256Hex(dir.auditLog.split('\n')[1]!));
+  });
+
+  it('starts a chain at null and continues from the newest report when there is no log', () => {
+    assert.equal(chainHead(null, []), null);
+    const dir = directory(2);
+    assert.equal(chainHead(null, dir.reports), sha256Hex(dir.reports[1]!.bytes));
+  });
+
+  it('flags a torn last line and a log whose first lines were cut', () => {
+    const dir = directory(2);
+    assert.match(verifyChain({ ...dir, auditLog: `${dir.auditLog}{"seq":3` }).problems[0]!.message, /incomplete/);
+    const cut = dir.auditLog.split('\n').slice(1).join('\n');
+    const verdict = verifyChain({ ...dir, auditLog: cut });
+    assert.ok(verdict.problems.some((p) => p.subject === 'audit.log.jsonl line 1' && /lines before it were removed/.test(p.message)), JSON.stringify(verdict.problems));
+  });
+
+  it('flags an edited outcome on the last audit line (which no later hash covers)', () => {
+    const dir = directory(2);
+    const lines = dir.auditLog.trimEnd().split('\n');
+    lines[1] = lines[1]!.replace('"outcome":"fail"', '"outcome":"pass"');
+    const verdict = verifyChain({ ...dir, auditLog: `${lines.join('\n')}\n` });
+    assert.equal(verdict.ok, false);
+    assert.match(verdict.problems[0]!.message, /the line was edited/);
+  });
+});
