@@ -11,6 +11,7 @@ import { restoreCleanup } from './restore/restore-cleanup.js';
 import { restoreProvision } from './restore/restore-provision.js';
 import { restoreRowCountsMatch } from './restore/restore-row-counts-match.js';
 import { restoreSignedDocument } from './restore/restore-signed-document.js';
+import { restoreTestFreshness } from './restore/restore-test-freshness.js';
 import type { Check, CheckCommand } from './types.js';
 
 export const checks: readonly Check[] = [
@@ -23,6 +24,7 @@ export const checks: readonly Check[] = [
   restoreRowCountsMatch,
   restoreSignedDocument,
   restoreCleanup,
+  restoreTestFreshness,
 ];
 
 export function checksFor(command: CheckCommand): Check[] {

@@ -8,6 +8,7 @@ import { AUDIT_LOG_FILE, REPORT_JSON_NAME, chainHead, sha256Hex, type DirectoryS
 import { jsonReporter } from '../report/json.js';
 import { parseReport } from '../report/report-schema.js';
 import type { RunResult } from '../run/result.js';
+import { readStoredReports, type StoredReport } from '../report/history.js';
 import { appendAuditEventLocked, readTextIfExists } from './audit-log.js';
 import { withDirectoryLock } from './dir-lock.js';
 
@@ -72,22 +73,15 @@ export async function writeChainedReport(dir: string, result: RunResult, base: s
 
 /**
  * The earlier reports of the same environment in `dir` (oldest first), for the trend charts.
- * Files that are not valid reports are left out: trends are a view, `report verify` is the judge.
  */
 export async function loadHistory(dir: string, current: RunResult): Promise<RunResult[]> {
-  let names: string[];
+  let stored: StoredReport[];
   try {
-    names = (await readdir(dir)).filter((name) => REPORT_JSON_NAME.test(name)).sort();
+    stored = await readStoredReports(dir);
   } catch {
     return [];
   }
-  const history: RunResult[] = [];
-  for (const name of names) {
-    const parsed = parseReport(await readFile(join(dir, name), 'utf8'));
-    if (!parsed.ok) continue;
-    const { run } = parsed.report;
-    if (run.id !== current.run.id && run.environment === current.run.environment && run.startedAt <= current.run.startedAt) history.push(parsed.report);
-  }
-  return history.sort((a, b) => (a.run.startedAt < b.run.startedAt ? -1 : a.run.startedAt > b.run.startedAt ? 1 : 0));
+  return stored
+    .map((s) => s.report)
+    .filter(({ run }) => run.id !== current.run.id && run.environment === current.run.environment && run.startedAt <= current.run.startedAt);
 }
-

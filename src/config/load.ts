@@ -3,7 +3,7 @@
  * Every problem is collected and reported at once, each as `key.path: message`.
  */
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -53,13 +53,24 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const config = parsed.data as Config;
+  const config = resolvePaths(parsed.data as Config, dirname(resolve(path)));
 
   // Secrets carried by the validated configuration, whatever variable (if any) they came from.
   if (config.database) redactor.addFromConnectionString(config.database.url);
   redactor.addFromConnectionString(config.azure?.storage?.connectionString);
   redactor.add(config.azure?.storage?.connectionString);
   return { config, redactor, path };
+}
+
+/**
+ * Paths in a configuration file are relative to that file, wherever the command runs from
+ * (a scheduled job's working directory is not the user's).
+ */
+function resolvePaths(config: Config, dir: string): Config {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  if (config.database?.alembic.migrationsDir) config.database.alembic.migrationsDir = at(config.database.alembic.migrationsDir);
+  if (config.report?.dir) config.report.dir = at(config.report.dir);
+  return config;
 }
 
 function parseDocumentText(text: string, path: string): unknown {

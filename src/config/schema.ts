@@ -104,6 +104,18 @@ export const configSchema = z.strictObject({
       failOn: severity.optional(),
     })
     .optional(),
+  restoreTest: z
+    .strictObject({
+      /** restore-test-freshness: a successful restore test must be younger than this. */
+      maxRestoreTestAgeDays: z.number().positive().default(35),
+      /** Allowed relative difference of core-table row counts between source and restore, in percent. */
+      rowCountTolerancePercent: z.number().min(0).max(100).default(1),
+      /** Restore time (request → ready) above which restore-provision fails. */
+      rtoMinutes: z.number().positive().optional(),
+      /** Restore point lag above which restore-provision fails. */
+      rpoMinutes: z.number().positive().optional(),
+    })
+    .default({ maxRestoreTestAgeDays: 35, rowCountTolerancePercent: 1 }),
   limits: z
     .strictObject({
       /** Per-check deadline: a check still running then is `error`. */

@@ -2,10 +2,12 @@
  * The gateways a run uses, opened lazily (a run with `--only` touches only what it needs) and
  * closed once at the end. Tests pass their own implementation of `Gateways` to the runner.
  */
+import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
 import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway } from '../db/types.js';
+import { readStoredReports, type StoredReport } from '../report/history.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 
 export interface Gateways {
@@ -13,13 +15,19 @@ export interface Gateways {
   database(): DatabaseGateway;
   /** What this run's restore test found (restore-test only; the restore-* checks judge it). */
   restore(): Promise<RestoreOutcome>;
+  /** The valid reports stored in `report.dir`, oldest first. */
+  storedReports(): Promise<StoredReport[]>;
   close(): Promise<void>;
 }
 
 export class LiveGateways implements Gateways {
   private db: DatabaseGateway | undefined;
 
-  constructor(private readonly config: Config) {}
+  constructor(
+    private readonly config: Config,
+    /** Relative paths in the configuration are resolved from here. */
+    private readonly configDir: string = process.cwd(),
+  ) {}
 
   database(): DatabaseGateway {
     if (!this.db) {
@@ -32,6 +40,16 @@ export class LiveGateways implements Gateways {
 
   restore(): Promise<RestoreOutcome> {
     return Promise.reject(new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`'));
+  }
+
+  async storedReports(): Promise<StoredReport[]> {
+    const dir = this.config.report?.dir;
+    if (!dir) throw new EvaluationError('config', 'no report.dir is configured', 'set report.dir to the directory where restore-test reports are written');
+    try {
+      return await readStoredReports(isAbsolute(dir) ? dir : resolve(this.configDir, dir));
+    } catch (error) {
+      throw new EvaluationError('not-found', `cannot read the report directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'check that report.dir exists and is readable');
+    }
   }
 
   async close(): Promise<void> {

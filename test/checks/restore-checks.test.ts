@@ -24,7 +24,7 @@ function healthy(): RestoreOutcome {
 async function judge(outcome: RestoreOutcome): Promise<Record<string, CheckResult>> {
   const result = await runChecks({
     command: 'restore-test', checks: checksFor('restore-test'), config, configDir: '.',
-    gateways: { database: () => { throw new Error('unused'); }, restore: async () => outcome, close: async () => undefined },
+    gateways: { database: () => { throw new Error('unused'); }, restore: async () => outcome, storedReports: async () => [], close: async () => undefined },
   });
   return Object.fromEntries(result.checks.map((c) => [c.id, c]));
 }

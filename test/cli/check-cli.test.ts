@@ -76,8 +76,8 @@ describe('restorecheck check', () => {
     assert.deepEqual(report.tool, { name: 'restorecheck', version: '0.1.0' });
     assert.equal(report.run.command, 'check');
     assert.equal(report.run.environment, 'production');
-    assert.deepEqual(report.checks.map((c: { id: string }) => c.id), ['db-alembic-version', 'db-connectivity', 'db-core-row-counts', 'signed-document']);
-    assert.deepEqual(report.summary, { pass: 3, fail: 0, warn: 0, error: 0, skipped: 1 });
+    assert.deepEqual(report.checks.map((c: { id: string }) => c.id), ['db-alembic-version', 'db-connectivity', 'db-core-row-counts', 'restore-test-freshness', 'signed-document']);
+    assert.deepEqual(report.summary, { pass: 3, fail: 0, warn: 0, error: 0, skipped: 2 });
     assert.equal(report.outcome, 'pass');
     const connectivity = report.checks.find((c: { id: string }) => c.id === 'db-connectivity');
     assert.deepEqual(Object.keys(connectivity).slice(0, 9), ['id', 'title', 'status', 'severity', 'message', 'evidence', 'remediation', 'controls', 'durationMs']);

@@ -14,6 +14,7 @@ const gateways: Gateways = {
     throw new Error('not used');
   },
   restore: () => Promise.reject(new Error('not used')),
+  storedReports: () => Promise.reject(new Error('not used')),
   close: async () => undefined,
 };
 

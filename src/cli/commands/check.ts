@@ -14,7 +14,7 @@ export const checkCommand: CommandSpec = {
     output.verbose = Boolean(argv.verbose);
     const { config, configDir } = await loadConfigFor(argv, output);
     const request = reportRequest(argv, config);
-    const gateways = new LiveGateways(config);
+    const gateways = new LiveGateways(config, configDir);
     let result;
     try {
       result = await runChecks({

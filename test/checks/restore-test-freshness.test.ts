@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { checksFor } from '../../src/checks/index.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { reportBaseName } from '../../src/cli/report-files.js';
+import { jsonReporter } from '../../src/report/json.js';
+import type { RestoreOutcome } from '../../src/restore/outcome.js';
+import { LiveGateways } from '../../src/run/gateways.js';
+import { runChecks } from '../../src/run/runner.js';
+
+const NOW = new Date('2026-11-21T03:00:00.000Z');
+const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
+
+/** A restore-test report made by the real engine at a given time, stored under its contract name. */
+async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment = 'production'): Promise<string> {
+  const { config } = parseConfigText(`environment: ${environment}\n`, 'c.yaml', {});
+  const outcome: RestoreOutcome = {
+    method: 'archive', target: 't',
+    provision: ok ? { ok: true, value: { restoreSeconds: 12, restorePoint: null, details: {} } } : { ok: false, failure: { kind: 'restore-failed', message: 'psql failed', hint: 'h' } },
+    source: { label: 'metadata' }, limits: { rowCountTolerancePercent: 0 }, cleanup: { status: 'deleted', removed: ['x'], leftover: [] },
+    ...(ok ? { restored: { alembic: { ok: true as const, value: 'a' }, counts: { ok: true as const, value: {} } } } : {}),
+  };
+  const result = await runChecks({
+    command: 'restore-test', checks: checksFor('restore-test'), config, configDir: dir, now: () => at,
+    gateways: { database: () => { throw new Error('unused'); }, restore: async () => outcome, storedReports: async () => [], close: async () => undefined },
+  });
+  const name = `${reportBaseName(result)}.json`;
+  await writeFile(join(dir, name), jsonReporter.render(result, { color: false }));
+  return name;
+}
+
+async function freshness(dir: string | undefined) {
+  const { config } = parseConfigText(`environment: production\n${dir ? `report:\n  dir: ${dir}\n` : ''}`, join(tmpdir(), 'c.yaml'), {});
+  const gateways = new LiveGateways(config);
+  const result = await runChecks({ command: 'check', checks: checksFor('check'), config, configDir: tmpdir(), gateways, only: ['restore-test-freshness'], now: () => NOW });
+  return result.checks[0]!;
+}
+
+describe('restore-test-freshness', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'restorecheck-fresh-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('is skipped without a report directory', async () => {
+    assert.equal((await freshness(undefined)).status, 'skipped');
+  });
+
+  it('fails with no restore test on record, and with only failed ones', async () => {
+    const none = await freshness(dir);
+    assert.equal(none.status, 'fail');
+    assert.match(none.message, /No successful restore test of environment production/);
+    const failed = await storeRestoreTest(dir, daysAgo(2), false);
+    const onlyFailed = await freshness(dir);
+    assert.equal(onlyFailed.status, 'fail');
+    assert.match(onlyFailed.message, new RegExp(`the last one, ${failed.replace('.', '\\.')}, ended fail`));
+  });
+
+  it('fails when the newest successful test is too old, passes when it is recent', async () => {
+    await storeRestoreTest(dir, daysAgo(40), true);
+    await storeRestoreTest(dir, daysAgo(1), true, 'staging'); // another environment does not count
+    const old = await freshness(dir);
+    assert.equal(old.status, 'fail');
+    assert.equal(old.evidence.ageDays, 40);
+    const recent = await storeRestoreTest(dir, daysAgo(3), true);
+    const fresh = await freshness(dir);
+    assert.equal(fresh.status, 'pass', fresh.message);
+    assert.equal(fresh.evidence.report, recent);
+    assert.equal(fresh.evidence.restoreSeconds, 12);
+  });
+});
