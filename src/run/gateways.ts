@@ -2,6 +2,7 @@
  * The gateways a run uses, opened lazily (a run with `--only` touches only what it needs) and
  * closed once at the end. Tests pass their own implementation of `Gateways` to the runner.
  */
+import { type ArchiveVerification, type VerifyOptions, verifyArchive } from '../archive/verify-archive.js';
 import type { Config } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
 import { openDatabase } from '../db/postgres.js';
@@ -10,13 +11,34 @@ import type { DatabaseGateway } from '../db/types.js';
 export interface Gateways {
   /** The configured database (`database.url`). Throws EvaluationError when it is not configured. */
   database(): DatabaseGateway;
+  /**
+   * The archive a `verify` run is about: the one streaming pass over it, run once and shared by
+   * every archive-* check. Absent when the run has no archive (the checks are then skipped).
+   */
+  archive?: () => Promise<ArchiveVerification>;
   close(): Promise<void>;
+}
+
+/** The archive given to `verify`, and how to read it. */
+export interface ArchiveSource {
+  path: string;
+  options: VerifyOptions;
 }
 
 export class LiveGateways implements Gateways {
   private db: DatabaseGateway | undefined;
+  readonly archive?: () => Promise<ArchiveVerification>;
 
-  constructor(private readonly config: Config) {}
+  constructor(
+    private readonly config: Config,
+    source?: { archive?: ArchiveSource },
+  ) {
+    const archive = source?.archive;
+    if (archive) {
+      let pass: Promise<ArchiveVerification> | undefined;
+      this.archive = () => (pass ??= verifyArchive(archive.path, archive.options));
+    }
+  }
 
   database(): DatabaseGateway {
     if (!this.db) {
