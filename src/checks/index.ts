@@ -2,6 +2,12 @@
  * The check registry: explicit, one line per check. A test asserts the ids are unique and equal
  * the file names. Adding a check = one file + its tests + one line here.
  */
+import { archiveAge } from './archive/archive-age.js';
+import { archiveChecksum } from './archive/archive-checksum.js';
+import { archiveDumpIntegrity } from './archive/archive-dump-integrity.js';
+import { archiveIntegrity } from './archive/archive-integrity.js';
+import { archiveMembers } from './archive/archive-members.js';
+import { archiveMetadata } from './archive/archive-metadata.js';
 import { dbAlembicVersion } from './db/db-alembic-version.js';
 import { dbConnectivity } from './db/db-connectivity.js';
 import { dbCoreRowCounts } from './db/db-core-row-counts.js';
@@ -19,6 +25,12 @@ export const checks: readonly Check[] = [
   dbAlembicVersion,
   dbCoreRowCounts,
   signedDocument,
+  archiveChecksum,
+  archiveIntegrity,
+  archiveMembers,
+  archiveDumpIntegrity,
+  archiveMetadata,
+  archiveAge,
   restoreProvision,
   restoreAlembicMatch,
   restoreRowCountsMatch,

@@ -56,6 +56,11 @@ export class Output {
     this.io.stdout.write(data);
   }
 
+  /** Raw text to stderr without a newline (a progress bar redrawing its line with `\r`). */
+  errRaw(text: string): void {
+    this.io.stderr.write(this.redactor.redact(text));
+  }
+
   err(text: string): void {
     this.io.stderr.write(this.redactor.redact(text.endsWith('\n') ? text : `${text}\n`));
   }

@@ -70,6 +70,7 @@ function resolvePaths(config: Config, dir: string): Config {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   if (config.database?.alembic.migrationsDir) config.database.alembic.migrationsDir = at(config.database.alembic.migrationsDir);
   if (config.report?.dir) config.report.dir = at(config.report.dir);
+  if (config.archives?.dir) config.archives.dir = at(config.archives.dir);
   return config;
 }
 

@@ -88,6 +88,41 @@ export const azureSchema = z.strictObject({
     .optional(),
 });
 
+/** A member path inside the archive's top folder, e.g. `mongodb/dump.archive.gz`. */
+const memberPath = z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\/-]+$/, {
+  message: 'must be a relative path inside the top folder (letters, digits, dot, dash, underscore, slash; no `..`)',
+});
+
+/** Per-environment archive policy; every field optional, resolved by archive/archive-policy.ts. */
+const archivePolicySchema = z.strictObject({
+  maxAgeHours: z.number().positive().optional(),
+  retentionDays: z.number().positive().optional(),
+  keepNewest: z.number().int().nonnegative().optional(),
+  requiredMembers: z.array(memberPath).optional(),
+  optionalMembers: z.array(memberPath).optional(),
+});
+
+/** Self-hosted backup archives (`verify`, `retention`). Defaults: contract.md, "The self-hosted archive format". */
+export const archivesSchema = z.strictObject({
+  /** Where `verify` (no argument) and `retention` look; relative to the configuration file. */
+  dir: z.string().min(1).optional(),
+  /** For every environment, unless `environments` (or a built-in default such as production's 30 days) says otherwise. */
+  defaults: archivePolicySchema.default({}),
+  /** Keyed by the environment of the file name (`<name>_<env>_…`). */
+  environments: z.record(z.string().regex(/^[A-Za-z0-9.-]+$/, { message: 'must be an environment label (no underscore)' }), archivePolicySchema).default({}),
+  /** How far metadata.json's timestamp may be from the file name's. */
+  metadataToleranceMinutes: z.number().nonnegative().default(60),
+  /** Decompression-bomb limits: past either, verification stops reading that stream and fails. */
+  limits: z
+    .strictObject({
+      maxExpansionRatio: z.number().positive().default(200),
+      maxTotalBytes: positiveInt.default(2 ** 40),
+    })
+    .default({ maxExpansionRatio: 200, maxTotalBytes: 2 ** 40 }),
+  /** Deadline of one verification (the whole read of the archive). */
+  timeoutMs: positiveInt.default(3 * 3600_000),
+});
+
 // pdf: the HTML report printed through headless Chromium (an addition to contract.md's list).
 export const reportFormatSchema = z.enum(['console', 'json', 'markdown', 'html', 'junit', 'pdf']);
 
@@ -97,6 +132,7 @@ export const configSchema = z.strictObject({
   }),
   database: databaseSchema.optional(),
   azure: azureSchema.optional(),
+  archives: archivesSchema.optional(),
   report: z
     .strictObject({
       dir: z.string().min(1).optional(),
@@ -129,5 +165,6 @@ export const configSchema = z.strictObject({
 export type Config = z.output<typeof configSchema>;
 export type DatabaseConfig = z.output<typeof databaseSchema>;
 export type AzureConfig = z.output<typeof azureSchema>;
+export type ArchivesConfig = z.output<typeof archivesSchema>;
 export type ReportFormatName = z.output<typeof reportFormatSchema>;
 export type SeverityName = z.output<typeof severity>;

@@ -3,6 +3,7 @@
  * closed once at the end. Tests pass their own implementation of `Gateways` to the runner.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { type ArchiveVerification, type VerifyOptions, verifyArchive } from '../archive/verify-archive.js';
 import type { Config } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
 import { openDatabase } from '../db/postgres.js';
@@ -17,17 +18,36 @@ export interface Gateways {
   restore(): Promise<RestoreOutcome>;
   /** The valid reports stored in `report.dir`, oldest first. */
   storedReports(): Promise<StoredReport[]>;
+  /**
+   * The archive a `verify` run is about: the one streaming pass over it, run once and shared by
+   * every archive-* check. Absent when the run has no archive (the checks are then skipped).
+   */
+  archive?: () => Promise<ArchiveVerification>;
   close(): Promise<void>;
+}
+
+/** The archive given to `verify`, and how to read it. */
+export interface ArchiveSource {
+  path: string;
+  options: VerifyOptions;
 }
 
 export class LiveGateways implements Gateways {
   private db: DatabaseGateway | undefined;
+  readonly archive?: () => Promise<ArchiveVerification>;
 
   constructor(
     private readonly config: Config,
     /** Relative paths in the configuration are resolved from here. */
     private readonly configDir: string = process.cwd(),
-  ) {}
+    source?: { archive?: ArchiveSource },
+  ) {
+    const archive = source?.archive;
+    if (archive) {
+      let pass: Promise<ArchiveVerification> | undefined;
+      this.archive = () => (pass ??= verifyArchive(archive.path, archive.options));
+    }
+  }
 
   database(): DatabaseGateway {
     if (!this.db) {

@@ -24,6 +24,8 @@ export interface RunOptions {
   log?: Logger;
   /** Aborts the whole run (Ctrl-C). */
   signal?: AbortSignal;
+  /** Deadlines for this run instead of `config.limits` (verify: one read of a large archive outlasts a check's usual deadline). */
+  limits?: { checkTimeoutMs: number; runTimeoutMs: number };
 }
 
 const SILENT: Logger = { info: () => undefined, debug: () => undefined };
@@ -40,7 +42,7 @@ export function selectChecks(checks: readonly Check[], only: readonly string[] |
   return checks.filter((c) => wanted.has(c.id));
 }
 
-export function missingNeed(need: Need, config: Config): string | undefined {
+export function missingNeed(need: Need, config: Config, gateways?: Gateways): string | undefined {
   switch (need) {
     case 'database':
       return config.database ? undefined : 'no database section in the configuration';
@@ -49,7 +51,7 @@ export function missingNeed(need: Need, config: Config): string | undefined {
     case 'azureStorage':
       return config.azure?.storage ? undefined : 'no azure.storage section in the configuration';
     case 'archive':
-      return 'no archive to verify';
+      return gateways?.archive ? undefined : 'no archive to verify';
   }
 }
 
@@ -60,7 +62,7 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
   const selected = selectChecks(options.checks, options.only);
   const started = now();
   const startedMs = performance.now();
-  const limits = options.config.limits;
+  const limits = options.limits ?? options.config.limits;
 
   const runDeadline = deadline(limits.runTimeoutMs);
   const runSignal = options.signal ? AbortSignal.any([options.signal, runDeadline.signal]) : runDeadline.signal;
@@ -119,7 +121,7 @@ async function runOne(
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
 
-  const skipReason = check.needs.map((need) => missingNeed(need, options.config)).find(Boolean) ?? check.notApplicable?.(options.config);
+  const skipReason = check.needs.map((need) => missingNeed(need, options.config, options.gateways)).find(Boolean) ?? check.notApplicable?.(options.config);
   if (skipReason) {
     return make({ status: 'skipped', message: `Not evaluated: ${skipReason}.`, evidence: {}, durationMs: 0 });
   }

@@ -1,0 +1,33 @@
+/**
+ * What the archive-* checks share: the verification of the run's archive, the environment it
+ * belongs to, and that environment's policy. Thresholds come from the configuration (and the
+ * `verify` flags the CLI folds into it), never from the checks.
+ */
+import type { Config } from '../config/schema.js';
+import { EvaluationError } from '../errors.js';
+import { type ArchivePolicy, archivesConfigOrDefault, policyFor } from './archive-policy.js';
+import type { ArchiveVerification } from './verify-archive.js';
+
+export interface ArchiveSubject {
+  verification: ArchiveVerification;
+  /** From the file name; the configuration's environment when the name does not follow the convention. */
+  environment: string;
+  policy: ArchivePolicy;
+}
+
+export async function archiveSubject(archive: (() => Promise<ArchiveVerification>) | undefined, config: Config): Promise<ArchiveSubject> {
+  if (!archive) throw new EvaluationError('config', 'no archive to verify', 'run `restorecheck verify ARCHIVE.tar.gz`, or give --dir / archives.dir');
+  const verification = await archive();
+  const environment = verification.name?.environment ?? config.environment;
+  return { verification, environment, policy: policyFor(archivesConfigOrDefault(config.archives), environment) };
+}
+
+/** " (…the list may be incomplete)" when the archive could not be read to its end. */
+export function incompleteNote(verification: ArchiveVerification): string {
+  return verification.container.problem ? ' (the archive could not be read to its end, so this is what was seen before the damage)' : '';
+}
+
+export function listed(items: string[], max = 6): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}

@@ -1,0 +1,51 @@
+/**
+ * `metadata.json` inside an archive, validated at the edge (contract.md): at least `environment`
+ * and `timestamp` (ISO 8601 UTC); usually git_commit, hostname, backup_name; optionally `members`
+ * (path → sha256 and size), `row_counts` and `alembic_revision`. Unknown keys are allowed.
+ */
+import { z } from 'zod';
+
+/** ISO 8601 in UTC: `Z` or `+00:00`, seconds required, fraction optional. */
+const isoUtc = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:?00)$/, { message: 'must be an ISO 8601 UTC timestamp such as 2026-11-21T03:00:00Z' })
+  .refine((value) => !Number.isNaN(Date.parse(value)), { message: 'is not a real date' });
+
+export const archiveMetadataSchema = z.looseObject({
+  environment: z.string().min(1),
+  timestamp: isoUtc,
+  git_commit: z.string().optional(),
+  hostname: z.string().optional(),
+  backup_name: z.string().optional(),
+  members: z
+    .record(
+      z.string().min(1),
+      z.looseObject({
+        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, { message: 'must be 64 hexadecimal digits' }),
+        size: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
+  row_counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  alembic_revision: z.string().optional(),
+});
+
+export type ArchiveMetadata = z.output<typeof archiveMetadataSchema>;
+
+/** A metadata file is a few kilobytes; reading a huge one into memory would break the constant-memory promise. */
+export const MAX_METADATA_BYTES = 1024 * 1024;
+
+export type MetadataParse = { ok: true; value: ArchiveMetadata } | { ok: false; problem: string };
+
+export function parseArchiveMetadata(bytes: Uint8Array): MetadataParse {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    return { ok: false, problem: `metadata.json is not valid UTF-8 JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+  const parsed = archiveMetadataSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+  return { ok: false, problem: `metadata.json is invalid: ${issues.join('; ')}` };
+}

@@ -1,0 +1,128 @@
+/**
+ * Walks a tar stream with tar-stream (header checksums, GNU long names, pax), adding the two things
+ * it does not check: that the archive ends with its end-of-archive blocks (tar-stream accepts a
+ * stream cut exactly between two members), and that nothing but zeros follows them.
+ * Backpressure: the source is pulled only as fast as the entry handler consumes each entry.
+ */
+import { extract, type Header } from 'tar-stream';
+
+/** A tar block. */
+export const BLOCK = 512;
+
+export interface TarWalkSummary {
+  /** Bytes of tar data seen (decompressed). */
+  tarBytes: number;
+  entries: number;
+  /** Why the tar structure is not complete and valid; undefined when it is. */
+  problem?: string;
+}
+
+export interface TarEntryBody extends AsyncIterable<Uint8Array> {}
+
+/**
+ * Runs `onEntry` for each entry in order; it must consume the body (or throw). Resolves with a
+ * summary; structural problems are reported in it, not thrown. Rejects only when the source does
+ * (the caller decides what a failing source means) or when `onEntry` throws something unexpected.
+ */
+export async function walkTar(
+  source: AsyncIterable<Uint8Array>,
+  onEntry: (header: Header, body: TarEntryBody) => Promise<void>,
+): Promise<TarWalkSummary> {
+  const parser = extract();
+  let entries = 0;
+  let lastEntryEnd = 0;
+  let tarBytes = 0;
+  let trailingZeros = 0;
+  let parseError: Error | undefined;
+  let handlerError: unknown;
+  // The handler of the current entry: awaited before returning, so no entry is still being read.
+  let pending: Promise<void> = Promise.resolve();
+
+  parser.on('entry', (header, stream, next) => {
+    entries++;
+    const padded = Math.ceil(header.size / BLOCK) * BLOCK;
+    lastEntryEnd = stream.offset + BLOCK + (header.type === 'directory' ? 0 : padded);
+    pending = onEntry(header, bytesOf(stream)).then(
+      () => next(),
+      (error: unknown) => {
+        handlerError = error;
+        next(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+  const closed = new Promise<void>((resolve) => {
+    parser.on('error', (error: Error) => {
+      parseError ??= error;
+    });
+    parser.on('close', () => resolve());
+  });
+
+  try {
+    for await (const chunk of source) {
+      if (parser.destroyed) break;
+      tarBytes += chunk.length;
+      trailingZeros = updateTrailingZeros(trailingZeros, chunk);
+      if (!parser.write(chunk)) await drainedOrClosed(parser);
+    }
+  } catch (error) {
+    parser.destroy(error instanceof Error ? error : new Error(String(error)));
+    await closed;
+    await pending;
+    throw error;
+  }
+  if (!parser.destroyed) parser.end(undefined);
+  await closed;
+  await pending;
+  if (handlerError !== undefined && !(parseError && handlerError === parseError)) throw handlerError;
+
+  const summary: TarWalkSummary = { tarBytes, entries };
+  if (parseError) {
+    summary.problem = describeTarError(parseError, tarBytes);
+  } else if (tarBytes - lastEntryEnd < 2 * BLOCK) {
+    summary.problem = `the tar stream ends after ${tarBytes} bytes without its two end-of-archive blocks (truncated between members)`;
+  } else if (trailingZeros < tarBytes - lastEntryEnd) {
+    summary.problem = 'non-zero data follows the end of the tar archive';
+  }
+  return summary;
+}
+
+function describeTarError(error: Error, tarBytes: number): string {
+  if (/Unexpected end of data/i.test(error.message)) return `the tar stream is truncated (it ends inside a member, after ${tarBytes} bytes)`;
+  if (/Invalid tar header/i.test(error.message)) return `a tar header is corrupt (${error.message.replace(/\. Maybe.*$/, '')})`;
+  return `the tar structure is invalid: ${error.message}`;
+}
+
+/** Length of the run of zero bytes at the end of everything seen so far. */
+function updateTrailingZeros(previous: number, chunk: Uint8Array): number {
+  for (let i = chunk.length - 1; i >= 0; i--) {
+    if (chunk[i] !== 0) return chunk.length - 1 - i;
+  }
+  return previous + chunk.length;
+}
+
+function drainedOrClosed(stream: { once(event: string, fn: () => void): unknown; off(event: string, fn: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
+}
+
+/** Narrows a stream's chunks to bytes (streamx types them as unknown). Never break out of it early: that destroys the whole parser. */
+async function* bytesOf(stream: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of stream) {
+    if (!(chunk instanceof Uint8Array)) throw new TypeError('tar entry yielded a non-byte chunk');
+    yield chunk;
+  }
+}
+
+/** Consumes a body to its end, discarding it. */
+export async function drain(body: TarEntryBody): Promise<void> {
+  for await (const _chunk of body) {
+    // discard
+  }
+}
