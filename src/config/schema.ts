@@ -146,12 +146,14 @@ export const configSchema = z.strictObject({
       maxRestoreTestAgeDays: z.number().positive().default(35),
       /** Allowed relative difference of core-table row counts between source and restore, in percent. */
       rowCountTolerancePercent: z.number().min(0).max(100).default(1),
+      /** The same for an archive: one consistent snapshot, so by default its counts must match metadata.json exactly. */
+      archiveRowCountTolerancePercent: z.number().min(0).max(100).default(0),
       /** Restore time (request → ready) above which restore-provision fails. */
       rtoMinutes: z.number().positive().optional(),
       /** Restore point lag above which restore-provision fails. */
       rpoMinutes: z.number().positive().optional(),
     })
-    .default({ maxRestoreTestAgeDays: 35, rowCountTolerancePercent: 1 }),
+    .default({ maxRestoreTestAgeDays: 35, rowCountTolerancePercent: 1, archiveRowCountTolerancePercent: 0 }),
   limits: z
     .strictObject({
       /** Per-check deadline: a check still running then is `error`. */
