@@ -2,13 +2,38 @@
  * The check registry: explicit, one line per check. A test asserts the ids are unique and equal
  * the file names. Adding a check = one file + its tests + one line here.
  */
+import { blobContainerSoftDelete } from './blob/blob-container-soft-delete.js';
+import { blobSoftDelete } from './blob/blob-soft-delete.js';
+import { blobVersioning } from './blob/blob-versioning.js';
+import { storageDataResidency } from './blob/storage-data-residency.js';
 import { dbAlembicVersion } from './db/db-alembic-version.js';
 import { dbConnectivity } from './db/db-connectivity.js';
 import { dbCoreRowCounts } from './db/db-core-row-counts.js';
 import { signedDocument } from './db/signed-document.js';
+import { pgflexBackupRetention } from './pgflex/pgflex-backup-retention.js';
+import { pgflexDataResidency } from './pgflex/pgflex-data-residency.js';
+import { pgflexGeoRedundantBackup } from './pgflex/pgflex-geo-redundant-backup.js';
+import { pgflexRecentBackup } from './pgflex/pgflex-recent-backup.js';
+import { pgflexRestoreWindow } from './pgflex/pgflex-restore-window.js';
+import { pgflexServerState } from './pgflex/pgflex-server-state.js';
 import type { Check, CheckCommand } from './types.js';
 
-export const checks: readonly Check[] = [dbConnectivity, dbAlembicVersion, dbCoreRowCounts, signedDocument];
+export const checks: readonly Check[] = [
+  dbConnectivity,
+  dbAlembicVersion,
+  dbCoreRowCounts,
+  signedDocument,
+  pgflexServerState,
+  pgflexBackupRetention,
+  pgflexGeoRedundantBackup,
+  pgflexRecentBackup,
+  pgflexRestoreWindow,
+  pgflexDataResidency,
+  blobSoftDelete,
+  blobContainerSoftDelete,
+  blobVersioning,
+  storageDataResidency,
+];
 
 export function checksFor(command: CheckCommand): Check[] {
   return checks.filter((c) => c.command === command);

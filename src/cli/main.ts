@@ -11,11 +11,12 @@ import { TOOL_VERSION } from '../version.js';
 import type { CommandSpec } from './command.js';
 import { checkCommand } from './commands/check.js';
 import { listChecksCommand } from './commands/list-checks.js';
+import { simulatorCommand } from './commands/simulator.js';
 import { validateConfigCommand } from './commands/validate-config.js';
 import { type CliIo, Output } from './io.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [checkCommand, validateConfigCommand, listChecksCommand];
+export const commands: readonly CommandSpec[] = [checkCommand, validateConfigCommand, listChecksCommand, simulatorCommand];
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const output = new Output(io);
