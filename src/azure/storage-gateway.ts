@@ -9,10 +9,10 @@ import { StorageManagementClient } from '@azure/arm-storage';
 import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import { z } from 'zod';
 import type { AzureConfig } from '../config/schema.js';
-import { EvaluationError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { type AzureSettings, armPipelineOptions, armScope, guardPipeline, withDeadline } from './azure-settings.js';
 import { type AzureCall, requestIdOf, toEvaluationError } from './error-mapping.js';
+import { ResourceManagerCalls, validated } from './resource-manager-calls.js';
 import type { BlobProbe, BlobServiceSettings, StorageAccountInfo, StorageGateway } from './types.js';
 
 type StorageConfig = NonNullable<AzureConfig['storage']>;
@@ -33,24 +33,19 @@ const accountSchema = z.object({
   sku: z.object({ name: z.string().optional() }).optional(),
 });
 
-function validated<T>(schema: z.ZodType<T>, value: unknown, call: AzureCall): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new EvaluationError('invalid-response', `${call.what}: Resource Manager answered with an unexpected ${issue?.path.map(String).join('.') || '(body)'} (${issue?.message ?? 'invalid'})`, 'the endpoint does not speak the Microsoft.Storage API version restorecheck uses (2025-08-01)');
-  }
-  return parsed.data;
-}
+const API_HINT = 'the endpoint does not speak the Microsoft.Storage API version restorecheck uses (2025-08-01)';
 
 export class AzureStorageGateway implements StorageGateway {
   private arm: StorageManagementClient | undefined;
   private blob: BlobServiceClient | undefined;
-  private readonly cache = new Map<string, Promise<unknown>>();
+  private readonly calls: ResourceManagerCalls;
 
   constructor(
     private readonly settings: AzureSettings,
     private readonly storage: StorageConfig,
-  ) {}
+  ) {
+    this.calls = new ResourceManagerCalls(settings);
+  }
 
   private armClient(): StorageManagementClient {
     if (!this.arm) {
@@ -77,66 +72,34 @@ export class AzureStorageGateway implements StorageGateway {
     return this.blob;
   }
 
-  private armCall(what: string, resourceGroup: string): AzureCall {
-    return {
-      what,
-      plane: 'arm',
-      role: `Reader on resource group ${resourceGroup}`,
-      scope: `/subscriptions/${this.settings.subscriptionId}/resourceGroups/${resourceGroup}`,
-      timeoutMs: this.settings.requestTimeoutMs,
-    };
-  }
-
-  private once<T>(key: string, make: () => Promise<T>): Promise<T> {
-    let pending = this.cache.get(key) as Promise<T> | undefined;
-    if (!pending) {
-      pending = make();
-      pending.catch(() => undefined);
-      this.cache.set(key, pending);
-    }
-    return pending;
-  }
-
   getBlobServiceSettings(resourceGroup: string, account: string): Promise<BlobServiceSettings> {
-    const call = this.armCall(`GET blob service properties of storage account ${account} (resource group ${resourceGroup})`, resourceGroup);
-    return this.once(`blobService:${resourceGroup}/${account}`.toLowerCase(), () =>
-      withDeadline(
-        call.timeoutMs,
-        async (abortSignal) => {
-          const raw = validated(blobServiceSchema, await this.armClient().blobServices.getServiceProperties(resourceGroup, account, { abortSignal }), call);
-          const result: BlobServiceSettings = {
-            isVersioningEnabled: raw.isVersioningEnabled,
-            deleteRetentionPolicy: raw.deleteRetentionPolicy,
-            containerDeleteRetentionPolicy: raw.containerDeleteRetentionPolicy,
-            changeFeedEnabled: raw.changeFeed?.enabled,
-            restorePolicyEnabled: raw.restorePolicy?.enabled,
-          };
-          return result;
-        },
-        (error) => toEvaluationError(error, call),
-      ),
-    );
+    const call = this.calls.describe(`GET blob service properties of storage account ${account} (resource group ${resourceGroup})`, resourceGroup);
+    return this.calls.once(`blobService:${resourceGroup}/${account}`, call, async (abortSignal) => {
+      const raw = validated(blobServiceSchema, await this.armClient().blobServices.getServiceProperties(resourceGroup, account, { abortSignal }), call, API_HINT);
+      const result: BlobServiceSettings = {
+        isVersioningEnabled: raw.isVersioningEnabled,
+        deleteRetentionPolicy: raw.deleteRetentionPolicy,
+        containerDeleteRetentionPolicy: raw.containerDeleteRetentionPolicy,
+        changeFeedEnabled: raw.changeFeed?.enabled,
+        restorePolicyEnabled: raw.restorePolicy?.enabled,
+      };
+      return result;
+    });
   }
 
   getAccount(resourceGroup: string, account: string): Promise<StorageAccountInfo> {
-    const call = this.armCall(`GET storage account ${account} (resource group ${resourceGroup})`, resourceGroup);
-    return this.once(`account:${resourceGroup}/${account}`.toLowerCase(), () =>
-      withDeadline(
-        call.timeoutMs,
-        async (abortSignal) => {
-          const raw = validated(accountSchema, await this.armClient().storageAccounts.getProperties(resourceGroup, account, { abortSignal }), call);
-          const result: StorageAccountInfo = {
-            name: raw.name,
-            location: raw.location,
-            primaryLocation: raw.primaryLocation,
-            secondaryLocation: raw.secondaryLocation,
-            skuName: raw.sku?.name,
-          };
-          return result;
-        },
-        (error) => toEvaluationError(error, call),
-      ),
-    );
+    const call = this.calls.describe(`GET storage account ${account} (resource group ${resourceGroup})`, resourceGroup);
+    return this.calls.once(`account:${resourceGroup}/${account}`, call, async (abortSignal) => {
+      const raw = validated(accountSchema, await this.armClient().storageAccounts.getProperties(resourceGroup, account, { abortSignal }), call, API_HINT);
+      const result: StorageAccountInfo = {
+        name: raw.name,
+        location: raw.location,
+        primaryLocation: raw.primaryLocation,
+        secondaryLocation: raw.secondaryLocation,
+        skuName: raw.sku?.name,
+      };
+      return result;
+    });
   }
 
   probeBlob(container: string, blobName: string, signal: AbortSignal): Promise<BlobProbe> {

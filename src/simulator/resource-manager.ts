@@ -130,7 +130,6 @@ const ROUTES = {
 
 const key = (...parts: string[]) => parts.join('/').toLowerCase();
 const hoursAgo = (now: Date, hours: number) => new Date(now.getTime() - hours * 3_600_000).toISOString();
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A token shaped like Entra ID's (a JWT; unsigned, since only this simulator reads it). */
 function issueToken(resource: string, expiresOn: number): string {
@@ -148,6 +147,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const tokens = new Map<string, { resource: string; expiresOn: number }>();
   const requests: RequestRecord[] = [];
   const tracker = new OperationTracker(now);
+  // Injected delays and simulated operation durations end early at stop, so that they hold nothing open.
+  const timers = new Map<NodeJS.Timeout, () => void>();
+  const delay = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.set(timer, resolve);
+    });
 
   let scenario: Scenario;
   let servers = new Map<string, SimulatedServer>();
@@ -548,6 +557,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      for (const [timer, resolve] of timers) {
+        clearTimeout(timer);
+        resolve();
+      }
+      timers.clear();
+      // Hooks (real work, such as a PostgreSQL copy) are awaited so that nothing is left running.
       await tracker.settle();
       if (ownsAuthority) await authority.remove();
     },

@@ -6,6 +6,7 @@
  * produces standard X.509 with SANs in three commands; no JavaScript crypto library to keep current.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +50,8 @@ export async function createCertificateAuthority(): Promise<CertificateAuthority
       const san = names.map((name) => (/^[\d.]+$|:/.test(name) ? `IP:${name}` : `DNS:${name}`)).join(',');
       await writeFile(ext, `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
       await openssl(['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-subj', `/CN=${names[0] ?? 'localhost'}`, '-keyout', key, '-out', csr]);
-      await openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', cert]);
+      // A random serial per certificate: -CAcreateserial shares one serial file, which concurrent issues corrupt.
+      await openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-set_serial', `0x${randomBytes(16).toString('hex').replace(/^./, '1')}`, '-days', '30', '-extfile', ext, '-out', cert]);
       return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
     },
     remove: () => rm(dir, { recursive: true, force: true }),

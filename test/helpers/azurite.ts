@@ -30,7 +30,7 @@ export async function startAzurite(account = 'medicappstorage'): Promise<Azurite
     { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, AZURITE_ACCOUNTS: `${account}:${accountKey}` }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
+  const started = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within 20 s:\n${output}`)), 20_000);
     const onData = (data: Buffer) => {
       output += data.toString();
@@ -47,6 +47,14 @@ export async function startAzurite(account = 'medicappstorage'): Promise<Azurite
       reject(new Error(`Azurite exited with ${code}:\n${output}`));
     });
   });
+  let port: number;
+  try {
+    port = await started;
+  } catch (error) {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const blobEndpoint = `http://127.0.0.1:${port}/${account}`;
   return {
     account,
