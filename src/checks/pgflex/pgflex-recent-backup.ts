@@ -26,7 +26,8 @@ export const pgflexRecentBackup: Check = {
       evidence.longTermRetentionBackups = ltr.length;
       evidence.latestLongTermRetentionBackupAt = done.at(-1) ?? null;
     } catch (error) {
-      evidence.longTermRetentionBackups = `unavailable: ${(error as Error).message}`;
+      evidence.longTermRetentionBackups = null;
+      evidence.longTermRetentionUnavailable = (error as Error).message;
     }
 
     const latest = completed.at(-1);
