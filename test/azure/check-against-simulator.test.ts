@@ -225,6 +225,21 @@ describe('restorecheck check against the simulator and Azurite', () => {
     for (const id of AZURE_CHECKS.filter((i) => i !== 'pgflex-recent-backup')) assert.equal(byId(report, id).status, 'pass', id);
   });
 
+  it('a 401 is an authentication error, distinct from a missing role', async () => {
+    scenario((s) => {
+      s.injections = [{ path: '/storageAccounts/medicappstorage', status: 401, code: 'InvalidAuthenticationTokenTenant', message: 'The access token is from the wrong issuer.' }];
+    });
+    const { code, report } = await check(await config({ database: false }));
+    assert.equal(code, 2);
+    for (const id of ['blob-soft-delete', 'storage-data-residency']) {
+      const c = byId(report, id);
+      assert.equal(c.errorKind, 'auth', id);
+      assert.match(c.message, /answered 401 InvalidAuthenticationTokenTenant/);
+      assert.match(c.hint ?? '', /tenant/);
+    }
+    assert.equal(byId(report, 'pgflex-server-state').status, 'pass');
+  });
+
   it('waits out a 429 within the cap, then succeeds', async () => {
     scenario((s) => {
       s.injections = [{ path: '/blobServices/default', status: 429, code: 'TooManyRequests', retryAfter: 1, times: 1 }];
