@@ -2,6 +2,10 @@
  * The check registry: explicit, one line per check. A test asserts the ids are unique and equal
  * the file names. Adding a check = one file + its tests + one line here.
  */
+import { blobContainerSoftDelete } from './blob/blob-container-soft-delete.js';
+import { blobSoftDelete } from './blob/blob-soft-delete.js';
+import { blobVersioning } from './blob/blob-versioning.js';
+import { storageDataResidency } from './blob/storage-data-residency.js';
 import { archiveAge } from './archive/archive-age.js';
 import { archiveChecksum } from './archive/archive-checksum.js';
 import { archiveDumpIntegrity } from './archive/archive-dump-integrity.js';
@@ -12,6 +16,12 @@ import { dbAlembicVersion } from './db/db-alembic-version.js';
 import { dbConnectivity } from './db/db-connectivity.js';
 import { dbCoreRowCounts } from './db/db-core-row-counts.js';
 import { signedDocument } from './db/signed-document.js';
+import { pgflexBackupRetention } from './pgflex/pgflex-backup-retention.js';
+import { pgflexDataResidency } from './pgflex/pgflex-data-residency.js';
+import { pgflexGeoRedundantBackup } from './pgflex/pgflex-geo-redundant-backup.js';
+import { pgflexRecentBackup } from './pgflex/pgflex-recent-backup.js';
+import { pgflexRestoreWindow } from './pgflex/pgflex-restore-window.js';
+import { pgflexServerState } from './pgflex/pgflex-server-state.js';
 import { restoreAlembicMatch } from './restore/restore-alembic-match.js';
 import { restoreCleanup } from './restore/restore-cleanup.js';
 import { restoreProvision } from './restore/restore-provision.js';
@@ -25,6 +35,16 @@ export const checks: readonly Check[] = [
   dbAlembicVersion,
   dbCoreRowCounts,
   signedDocument,
+  pgflexServerState,
+  pgflexBackupRetention,
+  pgflexGeoRedundantBackup,
+  pgflexRecentBackup,
+  pgflexRestoreWindow,
+  pgflexDataResidency,
+  blobSoftDelete,
+  blobContainerSoftDelete,
+  blobVersioning,
+  storageDataResidency,
   archiveChecksum,
   archiveIntegrity,
   archiveMembers,

@@ -4,6 +4,7 @@
  * Types are inferred from the schema so the two cannot drift.
  */
 import { z } from 'zod';
+import { EEA_AZURE_REGIONS } from '../residency/azure-regions.js';
 
 const positiveInt = z.number().int().positive();
 const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
@@ -66,6 +67,14 @@ const httpsUrl = z.string().refine(
 export const azureSchema = z.strictObject({
   subscriptionId: uuid,
   resourceManagerEndpoint: httpsUrl.default('https://management.azure.com'),
+  /** Regions where data may live (pgflex-data-residency, storage-data-residency). Default: the EEA regions (HDS). */
+  allowedRegions: z.array(z.string().min(1)).min(1).default([...EEA_AZURE_REGIONS]),
+  /** Deadline of one Azure call, retries and pages included. */
+  requestTimeoutMs: positiveInt.default(30_000),
+  /** Retries of a failed Azure call (network errors, 5xx, 429 within the Retry-After cap). */
+  maxRetries: z.number().int().min(0).max(10).default(3),
+  /** A Retry-After longer than this ends the call as `error` instead of waiting. */
+  maxRetryAfterSeconds: positiveInt.default(60),
   postgres: z
     .strictObject({
       resourceGroup: z.string().min(1),
@@ -73,6 +82,10 @@ export const azureSchema = z.strictObject({
       minRetentionDays: positiveInt.default(30),
       maxBackupAgeHours: z.number().positive().default(26),
       requireGeoRedundantBackup: z.boolean().default(true),
+      /** pgflex-restore-window tolerates this many days less than minRetentionDays. */
+      restoreWindowSlackDays: z.number().nonnegative().default(1),
+      /** Where geo-redundant backups go, when Azure's published pair table does not say (or you know better). */
+      pairedRegion: z.string().min(1).optional(),
     })
     .optional(),
   storage: z

@@ -10,10 +10,16 @@ import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway } from '../db/types.js';
 import { readStoredReports, type StoredReport } from '../report/history.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
+import { AzureSession } from '../azure/session.js';
+import type { FlexibleServerGateway, StorageGateway } from '../azure/types.js';
 
 export interface Gateways {
   /** The configured database (`database.url`). Throws EvaluationError when it is not configured. */
   database(): DatabaseGateway;
+  /** Flexible Servers through Resource Manager (`azure`). Throws EvaluationError when not configured. */
+  azurePostgres(): FlexibleServerGateway;
+  /** Storage account settings (Resource Manager) and blob probe (data plane) (`azure.storage`). */
+  azureStorage(): StorageGateway;
   /** What this run's restore test found (restore-test only; the restore-* checks judge it). */
   restore(): Promise<RestoreOutcome>;
   /** The valid reports stored in `report.dir`, oldest first. */
@@ -35,6 +41,7 @@ export interface ArchiveSource {
 export class LiveGateways implements Gateways {
   private db: DatabaseGateway | undefined;
   readonly archive?: () => Promise<ArchiveVerification>;
+  private azure: AzureSession | undefined;
 
   constructor(
     private readonly config: Config,
@@ -56,6 +63,23 @@ export class LiveGateways implements Gateways {
       this.db = openDatabase(cfg.url, { statementTimeoutMs: cfg.statementTimeoutMs, connectTimeoutMs: cfg.connectTimeoutMs });
     }
     return this.db;
+  }
+
+  private azureSession(): AzureSession {
+    const cfg = this.config.azure;
+    if (!cfg) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
+    this.azure ??= new AzureSession(cfg);
+    return this.azure;
+  }
+
+  azurePostgres(): FlexibleServerGateway {
+    return this.azureSession().flexibleServers();
+  }
+
+  azureStorage(): StorageGateway {
+    const storage = this.config.azure?.storage;
+    if (!storage) throw new EvaluationError('config', 'no azure.storage section is configured', 'add azure.storage (resourceGroup, account, container) to the configuration');
+    return this.azureSession().storageGateway(storage);
   }
 
   restore(): Promise<RestoreOutcome> {

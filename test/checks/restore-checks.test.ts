@@ -6,6 +6,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import type { RestoreOutcome } from '../../src/restore/outcome.js';
 import type { CheckResult } from '../../src/run/result.js';
 import { runChecks } from '../../src/run/runner.js';
+import { fakeGateways } from '../helpers/fake-gateways.js';
 
 const { config } = parseConfigText('environment: test\n', 'c.yaml', {});
 
@@ -24,7 +25,7 @@ function healthy(): RestoreOutcome {
 async function judge(outcome: RestoreOutcome): Promise<Record<string, CheckResult>> {
   const result = await runChecks({
     command: 'restore-test', checks: checksFor('restore-test'), config, configDir: '.',
-    gateways: { database: () => { throw new Error('unused'); }, restore: async () => outcome, storedReports: async () => [], close: async () => undefined },
+    gateways: fakeGateways({ restore: async () => outcome }),
   });
   return Object.fromEntries(result.checks.map((c) => [c.id, c]));
 }

@@ -10,6 +10,7 @@ import { jsonReporter } from '../../src/report/json.js';
 import type { RestoreOutcome } from '../../src/restore/outcome.js';
 import { LiveGateways } from '../../src/run/gateways.js';
 import { runChecks } from '../../src/run/runner.js';
+import { fakeGateways } from '../helpers/fake-gateways.js';
 
 const NOW = new Date('2026-11-21T03:00:00.000Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
@@ -25,7 +26,7 @@ async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment 
   };
   const result = await runChecks({
     command: 'restore-test', checks: checksFor('restore-test'), config, configDir: dir, now: () => at,
-    gateways: { database: () => { throw new Error('unused'); }, restore: async () => outcome, storedReports: async () => [], close: async () => undefined },
+    gateways: fakeGateways({ restore: async () => outcome }),
   });
   const name = `${reportBaseName(result)}.json`;
   await writeFile(join(dir, name), jsonReporter.render(result, { color: false }));

@@ -76,8 +76,12 @@ describe('restorecheck check', () => {
     assert.deepEqual(report.tool, { name: 'restorecheck', version: '0.1.0' });
     assert.equal(report.run.command, 'check');
     assert.equal(report.run.environment, 'production');
-    assert.deepEqual(report.checks.map((c: { id: string }) => c.id), ['db-alembic-version', 'db-connectivity', 'db-core-row-counts', 'restore-test-freshness', 'signed-document']);
-    assert.deepEqual(report.summary, { pass: 3, fail: 0, warn: 0, error: 0, skipped: 2 });
+    const ids = report.checks.map((c: { id: string }) => c.id);
+    assert.deepEqual(ids, [...ids].sort(), 'checks are sorted by id');
+    const evaluated = report.checks.filter((c: { status: string }) => c.status !== 'skipped').map((c: { id: string }) => c.id);
+    assert.deepEqual(evaluated, ['db-alembic-version', 'db-connectivity', 'db-core-row-counts']);
+    for (const c of report.checks.filter((x: { status: string }) => x.status === 'skipped')) assert.match(c.message, /^Not evaluated: no /, c.id);
+    assert.deepEqual(report.summary, { pass: 3, fail: 0, warn: 0, error: 0, skipped: ids.length - 3 });
     assert.equal(report.outcome, 'pass');
     const connectivity = report.checks.find((c: { id: string }) => c.id === 'db-connectivity');
     assert.deepEqual(Object.keys(connectivity).slice(0, 9), ['id', 'title', 'status', 'severity', 'message', 'evidence', 'remediation', 'controls', 'durationMs']);

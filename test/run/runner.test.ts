@@ -7,16 +7,10 @@ import { EvaluationError, UsageError } from '../../src/errors.js';
 import type { Gateways } from '../../src/run/gateways.js';
 import { computeOutcome, exitCodeFor } from '../../src/run/result.js';
 import { runChecks } from '../../src/run/runner.js';
+import { fakeGateways } from '../helpers/fake-gateways.js';
 
 const { config } = parseConfigText('environment: test\ndatabase:\n  url: postgres://u:p@h/db\nlimits:\n  checkTimeoutMs: 200\n  runTimeoutMs: 5000\n', 'c.yaml', {});
-const gateways: Gateways = {
-  database: () => {
-    throw new Error('not used');
-  },
-  restore: () => Promise.reject(new Error('not used')),
-  storedReports: () => Promise.reject(new Error('not used')),
-  close: async () => undefined,
-};
+const gateways: Gateways = fakeGateways();
 
 function fake(id: string, run: () => Promise<Finding>, extra: Partial<Check> = {}): Check {
   return {

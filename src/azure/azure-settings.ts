@@ -1,0 +1,80 @@
+/**
+ * What every Azure client of one run shares: the credential (created once per run), the endpoint,
+ * deadlines and retry bounds, and the common client options derived from them.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { AzureConfig } from '../config/schema.js';
+import { TOOL_VERSION } from '../version.js';
+import { addRequestGuard } from './request-guard.js';
+import type { Pipeline } from '@azure/core-rest-pipeline';
+
+export interface AzureSettings {
+  subscriptionId: string;
+  /** Resource Manager endpoint without a trailing slash. */
+  endpoint: string;
+  requestTimeoutMs: number;
+  maxRetries: number;
+  maxRetryAfterSeconds: number;
+  credential: TokenCredential;
+}
+
+/**
+ * DefaultAzureCredential covers every way restorecheck runs: environment variables, workload
+ * identity (GitHub OIDC through azure/login), managed identity, and a developer's `az login`.
+ */
+export function createCredential(): TokenCredential {
+  return new DefaultAzureCredential();
+}
+
+export function azureSettings(config: AzureConfig, credential: TokenCredential): AzureSettings {
+  return {
+    subscriptionId: config.subscriptionId,
+    endpoint: config.resourceManagerEndpoint.replace(/\/+$/, ''),
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxRetries: config.maxRetries,
+    maxRetryAfterSeconds: config.maxRetryAfterSeconds,
+    credential,
+  };
+}
+
+/** The token audience of a Resource Manager endpoint: the public cloud's, a sovereign cloud's, or a simulator's. */
+export function armScope(endpoint: string): string {
+  return `${new URL(endpoint).origin}/.default`;
+}
+
+/** Pipeline options shared by the Resource Manager clients. */
+export function armPipelineOptions(settings: AzureSettings) {
+  return {
+    endpoint: settings.endpoint,
+    retryOptions: { maxRetries: settings.maxRetries, retryDelayInMs: 500, maxRetryDelayInMs: settings.maxRetryAfterSeconds * 1000 },
+    // Resource Manager does not redirect these calls; following a redirect would carry the token along.
+    redirectOptions: { maxRetries: 0 },
+    userAgentOptions: { userAgentPrefix: `restorecheck/${TOOL_VERSION}` },
+  };
+}
+
+export function guardPipeline(pipeline: Pipeline, settings: AzureSettings): void {
+  addRequestGuard(pipeline, { allowedOrigin: new URL(settings.endpoint).origin, maxRetryAfterSeconds: settings.maxRetryAfterSeconds });
+}
+
+/**
+ * Runs one Azure call under its own deadline (retries and pages included) and maps any failure to
+ * an EvaluationError. The race makes the deadline hold even if an SDK ignored the signal.
+ */
+export async function withDeadline<T>(timeoutMs: number, run: (signal: AbortSignal) => Promise<T>, mapError: (error: unknown) => Error, outer?: AbortSignal): Promise<T> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = outer ? AbortSignal.any([outer, deadline]) : deadline;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([run(signal), aborted]);
+  } catch (error) {
+    throw mapError(error);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The plumbing every Resource Manager read shares: a description of the call (for messages and
+ * role hints), one deadline-bound attempt per key and run (five checks read the same server; Resource
+ * Manager is asked once, and a failure is reported the same way to each), and zod validation of the
+ * SDK's answer before anything relies on it.
+ */
+import type { z } from 'zod';
+import { EvaluationError } from '../errors.js';
+import { type AzureSettings, withDeadline } from './azure-settings.js';
+import { type AzureCall, toEvaluationError } from './error-mapping.js';
+
+export class ResourceManagerCalls {
+  private readonly cache = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly settings: AzureSettings) {}
+
+  /** A read needing Reader on the resource group. */
+  describe(what: string, resourceGroup: string): AzureCall {
+    return {
+      what,
+      plane: 'arm',
+      role: `Reader on resource group ${resourceGroup}`,
+      scope: `/subscriptions/${this.settings.subscriptionId}/resourceGroups/${resourceGroup}`,
+      timeoutMs: this.settings.requestTimeoutMs,
+    };
+  }
+
+  /** Runs `work` once per key under the call's deadline; errors become EvaluationErrors. */
+  once<T>(key: string, call: AzureCall, work: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const cacheKey = key.toLowerCase();
+    let pending = this.cache.get(cacheKey) as Promise<T> | undefined;
+    if (!pending) {
+      pending = withDeadline(call.timeoutMs, work, (error) => toEvaluationError(error, call));
+      // A check that never awaits it must not cause an unhandled rejection.
+      pending.catch(() => undefined);
+      this.cache.set(cacheKey, pending);
+    }
+    return pending;
+  }
+}
+
+/** The SDK's answer checked against what restorecheck relies on; a mismatch is `invalid-response`. */
+export function validated<T>(schema: z.ZodType<T>, value: unknown, call: AzureCall, apiHint: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.map(String).join('.') || '(body)';
+    throw new EvaluationError('invalid-response', `${call.what}: Resource Manager answered with an unexpected ${where} (${issue?.message ?? 'invalid'})`, apiHint);
+  }
+  return parsed.data;
+}

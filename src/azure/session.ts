@@ -1,0 +1,33 @@
+/**
+ * One run's door to Azure: the credential is created once, on first use, and shared by every
+ * gateway (so a token is fetched once per audience). Only src/azure/ imports @azure/*.
+ */
+import type { AzureConfig } from '../config/schema.js';
+import { azureSettings, createCredential, type AzureSettings } from './azure-settings.js';
+import { ArmFlexibleServerGateway } from './flexible-server-gateway.js';
+import { AzureStorageGateway } from './storage-gateway.js';
+import type { FlexibleServerGateway, StorageGateway } from './types.js';
+
+export class AzureSession {
+  private settings: AzureSettings | undefined;
+  private postgres: FlexibleServerGateway | undefined;
+  private storage: StorageGateway | undefined;
+
+  constructor(private readonly config: AzureConfig) {}
+
+  private shared(): AzureSettings {
+    this.settings ??= azureSettings(this.config, createCredential());
+    return this.settings;
+  }
+
+  flexibleServers(): FlexibleServerGateway {
+    this.postgres ??= new ArmFlexibleServerGateway(this.shared());
+    return this.postgres;
+  }
+
+  /** Undefined configuration is the caller's problem: the runner skips storage checks without azure.storage. */
+  storageGateway(storage: NonNullable<AzureConfig['storage']>): StorageGateway {
+    this.storage ??= new AzureStorageGateway(this.shared(), storage);
+    return this.storage;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Storage through Resource Manager (@azure/arm-storage: blob service settings, account locations)
+ * and through the blob data plane (@azure/storage-blob: the signed-document probe), mapped to plain
+ * types. The data plane cannot tell versioning or container soft delete; those come from Resource
+ * Manager only. The probe streams the blob into a hash: nothing is written to disk.
+ */
+import { createHash } from 'node:crypto';
+import { StorageManagementClient } from '@azure/arm-storage';
+import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-blob';
+import { z } from 'zod';
+import type { AzureConfig } from '../config/schema.js';
+import { TOOL_VERSION } from '../version.js';
+import { type AzureSettings, armPipelineOptions, armScope, guardPipeline, withDeadline } from './azure-settings.js';
+import { type AzureCall, requestIdOf, toEvaluationError } from './error-mapping.js';
+import { ResourceManagerCalls, validated } from './resource-manager-calls.js';
+import type { BlobProbe, BlobServiceSettings, StorageAccountInfo, StorageGateway } from './types.js';
+
+type StorageConfig = NonNullable<AzureConfig['storage']>;
+
+const retention = z.object({ enabled: z.boolean().optional(), days: z.number().int().optional() }).optional();
+const blobServiceSchema = z.object({
+  isVersioningEnabled: z.boolean().optional(),
+  deleteRetentionPolicy: retention,
+  containerDeleteRetentionPolicy: retention,
+  changeFeed: z.object({ enabled: z.boolean().optional() }).optional(),
+  restorePolicy: z.object({ enabled: z.boolean().optional() }).optional(),
+});
+const accountSchema = z.object({
+  name: z.string().optional(),
+  location: z.string().optional(),
+  primaryLocation: z.string().optional(),
+  secondaryLocation: z.string().optional(),
+  sku: z.object({ name: z.string().optional() }).optional(),
+});
+
+const API_HINT = 'the endpoint does not speak the Microsoft.Storage API version restorecheck uses (2025-08-01)';
+
+export class AzureStorageGateway implements StorageGateway {
+  private arm: StorageManagementClient | undefined;
+  private blob: BlobServiceClient | undefined;
+  private readonly calls: ResourceManagerCalls;
+
+  constructor(
+    private readonly settings: AzureSettings,
+    private readonly storage: StorageConfig,
+  ) {
+    this.calls = new ResourceManagerCalls(settings);
+  }
+
+  private armClient(): StorageManagementClient {
+    if (!this.arm) {
+      this.arm = new StorageManagementClient(this.settings.credential, this.settings.subscriptionId, {
+        ...armPipelineOptions(this.settings),
+        credentials: { scopes: [armScope(this.settings.endpoint)] },
+      });
+      guardPipeline(this.arm.pipeline, this.settings);
+    }
+    return this.arm;
+  }
+
+  /** Connection string (account key or SAS) when configured, otherwise Entra ID with the run's credential. */
+  private blobClient(): BlobServiceClient {
+    if (!this.blob) {
+      const options: StoragePipelineOptions = {
+        retryOptions: { maxTries: this.settings.maxRetries + 1, tryTimeoutInMs: this.settings.requestTimeoutMs, retryDelayInMs: 500, maxRetryDelayInMs: this.settings.maxRetryAfterSeconds * 1000 },
+        userAgentOptions: { userAgentPrefix: `restorecheck/${TOOL_VERSION}` },
+      };
+      this.blob = this.storage.connectionString
+        ? BlobServiceClient.fromConnectionString(this.storage.connectionString, options)
+        : new BlobServiceClient(this.storage.blobEndpoint ?? `https://${this.storage.account}.blob.core.windows.net`, this.settings.credential, options);
+    }
+    return this.blob;
+  }
+
+  getBlobServiceSettings(resourceGroup: string, account: string): Promise<BlobServiceSettings> {
+    const call = this.calls.describe(`GET blob service properties of storage account ${account} (resource group ${resourceGroup})`, resourceGroup);
+    return this.calls.once(`blobService:${resourceGroup}/${account}`, call, async (abortSignal) => {
+      const raw = validated(blobServiceSchema, await this.armClient().blobServices.getServiceProperties(resourceGroup, account, { abortSignal }), call, API_HINT);
+      const result: BlobServiceSettings = {
+        isVersioningEnabled: raw.isVersioningEnabled,
+        deleteRetentionPolicy: raw.deleteRetentionPolicy,
+        containerDeleteRetentionPolicy: raw.containerDeleteRetentionPolicy,
+        changeFeedEnabled: raw.changeFeed?.enabled,
+        restorePolicyEnabled: raw.restorePolicy?.enabled,
+      };
+      return result;
+    });
+  }
+
+  getAccount(resourceGroup: string, account: string): Promise<StorageAccountInfo> {
+    const call = this.calls.describe(`GET storage account ${account} (resource group ${resourceGroup})`, resourceGroup);
+    return this.calls.once(`account:${resourceGroup}/${account}`, call, async (abortSignal) => {
+      const raw = validated(accountSchema, await this.armClient().storageAccounts.getProperties(resourceGroup, account, { abortSignal }), call, API_HINT);
+      const result: StorageAccountInfo = {
+        name: raw.name,
+        location: raw.location,
+        primaryLocation: raw.primaryLocation,
+        secondaryLocation: raw.secondaryLocation,
+        skuName: raw.sku?.name,
+      };
+      return result;
+    });
+  }
+
+  probeBlob(container: string, blobName: string, signal: AbortSignal): Promise<BlobProbe> {
+    const call: AzureCall = {
+      what: `GET blob ${blobName} in container ${container} of storage account ${this.storage.account}`,
+      plane: 'blob',
+      role: `Storage Blob Data Reader on container ${container}`,
+      scope: `/subscriptions/${this.settings.subscriptionId}/resourceGroups/${this.storage.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${this.storage.account}/blobServices/default/containers/${container}`,
+      timeoutMs: this.settings.requestTimeoutMs,
+      sharedKey: Boolean(this.storage.connectionString),
+    };
+    return withDeadline(
+      call.timeoutMs,
+      async (abortSignal) => {
+        const client = this.blobClient().getContainerClient(container).getBlobClient(blobName);
+        let download;
+        try {
+          download = await client.download(0, undefined, { abortSignal, maxRetryRequests: this.settings.maxRetries });
+        } catch (error) {
+          const e = error as { statusCode?: number; code?: string };
+          if (e.statusCode === 404 && (e.code === 'BlobNotFound' || e.code === 'ContainerNotFound')) {
+            return { exists: false, container, blobName, reason: e.code === 'BlobNotFound' ? 'blob-not-found' : 'container-not-found' } as const;
+          }
+          throw error;
+        }
+        const hash = createHash('sha256');
+        let size = 0;
+        const body = download.readableStreamBody;
+        if (body) {
+          for await (const chunk of body) {
+            const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+            size += bytes.length;
+            hash.update(bytes);
+          }
+        }
+        const requestId = download.requestId ?? requestIdOf(download);
+        return {
+          exists: true,
+          container,
+          blobName,
+          size,
+          sha256: hash.digest('hex'),
+          ...(download.lastModified ? { lastModified: download.lastModified.toISOString() } : {}),
+          ...(requestId ? { requestId } : {}),
+        } as const;
+      },
+      (error) => toEvaluationError(error, call),
+      signal,
+    );
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * What the checks may ask of Azure, in plain types: SDK models stop in src/azure/. A property that
+ * Azure did not return stays `undefined` here, so a check can say "unknown" (status `error`)
+ * instead of guessing. Every method throws EvaluationError (kind, hint, Azure request id) when it
+ * cannot answer.
+ */
+
+/** A Flexible Server as Resource Manager describes it (only what restorecheck reads). */
+export interface FlexibleServer {
+  id?: string;
+  name?: string;
+  location?: string;
+  /** Ready, Stopped, Disabled, … (extensible: unknown values pass through). */
+  state?: string;
+  version?: string;
+  fullyQualifiedDomainName?: string;
+  backupRetentionDays?: number;
+  /** "Enabled" or "Disabled" (extensible). */
+  geoRedundantBackup?: string;
+  /** ISO 8601. */
+  earliestRestoreDate?: string;
+  highAvailabilityMode?: string;
+}
+
+export interface FlexibleServerBackup {
+  name?: string;
+  /** "Full", "Customer On-Demand". */
+  backupType?: string;
+  source?: string;
+  /** ISO 8601; absent while a backup is not complete. */
+  completedTime?: string;
+}
+
+export interface BackupListing {
+  backups: FlexibleServerBackup[];
+  /** How many pages Resource Manager returned (every page is read). */
+  pages: number;
+}
+
+export interface LongTermRetentionOperation {
+  backupName?: string;
+  /** Running, Succeeded, Failed, Cancelled. */
+  status?: string;
+  startTime?: string;
+  endTime?: string;
+}
+
+/** Reads (and, for restore tests, later changes) Flexible Servers through Resource Manager. */
+export interface FlexibleServerGateway {
+  /** servers.get; EvaluationError kind `not-found` when the server does not exist. */
+  getServer(resourceGroup: string, server: string): Promise<FlexibleServer>;
+  /** backupsAutomaticAndOnDemand.listByServer, every page. */
+  listBackups(resourceGroup: string, server: string): Promise<BackupListing>;
+  /** backupsLongTermRetention.listByServer, every page. */
+  listLongTermRetentionOperations(resourceGroup: string, server: string): Promise<LongTermRetentionOperation[]>;
+}
+
+export interface RetentionPolicy {
+  enabled?: boolean;
+  days?: number;
+}
+
+/** Microsoft.Storage blobServices/default, from Resource Manager (the data plane does not expose versioning or container soft delete). */
+export interface BlobServiceSettings {
+  isVersioningEnabled?: boolean;
+  deleteRetentionPolicy?: RetentionPolicy;
+  containerDeleteRetentionPolicy?: RetentionPolicy;
+  changeFeedEnabled?: boolean;
+  restorePolicyEnabled?: boolean;
+}
+
+export interface StorageAccountInfo {
+  name?: string;
+  location?: string;
+  primaryLocation?: string;
+  secondaryLocation?: string;
+  /** Standard_LRS, Standard_GRS, Standard_RAGZRS, … */
+  skuName?: string;
+}
+
+export type BlobProbe =
+  | { exists: false; container: string; blobName: string; reason: 'blob-not-found' | 'container-not-found' }
+  | {
+      exists: true;
+      container: string;
+      blobName: string;
+      size: number;
+      /** ISO 8601. */
+      lastModified?: string;
+      /** Lower-case hex SHA-256 of the content, streamed (never written to disk). */
+      sha256: string;
+      requestId?: string;
+    };
+
+export interface StorageGateway {
+  getBlobServiceSettings(resourceGroup: string, account: string): Promise<BlobServiceSettings>;
+  getAccount(resourceGroup: string, account: string): Promise<StorageAccountInfo>;
+  /** Reads one blob through the data plane: existence, size, last-modified and a streamed SHA-256. */
+  probeBlob(container: string, blobName: string, signal: AbortSignal): Promise<BlobProbe>;
+}

@@ -1,0 +1,22 @@
+import { known } from '../azure-property.js';
+import { CONTROLS, type Check } from '../types.js';
+
+export const blobVersioning: Check = {
+  id: 'blob-versioning',
+  title: 'Blob versioning is enabled',
+  severity: 'high',
+  description: 'Reads isVersioningEnabled of the storage account\'s blob service from Resource Manager; evaluated when azure.storage.requireVersioning is true.',
+  risk: 'Without versioning, an overwritten signed document loses its signed content for good.',
+  remediation: 'Enable it: `az storage account blob-service-properties update -g RG -n ACCOUNT --enable-versioning true`.',
+  controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
+  needs: ['azureStorage'],
+  command: 'check',
+  notApplicable: (config) => (config.azure?.storage?.requireVersioning === false ? 'azure.storage.requireVersioning is false' : undefined),
+  async run(ctx) {
+    const { resourceGroup, account } = ctx.config.azure!.storage!;
+    const settings = await ctx.gateways.azureStorage().getBlobServiceSettings(resourceGroup, account);
+    const enabled = known(settings.isVersioningEnabled, `whether blob versioning is enabled on storage account ${account}`);
+    if (!enabled) return { status: 'fail', message: `Blob versioning is disabled on storage account ${account}; expected enabled.`, evidence: { enabled } };
+    return { status: 'pass', message: `Blob versioning is enabled on storage account ${account}.`, evidence: { enabled } };
+  },
+};

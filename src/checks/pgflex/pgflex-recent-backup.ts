@@ -1,0 +1,44 @@
+import { CONTROLS, type Check, type Evidence } from '../types.js';
+
+export const pgflexRecentBackup: Check = {
+  id: 'pgflex-recent-backup',
+  title: 'The newest completed Flexible Server backup is recent',
+  severity: 'critical',
+  description:
+    'Lists the server\'s automatic and on-demand backups (every page of backupsAutomaticAndOnDemand.listByServer) and compares the newest completion time with azure.postgres.maxBackupAgeHours. Long-term retention backups are listed as evidence when available.',
+  risk: 'Backups that silently stopped leave a growing window of data that no restore can bring back.',
+  remediation:
+    'Look at the server\'s backups (`az postgres flexible-server backup list -g RG -n SERVER`) and the Azure service health; take an on-demand backup (`az postgres flexible-server backup create -g RG -n SERVER --backup-name NAME`) and open a support request if automatic backups stopped.',
+  controls: [CONTROLS.backup, CONTROLS.hdsBackup],
+  needs: ['azurePostgres'],
+  command: 'check',
+  async run(ctx) {
+    const { resourceGroup, server, maxBackupAgeHours } = ctx.config.azure!.postgres!;
+    const gateway = ctx.gateways.azurePostgres();
+    const { backups, pages } = await gateway.listBackups(resourceGroup, server);
+    const completed = backups.map((b) => b.completedTime).filter((t): t is string => Boolean(t)).sort();
+    const evidence: Evidence = { backupCount: backups.length, completedCount: completed.length, pages, maxBackupAgeHours };
+
+    // Long-term retention is extra evidence, never the verdict: many servers have none, and its absence must not hide the answer above.
+    try {
+      const ltr = await gateway.listLongTermRetentionOperations(resourceGroup, server);
+      const done = ltr.filter((op) => op.status === 'Succeeded' && op.endTime).map((op) => op.endTime!).sort();
+      evidence.longTermRetentionBackups = ltr.length;
+      evidence.latestLongTermRetentionBackupAt = done.at(-1) ?? null;
+    } catch (error) {
+      evidence.longTermRetentionBackups = null;
+      evidence.longTermRetentionUnavailable = (error as Error).message;
+    }
+
+    const latest = completed.at(-1);
+    if (!latest) {
+      return { status: 'fail', message: `Flexible Server ${server} has no completed backup (${backups.length} listed); expected one younger than ${maxBackupAgeHours} h.`, evidence: { ...evidence, latestBackupAt: null, ageHours: null } };
+    }
+    const ageHours = Math.round(((ctx.now().getTime() - Date.parse(latest)) / 3_600_000) * 10) / 10;
+    Object.assign(evidence, { latestBackupAt: latest, ageHours });
+    if (ageHours > maxBackupAgeHours) {
+      return { status: 'fail', message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}); expected less than ${maxBackupAgeHours} h.`, evidence };
+    }
+    return { status: 'pass', message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}), within ${maxBackupAgeHours} h; ${backups.length} backups listed.`, evidence };
+  },
+};

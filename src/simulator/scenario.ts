@@ -1,0 +1,149 @@
+/**
+ * The simulator's declarative state: servers, their backups, storage accounts, and faults to
+ * inject. A property left out of the scenario is left out of Resource Manager's answer, so a
+ * scenario can reproduce "Azure did not return it". Times are relative (hours or days ago) and
+ * resolved at request time, so a scenario stays true however long the simulator runs.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+const name = z.string().min(1);
+const nonNegative = z.number().nonnegative();
+
+const backupSchema = z.strictObject({
+  name: name.optional(),
+  backupType: z.string().default('Full'),
+  source: z.string().default('Automatic'),
+  /** Absent: the backup is not complete (no completedTime). */
+  completedHoursAgo: nonNegative.optional(),
+});
+
+const serverSchema = z.strictObject({
+  resourceGroup: name,
+  name,
+  location: name,
+  state: z.string().optional(),
+  version: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  backup: z
+    .strictObject({
+      backupRetentionDays: z.number().int().optional(),
+      geoRedundantBackup: z.string().optional(),
+      earliestRestoreDaysAgo: nonNegative.optional(),
+    })
+    .optional(),
+  highAvailability: z.strictObject({ mode: z.string(), state: z.string().optional() }).optional(),
+  /** Listed in this order (Azure does not promise one). */
+  backups: z.array(backupSchema).default([]),
+  /** Generated daily-style backups, oldest first (so the newest lands on the last page), after `backups`. */
+  backupSeries: z
+    .strictObject({
+      count: z.number().int().positive().max(100_000),
+      intervalHours: z.number().positive().default(24),
+      newestHoursAgo: nonNegative.default(2),
+    })
+    .optional(),
+  longTermRetention: z
+    .array(z.strictObject({ backupName: name, status: z.string().default('Succeeded'), endedDaysAgo: nonNegative.default(1) }))
+    .default([]),
+});
+
+const retentionSchema = z.strictObject({ enabled: z.boolean().optional(), days: z.number().int().optional() });
+
+const storageAccountSchema = z.strictObject({
+  resourceGroup: name,
+  name,
+  location: name,
+  /** Default: location. */
+  primaryLocation: name.optional(),
+  /** Only geo-replicated SKUs have one; left out when absent. */
+  secondaryLocation: name.optional(),
+  sku: z.string().default('Standard_LRS'),
+  blobService: z
+    .strictObject({
+      isVersioningEnabled: z.boolean().optional(),
+      deleteRetentionPolicy: retentionSchema.optional(),
+      containerDeleteRetentionPolicy: retentionSchema.optional(),
+      changeFeed: z.strictObject({ enabled: z.boolean() }).optional(),
+    })
+    .default({}),
+});
+
+export const injectionSchema = z.strictObject({
+  /** Matched against the request path, case-insensitively, as a substring. */
+  path: name,
+  method: z.enum(['GET', 'PUT', 'DELETE', 'POST', 'PATCH']).optional(),
+  status: z.number().int().min(100).max(599),
+  /** ARM error code for the standard body `{error:{code,message}}`. */
+  code: z.string().optional(),
+  message: z.string().optional(),
+  /** A raw body instead of the ARM error body (e.g. malformed JSON). */
+  body: z.string().optional(),
+  /** Seconds, sent as Retry-After. */
+  retryAfter: nonNegative.optional(),
+  /** How many matching requests get this answer; default: all of them. */
+  times: z.number().int().positive().optional(),
+  /** Hold the answer this long (for deadline tests). */
+  delayMs: nonNegative.optional(),
+});
+
+export const scenarioSchema = z.strictObject({
+  subscriptionId: z
+    .string()
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { message: 'must be a UUID' })
+    .default('00000000-0000-0000-0000-000000000000'),
+  paging: z.strictObject({ backupsPageSize: z.number().int().positive().default(100) }).default({ backupsPageSize: 100 }),
+  /**
+   * Tests only: the origin written into nextLink URLs instead of the simulator's own, to prove that
+   * a client refuses to follow (and send its token to) another host.
+   */
+  nextLinkOrigin: z.string().url().optional(),
+  lro: z
+    .strictObject({
+      /** How long a restore or delete takes when no hook does the work. */
+      durationMs: nonNegative.default(1000),
+      pollRetryAfterSeconds: nonNegative.default(1),
+      failRestore: z.boolean().default(false),
+    })
+    .default({ durationMs: 1000, pollRetryAfterSeconds: 1, failRestore: false }),
+  servers: z.array(serverSchema).default([]),
+  storageAccounts: z.array(storageAccountSchema).default([]),
+  injections: z.array(injectionSchema).default([]),
+});
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioServer = z.output<typeof serverSchema>;
+export type ScenarioStorageAccount = z.output<typeof storageAccountSchema>;
+export type Injection = z.output<typeof injectionSchema>;
+
+export function parseScenario(value: unknown, source = 'scenario'): Scenario {
+  const parsed = scenarioSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${source}: ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`),
+      'fix the scenario file (see examples/scenarios/healthy.yaml)',
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads a YAML or JSON scenario file. Throws ConfigError naming every problem. */
+export async function loadScenarioFile(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${path}: cannot read the scenario file (${(error as NodeJS.ErrnoException).code ?? String(error)})`], 'pass an existing YAML or JSON file with --scenario FILE');
+  }
+  let raw: unknown;
+  try {
+    raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError([`${path}: not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  return parseScenario(raw, path);
+}
