@@ -82,8 +82,21 @@ export class LiveGateways implements Gateways {
     return this.azureSession().storageGateway(storage);
   }
 
+  private restoreOutcome: RestoreOutcome | undefined;
+
+  /** restore-test hands the orchestration's outcome over here, for the restore-* checks to judge. */
+  useRestoreOutcome(outcome: RestoreOutcome): void {
+    this.restoreOutcome = outcome;
+  }
+
   restore(): Promise<RestoreOutcome> {
+    if (this.restoreOutcome) return Promise.resolve(this.restoreOutcome);
     return Promise.reject(new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`'));
+  }
+
+  /** The same gateways, but `database()` is another database (a restored copy). */
+  withDatabase(db: DatabaseGateway): Gateways {
+    return { ...bindAll(this), database: () => db };
   }
 
   async storedReports(): Promise<StoredReport[]> {
@@ -99,4 +112,16 @@ export class LiveGateways implements Gateways {
   async close(): Promise<void> {
     await this.db?.close();
   }
+}
+
+/** The gateway methods bound to their object, so they can be spread into another Gateways. */
+function bindAll(gateways: LiveGateways): Gateways {
+  return {
+    database: () => gateways.database(),
+    azurePostgres: () => gateways.azurePostgres(),
+    azureStorage: () => gateways.azureStorage(),
+    restore: () => gateways.restore(),
+    storedReports: () => gateways.storedReports(),
+    close: () => gateways.close(),
+  };
 }

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { parseArchiveName } from '../../archive/archive-name.js';
+import { archivesConfigOrDefault } from '../../archive/archive-policy.js';
+import { checksFor } from '../../checks/index.js';
+import { signedDocument } from '../../checks/db/signed-document.js';
+import type { Logger } from '../../checks/types.js';
+import { type Config, configSchema } from '../../config/schema.js';
+import { UsageError } from '../../errors.js';
+import { restoreArchive } from '../../restore/archive-restore.js';
+import { cleanupExpiredRestores, restoreAzurePointInTime } from '../../restore/azure-restore.js';
+import type { RestoreOutcome } from '../../restore/outcome.js';
+import type { SignedDocumentProbe } from '../../restore/restored-database.js';
+import { LiveGateways } from '../../run/gateways.js';
+import { exitCodeFor, type RunResult } from '../../run/result.js';
+import { runChecks } from '../../run/runner.js';
+import type { CommandContext, CommandSpec } from '../command.js';
+import { emitReports, type ReportRequest } from '../report-files.js';
+import { failOnOption, loadConfigFor, reportRequest, withConfigOption, withReportOptions } from '../shared-options.js';
+
+/** The archive-* checks that must pass before an archive is restored (its age does not matter here: restoring last month's backup is a fair test). */
+const ARCHIVE_GATE = ['archive-checksum', 'archive-integrity', 'archive-members', 'archive-dump-integrity', 'archive-metadata'];
+
+/** "90m", "2h", "45s", or a bare number of minutes. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr)?\s*$/i.exec(text);
+  if (!m) throw new UsageError(`--timeout ${text}: not a duration`, 'use a number with s, m or h, e.g. --timeout 90m');
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'm').toLowerCase()[0];
+  const ms = n * (unit === 's' ? 1000 : unit === 'h' ? 3_600_000 : 60_000);
+  if (!(ms > 0)) throw new UsageError(`--timeout ${text}: must be more than zero`);
+  return ms;
+}
+
+/** The signed-document check, run against another database (the restored one). */
+function signedDocumentProbe(gateways: LiveGateways, config: Config, configDir: string, log: Logger, signal: AbortSignal): SignedDocumentProbe {
+  return (db) => signedDocument.run({ config, configDir, gateways: gateways.withDatabase(db), now: () => new Date(), signal, log });
+}
+
+export const restoreTestCommand: CommandSpec = {
+  command: 'restore-test [action]',
+  describe: 'a real restore: Azure point-in-time restore to a NEW server, or an archive dump into a throwaway PostgreSQL; checked, compared, timed, then deleted',
+  builder: (yargs) =>
+    withReportOptions(withConfigOption(yargs, false))
+      .positional('action', { type: 'string', choices: ['cleanup'], describe: 'cleanup: delete expired restore servers that carry restorecheck\'s tags and ledger entry' })
+      .option('archive', { type: 'string', describe: 'restore this self-hosted backup archive (.tar.gz) instead of the Azure server', requiresArg: true })
+      .option('point-in-time', { type: 'string', describe: 'Azure: the restore point (ISO 8601 UTC; default: now)', requiresArg: true })
+      .option('keep', { type: 'boolean', default: false, describe: 'keep the restored server/database (restore-cleanup is then warn)' })
+      .option('timeout', { type: 'string', default: '60m', describe: 'deadline of the whole restore (e.g. 90m, 2h)', requiresArg: true }),
+  async run(argv, ctx) {
+    ctx.output.verbose = Boolean(argv.verbose);
+    if (argv.action === 'cleanup') return cleanup(argv, ctx);
+    const timeoutMs = parseDuration(String(argv.timeout));
+    const { result, request } = typeof argv.archive === 'string' ? await archiveRestoreTest(argv, ctx, timeoutMs) : await azureRestoreTest(argv, ctx, timeoutMs);
+    await emitReports(result, request, ctx.output);
+    ctx.output.exitCode = exitCodeFor(result.outcome);
+  },
+};
+
+async function archiveRestoreTest(argv: Record<string, unknown>, { output, signal }: CommandContext, timeoutMs: number): Promise<{ result: RunResult; request: ReportRequest }> {
+  const path = resolve(String(argv.archive));
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`archive not found: ${String(argv.archive)}`, 'pass the path of a .tar.gz backup archive');
+  if (argv['point-in-time'] !== undefined) throw new UsageError('--point-in-time applies to the Azure restore, not to an archive', 'an archive restores to the moment it was taken');
+  const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv, output);
+  const configDir = loaded?.configDir ?? process.cwd();
+  // The report is about the archive: its environment is the one in its file name.
+  const environment = parseArchiveName(basename(path))?.environment ?? loaded?.config.environment ?? 'unknown';
+  const base = loaded?.config ?? configSchema.parse({ environment });
+  const config: Config = { ...base, environment, archives: archivesConfigOrDefault(base.archives) };
+  const request = reportRequest(argv, loaded?.config); // validated before the long work
+  const log = output.logger();
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const gateways = new LiveGateways(config, configDir, { archive: { path, options: { limits: config.archives!.limits, signal: deadline } } });
+  const limits = { checkTimeoutMs: timeoutMs, runTimeoutMs: timeoutMs + 60_000 };
+  const common = { config, configDir, gateways, failOn: failOnOption(argv), log, signal, limits } as const;
+  try {
+    log.info(`restore-test: verifying ${basename(path)} before restoring it`);
+    const gate = await runChecks({ ...common, command: 'restore-test', checks: checksFor('verify'), only: ARCHIVE_GATE });
+    const refused = gate.checks.filter((c) => c.status === 'fail' || c.status === 'error');
+    let outcome: RestoreOutcome;
+    if (refused.length > 0) {
+      log.info(`restore-test: the archive failed verification (${refused.map((c) => c.id).join(', ')}); not restoring it`);
+      outcome = {
+        method: 'archive',
+        target: null,
+        provision: {
+          ok: false,
+          failure: {
+            kind: refused.some((c) => c.status === 'fail') ? 'restore-failed' : 'internal',
+            message: `the archive was not restored because it failed verification: ${refused.map((c) => `${c.id} (${c.message})`).join('; ')}`,
+            hint: 'see the archive-* checks in this report; `restorecheck verify FILE` gives the full verdict',
+          },
+        },
+        source: { label: 'the archive metadata' },
+        limits: { rowCountTolerancePercent: config.restoreTest.archiveRowCountTolerancePercent },
+        cleanup: { status: 'deleted', removed: [], leftover: [] },
+      };
+    } else {
+      const verification = await gateways.archive!();
+      outcome = await restoreArchive({
+        verification,
+        config,
+        runId: randomUUID().slice(0, 8),
+        keep: Boolean(argv.keep),
+        signal: deadline,
+        log,
+        signedDocument: signedDocumentProbe(gateways, config, configDir, log, deadline),
+      });
+    }
+    gateways.useRestoreOutcome(outcome);
+    // The archive verdicts come again from the one pass already made (memoised), beside the restore-* checks.
+    const result = await runChecks({ ...common, command: 'restore-test', checks: [...checksFor('verify').filter((c) => ARCHIVE_GATE.includes(c.id)), ...checksFor('restore-test')], only: argv.only as string[] | undefined });
+    return { result, request };
+  } finally {
+    await gateways.close();
+  }
+}
+
+async function azureRestoreTest(argv: Record<string, unknown>, { output, signal }: CommandContext, timeoutMs: number): Promise<{ result: RunResult; request: ReportRequest }> {
+  if (argv.config === undefined) throw new UsageError('restore-test needs --config FILE (with azure.postgres), or --archive FILE', 'restorecheck restore-test --config restorecheck.yaml');
+  const { config, configDir } = await loadConfigFor(argv, output);
+  if (!config.azure?.postgres) throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
+  const request = reportRequest(argv, config);
+  let pointInTime: Date | undefined;
+  if (argv['point-in-time'] !== undefined) {
+    pointInTime = new Date(String(argv['point-in-time']));
+    if (Number.isNaN(pointInTime.getTime())) throw new UsageError(`--point-in-time ${String(argv['point-in-time'])}: not a date`, 'use ISO 8601 UTC, e.g. 2026-11-20T03:00:00Z');
+  }
+  const log = output.logger();
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const gateways = new LiveGateways(config, configDir);
+  try {
+    const outcome = await restoreAzurePointInTime({
+      config,
+      gateways,
+      runId: randomUUID(),
+      keep: Boolean(argv.keep),
+      timeoutMs,
+      signal: deadline,
+      log,
+      signedDocument: signedDocumentProbe(gateways, config, configDir, log, deadline),
+      ...(pointInTime ? { pointInTime } : {}),
+    });
+    gateways.useRestoreOutcome(outcome);
+    const result = await runChecks({
+      command: 'restore-test', checks: checksFor('restore-test'), config, configDir, gateways,
+      only: argv.only as string[] | undefined, failOn: failOnOption(argv), log, signal,
+      limits: { checkTimeoutMs: timeoutMs, runTimeoutMs: timeoutMs + 60_000 },
+    });
+    return { result, request };
+  } finally {
+    await gateways.close();
+  }
+}
+
+async function cleanup(argv: Record<string, unknown>, { output }: CommandContext): Promise<void> {
+  if (argv.config === undefined) throw new UsageError('restore-test cleanup needs --config FILE', 'restorecheck restore-test cleanup --config restorecheck.yaml');
+  const { config, configDir } = await loadConfigFor(argv, output);
+  const gateways = new LiveGateways(config, configDir);
+  try {
+    const { deleted, kept } = await cleanupExpiredRestores({ config, gateways, log: output.logger(), now: new Date() });
+    for (const name of deleted) output.out(`deleted ${name}\n`);
+    for (const name of kept) output.out(`kept ${name}\n`);
+    output.out(`${deleted.length} deleted, ${kept.length} kept\n`);
+  } finally {
+    await gateways.close();
+  }
+}
