@@ -15,6 +15,7 @@ import { EvaluationError, describeError } from '../errors.js';
 import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway } from '../db/types.js';
 import type { Read, RestoreOutcome } from './outcome.js';
+import { MetaCommandRefused } from './psql-input-guard.js';
 import { probeRestoredDatabase, toFailure, type SignedDocumentProbe } from './restored-database.js';
 import { restoreSqlDump, versionMismatch, type SqlRestoreResult } from './sql-restore.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './throwaway-database.js';
@@ -35,10 +36,24 @@ export interface ArchiveRestoreOptions {
 async function withDumpStream(verification: ArchiveVerification, consume: (sql: Readable) => Promise<SqlRestoreResult>): Promise<SqlRestoreResult> {
   const wanted = `${verification.topFolder}/${DUMP_MEMBER}`;
   let result: SqlRestoreResult | undefined;
-  const summary = await walkTar(createReadStream(verification.path).pipe(createGunzip()), async (header, body) => {
-    if (header.name.replace(/^\.\//, '') !== wanted || result) return drain(body);
-    result = await consume(Readable.from(body).pipe(createGunzip()));
-  });
+  // The restore's own failure (a refused meta-command, psql dying) is what matters, whatever the
+  // tar walk makes of the entry being abandoned: keep it and rethrow it first.
+  let consumeError: unknown;
+  let summary;
+  try {
+    summary = await walkTar(createReadStream(verification.path).pipe(createGunzip()), async (header, body) => {
+      if (header.name.replace(/^\.\//, '') !== wanted || result) return drain(body);
+      try {
+        result = await consume(Readable.from(body).pipe(createGunzip()));
+      } catch (error) {
+        consumeError = error;
+        throw error;
+      }
+    });
+  } catch (error) {
+    throw consumeError ?? error;
+  }
+  if (consumeError) throw consumeError;
   if (!result) throw new EvaluationError('not-found', `the archive holds no ${wanted}`, 'see archive-members');
   if (summary.problem) throw new EvaluationError('invalid-response', `the archive is damaged after the dump: ${summary.problem}`, 'verify the archive');
   return result;
@@ -111,6 +126,7 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
     } else {
       outcome.provision = { ok: true, value: { restoreSeconds, restorePoint: metadata?.timestamp ?? verification.name?.timestamp.toISOString() ?? null, details: mismatch ? { ...details, versionWarning: mismatch } : details } };
     }
+    if (signal.aborted) throw signal.reason;
     provisionDecided = true;
     log.info(`restore-test: restored in ${restoreSeconds} s; reading the restored database`);
 
@@ -119,7 +135,14 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
     outcome.restored = await probeRestoredDatabase(gateway, config, tables, options.signedDocument);
   } catch (error) {
     if (!provisionDecided) {
-      outcome.provision = { ok: false, failure: signal.aborted ? { kind: 'timeout', message: 'the restore test was interrupted', hint: 'run it again' } : toFailure(error) };
+      outcome.provision = {
+        ok: false,
+        failure: signal.aborted
+          ? { kind: 'timeout', message: 'the restore test was interrupted or ran out of time', hint: 'run it again; raise --timeout for a large dump' }
+          : error instanceof MetaCommandRefused
+            ? { kind: 'restore-failed', message: error.message, hint: 'a backup must not contain psql commands: find out who or what wrote them into the dump, and regenerate it with pg_dump' }
+            : toFailure(error),
+      };
     }
   } finally {
     await gateway?.close().catch(() => undefined);

@@ -82,16 +82,20 @@ export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options:
   // psql closing its input early (it died) must not crash the process with EPIPE.
   psql.stdin.on('error', () => undefined);
 
-  const onAbort = () => psql.kill('SIGKILL');
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const onAbort = () => {
+    psql.kill('SIGKILL');
+    sql.destroy(new Error('interrupted'));
+  };
+  // Aborted before we got here (Ctrl-C during start-up): stop at once rather than restore everything.
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await pipeline(sql, meter, guard, psql.stdin);
   } catch (error) {
     psql.kill('SIGKILL');
     await exited.catch(() => undefined);
-    if (error instanceof MetaCommandRefused) {
-      throw new EvaluationError('invalid-response', error.message, 'inspect the dump: a backup must not contain psql commands; regenerate it with pg_dump', { cause: error });
-    }
+    // Not an evaluation problem: the backup itself is unsafe to restore. The caller decides the verdict.
+    if (error instanceof MetaCommandRefused) throw error;
     if (options.signal?.aborted) throw new EvaluationError('timeout', 'the restore was interrupted', 'run the restore test again', { cause: error });
     throw new EvaluationError('invalid-response', `the dump could not be read to the end: ${(error as Error).message}`, 'verify the archive (restorecheck verify) and regenerate the backup', { cause: error });
   } finally {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { EvaluationError } from '../../src/errors.js';
+import { MetaCommandRefused } from '../../src/restore/psql-input-guard.js';
 import { majorVersion, restoreSqlDump, versionMismatch } from '../../src/restore/sql-restore.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../../src/restore/throwaway-database.js';
 import { type PostgresCluster, startCluster } from '../../src/simulator/postgres-cluster.js';
@@ -63,7 +63,7 @@ describe('restoring a dump into a throwaway database', () => {
     const db = await throwaway();
     const sentinel = join(work, 'SENTINEL');
     const evil = dump.replace('SET statement_timeout = 0;', `SET statement_timeout = 0;\n\\! touch ${sentinel}`);
-    await assert.rejects(restoreSqlDump(Readable.from([evil]), db.target), (e: unknown) => e instanceof EvaluationError && /meta-command \\! at line \d+/.test(e.message));
+    await assert.rejects(restoreSqlDump(Readable.from([evil]), db.target), (e: unknown) => e instanceof MetaCommandRefused && /meta-command \\! at line \d+/.test(e.message));
     assert.equal(existsSync(sentinel), false);
   });
 

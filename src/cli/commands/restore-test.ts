@@ -73,10 +73,12 @@ async function archiveRestoreTest(argv: Record<string, unknown>, { output, signa
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
   const gateways = new LiveGateways(config, configDir, { archive: { path, options: { limits: config.archives!.limits, signal: deadline } } });
   const limits = { checkTimeoutMs: timeoutMs, runTimeoutMs: timeoutMs + 60_000 };
-  const common = { config, configDir, gateways, failOn: failOnOption(argv), log, signal, limits } as const;
+  // The judging runs are local and quick: after Ctrl-C they must still report what was cleaned up,
+  // so only the gate (which reads the archive) takes the user's signal.
+  const common = { config, configDir, gateways, failOn: failOnOption(argv), log, limits } as const;
   try {
     log.info(`restore-test: verifying ${basename(path)} before restoring it`);
-    const gate = await runChecks({ ...common, command: 'restore-test', checks: checksFor('verify'), only: ARCHIVE_GATE });
+    const gate = await runChecks({ ...common, signal, command: 'restore-test', checks: checksFor('verify'), only: ARCHIVE_GATE });
     const refused = gate.checks.filter((c) => c.status === 'fail' || c.status === 'error');
     let outcome: RestoreOutcome;
     if (refused.length > 0) {
@@ -145,7 +147,7 @@ async function azureRestoreTest(argv: Record<string, unknown>, { output, signal 
     gateways.useRestoreOutcome(outcome);
     const result = await runChecks({
       command: 'restore-test', checks: checksFor('restore-test'), config, configDir, gateways,
-      only: argv.only as string[] | undefined, failOn: failOnOption(argv), log, signal,
+      only: argv.only as string[] | undefined, failOn: failOnOption(argv), log,
       limits: { checkTimeoutMs: timeoutMs, runTimeoutMs: timeoutMs + 60_000 },
     });
     return { result, request };

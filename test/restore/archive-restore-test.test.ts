@@ -1,0 +1,189 @@
+/**
+ * `restorecheck restore-test --archive` end to end: archives built from real tools (pg_dump, redis,
+ * tar, sha256sum), restored into a throwaway PostgreSQL by the built binary, judged, and removed.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { type ArchiveParts, assembleArchive, generateParts, rewriteSidecar } from '../fixtures/archive-generator.js';
+import { BIN, runCli } from '../helpers/cli.js';
+
+interface Check {
+  id: string;
+  status: string;
+  message: string;
+  evidence: Record<string, unknown>;
+}
+interface Report {
+  run: { command: string; environment: string };
+  checks: Check[];
+  outcome: string;
+}
+
+let work: string;
+let parts: ArchiveParts;
+let big: ArchiveParts;
+
+async function restoreTest(archive: string, extra: string[] = []) {
+  const r = await runCli(['restore-test', '--archive', archive, '--format', 'json', ...extra], { timeoutMs: 180_000 });
+  let report: Report | undefined;
+  try {
+    report = JSON.parse(r.stdout) as Report;
+  } catch {
+    assert.fail(`no JSON report (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+  const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+  return { ...r, report, byId };
+}
+
+/** Every throwaway cluster the report says it created (or kept) is gone once the command has exited. */
+function assertNothingLeft(check: Check | undefined) {
+  const listed = [...((check?.evidence.removed as string[]) ?? []), ...((check?.evidence.leftover as string[]) ?? [])];
+  for (const item of listed) {
+    const dir = /\((\/[^)]+)\)/.exec(item)?.[1];
+    if (dir) assert.equal(existsSync(dir), false, `${dir} is still there`);
+  }
+}
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'restorecheck-archive-restore-'));
+  parts = await generateParts({ dir: join(work, 'parts'), postgresRows: 300, mariadbRows: 0, redisKeys: 20, mongoDocuments: 20, minioObjects: 2 });
+});
+
+after(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('restore-test --archive', () => {
+  it('restores a good archive, matches its metadata, and removes the throwaway database (exit 0)', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'good') });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(r.report.checks.filter((c) => c.status !== 'pass'), null, 1)}`);
+    assert.equal(r.report.run.command, 'restore-test');
+    assert.equal(r.report.run.environment, 'production');
+    for (const id of ['archive-checksum', 'archive-integrity', 'archive-members', 'archive-dump-integrity', 'archive-metadata', 'restore-provision', 'restore-alembic-match', 'restore-row-counts-match', 'restore-cleanup']) {
+      assert.equal(r.byId[id]?.status, 'pass', `${id}: ${r.byId[id]?.message}`);
+    }
+    assert.equal(r.byId['restore-signed-document']?.status, 'skipped');
+    const provision = r.byId['restore-provision']!.evidence;
+    assert.equal(typeof provision.restoreSeconds, 'number');
+    assert.match(String(provision.target), /throwaway PostgreSQL .* cluster at 127\.0\.0\.1:\d+, database restorecheck_scratch_/);
+    assert.equal(provision.restorePoint, new Date(Date.parse(String(provision.restorePoint))).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    assert.deepEqual(r.byId['restore-row-counts-match']!.evidence.source, { patients: 300, documents: 30 });
+    assert.deepEqual(r.byId['restore-row-counts-match']!.evidence.restored, { patients: 300, documents: 30 });
+    assert.deepEqual(r.byId['restore-alembic-match']!.evidence, { source: '4b2d9c1e7f00', restored: '4b2d9c1e7f00' });
+    assertNothingLeft(r.byId['restore-cleanup']);
+    assert.match(r.stderr, /restore-test: restored in/);
+  });
+
+  it('fails when the restored data does not match what metadata.json recorded (exit 1)', async () => {
+    const archive = await assembleArchive(parts, {
+      outDir: join(work, 'mismatch'),
+      metadata: (m) => ({ ...m, alembic_revision: 'ffffffffffff', row_counts: { patients: 301, documents: 30, prescriptions: 5 } }),
+    });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.code, 1);
+    assert.equal(r.byId['restore-provision']!.status, 'pass');
+    assert.match(r.byId['restore-row-counts-match']!.message, /"patients" has 300 rows, the archive metadata 301; "prescriptions" is missing from the restore/);
+    assert.match(r.byId['restore-alembic-match']!.message, /at Alembic revision 4b2d9c1e7f00; the archive metadata is at ffffffffffff/);
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
+  it('refuses to restore an archive that fails verification, and creates nothing (exit 1)', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'corrupt') });
+    const bytes = await readFile(archive.path);
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
+    await import('node:fs/promises').then((fs) => fs.writeFile(archive.path, bytes));
+    const r = await restoreTest(archive.path);
+    assert.equal(r.code, 1);
+    assert.equal(r.byId['archive-checksum']!.status, 'fail');
+    assert.equal(r.byId['restore-provision']!.status, 'fail');
+    assert.match(r.byId['restore-provision']!.message, /not restored because it failed verification: archive-checksum/);
+    assert.deepEqual(r.byId['restore-cleanup']!.evidence.removed, [], 'nothing was created');
+    assert.equal(r.byId['restore-row-counts-match']!.status, 'error', 'never pass when nothing was restored');
+  });
+
+  it('refuses a dump carrying a shell escape: the sentinel is never created (exit 1)', async () => {
+    const sentinel = join(work, 'SENTINEL');
+    const dump = gunzipSync(await readFile(parts.files['postgres_full.sql.gz']!)).toString('utf8');
+    const evil = dump.replace('SET statement_timeout = 0;', `SET statement_timeout = 0;\n\\! touch ${sentinel}`);
+    assert.notEqual(evil, dump);
+    const archive = await assembleArchive(parts, { outDir: join(work, 'evil'), replace: { 'postgres_full.sql.gz': gzipSync(evil) } });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['archive-dump-integrity']!.status, 'pass', 'the dump looks like a dump');
+    assert.equal(r.code, 1);
+    assert.match(r.byId['restore-provision']!.message, /psql meta-command \\! at line \d+/);
+    assert.equal(existsSync(sentinel), false);
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
+  it('contains a dump that tries to make itself superuser: no role survives, the refusal is evidence', async () => {
+    const dump = gunzipSync(await readFile(parts.files['postgres_full.sql.gz']!)).toString('utf8');
+    const evil = dump.replace('-- PostgreSQL database dump complete', "CREATE ROLE evil SUPERUSER LOGIN PASSWORD 'x';\nALTER ROLE restorecheck_restore SUPERUSER;\n\n--\n-- PostgreSQL database dump complete");
+    const archive = await assembleArchive(parts, { outDir: join(work, 'superuser'), replace: { 'postgres_full.sql.gz': gzipSync(evil) } });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['restore-provision']!.status, 'pass', r.byId['restore-provision']!.message);
+    assert.ok(Number(r.byId['restore-provision']!.evidence.privilegedStatementsRefused) >= 2);
+    assert.match(JSON.stringify(r.byId['restore-provision']!.evidence.firstErrors), /permission denied to create role|must be superuser/);
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
+  it('--keep keeps the database for the run, and says so (warn, exit 0); the process still removes it on exit', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'keep') });
+    const r = await restoreTest(archive.path, ['--keep']);
+    assert.equal(r.code, 0);
+    assert.equal(r.byId['restore-cleanup']!.status, 'warn');
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
+  it('exits 2 for an archive that does not exist, and refuses --point-in-time with an archive', async () => {
+    const missing = await runCli(['restore-test', '--archive', join(work, 'nope.tar.gz')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /archive not found/);
+    const archive = await assembleArchive(parts, { outDir: join(work, 'pit') });
+    const pit = await runCli(['restore-test', '--archive', archive.path, '--point-in-time', '2026-11-01T00:00:00Z']);
+    assert.equal(pit.code, 2);
+    assert.match(pit.stderr, /--point-in-time applies to the Azure restore/);
+  });
+});
+
+describe('restore-test --archive interrupted', () => {
+  before(async () => {
+    big = await generateParts({ dir: join(work, 'big-parts'), postgresRows: 400_000, mariadbRows: 0, redisKeys: 5, mongoDocuments: 5, minioObjects: 1 });
+  });
+
+  it('SIGINT during the restore still removes the throwaway database', async () => {
+    const archive = await assembleArchive(big, { outDir: join(work, 'big') });
+    await rewriteSidecar(archive.path);
+    const child = spawn(process.execPath, [BIN, 'restore-test', '--archive', archive.path, '--format', 'json'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const interrupted = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!sent && /restoring postgres_full\.sql\.gz/.test(stderr)) {
+          sent = true; // once: a second Ctrl-C means "leave now"
+          child.kill('SIGINT');
+          resolve();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    await interrupted;
+    assert.notEqual(code, 0, stderr);
+    assert.ok(stdout.startsWith('{'), `no report on stdout (exit ${code}):\n${stderr}`);
+    const report = JSON.parse(stdout) as Report;
+    const cleanup = report.checks.find((c) => c.id === 'restore-cleanup')!;
+    assert.equal(cleanup.status, 'pass', cleanup.message);
+    assertNothingLeft(cleanup);
+    assert.match(report.checks.find((c) => c.id === 'restore-provision')!.message, /interrupted/);
+  });
+});
