@@ -17,16 +17,14 @@
  * minutes to generate. --clean removes it afterwards. Not part of `npm test`: timings on a shared
  * machine are noisy, which is why the figure is a ratio of runs interleaved in the same process.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { assembleArchive, generateParts } from '../test/fixtures/archive-generator.js';
+import { BIN, log, median, run, timed, type Timed } from './bench-timing.js';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const GIB = 1024 ** 3;
 
 const { values } = parseArgs({
@@ -40,10 +38,6 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const scale = Number(values.scale);
 const dir = values.dir!;
-
-function log(message: string): void {
-  process.stderr.write(`${message}\n`);
-}
 
 async function findArchive(): Promise<string | undefined> {
   if (!existsSync(dir)) return undefined;
@@ -76,30 +70,6 @@ async function ensureArchive(): Promise<string> {
   return archive.path;
 }
 
-interface Timed {
-  seconds: number;
-  maxRssKb?: number;
-  outBlocks?: number;
-}
-
-/** Runs a command under GNU time; wall clock from %e, peak RSS from %M (KiB), blocks written from %O. */
-async function timed(command: string[], cwd?: string): Promise<Timed> {
-  const scratch = await mkdtemp(join(tmpdir(), 'restorecheck-bench-time-'));
-  const out = join(scratch, 'time.txt');
-  try {
-    const t0 = performance.now();
-    await run('/usr/bin/time', ['-f', '%e %M %O', '-o', out, ...command], { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000 }).catch((error: { code?: number; stdout?: string }) => {
-      // verify exits 1 on a failing archive: that would be a broken benchmark, not a timing.
-      throw new Error(`${command.join(' ')} failed (exit ${error.code}): ${error.stdout ?? ''}`);
-    });
-    const wall = (performance.now() - t0) / 1000;
-    const [, rss, blocks] = (await readFile(out, 'utf8')).trim().split(/\s+/).map(Number);
-    return { seconds: wall, maxRssKb: rss, outBlocks: blocks };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
 async function baseline(archive: string): Promise<Timed> {
   const extractTo = await mkdtemp(join(tmpdir(), 'restorecheck-bench-extract-'));
   const name = archive.slice(archive.lastIndexOf('/') + 1);
@@ -121,12 +91,6 @@ async function baseline(archive: string): Promise<Timed> {
 
 async function restorecheck(archive: string): Promise<Timed> {
   return timed([process.execPath, BIN, 'verify', archive, '--format', 'json', '--max-age-hours', '100000']);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function main(): Promise<void> {

@@ -13,6 +13,7 @@ import { checkCommand } from './commands/check.js';
 import { listChecksCommand } from './commands/list-checks.js';
 import { reportCommand } from './commands/report.js';
 import { retentionCommand } from './commands/retention.js';
+import { demoCommand } from './commands/demo.js';
 import { restoreTestCommand } from './commands/restore-test.js';
 import { simulatorCommand } from './commands/simulator.js';
 import { validateConfigCommand } from './commands/validate-config.js';
@@ -20,7 +21,7 @@ import { verifyCommand } from './commands/verify.js';
 import { type CliIo, Output } from './io.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [checkCommand, restoreTestCommand, verifyCommand, retentionCommand, validateConfigCommand, listChecksCommand, reportCommand, simulatorCommand];
+export const commands: readonly CommandSpec[] = [checkCommand, restoreTestCommand, verifyCommand, retentionCommand, validateConfigCommand, listChecksCommand, reportCommand, simulatorCommand, demoCommand];
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const output = new Output(io);

@@ -30,6 +30,10 @@ export interface ArchiveRestoreOptions {
   signal: AbortSignal;
   log: Logger;
   signedDocument?: SignedDocumentProbe;
+  /** A throwaway database already being created (started while the archive was verified). */
+  database?: Promise<ThrowawayDatabase>;
+  /** When the restore test started (so the restore time includes provisioning done in advance). */
+  startedAt?: number;
 }
 
 /** Streams the dump member out of the archive into `consume`; every other member is skipped unread. */
@@ -79,13 +83,13 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
     cleanup: { status: 'deleted', removed: [], leftover: [] },
   };
 
-  const started = performance.now();
+  const started = options.startedAt ?? performance.now();
   let provisionDecided = false;
   let db: ThrowawayDatabase | undefined;
   let gateway: DatabaseGateway | undefined;
   try {
-    log.info('restore-test: starting a throwaway PostgreSQL');
-    db = await createThrowawayDatabase(options.runId);
+    if (!options.database) log.info('restore-test: starting a throwaway PostgreSQL');
+    db = await (options.database ?? createThrowawayDatabase(options.runId));
     outcome.target = db.description;
     if (signal.aborted) throw signal.reason;
     log.info(`restore-test: restoring ${DUMP_MEMBER} from ${verification.fileName} into ${db.description}`);

@@ -9,6 +9,7 @@ import type { Logger } from '../../checks/types.js';
 import { type Config, configSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import { restoreArchive } from '../../restore/archive-restore.js';
+import { createThrowawayDatabase } from '../../restore/throwaway-database.js';
 import { cleanupExpiredRestores, restoreAzurePointInTime } from '../../restore/azure-restore.js';
 import type { RestoreOutcome } from '../../restore/outcome.js';
 import type { SignedDocumentProbe } from '../../restore/restored-database.js';
@@ -76,13 +77,20 @@ async function archiveRestoreTest(argv: Record<string, unknown>, { output, signa
   // The judging runs are local and quick: after Ctrl-C they must still report what was cleaned up,
   // so only the gate (which reads the archive) takes the user's signal.
   const common = { config, configDir, gateways, failOn: failOnOption(argv), log, limits } as const;
+  const runId = randomUUID().slice(0, 8);
+  const startedAt = performance.now();
+  // An empty throwaway cluster reveals nothing, so it starts while the archive is verified: the
+  // restore itself still waits for the verdict.
+  log.info(`restore-test: verifying ${basename(path)} while a throwaway PostgreSQL starts`);
+  const database = createThrowawayDatabase(runId);
+  database.catch(() => undefined); // its failure is reported by the restore, not as an unhandled rejection
   try {
-    log.info(`restore-test: verifying ${basename(path)} before restoring it`);
     const gate = await runChecks({ ...common, signal, command: 'restore-test', checks: checksFor('verify'), only: ARCHIVE_GATE });
     const refused = gate.checks.filter((c) => c.status === 'fail' || c.status === 'error');
     let outcome: RestoreOutcome;
     if (refused.length > 0) {
       log.info(`restore-test: the archive failed verification (${refused.map((c) => c.id).join(', ')}); not restoring it`);
+      const removed = await database.then((db) => db.drop()).then((r) => r.removed, () => [] as string[]);
       outcome = {
         method: 'archive',
         target: null,
@@ -96,14 +104,16 @@ async function archiveRestoreTest(argv: Record<string, unknown>, { output, signa
         },
         source: { label: 'the archive metadata' },
         limits: { rowCountTolerancePercent: config.restoreTest.archiveRowCountTolerancePercent },
-        cleanup: { status: 'deleted', removed: [], leftover: [] },
+        cleanup: { status: 'deleted', removed, leftover: [] },
       };
     } else {
       const verification = await gateways.archive!();
       outcome = await restoreArchive({
         verification,
         config,
-        runId: randomUUID().slice(0, 8),
+        runId,
+        database,
+        startedAt,
         keep: Boolean(argv.keep),
         signal: deadline,
         log,

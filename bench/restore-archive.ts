@@ -1,0 +1,90 @@
+/**
+ * bench/restore-archive: `restorecheck restore-test --archive` against the procedure it replaces, on
+ * the same pg_dump of at least 200 MB of SQL (from a real database, test/fixtures/archive-generator.ts):
+ *
+ *   (a) baseline: `createdb` of a fresh database in a running PostgreSQL, then
+ *       `gunzip -c postgres_full.sql.gz | psql` into it (and `dropdb` afterwards, not timed)
+ *   (b) `restorecheck restore-test --archive ARCHIVE` (the built binary): verification of the whole
+ *       archive, a new throwaway cluster, the guarded restore as a non-superuser, the database checks,
+ *       the comparison with metadata.json, and the removal of everything
+ *
+ * run alternately for several rounds; prints each round and the median ratio b/a. Target ≤ 1.2.
+ * The baseline's server is a throwaway cluster with the same settings restorecheck's own uses
+ * (fsync off and so on), so that the ratio compares the procedures, not the server settings.
+ *
+ *   npm run build && npm run bench:restore-archive [-- --rounds 3 --rows 1600000 --dir DIR --clean]
+ *
+ * Not part of `npm test`: timings on a shared machine are noisy, hence a ratio of interleaved runs.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startCluster } from '../src/simulator/postgres-cluster.js';
+import { assembleArchive, generateParts } from '../test/fixtures/archive-generator.js';
+import { BIN, log, median, run, timed } from './bench-timing.js';
+
+const MB = 1e6;
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    rows: { type: 'string', default: '1600000' },
+    dir: { type: 'string', default: join(tmpdir(), 'restorecheck-bench-restore') },
+    clean: { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(values.rounds);
+const dir = values.dir!;
+
+async function ensureArchive(): Promise<{ archive: string; dump: string; sqlBytes: number }> {
+  const dump = join(dir, 'parts', 'postgres_full.sql.gz');
+  const existing = existsSync(dir) ? (await readdir(dir)).find((f) => f.endsWith('.tar.gz')) : undefined;
+  if (!existing || !existsSync(dump)) {
+    await rm(dir, { recursive: true, force: true });
+    log(`generating a dump of ${values.rows} patients (≥ 200 MB of SQL) and its archive in ${dir}…`);
+    const parts = await generateParts({ dir: join(dir, 'parts'), postgresRows: Number(values.rows), mariadbRows: 0, redisKeys: 100, mongoDocuments: 100, minioObjects: 2, log: (m) => log(`  ${m}`) });
+    await assembleArchive(parts, { outDir: dir });
+  }
+  const archive = join(dir, (await readdir(dir)).find((f) => f.endsWith('.tar.gz'))!);
+  const { stdout } = await run('bash', ['-o', 'pipefail', '-c', 'gunzip -c "$1" | wc -c', 'size', dump]);
+  const sqlBytes = Number(stdout.trim());
+  if (sqlBytes < 200 * MB) throw new Error(`the dump holds ${(sqlBytes / MB).toFixed(0)} MB of SQL; run again with more --rows`);
+  return { archive, dump, sqlBytes };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync('/usr/bin/time')) throw new Error('GNU time is missing: apt-get install time');
+  const { archive, dump, sqlBytes } = await ensureArchive();
+  log(`archive: ${archive} (${((await stat(archive)).size / MB).toFixed(0)} MB), dump: ${(sqlBytes / MB).toFixed(0)} MB of SQL`);
+  const cluster = await startCluster();
+  const env = { ...process.env, PGPASSWORD: cluster.password };
+  const pg = (tool: string) => join(cluster.binDir, tool);
+  const connection = ['-h', cluster.host, '-p', String(cluster.port), '-U', 'postgres'];
+  const ratios: number[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const db = `baseline_${round}`;
+      const script = `set -euo pipefail\n"$1" ${connection.join(' ')} "$3"\ngunzip -c "$4" | "$2" -X -q ${connection.join(' ')} -d "$3" > /dev/null`;
+      const a = await timed(['bash', '-c', script, 'baseline', pg('createdb'), pg('psql'), db, dump], { env });
+      await run(pg('dropdb'), [...connection, db], { env });
+      const b = await timed([process.execPath, BIN, 'restore-test', '--archive', archive, '--format', 'json']);
+      ratios.push(b.seconds / a.seconds);
+      log(`round ${round}: baseline ${a.seconds.toFixed(2)} s, restorecheck restore-test --archive ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`);
+    }
+  } finally {
+    await cluster.stop();
+  }
+  const ratio = median(ratios);
+  const summary = { sqlBytes, rounds, ratios: ratios.map((r) => Number(r.toFixed(3))), medianRatio: Number(ratio.toFixed(3)), target: ratio <= 1.2 };
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  process.stdout.write(`bench/restore-archive: median ratio b/a ${summary.medianRatio} (target ≤ 1.2), ${(sqlBytes / MB).toFixed(0)} MB of SQL\n`);
+  if (values.clean) await rm(dir, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench/restore-archive: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,118 @@
+/**
+ * The built-in local sandbox behind `restorecheck demo`: everything a real run talks to, on this
+ * machine only, with no account and no external service —
+ *  - a throwaway PostgreSQL with a small clinic (patients, appointments, documents, users) at the
+ *    head of real Alembic migration scripts (examples/demo/alembic/versions);
+ *  - Azurite holding the newest signed document, whose SHA-256 the database records;
+ *  - the Resource Manager simulator with the Flexible Server and storage account of a scenario
+ *    (examples/scenarios/healthy.yaml or unhealthy.yaml);
+ *  - a configuration file pointing at all three, and the environment a child process needs
+ *    (the simulator's CA and managed-identity endpoint, the database URL, the storage connection string).
+ * `stop()` removes all of it; it is safe to call twice.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { uploadBlob } from '../azure/blob-upload.js';
+import { startAzurite, type Azurite } from './azurite.js';
+import { startCluster, type PostgresCluster } from './postgres-cluster.js';
+import { startSimulator, type RunningSimulator, type SimulatorHooks } from './resource-manager.js';
+import { loadScenarioFile } from './scenario.js';
+
+export type SandboxScenario = 'healthy' | 'unhealthy';
+
+/** The package's examples/ folder (two levels above both src/simulator and dist/simulator). */
+export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
+export const DEMO_MIGRATIONS_DIR = join(EXAMPLES_DIR, 'demo', 'alembic', 'versions');
+export const SIGNED_DOCUMENT = '2026/11/prescription-0417-signed.pdf';
+
+export interface Sandbox {
+  dir: string;
+  configPath: string;
+  /** For the child process that runs restorecheck against the sandbox. */
+  env: Record<string, string>;
+  cluster: PostgresCluster;
+  azurite: Azurite;
+  simulator: RunningSimulator;
+  stop(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  scenario: SandboxScenario;
+  /** Where the reports go (report.dir of the generated configuration). */
+  reportDir: string;
+  log?: (message: string) => void;
+  /** Point-in-time restore and delete hooks for the simulator (restore tests). */
+  hooks?: (cluster: PostgresCluster) => SimulatorHooks;
+}
+
+/** A small PDF-looking document; its content is fixed, so its hash is too. */
+function signedDocumentBytes(): Buffer {
+  return Buffer.from('%PDF-1.7\n% restorecheck demo: ordonnance signée, patient 17\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+}
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const log = options.log ?? (() => undefined);
+  const dir = await mkdtemp(join(tmpdir(), 'restorecheck-demo-'));
+  const started: Array<{ stop(): Promise<void> }> = [];
+  let stopped = false;
+  const stopAll = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.allSettled(started.reverse().map((s) => s.stop()));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    log('starting PostgreSQL, Azurite and the Azure Resource Manager simulator…');
+    const scenario = await loadScenarioFile(join(EXAMPLES_DIR, 'scenarios', `${options.scenario}.yaml`));
+    const [cluster, azurite] = await Promise.all([
+      startCluster().then((c) => (started.push(c), c)),
+      startAzurite('medicappstorage').then((a) => (started.push(a), a)),
+    ]);
+    const simulator = await startSimulator({ scenario, ...(options.hooks ? { hooks: options.hooks(cluster) } : {}) });
+    started.push(simulator);
+
+    const document = signedDocumentBytes();
+    const sha256 = createHash('sha256').update(document).digest('hex');
+    const password = randomBytes(12).toString('hex');
+    await cluster.sql('CREATE DATABASE medicapp');
+    await cluster.sql(`CREATE ROLE restorecheck_reader LOGIN PASSWORD '${password}'`);
+    const seed = (await readFile(join(EXAMPLES_DIR, 'demo', 'seed.sql'), 'utf8')).replace(":'signed_sha256'", `'${sha256}'`);
+    await cluster.sql(seed, 'medicapp');
+    await cluster.sql('GRANT SELECT ON ALL TABLES IN SCHEMA public TO restorecheck_reader', 'medicapp');
+    await uploadBlob(azurite.connectionString, 'documents', SIGNED_DOCUMENT, document);
+    log(`  PostgreSQL ${cluster.host}:${cluster.port} (clinic database "medicapp"), Azurite ${azurite.blobEndpoint}, simulator ${simulator.endpoint}`);
+
+    const config = {
+      environment: 'demo',
+      database: {
+        url: '${DATABASE_URL}',
+        alembic: { migrationsDir: DEMO_MIGRATIONS_DIR },
+        coreTables: [{ name: 'patients', minRows: 100 }, { name: 'appointments', minRows: 1 }, { name: 'documents', minRows: 1 }, { name: 'users', minRows: 1 }],
+        signedDocument: { query: 'SELECT blob_name, sha256 FROM documents WHERE signed_at IS NOT NULL ORDER BY signed_at DESC LIMIT 1' },
+      },
+      azure: {
+        subscriptionId: simulator.subscriptionId,
+        resourceManagerEndpoint: simulator.endpoint,
+        postgres: { resourceGroup: 'medicapp-rg', server: 'medicappdbprod' },
+        storage: { resourceGroup: 'medicapp-rg', account: 'medicappstorage', container: 'documents', connectionString: '${AZURE_STORAGE_CONNECTION_STRING}' },
+      },
+      report: { dir: options.reportDir, formats: ['console', 'json', 'markdown', 'html', 'junit'] },
+    };
+    const configPath = join(dir, 'restorecheck.yaml');
+    await writeFile(configPath, `# Generated by \`restorecheck demo\`: every address below is on this machine.\n${stringify(config)}`);
+
+    const env: Record<string, string> = {
+      ...simulator.env,
+      DATABASE_URL: cluster.url({ user: 'restorecheck_reader', password, database: 'medicapp', params: { sslmode: 'disable' } }),
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    };
+    return { dir, configPath, env, cluster, azurite, simulator, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
