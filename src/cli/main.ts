@@ -10,6 +10,7 @@ import { ConfigError, UsageError, describeError, isRestorecheckError } from '../
 import { TOOL_VERSION } from '../version.js';
 import type { CommandSpec } from './command.js';
 import { checkCommand } from './commands/check.js';
+import { initCommand } from './commands/init.js';
 import { listChecksCommand } from './commands/list-checks.js';
 import { reportCommand } from './commands/report.js';
 import { retentionCommand } from './commands/retention.js';
@@ -21,7 +22,18 @@ import { verifyCommand } from './commands/verify.js';
 import { type CliIo, Output } from './io.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [checkCommand, restoreTestCommand, verifyCommand, retentionCommand, validateConfigCommand, listChecksCommand, reportCommand, simulatorCommand, demoCommand];
+export const commands: readonly CommandSpec[] = [
+  checkCommand,
+  restoreTestCommand,
+  verifyCommand,
+  retentionCommand,
+  validateConfigCommand,
+  listChecksCommand,
+  reportCommand,
+  initCommand,
+  demoCommand,
+  simulatorCommand,
+];
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const output = new Output(io);

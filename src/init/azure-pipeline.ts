@@ -1,0 +1,109 @@
+/**
+ * The Azure DevOps pipeline `init` writes: the same schedule and commands as the GitHub workflow,
+ * through AzureCLI@2 tasks on a workload-identity-federation service connection (no secret stored).
+ */
+import { CONFIG_FILE } from './config-document.js';
+import { CommentedYaml } from './commented-yaml.js';
+import { MONTHLY_CRON, PINNED_VERSION, REPORTS_DIR, installCommandLine, restorecheckCommandLine } from './ci-commands.js';
+import type { InitAnswers } from './init-answers.js';
+
+export const AZURE_PIPELINE_FILE = '.azure-pipelines/restorecheck.yml';
+
+/** The service connection's name; must be known when the pipeline is compiled, so it is written here, not in a runtime variable. */
+export const SERVICE_CONNECTION = 'restorecheck';
+
+/** Set by the check task before it runs restorecheck: Azure DevOps conditions cannot ask whether an earlier task ran. */
+const CHECK_RAN_VARIABLE = 'RESTORECHECK_CHECK_RAN';
+
+function azureCliTask(displayName: string, script: string, answers: InitAnswers, condition?: string): Record<string, unknown> {
+  return {
+    task: 'AzureCLI@2',
+    displayName,
+    ...(condition ? { condition } : {}),
+    inputs: {
+      azureSubscription: SERVICE_CONNECTION,
+      scriptType: 'bash',
+      scriptLocation: 'inlineScript',
+      inlineScript: `${script}\n`,
+      failOnStandardError: false,
+    },
+    // Secret variables are not in the environment unless mapped, one by one.
+    env: { [answers.databaseUrlEnv]: `$(${answers.databaseUrlEnv})` },
+  };
+}
+
+export function azurePipelineData(answers: InitAnswers): Record<string, unknown> {
+  return {
+    trigger: 'none',
+    pr: 'none',
+    schedules: [{ cron: MONTHLY_CRON, displayName: `restorecheck ${answers.environment}, monthly`, branches: { include: ['main'] }, always: true }],
+    pool: { vmImage: 'ubuntu-latest' },
+    variables: { RESTORECHECK_VERSION: PINNED_VERSION },
+    jobs: [
+      {
+        job: 'restorecheck',
+        displayName: `restorecheck (${answers.environment})`,
+        timeoutInMinutes: 120,
+        steps: [
+          { checkout: 'self' },
+          { task: 'NodeTool@0', displayName: 'Node 20', inputs: { versionSpec: '20.x' } },
+          { script: installCommandLine('$(RESTORECHECK_VERSION)'), displayName: 'Install restorecheck' },
+          azureCliTask('restorecheck check', `echo "##vso[task.setvariable variable=${CHECK_RAN_VARIABLE}]true"\n${restorecheckCommandLine('check')}`, answers),
+          azureCliTask('restorecheck restore-test', restorecheckCommandLine('restore-test'), answers, `and(not(canceled()), eq(variables['${CHECK_RAN_VARIABLE}'], 'true'))`),
+          {
+            task: 'PublishTestResults@2',
+            displayName: 'Publish the checks as test results',
+            condition: 'always()',
+            inputs: { testResultsFormat: 'JUnit', testResultsFiles: `${REPORTS_DIR}/*.xml`, testRunTitle: `restorecheck ${answers.environment}` },
+          },
+          {
+            script: `for f in ${REPORTS_DIR}/*.md; do [ -f "$f" ] && echo "##vso[task.uploadsummary]$PWD/$f"; done; true`,
+            displayName: 'Show the checklists on the run summary',
+            condition: 'always()',
+          },
+          {
+            task: 'PublishPipelineArtifact@1',
+            displayName: 'Publish the reports',
+            condition: 'always()',
+            inputs: { targetPath: REPORTS_DIR, artifact: 'restorecheck-reports-$(System.JobAttempt)' },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function renderAzurePipeline(answers: InitAnswers): string {
+  const steps = ['jobs', 0, 'steps'] as const;
+  return new CommentedYaml(azurePipelineData(answers), [
+    `restorecheck: monthly proof that the backups of ${answers.environment} are real and restorable (Azure DevOps).`,
+    `Written by \`restorecheck init\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
+    '',
+    'Before the first run:',
+    `  a service connection named "${SERVICE_CONNECTION}" (Azure Resource Manager, workload identity federation: no secret stored),`,
+    '    whose identity has the roles the README lists;',
+    `  a secret pipeline variable ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}});`,
+    '  a pipeline created from this file (Pipelines → New pipeline → Existing Azure Pipelines YAML file).',
+    '',
+    'A failed check (exit 1) or one that could not be evaluated (exit 2) fails its task, and so the run.',
+  ])
+    .above(['trigger'], 'Not on pushes or pull requests: on the schedule below, or run by hand.')
+    .above(['schedules', 0], 'At 03:17 UTC on the 1st of every month, from main (edit the branch if yours differs).')
+    .quoted(['schedules', 0, 'cron'])
+    .after(['schedules', 0, 'always'], 'run even when nothing changed since the last run')
+    .after(['variables', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
+    .after(['jobs', 0, 'timeoutInMinutes'], 'restore-test stops itself after 60 minutes (--timeout)')
+    .above(
+      [...steps, 3],
+      'Read-only. Each AzureCLI@2 task logs in afresh, so the restore test gets a full token lifetime.',
+      'failOnStandardError stays false: restorecheck writes its diagnostics to stderr; the exit code decides.',
+    )
+    .above(
+      [...steps, 4],
+      'Runs even when check failed: a failing setting says nothing about whether the backups restore.',
+      'Skipped only when check never ran (setup failed) or the run was cancelled. It creates a NEW server',
+      'from a backup and deletes it, so the identity needs more than Reader.',
+    )
+    .above([...steps, 5], 'always(): the reports of a failed run are the evidence you need most.')
+    .toString();
+}

@@ -1,0 +1,126 @@
+/**
+ * The `restorecheck.yaml` that `init` writes: built as data, thresholds taken from the schema's own
+ * defaults (written out, so the policy an auditor reads is in the file), commented, and then read
+ * back through the real configuration loader before anyone sees it. A generated file that would
+ * not pass `validate-config` is a bug here, and fails here.
+ */
+import { parseConfigText } from '../config/load.js';
+import { azureSchema, configSchema } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import { CommentedYaml } from './commented-yaml.js';
+import type { InitAnswers } from './init-answers.js';
+
+export const CONFIG_FILE = 'restorecheck.yaml';
+
+/** A stand-in database URL, only for reading the generated text back through the loader. */
+const PLACEHOLDER_DATABASE_URL = 'postgres://restorecheck@localhost:5432/postgres';
+
+/** The configuration as data (before `${VAR}` interpolation). */
+export function configData(answers: InitAnswers): Record<string, unknown> {
+  // The schema fills in its defaults; we copy the thresholds out of it rather than repeat the numbers.
+  const azure = azureSchema.parse({
+    subscriptionId: answers.subscriptionId,
+    postgres: { resourceGroup: answers.resourceGroup, server: answers.server },
+    storage: { resourceGroup: answers.storageResourceGroup, account: answers.storageAccount },
+  });
+  const { postgres, storage } = azure as Required<typeof azure>;
+  const restoreTest = configSchema.parse({ environment: answers.environment }).restoreTest;
+  return {
+    environment: answers.environment,
+    database: {
+      url: `\${${answers.databaseUrlEnv}}`,
+      alembic: { table: 'alembic_version' },
+      coreTables: [],
+    },
+    azure: {
+      subscriptionId: answers.subscriptionId,
+      postgres: {
+        resourceGroup: postgres.resourceGroup,
+        server: postgres.server,
+        minRetentionDays: postgres.minRetentionDays,
+        maxBackupAgeHours: postgres.maxBackupAgeHours,
+        requireGeoRedundantBackup: postgres.requireGeoRedundantBackup,
+      },
+      storage: {
+        resourceGroup: storage.resourceGroup,
+        account: storage.account,
+        ...(answers.container ? { container: answers.container } : {}),
+        minSoftDeleteDays: storage.minSoftDeleteDays,
+        requireVersioning: storage.requireVersioning,
+      },
+    },
+    restoreTest: {
+      maxRestoreTestAgeDays: restoreTest.maxRestoreTestAgeDays,
+      rowCountTolerancePercent: restoreTest.rowCountTolerancePercent,
+    },
+  };
+}
+
+/** The commented YAML text, already proven to load. Throws (a bug) when it would not. */
+export function renderConfig(answers: InitAnswers): string {
+  const env = answers.databaseUrlEnv;
+  const yaml = new CommentedYaml(configData(answers), [
+    `restorecheck configuration for ${answers.environment}, written by \`restorecheck init\` (restorecheck ${TOOL_VERSION}).`,
+    'Every key is described in the README, section "Configuration". Unknown keys are errors, so a typo cannot switch a check off.',
+    `Check it without contacting anything: ${env}='postgres://…' npx restorecheck validate-config --config ${CONFIG_FILE}`,
+    'No secret belongs in this file: secrets come in through ${VARIABLE}, from the environment (CI secrets).',
+  ])
+    .after(['environment'], 'label shown in every report and used in report file names')
+    .above(
+      ['database'],
+      'The database: connectivity, Alembic revision, core tables, signed document.',
+      'Use a role that can only read: CREATE ROLE restorecheck LOGIN PASSWORD \'…\'; GRANT SELECT ON alembic_version, <core tables> TO restorecheck;',
+    )
+    .after(['database', 'url'], `postgres://user:password@host:5432/dbname?sslmode=verify-full, from $${env} (a CI secret)`)
+    .above(
+      ['database', 'alembic'],
+      'db-alembic-version warns until it knows the expected head: add one of',
+      '  expectedHead: 4b2d9c1e7f00                 # the revision the application expects',
+      '  migrationsDir: backend/alembic/versions    # or: computed from the migration scripts (relative to this file)',
+    )
+    .above(
+      ['database', 'coreTables'],
+      'The tables whose rows prove the data is there (db-core-row-counts is skipped while this is empty), e.g.',
+      '  - { name: patients, minRows: 1 }',
+      '  - { name: public.documents }',
+      'signed-document is skipped until you add the query that finds the newest signed document:',
+      '  signedDocument:',
+      '    query: SELECT blob_name, sha256 FROM documents WHERE signed_at IS NOT NULL ORDER BY signed_at DESC LIMIT 1',
+    )
+    .above(
+      ['azure'],
+      'Azure, read-only (Resource Manager GET requests). Credentials come from DefaultAzureCredential:',
+      'in CI the OIDC login of the workflow (federated credential, no secret); on a laptop `az login`.',
+      'The identity needs Reader on both resource groups (README, "Roles the identity needs").',
+    )
+    .after(['azure', 'postgres', 'minRetentionDays'], 'pgflex-backup-retention, pgflex-restore-window')
+    .after(['azure', 'postgres', 'maxBackupAgeHours'], 'pgflex-recent-backup: a daily backup plus slack')
+    .after(['azure', 'postgres', 'requireGeoRedundantBackup'], 'pgflex-geo-redundant-backup')
+    .after(['azure', 'storage', 'minSoftDeleteDays'], 'blob-soft-delete')
+    .after(['azure', 'storage', 'requireVersioning'], 'blob-versioning')
+    .above(
+      ['restoreTest'],
+      'restore-test: a point-in-time restore to a NEW server, compared with the source, then deleted.',
+      'restore-test-freshness (in `check`) looks for a successful restore test in report.dir. report.dir is',
+      'left out on purpose: a CI job starts from a fresh checkout, so it would only ever see its own run;',
+      'the scheduled workflow runs restore-test itself every month. Set report.dir where reports persist.',
+    )
+    .after(['restoreTest', 'maxRestoreTestAgeDays'], 'restore-test-freshness: a monthly test plus slack')
+    .after(['restoreTest', 'rowCountTolerancePercent'], 'allowed difference of core-table counts, source vs restore');
+  if (answers.container) yaml.after(['azure', 'storage', 'container'], 'where signed documents live (signed-document probes the blob)');
+  else yaml.above(['azure', 'storage', 'minSoftDeleteDays'], 'container: documents   # where signed documents live; lets signed-document probe the blob');
+
+  const text = yaml.toString();
+  assertLoads(text, env);
+  return text;
+}
+
+function assertLoads(text: string, databaseUrlEnv: string): void {
+  try {
+    parseConfigText(text, CONFIG_FILE, { [databaseUrlEnv]: PLACEHOLDER_DATABASE_URL });
+  } catch (error) {
+    const problems = error instanceof ConfigError ? error.problems.join('; ') : String(error);
+    throw new Error(`init generated a configuration that does not load (a bug in restorecheck): ${problems}`);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The GitHub Actions workflow `init` writes: monthly and on demand, OIDC login (no secret stored),
+ * `check` then `restore-test`, every report kept as an artifact, the checklist as the job summary.
+ */
+import { CONFIG_FILE } from './config-document.js';
+import { CommentedYaml } from './commented-yaml.js';
+import { MONTHLY_CRON, PINNED_VERSION, REPORTS_DIR, installCommandLine, restorecheckCommandLine } from './ci-commands.js';
+import type { InitAnswers } from './init-answers.js';
+
+export const GITHUB_WORKFLOW_FILE = '.github/workflows/restorecheck.yml';
+
+/** The OIDC login; from repository variables, since ids are not secrets and a federated credential needs none. */
+const AZURE_LOGIN = {
+  uses: 'azure/login@v2',
+  with: {
+    'client-id': '${{ vars.AZURE_CLIENT_ID }}',
+    'tenant-id': '${{ vars.AZURE_TENANT_ID }}',
+    'subscription-id': '${{ vars.AZURE_SUBSCRIPTION_ID }}',
+  },
+};
+
+/** The step ran (passed or failed), as opposed to skipped because setup failed or cancelled. */
+const CHECK_RAN = "${{ !cancelled() && (steps.check.outcome == 'success' || steps.check.outcome == 'failure') }}";
+
+export function githubWorkflowData(answers: InitAnswers): Record<string, unknown> {
+  const secretEnv = { [answers.databaseUrlEnv]: `\${{ secrets.${answers.databaseUrlEnv} }}` };
+  return {
+    name: `restorecheck (${answers.environment})`,
+    on: {
+      schedule: [{ cron: MONTHLY_CRON }],
+      workflow_dispatch: {},
+    },
+    permissions: { 'id-token': 'write', contents: 'read' },
+    concurrency: { group: `restorecheck-${answers.environment}`, 'cancel-in-progress': false },
+    env: { RESTORECHECK_VERSION: PINNED_VERSION },
+    jobs: {
+      restorecheck: {
+        'runs-on': 'ubuntu-latest',
+        'timeout-minutes': 120,
+        steps: [
+          { uses: 'actions/checkout@v4' },
+          { uses: 'actions/setup-node@v4', with: { 'node-version': 20 } },
+          { name: 'Install restorecheck', run: installCommandLine('$RESTORECHECK_VERSION') },
+          { name: 'Azure login (OIDC)', ...AZURE_LOGIN },
+          { name: 'restorecheck check', id: 'check', run: restorecheckCommandLine('check'), env: secretEnv },
+          { name: 'Azure login again, for the restore test', if: CHECK_RAN, ...AZURE_LOGIN },
+          { name: 'restorecheck restore-test', id: 'restore-test', if: CHECK_RAN, run: restorecheckCommandLine('restore-test'), env: secretEnv },
+          {
+            name: 'Upload the reports',
+            if: 'always()',
+            uses: 'actions/upload-artifact@v4',
+            with: { name: `restorecheck-reports-${answers.environment}`, path: `${REPORTS_DIR}/`, 'if-no-files-found': 'warn' },
+          },
+        ],
+      },
+    },
+  };
+}
+
+export function renderGithubWorkflow(answers: InitAnswers): string {
+  const steps = ['jobs', 'restorecheck', 'steps'] as const;
+  return new CommentedYaml(githubWorkflowData(answers), [
+    `restorecheck: monthly proof that the backups of ${answers.environment} are real and restorable.`,
+    `Written by \`restorecheck init\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
+    '',
+    'Before the first run, in the repository settings (Secrets and variables → Actions):',
+    '  variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID: the app registration that has a',
+    '    federated credential for this repository (OIDC: no client secret is stored anywhere);',
+    `  secret ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}}).`,
+    '',
+    'A failed check (exit 1) or a check that could not be evaluated (exit 2) fails its step, and so the job:',
+    'the default shell stops on a non-zero exit code. Later steps still run where their `if:` says so.',
+  ])
+    .above(['on', 'schedule'], 'At 03:17 UTC on the 1st of every month (off the hour: GitHub delays schedules when busy).', 'In a public repository GitHub disables schedules after 60 days without activity.')
+    .quoted(['on', 'schedule', 0, 'cron'])
+    .above(['on', 'workflow_dispatch'], 'And on demand, from the Actions tab (Run workflow).')
+    .after(['permissions', 'id-token'], 'lets azure/login exchange GitHub\'s OIDC token for an Entra ID token')
+    .above(['concurrency'], 'One run at a time, never cancelled half-way: a cancelled restore test would leave its server behind', 'until `restorecheck restore-test cleanup`.')
+    .after(['env', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
+    .after(['jobs', 'restorecheck', 'timeout-minutes'], 'restore-test stops itself after 60 minutes (--timeout)')
+    .above([...steps, 3], 'DefaultAzureCredential picks up the Azure CLI session this leaves.')
+    .above(
+      [...steps, 4],
+      'Read-only. Writes the JSON record, the Markdown checklist, the HTML page and JUnit XML to reports/.',
+      'No step is needed for the job summary: restorecheck appends the Markdown checklist to',
+      '$GITHUB_STEP_SUMMARY itself whenever GitHub sets it.',
+    )
+    .above(
+      [...steps, 5],
+      'The login session lasts about an hour and cannot be refreshed (azure/login#180); a fresh one gives',
+      'the restore test, which can take most of an hour, the whole of it.',
+    )
+    .above(
+      [...steps, 6],
+      'Runs even when check failed: a failing setting (say, a short retention) says nothing about whether',
+      'the backups restore, and the month it fails is when the restore test matters most. It is skipped only',
+      'when check never ran (setup or login failed) or the run was cancelled. It creates a NEW server from a',
+      'backup and deletes it, so the identity needs more than Reader (README, "Set up for your subscription").',
+    )
+    .above(
+      [...steps, 7],
+      'always(): the reports of a failed or cancelled run are the evidence you need most.',
+      'Artifacts expire (90 days by default): keep the monthly reports somewhere lasting for the auditor.',
+    )
+    .toString();
+}

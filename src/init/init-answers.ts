@@ -1,0 +1,136 @@
+/**
+ * What `restorecheck init` needs to know, and how each answer is validated. The same rules serve the
+ * flags and the questions asked on a terminal, so an answer typed in is held to the flag's standard.
+ *
+ * Azure's naming rules are checked here, before anything is written: a typo in a server name would
+ * otherwise only surface a month later, as a 404 in the first scheduled run.
+ */
+import { z } from 'zod';
+
+export const CI_CHOICES = ['github', 'azure-devops', 'both', 'none'] as const;
+export type CiChoice = (typeof CI_CHOICES)[number];
+
+// Azure resource group names: letters, digits, underscore, parentheses, hyphen, period (Unicode letters allowed), not ending in a period.
+const resourceGroup = z
+  .string()
+  .regex(/^[\p{L}\p{N}_().-]{1,90}$/u, { message: 'must be an Azure resource group name (1 to 90 letters, digits, _ ( ) - .)' })
+  .refine((v) => !v.endsWith('.'), { message: 'an Azure resource group name cannot end with a period' });
+
+/** One schema per answer, keyed like InitAnswers. */
+export const answerSchemas = {
+  // The same rule as the configuration's `environment` (it ends up in report file names).
+  environment: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be a short label of letters, digits, dot, dash or underscore (e.g. production)' }),
+  subscriptionId: z
+    .string()
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+      message: 'must be a subscription id, a UUID such as 00000000-0000-0000-0000-000000000000 (`az account show --query id -o tsv`)',
+    })
+    .transform((v) => v.toLowerCase()),
+  resourceGroup,
+  server: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, {
+    message: 'must be a Flexible Server name: 3 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen (the name, not the host name)',
+  }),
+  storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/, { message: 'must be a storage account name: 3 to 24 lowercase letters and digits' }),
+  storageResourceGroup: resourceGroup,
+  container: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, {
+      message: 'must be a blob container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
+    }),
+  databaseUrlEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name (letters, digits, underscore; not starting with a digit)' })
+    // GitHub refuses secret names starting with GITHUB_, and the workflow passes the URL as a secret of the same name.
+    .refine((v) => !/^GITHUB_/i.test(v), { message: 'cannot start with GITHUB_ (GitHub reserves those names for its own variables)' }),
+  ci: z.enum(CI_CHOICES, { message: `must be one of ${CI_CHOICES.join(', ')}` }),
+} as const;
+
+export type AnswerKey = keyof typeof answerSchemas;
+
+/** Raw answers as given (flags or typed in); undefined: not given. */
+export type RawAnswers = Partial<Record<AnswerKey, string>>;
+
+/** A question `init` asks on a terminal, and the flag that answers it without one. */
+export interface InitQuestion {
+  key: AnswerKey;
+  flag: string;
+  prompt: string;
+  /** Without a default, an empty answer is refused for a required question and means "leave out" for an optional one. */
+  required: boolean;
+  /** The answer when none is given; may depend on earlier answers. */
+  defaultFor?: (given: RawAnswers) => string | undefined;
+}
+
+/** In the order they are asked (a later default may use an earlier answer). */
+export const INIT_QUESTIONS: readonly InitQuestion[] = [
+  { key: 'environment', flag: '--environment', prompt: 'Environment label (shown in reports and report file names)', required: true, defaultFor: () => 'production' },
+  { key: 'subscriptionId', flag: '--subscription-id', prompt: 'Azure subscription id', required: true },
+  { key: 'resourceGroup', flag: '--resource-group', prompt: 'Resource group of the PostgreSQL Flexible Server', required: true },
+  { key: 'server', flag: '--server', prompt: 'Flexible Server name', required: true },
+  { key: 'storageAccount', flag: '--storage-account', prompt: 'Storage account holding the documents', required: true },
+  {
+    key: 'storageResourceGroup',
+    flag: '--storage-resource-group',
+    prompt: 'Resource group of the storage account',
+    required: true,
+    defaultFor: (given) => given.resourceGroup,
+  },
+  { key: 'container', flag: '--container', prompt: 'Blob container of the signed documents (empty: leave out)', required: false },
+  { key: 'databaseUrlEnv', flag: '--database-url-env', prompt: 'Environment variable (and CI secret) holding the database URL', required: true, defaultFor: () => 'DATABASE_URL' },
+  { key: 'ci', flag: '--ci', prompt: `CI workflow to write (${CI_CHOICES.join(', ')})`, required: true, defaultFor: () => 'both' },
+];
+
+/**
+ * The questions still open: neither given nor answerable by a default. Without a terminal these are
+ * what the usage error lists.
+ */
+export function missingAnswers(given: RawAnswers): InitQuestion[] {
+  const filled = withDefaults(given);
+  // A question with a default is never listed: when its default is missing (the storage resource group
+  // without --resource-group), the answer it derives from is listed already.
+  return INIT_QUESTIONS.filter((q) => q.required && !q.defaultFor && filled[q.key] === undefined);
+}
+
+/** Fills in every default, in question order (so storageResourceGroup sees resourceGroup). */
+export function withDefaults(given: RawAnswers): RawAnswers {
+  const filled: RawAnswers = { ...given };
+  for (const q of INIT_QUESTIONS) {
+    if (filled[q.key] === undefined) {
+      const value = q.defaultFor?.(filled);
+      if (value !== undefined) filled[q.key] = value;
+    }
+  }
+  return filled;
+}
+
+/** One answer checked against its rule: the normalised value, or the problem in one sentence. */
+export function checkAnswer(key: AnswerKey, value: string): { ok: true; value: string } | { ok: false; problem: string } {
+  const parsed = answerSchemas[key].safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problem: parsed.error.issues.map((i) => i.message).join('; ') };
+}
+
+/** Every answer `init` works from, validated; the container is the only one that may be left out. */
+const initAnswersSchema = z.strictObject({ ...answerSchemas, container: answerSchemas.container.optional() });
+export type InitAnswers = z.output<typeof initAnswersSchema>;
+
+/**
+ * Validates every answer at once (defaults filled in). Problems come back as `--flag VALUE: message`
+ * lines, all of them, so one run shows everything to fix.
+ */
+export function validateAnswers(given: RawAnswers): { answers: InitAnswers; problems: [] } | { answers?: undefined; problems: string[] } {
+  const filled = withDefaults(given);
+  // An empty answer means "not given" (the optional container left out on a terminal).
+  const input = Object.fromEntries(Object.entries(filled).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = initAnswersSchema.safeParse(input);
+  if (parsed.success) return { answers: parsed.data, problems: [] };
+  const byKey = new Map<string, string[]>();
+  for (const issue of parsed.error.issues) {
+    const key = String(issue.path[0] ?? '');
+    byKey.set(key, [...(byKey.get(key) ?? []), issue.message]);
+  }
+  const problems = INIT_QUESTIONS.filter((q) => byKey.has(q.key)).map((q) => {
+    const raw = input[q.key];
+    return raw === undefined ? `${q.flag}: required (${q.prompt.toLowerCase()})` : `${q.flag} ${JSON.stringify(raw)}: ${byKey.get(q.key)!.join('; ')}`;
+  });
+  return { problems };
+}

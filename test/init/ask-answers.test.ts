@@ -1,0 +1,51 @@
+/**
+ * The question loop with a scripted terminal (the CLI test plays it on a real pseudo-terminal too,
+ * when util-linux `script` is installed).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Terminal, askAnswers } from '../../src/init/ask-answers.js';
+import { validateAnswers } from '../../src/init/init-answers.js';
+
+function scripted(lines: string[]): Terminal & { prompts: string[] } {
+  const prompts: string[] = [];
+  return {
+    prompts,
+    prompt: (text) => void prompts.push(text),
+    readLine: async () => lines.shift(),
+  };
+}
+
+describe('askAnswers', () => {
+  it('asks every open question in order, takes defaults on Enter, asks again after a bad answer', async () => {
+    const terminal = scripted(['', 'nope', '1B2C3D4E-0000-4000-8000-000000000001', 'rg', 'db-prod', 'storeprod', '', 'docs', '', 'azure-devops']);
+    const answers = await askAnswers({}, terminal);
+    assert.deepEqual(answers, {
+      environment: 'production',
+      subscriptionId: '1b2c3d4e-0000-4000-8000-000000000001',
+      resourceGroup: 'rg',
+      server: 'db-prod',
+      storageAccount: 'storeprod',
+      storageResourceGroup: 'rg',
+      container: 'docs',
+      databaseUrlEnv: 'DATABASE_URL',
+      ci: 'azure-devops',
+    });
+    assert.ok(terminal.prompts.some((p) => /must be a subscription id/.test(p)));
+    assert.equal(terminal.prompts.filter((p) => p.startsWith('Azure subscription id')).length, 2);
+    assert.ok(validateAnswers(answers).answers);
+  });
+
+  it('skips what was given; an empty optional answer leaves it out', async () => {
+    const terminal = scripted(['', '', '', 'none']);
+    const answers = await askAnswers({ environment: 'dev', subscriptionId: '1b2c3d4e-0000-4000-8000-000000000001', resourceGroup: 'rg', server: 'db1', storageAccount: 'st1' }, terminal);
+    assert.equal(answers.container, undefined);
+    assert.equal(answers.ci, 'none');
+    assert.equal(terminal.prompts.length, 4);
+  });
+
+  it('stops after three bad answers, and at end of input', async () => {
+    await assert.rejects(askAnswers({ environment: 'dev' }, scripted(['x', 'y', 'z'])), /no valid answer for --subscription-id after 3 tries/);
+    await assert.rejects(askAnswers({}, scripted(['dev'])), /no more input/);
+  });
+});
