@@ -9,8 +9,10 @@
  *       the comparison with metadata.json, and the removal of everything
  *
  * run alternately for several rounds; prints each round and the median ratio b/a. Target ≤ 1.2.
- * The baseline's server is a throwaway cluster with the same settings restorecheck's own uses
- * (fsync off and so on), so that the ratio compares the procedures, not the server settings.
+ * The baseline's server is a throwaway cluster like restorecheck's (fsync off and so on: no disk
+ * flushes on either side), but without the settings restorecheck adds for its one-off bulk load
+ * (minimal WAL, rare checkpoints, more maintenance memory, no autovacuum): those are part of what
+ * restorecheck does differently, and a team's usual restore target has none of them.
  *
  *   npm run build && npm run bench:restore-archive [-- --rounds 3 --rows 1600000 --dir DIR --clean]
  *
