@@ -10,7 +10,7 @@ import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway } from '../db/types.js';
 import { readStoredReports, type StoredReport } from '../report/history.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
-import { AzureSession } from '../azure/session.js';
+import type { AzureSession } from '../azure/session.js';
 import type { FlexibleServerGateway, StorageGateway } from '../azure/types.js';
 
 export interface Gateways {
@@ -41,7 +41,9 @@ export interface ArchiveSource {
 export class LiveGateways implements Gateways {
   private db: DatabaseGateway | undefined;
   readonly archive?: () => Promise<ArchiveVerification>;
-  private azure: AzureSession | undefined;
+  private azure: Promise<AzureSession> | undefined;
+  private postgresGateway: FlexibleServerGateway | undefined;
+  private storageGatewayProxy: StorageGateway | undefined;
 
   constructor(
     private readonly config: Config,
@@ -65,21 +67,25 @@ export class LiveGateways implements Gateways {
     return this.db;
   }
 
-  private azureSession(): AzureSession {
-    const cfg = this.config.azure;
-    if (!cfg) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
-    this.azure ??= new AzureSession(cfg);
+  private azureSession(): Promise<AzureSession> {
+    const cfg = this.config.azure!;
+    // The Azure SDKs take a third of a second to load: only a run that talks to Azure pays for them.
+    this.azure ??= import('../azure/session.js').then(({ AzureSession }) => new AzureSession(cfg));
     return this.azure;
   }
 
   azurePostgres(): FlexibleServerGateway {
-    return this.azureSession().flexibleServers();
+    if (!this.config.azure) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
+    this.postgresGateway ??= loadedOnFirstCall(async () => (await this.azureSession()).flexibleServers());
+    return this.postgresGateway;
   }
 
   azureStorage(): StorageGateway {
-    const storage = this.config.azure?.storage;
+    if (!this.config.azure) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
+    const storage = this.config.azure.storage;
     if (!storage) throw new EvaluationError('config', 'no azure.storage section is configured', 'add azure.storage (resourceGroup, account, container) to the configuration');
-    return this.azureSession().storageGateway(storage);
+    this.storageGatewayProxy ??= loadedOnFirstCall(async () => (await this.azureSession()).storageGateway(storage));
+    return this.storageGatewayProxy;
   }
 
   private restoreOutcome: RestoreOutcome | undefined;
@@ -124,4 +130,24 @@ function bindAll(gateways: LiveGateways): Gateways {
     storedReports: () => gateways.storedReports(),
     close: () => gateways.close(),
   };
+}
+
+/**
+ * A gateway whose implementation is loaded when one of its (async) methods is first called.
+ * `then` is left undefined so that the proxy is never mistaken for a promise.
+ */
+function loadedOnFirstCall<T extends object>(load: () => Promise<T>): T {
+  let loaded: Promise<T> | undefined;
+  return new Proxy({} as T, {
+    get: (_target, method) => {
+      if (method === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        loaded ??= load();
+        const gateway = await loaded;
+        const fn = gateway[method as keyof T];
+        if (typeof fn !== 'function') throw new TypeError(`gateway has no method ${String(method)}`);
+        return (fn as (...a: unknown[]) => unknown).apply(gateway, args);
+      };
+    },
+  });
 }

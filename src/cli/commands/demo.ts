@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSandbox, type SandboxScenario } from '../../simulator/sandbox.js';
+import type { SandboxScenario } from '../../simulator/sandbox.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 
 const BIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -42,6 +42,8 @@ export const demoCommand: CommandSpec = {
     const reportDir = resolve(String(argv['out-dir']));
     const scenario = String(argv.scenario) as SandboxScenario;
     output.err(`restorecheck demo (${scenario} scenario): a clinic database, its documents and its Azure resources, all on this machine.`);
+    // Loaded here: the sandbox brings the Azure blob SDK, which no other command should pay for at start-up.
+    const { startSandbox } = await import('../../simulator/sandbox.js');
     const sandbox = await startSandbox({ scenario, reportDir, log: (m) => output.err(m) });
     let code = 2;
     try {
