@@ -1,17 +1,25 @@
 /**
  * Flexible Server through Resource Manager (@azure/arm-postgresql-flexible), mapped to plain types.
  * Answers are validated (zod) before use and memoised per run: five checks read the same server,
- * Resource Manager is asked once. The restore-test issue adds point-in-time restore
- * (servers.beginCreateOrUpdate with createMode PointInTimeRestore) and servers.beginDelete here,
- * on the same client and guard.
+ * Resource Manager is asked once. Restore tests add point-in-time restore (servers.beginCreateOrUpdate
+ * with createMode PointInTimeRestore), servers.beginDelete and fresh (not memoised) reads, on the
+ * same client and request guard: the long-running operations' polling URLs must be the endpoint's own.
  */
 import { PostgreSQLManagementFlexibleServerClient } from '@azure/arm-postgresql-flexible';
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
-import { type AzureSettings, armPipelineOptions, armScope, guardPipeline } from './azure-settings.js';
 import type { AzureCall } from './error-mapping.js';
+import { type AzureSettings, armPipelineOptions, armScope, guardPipeline } from './azure-settings.js';
 import { ResourceManagerCalls, validated } from './resource-manager-calls.js';
-import type { BackupListing, FlexibleServer, FlexibleServerGateway, LongTermRetentionOperation } from './types.js';
+import type {
+  BackupListing,
+  FlexibleServer,
+  FlexibleServerGateway,
+  LongRunningOptions,
+  LongTermRetentionOperation,
+  PointInTimeRestoreRequest,
+  PointInTimeRestoreResult,
+} from './types.js';
 
 /** A bound on pages: a nextLink loop must end as an error, not run until the deadline. */
 const MAX_PAGES = 1000;
@@ -35,7 +43,30 @@ const serverSchema = z.object({
     })
     .optional(),
   highAvailability: z.object({ mode: z.string().optional() }).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
 });
+
+/** The role a restore test needs where it creates and deletes servers (README, "Restore tests"). */
+const WRITER_ROLE = 'Contributor';
+
+const statusOf = (error: unknown): number | undefined =>
+  typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : undefined;
+
+/** Sleeps, or rejects as soon as the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 const backupSchema = z.object({
   name: z.string().optional(),
@@ -66,11 +97,29 @@ async function readAllPages<I, T>(pages: AsyncIterable<I[]>, call: AzureCall, ma
   return { items, pages: count };
 }
 
+/** Our own model of a server, from the SDK's (validated first). */
+function toServer(value: unknown, call: AzureCall): FlexibleServer {
+  const raw = validated(serverSchema, value, call, API_HINT);
+  return {
+    id: raw.id,
+    name: raw.name,
+    location: raw.location,
+    state: raw.state,
+    version: raw.version,
+    fullyQualifiedDomainName: raw.fullyQualifiedDomainName,
+    backupRetentionDays: raw.backup?.backupRetentionDays,
+    geoRedundantBackup: raw.backup?.geoRedundantBackup,
+    earliestRestoreDate: iso(raw.backup?.earliestRestoreDate),
+    highAvailabilityMode: raw.highAvailability?.mode,
+    ...(raw.tags ? { tags: raw.tags } : {}),
+  };
+}
+
 export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   private readonly client: PostgreSQLManagementFlexibleServerClient;
   private readonly calls: ResourceManagerCalls;
 
-  constructor(settings: AzureSettings) {
+  constructor(private readonly settings: AzureSettings) {
     // The client refuses a subscription id that is not a UUID before sending anything; the config schema checks it first.
     this.client = new PostgreSQLManagementFlexibleServerClient(settings.credential, settings.subscriptionId, {
       ...armPipelineOptions(settings),
@@ -82,22 +131,94 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
 
   getServer(resourceGroup: string, server: string): Promise<FlexibleServer> {
     const call = this.calls.describe(`GET Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup);
-    return this.calls.once(`server:${resourceGroup}/${server}`, call, async (abortSignal) => {
-      const raw = validated(serverSchema, await this.client.servers.get(resourceGroup, server, { abortSignal }), call, API_HINT);
-      const result: FlexibleServer = {
-        id: raw.id,
-        name: raw.name,
-        location: raw.location,
-        state: raw.state,
-        version: raw.version,
-        fullyQualifiedDomainName: raw.fullyQualifiedDomainName,
-        backupRetentionDays: raw.backup?.backupRetentionDays,
-        geoRedundantBackup: raw.backup?.geoRedundantBackup,
-        earliestRestoreDate: iso(raw.backup?.earliestRestoreDate),
-        highAvailabilityMode: raw.highAvailability?.mode,
-      };
-      return result;
-    });
+    return this.calls.once(`server:${resourceGroup}/${server}`, call, async (abortSignal) => toServer(await this.client.servers.get(resourceGroup, server, { abortSignal }), call));
+  }
+
+  async findServer(resourceGroup: string, server: string, signal?: AbortSignal): Promise<FlexibleServer | null> {
+    const call = this.calls.describe(`GET Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup);
+    try {
+      return await this.calls.fresh(call, async (abortSignal) => toServer(await this.client.servers.get(resourceGroup, server, { abortSignal }), call), signal);
+    } catch (error) {
+      // A 404 is the answer "it does not exist", not a failure to answer.
+      if (error instanceof EvaluationError && error.kind === 'not-found' && statusOf(error.cause) === 404) return null;
+      throw error;
+    }
+  }
+
+  listServers(resourceGroup: string, signal?: AbortSignal): Promise<FlexibleServer[]> {
+    const call = this.calls.describe(`GET Flexible Servers of resource group ${resourceGroup}`, resourceGroup);
+    return this.calls.fresh(
+      call,
+      async (abortSignal) => (await readAllPages(this.client.servers.listByResourceGroup(resourceGroup, { abortSignal }).byPage(), call, (item) => toServer(item, call))).items,
+      signal,
+    );
+  }
+
+  restoreToNewServer(request: PointInTimeRestoreRequest, options: LongRunningOptions): Promise<PointInTimeRestoreResult> {
+    const { resourceGroup, name } = request;
+    const call: AzureCall = {
+      ...this.calls.describe(`point-in-time restore to new Flexible Server ${name} (resource group ${resourceGroup})`, resourceGroup, WRITER_ROLE),
+      timeoutMs: options.timeoutMs,
+    };
+    return this.calls.fresh(
+      call,
+      async (abortSignal) => {
+        // abortSignal and the per-request timeout travel with every request of the operation: the PUT and each poll.
+        const poller = await this.client.servers.beginCreateOrUpdate(
+          resourceGroup,
+          name,
+          {
+            location: request.location,
+            createMode: 'PointInTimeRestore',
+            sourceServerResourceId: request.sourceServerId,
+            pointInTimeUTC: request.pointInTime,
+            tags: request.tags,
+          },
+          { abortSignal, updateIntervalInMs: options.pollIntervalMs, requestOptions: { timeout: this.settings.requestTimeoutMs } },
+        );
+        try {
+          return { status: 'succeeded', server: toServer(await poller.pollUntilDone({ abortSignal }), call) };
+        } catch (error) {
+          // core-lro marks the state failed both when Azure reports Failed and when a poll request
+          // itself failed (a RestError): only the former is a verdict on the backup.
+          if (poller.getOperationState().status === 'failed' && statusOf(error) === undefined && !abortSignal.aborted) {
+            const detail = /has failed\. ([^.]+)\. (.*)$/s.exec((error as Error).message ?? '');
+            return { status: 'failed', ...(detail ? { code: detail[1]! } : {}), message: (detail?.[2] ?? (error as Error).message ?? 'Failed').trim() };
+          }
+          throw error;
+        }
+      },
+      options.signal,
+    );
+  }
+
+  async deleteServer(resourceGroup: string, server: string, options: LongRunningOptions): Promise<void> {
+    const call: AzureCall = {
+      ...this.calls.describe(`DELETE Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup, WRITER_ROLE),
+      timeoutMs: options.timeoutMs,
+    };
+    await this.calls.fresh(
+      call,
+      async (abortSignal) => {
+        // Azure answers 409 while another operation runs on the server (a restore still finishing,
+        // a backup): that is "not yet", so wait and ask again, within the deadline.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const poller = await this.client.servers.beginDelete(resourceGroup, server, {
+              abortSignal,
+              updateIntervalInMs: options.pollIntervalMs,
+              requestOptions: { timeout: this.settings.requestTimeoutMs },
+            });
+            await poller.pollUntilDone({ abortSignal });
+            return;
+          } catch (error) {
+            if (statusOf(error) !== 409 || abortSignal.aborted) throw error;
+            await pause(Math.min(options.pollIntervalMs * 2 ** Math.min(attempt, 4), 60_000), abortSignal);
+          }
+        }
+      },
+      options.signal,
+    );
   }
 
   listBackups(resourceGroup: string, server: string): Promise<BackupListing> {

@@ -14,15 +14,20 @@ export class ResourceManagerCalls {
 
   constructor(private readonly settings: AzureSettings) {}
 
-  /** A read needing Reader on the resource group. */
-  describe(what: string, resourceGroup: string): AzureCall {
+  /** A call needing `role` (default Reader) on the resource group. */
+  describe(what: string, resourceGroup: string, role = 'Reader'): AzureCall {
     return {
       what,
       plane: 'arm',
-      role: `Reader on resource group ${resourceGroup}`,
+      role: `${role} on resource group ${resourceGroup}`,
       scope: `/subscriptions/${this.settings.subscriptionId}/resourceGroups/${resourceGroup}`,
       timeoutMs: this.settings.requestTimeoutMs,
     };
+  }
+
+  /** Runs `work` afresh (not memoised) under the call's deadline and an outer signal; errors become EvaluationErrors. */
+  fresh<T>(call: AzureCall, work: (abortSignal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+    return withDeadline(call.timeoutMs, work, (error) => toEvaluationError(error, call), outer);
   }
 
   /** Runs `work` once per key under the call's deadline; errors become EvaluationErrors. */

@@ -20,7 +20,40 @@ export interface FlexibleServer {
   /** ISO 8601. */
   earliestRestoreDate?: string;
   highAvailabilityMode?: string;
+  /** Resource tags (restore tests mark what they create with them). */
+  tags?: Record<string, string>;
 }
+
+/** What a point-in-time restore to a new server needs (Servers_CreateOrUpdate, createMode PointInTimeRestore). */
+export interface PointInTimeRestoreRequest {
+  resourceGroup: string;
+  /** The new server. */
+  name: string;
+  /** Must be the source's region. */
+  location: string;
+  /** ARM id of the source server. */
+  sourceServerId: string;
+  pointInTime: Date;
+  tags: Record<string, string>;
+}
+
+/** How long a long-running operation may take, and how to stop waiting for it. */
+export interface LongRunningOptions {
+  /** Aborting stops the wait (the operation itself goes on in Azure). */
+  signal: AbortSignal;
+  /** Upper bound of the whole operation, every poll included. */
+  timeoutMs: number;
+  /** Poll interval when Azure sends no Retry-After. */
+  pollIntervalMs: number;
+}
+
+/**
+ * The end of a restore Azure accepted: the new server, or Azure's own verdict that the restore
+ * Failed (the backup did not restore). Anything that prevents knowing which is thrown instead.
+ */
+export type PointInTimeRestoreResult =
+  | { status: 'succeeded'; server: FlexibleServer }
+  | { status: 'failed'; code?: string; message: string };
 
 export interface FlexibleServerBackup {
   name?: string;
@@ -53,6 +86,14 @@ export interface FlexibleServerGateway {
   listBackups(resourceGroup: string, server: string): Promise<BackupListing>;
   /** backupsLongTermRetention.listByServer, every page. */
   listLongTermRetentionOperations(resourceGroup: string, server: string): Promise<LongTermRetentionOperation[]>;
+  /** servers.get, asked again each time (not memoised); null when the server does not exist. */
+  findServer(resourceGroup: string, server: string, signal?: AbortSignal): Promise<FlexibleServer | null>;
+  /** servers.listByResourceGroup, every page (restore-test cleanup). */
+  listServers(resourceGroup: string, signal?: AbortSignal): Promise<FlexibleServer[]>;
+  /** servers.beginCreateOrUpdate with createMode PointInTimeRestore, waited for until Azure says Succeeded or Failed. */
+  restoreToNewServer(request: PointInTimeRestoreRequest, options: LongRunningOptions): Promise<PointInTimeRestoreResult>;
+  /** servers.beginDelete, waited for; a 409 (another operation in progress) is retried until the deadline. Absent already: resolves. */
+  deleteServer(resourceGroup: string, server: string, options: LongRunningOptions): Promise<void>;
 }
 
 export interface RetentionPolicy {

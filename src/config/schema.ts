@@ -165,8 +165,29 @@ export const configSchema = z.strictObject({
       rtoMinutes: z.number().positive().optional(),
       /** Restore point lag above which restore-provision fails. */
       rpoMinutes: z.number().positive().optional(),
+      // ---- Azure point-in-time restore (restore-test without --archive) ----
+      /** Resource group of the new server; default: the source server's. A dedicated one is recommended (README). */
+      targetResourceGroup: z.string().min(1).optional(),
+      /** The only resource groups a restore may create (and cleanup delete) servers in; default: the target resource group. */
+      allowedResourceGroups: z.array(z.string().min(1)).min(1).optional(),
+      /** Name of the new server before `-<YYYYMMDDHHmm>`; default `<server>-restore`. */
+      namePrefix: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be lowercase letters, digits and hyphens, starting with a letter or digit (Azure server naming)' })
+        .optional(),
+      /** Where the ledger of created servers (ledger.jsonl) is kept; relative to the configuration file. */
+      ledgerDir: z.string().min(1).default('.restorecheck'),
+      /** The `restorecheck-expires` tag: `restore-test cleanup` deletes a kept server after this. */
+      expiryHours: z.number().positive().default(24),
+      /** Polling of Azure's long-running operations when Azure sends no Retry-After. */
+      pollIntervalSeconds: z.number().positive().default(10),
+      /** A progress line on stderr this often while waiting for Azure. */
+      progressIntervalSeconds: z.number().positive().default(30),
+      /** Deadline of deleting the new server (its own, fresh: it runs after a timeout or Ctrl-C too). */
+      deleteTimeoutMinutes: z.number().positive().default(30),
     })
-    .default({ maxRestoreTestAgeDays: 35, rowCountTolerancePercent: 1, archiveRowCountTolerancePercent: 0 }),
+    // prefault: an absent section is parsed like `{}`, so every default above applies.
+    .prefault({}),
   limits: z
     .strictObject({
       /** Per-check deadline: a check still running then is `error`. */

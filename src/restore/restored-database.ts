@@ -42,16 +42,25 @@ export async function rowCounts(db: DatabaseGateway, tables: string[]): Promise<
   return counts;
 }
 
+/** The Alembic revision and core-table counts of a database, each read kept apart (also the production side of a comparison). */
+export async function readAlembicAndCounts(
+  db: DatabaseGateway,
+  config: Config,
+  tables: string[],
+): Promise<{ alembic: Read<string | string[] | null>; counts: Read<Record<string, bigint | null>> }> {
+  return {
+    alembic: await read(() => alembicRevision(db, config.database?.alembic.table ?? 'alembic_version')),
+    counts: await read(() => rowCounts(db, tables)),
+  };
+}
+
 export async function probeRestoredDatabase(
   db: DatabaseGateway,
   config: Config,
   tables: string[],
   signedDocument?: SignedDocumentProbe,
 ): Promise<NonNullable<RestoreOutcome['restored']>> {
-  const restored: NonNullable<RestoreOutcome['restored']> = {
-    alembic: await read(() => alembicRevision(db, config.database?.alembic.table ?? 'alembic_version')),
-    counts: await read(() => rowCounts(db, tables)),
-  };
+  const restored: NonNullable<RestoreOutcome['restored']> = await readAlembicAndCounts(db, config, tables);
   if (config.database?.signedDocument && signedDocument) {
     restored.signedDocument = await read(async () => {
       const finding = await signedDocument(db);

@@ -41,6 +41,8 @@ export interface PointInTimeRestoreRequest {
   /** The new server, already listed with state Provisioning. */
   target: SimulatedServer;
   pointInTime: Date;
+  /** The scenario's lro.durationMs (a server's own `restore.durationSeconds` is more specific). */
+  durationMs: number;
 }
 
 /** Fields a restore hook may set on the new server (e.g. where a real PostgreSQL copy listens). */
@@ -56,6 +58,8 @@ export interface RestoredServerUpdate {
 export interface SimulatorHooks {
   pointInTimeRestore?(request: PointInTimeRestoreRequest): Promise<RestoredServerUpdate | void>;
   deleteServer?(server: SimulatedServer): Promise<void>;
+  /** Called first when the simulator stops: end the hooks' work in progress and release what they hold. */
+  stop?(): Promise<void>;
 }
 
 export interface RequestRecord {
@@ -124,6 +128,7 @@ const restoreBodySchema = z.object({
 const SERVER_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.DBforPostgreSQL\/flexibleServers\/([^/]+)$/i;
 const ROUTES = {
   server: /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.DBforPostgreSQL\/flexibleServers\/([^/]+)(\/backups|\/ltrBackupOperations)?$/i,
+  servers: /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.DBforPostgreSQL\/flexibleServers$/i,
   operation: /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.DBforPostgreSQL\/locations\/([^/]+)\/(azureAsyncOperation|operationResults)\/([^/]+)$/i,
   storage: /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)(\/blobServices\/default)?$/i,
 };
@@ -410,6 +415,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       createMode: 'PointInTimeRestore',
       sourceServerResourceId: serverId(source),
       pointInTimeUTC: pointInTime.toISOString(),
+      // The copy is not linked to the source's real database: restoring it again restores nothing real.
+      restore: undefined,
     };
     servers.set(target.id, restored);
     const op = tracker.start('restore', serverId(restored), body.location, async () => {
@@ -419,7 +426,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
           throw new ArmOperationError('InternalServerError', 'The point-in-time restore failed (simulated by the scenario).');
         }
         let update: RestoredServerUpdate | void = undefined;
-        if (options.hooks?.pointInTimeRestore) update = await options.hooks.pointInTimeRestore({ source, target: restored, pointInTime });
+        if (options.hooks?.pointInTimeRestore) update = await options.hooks.pointInTimeRestore({ source, target: restored, pointInTime, durationMs: scenario.lro.durationMs });
         else await delay(scenario.lro.durationMs);
         if (update?.fullyQualifiedDomainName) restored.fullyQualifiedDomainName = update.fullyQualifiedDomainName;
         restored.state = 'Ready';
@@ -429,6 +436,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       }
     });
     return send(res, 202, undefined, lroHeaders(op, target.apiVersion));
+  }
+
+  /** Servers_ListByResourceGroup: one page (the SDK would follow a nextLink; none is needed here). */
+  function handleServerList(req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
+    const [, sub, rg] = m as unknown as [string, string, string];
+    requireApiVersion(url, 'postgres');
+    requireSubscription(sub);
+    if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The method ${req.method} is not allowed here.`);
+    const value = [...servers.values()].filter((s) => s.resourceGroup.toLowerCase() === rg.toLowerCase()).map(serverBody);
+    return send(res, 200, { value });
   }
 
   function handleOperation(req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
@@ -514,6 +531,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       if (url.pathname === MSI_PATH) return handleIdentity(req, res, url);
       let m: RegExpMatchArray | null;
       if ((m = ROUTES.server.exec(url.pathname))) return await handleServer(req, res, url, m);
+      if ((m = ROUTES.servers.exec(url.pathname))) return handleServerList(req, res, url, m);
       if ((m = ROUTES.operation.exec(url.pathname))) return handleOperation(req, res, url, m);
       if ((m = ROUTES.storage.exec(url.pathname))) return handleStorage(req, res, url, m);
       throw new ArmHttpError(404, 'InvalidResourceType', `The resource type could not be found for path '${url.pathname}'.`);
@@ -562,7 +580,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         resolve();
       }
       timers.clear();
-      // Hooks (real work, such as a PostgreSQL copy) are awaited so that nothing is left running.
+      // Hooks (real work, such as a PostgreSQL copy) are stopped, then awaited, so that nothing is left running.
+      await options.hooks?.stop?.();
       await tracker.settle();
       if (ownsAuthority) await authority.remove();
     },

@@ -49,6 +49,23 @@ const serverSchema = z.strictObject({
   longTermRetention: z
     .array(z.strictObject({ backupName: name, status: z.string().default('Succeeded'), endedDaysAgo: nonNegative.default(1) }))
     .default([]),
+  /**
+   * What a point-in-time restore of this server does, with the real-restore hooks
+   * (point-in-time-restore.ts; `restorecheck simulator` installs them).
+   */
+  restore: z
+    .strictObject({
+      /**
+       * The real PostgreSQL behind this server, as a superuser URL (`${VAR}` is taken from the
+       * environment): a restore copies it (pg_dumpall) into a new cluster on another loopback address.
+       * Absent: the restore only takes its time and reports its outcome.
+       */
+      databaseUrl: z.string().min(1).optional(),
+      /** How long the restore takes at least (the copy may take longer). */
+      durationSeconds: nonNegative.default(1),
+      outcome: z.enum(['Succeeded', 'Failed']).default('Succeeded'),
+    })
+    .optional(),
 });
 
 const retentionSchema = z.strictObject({ enabled: z.boolean().optional(), days: z.number().int().optional() });

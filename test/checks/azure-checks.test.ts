@@ -58,6 +58,10 @@ function gateways(world: World): Gateways {
       return { backups: times.map((t, i) => ({ name: `b${i}`, backupType: 'Full', completedTime: t })), pages: 2 };
     },
     listLongTermRetentionOperations: async () => [{ backupName: 'ltr', status: 'Succeeded', endTime: hoursAgo(100) }],
+    findServer: async () => fail('findServer'),
+    listServers: async () => fail('listServers'),
+    restoreToNewServer: async () => fail('restoreToNewServer'),
+    deleteServer: async () => fail('deleteServer'),
   };
   const storage: StorageGateway = {
     getBlobServiceSettings: async () => world.blob ?? HEALTHY_BLOB,

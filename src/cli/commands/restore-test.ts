@@ -46,7 +46,7 @@ export const restoreTestCommand: CommandSpec = {
     withReportOptions(withConfigOption(yargs, false))
       .positional('action', { type: 'string', choices: ['cleanup'], describe: 'cleanup: delete expired restore servers that carry restorecheck\'s tags and ledger entry' })
       .option('archive', { type: 'string', describe: 'restore this self-hosted backup archive (.tar.gz) instead of the Azure server', requiresArg: true })
-      .option('point-in-time', { type: 'string', describe: 'Azure: the restore point (ISO 8601 UTC; default: now)', requiresArg: true })
+      .option('point-in-time', { type: 'string', describe: 'Azure: the restore point (ISO 8601 UTC; default: a minute ago), within the source\'s restore window', requiresArg: true })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the restored server/database (restore-cleanup is then warn)' })
       .option('timeout', { type: 'string', default: '60m', describe: 'deadline of the whole restore (e.g. 90m, 2h)', requiresArg: true }),
   async run(argv, ctx) {
@@ -145,6 +145,7 @@ async function azureRestoreTest(argv: Record<string, unknown>, { output, signal 
   try {
     const outcome = await restoreAzurePointInTime({
       config,
+      configDir,
       gateways,
       runId: randomUUID(),
       keep: Boolean(argv.keep),
@@ -155,6 +156,7 @@ async function azureRestoreTest(argv: Record<string, unknown>, { output, signal 
       ...(pointInTime ? { pointInTime } : {}),
     });
     gateways.useRestoreOutcome(outcome);
+    // No abort signal here: after Ctrl-C the checks still judge what happened (they only read the outcome).
     const result = await runChecks({
       command: 'restore-test', checks: checksFor('restore-test'), config, configDir, gateways,
       only: argv.only as string[] | undefined, failOn: failOnOption(argv), log,
@@ -171,10 +173,12 @@ async function cleanup(argv: Record<string, unknown>, { output }: CommandContext
   const { config, configDir } = await loadConfigFor(argv, output);
   const gateways = new LiveGateways(config, configDir);
   try {
-    const { deleted, kept } = await cleanupExpiredRestores({ config, gateways, log: output.logger(), now: new Date() });
+    const { deleted, kept, failed } = await cleanupExpiredRestores({ config, configDir, gateways, log: output.logger(), now: new Date() });
     for (const name of deleted) output.out(`deleted ${name}\n`);
     for (const name of kept) output.out(`kept ${name}\n`);
-    output.out(`${deleted.length} deleted, ${kept.length} kept\n`);
+    for (const name of failed) output.out(`failed ${name}\n`);
+    output.out(`${deleted.length} deleted, ${kept.length} kept${failed.length ? `, ${failed.length} failed` : ''}\n`);
+    if (failed.length > 0) output.exitCode = 2;
   } finally {
     await gateways.close();
   }

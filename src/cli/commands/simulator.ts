@@ -1,5 +1,6 @@
 import { loadScenarioFile } from '../../simulator/scenario.js';
 import { startSimulator } from '../../simulator/resource-manager.js';
+import { realPointInTimeRestores } from '../../simulator/point-in-time-restore.js';
 import { UsageError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 
@@ -16,7 +17,8 @@ export const simulatorCommand: CommandSpec = {
     const port = argv.port as number | undefined;
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port ${String(port)} is not a port number`);
     const scenario = await loadScenarioFile(String(argv.scenario));
-    const sim = await startSimulator({ scenario, host: String(argv.host), ...(port !== undefined ? { port } : {}) });
+    // A server with restore.databaseUrl in the scenario is restored for real (a PostgreSQL copy on 127.0.0.2, …).
+    const sim = await startSimulator({ scenario, host: String(argv.host), hooks: realPointInTimeRestores(), ...(port !== undefined ? { port } : {}) });
     try {
       output.err(`Resource Manager simulator listening on ${sim.endpoint} (${scenario.servers.length} server(s), ${scenario.storageAccounts.length} storage account(s)); Ctrl-C stops it.`);
       output.err('Export these in the shell that runs restorecheck, and use the endpoint and subscription in the configuration:');

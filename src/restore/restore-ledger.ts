@@ -1,0 +1,116 @@
+/**
+ * The local ledger of servers that restore tests created: one JSON line per event, appended and
+ * flushed BEFORE the server is requested (so a run killed at any moment leaves its trace) and
+ * again when it is deleted or kept. `restore-test cleanup` deletes only a server that both carries
+ * restorecheck's tags and has a `requested` line here: the tags alone could be copied onto any
+ * server, the ledger alone could name a server someone else created since.
+ */
+import { open, mkdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Config } from '../config/schema.js';
+
+const requested = z.object({
+  event: z.literal('requested'),
+  at: z.string(),
+  runId: z.string().min(1),
+  subscriptionId: z.string(),
+  resourceGroup: z.string(),
+  server: z.string(),
+  source: z.string(),
+  expiresAt: z.string(),
+  /** Who made the request: a run whose process is gone from this host is over. */
+  host: z.string(),
+  pid: z.number().int(),
+});
+
+const ended = z.object({
+  event: z.enum(['deleted', 'kept', 'absent']),
+  at: z.string(),
+  runId: z.string().min(1),
+});
+
+const lineSchema = z.discriminatedUnion('event', [requested, ended]);
+
+export type LedgerRequest = z.infer<typeof requested>;
+export type LedgerLine = z.infer<typeof lineSchema>;
+
+/** One run as the ledger knows it: what it requested, and the last thing that happened to it. */
+export interface LedgerRun {
+  request: LedgerRequest;
+  /** `requested` while the run never said how it ended (it is running, or was killed). */
+  state: 'requested' | 'deleted' | 'kept' | 'absent';
+}
+
+export function ledgerPath(config: Config, configDir: string): string {
+  const dir = config.restoreTest.ledgerDir;
+  return join(isAbsolute(dir) ? dir : resolve(configDir, dir), 'ledger.jsonl');
+}
+
+export class RestoreLedger {
+  constructor(readonly path: string) {}
+
+  /** Appends one line and flushes it to disk before returning. */
+  async append(line: LedgerLine): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const file = await open(this.path, 'a', 0o600);
+    try {
+      await file.write(`${JSON.stringify(lineSchema.parse(line))}\n`);
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Every run on record, by run id; lines that do not parse are skipped and counted. */
+  async runs(): Promise<{ runs: Map<string, LedgerRun>; unreadable: number }> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { runs: new Map(), unreadable: 0 };
+      throw error;
+    }
+    const runs = new Map<string, LedgerRun>();
+    let unreadable = 0;
+    for (const raw of text.split('\n')) {
+      if (!raw.trim()) continue;
+      let parsed: ReturnType<typeof lineSchema.safeParse>;
+      try {
+        parsed = lineSchema.safeParse(JSON.parse(raw));
+      } catch {
+        unreadable++;
+        continue;
+      }
+      if (!parsed.success) {
+        unreadable++;
+        continue;
+      }
+      const line = parsed.data;
+      if (line.event === 'requested') runs.set(line.runId, { request: line, state: 'requested' });
+      else {
+        const run = runs.get(line.runId);
+        if (run) run.state = line.event;
+      }
+    }
+    return { runs, unreadable };
+  }
+}
+
+/** This process, as a ledger line records it. */
+export function currentProcess(): { host: string; pid: number } {
+  return { host: hostname(), pid: process.pid };
+}
+
+/** True when the run's process is known to be gone (same host, no such pid). A run on another host is never presumed dead. */
+export function runIsOver(request: LedgerRequest): boolean {
+  if (request.host !== hostname()) return false;
+  if (request.pid === process.pid) return false;
+  try {
+    process.kill(request.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
