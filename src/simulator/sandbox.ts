@@ -5,7 +5,8 @@
  *    head of real Alembic migration scripts (examples/demo/alembic/versions);
  *  - Azurite holding the newest signed document, whose SHA-256 the database records;
  *  - the Resource Manager simulator with the Flexible Server and storage account of a scenario
- *    (examples/scenarios/healthy.yaml or unhealthy.yaml);
+ *    (examples/scenarios/healthy.yaml or unhealthy.yaml), whose point-in-time restores are real
+ *    (a copy of the clinic's PostgreSQL on 127.0.0.2, removed when the server is deleted);
  *  - a configuration file pointing at all three, and the environment a child process needs
  *    (the simulator's CA and managed-identity endpoint, the database URL, the storage connection string).
  * `stop()` removes all of it; it is safe to call twice.
@@ -19,7 +20,8 @@ import { stringify } from 'yaml';
 import { uploadBlob } from '../azure/blob-upload.js';
 import { startAzurite, type Azurite } from './azurite.js';
 import { startCluster, type PostgresCluster } from './postgres-cluster.js';
-import { startSimulator, type RunningSimulator, type SimulatorHooks } from './resource-manager.js';
+import { realPointInTimeRestores } from './point-in-time-restore.js';
+import { startSimulator, type RunningSimulator } from './resource-manager.js';
 import { loadScenarioFile } from './scenario.js';
 
 export type SandboxScenario = 'healthy' | 'unhealthy';
@@ -45,8 +47,6 @@ export interface SandboxOptions {
   /** Where the reports go (report.dir of the generated configuration). */
   reportDir: string;
   log?: (message: string) => void;
-  /** Point-in-time restore and delete hooks for the simulator (restore tests). */
-  hooks?: (cluster: PostgresCluster) => SimulatorHooks;
 }
 
 /** A small PDF-looking document; its content is fixed, so its hash is too. */
@@ -72,7 +72,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       startCluster().then((c) => (started.push(c), c)),
       startAzurite('medicappstorage').then((a) => (started.push(a), a)),
     ]);
-    const simulator = await startSimulator({ scenario, ...(options.hooks ? { hooks: options.hooks(cluster) } : {}) });
+    // A point-in-time restore of the Flexible Server really copies the clinic's PostgreSQL into a new
+    // cluster on 127.0.0.2 (same port), which the restore test then reads; deleting the server removes it.
+    const hooks = realPointInTimeRestores({ databases: { medicappdbprod: cluster.url() } });
+    const simulator = await startSimulator({ scenario, hooks });
     started.push(simulator);
 
     const document = signedDocumentBytes();
@@ -100,6 +103,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         postgres: { resourceGroup: 'medicapp-rg', server: 'medicappdbprod' },
         storage: { resourceGroup: 'medicapp-rg', account: 'medicappstorage', container: 'documents', connectionString: '${AZURE_STORAGE_CONNECTION_STRING}' },
       },
+      restoreTest: { rtoMinutes: 60, pollIntervalSeconds: 1, progressIntervalSeconds: 5, ledgerDir: join(dir, 'ledger') },
       report: { dir: options.reportDir, formats: ['console', 'json', 'markdown', 'html', 'junit'] },
     };
     const configPath = join(dir, 'restorecheck.yaml');

@@ -61,7 +61,14 @@ describe('restorecheck demo', () => {
     assert.match(r.stdout, /outcome PASS \(exit 0\)/);
     assert.match(r.stderr, /open first: .*\.html/);
     const files = await readdir(out);
-    for (const ext of ['.json', '.md', '.html', '.xml']) assert.ok(files.some((f) => f.endsWith(`-demo-check${ext}`)), `a check report ${ext}`);
+    for (const command of ['check', 'restore-test']) {
+      for (const ext of ['.json', '.md', '.html', '.xml']) assert.ok(files.some((f) => f.endsWith(`-demo-${command}${ext}`)), `a ${command} report ${ext}`);
+    }
+    const restore = (await reportsIn(out)).find((x) => x.report.run.command === 'restore-test')!.report;
+    assert.equal(restore.outcome, 'pass');
+    // The restored copy lived on 127.0.0.2 at the clinic's port; it must be gone too.
+    const port = Number(/PostgreSQL 127\.0\.0\.1:(\d+)/.exec(r.stderr)?.[1]);
+    assert.equal(await listening('127.0.0.2', port), false, 'the restored server is deleted');
     for (const { name, report } of await reportsIn(out)) assert.deepEqual(schemaErrors(report), [], name);
     assert.equal((await runCli(['report', 'verify', out])).code, 0);
     await assertNothingLeft(r.stderr);

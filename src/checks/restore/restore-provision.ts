@@ -19,9 +19,9 @@ export const restoreProvision: Check = {
     if (!provision.ok) return failedStep(provision.failure, `The restore to ${outcome.target ?? 'a new target'} did not complete`);
     const { restoreSeconds, restorePoint, details } = provision.value;
     const evidence = { restoreSeconds, restorePoint, target: outcome.target, method: outcome.method, ...(limits.rtoMinutes ? { rtoMinutes: limits.rtoMinutes } : {}), ...details };
-    const minutes = (restoreSeconds / 60).toFixed(1);
+    const took = restoreSeconds < 120 ? `${restoreSeconds.toFixed(1)} s` : `${(restoreSeconds / 60).toFixed(1)} min`;
     if (limits.rtoMinutes !== undefined && restoreSeconds > limits.rtoMinutes * 60) {
-      return { status: 'fail', message: `The restore to ${outcome.target} took ${minutes} min, more than the RTO of ${limits.rtoMinutes} min.`, evidence };
+      return { status: 'fail', message: `The restore to ${outcome.target} took ${took}, more than the RTO of ${limits.rtoMinutes} min.`, evidence };
     }
     const lag = typeof details.lagMinutes === 'number' ? details.lagMinutes : undefined;
     if (limits.rpoMinutes !== undefined && lag !== undefined && lag > limits.rpoMinutes) {
@@ -29,7 +29,7 @@ export const restoreProvision: Check = {
     }
     return {
       status: 'pass',
-      message: `Restored to ${outcome.target} in ${minutes} min${restorePoint ? ` (restore point ${restorePoint})` : ''}${limits.rtoMinutes !== undefined ? `, within the RTO of ${limits.rtoMinutes} min` : ''}.`,
+      message: `Restored to ${outcome.target} in ${took}${restorePoint ? ` (restore point ${restorePoint})` : ''}${limits.rtoMinutes !== undefined ? `, within the RTO of ${limits.rtoMinutes} min` : ''}.`,
       evidence,
     };
   },

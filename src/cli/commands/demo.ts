@@ -29,9 +29,15 @@ function runChild(args: string[], env: Record<string, string>, ctx: CommandConte
   });
 }
 
+/** A failure anywhere is 1; else anything not evaluated is 2; else 0 (the contract's order). */
+export function combinedExitCode(codes: number[]): number {
+  if (codes.includes(1)) return 1;
+  return codes.some((c) => c !== 0) ? 2 : 0;
+}
+
 export const demoCommand: CommandSpec = {
   command: 'demo',
-  describe: 'the whole monthly check on a built-in local sandbox (PostgreSQL, Azurite, an Azure simulator): no account, no external service',
+  describe: 'the monthly check and a restore test on a built-in local sandbox (PostgreSQL, Azurite, an Azure simulator): no account, no external service',
   builder: (yargs) =>
     yargs
       .option('scenario', { type: 'string', choices: ['healthy', 'unhealthy'], default: 'healthy', describe: 'healthy: everything compliant; unhealthy: old backups, soft delete and versioning off, data outside the EEA' })
@@ -47,15 +53,20 @@ export const demoCommand: CommandSpec = {
     const sandbox = await startSandbox({ scenario, reportDir, log: (m) => output.err(m) });
     let code = 2;
     try {
-      if (signal.aborted) return;
-      output.err(`\n$ restorecheck check --config ${sandbox.configPath}\n`);
-      code = await runChild(['check', '--config', sandbox.configPath], sandbox.env, ctx);
+      // The restore test first: the check then finds it on record (restore-test-freshness).
+      const codes: number[] = [];
+      for (const command of ['restore-test', 'check']) {
+        if (signal.aborted) break;
+        output.err(`\n$ restorecheck ${command} --config ${sandbox.configPath}\n`);
+        codes.push(await runChild([command, '--config', sandbox.configPath], sandbox.env, ctx));
+      }
+      code = combinedExitCode(codes);
     } finally {
       output.err('stopping the sandbox…');
       await sandbox.stop();
     }
     const files = (await readdir(reportDir).catch(() => [] as string[])).sort();
-    const html = files.filter((f) => f.endsWith('.html')).at(-1);
+    const html = files.filter((f) => f.endsWith('-check.html')).at(-1) ?? files.filter((f) => f.endsWith('.html')).at(-1);
     output.err(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s. Reports in ${relative(process.cwd(), reportDir) || '.'}/:`);
     if (html) output.err(`  open first: ${join(relative(process.cwd(), reportDir) || '.', html)} (the auditor's view, readable offline)`);
     output.err('  *.md: the monthly checklist · *.xml: JUnit for CI · *.json: the record · audit.log.jsonl: the hash-chained log');
