@@ -13,18 +13,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { type ArchiveParts, type AssembleOptions, type BuiltArchive, assembleArchive, generateParts, rewriteSidecar } from '../fixtures/archive-generator.js';
 import { appendEntries, editTar, flipAt, flipByte, memberNamed, offsetIn, seededRandom, tarMembers, truncateTo } from '../fixtures/archive-corruption.js';
 import { runCli } from '../helpers/cli.js';
-
-interface ReportCheck {
-  id: string;
-  status: string;
-  message: string;
-  evidence: Record<string, unknown>;
-}
-interface Report {
-  run: { command: string; environment: string };
-  checks: ReportCheck[];
-  outcome: string;
-}
+import type { Report } from '../helpers/report-types.js';
 
 let work: string;
 let parts: ArchiveParts;

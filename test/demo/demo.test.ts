@@ -7,26 +7,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BIN, runCli } from '../helpers/cli.js';
 import { schemaErrors } from '../helpers/report-schema-validator.js';
+import { listening } from '../helpers/network.js';
 
 let work: string;
-
-/** True when something accepts connections on host:port. */
-function listening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** The sandbox's addresses and directory, as the demo prints them. */
 function sandboxOf(stderr: string): { endpoints: Array<[string, number]>; dir: string | undefined } {

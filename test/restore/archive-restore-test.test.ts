@@ -12,18 +12,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { type ArchiveParts, assembleArchive, generateParts, rewriteSidecar } from '../fixtures/archive-generator.js';
 import { BIN, runCli } from '../helpers/cli.js';
-
-interface Check {
-  id: string;
-  status: string;
-  message: string;
-  evidence: Record<string, unknown>;
-}
-interface Report {
-  run: { command: string; environment: string };
-  checks: Check[];
-  outcome: string;
-}
+import type { ReportCheck as Check, Report } from '../helpers/report-types.js';
 
 let work: string;
 let parts: ArchiveParts;

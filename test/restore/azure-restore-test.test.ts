@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +18,7 @@ import { type RunningSimulator, startSimulator } from '../../src/simulator/resou
 import { parseScenario, type ScenarioInput } from '../../src/simulator/scenario.js';
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
 import { runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
+import { listening } from '../helpers/network.js';
 
 const SUB = '00000000-0000-0000-0000-000000000000';
 const RG = 'medicapp-rg';
@@ -137,17 +137,6 @@ async function untilRestoring(cli: RunningCli): Promise<void> {
   for (let i = 0; i < 300 && !puts().some((r) => r.status === 202); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   assert.ok(puts().some((r) => r.status === 202), `the PUT was accepted:\n${cli.stderr()}`);
   await new Promise((resolve) => setTimeout(resolve, 1500));
-}
-
-async function listening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Waits (bounded) for the hooks' clusters to be gone: deletion finishes in the simulator a moment after the CLI exits only when it was killed. */
