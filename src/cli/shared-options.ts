@@ -6,6 +6,8 @@ import type { Config, ReportFormatName } from '../config/schema.js';
 import { reportFormatSchema } from '../config/schema.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
+import type { RunResult } from '../run/result.js';
+import { runChecks, type RunOptions } from '../run/runner.js';
 import type { Output } from './io.js';
 import { checkFormats, type ReportRequest } from './report-files.js';
 
@@ -62,4 +64,14 @@ export function reportRequest(argv: Record<string, unknown>, config: Config | un
 
 export function failOnOption(argv: Record<string, unknown>): Severity | undefined {
   return argv['fail-on'] as Severity | undefined;
+}
+
+/** Runs the checks with the given gateways, and closes the gateways whatever happens (connections, pools). */
+export async function runThenClose(options: RunOptions, finish?: () => void): Promise<RunResult> {
+  try {
+    return await runChecks(options);
+  } finally {
+    finish?.();
+    await options.gateways.close();
+  }
 }

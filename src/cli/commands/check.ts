@@ -1,10 +1,9 @@
 import { checksFor } from '../../checks/index.js';
 import { LiveGateways } from '../../run/gateways.js';
 import { exitCodeFor } from '../../run/result.js';
-import { runChecks } from '../../run/runner.js';
 import type { CommandSpec } from '../command.js';
 import { emitReports } from '../report-files.js';
-import { failOnOption, loadConfigFor, reportRequest, withConfigOption, withReportOptions } from '../shared-options.js';
+import { failOnOption, loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
 
 export const checkCommand: CommandSpec = {
   command: 'check',
@@ -14,23 +13,17 @@ export const checkCommand: CommandSpec = {
     output.verbose = Boolean(argv.verbose);
     const { config, configDir } = await loadConfigFor(argv, output);
     const request = reportRequest(argv, config);
-    const gateways = new LiveGateways(config, configDir);
-    let result;
-    try {
-      result = await runChecks({
-        command: 'check',
-        checks: checksFor('check'),
-        config,
-        configDir,
-        gateways,
-        only: argv.only as string[] | undefined,
-        failOn: failOnOption(argv),
-        log: output.logger(),
-        signal,
-      });
-    } finally {
-      await gateways.close();
-    }
+    const result = await runThenClose({
+      command: 'check',
+      checks: checksFor('check'),
+      config,
+      configDir,
+      gateways: new LiveGateways(config, configDir),
+      only: argv.only as string[] | undefined,
+      failOn: failOnOption(argv),
+      log: output.logger(),
+      signal,
+    });
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);
   },

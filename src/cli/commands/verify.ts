@@ -8,11 +8,10 @@ import { type Config, configSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import { LiveGateways } from '../../run/gateways.js';
 import { exitCodeFor } from '../../run/result.js';
-import { runChecks } from '../../run/runner.js';
 import type { CommandSpec } from '../command.js';
 import { ProgressBar } from '../progress-bar.js';
 import { emitReports } from '../report-files.js';
-import { failOnOption, loadConfigFor, reportRequest, withConfigOption, withReportOptions } from '../shared-options.js';
+import { failOnOption, loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
 
 /** Below this size a verification takes a second or two: a progress bar would only flicker. */
 const PROGRESS_MIN_BYTES = 256 * 1024 * 1024;
@@ -76,9 +75,8 @@ export const verifyCommand: CommandSpec = {
     const gateways = new LiveGateways(config, configDir, {
       archive: { path, options: { limits: archives.limits, signal: deadline, ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}) } },
     });
-    let result;
-    try {
-      result = await runChecks({
+    const result = await runThenClose(
+      {
         command: 'verify',
         checks: checksFor('verify'),
         config,
@@ -89,11 +87,9 @@ export const verifyCommand: CommandSpec = {
         log: output.logger(),
         signal,
         limits: { checkTimeoutMs: archives.timeoutMs, runTimeoutMs: archives.timeoutMs + 60_000 },
-      });
-    } finally {
-      bar?.finish();
-      await gateways.close();
-    }
+      },
+      () => bar?.finish(),
+    );
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);
   },
