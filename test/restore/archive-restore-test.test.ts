@@ -133,6 +133,14 @@ describe('restore-test --archive', () => {
     assertNothingLeft(r.byId['restore-cleanup']);
   });
 
+  it('refuses an unknown --only id before restoring anything (exit 2)', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'only') });
+    const r = await runCli(['restore-test', '--archive', archive.path, '--only', 'restore-provison']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown check id "restore-provison"/);
+    assert.doesNotMatch(r.stderr, /restoring|throwaway PostgreSQL starts/);
+  });
+
   it('exits 2 for an archive that does not exist, and refuses --point-in-time with an archive', async () => {
     const missing = await runCli(['restore-test', '--archive', join(work, 'nope.tar.gz')]);
     assert.equal(missing.code, 2);

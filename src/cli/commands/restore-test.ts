@@ -15,7 +15,7 @@ import type { RestoreOutcome } from '../../restore/outcome.js';
 import type { SignedDocumentProbe } from '../../restore/restored-database.js';
 import { LiveGateways } from '../../run/gateways.js';
 import { exitCodeFor, type RunResult } from '../../run/result.js';
-import { runChecks } from '../../run/runner.js';
+import { runChecks, selectChecks } from '../../run/runner.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { emitReports, type ReportRequest } from '../report-files.js';
 import { failOnOption, loadConfigFor, reportRequest, withConfigOption, withReportOptions } from '../shared-options.js';
@@ -53,6 +53,8 @@ export const restoreTestCommand: CommandSpec = {
     ctx.output.verbose = Boolean(argv.verbose);
     if (argv.action === 'cleanup') return cleanup(argv, ctx);
     const timeoutMs = parseDuration(String(argv.timeout));
+    // A typo in --only must cost nothing: refuse it before anything is restored (or created in Azure).
+    selectChecks([...checksFor('verify').filter((c) => ARCHIVE_GATE.includes(c.id)), ...checksFor('restore-test')], argv.only as string[] | undefined);
     const { result, request } = typeof argv.archive === 'string' ? await archiveRestoreTest(argv, ctx, timeoutMs) : await azureRestoreTest(argv, ctx, timeoutMs);
     await emitReports(result, request, ctx.output);
     ctx.output.exitCode = exitCodeFor(result.outcome);
@@ -84,12 +86,14 @@ async function archiveRestoreTest(argv: Record<string, unknown>, { output, signa
   log.info(`restore-test: verifying ${basename(path)} while a throwaway PostgreSQL starts`);
   const database = createThrowawayDatabase(runId);
   database.catch(() => undefined); // its failure is reported by the restore, not as an unhandled rejection
+  let handedOver = false; // once the restore (or the refusal) owns the cluster, it removes it
   try {
     const gate = await runChecks({ ...common, signal, command: 'restore-test', checks: checksFor('verify'), only: ARCHIVE_GATE });
     const refused = gate.checks.filter((c) => c.status === 'fail' || c.status === 'error');
     let outcome: RestoreOutcome;
     if (refused.length > 0) {
       log.info(`restore-test: the archive failed verification (${refused.map((c) => c.id).join(', ')}); not restoring it`);
+      handedOver = true;
       const removed = await database.then((db) => db.drop()).then((r) => r.removed, () => [] as string[]);
       outcome = {
         method: 'archive',
@@ -108,6 +112,7 @@ async function archiveRestoreTest(argv: Record<string, unknown>, { output, signa
       };
     } else {
       const verification = await gateways.archive!();
+      handedOver = true;
       outcome = await restoreArchive({
         verification,
         config,
@@ -125,6 +130,7 @@ async function archiveRestoreTest(argv: Record<string, unknown>, { output, signa
     const result = await runChecks({ ...common, command: 'restore-test', checks: [...checksFor('verify').filter((c) => ARCHIVE_GATE.includes(c.id)), ...checksFor('restore-test')], only: argv.only as string[] | undefined });
     return { result, request };
   } finally {
+    if (!handedOver) await database.then((db) => db.drop()).catch(() => undefined);
     await gateways.close();
   }
 }
