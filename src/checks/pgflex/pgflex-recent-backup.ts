@@ -26,7 +26,8 @@ export const pgflexRecentBackup: Check = {
       .map((text) => {
         const ms = Date.parse(text);
         if (Number.isNaN(ms)) {
-          throw new EvaluationError('invalid-response', `Resource Manager gave the unreadable completion time "${text}" for a backup of Flexible Server ${server}`, 'report it; re-run later');
+          const message = `Resource Manager gave the unreadable completion time "${text}" for a backup of Flexible Server ${server}`;
+          throw new EvaluationError('invalid-response', message, 'run the check again later; if it persists, report it with this message');
         }
         return { text, ms };
       })
@@ -53,7 +54,8 @@ export const pgflexRecentBackup: Check = {
     const judged = judgeTimestamp(new Date(latest), ctx.now(), clockSkewMs(ctx.config.limits));
     if (judged.kind === 'future') {
       Object.assign(evidence, { latestBackupAt: latest, ageHours: null, aheadHours: Math.round((judged.aheadMs / 3_600_000) * 10) / 10 });
-      return { status: 'fail', message: futureTimestampMessage(`The newest completed backup of Flexible Server ${server}`, new Date(latest), judged.aheadMs), evidence };
+      const message = futureTimestampMessage(`The newest completed backup of Flexible Server ${server}`, new Date(latest), judged.aheadMs);
+      return { status: 'fail', message, evidence };
     }
     const ageHours = Math.round((judged.ageMs / 3_600_000) * 10) / 10;
     Object.assign(evidence, { latestBackupAt: latest, ageHours });

@@ -37,7 +37,8 @@ export const restoreTestFreshness: Check = {
     const shown = ignored.slice(-3).map((s) => `${s.name} (${why(s)})`).join(', ');
     const ignoredNote = ignored.length === 0
       ? ''
-      : ` Ignored ${ignored.length} restore-test report${ignored.length === 1 ? '' : 's'} not on record: ${shown}${ignored.length > 3 ? ', …' : ''}; run \`restorecheck report verify ${ctx.config.report!.dir}\`.`;
+      : ` Ignored ${ignored.length} restore-test report${ignored.length === 1 ? '' : 's'} not on record: ${shown}${ignored.length > 3 ? ', …' : ''};` +
+        ` run \`restorecheck report verify ${ctx.config.report!.dir}\`.`;
     if (!newest) {
       const last = tests.at(-1);
       return {
@@ -47,7 +48,8 @@ export const restoreTestFreshness: Check = {
       };
     }
     const at = newest.report.run.finishedAt;
-    const full: Evidence = { ...evidence, latestRestoreTestAt: at, report: newest.name, restoreSeconds: newest.report.checks.find((c) => c.id === 'restore-provision')?.evidence.restoreSeconds ?? null };
+    const restoreSeconds = newest.report.checks.find((c) => c.id === 'restore-provision')?.evidence.restoreSeconds ?? null;
+    const full: Evidence = { ...evidence, latestRestoreTestAt: at, report: newest.name, restoreSeconds };
     // The one clock rule: a report finished in the future is a clock or data anomaly, never a fresh test (no negative age).
     const judged = judgeTimestamp(new Date(at), ctx.now(), clockSkewMs(ctx.config.limits));
     if (judged.kind === 'future') {
