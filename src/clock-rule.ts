@@ -28,3 +28,8 @@ export function futureTimestampMessage(what: string, at: Date, aheadMs: number):
   const hours = Math.round((aheadMs / 3_600_000) * 10) / 10;
   return `${what} is dated ${at.toISOString()}, ${hours} hours after this machine's clock: a clock or data anomaly (check this machine's clock and the source's; a timestamp from the future never counts as fresh).`;
 }
+
+/** The skew configured as `limits.clockSkewSeconds`, in ms; the default when a config (a test's, say) has none. */
+export function clockSkewMs(limits?: { clockSkewSeconds?: number }): number {
+  return limits?.clockSkewSeconds === undefined ? DEFAULT_CLOCK_SKEW_MS : limits.clockSkewSeconds * 1000;
+}

@@ -194,8 +194,10 @@ export const configSchema = z.strictObject({
       checkTimeoutMs: positiveInt.default(120_000),
       /** Whole-run deadline. */
       runTimeoutMs: positiveInt.default(900_000),
+      /** The one clock rule: an outside timestamp this far in the future is still "now"; beyond it, a clock or data anomaly. */
+      clockSkewSeconds: z.number().int().nonnegative().default(300),
     })
-    .default({ checkTimeoutMs: 120_000, runTimeoutMs: 900_000 }),
+    .default({ checkTimeoutMs: 120_000, runTimeoutMs: 900_000, clockSkewSeconds: 300 }),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -267,3 +267,17 @@ export function verifyChain(snapshot: DirectorySnapshot): ChainVerification {
     auditHeadSha256: auditHead,
   };
 }
+
+/**
+ * The report files the audit log records, each with the SHA-256 its line recorded (the last line naming a file wins).
+ * Only complete, valid lines count: a torn or edited line records nothing. restore-test-freshness trusts only these.
+ */
+export function recordedReportHashes(auditText: string | null): Map<string, string> {
+  const recorded = new Map<string, string>();
+  if (!auditText) return recorded;
+  for (const line of splitLog(auditText).lines) {
+    const report = parseAuditLine(line)?.report;
+    if (report) recorded.set(report.file, report.sha256);
+  }
+  return recorded;
+}

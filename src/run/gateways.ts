@@ -22,7 +22,7 @@ export interface Gateways {
   azureStorage(): StorageGateway;
   /** What this run's restore test found (restore-test only; the restore-* checks judge it). */
   restore(): Promise<RestoreOutcome>;
-  /** The valid reports stored in `report.dir`, oldest first. */
+  /** The valid reports stored in `report.dir`, oldest first, each with its standing in the audit log (recorded, with the same hash, or not). */
   storedReports(): Promise<StoredReport[]>;
   /**
    * The archive a `verify` run is about: the one streaming pass over it, run once and shared by

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checksFor } from '../../src/checks/index.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { writeChainedReport } from '../../src/cli/report-directory.js';
 import { reportBaseName } from '../../src/cli/report-files.js';
 import { jsonReporter } from '../../src/report/json.js';
 import type { RestoreOutcome } from '../../src/restore/outcome.js';
@@ -15,8 +16,11 @@ import { fakeGateways } from '../helpers/fake-gateways.js';
 const NOW = new Date('2026-11-21T03:00:00.000Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
 
-/** A restore-test report made by the real engine at a given time, stored under its contract name. */
-async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment = 'production'): Promise<string> {
+/**
+ * A restore-test report made by the real engine at a given time, stored under its contract name: through the real
+ * report writer (chained and recorded in the audit log), or (`forged`) just written into the directory.
+ */
+async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment = 'production', how: 'recorded' | 'forged' = 'recorded'): Promise<string> {
   const { config } = parseConfigText(`environment: ${environment}\n`, 'c.yaml', {});
   const outcome: RestoreOutcome = {
     method: 'archive', target: 't',
@@ -28,6 +32,7 @@ async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment 
     command: 'restore-test', checks: checksFor('restore-test'), config, configDir: dir, now: () => at,
     gateways: fakeGateways({ restore: async () => outcome }),
   });
+  if (how === 'recorded') return `${(await writeChainedReport(dir, result, reportBaseName(result), (text) => text)).base}.json`;
   const name = `${reportBaseName(result)}.json`;
   await writeFile(join(dir, name), jsonReporter.render(result, { color: false }));
   return name;
@@ -72,5 +77,60 @@ describe('restore-test-freshness', () => {
     assert.equal(fresh.status, 'pass', fresh.message);
     assert.equal(fresh.evidence.report, recent);
     assert.equal(fresh.evidence.restoreSeconds, 12);
+  });
+
+  describe('reads only the reports the audit log records (the one clock rule)', () => {
+    const dirs: string[] = [];
+    const freshDir = async () => {
+      const d = await mkdtemp(join(tmpdir(), 'restorecheck-fresh-'));
+      dirs.push(d);
+      return d;
+    };
+    after(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+    it('ignores a good report copied into the directory under a future name (not in the audit log)', async () => {
+      const d = await freshDir();
+      await storeRestoreTest(d, daysAgo(40), true);
+      const forged = await storeRestoreTest(d, daysAgo(-181), true, 'production', 'forged');
+      const r = await freshness(d);
+      assert.notEqual(r.status, 'pass', r.message);
+      assert.equal(r.status, 'fail', r.message);
+      assert.equal(r.evidence.ageDays, 40);
+      assert.equal(r.evidence.reportsNotOnRecord, 1);
+      assert.match(r.message, new RegExp(`${forged.replace('.', '\\.')}.*not recorded in the audit log`));
+      assert.doesNotMatch(r.message, / -\d/); // never a negative age
+    });
+
+    it('ignores a recorded report edited since (its hash differs from the audit line), and warns about it', async () => {
+      const d = await freshDir();
+      await storeRestoreTest(d, daysAgo(3), true);
+      const edited = await storeRestoreTest(d, daysAgo(2), true);
+      const text = await readFile(join(d, edited), 'utf8');
+      await writeFile(join(d, edited), text.replace(/"finishedAt": "[^"]+"/, `"finishedAt": "${daysAgo(1).toISOString()}"`));
+      const r = await freshness(d);
+      // The genuine one still proves a recent test, but a newer report that cannot be trusted is worth a look.
+      assert.equal(r.status, 'warn', r.message);
+      assert.equal(r.evidence.ageDays, 3);
+      assert.equal(r.evidence.reportsNotOnRecord, 1);
+      assert.match(r.message, /report verify/);
+    });
+
+    it('fails a recorded report whose finishedAt lies in the future beyond the skew: a clock or data anomaly', async () => {
+      const d = await freshDir();
+      await storeRestoreTest(d, daysAgo(-10), true);
+      const r = await freshness(d);
+      assert.equal(r.status, 'fail', r.message);
+      assert.match(r.message, /clock or data anomaly/);
+      assert.equal(r.evidence.ageDays, null);
+    });
+
+    it('passes a genuine recent report, and counts one a minute ahead (within the skew) as age 0', async () => {
+      const d = await freshDir();
+      await storeRestoreTest(d, daysAgo(-60_000 / 86_400_000), true);
+      const r = await freshness(d);
+      assert.equal(r.status, 'pass', r.message);
+      assert.equal(r.evidence.ageDays, 0);
+      assert.equal(r.evidence.reportsNotOnRecord, 0);
+    });
   });
 });

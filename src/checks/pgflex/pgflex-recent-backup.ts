@@ -1,3 +1,5 @@
+import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
+import { EvaluationError } from '../../errors.js';
 import { CONTROLS, type Check, type Evidence } from '../types.js';
 
 export const pgflexRecentBackup: Check = {
@@ -16,7 +18,21 @@ export const pgflexRecentBackup: Check = {
     const { resourceGroup, server, maxBackupAgeHours } = ctx.config.azure!.postgres!;
     const gateway = ctx.gateways.azurePostgres();
     const { backups, pages } = await gateway.listBackups(resourceGroup, server);
-    const completed = backups.map((b) => b.completedTime).filter((t): t is string => Boolean(t)).sort();
+    // Sorted by the instant, not the text: Azure may write offsets differently. An unreadable time is an error, never a
+    // pass (NaN compares false with every limit).
+    const completed = backups
+      .map((b) => b.completedTime)
+      .filter((t): t is string => Boolean(t))
+      .map((text) => {
+        const ms = Date.parse(text);
+        if (Number.isNaN(ms)) {
+          const message = `Resource Manager gave the unreadable completion time "${text}" for a backup of Flexible Server ${server}`;
+          throw new EvaluationError('invalid-response', message, 'run the check again later; if it persists, report it with this message');
+        }
+        return { text, ms };
+      })
+      .sort((a, b) => a.ms - b.ms)
+      .map((t) => t.text);
     const evidence: Evidence = { backupCount: backups.length, completedCount: completed.length, pages, maxBackupAgeHours };
 
     // Long-term retention is extra evidence, never the verdict: many servers have none, and its absence must not hide the answer above.
@@ -34,7 +50,14 @@ export const pgflexRecentBackup: Check = {
     if (!latest) {
       return { status: 'fail', message: `Flexible Server ${server} has no completed backup (${backups.length} listed); expected one younger than ${maxBackupAgeHours} h.`, evidence: { ...evidence, latestBackupAt: null, ageHours: null } };
     }
-    const ageHours = Math.round(((ctx.now().getTime() - Date.parse(latest)) / 3_600_000) * 10) / 10;
+    // The one clock rule: a backup from the future (this machine's clock behind Azure's, or bad data) is never fresh.
+    const judged = judgeTimestamp(new Date(latest), ctx.now(), clockSkewMs(ctx.config.limits));
+    if (judged.kind === 'future') {
+      Object.assign(evidence, { latestBackupAt: latest, ageHours: null, aheadHours: Math.round((judged.aheadMs / 3_600_000) * 10) / 10 });
+      const message = futureTimestampMessage(`The newest completed backup of Flexible Server ${server}`, new Date(latest), judged.aheadMs);
+      return { status: 'fail', message, evidence };
+    }
+    const ageHours = Math.round((judged.ageMs / 3_600_000) * 10) / 10;
     Object.assign(evidence, { latestBackupAt: latest, ageHours });
     if (ageHours > maxBackupAgeHours) {
       return { status: 'fail', message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}); expected less than ${maxBackupAgeHours} h.`, evidence };

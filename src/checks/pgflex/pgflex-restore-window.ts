@@ -1,3 +1,4 @@
+import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
 import { daysBetween, known } from '../azure-property.js';
 import { CONTROLS, type Check } from '../types.js';
 
@@ -17,8 +18,15 @@ export const pgflexRestoreWindow: Check = {
     const { resourceGroup, server, minRetentionDays, restoreWindowSlackDays } = ctx.config.azure!.postgres!;
     const found = await ctx.gateways.azurePostgres().getServer(resourceGroup, server);
     const earliestRestoreDate = known(found.earliestRestoreDate, `earliestRestoreDate of Flexible Server ${server}`);
-    const windowDays = daysBetween(new Date(earliestRestoreDate), ctx.now());
+    const earliest = new Date(earliestRestoreDate);
     const requiredDays = minRetentionDays - restoreWindowSlackDays;
+    // The one clock rule: an earliest restore point in the future names a clock or data anomaly, not a short window.
+    const judged = judgeTimestamp(earliest, ctx.now(), clockSkewMs(ctx.config.limits));
+    if (judged.kind === 'future') {
+      const message = futureTimestampMessage(`The earliest restore point of Flexible Server ${server}`, earliest, judged.aheadMs);
+      return { status: 'fail', message, evidence: { earliestRestoreDate, windowDays: null, requiredDays, minRetentionDays, slackDays: restoreWindowSlackDays } };
+    }
+    const windowDays = judged.kind === 'past' ? daysBetween(earliest, ctx.now()) : 0;
     const evidence = { earliestRestoreDate, windowDays, requiredDays, minRetentionDays, slackDays: restoreWindowSlackDays };
     if (windowDays < requiredDays) {
       return { status: 'fail', message: `Flexible Server ${server} can be restored back to ${earliestRestoreDate} (${windowDays} days); expected at least ${requiredDays} days.`, evidence };
