@@ -114,6 +114,52 @@ describe('restore-test --archive', () => {
     assertNothingLeft(r.byId['restore-cleanup']);
   });
 
+  it('refuses a shell escape appended to pg_dump\'s own \\unrestrict line: no sentinel, exit 1 (issue 10, item 1)', async () => {
+    const sentinel = join(work, 'PWNED');
+    const dump = gunzipSync(await readFile(parts.files['postgres_full.sql.gz']!)).toString('utf8');
+    const evil = dump.replace(/^(\\unrestrict [A-Za-z0-9]+)$/m, `$1 \\! id > ${sentinel}`);
+    assert.notEqual(evil, dump, 'pg_dump wrote an \\unrestrict line');
+    // assembleArchive recomputes the member hash in metadata.json and the sidecar, as a forger would.
+    const archive = await assembleArchive(parts, { outDir: join(work, 'evil-unrestrict'), replace: { 'postgres_full.sql.gz': gzipSync(evil) } });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['archive-checksum']!.status, 'pass');
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.byId['restore-provision']!.status, 'fail');
+    assert.match(r.byId['restore-provision']!.message, /after \\unrestrict/);
+    assert.equal(existsSync(sentinel), false, `the shell escape ran: ${existsSync(sentinel) ? await readFile(sentinel, 'utf8') : ''}`);
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
+  it('runs psql as an unprivileged OS user, and says which, and whether psql has the CVE-2026-18408 fix', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'whoami') });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.code, 0, r.stderr);
+    const evidence = r.byId['restore-provision']!.evidence;
+    assert.equal(typeof evidence.psqlOsUser, 'string');
+    assert.notEqual(evidence.psqlOsUser, 'root');
+    if (process.getuid?.() === 0) assert.equal(evidence.psqlOsUser, 'postgres');
+    assert.match(String(evidence.psqlVersion), /^\d+\.\d+/);
+    assert.equal(typeof evidence.psqlCve202618408Fixed, 'boolean');
+  });
+
+  it('an archive whose metadata records neither row counts nor an Alembic revision is not a verified restore (exit 1)', async () => {
+    const archive = await assembleArchive(parts, {
+      outDir: join(work, 'empty-comparison'),
+      metadata: (m) => {
+        const { row_counts: _c, alembic_revision: _a, ...rest } = m;
+        return rest;
+      },
+    });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['restore-provision']!.status, 'pass', r.byId['restore-provision']!.message);
+    assert.equal(r.code, 1, 'a restore compared with nothing must not pass');
+    assert.equal(r.byId['restore-row-counts-match']!.status, 'fail');
+    assert.match(r.byId['restore-row-counts-match']!.message, /nothing to compare/i);
+    assert.match(r.byId['restore-row-counts-match']!.message, /neither row counts nor an Alembic revision/);
+    assert.equal(r.byId['restore-alembic-match']!.status, 'skipped');
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
   it('contains a dump that tries to make itself superuser: no role survives, the refusal is evidence', async () => {
     const dump = gunzipSync(await readFile(parts.files['postgres_full.sql.gz']!)).toString('utf8');
     const evil = dump.replace('-- PostgreSQL database dump complete', "CREATE ROLE evil SUPERUSER LOGIN PASSWORD 'x';\nALTER ROLE restorecheck_restore SUPERUSER;\n\n--\n-- PostgreSQL database dump complete");
