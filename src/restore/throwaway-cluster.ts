@@ -309,7 +309,9 @@ export async function sweepAbandonedClusters(dir = tmpdir()): Promise<AbandonedC
     if (postmasterPid !== null) {
       const binDir = owner.binDir && existsSync(join(owner.binDir, 'pg_ctl')) ? owner.binDir : findPostgresBinDir();
       await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], { home: join(clusterDir, 'home') }).catch(() => undefined);
-      // pg_ctl may refuse (a damaged directory): the postmaster itself must not outlive its data.
+      // pg_ctl returns once postmaster.pid is gone, a moment before the process is; and it may refuse
+      // (a damaged directory). Either way the postmaster must not outlive its data.
+      for (let i = 0; i < 100 && isPostmaster(postmasterPid, dataDir); i++) await new Promise((r) => setTimeout(r, 100));
       if (isPostmaster(postmasterPid, dataDir)) {
         try {
           process.kill(postmasterPid, 'SIGKILL');
@@ -327,7 +329,7 @@ export async function sweepAbandonedClusters(dir = tmpdir()): Promise<AbandonedC
   return swept;
 }
 
-/** True when PID is a postgres process running from DATADIR (not an unrelated process that reused the pid). */
+/** True when PID is a postgres process running from DATADIR (not an unrelated process that reused the pid, nor a zombie: its cmdline is empty). */
 function isPostmaster(pid: number, dataDir: string): boolean {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dataDir);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -28,6 +28,12 @@ async function restoreTest(archive: string, extra: string[] = []) {
   }
   const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
   return { ...r, report, byId };
+}
+
+/** A live (not zombie: an orphan may wait for a reaper that never comes) postgres process. */
+async function serverRunning(pid: number): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return /postgres/.test(cmdline);
 }
 
 /** Every throwaway cluster the report says it created (or kept) is gone once the command has exited. */
@@ -201,6 +207,68 @@ describe('restore-test --archive', () => {
 describe('restore-test --archive interrupted', () => {
   before(async () => {
     big = await generateParts({ dir: join(work, 'big-parts'), postgresRows: 400_000, mariadbRows: 0, redisKeys: 5, mongoDocuments: 5, minioObjects: 1 });
+  });
+
+  it('kill -9 during the restore leaves a running cluster; the next cleanup --local stops and removes it, and the audit log says so', async () => {
+    const archive = await assembleArchive(big, { outDir: join(work, 'big-kill') });
+    await rewriteSidecar(archive.path);
+    const child = spawn(process.execPath, [BIN, 'restore-test', '--archive', archive.path, '--format', 'json'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    // Poll for this child's registered cluster with a running server, while the dump is being restored.
+    let clusterDir: string | undefined;
+    let postmaster = 0;
+    for (let attempt = 0; attempt < 1200 && !postmaster; attempt++) {
+      if (/restoring postgres_full\.sql\.gz/.test(stderr)) {
+        for (const name of (await readdir(tmpdir())).filter((n) => n.startsWith('restorecheck-pg-'))) {
+          const owner = await readFile(join(tmpdir(), name, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => undefined);
+          if (owner?.pid !== child.pid) continue;
+          clusterDir = join(tmpdir(), name);
+          postmaster = await readFile(join(clusterDir, 'data', 'postmaster.pid'), 'utf8').then((t) => Number(t.split('\n')[0]), () => 0);
+        }
+      }
+      if (!postmaster) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(clusterDir && postmaster, `the child's cluster was never seen running:\n${stderr}`);
+    child.kill('SIGKILL');
+    await closed;
+    assert.ok(await serverRunning(postmaster), 'the killed run left its server running (the situation to clean up)');
+
+    const reports = join(work, 'kill-reports');
+    await mkdir(reports, { recursive: true });
+    const config = join(work, 'kill.yaml');
+    await writeFile(config, `environment: production\nreport:\n  dir: ${reports}\n`);
+    const r = await runCli(['restore-test', 'cleanup', '--local', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`removed ${clusterDir}`));
+    assert.match(r.stderr, new RegExp(`stopped and removed an abandoned throwaway PostgreSQL in ${clusterDir} \\(its restore-test, pid ${child.pid}, is gone`));
+    assert.equal(existsSync(clusterDir), false, 'the directory (restored data, pwfile) is gone');
+    assert.equal(await serverRunning(postmaster), false, 'the server is stopped');
+    const audit = (await readFile(join(reports, 'audit.log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = audit.find((a) => a.action === 'cleanup' && JSON.stringify(a.details).includes(clusterDir!));
+    assert.ok(line, `no audit line: ${JSON.stringify(audit)}`);
+    assert.equal(line.outcome, 'deleted');
+  });
+
+  it('the next restore-test removes a cluster whose owner is gone, before its own restore', async () => {
+    // A dead owner, registered as the launcher does: a real stopped-owner cluster made by a killed child.
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const { startCluster } = await import(${JSON.stringify(new URL('../../src/restore/throwaway-cluster.ts', import.meta.url).href)});
+      const c = await startCluster();
+      process.stdout.write(JSON.stringify({ dir: c.dir }) + '\\n');
+      setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dir = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { dir: string }).dir)));
+    const postmaster = Number((await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    child.kill('SIGKILL');
+    await closed;
+    const archive = await assembleArchive(parts, { outDir: join(work, 'after-kill') });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /stopped and removed an abandoned throwaway PostgreSQL/);
+    assert.equal(existsSync(dir), false);
+    assert.equal(await serverRunning(postmaster), false, 'the server is stopped');
   });
 
   it('SIGINT during the restore still removes the throwaway database', async () => {
