@@ -83,11 +83,14 @@ export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options:
   const errors: string[] = [];
   let errorCount = 0;
   let privilegedRefusals = 0;
+  /** The server said ENOSPC (in any ERROR/PANIC line, not only the first few kept). */
+  let diskFullSaid = false;
   let stderrCarry = '';
   psql.stderr.setEncoding('utf8').on('data', (text: string) => {
     const lines = (stderrCarry + text).split('\n');
     stderrCarry = lines.pop() ?? '';
     for (const line of lines) {
+      if (/No space left on device|could not extend file/i.test(line)) diskFullSaid = true;
       const m = /ERROR:\s+(.*)$/.exec(line);
       if (!m) continue;
       errorCount++;
@@ -116,14 +119,16 @@ export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options:
     await exited.catch(() => undefined);
     // Not an evaluation problem: the backup itself is unsafe to restore. The caller decides the verdict.
     if (error instanceof MetaCommandRefused) throw error;
-    await throwIfDiskFull(target, errors, error);
+    await throwIfDiskFull(target, diskFullSaid, error);
     if (options.signal?.aborted) throw new EvaluationError('timeout', 'the restore was interrupted', 'run the restore test again', { cause: error });
     throw new EvaluationError('invalid-response', `the dump could not be read to the end: ${(error as Error).message}`, 'verify the archive (restorecheck verify) and regenerate the backup', { cause: error });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
   const code = await exited;
-  if (code !== 0) await throwIfDiskFull(target, errors);
+  // A full disk is not the backup's fault: an evaluation error naming the directory, even when psql
+  // carried on past the failed statements (exit 0).
+  if (code !== 0 || diskFullSaid) await throwIfDiskFull(target, diskFullSaid);
   if (code !== 0) {
     throw new EvaluationError('tool', `psql exited with code ${code} while restoring${errors[0] ? `: ${errors[0]}` : ''}`, 'check that the PostgreSQL client matches the server and the dump (see the versions in the report)');
   }
@@ -172,7 +177,7 @@ const NEARLY_FULL_BYTES = 16 * 1024 * 1024;
  * A full TMPDIR kills the server (it cannot write WAL) and psql with it: what reaches us is a
  * `write EPIPE` on psql's input or psql's exit code, neither of which says why. Name the real cause.
  */
-async function throwIfDiskFull(target: PsqlTarget, errors: string[], cause?: unknown): Promise<void> {
+async function throwIfDiskFull(target: PsqlTarget, said: boolean, cause?: unknown): Promise<void> {
   const dir = target.dataDir ?? tmpdir();
   let free: number | undefined;
   try {
@@ -181,7 +186,6 @@ async function throwIfDiskFull(target: PsqlTarget, errors: string[], cause?: unk
   } catch {
     // the directory is gone or unreadable: fall back to psql's own words
   }
-  const said = errors.some((e) => /No space left on device|could not extend file|disk full/i.test(e));
   if (!said && (free === undefined || free >= NEARLY_FULL_BYTES)) return;
   throw new EvaluationError(
     'tool',

@@ -3,9 +3,9 @@
  * tar, sha256sum), restored into a throwaway PostgreSQL by the built binary, judged, and removed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -269,6 +269,34 @@ describe('restore-test --archive interrupted', () => {
     assert.match(r.stderr, /stopped and removed an abandoned throwaway PostgreSQL/);
     assert.equal(existsSync(dir), false);
     assert.equal(await serverRunning(postmaster), false, 'the server is stopped');
+  });
+
+  it('a TMPDIR that fills up during the restore reads as "disk full in <dir>" with the fix, not "write EPIPE" (error, exit 2)', async (t) => {
+    const mnt = join(work, 'small-tmpfs');
+    await mkdir(mnt, { recursive: true });
+    await chmod(work, 0o711); // the sandbox user must be able to reach the TMPDIR (mkdtemp made work 0700)
+    // Room for initdb and the start of the load, not for the whole dump.
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=72m,mode=1777', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (mounted.status !== 0) {
+      t.skip(`cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN): ${mounted.stderr.trim()}`);
+      return;
+    }
+    try {
+      const archive = await assembleArchive(big, { outDir: join(work, 'big-full') });
+      await rewriteSidecar(archive.path);
+      const r = await runCli(['restore-test', '--archive', archive.path, '--format', 'json'], { timeoutMs: 300_000, env: { TMPDIR: mnt } });
+      const report = JSON.parse(r.stdout) as Report;
+      const provision = report.checks.find((c) => c.id === 'restore-provision')!;
+      assert.equal(provision.status, 'error', provision.message);
+      assert.match(provision.message, new RegExp(`disk full in ${mnt}/restorecheck-pg-\\w+ \\(ENOSPC`));
+      assert.match(String(provision.evidence.hint ?? JSON.stringify(provision)), /free space there, or point TMPDIR/);
+      assert.doesNotMatch(provision.message, /EPIPE/);
+      assert.equal(r.code, 2);
+      const cleanup = report.checks.find((c) => c.id === 'restore-cleanup')!;
+      assertNothingLeft(cleanup);
+    } finally {
+      spawnSync('umount', ['-l', mnt]);
+    }
   });
 
   it('SIGINT during the restore still removes the throwaway database', async () => {
