@@ -10,6 +10,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
+import { EvaluationError } from '../errors.js';
 
 export interface SandboxUser {
   name: string;
@@ -35,7 +36,11 @@ export function sandboxUser(): SandboxUser {
       // not on this machine: try the next
     }
   }
-  throw new Error('restorecheck runs as root and found neither a "postgres" nor a "nobody" user to run the restore as: create one (useradd -r postgres)');
+  throw new EvaluationError(
+    'tool',
+    'restorecheck runs as root and found neither a "postgres" nor a "nobody" user to run the restore as (it never restores as root)',
+    'create an unprivileged system user: useradd -r postgres (or install the postgresql package, which does)',
+  );
 }
 
 /** The psql version of `binDir/psql` ("15.18"), or undefined when it cannot be told. */

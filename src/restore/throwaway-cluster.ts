@@ -17,9 +17,9 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EvaluationError } from '../errors.js';
@@ -137,7 +137,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
   const dir = await mkdtemp(join(tmpdir(), CLUSTER_PREFIX));
   // Registered before anything else happens in it: a SIGKILL from here on leaves a directory that the
   // next run recognises as abandoned (owner gone) and removes.
-  await writeFile(join(dir, OWNER_FILE), `${JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), binDir, user: user.name } satisfies ClusterOwner)}\n`);
+  await writeFile(join(dir, OWNER_FILE), `${JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), binDir, user: user.name, host: hostname() } satisfies ClusterOwner)}\n`);
   installExitHook(binDir);
   live.add(dir);
   const dataDir = join(dir, 'data');
@@ -244,6 +244,8 @@ interface ClusterOwner {
   startTime: number | null;
   binDir: string;
   user: string;
+  /** A process on another host (a container sharing /tmp) cannot be seen from here: never judged dead. */
+  host: string;
 }
 
 /** Field 22 of /proc/PID/stat, or null (no /proc, or no such process). */
@@ -297,8 +299,12 @@ export async function sweepAbandonedClusters(dir = tmpdir()): Promise<AbandonedC
     const clusterDir = join(dir, name);
     let owner: ClusterOwner;
     try {
+      // TMPDIR is often world-writable: only a real directory made by us (or owned by the sandbox user
+      // we hand it to), writable by nobody else, is ours to judge. Anything else is left alone.
+      const info = await lstat(clusterDir);
+      if (!info.isDirectory() || ![userInfo().uid, sandboxUser().uid].includes(info.uid) || (info.mode & 0o022) !== 0) continue;
       owner = JSON.parse(await readFile(join(clusterDir, OWNER_FILE), 'utf8')) as ClusterOwner;
-      if (!Number.isInteger(owner.pid)) continue;
+      if (!Number.isInteger(owner.pid) || (owner.host !== undefined && owner.host !== hostname())) continue;
     } catch {
       continue;
     }
@@ -307,7 +313,8 @@ export async function sweepAbandonedClusters(dir = tmpdir()): Promise<AbandonedC
     const postmasterPid = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then((t) => Number(t.split('\n')[0]) || null, () => null);
     const entry: AbandonedCluster = { dir: clusterDir, ownerPid: owner.pid, postmasterPid, removed: false };
     if (postmasterPid !== null) {
-      const binDir = owner.binDir && existsSync(join(owner.binDir, 'pg_ctl')) ? owner.binDir : findPostgresBinDir();
+      // Our own binaries, never a path read from the directory (a file in TMPDIR must not choose what we run).
+      const binDir = findPostgresBinDir();
       await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], { home: join(clusterDir, 'home') }).catch(() => undefined);
       // pg_ctl returns once postmaster.pid is gone, a moment before the process is; and it may refuse
       // (a damaged directory). Either way the postmaster must not outlive its data.

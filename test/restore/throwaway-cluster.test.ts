@@ -1,13 +1,14 @@
 /** The throwaway cluster's launcher: who it runs as, where it may live, and what it leaves behind. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EvaluationError } from '../../src/errors.js';
 import { hasCve202618408Fix } from '../../src/restore/sandbox-user.js';
-import { startCluster } from '../../src/restore/throwaway-cluster.js';
+import { startCluster, sweepAbandonedClusters } from '../../src/restore/throwaway-cluster.js';
 
 describe('throwaway cluster launcher', () => {
   let work: string;
@@ -53,6 +54,27 @@ describe('throwaway cluster launcher', () => {
       await cluster.stop();
     }
     assert.equal(existsSync(cluster.dir), false);
+  });
+
+  it('the sweep removes only what is ours and abandoned: not a live owner\'s cluster, nor a directory someone else could write', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    const make = async (name: string, mode: number, pid: number) => {
+      const dir = join(work, `restorecheck-pg-${name}`);
+      await mkdir(dir);
+      await chmod(dir, mode);
+      await writeFile(join(dir, 'owner.json'), JSON.stringify({ pid, startTime: null, binDir: '/nonexistent', user: 'x', host: hostname() }));
+      return dir;
+    };
+    const foreign = await make('foreign', 0o777, deadPid);
+    const alive = await make('alive', 0o700, process.pid);
+    const abandoned = await make('abandoned', 0o700, deadPid);
+    const swept = await sweepAbandonedClusters(work);
+    assert.deepEqual(swept.map((c) => c.dir), [abandoned]);
+    assert.equal(swept[0]!.removed, true);
+    assert.equal(existsSync(abandoned), false);
+    assert.equal(existsSync(foreign), true, 'a world-writable directory is not known to be ours');
+    assert.equal(existsSync(alive), true, 'a live owner\'s cluster is never touched');
   });
 
   it('knows which psql versions carry the CVE-2026-18408 fix, and is conservative about the rest', () => {
