@@ -116,6 +116,14 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
       privilegedStatementsRefused: restored.privilegedRefusals,
       firstErrors: restored.errors,
       archiveSha256: verification.sha256,
+      // Defence in depth, for the auditor: who psql ran as (never root), and whether it carries the
+      // upstream fix for meta-commands smuggled past \restrict (the guard refuses them either way).
+      psqlOsUser: restored.psqlOsUser,
+      psqlVersion: restored.psqlVersion,
+      psqlCve202618408Fixed: restored.psqlCve202618408Fixed,
+      ...(restored.psqlCve202618408Fixed === true
+        ? {}
+        : { psqlNote: `psql ${restored.psqlVersion ?? '(version unknown)'} may lack the fix for CVE-2026-18408 (fixed in 15.19, 16.11, 17.7, 18.1): upgrade the PostgreSQL client; restorecheck's guard refuses such dumps meanwhile` }),
     };
     const unexpected = restored.errorCount - restored.privilegedRefusals;
     if (unexpected > 0) {

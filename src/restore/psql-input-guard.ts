@@ -6,7 +6,9 @@
  *
  * Allowed: `\restrict KEY` and `\unrestrict KEY`, which pg_dump itself writes since 15.14 / 16.10 /
  * 17.6 (they are the upstream defence against the same attack: psql refuses other meta-commands
- * between them).
+ * between them). Only exactly that: the alphanumeric key and nothing after it on the line, since psql
+ * runs a second meta-command written on the same line (`\unrestrict KEY \! id` ran a root shell
+ * before psql's fix for CVE-2026-18408).
  *
  * Why a lexer and not a line regex: a backslash starts a meta-command anywhere outside a literal
  * (`SELECT 1; \! id`), yet lines inside string literals, dollar-quoted bodies, comments and COPY data
@@ -23,8 +25,9 @@ export class MetaCommandRefused extends Error {
   constructor(
     readonly command: string,
     readonly line: number,
+    detail?: string,
   ) {
-    super(`the dump contains the psql meta-command \\${command} at line ${line}; restorecheck refuses to run a dump that can execute commands`);
+    super(`the dump contains the psql meta-command \\${command} at line ${line}${detail ? ` ${detail}` : ''}; restorecheck refuses to run a dump that can execute commands`);
   }
 }
 
@@ -46,6 +49,7 @@ const STATEMENT_HEAD = 4096;
 
 const isIdentChar = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
 const isIdentStart = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
+const isAlnum = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c;
 
 export class PsqlInputGuard extends Transform {
@@ -195,8 +199,18 @@ export class PsqlInputGuard extends Transform {
     while (j < end && !isSpace(buf[j]!) && buf[j] !== BACKSLASH) j++;
     const name = buf.toString('latin1', at + 1, j);
     if (!ALLOWED.has(name)) throw new MetaCommandRefused(name || '(empty)', this.lineNumber);
+    // psql reads `\restrict KEY` up to the next blank or backslash and then runs whatever follows on
+    // the same line as further meta-commands (`\unrestrict KEY \! id` ran a shell, issue 10): so the
+    // line must hold exactly the key pg_dump writes (alphanumeric) and nothing but blanks after it.
+    let k = j;
+    while (k < end && (buf[k] === 0x20 || buf[k] === 0x09)) k++;
+    const keyStart = k;
+    while (k < end && isAlnum(buf[k]!)) k++;
+    const keyEnd = k;
+    while (k < end && isSpace(buf[k]!)) k++;
+    if (keyEnd === keyStart) throw new MetaCommandRefused(name, this.lineNumber, `without the alphanumeric key pg_dump writes`);
+    if (k < end) throw new MetaCommandRefused(name, this.lineNumber, `followed by more text on the same line after \\${name} <key> (${JSON.stringify(buf.toString('latin1', keyEnd, Math.min(end, keyEnd + 40)).trim())})`);
     this.allowed.push(name);
-    // \restrict and \unrestrict take the rest of the line as their argument.
     return end;
   }
 

@@ -11,7 +11,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { EvaluationError } from '../errors.js';
+import { hasCve202618408Fix, psqlVersion, sandboxUser } from './sandbox-user.js';
 import { MetaCommandRefused, PsqlInputGuard } from './psql-input-guard.js';
 
 export interface PsqlTarget {
@@ -21,6 +24,10 @@ export interface PsqlTarget {
   user: string;
   password: string;
   database: string;
+  /** A fresh, empty directory owned by the sandbox user: psql's HOME (so no ~/.psqlrc or ~/.pgpass of anyone). */
+  home?: string;
+  /** Where the throwaway cluster keeps its data: named when the disk there fills up. */
+  dataDir?: string;
 }
 
 export interface SqlRestoreResult {
@@ -36,6 +43,11 @@ export interface SqlRestoreResult {
   privilegedRefusals: number;
   /** pg_dump's own \restrict / \unrestrict, allowed. */
   allowedMetaCommands: string[];
+  /** The OS user psql ran as (never root). */
+  psqlOsUser: string;
+  psqlVersion: string | null;
+  /** Whether this psql has the fix for CVE-2026-18408; null when its version could not be told. */
+  psqlCve202618408Fixed: boolean | null;
 }
 
 /** Errors a non-superuser restore is expected to meet: ownership and privileges of roles that do not exist here. */
@@ -55,19 +67,30 @@ export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options:
     },
   });
 
+  const psqlFile = join(target.binDir, 'psql');
+  const version = await psqlVersion(psqlFile);
+  // Defence in depth behind the guard: psql runs as an unprivileged user with an empty HOME and a
+  // minimal environment (no credentials of this process, no PG* variable redirecting it), and -X.
+  const user = sandboxUser();
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPASSWORD: target.password, PGOPTIONS: '', PGAPPNAME: 'restorecheck-restore' };
+  for (const name of ['LANG', 'LC_ALL', 'TZ'] as const) if (process.env[name]) env[name] = process.env[name];
+  env.HOME = target.home ?? '/nonexistent';
   const psql = spawn(
-    join(target.binDir, 'psql'),
+    psqlFile,
     ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=0', '-h', target.host, '-p', String(target.port), '-U', target.user, '-d', target.database, '-f', '-'],
-    { env: { ...process.env, PGPASSWORD: target.password, PGOPTIONS: '', PGAPPNAME: 'restorecheck-restore' }, stdio: ['pipe', 'ignore', 'pipe'] },
+    { env, cwd: target.home ?? '/', stdio: ['pipe', 'ignore', 'pipe'], ...(user.switched ? { uid: user.uid, gid: user.gid } : {}) },
   );
   const errors: string[] = [];
   let errorCount = 0;
   let privilegedRefusals = 0;
+  /** The server said ENOSPC (in any ERROR/PANIC line, not only the first few kept). */
+  let diskFullSaid = false;
   let stderrCarry = '';
   psql.stderr.setEncoding('utf8').on('data', (text: string) => {
     const lines = (stderrCarry + text).split('\n');
     stderrCarry = lines.pop() ?? '';
     for (const line of lines) {
+      if (/No space left on device|could not extend file/i.test(line)) diskFullSaid = true;
       const m = /ERROR:\s+(.*)$/.exec(line);
       if (!m) continue;
       errorCount++;
@@ -96,12 +119,16 @@ export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options:
     await exited.catch(() => undefined);
     // Not an evaluation problem: the backup itself is unsafe to restore. The caller decides the verdict.
     if (error instanceof MetaCommandRefused) throw error;
+    await throwIfDiskFull(target, diskFullSaid, error);
     if (options.signal?.aborted) throw new EvaluationError('timeout', 'the restore was interrupted', 'run the restore test again', { cause: error });
     throw new EvaluationError('invalid-response', `the dump could not be read to the end: ${(error as Error).message}`, 'verify the archive (restorecheck verify) and regenerate the backup', { cause: error });
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
   const code = await exited;
+  // A full disk is not the backup's fault: an evaluation error naming the directory, even when psql
+  // carried on past the failed statements (exit 0).
+  if (code !== 0 || diskFullSaid) await throwIfDiskFull(target, diskFullSaid);
   if (code !== 0) {
     throw new EvaluationError('tool', `psql exited with code ${code} while restoring${errors[0] ? `: ${errors[0]}` : ''}`, 'check that the PostgreSQL client matches the server and the dump (see the versions in the report)');
   }
@@ -112,6 +139,9 @@ export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options:
     errors,
     privilegedRefusals,
     allowedMetaCommands: guard.allowed,
+    psqlOsUser: user.name,
+    psqlVersion: version ?? null,
+    psqlCve202618408Fixed: hasCve202618408Fix(version) ?? null,
   };
   const from = /^-- Dumped from database version (.+)$/m.exec(head)?.[1];
   const by = /^-- Dumped by pg_dump version (.+)$/m.exec(head)?.[1];
@@ -138,4 +168,29 @@ export function versionMismatch(dumpedBy: string | undefined, serverVersion: str
   const server = majorVersion(serverVersion);
   if (dump === undefined || server === undefined || dump <= server) return undefined;
   return `the dump was made by pg_dump ${dumpedBy}, newer than the PostgreSQL ${serverVersion} restoring it: install postgresql-${dump} (or set PG_BIN to its bin directory) so that the restore uses a matching server`;
+}
+
+/** Below this much free space where the cluster writes, a dying psql (EPIPE) or server is a full disk. */
+const NEARLY_FULL_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A full TMPDIR kills the server (it cannot write WAL) and psql with it: what reaches us is a
+ * `write EPIPE` on psql's input or psql's exit code, neither of which says why. Name the real cause.
+ */
+async function throwIfDiskFull(target: PsqlTarget, said: boolean, cause?: unknown): Promise<void> {
+  const dir = target.dataDir ?? tmpdir();
+  let free: number | undefined;
+  try {
+    const s = await statfs(dir);
+    free = s.bavail * s.bsize;
+  } catch {
+    // the directory is gone or unreadable: fall back to psql's own words
+  }
+  if (!said && (free === undefined || free >= NEARLY_FULL_BYTES)) return;
+  throw new EvaluationError(
+    'tool',
+    `disk full in ${dir} (ENOSPC${free !== undefined ? `, ${Math.floor(free / 1024)} KiB free` : ''}): the throwaway PostgreSQL could not write the restored data`,
+    `free space there, or point TMPDIR at a directory with room for the restored database (e.g. TMPDIR=/var/tmp restorecheck restore-test …)`,
+    cause === undefined ? {} : { cause },
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { startCluster, type PostgresCluster } from '../simulator/postgres-cluster.js';
+import { startCluster, type PostgresCluster } from './throwaway-cluster.js';
 import type { PsqlTarget } from './sql-restore.js';
 
 export interface ThrowawayDatabase {
@@ -53,7 +53,7 @@ export async function createThrowawayDatabase(runId: string): Promise<ThrowawayD
     const serverVersion = (await cluster.sql('SHOW server_version')).trim();
     let dropped = false;
     return {
-      target: { binDir: cluster.binDir, host: cluster.host, port: cluster.port, user: RESTORE_ROLE, password, database },
+      target: { binDir: cluster.binDir, host: cluster.host, port: cluster.port, user: RESTORE_ROLE, password, database, home: cluster.home, dataDir: cluster.dir },
       url: cluster.url({ user: RESTORE_ROLE, password, database, params: { sslmode: 'disable' } }),
       serverVersion,
       description: `throwaway PostgreSQL ${serverVersion.split(' ')[0]} cluster at ${cluster.host}:${cluster.port}, database ${database}`,

@@ -3,9 +3,9 @@
  * tar, sha256sum), restored into a throwaway PostgreSQL by the built binary, judged, and removed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -28,6 +28,12 @@ async function restoreTest(archive: string, extra: string[] = []) {
   }
   const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
   return { ...r, report, byId };
+}
+
+/** A live (not zombie: an orphan may wait for a reaper that never comes) postgres process. */
+async function serverRunning(pid: number): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return /postgres/.test(cmdline);
 }
 
 /** Every throwaway cluster the report says it created (or kept) is gone once the command has exited. */
@@ -114,6 +120,52 @@ describe('restore-test --archive', () => {
     assertNothingLeft(r.byId['restore-cleanup']);
   });
 
+  it('refuses a shell escape appended to pg_dump\'s own \\unrestrict line: no sentinel, exit 1 (issue 10, item 1)', async () => {
+    const sentinel = join(work, 'PWNED');
+    const dump = gunzipSync(await readFile(parts.files['postgres_full.sql.gz']!)).toString('utf8');
+    const evil = dump.replace(/^(\\unrestrict [A-Za-z0-9]+)$/m, `$1 \\! id > ${sentinel}`);
+    assert.notEqual(evil, dump, 'pg_dump wrote an \\unrestrict line');
+    // assembleArchive recomputes the member hash in metadata.json and the sidecar, as a forger would.
+    const archive = await assembleArchive(parts, { outDir: join(work, 'evil-unrestrict'), replace: { 'postgres_full.sql.gz': gzipSync(evil) } });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['archive-checksum']!.status, 'pass');
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.byId['restore-provision']!.status, 'fail');
+    assert.match(r.byId['restore-provision']!.message, /after \\unrestrict/);
+    assert.equal(existsSync(sentinel), false, `the shell escape ran: ${existsSync(sentinel) ? await readFile(sentinel, 'utf8') : ''}`);
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
+  it('runs psql as an unprivileged OS user, and says which, and whether psql has the CVE-2026-18408 fix', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'whoami') });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.code, 0, r.stderr);
+    const evidence = r.byId['restore-provision']!.evidence;
+    assert.equal(typeof evidence.psqlOsUser, 'string');
+    assert.notEqual(evidence.psqlOsUser, 'root');
+    if (process.getuid?.() === 0) assert.equal(evidence.psqlOsUser, 'postgres');
+    assert.match(String(evidence.psqlVersion), /^\d+\.\d+/);
+    assert.equal(typeof evidence.psqlCve202618408Fixed, 'boolean');
+  });
+
+  it('an archive whose metadata records neither row counts nor an Alembic revision is not a verified restore (exit 1)', async () => {
+    const archive = await assembleArchive(parts, {
+      outDir: join(work, 'empty-comparison'),
+      metadata: (m) => {
+        const { row_counts: _c, alembic_revision: _a, ...rest } = m;
+        return rest;
+      },
+    });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['restore-provision']!.status, 'pass', r.byId['restore-provision']!.message);
+    assert.equal(r.code, 1, 'a restore compared with nothing must not pass');
+    assert.equal(r.byId['restore-row-counts-match']!.status, 'fail');
+    assert.match(r.byId['restore-row-counts-match']!.message, /nothing to compare/i);
+    assert.match(r.byId['restore-row-counts-match']!.message, /neither row counts nor an Alembic revision/);
+    assert.equal(r.byId['restore-alembic-match']!.status, 'skipped');
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
   it('contains a dump that tries to make itself superuser: no role survives, the refusal is evidence', async () => {
     const dump = gunzipSync(await readFile(parts.files['postgres_full.sql.gz']!)).toString('utf8');
     const evil = dump.replace('-- PostgreSQL database dump complete', "CREATE ROLE evil SUPERUSER LOGIN PASSWORD 'x';\nALTER ROLE restorecheck_restore SUPERUSER;\n\n--\n-- PostgreSQL database dump complete");
@@ -155,6 +207,96 @@ describe('restore-test --archive', () => {
 describe('restore-test --archive interrupted', () => {
   before(async () => {
     big = await generateParts({ dir: join(work, 'big-parts'), postgresRows: 400_000, mariadbRows: 0, redisKeys: 5, mongoDocuments: 5, minioObjects: 1 });
+  });
+
+  it('kill -9 during the restore leaves a running cluster; the next cleanup --local stops and removes it, and the audit log says so', async () => {
+    const archive = await assembleArchive(big, { outDir: join(work, 'big-kill') });
+    await rewriteSidecar(archive.path);
+    const child = spawn(process.execPath, [BIN, 'restore-test', '--archive', archive.path, '--format', 'json'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    // Poll for this child's registered cluster with a running server, while the dump is being restored.
+    let clusterDir: string | undefined;
+    let postmaster = 0;
+    for (let attempt = 0; attempt < 1200 && !postmaster; attempt++) {
+      if (/restoring postgres_full\.sql\.gz/.test(stderr)) {
+        for (const name of (await readdir(tmpdir())).filter((n) => n.startsWith('restorecheck-pg-'))) {
+          const owner = await readFile(join(tmpdir(), name, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => undefined);
+          if (owner?.pid !== child.pid) continue;
+          clusterDir = join(tmpdir(), name);
+          postmaster = await readFile(join(clusterDir, 'data', 'postmaster.pid'), 'utf8').then((t) => Number(t.split('\n')[0]), () => 0);
+        }
+      }
+      if (!postmaster) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(clusterDir && postmaster, `the child's cluster was never seen running:\n${stderr}`);
+    child.kill('SIGKILL');
+    await closed;
+    assert.ok(await serverRunning(postmaster), 'the killed run left its server running (the situation to clean up)');
+
+    const reports = join(work, 'kill-reports');
+    await mkdir(reports, { recursive: true });
+    const config = join(work, 'kill.yaml');
+    await writeFile(config, `environment: production\nreport:\n  dir: ${reports}\n`);
+    const r = await runCli(['restore-test', 'cleanup', '--local', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`removed ${clusterDir}`));
+    assert.match(r.stderr, new RegExp(`stopped and removed an abandoned throwaway PostgreSQL in ${clusterDir} \\(its restore-test, pid ${child.pid}, is gone`));
+    assert.equal(existsSync(clusterDir), false, 'the directory (restored data, pwfile) is gone');
+    assert.equal(await serverRunning(postmaster), false, 'the server is stopped');
+    const audit = (await readFile(join(reports, 'audit.log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = audit.find((a) => a.action === 'cleanup' && JSON.stringify(a.details).includes(clusterDir!));
+    assert.ok(line, `no audit line: ${JSON.stringify(audit)}`);
+    assert.equal(line.outcome, 'deleted');
+  });
+
+  it('the next restore-test removes a cluster whose owner is gone, before its own restore', async () => {
+    // A dead owner, registered as the launcher does: a real stopped-owner cluster made by a killed child.
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const { startCluster } = await import(${JSON.stringify(new URL('../../src/restore/throwaway-cluster.ts', import.meta.url).href)});
+      const c = await startCluster();
+      process.stdout.write(JSON.stringify({ dir: c.dir }) + '\\n');
+      setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dir = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { dir: string }).dir)));
+    const postmaster = Number((await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    child.kill('SIGKILL');
+    await closed;
+    const archive = await assembleArchive(parts, { outDir: join(work, 'after-kill') });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /stopped and removed an abandoned throwaway PostgreSQL/);
+    assert.equal(existsSync(dir), false);
+    assert.equal(await serverRunning(postmaster), false, 'the server is stopped');
+  });
+
+  it('a TMPDIR that fills up during the restore reads as "disk full in <dir>" with the fix, not "write EPIPE" (error, exit 2)', async (t) => {
+    const mnt = join(work, 'small-tmpfs');
+    await mkdir(mnt, { recursive: true });
+    await chmod(work, 0o711); // the sandbox user must be able to reach the TMPDIR (mkdtemp made work 0700)
+    // Room for initdb and the start of the load, not for the whole dump.
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=72m,mode=1777', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (mounted.status !== 0) {
+      t.skip(`cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN): ${mounted.stderr.trim()}`);
+      return;
+    }
+    try {
+      const archive = await assembleArchive(big, { outDir: join(work, 'big-full') });
+      await rewriteSidecar(archive.path);
+      const r = await runCli(['restore-test', '--archive', archive.path, '--format', 'json'], { timeoutMs: 300_000, env: { TMPDIR: mnt } });
+      const report = JSON.parse(r.stdout) as Report;
+      const provision = report.checks.find((c) => c.id === 'restore-provision')!;
+      assert.equal(provision.status, 'error', provision.message);
+      assert.match(provision.message, new RegExp(`disk full in ${mnt}/restorecheck-pg-\\w+ \\(ENOSPC`));
+      assert.match(String(provision.evidence.hint ?? JSON.stringify(provision)), /free space there, or point TMPDIR/);
+      assert.doesNotMatch(provision.message, /EPIPE/);
+      assert.equal(r.code, 2);
+      const cleanup = report.checks.find((c) => c.id === 'restore-cleanup')!;
+      assertNothingLeft(cleanup);
+    } finally {
+      spawnSync('umount', ['-l', mnt]);
+    }
   });
 
   it('SIGINT during the restore still removes the throwaway database', async () => {

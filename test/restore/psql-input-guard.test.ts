@@ -55,6 +55,17 @@ describe('psql input guard', () => {
     await assert.rejects(guard('\\set ON_ERROR_STOP off'), refused('set', 1), 'also without a final newline');
   });
 
+  it('refuses any text after \\restrict KEY / \\unrestrict KEY on the same line (psql would run it)', async () => {
+    const key = 'AbC123xyz';
+    await guard(`\\restrict ${key}\nSELECT 1;\n\\unrestrict ${key}\n`);
+    await guard(`\\unrestrict ${key}  \r\n`); // trailing blanks, CRLF
+    await assert.rejects(guard(`SELECT 1;\n\\unrestrict ${key} \\! id > /tmp/pwned\n`), (e: unknown) => e instanceof MetaCommandRefused && e.line === 2);
+    await assert.rejects(guard(`\\restrict ${key}\\! id\n`), (e: unknown) => e instanceof MetaCommandRefused && e.line === 1);
+    await assert.rejects(guard(`\\restrict ${key} extra\n`), (e: unknown) => e instanceof MetaCommandRefused && e.line === 1);
+    await assert.rejects(guard('\\restrict\n'), (e: unknown) => e instanceof MetaCommandRefused, 'a key is required');
+    await assert.rejects(guard('\\restrict k-e;y\n'), (e: unknown) => e instanceof MetaCommandRefused, 'pg_dump keys are alphanumeric');
+  });
+
   it('ends COPY data only at \\. and then watches again', async () => {
     const sql = 'COPY t (id, note) FROM stdin;\n1\t\\N\n\\! inside data is data\n\\.\n\\! after the data\n';
     await assert.rejects(guard(sql), refused('!', 5));

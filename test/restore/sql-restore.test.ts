@@ -15,6 +15,18 @@ import { type PostgresCluster, startCluster } from '../../src/simulator/postgres
 
 const run = promisify(execFile);
 
+async function readProc(pid: string): Promise<{ uid: number; home: string; cmdline: string[] } | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]), home: /(?:^|\0)HOME=([^\0]*)/.exec(environ)?.[1] ?? '', cmdline };
+  } catch {
+    return undefined; // gone already
+  }
+}
+
 describe('restoring a dump into a throwaway database', () => {
   let source: PostgresCluster;
   let dump: string;
@@ -45,6 +57,35 @@ describe('restoring a dump into a throwaway database', () => {
     await source?.stop();
     await rm(work, { recursive: true, force: true });
     for (const db of created) assert.equal(db.exists(), false, 'every throwaway cluster is gone');
+  });
+
+  it('psql itself runs as an unprivileged OS user with an empty HOME, never as root (seen in /proc while it reads)', async () => {
+    const db = await throwaway();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // A dump that stops half way until we have looked at the psql reading it.
+    const sql = Readable.from((async function* () {
+      yield Buffer.from('SELECT 1;\n');
+      await held;
+      yield Buffer.from('SELECT 2;\n');
+    })());
+    const restoring = restoreSqlDump(sql, db.target);
+    let seen: { uid: number; home: string } | undefined;
+    for (let attempt = 0; attempt < 600 && !seen; attempt++) {
+      const { stdout } = await run('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)]);
+      const pid = /^\s*(\d+)\s+psql$/m.exec(stdout)?.[1];
+      // The restoring psql (`-f -`), not the short-lived `psql --version` run before it.
+      const proc = pid ? await readProc(pid) : undefined;
+      if (proc?.cmdline.includes('-f')) seen = proc;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    release();
+    const result = await restoring;
+    assert.ok(seen, 'psql was seen running');
+    assert.notEqual(seen.uid, 0, 'psql ran as root');
+    assert.equal(seen.uid, process.getuid?.() === 0 ? Number((await run('id', ['-u', 'postgres'])).stdout.trim()) : process.getuid?.());
+    assert.equal(seen.home, db.target.home, 'HOME is the fresh directory of the throwaway cluster');
+    assert.notEqual(result.psqlOsUser, 'root');
   });
 
   it('restores a real pg_dump as a non-superuser, ownership errors counted, data intact', async () => {

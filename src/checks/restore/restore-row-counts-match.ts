@@ -9,14 +9,25 @@ export const restoreRowCountsMatch: Check = {
   description:
     'Counts the rows of each core table in the restored database and compares them with the source (the production database now, or the counts recorded in the archive metadata). The restore point is earlier than now, so a small difference is allowed (restoreTest.rowCountTolerancePercent).',
   risk: 'A restore that comes back with tables missing or emptied has lost patient data, even if it "succeeded".',
-  remediation: 'Find which tables differ and why (a backup taken mid-load, a table outside the backup); fix the backup job and run the restore test again.',
+  remediation: 'Find which tables differ and why (a backup taken mid-load, a table outside the backup); fix the backup job and run the restore test again. When the archive metadata records neither row_counts nor alembic_revision, make the backup job write them.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
   needs: [],
   command: 'restore-test',
   async run(ctx) {
     const outcome = await ctx.gateways.restore();
     const restored = restoredOrThrow(outcome);
-    if (!outcome.source.counts) return { status: 'skipped', message: `${outcome.source.label} records no row counts to compare with.` };
+    if (!outcome.source.counts) {
+      // With neither counts nor a revision, the restore loaded but nothing proves its content: an
+      // auditor must not read that as a verified restore (issue 10), so this is the finding that says so.
+      if (!outcome.source.alembic) {
+        return {
+          status: 'fail',
+          message: `Nothing to compare: ${outcome.source.label} records neither row counts nor an Alembic revision, so the restored copy was compared with nothing (the restore loaded, but nothing proves its content).`,
+          evidence: { source: null },
+        };
+      }
+      return { status: 'skipped', message: `${outcome.source.label} records no row counts to compare with.` };
+    }
     const source = valueOr(outcome.source.counts, `The row counts of ${outcome.source.label} could not be read`);
     if ('finding' in source) return source.finding;
     const after = valueOr(restored.counts, 'The restored row counts could not be read');

@@ -10,6 +10,9 @@ import { type Config, configSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import { restoreArchive } from '../../restore/archive-restore.js';
 import { createThrowawayDatabase } from '../../restore/throwaway-database.js';
+import { type AbandonedCluster, sweepAbandonedClusters } from '../../restore/throwaway-cluster.js';
+import { appendAuditEvent } from '../audit-log.js';
+import type { Output } from '../io.js';
 import { cleanupExpiredRestores, restoreAzurePointInTime } from '../../restore/azure-restore.js';
 import type { RestoreOutcome } from '../../restore/outcome.js';
 import type { SignedDocumentProbe } from '../../restore/restored-database.js';
@@ -44,7 +47,8 @@ export const restoreTestCommand: CommandSpec = {
   describe: 'a real restore: Azure point-in-time restore to a NEW server, or an archive dump into a throwaway PostgreSQL; checked, compared, timed, then deleted',
   builder: (yargs) =>
     withReportOptions(withConfigOption(yargs, false))
-      .positional('action', { type: 'string', choices: ['cleanup'], describe: 'cleanup: delete expired restore servers that carry restorecheck\'s tags and ledger entry' })
+      .positional('action', { type: 'string', choices: ['cleanup'], describe: 'cleanup: delete expired restore servers that carry restorecheck\'s tags and ledger entry (with --local: stop and remove abandoned local throwaway clusters instead)' })
+      .option('local', { type: 'boolean', default: false, describe: 'cleanup: stop and remove the throwaway PostgreSQL clusters in TMPDIR whose restore-test process is gone (killed)' })
       .option('archive', { type: 'string', describe: 'restore this self-hosted backup archive (.tar.gz) instead of the Azure server', requiresArg: true })
       .option('point-in-time', { type: 'string', describe: 'Azure: the restore point (ISO 8601 UTC; default: a minute ago), within the source\'s restore window', requiresArg: true })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the restored server/database (restore-cleanup is then warn)' })
@@ -52,6 +56,7 @@ export const restoreTestCommand: CommandSpec = {
   async run(argv, ctx) {
     ctx.output.verbose = Boolean(argv.verbose);
     if (argv.action === 'cleanup') return cleanup(argv, ctx);
+    if (argv.local) throw new UsageError('--local applies to `restore-test cleanup`', 'restorecheck restore-test cleanup --local');
     const timeoutMs = parseDuration(String(argv.timeout));
     // A typo in --only must cost nothing: refuse it before anything is restored (or created in Azure).
     selectChecks([...checksFor('verify').filter((c) => ARCHIVE_GATE.includes(c.id)), ...checksFor('restore-test')], argv.only as string[] | undefined);
@@ -70,6 +75,7 @@ async function archiveRestoreTest(argv: Record<string, unknown>, { output, signa
   // The report is about the archive: its environment is the one in its file name.
   const environment = parseArchiveName(basename(path))?.environment ?? loaded?.config.environment ?? 'unknown';
   const base = loaded?.config ?? configSchema.parse({ environment });
+  await removeAbandonedClusters(loaded?.config, environment, output);
   const config: Config = { ...base, environment, archives: archivesConfigOrDefault(base.archives) };
   const request = reportRequest(argv, loaded?.config); // validated before the long work
   const log = output.logger();
@@ -140,6 +146,7 @@ async function azureRestoreTest(argv: Record<string, unknown>, { output, signal 
   const { config, configDir } = await loadConfigFor(argv, output);
   if (!config.azure?.postgres) throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
   const request = reportRequest(argv, config);
+  await removeAbandonedClusters(config, config.environment, output);
   let pointInTime: Date | undefined;
   if (argv['point-in-time'] !== undefined) {
     pointInTime = new Date(String(argv['point-in-time']));
@@ -174,7 +181,55 @@ async function azureRestoreTest(argv: Record<string, unknown>, { output, signal 
   }
 }
 
+/**
+ * A restore-test killed with SIGKILL cannot remove its throwaway cluster: the server keeps running on
+ * 127.0.0.1 with the restored patient data. Every restore-test (and `cleanup --local`) first stops and
+ * removes such clusters (their owner process is gone), and records it: in report.dir's audit log when
+ * one is configured, and always on stderr. Never fatal: a sweep that fails says so and the run goes on.
+ */
+async function removeAbandonedClusters(config: Config | undefined, environment: string, output: Output): Promise<AbandonedCluster[]> {
+  let swept: AbandonedCluster[];
+  try {
+    swept = await sweepAbandonedClusters();
+  } catch (error) {
+    output.err(`restore-test: could not look for abandoned throwaway clusters: ${(error as Error).message}`);
+    return [];
+  }
+  for (const c of swept) {
+    const what = `an abandoned throwaway PostgreSQL in ${c.dir} (its restore-test, pid ${c.ownerPid}, is gone${c.postmasterPid ? `; its server, pid ${c.postmasterPid}, was still running` : ''})`;
+    output.err(c.removed ? `restore-test: stopped and removed ${what}` : `restore-test: could not remove ${what}: ${c.problem ?? 'unknown reason'}`);
+    const reportDir = config?.report?.dir;
+    if (!reportDir) continue;
+    try {
+      await appendAuditEvent(
+        reportDir,
+        {
+          action: 'cleanup',
+          command: 'restore-test',
+          environment,
+          outcome: c.removed ? 'deleted' : 'failed',
+          details: { abandonedCluster: c.dir, ownerPid: c.ownerPid, postmasterPid: c.postmasterPid, ...(c.problem ? { problem: c.problem } : {}) },
+        },
+        { redact: (text) => output.redactor.redact(text) },
+      );
+    } catch (error) {
+      output.err(`restore-test: could not record the removal in ${reportDir}/audit.log.jsonl: ${(error as Error).message}`);
+    }
+  }
+  return swept;
+}
+
+async function cleanupLocal(argv: Record<string, unknown>, output: Output): Promise<void> {
+  const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv, output);
+  const swept = await removeAbandonedClusters(loaded?.config, loaded?.config.environment ?? 'unknown', output);
+  for (const c of swept) output.out(`${c.removed ? 'removed' : 'failed'} ${c.dir}\n`);
+  const failed = swept.filter((c) => !c.removed).length;
+  output.out(`${swept.length - failed} abandoned throwaway cluster(s) removed${failed ? `, ${failed} failed` : ''}\n`);
+  if (failed > 0) output.exitCode = 2;
+}
+
 async function cleanup(argv: Record<string, unknown>, { output }: CommandContext): Promise<void> {
+  if (argv.local) return cleanupLocal(argv, output);
   if (argv.config === undefined) throw new UsageError('restore-test cleanup needs --config FILE', 'restorecheck restore-test cleanup --config restorecheck.yaml');
   const { config, configDir } = await loadConfigFor(argv, output);
   const gateways = new LiveGateways(config, configDir);

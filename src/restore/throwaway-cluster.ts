@@ -1,0 +1,346 @@
+/**
+ * A throwaway PostgreSQL cluster from the machine's PostgreSQL binaries: a temp directory, a free
+ * port (or a given address and port), password authentication over TCP, optional TLS with a
+ * self-signed certificate. Used by the tests, `restorecheck demo`, and the Resource Manager
+ * simulator's point-in-time restores.
+ *
+ * Never as root (`initdb` refuses, and a restore must not give a dump root): when we are root the
+ * cluster belongs to the sandbox user (sandbox-user.ts: `postgres`, else `nobody`) and every server
+ * binary runs through `runuser -u <user>`, with an empty HOME inside the cluster's directory.
+ *
+ * Nothing left behind, even after SIGKILL: the cluster's directory holds `owner.json` (pid and start
+ * time of the process that made it) from before initdb runs; sweepAbandonedClusters() stops and
+ * removes every cluster whose owner is gone (restore-test does it on each run, and
+ * `restore-test cleanup --local`). The registry is the directories themselves: no state directory
+ * that could itself be left behind.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { hostname, tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { EvaluationError } from '../errors.js';
+import { sandboxUser } from './sandbox-user.js';
+
+const run = promisify(execFile);
+
+export interface ClusterOptions {
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Default: a free port. */
+  port?: number;
+  tls?: boolean;
+  /** Superuser password; default random. */
+  password?: string;
+  /** Extra `-c name=value` server settings. */
+  settings?: Record<string, string>;
+}
+
+export interface PostgresCluster {
+  host: string;
+  port: number;
+  superuser: string;
+  password: string;
+  dir: string;
+  binDir: string;
+  /** An empty directory owned by the cluster's OS user: HOME of its programs and of the restore's psql. */
+  home: string;
+  /** The OS user the server runs as. */
+  osUser: string;
+  /** CA (the self-signed certificate itself) when TLS is on. */
+  caFile?: string;
+  url(options?: { user?: string; password?: string; database?: string; params?: Record<string, string> }): string;
+  /** Runs SQL through psql as the superuser; returns stdout (unaligned, tuples only). Throws on error. */
+  sql(sql: string, database?: string): Promise<string>;
+  /** Server log so far. */
+  log(): Promise<string>;
+  /**
+   * Stops the server and removes its directory. `immediate` skips the shutdown checkpoint: right for a
+   * cluster whose data is deleted anyway (a throwaway restore), much faster after a large load.
+   */
+  stop(options?: { immediate?: boolean }): Promise<void>;
+}
+
+/** Finds the newest PostgreSQL bin directory (PG_BIN wins), or explains what to install. */
+export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PG_BIN && existsSync(join(env.PG_BIN, 'initdb'))) return env.PG_BIN;
+  const base = '/usr/lib/postgresql';
+  if (existsSync(base)) {
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return join(base, versions[0], 'bin');
+  }
+  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
+  if (which.status === 0 && which.stdout.trim()) return join(which.stdout.trim(), '..');
+  throw new EvaluationError('tool', 'no PostgreSQL server binaries found (initdb)', 'install them: `apt-get install -y postgresql` (Debian/Ubuntu), or set PG_BIN to the directory holding initdb');
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const isRoot = () => userInfo().uid === 0;
+
+/** The command line that runs `file args` as the cluster's owner (runuser sets HOME to the user's own: `env` puts ours back). */
+function ownerCommand(file: string, args: string[], home?: string): [string, string[]] {
+  const command = home ? ['env', `HOME=${home}`, file, ...args] : [file, ...args];
+  return isRoot() ? ['runuser', ['-u', sandboxUser().name, '--', ...command]] : [command[0]!, command.slice(1)];
+}
+
+/** What the server and its tools inherit: enough to run, none of this process's credentials or PG* redirections. */
+function ownerEnv(home?: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const name of ['LANG', 'LC_ALL', 'TZ'] as const) if (process.env[name]) env[name] = process.env[name];
+  if (home) env.HOME = home;
+  return env;
+}
+
+/** Runs a PostgreSQL binary as the cluster's owner, HOME being the cluster's own empty directory. */
+async function asOwner(binDir: string, tool: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; home?: string } = {}) {
+  const [cmd, cmdArgs] = ownerCommand(join(binDir, tool), args, options.home);
+  return run(cmd, cmdArgs, { env: { ...ownerEnv(options.home), ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 });
+}
+
+const live = new Set<string>();
+let exitHookInstalled = false;
+
+/** A test or demo that dies must not leave a server running: stop them synchronously on exit. */
+function installExitHook(binDir: string): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const dir of live) {
+      const [cmd, args] = ownerCommand(join(binDir, 'pg_ctl'), ['stop', '-D', join(dir, 'data'), '-m', 'immediate'], join(dir, 'home'));
+      spawnSync(cmd, args, { stdio: 'ignore', env: ownerEnv(join(dir, 'home')) });
+      spawnSync('rm', ['-rf', dir], { stdio: 'ignore' });
+    }
+  });
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<PostgresCluster> {
+  const binDir = findPostgresBinDir();
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(host));
+  const password = options.password ?? randomBytes(12).toString('hex');
+  const user = sandboxUser();
+  const dir = await mkdtemp(join(tmpdir(), CLUSTER_PREFIX));
+  // Registered before anything else happens in it: a SIGKILL from here on leaves a directory that the
+  // next run recognises as abandoned (owner gone) and removes.
+  await writeFile(join(dir, OWNER_FILE), `${JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), binDir, user: user.name, host: hostname() } satisfies ClusterOwner)}\n`);
+  installExitHook(binDir);
+  live.add(dir);
+  const dataDir = join(dir, 'data');
+  const pwfile = join(dir, 'pwfile');
+  const home = join(dir, 'home');
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  await mkdir(home, { mode: 0o700 });
+  if (user.switched) {
+    await chown(dir, user.uid, user.gid);
+    await chown(pwfile, user.uid, user.gid);
+    await chown(home, user.uid, user.gid);
+    // The sandbox user must reach its directory through every parent: a TMPDIR only root can enter
+    // (mode 0700) would otherwise surface as a raw "runuser … initdb … Permission denied".
+    const reach = spawnSync('runuser', ['-u', user.name, '--', 'test', '-w', dir, '-a', '-x', dir], { stdio: 'ignore' });
+    if (reach.status !== 0) {
+      live.delete(dir);
+      await rm(dir, { recursive: true, force: true });
+      throw new EvaluationError(
+        'config',
+        `TMPDIR ${tmpdir()} cannot be entered by the "${user.name}" user that runs the throwaway PostgreSQL (restorecheck never runs it, or a restore, as root)`,
+        `point TMPDIR at a directory that "${user.name}" can traverse (e.g. TMPDIR=/var/tmp), or allow it: chmod o+x ${tmpdir()} (and its parents)`,
+      );
+    }
+  }
+
+  const cleanupOnFailure = async (error: unknown): Promise<never> => {
+    live.delete(dir);
+    await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate'], { home }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  };
+
+  try {
+    await asOwner(binDir, 'initdb', ['-D', dataDir, '-U', 'postgres', '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], { home });
+    const settings: Record<string, string> = {
+      listen_addresses: host,
+      port: String(port),
+      unix_socket_directories: dir,
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: '50',
+      shared_buffers: '32MB',
+      ...options.settings,
+    };
+    let caFile: string | undefined;
+    if (options.tls) {
+      caFile = join(dir, 'server.crt');
+      const keyFile = join(dir, 'server.key');
+      await run('openssl', ['req', '-new', '-x509', '-days', '2', '-nodes', '-subj', '/CN=localhost', '-addext', `subjectAltName=DNS:localhost,IP:${host}`, '-keyout', keyFile, '-out', caFile], { timeout: 30_000 });
+      await chmod(keyFile, 0o600);
+      if (user.switched) {
+        await chown(keyFile, user.uid, -1);
+        await chown(caFile, user.uid, -1);
+      }
+      Object.assign(settings, { ssl: 'on', ssl_cert_file: caFile, ssl_key_file: keyFile });
+    }
+    const conf = Object.entries(settings).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`).join('\n');
+    await writeFile(join(dataDir, 'postgresql.auto.conf'), `${conf}\n`);
+    if (user.switched) await chown(join(dataDir, 'postgresql.auto.conf'), user.uid, user.gid);
+    await asOwner(binDir, 'pg_ctl', ['start', '-D', dataDir, '-w', '-t', '60', '-l', join(dir, 'server.log')], { timeoutMs: 90_000, home });
+
+    const cluster: PostgresCluster = {
+      host,
+      port,
+      superuser: 'postgres',
+      password,
+      dir,
+      binDir,
+      home,
+      osUser: user.name,
+      ...(caFile ? { caFile } : {}),
+      url: ({ user = 'postgres', password: pw = password, database = 'postgres', params = {} } = {}) => {
+        const query = new URLSearchParams(params).toString();
+        return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${host.includes(':') ? `[${host}]` : host}:${port}/${encodeURIComponent(database)}${query ? `?${query}` : ''}`;
+      },
+      sql: async (sql, database = 'postgres') => {
+        const { stdout } = await asOwner(binDir, 'psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql], { home });
+        return stdout;
+      },
+      log: async () => (await run('cat', [join(dir, 'server.log')])).stdout,
+      stop: async ({ immediate = false } = {}) => {
+        if (!live.has(dir)) return;
+        live.delete(dir);
+        await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', immediate ? 'immediate' : 'fast', '-w', '-t', '30'], { home }).catch(() =>
+          asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate'], { home }).catch(() => undefined),
+        );
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+    return cluster;
+  } catch (error) {
+    return cleanupOnFailure(error);
+  }
+}
+
+/** Every throwaway cluster's directory in TMPDIR starts with this. */
+export const CLUSTER_PREFIX = 'restorecheck-pg-';
+const OWNER_FILE = 'owner.json';
+
+interface ClusterOwner {
+  pid: number;
+  /** /proc start time of the owner (clock ticks since boot), so that a reused pid is not taken for it; null off Linux. */
+  startTime: number | null;
+  binDir: string;
+  user: string;
+  /** A process on another host (a container sharing /tmp) cannot be seen from here: never judged dead. */
+  host: string;
+}
+
+/** Field 22 of /proc/PID/stat, or null (no /proc, or no such process). */
+function processStartTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const value = Number(fields[19]);
+    return Number.isFinite(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function ownerAlive(owner: ClusterOwner): boolean {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  // The pid exists (or we may not signal it): it is the owner only if it started when the owner did.
+  if (owner.startTime === null) return true;
+  const now = processStartTime(owner.pid);
+  return now === null ? existsSync(`/proc/${owner.pid}`) : now === owner.startTime;
+}
+
+export interface AbandonedCluster {
+  dir: string;
+  ownerPid: number;
+  /** The postmaster that was still running from it, if any. */
+  postmasterPid: number | null;
+  removed: boolean;
+  problem?: string;
+}
+
+/**
+ * Stops (immediately: the data is thrown away) and removes every throwaway cluster in `dir`
+ * (default TMPDIR) whose owning process is gone. A cluster whose owner is alive is someone's
+ * running restore or test: never touched. A directory without owner.json is not known to be ours.
+ */
+export async function sweepAbandonedClusters(dir = tmpdir()): Promise<AbandonedCluster[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.startsWith(CLUSTER_PREFIX));
+  } catch {
+    return [];
+  }
+  const swept: AbandonedCluster[] = [];
+  for (const name of names) {
+    const clusterDir = join(dir, name);
+    let owner: ClusterOwner;
+    try {
+      // TMPDIR is often world-writable: only a real directory made by us (or owned by the sandbox user
+      // we hand it to), writable by nobody else, is ours to judge. Anything else is left alone.
+      const info = await lstat(clusterDir);
+      if (!info.isDirectory() || ![userInfo().uid, sandboxUser().uid].includes(info.uid) || (info.mode & 0o022) !== 0) continue;
+      owner = JSON.parse(await readFile(join(clusterDir, OWNER_FILE), 'utf8')) as ClusterOwner;
+      if (!Number.isInteger(owner.pid) || (owner.host !== undefined && owner.host !== hostname())) continue;
+    } catch {
+      continue;
+    }
+    if (ownerAlive(owner) || live.has(clusterDir)) continue;
+    const dataDir = join(clusterDir, 'data');
+    const postmasterPid = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then((t) => Number(t.split('\n')[0]) || null, () => null);
+    const entry: AbandonedCluster = { dir: clusterDir, ownerPid: owner.pid, postmasterPid, removed: false };
+    if (postmasterPid !== null) {
+      // Our own binaries, never a path read from the directory (a file in TMPDIR must not choose what we run).
+      const binDir = findPostgresBinDir();
+      await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], { home: join(clusterDir, 'home') }).catch(() => undefined);
+      // pg_ctl returns once postmaster.pid is gone, a moment before the process is; and it may refuse
+      // (a damaged directory). Either way the postmaster must not outlive its data.
+      for (let i = 0; i < 100 && isPostmaster(postmasterPid, dataDir); i++) await new Promise((r) => setTimeout(r, 100));
+      if (isPostmaster(postmasterPid, dataDir)) {
+        try {
+          process.kill(postmasterPid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    await rm(clusterDir, { recursive: true, force: true }).catch((error: unknown) => {
+      entry.problem = (error as Error).message;
+    });
+    entry.removed = !existsSync(clusterDir);
+    swept.push(entry);
+  }
+  return swept;
+}
+
+/** True when PID is a postgres process running from DATADIR (not an unrelated process that reused the pid, nor a zombie: its cmdline is empty). */
+function isPostmaster(pid: number, dataDir: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dataDir);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,91 @@
+/** The throwaway cluster's launcher: who it runs as, where it may live, and what it leaves behind. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EvaluationError } from '../../src/errors.js';
+import { hasCve202618408Fix } from '../../src/restore/sandbox-user.js';
+import { startCluster, sweepAbandonedClusters } from '../../src/restore/throwaway-cluster.js';
+
+describe('throwaway cluster launcher', () => {
+  let work: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'restorecheck-launcher-'));
+  });
+  after(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('as root, a TMPDIR the sandbox user cannot traverse gives a clear error naming TMPDIR and the fix, not a raw runuser failure', { skip: process.getuid?.() !== 0 && 'needs root (the sandbox user is only switched to as root)' }, async () => {
+    const closed = join(work, 'closed');
+    await import('node:fs/promises').then((fs) => fs.mkdir(closed));
+    await chmod(closed, 0o700); // root's, and only root may enter
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = closed;
+    try {
+      await assert.rejects(startCluster(), (error: unknown) => {
+        assert.ok(error instanceof EvaluationError, String(error));
+        assert.match(error.message, new RegExp(`TMPDIR ${closed} cannot be entered by the "postgres" user`));
+        assert.match(error.hint, /TMPDIR=\/var\/tmp|chmod o\+x/);
+        assert.doesNotMatch(error.message, /runuser|Permission denied/);
+        return true;
+      });
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    const { readdir } = await import('node:fs/promises');
+    assert.deepEqual(await readdir(closed), [], 'the refused cluster directory was removed');
+  });
+
+  it('runs the server as a non-root user with a fresh, empty HOME', async () => {
+    const cluster = await startCluster();
+    try {
+      assert.notEqual(cluster.osUser, 'root');
+      const pid = Number((await readFile(join(cluster.dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      assert.notEqual(Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]), 0);
+      const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+      assert.match(environ, new RegExp(`(^|\\0)HOME=${cluster.home}(\\0|$)`));
+    } finally {
+      await cluster.stop();
+    }
+    assert.equal(existsSync(cluster.dir), false);
+  });
+
+  it('the sweep removes only what is ours and abandoned: not a live owner\'s cluster, nor a directory someone else could write', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    const make = async (name: string, mode: number, pid: number) => {
+      const dir = join(work, `restorecheck-pg-${name}`);
+      await mkdir(dir);
+      await chmod(dir, mode);
+      await writeFile(join(dir, 'owner.json'), JSON.stringify({ pid, startTime: null, binDir: '/nonexistent', user: 'x', host: hostname() }));
+      return dir;
+    };
+    const foreign = await make('foreign', 0o777, deadPid);
+    const alive = await make('alive', 0o700, process.pid);
+    const abandoned = await make('abandoned', 0o700, deadPid);
+    const swept = await sweepAbandonedClusters(work);
+    assert.deepEqual(swept.map((c) => c.dir), [abandoned]);
+    assert.equal(swept[0]!.removed, true);
+    assert.equal(existsSync(abandoned), false);
+    assert.equal(existsSync(foreign), true, 'a world-writable directory is not known to be ours');
+    assert.equal(existsSync(alive), true, 'a live owner\'s cluster is never touched');
+  });
+
+  it('knows which psql versions carry the CVE-2026-18408 fix, and is conservative about the rest', () => {
+    assert.equal(hasCve202618408Fix('15.18'), false);
+    assert.equal(hasCve202618408Fix('15.19'), true);
+    assert.equal(hasCve202618408Fix('16.10'), false);
+    assert.equal(hasCve202618408Fix('16.11'), true);
+    assert.equal(hasCve202618408Fix('17.7'), true);
+    assert.equal(hasCve202618408Fix('18.0'), false);
+    assert.equal(hasCve202618408Fix('18.1'), true);
+    assert.equal(hasCve202618408Fix('14.30'), false, 'a major we know no fixed release of is unfixed');
+    assert.equal(hasCve202618408Fix(undefined), undefined);
+  });
+});
