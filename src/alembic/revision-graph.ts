@@ -6,12 +6,18 @@
  * `depends_on`), as Python literals: a string, None, or a tuple/list of strings, with or without
  * a type annotation (`revision: str = "…"`, `down_revision: Union[str, Sequence[str], None] = (…)`).
  *
+ * Only `revision` and `down_revision` decide the heads, so only they must be literals; `branch_labels` and
+ * `depends_on` may be any expression (real projects compute them) and are then recorded as unknown ([]).
+ *
+ * Like Alembic, only the scripts directly in the versions folder count, unless `recursive_version_locations`
+ * is true (Alembic >= 1.10) in the alembic.ini found beside the folder or above it, or the caller says so.
+ *
  * Heads follow Alembic's own rule (alembic/script/revision.py, `RevisionMap._revision_map`): a head
  * is a revision that no other revision names in its down_revision. `depends_on` does not make a
  * revision stop being a head, exactly as in `alembic heads`.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { EvaluationError } from '../errors.js';
 
 export interface AlembicRevision {
@@ -32,11 +38,17 @@ export interface RevisionGraph {
 const FIELDS = ['revision', 'down_revision', 'branch_labels', 'depends_on'] as const;
 type Field = (typeof FIELDS)[number];
 
-/** Reads every migration script below `dir` (as Alembic's recursive_version_locations would). */
-export async function readRevisionGraph(dir: string): Promise<RevisionGraph> {
+export interface ReadOptions {
+  /** Descend into subfolders (Alembic's recursive_version_locations). Unset: read from alembic.ini, default false. */
+  recursive?: boolean;
+}
+
+/** Reads the migration scripts in `dir`, and below it when recursive. */
+export async function readRevisionGraph(dir: string, options: ReadOptions = {}): Promise<RevisionGraph> {
   let files: string[];
   try {
-    files = await listScripts(dir);
+    const recursive = options.recursive ?? (await recursiveFromIni(dir));
+    files = await listScripts(dir, recursive);
   } catch (error) {
     throw new EvaluationError(
       'config',
@@ -87,14 +99,51 @@ export function singleHead(graph: RevisionGraph): string {
   );
 }
 
-async function listScripts(dir: string): Promise<string[]> {
+/**
+ * alembic.ini sits in the project root, above script_location (which holds versions/): look in the folder's
+ * parent and grandparent. A missing ini means Alembic's default, false.
+ */
+async function recursiveFromIni(dir: string): Promise<boolean> {
+  for (const candidate of [join(dirname(dir), 'alembic.ini'), join(dirname(dirname(dir)), 'alembic.ini'), join(dir, 'alembic.ini')]) {
+    let text: string;
+    try {
+      text = await readFile(candidate, 'utf8');
+    } catch {
+      continue;
+    }
+    const value = iniValue(text, 'alembic', 'recursive_version_locations');
+    // Alembic reads the option with util.asbool (sqlalchemy's): true/yes/on/y/t/1, case-insensitive.
+    return value !== undefined && /^(true|yes|on|y|t|1)$/i.test(value.trim());
+  }
+  return false;
+}
+
+/** A small ini read: `key = value` or `key: value` in `[section]`, ignoring `#`/`;` comment lines. */
+export function iniValue(text: string, section: string, key: string): string | undefined {
+  let current = '';
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) {
+      current = header[1]!.trim();
+      continue;
+    }
+    if (current !== section || /^\s/.test(raw)) continue;
+    const kv = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(line);
+    if (kv && kv[1]!.toLowerCase() === key) return kv[2]!;
+  }
+  return undefined;
+}
+
+async function listScripts(dir: string, recursive: boolean): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name === '__pycache__' || entry.name.startsWith('.')) continue;
-      out.push(...(await listScripts(path)));
+      if (!recursive || entry.name === '__pycache__' || entry.name.startsWith('.')) continue;
+      out.push(...(await listScripts(path, recursive)));
     } else if (entry.isFile() && entry.name.endsWith('.py') && entry.name !== '__init__.py' && !entry.name.startsWith('.#')) {
       out.push(path);
     }
@@ -116,6 +165,11 @@ export function parseRevisionScript(text: string, file: string): AlembicRevision
     try {
       values.set(field, parsePythonLiteral(expr));
     } catch (error) {
+      // depends_on and branch_labels play no part in the heads: any expression is fine there.
+      if (field === 'branch_labels' || field === 'depends_on') {
+        values.set(field, null);
+        continue;
+      }
       throw unparseable(file, `${field}: ${(error as Error).message}`);
     }
   }
@@ -135,14 +189,36 @@ function unparseable(file: string, why: string): EvaluationError {
   return new EvaluationError('config', `cannot parse Alembic migration script ${file}: ${why}`, 'make the script declare revision and down_revision as plain string literals, as `alembic revision` writes them');
 }
 
+/**
+ * Removes `#` comments outside string literals, line by line: a comment may hold a quote (`# don't squash`),
+ * and a string may hold a `#`. An unterminated string on a line is left as is, for the parser to refuse.
+ */
+export function stripComments(expr: string): string {
+  return expr
+    .split('\n')
+    .map((line) => {
+      let quote: string | undefined;
+      for (let i = 0; i < line.length; i++) {
+        const ch = line[i]!;
+        if (quote) {
+          if (ch === '\\') i++;
+          else if (ch === quote) quote = undefined;
+        } else if (ch === "'" || ch === '"') quote = ch;
+        else if (ch === '#') return line.slice(0, i);
+      }
+      return line;
+    })
+    .join('\n');
+}
+
 function unbalanced(expr: string): boolean {
-  const code = expr.replace(/'[^']*'|"[^"]*"/g, '').replace(/#.*$/gm, '');
+  const code = stripComments(expr).replace(/'[^'\n]*'|"[^"\n]*"/g, '');
   return (code.match(/[([]/g)?.length ?? 0) > (code.match(/[)\]]/g)?.length ?? 0);
 }
 
 /** None | 'x' | "x" | ('a', 'b') | ['a'] | ('a',) → string list, or null for None. */
 function parsePythonLiteral(expr: string): string[] | null {
-  const source = expr.replace(/#[^\n'"]*$/gm, '').trim();
+  const source = stripComments(expr).trim();
   if (source === 'None') return null;
   let rest = source;
   const take = (pattern: RegExp): RegExpExecArray | null => {

@@ -34,8 +34,11 @@ export const databaseSchema = z.strictObject({
   alembic: z
     .strictObject({
       table: z.string().min(1).default('alembic_version'),
-      expectedHead: z.string().min(1).optional(),
+      // One head, or the list of heads of a project with several (plugin-style, several bases).
+      expectedHead: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
       migrationsDir: z.string().min(1).optional(),
+      // Alembic's recursive_version_locations; when unset, read from the alembic.ini above migrationsDir.
+      recursive: z.boolean().optional(),
     })
     .default({ table: 'alembic_version' }),
   coreTables: z.array(coreTable).default([]),

@@ -72,6 +72,20 @@ describe('restore-* checks', () => {
     assert.match((await judge(missing))['restore-row-counts-match']!.message, /"documents" is missing from the restore/);
   });
 
+  it('alembic with several heads: the same set in any order passes, a different set fails naming the difference', async () => {
+    const o = healthy();
+    o.source.alembic = { ok: true, value: ['f1', 'e1'] };
+    o.restored!.alembic = { ok: true, value: ['e1', 'f1'] };
+    assert.equal((await judge(o))['restore-alembic-match']!.status, 'pass');
+    o.source.alembic = { ok: true, value: 'e1' };
+    const one = (await judge(o))['restore-alembic-match']!;
+    assert.equal(one.status, 'fail');
+    assert.match(one.message, /not in the source: f1/);
+    o.source.alembic = { ok: true, value: ['e1', 'f1'] };
+    o.restored!.alembic = { ok: true, value: null };
+    assert.match((await judge(o))['restore-alembic-match']!.message, /missing e1, f1/);
+  });
+
   it('alembic mismatch fails; nothing recorded is skipped', async () => {
     const o = healthy();
     o.restored!.alembic = { ok: true, value: 'old' };
