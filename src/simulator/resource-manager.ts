@@ -175,7 +175,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   };
   load(options.scenario);
 
-  const certificate = await authority.issue(host === '127.0.0.1' || host === 'localhost' ? ['localhost', '127.0.0.1'] : [host, 'localhost', '127.0.0.1']);
+  // A start that fails (port taken, openssl missing) must not leave the CA directory, private key included, in TMPDIR.
+  const abandon = async (error: unknown): Promise<never> => {
+    if (ownsAuthority) await authority.remove();
+    throw error;
+  };
+  const certificate = await authority
+    .issue(host === '127.0.0.1' || host === 'localhost' ? ['localhost', '127.0.0.1'] : [host, 'localhost', '127.0.0.1'])
+    .catch(abandon);
   let endpoint = '';
 
   // ---- bodies, shaped like the official examples ----
@@ -548,7 +555,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
-  });
+  }).catch(abandon);
   const port = (server.address() as AddressInfo).port;
   endpoint = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const identityEndpoint = `${endpoint}${MSI_PATH}`;
