@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AzureConfig } from '../config/schema.js';
 import { TOOL_VERSION } from '../version.js';
+import { EvaluationError } from '../errors.js';
 import { addRequestGuard } from './request-guard.js';
 import type { Pipeline } from '@azure/core-rest-pipeline';
 
@@ -23,8 +24,58 @@ export interface AzureSettings {
  * DefaultAzureCredential covers every way restorecheck runs: environment variables, workload
  * identity (GitHub OIDC through azure/login), managed identity, and a developer's `az login`.
  */
-export function createCredential(): TokenCredential {
-  return new DefaultAzureCredential();
+export function createCredential(tokenTimeoutMs: number): TokenCredential {
+  return boundedCredential(new DefaultAzureCredential(), tokenTimeoutMs);
+}
+
+/** Where a managed identity would answer, for messages: App Service / Container Apps style, or the VM's IMDS. */
+function identityEndpointOf(env: NodeJS.ProcessEnv): string {
+  const raw = env.IDENTITY_ENDPOINT ?? env.MSI_ENDPOINT;
+  if (!raw) return 'the managed-identity endpoint (IMDS, 169.254.169.254)';
+  try {
+    const url = new URL(raw);
+    return `the managed-identity endpoint ${url.origin}${url.pathname} (IDENTITY_ENDPOINT)`;
+  } catch {
+    return 'the managed-identity endpoint in IDENTITY_ENDPOINT';
+  }
+}
+
+/**
+ * Every getToken gets its own deadline and the caller's signal. Without it, a managed-identity
+ * endpoint that accepts the connection and never answers keeps a socket (and the process) alive
+ * forever after the run's report is written: the credential's request had no abort signal.
+ */
+export function boundedCredential(inner: TokenCredential, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      const outer = options?.abortSignal;
+      const onOuter = () => controller.abort();
+      outer?.addEventListener('abort', onOuter, { once: true });
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () =>
+          reject(
+            outer?.aborted
+              ? Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })
+              : new EvaluationError(
+                  'timeout',
+                  `no Azure token: ${identityEndpointOf(env)} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+                  'the identity endpoint accepts connections but does not answer: check the managed identity of this runner, or sign in another way (azure/login with OIDC, `az login`)',
+                ),
+          );
+        controller.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([inner.getToken(scopes, { ...options, abortSignal: controller.signal }), aborted]);
+      } finally {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', onOuter);
+        if (onAbort) controller.signal.removeEventListener('abort', onAbort);
+      }
+    },
+  };
 }
 
 export function azureSettings(config: AzureConfig, credential: TokenCredential): AzureSettings {
