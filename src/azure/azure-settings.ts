@@ -4,6 +4,7 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
+import { connect } from 'node:net';
 import type { AzureConfig } from '../config/schema.js';
 import { TOOL_VERSION } from '../version.js';
 import { EvaluationError } from '../errors.js';
@@ -26,6 +27,36 @@ export interface AzureSettings {
  */
 export function createCredential(tokenTimeoutMs: number): TokenCredential {
   return boundedCredential(new DefaultAzureCredential(), tokenTimeoutMs);
+}
+
+/** Whether a TCP connection to the endpoint's host and port is accepted within 2 s (the probe sends nothing). */
+async function acceptsConnections(endpoint: string | undefined): Promise<boolean> {
+  if (!endpoint) return false;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return false;
+  }
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The message of an error and of its causes and inner errors, for recognising a reset inside a credential chain's error. */
+function errorText(error: unknown, depth = 0): string {
+  if (depth > 4 || typeof error !== 'object' || error === null) return String(error ?? '');
+  const e = error as { message?: unknown; code?: unknown; cause?: unknown; errors?: unknown };
+  const inner = Array.isArray(e.errors) ? e.errors.map((x) => errorText(x, depth + 1)).join(' ') : '';
+  return `${String(e.code ?? '')} ${String(e.message ?? '')} ${errorText(e.cause, depth + 1)} ${inner}`;
 }
 
 /** Where a managed identity would answer, for messages: App Service / Container Apps style, or the VM's IMDS. */
@@ -69,6 +100,30 @@ export function boundedCredential(inner: TokenCredential, timeoutMs: number, env
       });
       try {
         return await Promise.race([inner.getToken(scopes, { ...options, abortSignal: controller.signal }), aborted]);
+      } catch (error) {
+        // The credential chain folds every attempt into one message; a reset must not read as a timeout or a missing credential.
+        const text = errorText(error);
+        // MSAL reports both a refused and a reset connection as "network_error", without the code: a TCP probe of the
+        // endpoint tells them apart, so that a reset is not read as a missing credential or a timeout.
+        const networkError = /ManagedIdentityCredential: Network unreachable|network_error/i.test(text);
+        const accepts = networkError ? await acceptsConnections(env.IDENTITY_ENDPOINT ?? env.MSI_ENDPOINT) : false;
+        if (networkError && !accepts && (env.IDENTITY_ENDPOINT ?? env.MSI_ENDPOINT)) {
+          throw new EvaluationError(
+            'unreachable',
+            `no Azure token: ${identityEndpointOf(env)} cannot be reached (connection refused or no route)`,
+            'check the managed identity of this runner (IDENTITY_ENDPOINT), or sign in another way (azure/login with OIDC, `az login`)',
+            { cause: error },
+          );
+        }
+        if (!(error instanceof EvaluationError) && (accepts || /ECONNRESET|socket hang up/i.test(text))) {
+          throw new EvaluationError(
+            'reset',
+            `no Azure token: the connection was reset by ${identityEndpointOf(env)} (ECONNRESET)`,
+            'the identity endpoint (or something in front of it) drops the connection: run again, or check the managed identity of this runner',
+            { cause: error },
+          );
+        }
+        throw error;
       } finally {
         clearTimeout(timer);
         outer?.removeEventListener('abort', onOuter);

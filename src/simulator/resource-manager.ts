@@ -531,6 +531,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       const injection = matchInjection(req, url.pathname);
       if (injection) {
         if (injection.delayMs) await delay(injection.delayMs);
+        if (injection.reset) {
+          // The connection is dropped mid-request, as a load balancer or a lost NAT entry does: the client sees ECONNRESET
+          // ("socket hang up"). resetAndDestroy (a true RST) refuses a TLS socket's handle, so this destroys it.
+          req.socket.destroy();
+          return;
+        }
         const headers: Record<string, string> = injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {};
         const body = injection.body ?? { error: { code: injection.code ?? 'InjectedFault', message: injection.message ?? `Injected by the scenario for ${injection.path}.` } };
         return send(res, injection.status, body, headers);
