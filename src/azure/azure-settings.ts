@@ -18,6 +18,8 @@ export interface AzureSettings {
   requestTimeoutMs: number;
   maxRetries: number;
   maxRetryAfterSeconds: number;
+  /** azure.maxPages: the most pages one listing may take. */
+  maxPages: number;
   credential: TokenCredential;
 }
 
@@ -140,6 +142,7 @@ export function azureSettings(config: AzureConfig, credential: TokenCredential):
     requestTimeoutMs: config.requestTimeoutMs,
     maxRetries: config.maxRetries,
     maxRetryAfterSeconds: config.maxRetryAfterSeconds,
+    maxPages: config.maxPages,
     credential,
   };
 }

@@ -371,6 +371,19 @@ describe('restorecheck check against the simulator and Azurite', () => {
     assert.match(c.hint ?? '', /az lock (list|delete)/, c.hint);
   });
 
+  it('pages answered promptly beyond azure.maxPages end with "more than N pages", not a timeout', async () => {
+    scenario((s) => {
+      s.paging = { backupsPageSize: 1 };
+      s.servers[0]!.backupSeries = { count: 50, intervalHours: 1, newestHoursAgo: 1 };
+    });
+    const { code, report } = await check(await config({ database: false, azure: { maxPages: 10 } }), ['--only', 'pgflex-recent-backup']);
+    assert.equal(code, 2);
+    const c = byId(report, 'pgflex-recent-backup');
+    assert.equal(c.errorKind, 'invalid-response', c.message);
+    assert.match(c.message, /more than 10 pages \(azure\.maxPages\)/, c.message);
+    assert.ok(sim.requests.filter((r) => r.path.endsWith('/backups')).length <= 11, 'stopped reading at the cap');
+  });
+
   it('without a working credential every Azure check is an auth error with a hint', async () => {
     scenario();
     const { code, report } = await check(await config({ database: false }), [], { IDENTITY_HEADER: 'not-the-header', PATH: join(process.execPath, '..') });
