@@ -48,6 +48,8 @@ export interface PointInTimeRestoreRequest {
 /** Fields a restore hook may set on the new server (e.g. where a real PostgreSQL copy listens). */
 export interface RestoredServerUpdate {
   fullyQualifiedDomainName?: string;
+  /** Tests only: replace the new server's tags (someone changing them before restorecheck's DELETE). */
+  tags?: Record<string, string>;
 }
 
 /**
@@ -436,6 +438,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         if (options.hooks?.pointInTimeRestore) update = await options.hooks.pointInTimeRestore({ source, target: restored, pointInTime, durationMs: scenario.lro.durationMs });
         else await delay(scenario.lro.durationMs);
         if (update?.fullyQualifiedDomainName) restored.fullyQualifiedDomainName = update.fullyQualifiedDomainName;
+        if (update?.tags) restored.tags = update.tags;
         restored.state = 'Ready';
       } catch (error) {
         servers.delete(target.id);
