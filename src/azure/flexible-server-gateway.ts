@@ -216,7 +216,8 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
             await poller.pollUntilDone({ abortSignal });
             return;
           } catch (error) {
-            if (statusOf(error) !== 409 || abortSignal.aborted) throw error;
+            // A lock (ScopeLocked) is not "not yet": waiting would end as a misleading timeout, so it ends the call now.
+            if (statusOf(error) !== 409 || abortSignal.aborted || (error as { code?: unknown }).code === 'ScopeLocked') throw error;
             await pause(Math.min(options.pollIntervalMs * 2 ** Math.min(attempt, 4), 60_000), abortSignal);
           }
         }

@@ -304,6 +304,36 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     await noCopiesRunning();
   });
 
+  it('a DELETE refused by a lock (409 ScopeLocked) is not retried: restore-cleanup fails naming the lock', async () => {
+    const lockedScope = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${RG}`;
+    scenario(
+      [sourceServer({ durationSeconds: 0 })],
+      [
+        {
+          path: `/flexibleServers/${SOURCE}-restore-`,
+          method: 'DELETE',
+          status: 409,
+          code: 'ScopeLocked',
+          message: `The scope '${lockedScope}/providers/Microsoft.DBforPostgreSQL/flexibleServers/x' cannot perform delete operation because following scope(s) are locked: '${lockedScope}'. Please remove the lock and try again.`,
+        },
+      ],
+    );
+    const { path } = await config();
+    const { report } = await restoreTest(path);
+    const [left] = listRestoreServers();
+    try {
+      const cleanup = byId(report, 'restore-cleanup');
+      assert.equal(cleanup.status, 'fail', cleanup.message);
+      assert.match(cleanup.message, /ScopeLocked: a lock on \/subscriptions\/[^ ]+\/resourceGroups\/[^ ]+ forbids it/, cleanup.message);
+      assert.equal(deletes().length, 1, 'not retried');
+    } finally {
+      sim.clearInjections();
+      if (left) await runCli(['restore-test', 'cleanup', '--config', path], { env: env(), timeoutMs: 60_000 });
+      assert.deepEqual(listRestoreServers(), []);
+      await noCopiesRunning();
+    }
+  });
+
   it('retries a DELETE answered 409 (another operation in progress) until Azure accepts it', async () => {
     scenario([sourceServer({ durationSeconds: 0 })], [{ path: `/flexibleServers/${SOURCE}-restore-`, method: 'DELETE', status: 409, code: 'ServerIsBusy', message: 'Another operation is in progress on the server.', times: 3 }]);
     const { code, report, stderr } = await restoreTest((await config()).path);
