@@ -48,6 +48,10 @@ export type EvaluationErrorKind =
   | 'not-found'
   | 'invalid-response'
   | 'throttled'
+  /** The peer reset the connection (ECONNRESET): not a timeout, not a refusal. */
+  | 'reset'
+  /** 409: the request conflicts with the resource's state, e.g. a lock (ScopeLocked). */
+  | 'conflict'
   | 'query'
   | 'config'
   | 'tool'

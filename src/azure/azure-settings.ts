@@ -4,8 +4,10 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
+import { connect } from 'node:net';
 import type { AzureConfig } from '../config/schema.js';
 import { TOOL_VERSION } from '../version.js';
+import { EvaluationError } from '../errors.js';
 import { addRequestGuard } from './request-guard.js';
 import type { Pipeline } from '@azure/core-rest-pipeline';
 
@@ -16,6 +18,8 @@ export interface AzureSettings {
   requestTimeoutMs: number;
   maxRetries: number;
   maxRetryAfterSeconds: number;
+  /** azure.maxPages: the most pages one listing may take. */
+  maxPages: number;
   credential: TokenCredential;
 }
 
@@ -23,8 +27,112 @@ export interface AzureSettings {
  * DefaultAzureCredential covers every way restorecheck runs: environment variables, workload
  * identity (GitHub OIDC through azure/login), managed identity, and a developer's `az login`.
  */
-export function createCredential(): TokenCredential {
-  return new DefaultAzureCredential();
+export function createCredential(tokenTimeoutMs: number): TokenCredential {
+  return boundedCredential(new DefaultAzureCredential(), tokenTimeoutMs);
+}
+
+/** Whether a TCP connection to the endpoint's host and port is accepted within 2 s (the probe sends nothing). */
+async function acceptsConnections(endpoint: string | undefined): Promise<boolean> {
+  if (!endpoint) return false;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return false;
+  }
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The message of an error and of its causes and inner errors, for recognising a reset inside a credential chain's error. */
+function errorText(error: unknown, depth = 0): string {
+  if (depth > 4 || typeof error !== 'object' || error === null) return String(error ?? '');
+  const e = error as { message?: unknown; code?: unknown; cause?: unknown; errors?: unknown };
+  const inner = Array.isArray(e.errors) ? e.errors.map((x) => errorText(x, depth + 1)).join(' ') : '';
+  return `${String(e.code ?? '')} ${String(e.message ?? '')} ${errorText(e.cause, depth + 1)} ${inner}`;
+}
+
+/** Where a managed identity would answer, for messages: App Service / Container Apps style, or the VM's IMDS. */
+function identityEndpointOf(env: NodeJS.ProcessEnv): string {
+  const raw = env.IDENTITY_ENDPOINT ?? env.MSI_ENDPOINT;
+  if (!raw) return 'the managed-identity endpoint (IMDS, 169.254.169.254)';
+  try {
+    const url = new URL(raw);
+    return `the managed-identity endpoint ${url.origin}${url.pathname} (IDENTITY_ENDPOINT)`;
+  } catch {
+    return 'the managed-identity endpoint in IDENTITY_ENDPOINT';
+  }
+}
+
+/**
+ * Every getToken gets its own deadline and the caller's signal. Without it, a managed-identity
+ * endpoint that accepts the connection and never answers keeps a socket (and the process) alive
+ * forever after the run's report is written: the credential's request had no abort signal.
+ */
+export function boundedCredential(inner: TokenCredential, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      const outer = options?.abortSignal;
+      const onOuter = () => controller.abort();
+      outer?.addEventListener('abort', onOuter, { once: true });
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () =>
+          reject(
+            outer?.aborted
+              ? Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })
+              : new EvaluationError(
+                  'timeout',
+                  `no Azure token: ${identityEndpointOf(env)} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+                  'the identity endpoint accepts connections but does not answer: check the managed identity of this runner, or sign in another way (azure/login with OIDC, `az login`)',
+                ),
+          );
+        controller.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([inner.getToken(scopes, { ...options, abortSignal: controller.signal }), aborted]);
+      } catch (error) {
+        // The credential chain folds every attempt into one message; a reset must not read as a timeout or a missing credential.
+        const text = errorText(error);
+        // MSAL reports both a refused and a reset connection as "network_error", without the code: a TCP probe of the
+        // endpoint tells them apart, so that a reset is not read as a missing credential or a timeout.
+        const networkError = /ManagedIdentityCredential: Network unreachable|network_error/i.test(text);
+        const accepts = networkError ? await acceptsConnections(env.IDENTITY_ENDPOINT ?? env.MSI_ENDPOINT) : false;
+        if (networkError && !accepts && (env.IDENTITY_ENDPOINT ?? env.MSI_ENDPOINT)) {
+          throw new EvaluationError(
+            'unreachable',
+            `no Azure token: ${identityEndpointOf(env)} cannot be reached (connection refused or no route)`,
+            'check the managed identity of this runner (IDENTITY_ENDPOINT), or sign in another way (azure/login with OIDC, `az login`)',
+            { cause: error },
+          );
+        }
+        if (!(error instanceof EvaluationError) && (accepts || /ECONNRESET|socket hang up/i.test(text))) {
+          throw new EvaluationError(
+            'reset',
+            `no Azure token: the connection was reset by ${identityEndpointOf(env)} (ECONNRESET)`,
+            'the identity endpoint (or something in front of it) drops the connection: run again, or check the managed identity of this runner',
+            { cause: error },
+          );
+        }
+        throw error;
+      } finally {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', onOuter);
+        if (onAbort) controller.signal.removeEventListener('abort', onAbort);
+      }
+    },
+  };
 }
 
 export function azureSettings(config: AzureConfig, credential: TokenCredential): AzureSettings {
@@ -34,6 +142,7 @@ export function azureSettings(config: AzureConfig, credential: TokenCredential):
     requestTimeoutMs: config.requestTimeoutMs,
     maxRetries: config.maxRetries,
     maxRetryAfterSeconds: config.maxRetryAfterSeconds,
+    maxPages: config.maxPages,
     credential,
   };
 }

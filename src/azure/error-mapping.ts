@@ -72,6 +72,10 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
   const opts = { ...(requestId ? { requestId } : {}), cause: error };
   const service = call.plane === 'arm' ? 'Resource Manager' : 'Blob Storage';
 
+  const innerCode0 = e.code ?? shape(e.cause).code;
+  if (innerCode0 === 'ECONNRESET' || (e.statusCode === undefined && /ECONNRESET|socket hang up/i.test(e.message ?? ''))) {
+    return new EvaluationError('reset', `${call.what}: the connection was reset by ${service} (ECONNRESET) after the allowed retries`, `something between restorecheck and ${service} (a proxy, a firewall, a NAT gateway) drops the connection: run again, or check that path`, opts);
+  }
   if (e.name === 'AbortError' || e.code === 'ABORT_ERR') {
     return new EvaluationError('timeout', `${call.what}: no answer from ${service} within ${Math.round(call.timeoutMs / 1000)} s`, `check the network path to ${service}, or raise azure.requestTimeoutMs`, opts);
   }
@@ -105,6 +109,18 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
   }
   if (status === 404) {
     return new EvaluationError('not-found', `${call.what}: ${service} answered 404${azureCode} (not found)`, 'check the subscription, resource group and resource names in the configuration', opts);
+  }
+  if (status === 409) {
+    const message = e.message ?? '';
+    if (e.code === 'ScopeLocked' || /ScopeLocked/.test(message)) {
+      const lockedScope = /scope\(s\) are locked: '([^']+)'/i.exec(message)?.[1] ?? call.scope;
+      const group = /\/resourceGroups\/([^/']+)/i.exec(lockedScope)?.[1];
+      const hint = group
+        ? `remove the lock (\`az lock list --resource-group ${group}\`, then \`az lock delete --name <lock> --resource-group ${group}\`), or run the restore test in a resource group without a CanNotDelete/ReadOnly lock`
+        : `remove the lock (\`az lock list --scope ${lockedScope}\`, then \`az lock delete --ids <lock id>\`)`;
+      return new EvaluationError('conflict', `${call.what}: ${service} answered 409 ScopeLocked: a lock on ${lockedScope} forbids it`, hint, opts);
+    }
+    return new EvaluationError('conflict', `${call.what}: ${service} answered 409${azureCode} (conflict): ${brief(message)}`, 'another operation on this resource is in progress or its state forbids the call: wait and run again', opts);
   }
   if (status === 429) {
     return new EvaluationError('throttled', `${call.what}: ${service} kept answering 429 (throttled) after the allowed retries`, 'run again later, or raise azure.maxRetries', opts);

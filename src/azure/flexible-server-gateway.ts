@@ -21,9 +21,6 @@ import type {
   PointInTimeRestoreResult,
 } from './types.js';
 
-/** A bound on pages: a nextLink loop must end as an error, not run until the deadline. */
-const MAX_PAGES = 1000;
-
 const optionalDate = z.date().optional();
 
 // What restorecheck relies on, as the SDK returns it (flattened, dates as Date). Everything is
@@ -87,11 +84,18 @@ const API_HINT = 'the endpoint does not speak the Flexible Server API version re
 const iso = (date: Date | undefined) => date?.toISOString();
 
 /** Every page of a list (the SDK follows nextLink; the request guard keeps it on our endpoint), bounded. */
-async function readAllPages<I, T>(pages: AsyncIterable<I[]>, call: AzureCall, map: (item: I) => T): Promise<{ items: T[]; pages: number }> {
+/** Every page of a listing, bounded by azure.maxPages: a nextLink loop must end as an error, not run until the deadline. */
+async function readAllPages<I, T>(pages: AsyncIterable<I[]>, call: AzureCall, maxPages: number, map: (item: I) => T): Promise<{ items: T[]; pages: number }> {
   const items: T[] = [];
   let count = 0;
   for await (const page of pages) {
-    if (++count > MAX_PAGES) throw new EvaluationError('invalid-response', `${call.what}: more than ${MAX_PAGES} pages`, 'Resource Manager keeps returning nextLink: report it to Azure support with the request id');
+    if (++count > maxPages) {
+      throw new EvaluationError(
+        'invalid-response',
+        `${call.what}: more than ${maxPages} pages (azure.maxPages): Resource Manager kept returning a nextLink`,
+        'raise azure.maxPages if this listing is really that long; otherwise Resource Manager loops on nextLink: report it to Azure support with the request id',
+      );
+    }
     items.push(...page.map(map));
   }
   return { items, pages: count };
@@ -149,7 +153,7 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
     const call = this.calls.describe(`GET Flexible Servers of resource group ${resourceGroup}`, resourceGroup);
     return this.calls.fresh(
       call,
-      async (abortSignal) => (await readAllPages(this.client.servers.listByResourceGroup(resourceGroup, { abortSignal }).byPage(), call, (item) => toServer(item, call))).items,
+      async (abortSignal) => (await readAllPages(this.client.servers.listByResourceGroup(resourceGroup, { abortSignal }).byPage(), call, this.settings.maxPages, (item) => toServer(item, call))).items,
       signal,
     );
   }
@@ -212,7 +216,8 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
             await poller.pollUntilDone({ abortSignal });
             return;
           } catch (error) {
-            if (statusOf(error) !== 409 || abortSignal.aborted) throw error;
+            // A lock (ScopeLocked) is not "not yet": waiting would end as a misleading timeout, so it ends the call now.
+            if (statusOf(error) !== 409 || abortSignal.aborted || (error as { code?: unknown }).code === 'ScopeLocked') throw error;
             await pause(Math.min(options.pollIntervalMs * 2 ** Math.min(attempt, 4), 60_000), abortSignal);
           }
         }
@@ -224,7 +229,7 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   listBackups(resourceGroup: string, server: string): Promise<BackupListing> {
     const call = this.calls.describe(`GET backups of Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup);
     return this.calls.once(`backups:${resourceGroup}/${server}`, call, async (abortSignal) => {
-      const { items, pages } = await readAllPages(this.client.backupsAutomaticAndOnDemand.listByServer(resourceGroup, server, { abortSignal }).byPage(), call, (item) => {
+      const { items, pages } = await readAllPages(this.client.backupsAutomaticAndOnDemand.listByServer(resourceGroup, server, { abortSignal }).byPage(), call, this.settings.maxPages, (item) => {
         const b = validated(backupSchema, item, call, API_HINT);
         return { name: b.name, backupType: b.backupType, source: b.source, completedTime: iso(b.completedTime) };
       });
@@ -235,7 +240,7 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   listLongTermRetentionOperations(resourceGroup: string, server: string): Promise<LongTermRetentionOperation[]> {
     const call = this.calls.describe(`GET long-term retention backups of Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup);
     return this.calls.once(`ltr:${resourceGroup}/${server}`, call, async (abortSignal) => {
-      const { items } = await readAllPages(this.client.backupsLongTermRetention.listByServer(resourceGroup, server, { abortSignal }).byPage(), call, (item) => {
+      const { items } = await readAllPages(this.client.backupsLongTermRetention.listByServer(resourceGroup, server, { abortSignal }).byPage(), call, this.settings.maxPages, (item) => {
         const op = validated(ltrSchema, item, call, API_HINT);
         return { backupName: op.backupName, status: op.status, startTime: iso(op.startTime), endTime: iso(op.endTime) };
       });

@@ -15,8 +15,12 @@ export class AzureSession {
 
   constructor(private readonly config: AzureConfig) {}
 
+  /**
+   * The token is fetched inside a request, under the request's deadline: its own deadline is shorter, so that a hung
+   * identity endpoint is named as such rather than as "no answer from Resource Manager".
+   */
   private shared(): AzureSettings {
-    this.settings ??= azureSettings(this.config, createCredential());
+    this.settings ??= azureSettings(this.config, createCredential(Math.max(1_000, Math.floor(this.config.requestTimeoutMs * 0.75))));
     return this.settings;
   }
 

@@ -104,6 +104,13 @@ if (import.meta.url === new URL(`file://${invokedAs}`).href || /restorecheck$/.t
   main(hideBin(process.argv), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
     (code) => {
       process.exitCode = code;
+      // Last resort: the reports are written and every command has finished its own cleanup, so whatever
+      // still holds the event loop (a socket an SDK never closed, to a hung endpoint) must not keep a CI job
+      // alive until it is killed. Unref'd: a process that ends on its own is not held back by it.
+      setTimeout(() => {
+        if (process.env.RESTORECHECK_DEBUG) process.stderr.write('debug: something still held the process open after the run; exiting\n');
+        process.exit(code);
+      }, 3_000).unref();
     },
     (error: unknown) => {
       process.stderr.write(`error: ${describeError(error)}\n`);

@@ -78,6 +78,8 @@ export const azureSchema = z.strictObject({
   maxRetries: z.number().int().min(0).max(10).default(3),
   /** A Retry-After longer than this ends the call as `error` instead of waiting. */
   maxRetryAfterSeconds: positiveInt.default(60),
+  /** Pages of one listing (nextLink) read at most; past it the call is `error` ("more than N pages"), not a wait for the deadline. */
+  maxPages: positiveInt.default(1000),
   postgres: z
     .strictObject({
       resourceGroup: z.string().min(1),

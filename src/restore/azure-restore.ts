@@ -260,9 +260,19 @@ async function cleanUp(o: AzureRestoreOptions & { azure: FlexibleServerGateway; 
       return { status: 'deleted', removed: [], leftover: [], message: `${what} was never created or Azure removed it` };
     }
     if (taggedRunId(found) !== runId) {
-      // The PUT was refused (the name was taken meanwhile): the server there is someone else's.
-      await record('absent');
-      return { status: 'deleted', removed: [], leftover: [], message: `${what} exists but was not created by this run (its tags say so): left alone` };
+      // The house rule: delete only what the tags prove this run created. A server here without this run's id is either
+      // someone else's (the name was taken meanwhile) or ours with its tags changed (a stolen copy). Either way it is
+      // left alone, but it is NOT "cleaned up": a copy of the production database may be running, so this is a failure
+      // that names the server and how to delete it once a person has checked whose it is.
+      log.info(`restore-test: ${what} no longer carries this run's id in its tags: not deleting it`);
+      return {
+        status: 'failed',
+        removed: [],
+        leftover: [what],
+        message:
+          `${what} is still there, but its tags no longer carry this run's id (${runId}): someone changed them, so restorecheck did not delete it; ` +
+          `check who did (Activity log), then delete it: \`az postgres flexible-server delete -g ${target.resourceGroup} -n ${target.name} --yes\``,
+      };
     }
     log.info(`restore-test: deleting ${what}`);
     const stopProgress = progress(log, config.restoreTest.progressIntervalSeconds * 1000, (s) => `restore-test: waiting for Azure to delete ${target.name}: ${elapsedText(s)} elapsed`);

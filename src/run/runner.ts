@@ -143,12 +143,16 @@ async function runOne(
     return make({ status: finding.status, message: finding.message, evidence: finding.evidence ?? {}, durationMs: elapsed() });
   } catch (error) {
     const result = make({ status: 'error', message: '', evidence: {}, durationMs: elapsed() });
-    if (signal.aborted && !(error instanceof EvaluationError)) {
+    // A deadline of the check or the run is named as such, even when a gateway had already turned the abort into its own
+    // "no answer within <request timeout>" (which would name the wrong limit).
+    if (signal.aborted && (!(error instanceof EvaluationError) || error.kind === 'timeout')) {
       const byCheck = checkDeadline.signal.aborted;
       const userAbort = options.signal?.aborted;
       result.message = userAbort
         ? 'Not evaluated: the run was interrupted.'
-        : `Not evaluated: the check did not finish within ${Math.round((byCheck ? checkTimeoutMs : runTimeoutMs) / 1000)} s.`;
+        : byCheck
+          ? `Not evaluated: the check did not finish within its deadline: the check deadline of ${Math.round(checkTimeoutMs / 1000)} s (limits.checkTimeoutMs) was reached.`
+          : `Not evaluated: the check did not finish within the run: the run deadline of ${Math.round(runTimeoutMs / 1000)} s (limits.runTimeoutMs) was reached.`;
       result.errorKind = 'timeout';
       result.hint = userAbort ? 'run the command again' : 'raise limits.checkTimeoutMs / limits.runTimeoutMs, or find out what is slow';
     } else if (error instanceof EvaluationError) {

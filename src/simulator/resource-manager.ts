@@ -48,6 +48,8 @@ export interface PointInTimeRestoreRequest {
 /** Fields a restore hook may set on the new server (e.g. where a real PostgreSQL copy listens). */
 export interface RestoredServerUpdate {
   fullyQualifiedDomainName?: string;
+  /** Tests only: replace the new server's tags (someone changing them before restorecheck's DELETE). */
+  tags?: Record<string, string>;
 }
 
 /**
@@ -175,7 +177,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   };
   load(options.scenario);
 
-  const certificate = await authority.issue(host === '127.0.0.1' || host === 'localhost' ? ['localhost', '127.0.0.1'] : [host, 'localhost', '127.0.0.1']);
+  // A start that fails (port taken, openssl missing) must not leave the CA directory, private key included, in TMPDIR.
+  const abandon = async (error: unknown): Promise<never> => {
+    if (ownsAuthority) await authority.remove();
+    throw error;
+  };
+  const certificate = await authority
+    .issue(host === '127.0.0.1' || host === 'localhost' ? ['localhost', '127.0.0.1'] : [host, 'localhost', '127.0.0.1'])
+    .catch(abandon);
   let endpoint = '';
 
   // ---- bodies, shaped like the official examples ----
@@ -429,6 +438,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         if (options.hooks?.pointInTimeRestore) update = await options.hooks.pointInTimeRestore({ source, target: restored, pointInTime, durationMs: scenario.lro.durationMs });
         else await delay(scenario.lro.durationMs);
         if (update?.fullyQualifiedDomainName) restored.fullyQualifiedDomainName = update.fullyQualifiedDomainName;
+        if (update?.tags) restored.tags = update.tags;
         restored.state = 'Ready';
       } catch (error) {
         servers.delete(target.id);
@@ -524,6 +534,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       const injection = matchInjection(req, url.pathname);
       if (injection) {
         if (injection.delayMs) await delay(injection.delayMs);
+        if (injection.reset) {
+          // The connection is dropped mid-request, as a load balancer or a lost NAT entry does: the client sees ECONNRESET
+          // ("socket hang up"). resetAndDestroy (a true RST) refuses a TLS socket's handle, so this destroys it.
+          req.socket.destroy();
+          return;
+        }
         const headers: Record<string, string> = injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {};
         const body = injection.body ?? { error: { code: injection.code ?? 'InjectedFault', message: injection.message ?? `Injected by the scenario for ${injection.path}.` } };
         return send(res, injection.status, body, headers);
@@ -548,7 +564,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
-  });
+  }).catch(abandon);
   const port = (server.address() as AddressInfo).port;
   endpoint = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const identityEndpoint = `${endpoint}${MSI_PATH}`;

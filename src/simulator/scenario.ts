@@ -103,6 +103,8 @@ export const injectionSchema = z.strictObject({
   retryAfter: nonNegative.optional(),
   /** How many matching requests get this answer; default: all of them. */
   times: z.number().int().positive().optional(),
+  /** Reset the connection (TCP RST, ECONNRESET at the client) instead of answering. */
+  reset: z.boolean().optional(),
   /** Hold the answer this long (for deadline tests). */
   delayMs: nonNegative.optional(),
 });

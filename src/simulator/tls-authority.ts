@@ -36,7 +36,11 @@ export async function createCertificateAuthority(): Promise<CertificateAuthority
   const caKey = join(dir, 'ca.key');
   const caFile = join(dir, 'ca.pem');
   // EC keys: generated in milliseconds, unlike RSA.
-  await openssl(['req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-days', '30', '-subj', '/CN=restorecheck local simulator CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', caKey, '-out', caFile]);
+  // If openssl fails half-way, the directory (and a half-written key) goes.
+  await openssl(['req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-days', '30', '-subj', '/CN=restorecheck local simulator CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', caKey, '-out', caFile]).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
   let serial = 0;
   return {
     caFile,

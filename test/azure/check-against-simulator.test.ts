@@ -318,6 +318,72 @@ describe('restorecheck check against the simulator and Azurite', () => {
     assert.equal(byId(report, 'storage-data-residency').errorKind, 'timeout');
   });
 
+  it('the run deadline is named as such, not as a request timeout', async () => {
+    scenario((s) => {
+      s.injections = [{ path: '/storageAccounts/medicappstorage', status: 200, body: '{}', delayMs: 30_000 }];
+    });
+    const path = await config({ database: false, azure: { requestTimeoutMs: 25_000 } });
+    const cfg = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    cfg.limits = { runTimeoutMs: 3_000 };
+    await writeFile(path, JSON.stringify(cfg));
+    const { code, report } = await check(path, ['--only', 'storage-data-residency']);
+    assert.equal(code, 2);
+    const c = byId(report, 'storage-data-residency');
+    assert.equal(c.errorKind, 'timeout');
+    assert.match(c.message, /run deadline of 3 s \(limits\.runTimeoutMs\) was reached/, c.message);
+    assert.doesNotMatch(c.message, /within 25 s/);
+  });
+
+  it('a reset connection is named as a reset, on Resource Manager and during sign-in', async () => {
+    scenario((s) => {
+      s.injections = [{ path: '/storageAccounts/medicappstorage', status: 200, reset: true }];
+    });
+    let { report } = await check(await config({ database: false }), ['--only', 'storage-data-residency']);
+    let c = byId(report, 'storage-data-residency');
+    assert.equal(c.errorKind, 'reset', c.message);
+    assert.match(c.message, /connection was reset by Resource Manager/, c.message);
+    scenario((s) => {
+      s.injections = [{ path: '/msi/token', status: 200, reset: true }];
+    });
+    ({ report } = await check(await config({ database: false }), ['--only', 'storage-data-residency']));
+    c = byId(report, 'storage-data-residency');
+    assert.doesNotMatch(c.message, /timeout|timed out|within \d+ s/i, c.message);
+    assert.equal(c.errorKind, 'reset', c.message);
+    assert.match(c.message, /connection was reset by the managed-identity endpoint/, c.message);
+  });
+
+  it('a ScopeLocked conflict names the lock and the fix', async () => {
+    const locked = `/subscriptions/${SUB}/resourceGroups/medicapp-rg`;
+    scenario((s) => {
+      s.injections = [
+        {
+          path: '/storageAccounts/medicappstorage',
+          status: 409,
+          code: 'ScopeLocked',
+          message: `The scope '${locked}/providers/Microsoft.Storage/storageAccounts/medicappstorage' cannot perform write operation because following scope(s) are locked: '${locked}'. Please remove the lock and try again.`,
+        },
+      ];
+    });
+    const { report } = await check(await config({ database: false }), ['--only', 'storage-data-residency']);
+    const c = byId(report, 'storage-data-residency');
+    assert.equal(c.errorKind, 'conflict', c.message);
+    assert.match(c.message, new RegExp(`lock on ${locked.replace(/[.]/g, '\\.')} forbids it`), c.message);
+    assert.match(c.hint ?? '', /az lock (list|delete)/, c.hint);
+  });
+
+  it('pages answered promptly beyond azure.maxPages end with "more than N pages", not a timeout', async () => {
+    scenario((s) => {
+      s.paging = { backupsPageSize: 1 };
+      s.servers[0]!.backupSeries = { count: 50, intervalHours: 1, newestHoursAgo: 1 };
+    });
+    const { code, report } = await check(await config({ database: false, azure: { maxPages: 10 } }), ['--only', 'pgflex-recent-backup']);
+    assert.equal(code, 2);
+    const c = byId(report, 'pgflex-recent-backup');
+    assert.equal(c.errorKind, 'invalid-response', c.message);
+    assert.match(c.message, /more than 10 pages \(azure\.maxPages\)/, c.message);
+    assert.ok(sim.requests.filter((r) => r.path.endsWith('/backups')).length <= 11, 'stopped reading at the cap');
+  });
+
   it('without a working credential every Azure check is an auth error with a hint', async () => {
     scenario();
     const { code, report } = await check(await config({ database: false }), [], { IDENTITY_HEADER: 'not-the-header', PATH: join(process.execPath, '..') });

@@ -29,6 +29,8 @@ const PATIENTS = 1234;
 
 let sim: RunningSimulator;
 let hooks: RealRestoreHooks;
+let stealTags = false;
+let tagsBeforeTheft: Record<string, string> | undefined;
 let cluster: PostgresCluster;
 let azurite: Azurite;
 let dir: string;
@@ -151,7 +153,19 @@ before(async () => {
   const started = await Promise.allSettled([
     startCluster().then((c) => (cluster = c)),
     startAzurite().then((a) => (azurite = a)),
-    startSimulator({ scenario: parseScenario({}), hooks }).then((s) => (sim = s)),
+    startSimulator({
+      scenario: parseScenario({}),
+      hooks: {
+        // The real copies, and, for one test, someone changing the new server's tags before the DELETE.
+        pointInTimeRestore: async (request) => {
+          const update = await hooks.pointInTimeRestore!(request);
+          if (stealTags) tagsBeforeTheft = { ...request.target.tags };
+          return stealTags ? { ...(update ?? {}), tags: { owner: 'someone-else' } } : update;
+        },
+        deleteServer: (server) => hooks.deleteServer!(server),
+        stop: () => hooks.stop!(),
+      },
+    }).then((s) => (sim = s)),
   ]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -247,6 +261,33 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     await noCopiesRunning();
   });
 
+  it('a stolen copy (its tags changed before the DELETE) is left alone, and restore-cleanup fails naming it', async () => {
+    scenario([sourceServer({ durationSeconds: 1 })]);
+    const { path } = await config();
+    stealTags = true;
+    let result: CliResult & { report: Report };
+    try {
+      result = await restoreTest(path);
+    } finally {
+      stealTags = false;
+    }
+    const [left] = listRestoreServers();
+    assert.ok(left, 'the server is still there');
+    try {
+      assert.equal(result.code, 1, result.stderr);
+      const cleanup = byId(result.report, 'restore-cleanup');
+      assert.equal(cleanup.status, 'fail', cleanup.message);
+      assert.match(cleanup.message, new RegExp(`${left}.*tags no longer carry this run's id`));
+      assert.match(cleanup.message, new RegExp(`az postgres flexible-server delete -g ${RG} -n ${left} --yes`));
+    } finally {
+      // Give the server back its restorecheck tags so that the ledger-driven cleanup removes it for the next tests.
+      sim.server(RG, left)!.tags = tagsBeforeTheft;
+      await runCli(['restore-test', 'cleanup', '--config', path], { env: env(), timeoutMs: 60_000 });
+      assert.deepEqual(listRestoreServers(), []);
+      await noCopiesRunning();
+    }
+  });
+
   it('a restore stuck past --timeout is an error (exit 2), and the new server is still deleted', async () => {
     scenario([sourceServer({ durationSeconds: 600 })]);
     const started = performance.now();
@@ -261,6 +302,36 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     assert.deepEqual(deletes().map((r) => r.status), [202]);
     assert.deepEqual(listRestoreServers(), []);
     await noCopiesRunning();
+  });
+
+  it('a DELETE refused by a lock (409 ScopeLocked) is not retried: restore-cleanup fails naming the lock', async () => {
+    const lockedScope = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${RG}`;
+    scenario(
+      [sourceServer({ durationSeconds: 0 })],
+      [
+        {
+          path: `/flexibleServers/${SOURCE}-restore-`,
+          method: 'DELETE',
+          status: 409,
+          code: 'ScopeLocked',
+          message: `The scope '${lockedScope}/providers/Microsoft.DBforPostgreSQL/flexibleServers/x' cannot perform delete operation because following scope(s) are locked: '${lockedScope}'. Please remove the lock and try again.`,
+        },
+      ],
+    );
+    const { path } = await config();
+    const { report } = await restoreTest(path);
+    const [left] = listRestoreServers();
+    try {
+      const cleanup = byId(report, 'restore-cleanup');
+      assert.equal(cleanup.status, 'fail', cleanup.message);
+      assert.match(cleanup.message, /ScopeLocked: a lock on \/subscriptions\/[^ ]+\/resourceGroups\/[^ ]+ forbids it/, cleanup.message);
+      assert.equal(deletes().length, 1, 'not retried');
+    } finally {
+      sim.clearInjections();
+      if (left) await runCli(['restore-test', 'cleanup', '--config', path], { env: env(), timeoutMs: 60_000 });
+      assert.deepEqual(listRestoreServers(), []);
+      await noCopiesRunning();
+    }
   });
 
   it('retries a DELETE answered 409 (another operation in progress) until Azure accepts it', async () => {

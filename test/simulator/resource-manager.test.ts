@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -203,6 +204,27 @@ describe('Resource Manager simulator', () => {
     const tooOld = await put('x2', { createMode: 'PointInTimeRestore', sourceServerResourceId: SERVER, pointInTimeUTC: new Date(Date.now() - 90 * 86_400_000).toISOString() });
     assert.equal(dig(tooOld.json(), 'error.code'), 'InvalidPointInTimeRestoreTime');
     assert.equal(dig((await put('x3', { createMode: 'Create' })).json(), 'error.code'), 'UnsupportedCreateMode');
+  });
+});
+
+describe('Resource Manager simulator start-up failure', () => {
+  it('removes its CA (and its private key) when its port is taken', async () => {
+    const scenario = await loadScenarioFile(join(ROOT, 'examples/scenarios/healthy.yaml'));
+    const first = await startSimulator({ scenario });
+    // A private TMPDIR, so that other processes' restorecheck-ca-* directories cannot confuse the count.
+    const saved = process.env.TMPDIR;
+    const tmp = await mkdtemp(join(tmpdir(), 'restorecheck-catest-'));
+    process.env.TMPDIR = tmp;
+    try {
+      const port = Number(new URL(first.endpoint).port);
+      await assert.rejects(startSimulator({ scenario, port }), /EADDRINUSE/);
+      assert.deepEqual(await readdir(tmp), [], 'no CA directory or key is left behind');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await first.stop();
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });
 
