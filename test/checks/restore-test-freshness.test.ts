@@ -25,7 +25,7 @@ async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment 
   const outcome: RestoreOutcome = {
     method: 'archive', target: 't',
     provision: ok ? { ok: true, value: { restoreSeconds: 12, restorePoint: null, details: {} } } : { ok: false, failure: { kind: 'restore-failed', message: 'psql failed', hint: 'h' } },
-    source: { label: 'metadata' }, limits: { rowCountTolerancePercent: 0 }, cleanup: { status: 'deleted', removed: ['x'], leftover: [] },
+    source: { label: 'metadata', alembic: { ok: true as const, value: 'a' } }, limits: { rowCountTolerancePercent: 0 }, cleanup: { status: 'deleted', removed: ['x'], leftover: [] },
     ...(ok ? { restored: { alembic: { ok: true as const, value: 'a' }, counts: { ok: true as const, value: {} } } } : {}),
   };
   const result = await runChecks({
