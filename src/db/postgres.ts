@@ -20,6 +20,7 @@ import type {
   AlembicVersionRead,
   ConnectionProbe,
   DatabaseGateway,
+  RolePrivileges,
   DatabaseOptions,
   RowCountRead,
   SignedDocumentRow,
@@ -35,11 +36,44 @@ export interface ParsedPostgresUrl {
   user: string;
   password: string | undefined;
   database: string;
+  /** The sslmode in force: the URL's, or the default for this host (see effectiveSslMode). */
   sslMode: SslMode;
+  /** True when the URL names the sslmode; false when restorecheck chose the default. */
+  sslModeExplicit: boolean;
+  /** The host is this machine (loopback address, localhost, or a Unix socket directory). */
+  localHost: boolean;
   sslRootCert?: string;
   applicationName?: string;
   /** host:port/dbname, safe to print. */
   target: string;
+}
+
+/**
+ * Whether a host is this machine: nothing then travels over a network a third party can reach.
+ * An empty host (libpq's default Unix socket), a socket directory (starts with "/" or "@"),
+ * "localhost", 127.0.0.0/8 and ::1 are local; every other name or address is remote, even one
+ * that happens to resolve to a loopback address (we do not trust DNS for this decision).
+ */
+export function isLocalHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === '' || h.startsWith('/') || h.startsWith('@')) return true;
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  // IPv4-mapped loopback (::ffff:127.0.0.1)
+  return /^::ffff:127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * The sslmode in force. An explicit sslmode is the user's choice and is kept (db-connectivity warns when it does
+ * not verify the certificate of a remote host). Without one, libpq would use `prefer`, which falls back to
+ * plaintext and never checks the certificate: a man in the middle could read patient data. So for a remote host
+ * the default is `verify-full` (Node's bundled Mozilla roots, which include the DigiCert Global Root G2 and
+ * Microsoft RSA Root CA 2017 that Azure Database for PostgreSQL chains to, plus NODE_EXTRA_CA_CERTS, or the
+ * URL's sslrootcert). A local host keeps libpq's `prefer`.
+ */
+export function effectiveSslMode(explicit: string | null | undefined, host: string): SslMode {
+  if (explicit) return explicit as SslMode;
+  return isLocalHost(host) ? 'prefer' : 'verify-full';
 }
 
 /** Parses a postgres:// URL the way libpq would. Throws EvaluationError('config') on a bad one. */
@@ -51,12 +85,14 @@ export function parsePostgresUrl(value: string): ParsedPostgresUrl {
     throw new EvaluationError('config', 'database.url is not a valid URL', 'use postgres://user:password@host:5432/dbname?sslmode=verify-full');
   }
   const params = url.searchParams;
-  const sslParam = params.get('sslmode') ?? 'prefer';
-  if (!SSL_MODES.includes(sslParam as SslMode)) {
+  const sslExplicit = params.get('sslmode');
+  if (sslExplicit !== null && !SSL_MODES.includes(sslExplicit as SslMode)) {
+    const sslParam = sslExplicit;
     throw new EvaluationError('config', `database.url: sslmode=${sslParam} is not one of ${SSL_MODES.join(', ')}`, 'use sslmode=verify-full for Azure Database for PostgreSQL');
   }
   // libpq lets ?host= name a Unix socket directory; the URL's host part may then be empty.
   const host = params.get('host') ?? decodeURIComponent(url.hostname.replace(/^\[|\]$/g, ''));
+  const localHost = isLocalHost(host);
   const port = Number(params.get('port') ?? (url.port || 5432));
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username) || 'postgres';
   const parsed: ParsedPostgresUrl = {
@@ -65,7 +101,9 @@ export function parsePostgresUrl(value: string): ParsedPostgresUrl {
     user: decodeURIComponent(url.username) || process.env.PGUSER || 'postgres',
     password: url.password ? decodeURIComponent(url.password) : process.env.PGPASSWORD,
     database,
-    sslMode: sslParam as SslMode,
+    sslMode: effectiveSslMode(sslExplicit, host),
+    sslModeExplicit: sslExplicit !== null && sslExplicit !== '',
+    localHost,
     target: `${host}:${port}/${database}`,
   };
   const rootCert = params.get('sslrootcert');
@@ -220,6 +258,10 @@ class PostgresGateway implements DatabaseGateway {
         connectMs: round(connectMs),
         readOnly: row.read_only === 'on',
         target: this.parsed.target,
+        sslMode: this.parsed.sslMode,
+        sslModeExplicit: this.parsed.sslModeExplicit,
+        localHost: this.parsed.localHost,
+        role: await readRolePrivileges(client),
       };
       if (row.version) probe.tlsVersion = row.version;
       return probe;
@@ -259,11 +301,34 @@ class PostgresGateway implements DatabaseGateway {
     return this.withClient(async (client) => {
       const found = await this.lookupTable(client, table);
       if (!found.found) return { kind: 'missing-table', table };
-      // count(*) is exact (reltuples is an estimate); ::text keeps every digit of the bigint.
-      const result = await client.query<{ n: string }>(
-        `SELECT count(*)::text AS n FROM ${pg.escapeIdentifier(found.schema)}.${pg.escapeIdentifier(found.name)}`,
-      );
-      return { kind: 'count', table, count: BigInt(result.rows[0]!.n) };
+      const lockTimeoutMs = Math.max(1, Math.round(this.options.tableLockTimeoutMs ?? Math.min(this.options.statementTimeoutMs / 2, 2_000)));
+      // One transaction per table: SET LOCAL bounds the wait for this table's lock only (another session holding
+      // ACCESS EXCLUSIVE, e.g. a migration), so the other tables still get counted within the check's deadline.
+      await client.query('BEGIN TRANSACTION READ ONLY');
+      try {
+        await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+        // count(*) is exact (reltuples is an estimate); ::text keeps every digit of the bigint.
+        const result = await client.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM ${pg.escapeIdentifier(found.schema)}.${pg.escapeIdentifier(found.name)}`,
+        );
+        await client.query('COMMIT');
+        return { kind: 'count', table, count: BigInt(result.rows[0]!.n) };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const code = (error as { code?: string }).code;
+        if (code === '57014') {
+          throw new EvaluationError('timeout', `counting table "${table}" was cancelled after statement_timeout (${this.options.statementTimeoutMs} ms)`, 'raise database.statementTimeoutMs for a very large table, or look at why the server is slow', { cause: error });
+        }
+        if (code === '55P03') {
+          throw new EvaluationError(
+            'timeout',
+            `table "${table}" is locked by another session: no lock within ${lockTimeoutMs} ms`,
+            'find the session holding the lock (SELECT * FROM pg_locks JOIN pg_stat_activity USING (pid) WHERE NOT granted OR mode = \'AccessExclusiveLock\'), e.g. a migration, and run again after it',
+            { cause: error },
+          );
+        }
+        throw error;
+      }
     });
   }
 
@@ -292,6 +357,37 @@ class PostgresGateway implements DatabaseGateway {
       // the pool never opened: nothing to close
     }
   }
+}
+
+const WRITABLE_TABLES_SHOWN = 5;
+
+/**
+ * The connected role's attributes. has_table_privilege counts ownership and grants through roles;
+ * pg_write_all_data exists from PostgreSQL 14 on, hence to_regrole (NULL before).
+ */
+async function readRolePrivileges(client: pg.PoolClient): Promise<RolePrivileges> {
+  const role = await client.query<{ name: string; superuser: boolean; write_all: boolean }>(
+    `SELECT r.rolname AS name, r.rolsuper AS superuser,
+            CASE WHEN pg_catalog.to_regrole('pg_write_all_data') IS NULL THEN false
+                 ELSE pg_catalog.pg_has_role(r.oid, pg_catalog.to_regrole('pg_write_all_data'), 'USAGE') END AS write_all
+       FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
+  );
+  const tables = await client.query<{ name: string; total: string }>(
+    `SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS name, (count(*) OVER ())::text AS total
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+        AND pg_catalog.has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+      ORDER BY 1 LIMIT ${WRITABLE_TABLES_SHOWN}`,
+  );
+  const r = role.rows[0];
+  return {
+    name: r?.name ?? '',
+    superuser: r?.superuser === true,
+    writeAllData: r?.write_all === true,
+    writableTableCount: Number(tables.rows[0]?.total ?? 0),
+    writableTables: tables.rows.map((t) => t.name),
+  };
 }
 
 /** Columns `blob_name` and `sha256` by name, else the first and second column. */

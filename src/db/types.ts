@@ -17,6 +17,27 @@ export interface ConnectionProbe {
   readOnly: boolean;
   /** host:port/dbname, without credentials. */
   target: string;
+  /** The sslmode in force, whether the URL named it, and whether the host is this machine. */
+  sslMode: string;
+  sslModeExplicit: boolean;
+  localHost: boolean;
+  /** What the connected role could do outside restorecheck's read-only session. */
+  role: RolePrivileges;
+}
+
+/**
+ * The role's power, as the server reports it. restorecheck's session is read-only, but the credentials
+ * themselves are a secret stored in CI: a leaked writer or superuser password can change patient data.
+ */
+export interface RolePrivileges {
+  name: string;
+  superuser: boolean;
+  /** Member of pg_write_all_data (PostgreSQL 14+). */
+  writeAllData: boolean;
+  /** Tables (outside the system schemas) on which it holds INSERT, UPDATE, DELETE or TRUNCATE, owned ones included. */
+  writableTableCount: number;
+  /** The first few of them, schema-qualified, for the message. */
+  writableTables: string[];
 }
 
 /** A relation resolved by `to_regclass`, with the safely quoted name to use in SQL. */
@@ -48,6 +69,11 @@ export interface DatabaseGateway {
 export interface DatabaseOptions {
   statementTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * How long one table count may wait for its lock (SET LOCAL lock_timeout), so that a table locked by another
+   * session is reported as not counted instead of eating the whole check deadline. Default: min(statementTimeoutMs / 2, 2000), below the statement timeout so the lock is named as the reason.
+   */
+  tableLockTimeoutMs?: number;
   /** Default true: `check` never writes. */
   readOnly?: boolean;
   applicationName?: string;

@@ -11,7 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { checksFor } from '../../src/checks/index.js';
 import { countToJson } from '../../src/checks/db/db-core-row-counts.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { openDatabase } from '../../src/db/postgres.js';
+import { X509Certificate } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
+import pg from 'pg';
+import { effectiveSslMode, isLocalHost, openDatabase, parsePostgresUrl } from '../../src/db/postgres.js';
 import { LiveGateways } from '../../src/run/gateways.js';
 import type { CheckResult } from '../../src/run/result.js';
 import { runChecks } from '../../src/run/runner.js';
@@ -60,6 +63,11 @@ before(async () => {
     GRANT USAGE ON SCHEMA audit TO reader;
     GRANT SELECT ON ALL TABLES IN SCHEMA public, audit TO reader;`, 'clinic');
   await cluster.sql('GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader', 'empty');
+  for (const role of ['su SUPERUSER', 'writeall', 'tableowner', 'granted']) await cluster.sql(`CREATE ROLE ${role} LOGIN PASSWORD '${CANARY_PASSWORD}'`);
+  await cluster.sql(`
+    GRANT pg_write_all_data TO writeall;
+    CREATE TABLE owned_by_tableowner (id int); ALTER TABLE owned_by_tableowner OWNER TO tableowner;
+    GRANT SELECT, UPDATE ON patients TO granted;`, 'clinic');
 
   // Real Alembic: a history with a branch label and a merge, upgraded to its head.
   const sqlalchemyUrl = (db: string) => `postgresql+psycopg2://postgres:${cluster.password}@127.0.0.1:${cluster.port}/${db}`;
@@ -115,6 +123,63 @@ describe('db-connectivity', () => {
     assert.equal(c.evidence.tls, true);
     const p = (await run(base(readerUrl('clinic', { sslmode: 'prefer' }))))['db-connectivity']!;
     assert.equal(p.evidence.tls, true);
+  });
+
+  // "127.1" is inet_aton shorthand for 127.0.0.1: it reaches the test cluster over loopback, but it is not one of
+  // the names restorecheck recognises as local, so it stands for a remote host (tests may use no other network).
+  const remoteLooking = (database: string, params: Record<string, string>, user = 'reader', password = CANARY_PASSWORD) =>
+    `postgres://${user}:${password}@127.1:${cluster.port}/${database}${Object.keys(params).length ? `?${new URLSearchParams(params)}` : ''}`;
+
+  it('verifies the certificate by default for a remote host (no sslmode means verify-full, not prefer)', async () => {
+    const c = (await run(base(remoteLooking('clinic', {}))))['db-connectivity']!;
+    assert.equal(c.status, 'error', c.message);
+    assert.equal(c.errorKind, 'tls');
+    assert.match(c.message, /sslmode=verify-full/);
+    assert.match(c.message, /self[- ]signed|certificate/i);
+    // The CA alone is not enough either: verify-full checks the host name (the certificate names localhost, 127.0.0.1).
+    const named = (await run(base(remoteLooking('clinic', { sslrootcert: cluster.caFile! }))))['db-connectivity']!;
+    assert.equal(named.status, 'error', named.message);
+    assert.equal(named.errorKind, 'tls');
+    assert.match(named.message, /127\.1|altname|host/i);
+  });
+
+  it('warns naming the risk and the fix when sslmode=require/prefer/disable is chosen for a remote host', async () => {
+    for (const mode of ['require', 'prefer']) {
+      const c = (await run(base(remoteLooking('clinic', { sslmode: mode }))))['db-connectivity']!;
+      assert.equal(c.status, 'warn', `${mode}: ${c.message}`);
+      assert.equal(c.evidence.tls, true);
+      assert.equal(c.evidence.sslMode, mode);
+      assert.equal(c.evidence.sslModeExplicit, true);
+      assert.match(c.message, new RegExp(`sslmode=${mode} encrypts but does not check the server certificate: a man in the middle can read patient data; use sslmode=verify-full`));
+    }
+    const plain = (await run(base(remoteLooking('clinic', { sslmode: 'disable' }))))['db-connectivity']!;
+    assert.equal(plain.status, 'warn');
+    assert.match(plain.message, /not encrypted \(sslmode=disable\).*use sslmode=verify-full/);
+  });
+
+  it('keeps sslrootcert and verify-full working for a host the certificate names', async () => {
+    const url = cluster.url({ user: 'reader', password: CANARY_PASSWORD, database: 'clinic', params: { sslrootcert: cluster.caFile! } }).replace('127.0.0.1', 'localhost');
+    const c = (await run(base(url)))['db-connectivity']!;
+    assert.equal(c.status, 'pass', c.message);
+    assert.equal(c.evidence.tls, true);
+  });
+
+  it('warns when the role is a superuser, a pg_write_all_data member, a table owner or has write grants', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['su', /role "su" is a superuser; a read-only role \(pg_read_all_data, or SELECT-only grants\) is enough/],
+      ['writeall', /role "writeall" is a member of pg_write_all_data/],
+      ['tableowner', /role "tableowner" can write to 1 table \(public\.owned_by_tableowner\)/],
+      ['granted', /role "granted" can write to 1 table \(public\.patients\)/],
+    ];
+    for (const [user, expected] of cases) {
+      const c = (await run(base(readerUrl('clinic').replace('//reader:', `//${user}:`))))['db-connectivity']!;
+      assert.equal(c.status, 'warn', `${user}: ${c.message}`);
+      assert.match(c.message, expected);
+      assert.equal((c.evidence.role as { name: string }).name, user);
+    }
+    const reader = (await run(base(readerUrl('clinic'))))['db-connectivity']!;
+    assert.equal(reader.status, 'pass', reader.message);
+    assert.deepEqual(reader.evidence.role, { name: 'reader', superuser: false, writeAllData: false, writableTableCount: 0, writableTables: [] });
   });
 
   it('is error (tls) when verify-full cannot verify the certificate', async () => {
@@ -248,7 +313,81 @@ describe('db-alembic-version', () => {
   });
 });
 
+describe('the effective sslmode', () => {
+  it('treats loopback names, addresses and socket paths as local, anything else as remote', () => {
+    for (const h of ['localhost', 'LOCALHOST', '127.0.0.1', '127.8.9.10', '::1', '[::1]', '::ffff:127.0.0.1', '/var/run/postgresql', '@abstract', '']) {
+      assert.equal(isLocalHost(h), true, h);
+    }
+    for (const h of ['db.example', 'medicappdb.postgres.database.azure.com', '10.0.0.4', '128.0.0.1', '::2', 'localhost.evil.example', '127.1']) {
+      assert.equal(isLocalHost(h), false, h);
+    }
+  });
+
+  it('is verify-full for a remote host without sslmode, prefer for a local one, and the user\'s choice otherwise', () => {
+    assert.equal(effectiveSslMode(undefined, 'db.example'), 'verify-full');
+    assert.equal(effectiveSslMode(null, '127.0.0.1'), 'prefer');
+    assert.equal(effectiveSslMode('require', 'db.example'), 'require');
+    const remote = parsePostgresUrl('postgres://u:p@prod.postgres.database.azure.com:5432/app');
+    assert.equal(remote.sslMode, 'verify-full');
+    assert.equal(remote.sslModeExplicit, false);
+    assert.equal(remote.localHost, false);
+    const socket = parsePostgresUrl('postgres://u@localhost/app?host=/var/run/postgresql');
+    assert.equal(socket.sslMode, 'prefer');
+    assert.equal(socket.localHost, true);
+    const chosen = parsePostgresUrl('postgres://u:p@db.example/app?sslmode=prefer');
+    assert.equal(chosen.sslMode, 'prefer');
+    assert.equal(chosen.sslModeExplicit, true);
+  });
+
+  it('has the roots Azure Database for PostgreSQL chains to in Node\'s default CA store', () => {
+    const subjects = rootCertificates.map((pem) => new X509Certificate(pem).subject);
+    for (const cn of ['DigiCert Global Root G2', 'Microsoft RSA Root Certificate Authority 2017', 'DigiCert Global Root CA']) {
+      assert.ok(subjects.some((s) => s.split('\n').includes(`CN=${cn}`)), cn);
+    }
+  });
+});
+
 describe('db-core-row-counts', () => {
+  /** Another session holding ACCESS EXCLUSIVE on the given tables (as a migration would) while `work` runs. */
+  async function whileLocked<T>(tables: string[], work: () => Promise<T>): Promise<T> {
+    const locker = new pg.Client({ connectionString: cluster.url({ database: 'clinic', params: { sslmode: 'disable' } }) });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+      return await work();
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+  }
+  const lockConfig = '  statementTimeoutMs: 1500\n  coreTables:\n    - { name: patients, minRows: 5 }\n    - { name: documents }\n    - { name: \'audit."Event Log"\', minRows: 2 }\n';
+
+  it('counts the other tables when one is locked, and names the locked one (warn, never pass)', async () => {
+    const c = await whileLocked(['documents'], async () => (await run(base(readerUrl('clinic'), lockConfig)))['db-core-row-counts']!);
+    assert.equal(c.status, 'warn', c.message);
+    assert.deepEqual(c.evidence.counts, { patients: 5, documents: null, 'audit."Event Log"': 2 });
+    const notCounted = c.evidence.notCounted as Record<string, { reason: string; kind: string }>;
+    assert.deepEqual(Object.keys(notCounted), ['documents']);
+    assert.equal(notCounted.documents!.kind, 'timeout');
+    assert.match(notCounted.documents!.reason, /table "documents" is locked by another session: no lock within 750 ms/);
+    assert.match(c.message, /2 of 3 core tables counted .*not counted: table "documents" is locked/);
+  });
+
+  it('is error when no table can be counted, naming each lock', async () => {
+    const c = await whileLocked(['patients', 'documents', 'audit."Event Log"'], async () => (await run(base(readerUrl('clinic'), lockConfig)))['db-core-row-counts']!);
+    assert.equal(c.status, 'error', c.message);
+    assert.equal(c.errorKind, 'timeout');
+    assert.match(c.message, /"patients" is locked.*"documents" is locked.*"audit\."Event Log"" is locked/);
+  });
+
+  it('fails for a short table and still names the locked one', async () => {
+    const cfg = '  statementTimeoutMs: 1500\n  coreTables:\n    - { name: patients, minRows: 6 }\n    - { name: documents }\n';
+    const c = await whileLocked(['documents'], async () => (await run(base(readerUrl('clinic'), cfg)))['db-core-row-counts']!);
+    assert.equal(c.status, 'fail', c.message);
+    assert.match(c.message, /"patients" has 5 \(minimum 6\); not counted: table "documents" is locked/);
+  });
+
   it('passes with exact counts keyed by the configured names', async () => {
     const c = (await run(base(readerUrl('clinic'), '  coreTables:\n    - { name: patients, minRows: 5 }\n    - { name: public.documents }\n    - { name: \'audit."Event Log"\', minRows: 2 }\n')))['db-core-row-counts']!;
     assert.equal(c.status, 'pass', c.message);
