@@ -11,9 +11,52 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseSidecar } from '../../src/archive/sidecar.js';
+import { type ArchiveVerification, verifyArchive } from '../../src/archive/verify-archive.js';
 
 let work: string;
 const name = 'medicapp_production_20261121_030000.tar.gz';
+const limits = { maxExpansionRatio: 200, maxTotalBytes: 2 ** 40 };
+const stem = name.slice(0, -'.tar.gz'.length);
+let cases = 0;
+
+/** Packs `files` (path under the top folder → content, or a file to copy) with GNU tar into a fresh case folder; returns the archive's path. */
+async function packWithGnuTar(files: Record<string, string | Buffer>): Promise<string> {
+  const dir = join(work, `case-${++cases}`);
+  for (const [member, content] of Object.entries(files)) {
+    await mkdir(join(dir, 'staging', stem, member, '..'), { recursive: true });
+    await writeFile(join(dir, 'staging', stem, member), content);
+  }
+  sh(`tar --sort=name --owner=0 --group=0 -czf ${name} -C staging ${stem} && sha256sum ${name} > ${name}.sha256`, dir);
+  return join(dir, name);
+}
+
+/** Packs MinIO-like data the way a user does it: `tar czf data.tar.gz -C dir .` (entries `./`, `./x`). */
+function minioAsFolderContents(): Buffer {
+  const dir = join(work, `minio-${++cases}`);
+  sh(`mkdir -p ${dir}/src/.minio.sys ${dir}/src/documents && echo '{}' > ${dir}/src/.minio.sys/format.json && echo pdf > ${dir}/src/documents/a.pdf`);
+  sh(`tar czf ${dir}/data.tar.gz -C ${dir}/src . && tar tzf ${dir}/data.tar.gz | head -1 | grep -qx './'`);
+  return execFileSync('cat', [`${dir}/data.tar.gz`]);
+}
+
+/** Writes a gzipped tar with Python's tarfile (for entries GNU tar refuses to write); `script` gets `t` (the open tar) and `add(name, data)`. */
+function pythonTar(out: string, script: string, format = 'GNU_FORMAT', paxHeaders = '{}'): void {
+  const program = [
+    'import io, sys, tarfile',
+    `t = tarfile.open(sys.argv[1], 'w:gz', format=tarfile.${format}, pax_headers=${paxHeaders})`,
+    'def add(name, data):',
+    '    info = tarfile.TarInfo(name); info.size = len(data); info.mtime = 1700000000; t.addfile(info, io.BytesIO(data))',
+    script,
+    't.close()',
+  ].join('\n');
+  execFileSync('python3', ['-c', program, out]);
+}
+
+function minioDump(result: ArchiveVerification) {
+  const dump = result.dumps.find((d) => d.path === 'minio/data.tar.gz');
+  assert.ok(dump, JSON.stringify(result.dumps));
+  return dump;
+}
+
 
 function sh(script: string, cwd = work): Buffer {
   return execFileSync('bash', ['-c', script], { cwd });
@@ -60,4 +103,27 @@ describe('sidecar written by sha256sum with a path, binary marker or --tag', () 
     const parsed = parseSidecar(sh(`sha512sum --tag ${name}`), name);
     assert.equal(parsed.ok, false);
   });
+});
+
+describe('MinIO data packed as the folder\'s contents (tar -C dir .)', () => {
+  it('accepts the ./ and ./-prefixed entries GNU tar writes', async () => {
+    const path = await packWithGnuTar({ 'minio/data.tar.gz': minioAsFolderContents() });
+    const dump = minioDump(await verifyArchive(path, { limits }));
+    assert.equal(dump.problem, undefined, JSON.stringify(dump));
+  });
+  for (const [label, entry, reason] of [
+    ['./../', './../x', /\.\./],
+    ['..', '../x', /\.\./],
+    ['an absolute path', '/etc/x', /absolute/],
+    ['a regular file named .', '.', /empty path/],
+  ] as const) {
+    it(`still refuses ${label} inside data.tar.gz`, async () => {
+      const inner = join(work, `inner-${++cases}.tar.gz`);
+      pythonTar(inner, `add('./ok', b'fine'); add(${JSON.stringify(entry)}, b'escape')`);
+      const path = await packWithGnuTar({ 'minio/data.tar.gz': execFileSync('cat', [inner]) });
+      const dump = minioDump(await verifyArchive(path, { limits }));
+      assert.match(dump.problem ?? '', /unsafe/);
+      assert.match(dump.problem ?? '', reason);
+    });
+  }
 });
