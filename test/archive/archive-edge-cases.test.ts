@@ -127,3 +127,26 @@ describe('MinIO data packed as the folder\'s contents (tar -C dir .)', () => {
     });
   }
 });
+
+describe('metadata.json with a repeated key', () => {
+  const good = { environment: 'production', timestamp: '2026-11-21T03:00:00Z', backup_name: 'medicapp' };
+  it('fails, naming the key, when environment is written twice (JSON.parse would keep the last silently)', async () => {
+    const text = '{\n  "environment": "staging",\n  "timestamp": "2026-11-21T03:00:00Z",\n  "environment": "production"\n}\n';
+    const result = await verifyArchive(await packWithGnuTar({ 'metadata.json': text }), { limits });
+    assert.equal(result.metadata.present, true);
+    assert.equal(result.metadata.value, undefined);
+    assert.match(result.metadata.problem ?? '', /"environment"/);
+    assert.match(result.metadata.problem ?? '', /more than once/);
+  });
+  it('names a key repeated inside a nested object (spelt with an escape), and not keys merely shared by siblings', async () => {
+    const nested = '{"environment":"production","timestamp":"2026-11-21T03:00:00Z","row_counts":{"public.users":3,"public.orders":1},'
+      + '"members":{"a":{"sha256":"' + 'ab'.repeat(32) + '","size":1},"b":{"size":2,"sha256":"' + 'cd'.repeat(32) + '","s\\u0069ze":3}}}';
+    const result = await verifyArchive(await packWithGnuTar({ 'metadata.json': nested }), { limits });
+    assert.match(result.metadata.problem ?? '', /"members\.b\.size"/);
+  });
+  it('accepts the same keys in sibling objects and arrays of objects', async () => {
+    const result = await verifyArchive(await packWithGnuTar({ 'metadata.json': JSON.stringify({ ...good, x: [{ a: 1 }, { a: 2 }], y: { a: { a: 1 } } }) }), { limits });
+    assert.equal(result.metadata.problem, undefined);
+    assert.equal(result.metadata.value?.environment, 'production');
+  });
+});
