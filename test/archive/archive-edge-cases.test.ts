@@ -150,3 +150,40 @@ describe('metadata.json with a repeated key', () => {
     assert.equal(result.metadata.value?.environment, 'production');
   });
 });
+
+describe('a pax global header', () => {
+  const meta = JSON.stringify({ environment: 'production', timestamp: '2026-11-21T03:00:00Z' });
+  async function pythonArchive(paxHeaders: string, inner?: Buffer): Promise<string> {
+    const dir = join(work, `case-${++cases}`);
+    await mkdir(dir, { recursive: true });
+    const adds = [`add('${stem}/metadata.json', ${JSON.stringify(meta)}.encode())`];
+    if (inner) {
+      await writeFile(join(dir, 'inner.tar.gz'), inner);
+      adds.push(`add('${stem}/minio/data.tar.gz', open(${JSON.stringify(join(dir, 'inner.tar.gz'))}, 'rb').read())`);
+    }
+    pythonTar(join(dir, name), adds.join('; '), 'PAX_FORMAT', paxHeaders);
+    return join(dir, name);
+  }
+  it('with path=../../x fails verify as an unsafe entry (GNU tar applies it to every following member; tar-stream hides it)', async () => {
+    const path = await pythonArchive(`{'path': '../../x'}`);
+    // The real tool's reading of this archive: the member is ../../x, not the name tar-stream shows.
+    assert.throws(() => sh(`mkdir -p out && tar xzf ${path} -C out`, join(path, '..')), /\.\.\/\.\.\/x/);
+    const result = await verifyArchive(path, { limits });
+    const unsafe = result.entries.filter((e) => e.unsafe).map((e) => `${e.rawName} (${e.unsafe})`);
+    assert.equal(unsafe.length, 1, JSON.stringify(result.entries));
+    assert.match(unsafe[0]!, /pax global header/);
+    assert.match(unsafe[0]!, /path=\.\.\/\.\.\/x/);
+  });
+  it('with path=../../x inside minio/data.tar.gz fails that dump', async () => {
+    const inner = join(work, `inner-${++cases}.tar.gz`);
+    pythonTar(inner, `add('./ok', b'fine')`, 'PAX_FORMAT', `{'path': '../../x'}`);
+    const path = await pythonArchive('{}', execFileSync('cat', [inner]));
+    const dump = minioDump(await verifyArchive(path, { limits }));
+    assert.match(dump.problem ?? '', /pax global header/);
+  });
+  it('with only a comment (as git archive writes) is no unsafe entry', async () => {
+    const result = await verifyArchive(await pythonArchive(`{'comment': '9f1c2ab3'}`), { limits });
+    assert.deepEqual(result.entries.filter((e) => e.unsafe), []);
+    assert.equal(result.container.problem, undefined);
+  });
+});
