@@ -1,7 +1,7 @@
 /**
  * `metadata.json` inside an archive, validated at the edge (contract.md): at least `environment`
  * and `timestamp` (ISO 8601 UTC); usually git_commit, hostname, backup_name; optionally `members`
- * (path → sha256 and size), `row_counts` and `alembic_revision`. Unknown keys are allowed.
+ * (path → sha256 and size), `row_counts` and `alembic_revision` (one revision, or a list of heads). Unknown keys are allowed.
  */
 import { z } from 'zod';
 
@@ -27,7 +27,8 @@ export const archiveMetadataSchema = z.looseObject({
     )
     .optional(),
   row_counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
-  alembic_revision: z.string().optional(),
+  // Several Alembic heads (branches not yet merged) are recorded as a list, as alembic_version holds several rows.
+  alembic_revision: z.union([z.string(), z.array(z.string())]).optional(),
 });
 
 export type ArchiveMetadata = z.output<typeof archiveMetadataSchema>;

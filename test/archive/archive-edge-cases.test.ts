@@ -187,3 +187,14 @@ describe('a pax global header', () => {
     assert.equal(result.container.problem, undefined);
   });
 });
+
+describe('alembic_revision with several heads', () => {
+  it('accepts a list of strings, and still refuses a list holding a number', async () => {
+    const base = { environment: 'production', timestamp: '2026-11-21T03:00:00Z' };
+    const heads = await verifyArchive(await packWithGnuTar({ 'metadata.json': JSON.stringify({ ...base, alembic_revision: ['4b2d9c1e7f00', 'a1b2c3d4e5f6'] }) }), { limits });
+    assert.equal(heads.metadata.problem, undefined);
+    assert.deepEqual(heads.metadata.value?.alembic_revision, ['4b2d9c1e7f00', 'a1b2c3d4e5f6']);
+    const bad = await verifyArchive(await packWithGnuTar({ 'metadata.json': JSON.stringify({ ...base, alembic_revision: ['4b2d9c1e7f00', 7] }) }), { limits });
+    assert.match(bad.metadata.problem ?? '', /alembic_revision/);
+  });
+});
