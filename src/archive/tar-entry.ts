@@ -41,7 +41,9 @@ export function classifyEntry(header: Header, topFolder: string): TarEntryRecord
   if (rawName.startsWith('/')) record.unsafe = 'absolute path';
   else if (segments.includes('..')) record.unsafe = 'path with `..` (escapes the extraction directory)';
   else if (rawName.includes('\\')) record.unsafe = 'path with a backslash';
-  else if (normalized === '') record.unsafe = 'empty path';
+  // `./` (or `.`) is the extraction directory itself, as `tar -czf x.tar.gz -C dir .` writes it first:
+  // harmless as a directory; as anything else (a file or link named `.`) it would replace that directory.
+  else if (normalized === '' && !(type === 'directory' && /^(\.\/?)+$/.test(rawName))) record.unsafe = 'empty path';
 
   if (record.unsafe) return record;
   if (segments[0] !== topFolder) {

@@ -15,6 +15,35 @@ export interface TarWalkSummary {
   entries: number;
   /** Why the tar structure is not complete and valid; undefined when it is. */
   problem?: string;
+  /** Pax global headers that change what GNU tar extracts (path, linkpath, size…), as `key=value` lists. */
+  globalHeaders: string[];
+}
+
+/**
+ * Keys of a pax global header that GNU tar applies to every following member, changing where or
+ * what it extracts; other keys (comment, as git archive writes, mtime, owner) are harmless.
+ */
+const ENTRY_CHANGING_KEYS = /^(path|linkpath|size|GNU\.sparse\..*)$/;
+
+type ParserInternals = { _decodeLongHeader?: (buf: Buffer) => void; _header?: { type?: string } | null; _paxGlobal?: Record<string, string> | null };
+
+/**
+ * tar-stream (3.x) decodes a pax global header itself and never emits it: it only merges it into a
+ * later *local* pax header. So `path=../../x` in a global header before plain entries is invisible
+ * to us, while GNU tar applies it to each following member (and extracts outside the directory with
+ * -P). Its decoded keys are caught at the one internal method that decodes it; should a new
+ * tar-stream lack that method, walking fails loudly instead of silently missing such headers.
+ */
+function watchGlobalHeaders(parser: ReturnType<typeof extract>, found: string[]): void {
+  const internals = parser as unknown as ParserInternals;
+  const decode = internals._decodeLongHeader;
+  if (typeof decode !== 'function') throw new Error('tar-stream no longer has _decodeLongHeader: pax global headers cannot be checked; pin tar-stream 3.x');
+  internals._decodeLongHeader = function (this: ParserInternals, buf: Buffer) {
+    decode.call(this, buf);
+    if (this._header?.type !== 'pax-global-header') return;
+    const changing = Object.entries(this._paxGlobal ?? {}).filter(([key]) => ENTRY_CHANGING_KEYS.test(key));
+    if (changing.length > 0) found.push(changing.map(([key, value]) => `${key}=${value}`).join(', '));
+  };
 }
 
 export interface TarEntryBody extends AsyncIterable<Uint8Array> {}
@@ -29,6 +58,8 @@ export async function walkTar(
   onEntry: (header: Header, body: TarEntryBody) => Promise<void>,
 ): Promise<TarWalkSummary> {
   const parser = extract();
+  const globalHeaders: string[] = [];
+  watchGlobalHeaders(parser, globalHeaders);
   let entries = 0;
   let lastEntryEnd = 0;
   let tarBytes = 0;
@@ -75,7 +106,7 @@ export async function walkTar(
   await pending;
   if (handlerError !== undefined && !(parseError && handlerError === parseError)) throw handlerError;
 
-  const summary: TarWalkSummary = { tarBytes, entries };
+  const summary: TarWalkSummary = { tarBytes, entries, globalHeaders };
   if (parseError) {
     summary.problem = describeTarError(parseError, tarBytes);
   } else if (tarBytes - lastEntryEnd < 2 * BLOCK) {

@@ -221,6 +221,7 @@ function minioTarInspector(): Inspector {
       if (entry.unsafe) unsafe.push(`${header.name} (${entry.unsafe})`);
       await drain(body);
     });
+    for (const keys of summary.globalHeaders) unsafe.push(`pax global header (sets ${keys} for every following entry)`);
     const details = { decompressedBytes: summary.tarBytes, entries: summary.entries };
     if (summary.problem) return { problem: `data.tar.gz: ${summary.problem}`, details };
     if (unsafe.length > 0) return { problem: `data.tar.gz holds unsafe entries: ${unsafe.slice(0, 5).join(', ')}${unsafe.length > 5 ? ` and ${unsafe.length - 5} more` : ''}`, details };
@@ -377,6 +378,10 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
     const summary = await walkTar(inflated(outer, 'the archive', guard, () => bytesRead), onEntry);
     container.tarBytes = summary.tarBytes;
     container.entries = summary.entries;
+    // A global header is no entry for tar-stream, but GNU tar renames the following members by it: an unsafe entry.
+    summary.globalHeaders.forEach((keys, i) => {
+      entries.push({ rawName: 'pax global header', type: 'pax-global-header', size: 0, normalized: `(pax global header ${i + 1})`, unsafe: `sets ${keys} for every following entry` });
+    });
     if (summary.problem) {
       container.problem = summary.problem;
       container.layer = 'tar';

@@ -72,7 +72,7 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
     provision: { ok: false, failure: { kind: 'internal', message: 'not started', hint: '' } },
     source: {
       label: 'the archive metadata',
-      ...(metadata?.alembic_revision !== undefined ? { alembic: { ok: true, value: metadata.alembic_revision } as Read<string> } : {}),
+      ...(metadata?.alembic_revision !== undefined ? { alembic: { ok: true, value: metadata.alembic_revision } as Read<string | string[] | null> } : {}),
       ...(metadata?.row_counts ? { counts: { ok: true, value: Object.fromEntries(Object.entries(metadata.row_counts).map(([t, n]) => [t, BigInt(n)])) } } : {}),
     },
     limits: {

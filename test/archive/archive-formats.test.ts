@@ -77,7 +77,7 @@ describe('sidecar parsing', () => {
     ['CRLF', `${hash}  ${name}\r\n`, /carriage return/],
     ['BOM', `\uFEFF${hash}  ${name}\n`, /byte order mark/],
     ['extra line', `${hash}  ${name}\n${hash}  ${name}\n`, /2 lines/],
-    ['wrong name', `${hash}  ./${name}\n`, /names/],
+    ['wrong name', `${hash}  ./other_${name}\n`, /names/],
     ['short hash', `${hash.slice(2)}  ${name}\n`, /64 hexadecimal/],
     ['non-hex', `${hash.slice(1)}g  ${name}\n`, /64 hexadecimal/],
     ['one space', `${hash} ${name}\n`, /two spaces/],

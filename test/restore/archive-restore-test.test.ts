@@ -89,6 +89,17 @@ describe('restore-test --archive', () => {
     assertNothingLeft(r.byId['restore-cleanup']);
   });
 
+  it('compares several Alembic heads recorded as a list in metadata.json, naming the missing one (exit 1)', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'heads'), metadata: (m) => ({ ...m, alembic_revision: ['4b2d9c1e7f00', 'a1b2c3d4e5f6'] }) });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['archive-metadata']!.status, 'pass', r.byId['archive-metadata']!.message);
+    assert.equal(r.byId['restore-provision']!.status, 'pass', r.byId['restore-provision']!.message);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.byId['restore-alembic-match']!.evidence.source, ['4b2d9c1e7f00', 'a1b2c3d4e5f6']);
+    assert.match(r.byId['restore-alembic-match']!.message, /missing a1b2c3d4e5f6/);
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
   it('refuses to restore an archive that fails verification, and creates nothing (exit 1)', async () => {
     const archive = await assembleArchive(parts, { outDir: join(work, 'corrupt') });
     const bytes = await readFile(archive.path);
