@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
+import { DiskFullError, isDiskFull } from './atomic-write.js';
 
 export const LOCK_FILE = '.restorecheck.lock';
 
@@ -74,11 +75,16 @@ export async function withDirectoryLock<T>(dir: string, fn: () => Promise<T>, op
       const handle = await open(path, 'wx');
       try {
         await handle.writeFile(JSON.stringify(owner));
-      } finally {
+      } catch (error) {
+        // Do not leave an empty lock behind (a full disk): it would block the next run for a second.
         await handle.close();
+        await unlink(path).catch(() => undefined);
+        throw error;
       }
+      await handle.close();
       break;
     } catch (error) {
+      if (isDiskFull(error)) throw new DiskFullError(dir, `the lock ${LOCK_FILE}`);
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = await readOwner(path);
