@@ -4,7 +4,7 @@
  */
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AUDIT_LOG_FILE, REPORT_JSON_NAME, chainHead, sha256Hex, type DirectorySnapshot } from '../report/chain.js';
+import { AUDIT_LOG_FILE, REPORT_JSON_NAME, TEMP_FILE_PREFIX, chainHead, sha256Hex, type DirectorySnapshot } from '../report/chain.js';
 import { jsonReporter } from '../report/json.js';
 import { parseReport } from '../report/report-schema.js';
 import type { RunResult } from '../run/result.js';
@@ -18,7 +18,8 @@ export async function readSnapshot(dir: string): Promise<DirectorySnapshot & { n
   const names = (await readdir(dir)).sort();
   const reportNames = names.filter((name) => REPORT_JSON_NAME.test(name));
   const reports = await Promise.all(reportNames.map(async (name) => ({ name, bytes: await readFile(join(dir, name)) })));
-  return { reports, auditLog: await readTextIfExists(join(dir, AUDIT_LOG_FILE)), names };
+  const tempFiles = names.filter((name) => name.startsWith(TEMP_FILE_PREFIX));
+  return { reports, auditLog: await readTextIfExists(join(dir, AUDIT_LOG_FILE)), tempFiles, names };
 }
 
 /**
