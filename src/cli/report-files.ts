@@ -15,7 +15,7 @@ import { availableFormats, reporters } from '../report/index.js';
 import type { RenderOptions } from '../report/types.js';
 import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { DiskFullError, isDiskFull, writeFileAtomic } from './atomic-write.js';
 import { findChromium, printPdf } from './pdf-printer.js';
 import { loadHistory, writeChainedReport } from './report-directory.js';
 
@@ -70,7 +70,9 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
     return [];
   }
   const dir = resolve(request.outDir);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+    throw isDiskFull(error) ? new DiskFullError(dir, 'the report directory') : error;
+  });
   const chained = await writeChainedReport(dir, result, reportBaseName(result), (text) => output.redactor.redact(text));
   const written: string[] = [chained.jsonPath];
   const needsHistory = request.formats.includes('html') || request.formats.includes('pdf');
