@@ -1,14 +1,16 @@
 /**
  * The report directory's audit log (`audit.log.jsonl`): append-only, one JSON line per event, each
  * line holding the SHA-256 of the line before it (report/chain.ts builds and verifies the lines).
+ * An append rewrites the whole log atomically (atomic-write.ts): a full disk leaves the old log whole.
  * Every report-writing command appends one line; other commands record their actions with
  * `appendAuditEvent` (the retention command records the archives it deletes).
  */
-import { appendFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { JsonValue } from '../checks/types.js';
 import { AUDIT_LOG_FILE, type AuditEvent, auditLine, auditTail } from '../report/chain.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { withDirectoryLock } from './dir-lock.js';
 
 export { AUDIT_LOG_FILE, type AuditEvent };
@@ -55,15 +57,18 @@ export async function appendAuditEventLocked(dir: string, event: AuditEvent, opt
   const path = join(dir, AUDIT_LOG_FILE);
   const redact = options.redact ?? ((text: string) => text);
   const safe = redactStrings(event as unknown as JsonValue, redact) as unknown as AuditEvent;
-  const tail = auditTail(await readTextIfExists(path));
+  const before = await readTextIfExists(path);
+  const tail = auditTail(before);
   const line = auditLine(safe, {
     ...tail,
     timestamp: (options.now?.() ?? new Date()).toISOString(),
     user: redact(currentUser()),
     host: redact(hostname()),
   });
-  // One write of a whole line, with O_APPEND: a reader never sees half of it.
-  await appendFile(path, `${line}\n`, { encoding: 'utf8', mode: 0o644 });
+  // Old content plus the new line, to a temp file, fsynced, renamed over the log: a full disk or a
+  // crash mid-write leaves the old log or the new one, never half a line that verify would call an edit.
+  // The lock makes read-then-replace safe against another writer.
+  await writeFileAtomic(path, `${before ?? ''}${line}\n`, { mode: 0o644 });
   return line;
 }
 

@@ -15,8 +15,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
+import { DiskFullError, isDiskFull } from './atomic-write.js';
 
 export const LOCK_FILE = '.restorecheck.lock';
+
+/** Another run held the lock for the whole wait. */
+export class DirectoryLockedError extends UsageError {}
 
 interface LockOwner {
   token: string;
@@ -74,11 +78,16 @@ export async function withDirectoryLock<T>(dir: string, fn: () => Promise<T>, op
       const handle = await open(path, 'wx');
       try {
         await handle.writeFile(JSON.stringify(owner));
-      } finally {
+      } catch (error) {
+        // Do not leave an empty lock behind (a full disk): it would block the next run for a second.
         await handle.close();
+        await unlink(path).catch(() => undefined);
+        throw error;
       }
+      await handle.close();
       break;
     } catch (error) {
+      if (isDiskFull(error)) throw new DiskFullError(dir, `the lock ${LOCK_FILE}`);
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = await readOwner(path);
@@ -90,7 +99,7 @@ export async function withDirectoryLock<T>(dir: string, fn: () => Promise<T>, op
     }
     if (Date.now() > deadline) {
       const who = holder ? `process ${holder.pid} on ${holder.host} since ${holder.since}` : 'another process';
-      throw new UsageError(`the report directory ${dir} is locked by ${who}`, `wait for that run to finish; if no restorecheck is running, remove ${path}`);
+      throw new DirectoryLockedError(`the report directory ${dir} is locked by ${who}`, `wait for that run to finish; if no restorecheck is running, remove ${path}`);
     }
     // Jittered back-off, so that waiting runs do not retry in lockstep.
     await sleep(Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));

@@ -20,6 +20,10 @@ import { simulatorCommand } from './commands/simulator.js';
 import { validateConfigCommand } from './commands/validate-config.js';
 import { verifyCommand } from './commands/verify.js';
 import { type CliIo, Output } from './io.js';
+import { recordRefusal } from './refusal-audit.js';
+
+/** The commands that write reports: a refusal of one is recorded in its report directory's audit log. */
+const REPORTING: ReadonlySet<CommandSpec> = new Set([checkCommand, restoreTestCommand, verifyCommand]);
 
 /** Every command, in the order `--help` lists them. */
 export const commands: readonly CommandSpec[] = [
@@ -62,12 +66,21 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (error) throw error;
       throw new UsageError(message);
     });
+  // The command that threw, with its parsed arguments (yargs' own validation errors never reach a handler).
+  let failed: { spec: CommandSpec; args: Record<string, unknown> } | undefined;
   for (const spec of commands) {
     parser = parser.command({
       command: spec.command,
       describe: spec.describe,
       builder: (y: Argv) => spec.builder(y).strict().help(),
-      handler: async (args: Record<string, unknown>) => spec.run(args, { output, signal: controller.signal }),
+      handler: async (args: Record<string, unknown>) => {
+        try {
+          await spec.run(args, { output, signal: controller.signal });
+        } catch (error) {
+          failed = { spec, args };
+          throw error;
+        }
+      },
     });
   }
 
@@ -76,6 +89,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return output.exitCode;
   } catch (error) {
     reportError(error, output);
+    if (failed && REPORTING.has(failed.spec)) {
+      const name = String(Array.isArray(failed.spec.command) ? failed.spec.command[0] : failed.spec.command).split(' ')[0]!;
+      await recordRefusal(name, failed.args, error, output);
+    }
     return 2;
   } finally {
     process.off('SIGINT', onSignal);

@@ -2,14 +2,15 @@
  * A report directory on disk: writing a report into its chain (under the directory lock), reading
  * what `report verify` checks, and loading the earlier reports the HTML trend charts are drawn from.
  */
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AUDIT_LOG_FILE, REPORT_JSON_NAME, chainHead, sha256Hex, type DirectorySnapshot } from '../report/chain.js';
+import { AUDIT_LOG_FILE, REPORT_JSON_NAME, TEMP_FILE_PREFIX, chainHead, sha256Hex, type DirectorySnapshot } from '../report/chain.js';
 import { jsonReporter } from '../report/json.js';
 import { parseReport } from '../report/report-schema.js';
 import type { RunResult } from '../run/result.js';
 import { readStoredReports, type StoredReport } from '../report/history.js';
 import { appendAuditEventLocked, readTextIfExists } from './audit-log.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { withDirectoryLock } from './dir-lock.js';
 
 /** The JSON reports (by contract name) with their exact bytes, and the audit log. */
@@ -17,7 +18,8 @@ export async function readSnapshot(dir: string): Promise<DirectorySnapshot & { n
   const names = (await readdir(dir)).sort();
   const reportNames = names.filter((name) => REPORT_JSON_NAME.test(name));
   const reports = await Promise.all(reportNames.map(async (name) => ({ name, bytes: await readFile(join(dir, name)) })));
-  return { reports, auditLog: await readTextIfExists(join(dir, AUDIT_LOG_FILE)), names };
+  const tempFiles = names.filter((name) => name.startsWith(TEMP_FILE_PREFIX));
+  return { reports, auditLog: await readTextIfExists(join(dir, AUDIT_LOG_FILE)), tempFiles, names };
 }
 
 /**
@@ -54,9 +56,10 @@ export async function writeChainedReport(dir: string, result: RunResult, base: s
     const name = uniqueBaseName(base, result, snapshot.names);
     const jsonPath = join(dir, `${name}.${jsonReporter.extension}`);
     const bytes = redact(jsonReporter.render(chained, { color: false }));
-    await writeFile(jsonPath, bytes, { flag: 'wx' });
+    // Atomic (temp file, fsync, link): a full disk leaves no partial report behind.
+    await writeFileAtomic(jsonPath, bytes, { exclusive: true });
     const sha256 = sha256Hex(bytes);
-    await appendAuditEventLocked(
+    await recordOrUndo(jsonPath, () => appendAuditEventLocked(
       dir,
       {
         action: 'report',
@@ -66,9 +69,23 @@ export async function writeChainedReport(dir: string, result: RunResult, base: s
         report: { file: `${name}.${jsonReporter.extension}`, sha256 },
       },
       { redact },
-    );
+    ));
     return { result: chained, base: name, jsonPath, sha256 };
   });
+}
+
+/**
+ * Records the report just written; when that fails (a full disk, typically), removes the report again,
+ * so that the directory keeps its old state instead of holding a report its audit log does not know
+ * (which verify would rightly call inserted).
+ */
+async function recordOrUndo<T>(reportPath: string, record: () => Promise<T>): Promise<T> {
+  try {
+    return await record();
+  } catch (error) {
+    await unlink(reportPath).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**

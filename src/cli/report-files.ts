@@ -6,7 +6,7 @@
  * are rendered from it, the HTML with the directory's earlier reports as its trend history.
  * With $GITHUB_STEP_SUMMARY set, the Markdown checklist is appended there too.
  */
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ReportFormatName } from '../config/schema.js';
 import { UsageError } from '../errors.js';
@@ -15,6 +15,7 @@ import { availableFormats, reporters } from '../report/index.js';
 import type { RenderOptions } from '../report/types.js';
 import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
+import { DiskFullError, isDiskFull, writeFileAtomic } from './atomic-write.js';
 import { findChromium, printPdf } from './pdf-printer.js';
 import { loadHistory, writeChainedReport } from './report-directory.js';
 
@@ -69,7 +70,9 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
     return [];
   }
   const dir = resolve(request.outDir);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+    throw isDiskFull(error) ? new DiskFullError(dir, 'the report directory') : error;
+  });
   const chained = await writeChainedReport(dir, result, reportBaseName(result), (text) => output.redactor.redact(text));
   const written: string[] = [chained.jsonPath];
   const needsHistory = request.formats.includes('html') || request.formats.includes('pdf');
@@ -77,7 +80,8 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   for (const format of new Set(request.formats)) {
     if (format === 'console' || format === 'json') continue;
     const path = join(dir, `${chained.base}.${extensionOf(format)}`);
-    await writeFile(path, await renderFormat(format, chained.result, { color: false, history }, output), { flag: 'wx' });
+    // Atomic, like the JSON: a full disk leaves no half-written HTML or PDF.
+    await writeFileAtomic(path, await renderFormat(format, chained.result, { color: false, history }, output), { exclusive: true });
     written.push(path);
   }
   // The human summary still goes to the terminal when asked for (or by default).

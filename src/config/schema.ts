@@ -156,6 +156,8 @@ export const configSchema = z.strictObject({
       dir: z.string().min(1).optional(),
       formats: z.array(reportFormatSchema).min(1).optional(),
       failOn: severity.optional(),
+      /** A check's evidence beyond this many bytes (as JSON) is cut in the report, marked evidenceTruncated. Default 64 KiB. */
+      maxEvidenceBytes: positiveInt.optional(),
     })
     .optional(),
   restoreTest: z

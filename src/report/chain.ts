@@ -11,6 +11,12 @@
  * report chain or disagrees with the log, and editing or removing a log line breaks the log chain or
  * leaves a report unrecorded. Truncating both tails together cannot be seen from inside the
  * directory: `report verify` prints the head hashes so they can be kept elsewhere (CI logs, a ticket).
+ *
+ * A torn write is not tampering: restorecheck writes through a temp file (TEMP_FILE_PREFIX) and a
+ * rename, so a crash or a full disk can leave a temp file, and an older version (or a copy made by
+ * hand) can leave a report cut short. A report that is not even JSON and that no audit line records
+ * is such a write; it is reported apart (`tornWrites`) and kept out of the chain. A report the audit
+ * log recorded is judged by its recorded hash whatever its state: that one is tampering.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -18,6 +24,12 @@ import type { JsonValue } from '../checks/types.js';
 import { jsonValueSchema, parseReport } from './report-schema.js';
 
 export const AUDIT_LOG_FILE = 'audit.log.jsonl';
+
+/** Temp files of the atomic writes (cli/atomic-write.ts) start with this: one left over is a torn write. */
+export const TEMP_FILE_PREFIX = '.tmp-';
+
+/** The message of a torn write; the CLI adds what to remove. */
+export const TORN_WRITE = 'is a torn write (an interrupted or disk-full write), not tampering';
 
 /** `<UTC timestamp>-<environment>-<command>.json` (contract.md); milliseconds appear only to keep names unique. */
 export const REPORT_JSON_NAME = /^\d{8}T\d{6}(?:\.\d{3})?Z-.+\.json$/;
@@ -134,6 +146,8 @@ export interface DirectorySnapshot {
   reports: Array<{ name: string; bytes: Uint8Array }>;
   /** The audit log's text, or null when there is none. */
   auditLog: string | null;
+  /** Names of leftover temp files (TEMP_FILE_PREFIX…) in the directory. */
+  tempFiles?: string[];
 }
 
 export interface ChainProblem {
@@ -149,6 +163,8 @@ export interface ChainVerification {
   auditLines: number;
   /** Problems, the first broken link first: reports in time order (by name), then audit lines in order. */
   problems: ChainProblem[];
+  /** Torn writes (leftover temp files, unrecorded reports that are not JSON): not tampering, but to be removed. */
+  tornWrites: ChainProblem[];
   /** SHA-256 of the newest report in the chain and of the last audit line: keep them elsewhere to anchor the chain. */
   reportHeadSha256: string | null;
   auditHeadSha256: string | null;
@@ -160,8 +176,26 @@ function sameRun(record: AuditRecord, report: { run: { command: string; environm
 
 const short = (hash: string | null | undefined) => (hash ? `${hash.slice(0, 12)}…` : String(hash));
 
+/** True when the bytes are not JSON at all: what a write cut short leaves (an edit leaves JSON, or the hash tells). */
+function notJson(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export function verifyChain(snapshot: DirectorySnapshot): ChainVerification {
-  const reports = [...snapshot.reports]
+  const recordedFiles = new Set(
+    snapshot.auditLog === null ? [] : splitLog(snapshot.auditLog).lines.flatMap((line) => parseAuditLine(line)?.report?.file ?? []),
+  );
+  const tornWrites: ChainProblem[] = (snapshot.tempFiles ?? []).map((name) => ({ subject: name, message: TORN_WRITE }));
+  const torn = snapshot.reports.filter((file) => !recordedFiles.has(file.name) && notJson(file.bytes));
+  tornWrites.push(...torn.map((file) => ({ subject: file.name, message: TORN_WRITE })));
+  tornWrites.sort((a, b) => byReportTime(a.subject, b.subject));
+  const reports = snapshot.reports
+    .filter((file) => !torn.includes(file))
     .sort((a, b) => byReportTime(a.name, b.name))
     .map((file) => {
       const parsed = parseReport(Buffer.from(file.bytes).toString('utf8'));
@@ -263,6 +297,7 @@ export function verifyChain(snapshot: DirectorySnapshot): ChainVerification {
     })),
     auditLines,
     problems,
+    tornWrites,
     reportHeadSha256: order.length > 0 ? order[order.length - 1]!.sha256 : null,
     auditHeadSha256: auditHead,
   };

@@ -42,6 +42,8 @@ const checkResult = z
     hint: z.string().optional().describe('for error and skipped: what to do next'),
     errorKind: z.string().optional(),
     requestId: z.string().optional().describe("Azure's request id of the failed call"),
+    evidenceTruncated: z.literal(true).optional().describe('the evidence was cut to report.maxEvidenceBytes (its first entries are kept)'),
+    evidenceOriginalBytes: count.optional().describe('size of the evidence as JSON before the cut, in bytes'),
   })
   .meta({ id: 'CheckResult' });
 

@@ -5,11 +5,14 @@
  * restorecheck's tags and has a `requested` line here: the tags alone could be copied onto any
  * server, the ledger alone could name a server someone else created since.
  */
-import { open, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
+// The report directory's atomic write and lock serve the ledger too (one implementation of each).
+import { writeFileAtomic } from '../cli/atomic-write.js';
+import { withDirectoryLock } from '../cli/dir-lock.js';
 
 const requested = z.object({
   event: z.literal('requested'),
@@ -51,16 +54,22 @@ export function ledgerPath(config: Config, configDir: string): string {
 export class RestoreLedger {
   constructor(readonly path: string) {}
 
-  /** Appends one line and flushes it to disk before returning. */
+  /**
+   * Appends one line and flushes it to disk before returning. The whole ledger is rewritten through
+   * a fsynced temp file and a rename, under the directory's lock (concurrent runs): a full disk
+   * leaves the old ledger whole (DiskFullError) instead of a torn line, which the next run would
+   * skip as unreadable and so lose track of a server it must clean up.
+   */
   async append(line: LedgerLine): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const file = await open(this.path, 'a', 0o600);
-    try {
-      await file.write(`${JSON.stringify(lineSchema.parse(line))}\n`);
-      await file.datasync();
-    } finally {
-      await file.close();
-    }
+    const text = `${JSON.stringify(lineSchema.parse(line))}\n`;
+    const dir = dirname(this.path);
+    await mkdir(dir, { recursive: true });
+    await withDirectoryLock(dir, async () => {
+      const before = await readTextIfExists(this.path);
+      // A ledger torn by an older version ends without a newline: start the new line on its own.
+      const separator = before && !before.endsWith('\n') ? '\n' : '';
+      await writeFileAtomic(this.path, `${before ?? ''}${separator}${text}`, { mode: 0o600 });
+    });
   }
 
   /** Every run on record, by run id; lines that do not parse are skipped and counted. */
@@ -95,6 +104,15 @@ export class RestoreLedger {
       }
     }
     return { runs, unreadable };
+  }
+}
+
+async function readTextIfExists(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
 }
 

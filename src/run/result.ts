@@ -20,6 +20,9 @@ export interface CheckResult {
   /** For `error`: the kind of failure (auth, timeout, …) and Azure's request id when there was one. */
   errorKind?: string;
   requestId?: string;
+  /** Set when the evidence was cut to report.maxEvidenceBytes; its size (JSON bytes) before the cut. */
+  evidenceTruncated?: true;
+  evidenceOriginalBytes?: number;
 }
 
 export type Outcome = 'pass' | 'fail' | 'incomplete';

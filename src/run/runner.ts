@@ -8,6 +8,7 @@ import type { Check, CheckContext, Logger, Need, Severity } from '../checks/type
 import type { Config } from '../config/schema.js';
 import { EvaluationError, UsageError, describeError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { DEFAULT_MAX_EVIDENCE_BYTES, capEvidence } from './evidence-cap.js';
 import type { Gateways } from './gateways.js';
 import { type CheckResult, type RunResult, computeOutcome, summarise } from './result.js';
 
@@ -140,7 +141,15 @@ async function runOne(
   try {
     const finding = await raceAbort(check.run(ctx), signal);
     options.log.debug(`${check.id}: ${finding.status} in ${elapsed()} ms`);
-    return make({ status: finding.status, message: finding.message, evidence: finding.evidence ?? {}, durationMs: elapsed() });
+    // The report holds at most report.maxEvidenceBytes of it, and says when it was cut.
+    const capped = capEvidence(finding.evidence ?? {}, options.config.report?.maxEvidenceBytes ?? DEFAULT_MAX_EVIDENCE_BYTES);
+    return make({
+      status: finding.status,
+      message: finding.message,
+      evidence: capped.evidence,
+      durationMs: elapsed(),
+      ...(capped.truncatedFrom === undefined ? {} : { evidenceTruncated: true as const, evidenceOriginalBytes: capped.truncatedFrom }),
+    });
   } catch (error) {
     const result = make({ status: 'error', message: '', evidence: {}, durationMs: elapsed() });
     // A deadline of the check or the run is named as such, even when a gateway had already turned the abort into its own

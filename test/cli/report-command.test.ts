@@ -112,6 +112,10 @@ describe('report formats through the CLI', () => {
     assert.equal(run.code, 2);
     assert.match(run.stderr, /error: --format pdf: RESTORECHECK_CHROMIUM points at .*no-such-chromium, which does not exist/);
     assert.match(run.stderr, /hint: .*apt-get install chromium/);
-    assert.deepEqual(filesIn(dir), [], 'no check ran, nothing was written');
+    // No check ran and no report was written; only the refusal is recorded (issue 10).
+    assert.deepEqual(filesIn(dir), ['audit.log.jsonl']);
+    const line = JSON.parse(readFileSync(join(dir, 'audit.log.jsonl'), 'utf8')) as { action: string; report: unknown };
+    assert.equal(line.action, 'refused');
+    assert.equal(line.report, null);
   });
 });

@@ -51,6 +51,22 @@ describe('report chain (pure)', () => {
     assert.ok(verdict.problems.some((p) => p.subject === 'audit.log.jsonl line 1' && /lines before it were removed/.test(p.message)), JSON.stringify(verdict.problems));
   });
 
+  it('reports a leftover temp file and an unrecorded report that is not JSON as torn writes, apart from tampering', () => {
+    const dir = directory(2);
+    const torn = { name: '20991231T000000Z-production-check.json', bytes: dir.reports[1]!.bytes.subarray(0, 200) };
+    const verdict = verifyChain({ ...dir, reports: [...dir.reports, torn], tempFiles: ['.tmp-x.json-01ab'] });
+    assert.deepEqual(verdict.problems, [], 'no tampering');
+    assert.equal(verdict.ok, true);
+    assert.deepEqual(verdict.tornWrites.map((p) => p.subject).sort(), ['.tmp-x.json-01ab', torn.name].sort());
+    assert.ok(verdict.tornWrites.every((p) => /torn write \(an interrupted or disk-full write\), not tampering/.test(p.message)));
+    assert.ok(!verdict.reports.some((r) => r.name === torn.name), 'kept out of the chain');
+    // The same bytes under a name the audit log recorded: that is tampering.
+    const recorded = verifyChain({ ...dir, reports: [dir.reports[0]!, { name: dir.reports[1]!.name, bytes: torn.bytes }] });
+    assert.equal(recorded.ok, false);
+    assert.deepEqual(recorded.tornWrites, []);
+    assert.ok(recorded.problems.some((p) => /differs from what was written/.test(p.message)), JSON.stringify(recorded.problems));
+  });
+
   it('flags an edited outcome on the last audit line (which no later hash covers)', () => {
     const dir = directory(2);
     const lines = dir.auditLog.trimEnd().split('\n');

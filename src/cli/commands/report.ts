@@ -1,6 +1,7 @@
 /**
  * `restorecheck report verify DIR`: checks the report chain and the audit log of a report directory
- * (exit 0 intact, 1 broken with the first broken link named, 2 nothing to verify).
+ * (exit 0 intact, 1 broken with the first broken link named, 2 nothing to verify, or intact but
+ * holding a torn write: a leftover temp file or an unrecorded report that is not JSON).
  * `restorecheck report render FILE.json --format FMT`: re-renders a stored report to stdout; the HTML
  * (and PDF) get the reports beside FILE as trend history.
  */
@@ -26,15 +27,29 @@ async function verify(dirArg: string, output: Output): Promise<void> {
   // verify only reads (an auditor's copy may be read-only), so it does not take the lock; a run
   // writing at this very moment can make the newest report look unrecorded.
   if (snapshot.names.includes(LOCK_FILE)) output.err(`note: ${join(dir, LOCK_FILE)} exists: a run may be writing; if the newest report is flagged, verify again once it is done`);
-  if (snapshot.reports.length === 0 && snapshot.auditLog === null) {
+  if (snapshot.reports.length === 0 && snapshot.auditLog === null && (snapshot.tempFiles ?? []).length === 0) {
     throw new UsageError(`no report and no ${AUDIT_LOG_FILE} in ${dir}: nothing to verify`, 'pass the directory the reports were written to');
   }
   const result = verifyChain(snapshot);
   const problemsBySubject = new Set(result.problems.map((p) => p.subject));
+  const tornSubjects = new Set(result.tornWrites.map((p) => p.subject));
+  const tornLines = result.tornWrites.map((p) => `${printable(p.subject)} ${printable(p.message)}: remove ${printable(join(dir, p.subject))}`);
   output.out(`report chain of ${dir}: ${result.reports.length} report${result.reports.length === 1 ? '' : 's'}, ${result.auditLines} audit line${result.auditLines === 1 ? '' : 's'}\n`);
   for (const report of result.reports) {
-    const mark = problemsBySubject.has(report.name) ? 'BROKEN' : 'ok';
+    const mark = problemsBySubject.has(report.name) ? 'BROKEN' : tornSubjects.has(report.name) ? 'TORN' : 'ok';
     output.out(`  ${mark.padEnd(6)}  ${printable(report.name)}  sha256 ${report.sha256}${report.outcome ? `  ${report.outcome}` : ''}\n`);
+  }
+  for (const name of tornSubjects) {
+    if (!result.reports.some((r) => r.name === name)) output.out(`  ${'TORN'.padEnd(6)}  ${printable(name)}\n`);
+  }
+  if (result.ok && tornLines.length > 0) {
+    // Distinct from both PASS and FAIL: nothing was tampered with, but the directory holds debris of a
+    // write that did not finish, which a person should look at and remove (exit 2: not verified clean).
+    output.out('\n');
+    for (const line of tornLines) output.out(`TORN WRITE: ${line}\n`);
+    output.out(`The chain is intact apart from ${tornLines.length === 1 ? 'this file' : 'these files'}, which no audit line records.\n`);
+    output.exitCode = 2;
+    return;
   }
   if (result.ok) {
     output.out(`\nPASS: the chain is intact.\n  newest report sha256:    ${result.reportHeadSha256 ?? 'none'}\n  last audit line sha256:  ${result.auditHeadSha256 ?? 'none'}\n`);
@@ -48,6 +63,7 @@ async function verify(dirArg: string, output: Output): Promise<void> {
     output.out(`all ${result.problems.length} problems:\n`);
     for (const problem of result.problems) output.out(`  - ${printable(problem.subject)} ${printable(problem.message)}\n`);
   }
+  for (const line of tornLines) output.out(`TORN WRITE: ${line}\n`);
   output.exitCode = 1;
 }
 
