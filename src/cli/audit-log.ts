@@ -10,8 +10,8 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { JsonValue } from '../checks/types.js';
 import { AUDIT_LOG_FILE, type AuditEvent, auditLine, auditTail } from '../report/chain.js';
-import { writeFileAtomic } from './atomic-write.js';
-import { withDirectoryLock } from './dir-lock.js';
+import { writeFileAtomic } from '../evidence/atomic-write.js';
+import { withDirectoryLock } from '../evidence/dir-lock.js';
 
 export { AUDIT_LOG_FILE, type AuditEvent };
 

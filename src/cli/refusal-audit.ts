@@ -17,7 +17,7 @@ import { loadConfigFile } from '../config/load.js';
 import { ConfigError, describeError, isRestorecheckError } from '../errors.js';
 import { looksSecretName } from '../secrets/redact.js';
 import { appendAuditEventLocked } from './audit-log.js';
-import { DirectoryLockedError, withDirectoryLock } from './dir-lock.js';
+import { DirectoryLockedError, withDirectoryLock } from '../evidence/dir-lock.js';
 import type { Output } from './io.js';
 
 /** Where the refusal goes, and the environment to record. */

@@ -10,8 +10,8 @@ import { parseReport } from '../report/report-schema.js';
 import type { RunResult } from '../run/result.js';
 import { readStoredReports, type StoredReport } from '../report/history.js';
 import { appendAuditEventLocked, readTextIfExists } from './audit-log.js';
-import { writeFileAtomic } from './atomic-write.js';
-import { withDirectoryLock } from './dir-lock.js';
+import { writeFileAtomic } from '../evidence/atomic-write.js';
+import { withDirectoryLock } from '../evidence/dir-lock.js';
 
 /** The JSON reports (by contract name) with their exact bytes, and the audit log. */
 export async function readSnapshot(dir: string): Promise<DirectorySnapshot & { names: string[] }> {

@@ -15,7 +15,7 @@ import { availableFormats, reporters } from '../report/index.js';
 import type { RenderOptions } from '../report/types.js';
 import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
-import { DiskFullError, isDiskFull, writeFileAtomic } from './atomic-write.js';
+import { DiskFullError, isDiskFull, writeFileAtomic } from '../evidence/atomic-write.js';
 import { findChromium, printPdf } from './pdf-printer.js';
 import { loadHistory, writeChainedReport } from './report-directory.js';
 

@@ -25,7 +25,7 @@ import { jsonValueSchema, parseReport } from './report-schema.js';
 
 export const AUDIT_LOG_FILE = 'audit.log.jsonl';
 
-/** Temp files of the atomic writes (cli/atomic-write.ts) start with this: one left over is a torn write. */
+/** Temp files of the atomic writes (evidence/atomic-write.ts) start with this: one left over is a torn write. */
 export const TEMP_FILE_PREFIX = '.tmp-';
 
 /** The message of a torn write; the CLI adds what to remove. */

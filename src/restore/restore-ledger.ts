@@ -11,8 +11,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 // The report directory's atomic write and lock serve the ledger too (one implementation of each).
-import { writeFileAtomic } from '../cli/atomic-write.js';
-import { withDirectoryLock } from '../cli/dir-lock.js';
+import { writeFileAtomic } from '../evidence/atomic-write.js';
+import { withDirectoryLock } from '../evidence/dir-lock.js';
 
 const requested = z.object({
   event: z.literal('requested'),

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LOCK_FILE, withDirectoryLock } from '../../src/cli/dir-lock.js';
+import { LOCK_FILE, withDirectoryLock } from '../../src/evidence/dir-lock.js';
 import { verifyChain } from '../../src/report/chain.js';
 import { UsageError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';

@@ -14,7 +14,7 @@ import { AUDIT_LOG_FILE, verifyChain } from '../../report/chain.js';
 import { printable } from '../../report/escape.js';
 import { parseReport } from '../../report/report-schema.js';
 import type { CommandSpec } from '../command.js';
-import { LOCK_FILE } from '../dir-lock.js';
+import { LOCK_FILE } from '../../evidence/dir-lock.js';
 import type { Output } from '../io.js';
 import { checkFormats, renderFormat } from '../report-files.js';
 import { loadHistory, readSnapshot } from '../report-directory.js';
