@@ -22,6 +22,7 @@ const EXAMPLES = join(import.meta.dirname, '../../examples/scenarios');
 const SUB = '00000000-0000-0000-0000-000000000000';
 const DOC = Buffer.from('%PDF-1.7 signed consent of patient 42');
 const DOC_SHA = createHash('sha256').update(DOC).digest('hex');
+const READER_PASSWORD = 'reader-Pw-2b91e4';
 
 let authority: CertificateAuthority;
 let sim: RunningSimulator;
@@ -57,7 +58,10 @@ before(async () => {
       ('consent-42.pdf', '${DOC_SHA}', now()),
       ('missing.pdf', '${DOC_SHA}', now() - interval '1 day'),
       ('empty.pdf', NULL, now() - interval '2 days'),
-      ('altered.pdf', '${DOC_SHA}', now() - interval '3 days');`);
+      ('altered.pdf', '${DOC_SHA}', now() - interval '3 days');
+    -- The checks read as a least-privilege role: db-connectivity warns on a superuser (issue 10).
+    CREATE ROLE reader LOGIN PASSWORD '${READER_PASSWORD}';
+    GRANT SELECT ON alembic_version, documents TO reader;`);
   const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('documents');
   await container.create();
   await container.getBlockBlobClient('consent-42.pdf').upload(DOC, DOC.length);
@@ -106,7 +110,7 @@ async function config(options: { azure?: Record<string, unknown>; storage?: Reco
 }
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...sim.env, DATABASE_URL: cluster.url(), AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, ...extra };
+  return { ...sim.env, DATABASE_URL: cluster.url({ user: 'reader', password: READER_PASSWORD }), AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, ...extra };
 }
 
 async function check(configPath: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<CliResult & { report: Report }> {
