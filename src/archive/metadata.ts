@@ -37,12 +37,59 @@ export const MAX_METADATA_BYTES = 1024 * 1024;
 
 export type MetadataParse = { ok: true; value: ArchiveMetadata } | { ok: false; problem: string };
 
+type Frame = { kind: 'object'; path: string[]; keys: Set<string>; key?: string; expectKey: boolean } | { kind: 'array'; path: string[]; index: number };
+
+/**
+ * The first key that an object of `text` (valid JSON) holds twice, as a dotted path (`row_counts.patients`).
+ * JSON.parse keeps the last of repeated keys silently, so `{"environment":"staging",…,"environment":"production"}`
+ * would read as production while another reader sees staging: such a file is refused. Keys are compared decoded
+ * (`"env\u0069ronment"` is `environment`).
+ */
+export function firstDuplicateKey(text: string): string | undefined {
+  const stack: Frame[] = [];
+  const childPath = (): string[] => {
+    const top = stack[stack.length - 1];
+    if (!top) return [];
+    return [...top.path, top.kind === 'object' ? (top.key ?? '') : String(top.index)];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') stack.push({ kind: 'object', path: childPath(), keys: new Set(), expectKey: true });
+    else if (c === '[') stack.push({ kind: 'array', path: childPath(), index: 0 });
+    else if (c === '}' || c === ']') stack.pop();
+    else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object') top.expectKey = true;
+      else if (top?.kind === 'array') top.index++;
+    } else if (c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object' && top.expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (top.keys.has(key)) return [...top.path, key].join('.');
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = end;
+    }
+  }
+  return undefined;
+}
+
 export function parseArchiveMetadata(bytes: Uint8Array): MetadataParse {
   let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    raw = JSON.parse(text);
   } catch (error) {
     return { ok: false, problem: `metadata.json is not valid UTF-8 JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) {
+    return { ok: false, problem: `metadata.json holds the key "${duplicate}" more than once (a JSON reader keeps only one of them, so the file is ambiguous)` };
   }
   const parsed = archiveMetadataSchema.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };
