@@ -130,8 +130,14 @@ export const archivesSchema = z.strictObject({
     .strictObject({
       maxExpansionRatio: z.number().positive().default(200),
       maxTotalBytes: positiveInt.default(2 ** 40),
+      /**
+       * Entries per tar stream (the archive, and minio/data.tar.gz inside it); past it verification stops and fails.
+       * An archive of the format holds about ten; a MinIO xl-single volume stores an object as a folder plus its
+       * xl.meta (2–3 entries), so the default lets a volume of ~300,000–500,000 objects through.
+       */
+      maxEntries: positiveInt.default(1_000_000),
     })
-    .default({ maxExpansionRatio: 200, maxTotalBytes: 2 ** 40 }),
+    .default({ maxExpansionRatio: 200, maxTotalBytes: 2 ** 40, maxEntries: 1_000_000 }),
   /** Deadline of one verification (the whole read of the archive). */
   timeoutMs: positiveInt.default(3 * 3600_000),
 });
