@@ -87,7 +87,7 @@ export interface ArchiveVerification {
   metadata: { present: boolean; value?: ArchiveMetadata; problem?: string };
   /** Set when a decompression-bomb limit ended a stream. */
   limitExceeded?: { where: string; detail: string };
-  limits: { maxExpansionRatio: number; maxTotalBytes: number; maxEntries: number };
+  limits: { maxExpansionRatio: number; maxTotalBytes: number; maxEntries: number; maxMinioEntries: number };
   durationMs: number;
 }
 
@@ -214,6 +214,7 @@ async function inspectGzipMember(body: TarEntryBody, where: string, inspector: I
 
 /** MinIO's `data.tar.gz` must itself be a complete tar with only safe entries. */
 function minioTarInspector(maxEntries: number): Inspector {
+  // maxEntries: archives.limits.maxMinioEntries (the walk keeps nothing per entry, so it may be large).
   return async (source) => {
     const unsafe: string[] = [];
     let unsafeCount = 0;
@@ -225,7 +226,7 @@ function minioTarInspector(maxEntries: number): Inspector {
         if (entry.unsafe && ++unsafeCount <= 5) unsafe.push(`${header.name} (${entry.unsafe})`);
         await drain(body);
       },
-      { maxEntries, limitName: 'archives.limits.maxEntries' },
+      { maxEntries, limitName: 'archives.limits.maxMinioEntries' },
     );
     const details = { decompressedBytes: summary.tarBytes, entries: summary.entries };
     if (summary.problem) return { problem: `data.tar.gz: ${summary.problem}`, details };
@@ -238,7 +239,7 @@ const INSPECTORS: Record<Exclude<MemberKind, 'metadata' | 'redis-rdb'>, (limits:
   'postgres-dump': () => postgresDumpInspector,
   'mariadb-dump': () => mysqlDumpInspector,
   'mongodb-archive': () => mongoArchiveInspector,
-  'minio-data': (limits) => minioTarInspector(limits.maxEntries),
+  'minio-data': (limits) => minioTarInspector(limits.maxMinioEntries),
 };
 
 async function readSidecar(path: string, fileName: string): Promise<SidecarResult> {

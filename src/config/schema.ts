@@ -131,13 +131,17 @@ export const archivesSchema = z.strictObject({
       maxExpansionRatio: z.number().positive().default(200),
       maxTotalBytes: positiveInt.default(2 ** 40),
       /**
-       * Entries per tar stream (the archive, and minio/data.tar.gz inside it); past it verification stops and fails.
-       * An archive of the format holds about ten; a MinIO xl-single volume stores an object as a folder plus its
-       * xl.meta (2–3 entries), so the default lets a volume of ~300,000–500,000 objects through.
+       * Entries of the archive itself; past it verification stops and fails. The format holds about ten, and each
+       * entry is kept for the member checks (~0.7 KB of memory each: 100,000 is ~70 MB).
        */
-      maxEntries: positiveInt.default(1_000_000),
+      maxEntries: positiveInt.default(100_000),
+      /**
+       * Entries of minio/data.tar.gz, which is streamed in constant memory. A MinIO xl-single volume stores an object
+       * as a folder plus its xl.meta (2–3 entries), so the default lets volumes of several million objects through.
+       */
+      maxMinioEntries: positiveInt.default(10_000_000),
     })
-    .default({ maxExpansionRatio: 200, maxTotalBytes: 2 ** 40, maxEntries: 1_000_000 }),
+    .default({ maxExpansionRatio: 200, maxTotalBytes: 2 ** 40, maxEntries: 100_000, maxMinioEntries: 10_000_000 }),
   /** Deadline of one verification (the whole read of the archive). */
   timeoutMs: positiveInt.default(3 * 3600_000),
 });

@@ -323,6 +323,11 @@ describe('an entry-count limit', () => {
     assert.ok(Array.isArray(members.evidence.unexpected) && members.evidence.unexpected.length <= 100, 'evidence lists at most 100 entries');
     assert.equal(members.evidence.unexpectedCount, 3001);
     assert.ok(unlimited.stdout.length < 200_000, `report is ${unlimited.stdout.length} bytes`);
+    // minio/data.tar.gz has a limit of its own (it is streamed, so its default is far larger).
+    await writeFile(config, `environment: production\narchives:\n  limits:\n    maxMinioEntries: 2\n`);
+    const minio = await verify(archive.path, ['--config', config]);
+    assert.equal(statusOf(minio, 'archive-dump-integrity'), 'fail', minio.detail);
+    assert.match(minio.byId.get('archive-dump-integrity')!.message, /maxMinioEntries/);
   });
 });
 
