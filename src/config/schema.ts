@@ -132,7 +132,7 @@ export const archivesSchema = z.strictObject({
       maxTotalBytes: positiveInt.default(2 ** 40),
       /**
        * Entries of the archive itself; past it verification stops and fails. The format holds about ten, and each
-       * entry is kept for the member checks (~0.7 KB of memory each: 100,000 is ~70 MB).
+       * entry is kept for the member checks (~1 KB of memory each: 100,000 is ~100 MB).
        */
       maxEntries: positiveInt.default(100_000),
       /**
