@@ -31,3 +31,11 @@ export function listed(items: string[], max = 6): string {
   const shown = items.slice(0, max).join(', ');
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
+
+/** How many names an evidence list holds at most; the count beside it says how many there were. */
+export const EVIDENCE_LIST_MAX = 50;
+
+/** `{ [key]: first EVIDENCE_LIST_MAX items, [key + 'Count']: how many }`: evidence stays small whatever the archive holds. */
+export function boundedList<K extends string>(key: K, items: string[]): Record<K, string[]> & Record<`${K}Count`, number> {
+  return { [key]: items.slice(0, EVIDENCE_LIST_MAX), [`${key}Count`]: items.length } as Record<K, string[]> & Record<`${K}Count`, number>;
+}

@@ -3,7 +3,8 @@
  * head window and a tail window of each dump are kept: memory stays constant whatever the size.
  *
  * - PostgreSQL plain `pg_dump`: `-- PostgreSQL database dump` near the top, and `-- PostgreSQL
- *   database dump complete` at the end (pg_dump writes it last; only `--` lines and the
+ *   database dump complete` at the end (`pg_dumpall`: `-- PostgreSQL database cluster dump` and
+ *   `… cluster dump complete`) (pg_dump writes it last; only `--` lines and the
  *   `\unrestrict` line of PostgreSQL ≥ 17.6/16.10/… may follow).
  * - MariaDB/MySQL `mysqldump`/`mariadb-dump`: `-- MariaDB dump N` / `-- MySQL dump N` near the top
  *   (MariaDB ≥ 10.11.8 puts a sandbox-mode comment above it), `-- Dump completed` at the very end.
@@ -74,16 +75,23 @@ export const postgresDumpInspector: Inspector = async (source) => {
   if (window.headBytes().subarray(0, 5).toString('latin1') === 'PGDMP') {
     return { problem: 'it is a custom-format pg_dump archive, not the plain SQL dump the format requires', details };
   }
-  if (!head.includes('-- PostgreSQL database dump')) return { problem: 'the `-- PostgreSQL database dump` header is missing', details };
+  // `pg_dumpall` writes a cluster dump: roles, tablespaces, then every database with `\connect`. It is plain SQL too,
+  // restorable with psql into a throwaway cluster, so it is accepted, and named as such in the evidence.
+  const cluster = head.includes('-- PostgreSQL database cluster dump');
+  if (!cluster && !head.includes('-- PostgreSQL database dump')) {
+    return { problem: 'the `-- PostgreSQL database dump` header (pg_dump) or `-- PostgreSQL database cluster dump` header (pg_dumpall) is missing', details };
+  }
+  details.dumpKind = cluster ? 'cluster' : 'database';
   for (const line of head) {
     const m = /^-- Dumped (from database|by pg_dump) version (.+)$/.exec(line);
     if (m) details[m[1] === 'from database' ? 'serverVersion' : 'pgDumpVersion'] = m[2]!;
   }
   const tail = lastLines(window.tailBuffer());
-  const at = tail.lastIndexOf('-- PostgreSQL database dump complete');
-  if (at < 0) return { problem: 'the `-- PostgreSQL database dump complete` trailer is missing (the dump was cut short)', details };
+  const trailer = cluster ? '-- PostgreSQL database cluster dump complete' : '-- PostgreSQL database dump complete';
+  const at = tail.lastIndexOf(trailer);
+  if (at < 0) return { problem: `the \`${trailer}\` trailer is missing (the dump was cut short)`, details };
   const after = tail.slice(at + 1).filter((line) => line !== '--' && line !== '' && !line.startsWith('\\unrestrict '));
-  if (after.length > 0) return { problem: 'data follows the `-- PostgreSQL database dump complete` trailer', details };
+  if (after.length > 0) return { problem: `data follows the \`${trailer}\` trailer`, details };
   return { details };
 };
 

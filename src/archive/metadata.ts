@@ -38,39 +38,43 @@ export const MAX_METADATA_BYTES = 1024 * 1024;
 
 export type MetadataParse = { ok: true; value: ArchiveMetadata } | { ok: false; problem: string };
 
+type Frame = { kind: 'object'; path: string[]; keys: Set<string>; key?: string; expectKey: boolean } | { kind: 'array'; path: string[]; index: number };
+
 /**
- * The first key written twice in one object of `text` (already known to be valid JSON), as a dotted
- * path, or undefined. Why: JSON.parse keeps the last of repeated keys silently, so
- * `{"environment":"staging", …, "environment":"production"}` would pass as production while
- * another reader (jq keeps the last too, but Python's object_pairs_hook, Go, a human) may see
- * staging: a metadata file that means two things is not evidence. Keys are compared after
- * unescaping (`"s\u0069ze"` is `size`).
+ * The first key that an object of `text` (valid JSON) holds twice, as a dotted path (`row_counts.patients`).
+ * JSON.parse keeps the last of repeated keys silently, so `{"environment":"staging",…,"environment":"production"}`
+ * would read as production while another reader sees staging: such a file is refused. Keys are compared decoded
+ * (`"env\u0069ronment"` is `environment`).
  */
-export function findDuplicateKey(text: string): string | undefined {
-  // One frame per open object or array; for objects, the keys seen so far and whether a key comes next.
-  const stack: { keys?: Set<string>; expectKey: boolean; path: string }[] = [];
-  let lastKey = '';
+export function firstDuplicateKey(text: string): string | undefined {
+  const stack: Frame[] = [];
+  const childPath = (): string[] => {
+    const top = stack[stack.length - 1];
+    if (!top) return [];
+    return [...top.path, top.kind === 'object' ? (top.key ?? '') : String(top.index)];
+  };
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    const top = stack[stack.length - 1];
-    if (c === '"') {
+    if (c === '{') stack.push({ kind: 'object', path: childPath(), keys: new Set(), expectKey: true });
+    else if (c === '[') stack.push({ kind: 'array', path: childPath(), index: 0 });
+    else if (c === '}' || c === ']') stack.pop();
+    else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object') top.expectKey = true;
+      else if (top?.kind === 'array') top.index++;
+    } else if (c === '"') {
       let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      const value = JSON.parse(text.slice(i, end + 1)) as string;
-      if (top?.keys && top.expectKey) {
-        const path = top.path ? `${top.path}.${value}` : value;
-        if (top.keys.has(value)) return path;
-        top.keys.add(value);
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object' && top.expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (top.keys.has(key)) return [...top.path, key].join('.');
+        top.keys.add(key);
+        top.key = key;
         top.expectKey = false;
-        lastKey = path;
       }
       i = end;
-    } else if (c === '{' || c === '[') {
-      // The path of a value is its key's in an object, its parent's (plus []) in an array.
-      const path = top?.keys ? lastKey : top ? `${top.path}[]` : '';
-      stack.push(c === '{' ? { keys: new Set(), expectKey: true, path } : { expectKey: false, path });
-    } else if (c === '}' || c === ']') stack.pop();
-    else if (c === ',' && top?.keys) top.expectKey = true;
+    }
   }
   return undefined;
 }
@@ -84,9 +88,9 @@ export function parseArchiveMetadata(bytes: Uint8Array): MetadataParse {
   } catch (error) {
     return { ok: false, problem: `metadata.json is not valid UTF-8 JSON (${error instanceof Error ? error.message : String(error)})` };
   }
-  const duplicate = findDuplicateKey(text);
+  const duplicate = firstDuplicateKey(text);
   if (duplicate !== undefined) {
-    return { ok: false, problem: `metadata.json has the key "${duplicate}" more than once (readers disagree on which one counts); write each key once` };
+    return { ok: false, problem: `metadata.json holds the key "${duplicate}" more than once (a JSON reader keeps only one of them, so the file is ambiguous)` };
   }
   const parsed = archiveMetadataSchema.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };

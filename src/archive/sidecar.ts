@@ -1,28 +1,30 @@
 /**
  * The `.sha256` sidecar, parsed strictly (validated at the edge, like every input): exactly one
- * line `<64 hex digits><two spaces or space-asterisk><the archive's file name>\n`, as `sha256sum`
- * writes it, or `SHA256 (<name>) = <64 hex digits>\n` as `sha256sum --tag` (BSD format) writes it.
- * The name may carry a directory (`sha256sum "$DIR/x.tar.gz"`, `./x.tar.gz`): the sidecar sits next
- * to the archive, so only its base name identifies the file; another file's base name still fails.
- * A BOM, CRLF, a missing or extra line, another file name or a short hash is a failure,
- * not something to be lenient about: a sidecar that a script rewrote is a sidecar nobody checked.
+ * line, as `sha256sum` writes it, either
+ *   `<64 hex digits><two spaces or space-asterisk><name>\n`   (GNU; `*` is the binary-mode marker), or
+ *   `SHA256 (<name>) = <64 hex digits>\n`                       (BSD, `sha256sum --tag`),
+ * where `<name>` is the archive's file name, or a path to it (`sha256sum "$BACKUP_DIR/x.tar.gz"`, `./x.tar.gz`):
+ * `sha256sum -c` accepts those, so only the base name must match. A BOM, CRLF, a missing or extra line,
+ * another file's name or a short hash is a failure, not something to be lenient about: a sidecar that a
+ * script rewrote is a sidecar nobody checked.
  */
 import { z } from 'zod';
 
 export interface Sidecar {
   sha256: string;
-  /** `text` for `<hash>  <name>`, `binary` for `<hash> *<name>` (sha256sum -b), `tag` for `SHA256 (<name>) = <hash>` (--tag). */
-  mode: 'text' | 'binary' | 'tag';
+  /** `text` for `<hash>  <name>`, `binary` for `<hash> *<name>` (sha256sum -b), `bsd` for `SHA256 (<name>) = <hash>` (--tag). */
+  mode: 'text' | 'binary' | 'bsd';
+  /** The name as written, when it is a path to the archive rather than its bare file name. */
+  writtenName?: string;
 }
 
 /** A sidecar is a few dozen bytes: anything much larger is not one. */
 export const MAX_SIDECAR_BYTES = 4096;
 
 const LINE = /^([0-9a-fA-F]{64})( \*|  )(.+)$/;
-/** BSD tag format; the name is greedy so a name holding `) = ` still ends at the last one. */
-const TAG_LINE = /^SHA256 \((.+)\) = ([0-9a-fA-F]{64})$/;
+const BSD_LINE = /^([A-Z0-9-]+) \((.+)\) = ([0-9a-fA-F]+)$/;
 
-/** The base name of a name written by sha256sum (POSIX separators only: a backslash is refused elsewhere). */
+/** The last path segment: what `sha256sum -c` opens, relative to wherever the path points. */
 function baseName(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1);
 }
@@ -42,13 +44,14 @@ export function sidecarSchema(fileName: string) {
     if (lines.length !== 1) return fail(`it has ${lines.length} lines; expected exactly one`);
     const line = lines[0]!;
     if (line.startsWith('\\')) return fail('its file name is escaped (sha256sum escapes names holding a backslash or newline)');
-    const tag = TAG_LINE.exec(line);
-    if (tag) {
-      const [, tagName, tagHash] = tag as unknown as [string, string, string];
-      if (baseName(tagName) !== fileName) return fail(`it names "${tagName}", not "${fileName}"`);
-      return { sha256: tagHash.toLowerCase(), mode: 'tag' };
+    const bsd = BSD_LINE.exec(line);
+    if (bsd) {
+      const [, algorithm, name, hex] = bsd as unknown as [string, string, string, string];
+      if (algorithm !== 'SHA256') return fail(`it is a BSD-style (--tag) line for ${algorithm}, not SHA256`);
+      if (hex.length !== 64) return fail(`it is a BSD-style (--tag) line whose hash "${hex.slice(0, 80)}" is not 64 hexadecimal digits`);
+      if (baseName(name) !== fileName) return fail(`it is a BSD-style (--tag) line naming "${name}", not "${fileName}"`);
+      return { sha256: hex.toLowerCase(), mode: 'bsd', ...(name !== fileName ? { writtenName: name } : {}) };
     }
-    if (/^[A-Z0-9-]+ \(/.test(line)) return fail(`its line is in BSD tag format but not \`SHA256 (${fileName}) = <64 hex digits>\``);
     const m = LINE.exec(line);
     if (!m) {
       const hash = line.split(/\s/)[0] ?? '';
@@ -57,7 +60,7 @@ export function sidecarSchema(fileName: string) {
     }
     const [, sha256, separator, name] = m as unknown as [string, string, string, string];
     if (baseName(name) !== fileName) return fail(`it names "${name}", not "${fileName}"`);
-    return { sha256: sha256.toLowerCase(), mode: separator === ' *' ? 'binary' : 'text' };
+    return { sha256: sha256.toLowerCase(), mode: separator === ' *' ? 'binary' : 'text', ...(name !== fileName ? { writtenName: name } : {}) };
   });
 }
 

@@ -24,9 +24,14 @@ export interface TarEntryRecord {
   readBytes?: number;
   /** The archive was damaged inside this entry: its data could not be read to the end. */
   incomplete?: boolean;
+  /** The extraction directory itself (`./`, as `tar -C dir .` writes it): harmless, neither a member nor unexpected. */
+  root?: boolean;
 }
 
-export function classifyEntry(header: Header, topFolder: string): TarEntryRecord {
+/** What a pax global header (`g`) says; GNU tar and Python apply its `path`/`linkpath` to every later member. */
+export type PaxGlobal = Record<string, string>;
+
+export function classifyEntry(header: Header, topFolder: string, paxGlobal?: PaxGlobal): TarEntryRecord {
   const rawName = header.name;
   const type: string = header.type ?? 'unknown';
   const segments = rawName.split('/').filter((segment) => segment !== '' && segment !== '.');
@@ -41,11 +46,16 @@ export function classifyEntry(header: Header, topFolder: string): TarEntryRecord
   if (rawName.startsWith('/')) record.unsafe = 'absolute path';
   else if (segments.includes('..')) record.unsafe = 'path with `..` (escapes the extraction directory)';
   else if (rawName.includes('\\')) record.unsafe = 'path with a backslash';
-  // `./` (or `.`) is the extraction directory itself, as `tar -czf x.tar.gz -C dir .` writes it first:
-  // harmless as a directory; as anything else (a file or link named `.`) it would replace that directory.
-  else if (normalized === '' && !(type === 'directory' && /^(\.\/?)+$/.test(rawName))) record.unsafe = 'empty path';
+  else if (normalized === '' && rawName !== '' && type === 'directory') record.root = true; // `./` from `tar -C dir .`
+  else if (normalized === '') record.unsafe = 'empty path';
+  // tar-stream ignores a global header's path unless a per-entry pax header follows; GNU tar and Python do not:
+  // they list (and refuse to extract) every member under it. No backup tool writes a global path, so refuse it.
+  for (const key of ['path', 'linkpath'] as const) {
+    const value = paxGlobal?.[key];
+    if (value !== undefined) record.unsafe = `a pax global header sets ${key}=${JSON.stringify(value.slice(0, 200))} for every member`;
+  }
 
-  if (record.unsafe) return record;
+  if (record.unsafe || record.root) return record;
   if (segments[0] !== topFolder) {
     record.outsideTop = true;
     return record;

@@ -5,6 +5,7 @@
  * Backpressure: the source is pulled only as fast as the entry handler consumes each entry.
  */
 import { extract, type Header } from 'tar-stream';
+import type { PaxGlobal } from './tar-entry.js';
 
 /** A tar block. */
 export const BLOCK = 512;
@@ -15,35 +16,21 @@ export interface TarWalkSummary {
   entries: number;
   /** Why the tar structure is not complete and valid; undefined when it is. */
   problem?: string;
-  /** Pax global headers that change what GNU tar extracts (path, linkpath, size…), as `key=value` lists. */
-  globalHeaders: string[];
+  /** Set when the walk stopped at the entry-count limit (then `problem` says so too). */
+  limitExceeded?: string;
 }
 
-/**
- * Keys of a pax global header that GNU tar applies to every following member, changing where or
- * what it extracts; other keys (comment, as git archive writes, mtime, owner) are harmless.
- */
-const ENTRY_CHANGING_KEYS = /^(path|linkpath|size|GNU\.sparse\..*)$/;
+export interface WalkOptions {
+  /** Past this many entries the walk stops with a problem: an archive of the format holds a handful. */
+  maxEntries?: number;
+  /** Names the limit's setting in the message. */
+  limitName?: string;
+}
 
-type ParserInternals = { _decodeLongHeader?: (buf: Buffer) => void; _header?: { type?: string } | null; _paxGlobal?: Record<string, string> | null };
-
-/**
- * tar-stream (3.x) decodes a pax global header itself and never emits it: it only merges it into a
- * later *local* pax header. So `path=../../x` in a global header before plain entries is invisible
- * to us, while GNU tar applies it to each following member (and extracts outside the directory with
- * -P). Its decoded keys are caught at the one internal method that decodes it; should a new
- * tar-stream lack that method, walking fails loudly instead of silently missing such headers.
- */
-function watchGlobalHeaders(parser: ReturnType<typeof extract>, found: string[]): void {
-  const internals = parser as unknown as ParserInternals;
-  const decode = internals._decodeLongHeader;
-  if (typeof decode !== 'function') throw new Error('tar-stream no longer has _decodeLongHeader: pax global headers cannot be checked; pin tar-stream 3.x');
-  internals._decodeLongHeader = function (this: ParserInternals, buf: Buffer) {
-    decode.call(this, buf);
-    if (this._header?.type !== 'pax-global-header') return;
-    const changing = Object.entries(this._paxGlobal ?? {}).filter(([key]) => ENTRY_CHANGING_KEYS.test(key));
-    if (changing.length > 0) found.push(changing.map(([key, value]) => `${key}=${value}`).join(', '));
-  };
+/** The per-entry context tar-stream keeps to itself. */
+export interface EntryContext {
+  /** The last pax global header (`g`) seen before this entry, if any. */
+  paxGlobal?: PaxGlobal;
 }
 
 export interface TarEntryBody extends AsyncIterable<Uint8Array> {}
@@ -55,11 +42,14 @@ export interface TarEntryBody extends AsyncIterable<Uint8Array> {}
  */
 export async function walkTar(
   source: AsyncIterable<Uint8Array>,
-  onEntry: (header: Header, body: TarEntryBody) => Promise<void>,
+  onEntry: (header: Header, body: TarEntryBody, context: EntryContext) => Promise<void>,
+  options: WalkOptions = {},
 ): Promise<TarWalkSummary> {
   const parser = extract();
-  const globalHeaders: string[] = [];
-  watchGlobalHeaders(parser, globalHeaders);
+  // tar-stream decodes pax global headers but exposes them only merged into a following per-entry pax header
+  // (tar-stream 3.2, extract.js `_paxGlobal`). GNU tar applies them to every later member, so we read it here.
+  const internals = parser as unknown as { _paxGlobal?: PaxGlobal | null };
+  let limitExceeded: string | undefined;
   let entries = 0;
   let lastEntryEnd = 0;
   let tarBytes = 0;
@@ -71,9 +61,16 @@ export async function walkTar(
 
   parser.on('entry', (header, stream, next) => {
     entries++;
+    if (options.maxEntries !== undefined && entries > options.maxEntries) {
+      entries--;
+      limitExceeded ??= `more than ${options.maxEntries} tar entries (${options.limitName ?? 'maxEntries'}); the walk stopped there`;
+      next(new Error(limitExceeded));
+      return;
+    }
+    const paxGlobal = internals._paxGlobal ?? undefined;
     const padded = Math.ceil(header.size / BLOCK) * BLOCK;
     lastEntryEnd = stream.offset + BLOCK + (header.type === 'directory' ? 0 : padded);
-    pending = onEntry(header, bytesOf(stream)).then(
+    pending = onEntry(header, bytesOf(stream), paxGlobal ? { paxGlobal } : {}).then(
       () => next(),
       (error: unknown) => {
         handlerError = error;
@@ -106,8 +103,11 @@ export async function walkTar(
   await pending;
   if (handlerError !== undefined && !(parseError && handlerError === parseError)) throw handlerError;
 
-  const summary: TarWalkSummary = { tarBytes, entries, globalHeaders };
-  if (parseError) {
+  const summary: TarWalkSummary = { tarBytes, entries };
+  if (limitExceeded) {
+    summary.problem = `verification stopped: ${limitExceeded}`;
+    summary.limitExceeded = limitExceeded;
+  } else if (parseError) {
     summary.problem = describeTarError(parseError, tarBytes);
   } else if (tarBytes - lastEntryEnd < 2 * BLOCK) {
     summary.problem = `the tar stream ends after ${tarBytes} bytes without its two end-of-archive blocks (truncated between members)`;

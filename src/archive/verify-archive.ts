@@ -29,7 +29,7 @@ import { type Inspector, type InspectorVerdict, mongoArchiveInspector, mysqlDump
 import { type ArchiveMetadata, MAX_METADATA_BYTES, parseArchiveMetadata } from './metadata.js';
 import { MAX_SIDECAR_BYTES, parseSidecar } from './sidecar.js';
 import { type TarEntryRecord, classifyEntry } from './tar-entry.js';
-import { type TarEntryBody, drain, walkTar } from './tar-walk.js';
+import { type EntryContext, type TarEntryBody, drain, walkTar } from './tar-walk.js';
 
 /** How each known member is checked, by its path relative to the top folder. */
 export type MemberKind = 'metadata' | 'postgres-dump' | 'mariadb-dump' | 'redis-rdb' | 'mongodb-archive' | 'minio-data';
@@ -87,7 +87,7 @@ export interface ArchiveVerification {
   metadata: { present: boolean; value?: ArchiveMetadata; problem?: string };
   /** Set when a decompression-bomb limit ended a stream. */
   limitExceeded?: { where: string; detail: string };
-  limits: { maxExpansionRatio: number; maxTotalBytes: number };
+  limits: { maxExpansionRatio: number; maxTotalBytes: number; maxEntries: number; maxMinioEntries: number };
   durationMs: number;
 }
 
@@ -213,27 +213,33 @@ async function inspectGzipMember(body: TarEntryBody, where: string, inspector: I
 }
 
 /** MinIO's `data.tar.gz` must itself be a complete tar with only safe entries. */
-function minioTarInspector(): Inspector {
+function minioTarInspector(maxEntries: number): Inspector {
+  // maxEntries: archives.limits.maxMinioEntries (the walk keeps nothing per entry, so it may be large).
   return async (source) => {
     const unsafe: string[] = [];
-    const summary = await walkTar(source, async (header, body) => {
-      const entry = classifyEntry(header, '');
-      if (entry.unsafe) unsafe.push(`${header.name} (${entry.unsafe})`);
-      await drain(body);
-    });
-    for (const keys of summary.globalHeaders) unsafe.push(`pax global header (sets ${keys} for every following entry)`);
+    let unsafeCount = 0;
+    const summary = await walkTar(
+      source,
+      async (header, body, context) => {
+        const entry = classifyEntry(header, '', context.paxGlobal);
+        // Only the first few names are kept: a hostile data.tar.gz could hold millions.
+        if (entry.unsafe && ++unsafeCount <= 5) unsafe.push(`${header.name} (${entry.unsafe})`);
+        await drain(body);
+      },
+      { maxEntries, limitName: 'archives.limits.maxMinioEntries' },
+    );
     const details = { decompressedBytes: summary.tarBytes, entries: summary.entries };
     if (summary.problem) return { problem: `data.tar.gz: ${summary.problem}`, details };
-    if (unsafe.length > 0) return { problem: `data.tar.gz holds unsafe entries: ${unsafe.slice(0, 5).join(', ')}${unsafe.length > 5 ? ` and ${unsafe.length - 5} more` : ''}`, details };
+    if (unsafe.length > 0) return { problem: `data.tar.gz holds unsafe entries: ${unsafe.join(', ')}${unsafeCount > 5 ? ` and ${unsafeCount - 5} more` : ''}`, details };
     return { details };
   };
 }
 
-const INSPECTORS: Record<Exclude<MemberKind, 'metadata' | 'redis-rdb'>, () => Inspector> = {
+const INSPECTORS: Record<Exclude<MemberKind, 'metadata' | 'redis-rdb'>, (limits: ArchivesConfig['limits']) => Inspector> = {
   'postgres-dump': () => postgresDumpInspector,
   'mariadb-dump': () => mysqlDumpInspector,
   'mongodb-archive': () => mongoArchiveInspector,
-  'minio-data': minioTarInspector,
+  'minio-data': (limits) => minioTarInspector(limits.maxMinioEntries),
 };
 
 async function readSidecar(path: string, fileName: string): Promise<SidecarResult> {
@@ -312,8 +318,8 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
   const seenMembers = new Set<string>();
   let limitExceeded: ArchiveVerification['limitExceeded'];
 
-  const onEntry = async (header: Parameters<Parameters<typeof walkTar>[1]>[0], body: TarEntryBody) => {
-    const record = classifyEntry(header, topFolder);
+  const onEntry = async (header: Parameters<Parameters<typeof walkTar>[1]>[0], body: TarEntryBody, context: EntryContext) => {
+    const record = classifyEntry(header, topFolder, context.paxGlobal);
     entries.push(record);
     const source = tapped(body, record);
     const kind = record.path !== undefined && record.type === 'file' && !seenMembers.has(record.path) ? MEMBER_KINDS[record.path] : undefined;
@@ -334,7 +340,7 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
         const verdict = await redisRdbInspector(source);
         dumps.push({ path: record.path!, kind, compressed: false, ...verdict });
       } else {
-        const result = await inspectGzipMember(source, record.path!, INSPECTORS[kind](), guard);
+        const result = await inspectGzipMember(source, record.path!, INSPECTORS[kind](options.limits), guard);
         if (result.limit) limitExceeded ??= { where: record.path!, detail: result.limit };
         const dump: DumpResult = { path: record.path!, kind, compressed: true, details: result.details };
         if (result.problem) dump.problem = result.problem;
@@ -375,17 +381,17 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
 
   const container: ContainerResult = { tarBytes: 0, entries: 0 };
   try {
-    const summary = await walkTar(inflated(outer, 'the archive', guard, () => bytesRead), onEntry);
+    const summary = await walkTar(inflated(outer, 'the archive', guard, () => bytesRead), onEntry, {
+      maxEntries: options.limits.maxEntries,
+      limitName: 'archives.limits.maxEntries',
+    });
     container.tarBytes = summary.tarBytes;
     container.entries = summary.entries;
-    // A global header is no entry for tar-stream, but GNU tar renames the following members by it: an unsafe entry.
-    summary.globalHeaders.forEach((keys, i) => {
-      entries.push({ rawName: 'pax global header', type: 'pax-global-header', size: 0, normalized: `(pax global header ${i + 1})`, unsafe: `sets ${keys} for every following entry` });
-    });
     if (summary.problem) {
       container.problem = summary.problem;
-      container.layer = 'tar';
+      container.layer = summary.limitExceeded ? 'limit' : 'tar';
     }
+    if (summary.limitExceeded) limitExceeded ??= { where: 'the archive', detail: summary.limitExceeded };
   } catch (error) {
     container.entries = entries.length;
     if (error instanceof LimitExceeded) {

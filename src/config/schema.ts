@@ -135,8 +135,18 @@ export const archivesSchema = z.strictObject({
     .strictObject({
       maxExpansionRatio: z.number().positive().default(200),
       maxTotalBytes: positiveInt.default(2 ** 40),
+      /**
+       * Entries of the archive itself; past it verification stops and fails. The format holds about ten, and each
+       * entry is kept for the member checks (~1 KB of memory each: 100,000 is ~100 MB).
+       */
+      maxEntries: positiveInt.default(100_000),
+      /**
+       * Entries of minio/data.tar.gz, which is streamed in constant memory. A MinIO xl-single volume stores an object
+       * as a folder plus its xl.meta (2–3 entries), so the default lets volumes of several million objects through.
+       */
+      maxMinioEntries: positiveInt.default(10_000_000),
     })
-    .default({ maxExpansionRatio: 200, maxTotalBytes: 2 ** 40 }),
+    .default({ maxExpansionRatio: 200, maxTotalBytes: 2 ** 40, maxEntries: 100_000, maxMinioEntries: 10_000_000 }),
   /** Deadline of one verification (the whole read of the archive). */
   timeoutMs: positiveInt.default(3 * 3600_000),
 });

@@ -15,7 +15,7 @@ import { type ArchiveVerification, verifyArchive } from '../../src/archive/verif
 
 let work: string;
 const name = 'medicapp_production_20261121_030000.tar.gz';
-const limits = { maxExpansionRatio: 200, maxTotalBytes: 2 ** 40 };
+const limits = { maxExpansionRatio: 200, maxTotalBytes: 2 ** 40, maxEntries: 100_000, maxMinioEntries: 10_000_000 };
 const stem = name.slice(0, -'.tar.gz'.length);
 let cases = 0;
 
@@ -172,7 +172,7 @@ describe('a pax global header', () => {
     const unsafe = result.entries.filter((e) => e.unsafe).map((e) => `${e.rawName} (${e.unsafe})`);
     assert.equal(unsafe.length, 1, JSON.stringify(result.entries));
     assert.match(unsafe[0]!, /pax global header/);
-    assert.match(unsafe[0]!, /path=\.\.\/\.\.\/x/);
+    assert.match(unsafe[0]!, /path="?\.\.\/\.\.\/x/);
   });
   it('with path=../../x inside minio/data.tar.gz fails that dump', async () => {
     const inner = join(work, `inner-${++cases}.tar.gz`);

@@ -73,11 +73,20 @@ describe('sidecar parsing', () => {
     assert.deepEqual(parse(`${hash}  ${name}\n`), { ok: true, sidecar: { sha256: hash, mode: 'text' } });
     assert.deepEqual(parse(`${hash} *${name}\n`), { ok: true, sidecar: { sha256: hash, mode: 'binary' } });
   });
+  it('accepts a path whose base name is the archive (sha256sum "$DIR/x", ./x), and BSD --tag lines', () => {
+    assert.deepEqual(parse(`${hash}  /srv/backups/${name}\n`), { ok: true, sidecar: { sha256: hash, mode: 'text', writtenName: `/srv/backups/${name}` } });
+    assert.deepEqual(parse(`${hash} *./${name}\n`), { ok: true, sidecar: { sha256: hash, mode: 'binary', writtenName: `./${name}` } });
+    assert.deepEqual(parse(`SHA256 (${name}) = ${hash}\n`), { ok: true, sidecar: { sha256: hash, mode: 'bsd' } });
+    assert.deepEqual(parse(`SHA256 (./${name}) = ${hash}\n`), { ok: true, sidecar: { sha256: hash, mode: 'bsd', writtenName: `./${name}` } });
+  });
   for (const [label, text, reason] of [
     ['CRLF', `${hash}  ${name}\r\n`, /carriage return/],
     ['BOM', `\uFEFF${hash}  ${name}\n`, /byte order mark/],
     ['extra line', `${hash}  ${name}\n${hash}  ${name}\n`, /2 lines/],
-    ['wrong name', `${hash}  ./other_${name}\n`, /names/],
+    ['wrong name', `${hash}  ./other_production_20261121_030000.tar.gz\n`, /names/],
+    ['wrong name behind a path', `${hash}  /backups/other.tar.gz\n`, /names/],
+    ['BSD line for another file', `SHA256 (/backups/other.tar.gz) = ${hash}\n`, /BSD-style.*naming/],
+    ['BSD line of another algorithm', `MD5 (${name}) = ${hash.slice(0, 32)}\n`, /BSD-style.*MD5/],
     ['short hash', `${hash.slice(2)}  ${name}\n`, /64 hexadecimal/],
     ['non-hex', `${hash.slice(1)}g  ${name}\n`, /64 hexadecimal/],
     ['one space', `${hash} ${name}\n`, /two spaces/],

@@ -26,7 +26,7 @@ export const archiveDumpIntegrity: Check = {
       return { status: 'fail', message: `${v.fileName}: ${problems.join('; ')}${incompleteNote(v)}.`, evidence };
     }
     if (v.container.problem) {
-      return { status: 'fail', message: `${v.fileName}: the ${v.dumps.length} dumps reached were sound, but the archive is damaged (${v.container.problem}), so not every dump could be verified.`, evidence };
+      return { status: 'fail', message: `${v.fileName}: the ${v.dumps.length} dumps reached were sound, but ${v.container.layer === 'limit' ? 'the archive was not read to its end' : 'the archive is damaged'} (${v.container.problem}), so not every dump could be verified.`, evidence };
     }
     if (v.dumps.length === 0) {
       return { status: 'fail', message: `${v.fileName} holds no dump that restorecheck knows how to verify; expected the dumps of the archive format.`, evidence };

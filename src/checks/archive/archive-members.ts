@@ -1,4 +1,4 @@
-import { archiveSubject, incompleteNote, listed } from '../../archive/archive-subject.js';
+import { archiveSubject, boundedList, incompleteNote, listed } from '../../archive/archive-subject.js';
 import { CONTROLS, type Check } from '../types.js';
 
 /** Directories an expected member lives in (`mongodb` for `mongodb/dump.archive.gz`), and the top folder (''). */
@@ -31,6 +31,7 @@ export const archiveMembers: Check = {
     const unexpected: string[] = [];
     const files = new Set<string>();
     for (const entry of v.entries) {
+      if (entry.root) continue; // `./`, as `tar -C dir .` writes it: the extraction directory itself
       counts.set(entry.normalized, (counts.get(entry.normalized) ?? 0) + 1);
       if (entry.unsafe) unsafe.push(`${entry.rawName} (${entry.unsafe})`);
       else if (entry.outsideTop || entry.path === undefined) unexpected.push(`${entry.rawName} (outside ${v.topFolder}/)`);
@@ -48,9 +49,11 @@ export const archiveMembers: Check = {
       required: policy.requiredMembers,
       optional: policy.optionalMembers,
       missing,
-      unexpected,
-      duplicates,
-      unsafe,
+      // Bounded lists (the first EVIDENCE_LIST_MAX) and their full counts: an archive of 100,000 entries must not
+      // make a 10 MB report.
+      ...boundedList('unexpected', unexpected),
+      ...boundedList('duplicates', duplicates),
+      ...boundedList('unsafe', unsafe),
     };
     const problems: string[] = [];
     if (missing.length > 0) problems.push(`missing ${listed(missing)}`);

@@ -1,4 +1,5 @@
 import { archiveSubject } from '../../archive/archive-subject.js';
+import { archiveTime, formatOffset, localTimeNote } from '../../archive/archive-time.js';
 import { CONTROLS, type Check, type Finding } from '../types.js';
 
 export const archiveMetadata: Check = {
@@ -23,6 +24,7 @@ export const archiveMetadata: Check = {
       return { status: 'fail', message: `${v.fileName}: ${v.metadata.problem}.`, evidence: { archive: v.fileName, problem: v.metadata.problem ?? 'invalid' } };
     }
     const problems: string[] = [];
+    let localOffset: number | undefined;
     const evidence = {
       archive: v.fileName,
       environment: meta.environment,
@@ -37,7 +39,8 @@ export const archiveMetadata: Check = {
     } else {
       if (meta.environment !== v.name.environment) problems.push(`its environment is "${meta.environment}" but the file name says "${v.name.environment}"`);
       const skewMinutes = Math.abs(Date.parse(meta.timestamp) - v.name.timestamp.getTime()) / 60_000;
-      if (skewMinutes > toleranceMinutes) {
+      localOffset = archiveTime(v, toleranceMinutes, ctx.now())?.nameOffsetMinutes;
+      if (skewMinutes > toleranceMinutes && localOffset === undefined) {
         problems.push(`its timestamp ${meta.timestamp} is ${Math.round(skewMinutes)} minutes from the file name's ${v.name.timestamp.toISOString()} (tolerance ${toleranceMinutes})`);
       }
     }
@@ -56,6 +59,16 @@ export const archiveMetadata: Check = {
       return { status: 'fail', message: `${v.fileName}: metadata.json disagrees with the archive: ${problems.join('; ')}.`, evidence };
     }
     const members = evidence.membersChecked > 0 ? `, and the sizes and SHA-256 of its ${evidence.membersChecked} listed members match` : '';
+    if (localOffset !== undefined) {
+      // A warn, not a fail: the two timestamps agree once the zone is known, so nothing was renamed or mixed up;
+      // but the name breaks the format (UTC), and sorting or retention by name is off by the offset (and jumps at
+      // daylight-saving changes), which the backup script should fix.
+      return {
+        status: 'warn',
+        message: `${v.fileName}: metadata.json is valid, but ${localTimeNote(localOffset)}: its timestamp ${meta.timestamp} agrees with the file name read as ${formatOffset(localOffset)}${members}. Stamp the name with \`date -u +%Y%m%d_%H%M%S\`.`,
+        evidence: { ...evidence, nameLooksLikeLocalTime: true, nameOffsetMinutes: localOffset },
+      };
+    }
     return { status: 'pass', message: `${v.fileName}: metadata.json is valid; environment ${meta.environment} and timestamp ${meta.timestamp} agree with the file name${members}.`, evidence };
   },
 };
