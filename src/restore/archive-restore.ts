@@ -151,7 +151,15 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
         ok: false,
         failure: signal.aborted
           ? { kind: 'timeout', message: 'the restore test was interrupted or ran out of time', hint: 'run it again; raise --timeout for a large dump' }
-          : error instanceof MetaCommandRefused
+          : error instanceof MetaCommandRefused && error.command === 'connect'
+            ? // pg_dumpall writes `\connect` between databases: verify accepts such a cluster dump, but the guarded
+              // restore loads one database and lets no meta-command through, so say what to run instead.
+              {
+                kind: 'restore-failed',
+                message: `${error.message} (postgres_full.sql.gz looks like a pg_dumpall cluster dump: restore-test restores one database's pg_dump)`,
+                hint: 'back up the database with `pg_dump --dbname=URL | gzip > postgres_full.sql.gz` (and the roles with `pg_dumpall --globals-only` beside it), then restore-test that archive',
+              }
+            : error instanceof MetaCommandRefused
             ? { kind: 'restore-failed', message: error.message, hint: 'a backup must not contain psql commands: find out who or what wrote them into the dump, and regenerate it with pg_dump' }
             : toFailure(error),
       };

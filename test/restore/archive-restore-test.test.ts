@@ -47,7 +47,7 @@ function assertNothingLeft(check: Check | undefined) {
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'restorecheck-archive-restore-'));
-  parts = await generateParts({ dir: join(work, 'parts'), postgresRows: 300, mariadbRows: 0, redisKeys: 20, mongoDocuments: 20, minioObjects: 2 });
+  parts = await generateParts({ dir: join(work, 'parts'), postgresRows: 300, mariadbRows: 0, redisKeys: 20, mongoDocuments: 20, minioObjects: 2, clusterDump: true });
 });
 
 after(async () => {
@@ -144,6 +144,16 @@ describe('restore-test --archive', () => {
     assert.equal(r.byId['restore-provision']!.status, 'fail');
     assert.match(r.byId['restore-provision']!.message, /after \\unrestrict/);
     assert.equal(existsSync(sentinel), false, `the shell escape ran: ${existsSync(sentinel) ? await readFile(sentinel, 'utf8') : ''}`);
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
+  it('says a pg_dumpall cluster dump passes verify but is not restored, and what to run instead (issue 10, item 8)', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'dumpall'), replace: { 'postgres_full.sql.gz': await readFile(parts.clusterDump!) } });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['archive-dump-integrity']!.status, 'pass', r.byId['archive-dump-integrity']!.message);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.byId['restore-provision']!.status, 'fail');
+    assert.match(r.byId['restore-provision']!.message, /pg_dumpall cluster dump/);
     assertNothingLeft(r.byId['restore-cleanup']);
   });
 
