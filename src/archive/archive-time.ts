@@ -63,10 +63,10 @@ export function localTimeOffset(name: Date, metadata: Date, toleranceMinutes: nu
  * The archive's date: the name's, unless it looks like local time or is absent; then metadata.json's. A local-time
  * explanation that would put the archive in the future is no explanation: the name and metadata then disagree.
  */
-export function archiveTime(v: ArchiveVerification, toleranceMinutes: number, now: Date): ArchiveTime | undefined {
+export function archiveTime(v: ArchiveVerification, toleranceMinutes: number, now: Date, skewMs: number = DEFAULT_CLOCK_SKEW_MS): ArchiveTime | undefined {
   const fromName = v.name?.timestamp;
   const fromMetadata = v.metadata.value ? new Date(v.metadata.value.timestamp) : undefined;
-  if (fromName && fromMetadata && judgeTimestamp(fromMetadata, now, DEFAULT_CLOCK_SKEW_MS).kind !== 'future') {
+  if (fromName && fromMetadata && judgeTimestamp(fromMetadata, now, skewMs).kind !== 'future') {
     const offset = localTimeOffset(fromName, fromMetadata, toleranceMinutes);
     if (offset !== undefined) return { timestamp: fromMetadata, source: 'metadata.json', nameOffsetMinutes: offset };
   }

@@ -216,6 +216,17 @@ describe('local-time names and the clock rule', () => {
     assert.equal(r.code, 1);
   });
 
+  it('follows limits.clockSkewSeconds: a skew of 4 hours lets an archive 3 hours ahead count as just made', async () => {
+    const future = new Date(Math.floor(Date.now() / 1000) * 1000 + 3 * 3_600_000);
+    const archive = await build({ timestamp: future });
+    const config = join(dirname(archive.path), 'restorecheck.yaml');
+    await writeFile(config, 'environment: production\nlimits:\n  clockSkewSeconds: 14400\n');
+    const r = await verify(archive.path, ['--config', config]);
+    const age = r.byId.get('archive-age')!;
+    assert.equal(age.status, 'pass', r.detail);
+    assert.equal(age.evidence.clockSkewSeconds, 14400);
+  });
+
   it('a UTC name whose metadata.json is three hours ahead is not taken for local time', async () => {
     const utc = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
     const ahead = new Date(utc.getTime() + 3 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');

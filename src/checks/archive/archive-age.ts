@@ -1,6 +1,6 @@
 import { archiveSubject } from '../../archive/archive-subject.js';
 import { archiveTime, localTimeNote } from '../../archive/archive-time.js';
-import { DEFAULT_CLOCK_SKEW_MS, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
+import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
 import { EvaluationError } from '../../errors.js';
 import { CONTROLS, type Check } from '../types.js';
 
@@ -19,7 +19,8 @@ export const archiveAge: Check = {
     const { verification: v, policy, environment } = await archiveSubject(ctx.gateways.archive, ctx.config);
     const toleranceMinutes = ctx.config.archives?.metadataToleranceMinutes ?? 60;
     const now = ctx.now();
-    const time = archiveTime(v, toleranceMinutes, now);
+    const skewMs = clockSkewMs(ctx.config.limits);
+    const time = archiveTime(v, toleranceMinutes, now, skewMs);
     if (!time) {
       throw new EvaluationError('invalid-response', `${v.fileName} carries no timestamp (neither a conventional file name nor a readable metadata.json)`, 'name archives <name>_<env>_<YYYYMMDD>_<HHMMSS>.tar.gz (UTC)');
     }
@@ -28,7 +29,7 @@ export const archiveAge: Check = {
     const outside: { what: string; at: Date }[] = [{ what: `${v.fileName} (${time.source})`, at: time.timestamp }];
     if (v.name && time.nameOffsetMinutes === undefined && time.source !== 'file name') outside.push({ what: `${v.fileName} (file name)`, at: v.name.timestamp });
     if (v.metadata.value && time.source !== 'metadata.json') outside.push({ what: `${v.fileName} (metadata.json)`, at: new Date(v.metadata.value.timestamp) });
-    const judged = judgeTimestamp(time.timestamp, now, DEFAULT_CLOCK_SKEW_MS);
+    const judged = judgeTimestamp(time.timestamp, now, skewMs);
     const ageMs = judged.kind === 'past' ? judged.ageMs : 0;
     const ageHours = Math.round((ageMs / 3_600_000) * 100) / 100;
     const note = time.nameOffsetMinutes !== undefined ? `; ${localTimeNote(time.nameOffsetMinutes)}` : '';
@@ -39,10 +40,10 @@ export const archiveAge: Check = {
       source: time.source,
       ageHours,
       maxAgeHours: policy.maxAgeHours,
-      clockSkewSeconds: DEFAULT_CLOCK_SKEW_MS / 1000,
+      clockSkewSeconds: skewMs / 1000,
       ...(time.nameOffsetMinutes !== undefined ? { nameLooksLikeLocalTime: true, nameOffsetMinutes: time.nameOffsetMinutes } : {}),
     };
-    const future = outside.map((o) => ({ ...o, judged: judgeTimestamp(o.at, now, DEFAULT_CLOCK_SKEW_MS) })).filter((o) => o.judged.kind === 'future');
+    const future = outside.map((o) => ({ ...o, judged: judgeTimestamp(o.at, now, skewMs) })).filter((o) => o.judged.kind === 'future');
     if (future.length > 0) {
       const messages = future.map((o) => futureTimestampMessage(o.what, o.at, o.judged.kind === 'future' ? o.judged.aheadMs : 0));
       return { status: 'fail', message: `${messages.join(' ')}${note ? ` Note: ${note.slice(2)}.` : ''}`, evidence: { ...evidence, futureTimestamps: future.map((o) => o.at.toISOString()) } };

@@ -1,5 +1,6 @@
 import { archiveSubject } from '../../archive/archive-subject.js';
 import { archiveTime, formatOffset, localTimeNote } from '../../archive/archive-time.js';
+import { clockSkewMs } from '../../clock-rule.js';
 import { CONTROLS, type Check, type Finding } from '../types.js';
 
 export const archiveMetadata: Check = {
@@ -39,7 +40,7 @@ export const archiveMetadata: Check = {
     } else {
       if (meta.environment !== v.name.environment) problems.push(`its environment is "${meta.environment}" but the file name says "${v.name.environment}"`);
       const skewMinutes = Math.abs(Date.parse(meta.timestamp) - v.name.timestamp.getTime()) / 60_000;
-      localOffset = archiveTime(v, toleranceMinutes, ctx.now())?.nameOffsetMinutes;
+      localOffset = archiveTime(v, toleranceMinutes, ctx.now(), clockSkewMs(ctx.config.limits))?.nameOffsetMinutes;
       if (skewMinutes > toleranceMinutes && localOffset === undefined) {
         problems.push(`its timestamp ${meta.timestamp} is ${Math.round(skewMinutes)} minutes from the file name's ${v.name.timestamp.toISOString()} (tolerance ${toleranceMinutes})`);
       }
