@@ -7,6 +7,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { connect } from 'node:net';
 import type { AzureConfig } from '../config/schema.js';
 import { TOOL_VERSION } from '../version.js';
+import { abortError, deadline, raceAbort } from '../deadline.js';
 import { EvaluationError } from '../errors.js';
 import { addRequestGuard } from './request-guard.js';
 import type { Pipeline } from '@azure/core-rest-pipeline';
@@ -81,27 +82,20 @@ function identityEndpointOf(env: NodeJS.ProcessEnv): string {
 export function boundedCredential(inner: TokenCredential, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): TokenCredential {
   return {
     async getToken(scopes, options) {
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), timeoutMs);
       const outer = options?.abortSignal;
-      const onOuter = () => controller.abort();
-      outer?.addEventListener('abort', onOuter, { once: true });
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () =>
-          reject(
-            outer?.aborted
-              ? Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })
-              : new EvaluationError(
-                  'timeout',
-                  `no Azure token: ${identityEndpointOf(env)} did not answer within ${Math.round(timeoutMs / 1000)} s`,
-                  'the identity endpoint accepts connections but does not answer: check the managed identity of this runner, or sign in another way (azure/login with OIDC, `az login`)',
-                ),
-          );
-        controller.signal.addEventListener('abort', onAbort, { once: true });
+      const bound = deadline(timeoutMs, {
+        ...(outer ? { outer } : {}),
+        reason: () =>
+          new EvaluationError(
+            'timeout',
+            `no Azure token: ${identityEndpointOf(env)} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+            'the identity endpoint accepts connections but does not answer: check the managed identity of this runner, or sign in another way (azure/login with OIDC, `az login`)',
+          ),
       });
       try {
-        return await Promise.race([inner.getToken(scopes, { ...options, abortSignal: controller.signal }), aborted]);
+        return await raceAbort(inner.getToken(scopes, { ...options, abortSignal: bound.signal }), bound.signal).catch((error: unknown) => {
+          throw outer?.aborted && error === bound.signal.reason ? abortError() : error;
+        });
       } catch (error) {
         // The credential chain folds every attempt into one message; a reset must not read as a timeout or a missing credential.
         const text = errorText(error);
@@ -127,9 +121,7 @@ export function boundedCredential(inner: TokenCredential, timeoutMs: number, env
         }
         throw error;
       } finally {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onOuter);
-        if (onAbort) controller.signal.removeEventListener('abort', onAbort);
+        bound.clear();
       }
     },
   };
@@ -172,18 +164,14 @@ export function guardPipeline(pipeline: Pipeline, settings: AzureSettings): void
  * an EvaluationError. The race makes the deadline hold even if an SDK ignored the signal.
  */
 export async function withDeadline<T>(timeoutMs: number, run: (signal: AbortSignal) => Promise<T>, mapError: (error: unknown) => Error, outer?: AbortSignal): Promise<T> {
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = outer ? AbortSignal.any([outer, deadline]) : deadline;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  // AbortSignal.timeout rather than deadline(): an Azure call's timer must not hold the process open on its own.
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
   try {
-    return await Promise.race([run(signal), aborted]);
+    return await raceAbort(run(signal), signal).catch((error: unknown) => {
+      throw signal.aborted && error === signal.reason ? abortError() : error;
+    });
   } catch (error) {
     throw mapError(error);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

@@ -59,6 +59,12 @@ export const checks: readonly Check[] = [
   restoreTestFreshness,
 ];
 
+/**
+ * The archive-* checks that must pass before an archive is restored by `restore-test --archive`. Its age does not
+ * matter there (restoring last month's backup is a fair test), so archive-age is not one of them.
+ */
+export const archiveRestoreGate: readonly Check[] = [archiveChecksum, archiveIntegrity, archiveMembers, archiveDumpIntegrity, archiveMetadata];
+
 export function checksFor(command: CheckCommand): Check[] {
   return checks.filter((c) => c.command === command);
 }

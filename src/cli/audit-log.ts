@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { JsonValue } from '../checks/types.js';
+import type { JsonValue } from '../vocabulary.js';
 import { AUDIT_LOG_FILE, type AuditEvent, auditLine, auditTail } from '../report/chain.js';
 import { writeFileAtomic } from '../evidence/atomic-write.js';
 import { withDirectoryLock } from '../evidence/dir-lock.js';

@@ -2,7 +2,7 @@
  * The CLI's only door to the terminal. Every byte written goes through the redactor, so a secret
  * that slipped into a message (a library's error text, say) is masked on the way out.
  */
-import type { Logger } from '../checks/types.js';
+import type { Logger } from '../vocabulary.js';
 import { UsageError } from '../errors.js';
 import { Redactor, registerEnvironmentSecrets } from '../secrets/redact.js';
 

@@ -8,36 +8,9 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, UsageError, describeError, isRestorecheckError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
-import type { CommandSpec } from './command.js';
-import { checkCommand } from './commands/check.js';
-import { initCommand } from './commands/init.js';
-import { listChecksCommand } from './commands/list-checks.js';
-import { reportCommand } from './commands/report.js';
-import { retentionCommand } from './commands/retention.js';
-import { demoCommand } from './commands/demo.js';
-import { restoreTestCommand } from './commands/restore-test.js';
-import { simulatorCommand } from './commands/simulator.js';
-import { validateConfigCommand } from './commands/validate-config.js';
-import { verifyCommand } from './commands/verify.js';
+import type { LoadedCommand } from './command.js';
+import { COMMANDS, type CommandEntry } from './command-list.js';
 import { type CliIo, Output } from './io.js';
-import { recordRefusal } from './refusal-audit.js';
-
-/** The commands that write reports: a refusal of one is recorded in its report directory's audit log. */
-const REPORTING: ReadonlySet<CommandSpec> = new Set([checkCommand, restoreTestCommand, verifyCommand]);
-
-/** Every command, in the order `--help` lists them. */
-export const commands: readonly CommandSpec[] = [
-  checkCommand,
-  restoreTestCommand,
-  verifyCommand,
-  retentionCommand,
-  validateConfigCommand,
-  listChecksCommand,
-  reportCommand,
-  initCommand,
-  demoCommand,
-  simulatorCommand,
-];
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const output = new Output(io);
@@ -67,20 +40,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(message);
     });
   // The command that threw, with its parsed arguments (yargs' own validation errors never reach a handler).
-  let failed: { spec: CommandSpec; args: Record<string, unknown> } | undefined;
-  for (const spec of commands) {
-    parser = parser.command({
-      command: spec.command,
-      describe: spec.describe,
-      builder: (y: Argv) => spec.builder(y).strict().help(),
-      handler: async (args: Record<string, unknown>) => {
-        try {
-          await spec.run(args, { output, signal: controller.signal });
-        } catch (error) {
-          failed = { spec, args };
-          throw error;
-        }
-      },
+  let failed: { entry: CommandEntry; args: Readonly<Record<string, unknown>> } | undefined;
+  // Only the command named on the command line is loaded; the others are listed by name for --help.
+  const named = await loadNamedCommands(argv);
+  for (const entry of COMMANDS) {
+    const loaded = named.get(entry);
+    if (!loaded) {
+      parser = parser.command(entry.usage, entry.describe);
+      continue;
+    }
+    parser = loaded.register(parser, entry.usage, entry.describe, async (run, args) => {
+      try {
+        await run({ output, signal: controller.signal });
+      } catch (error) {
+        failed = { entry, args };
+        throw error;
+      }
     });
   }
 
@@ -89,15 +64,25 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return output.exitCode;
   } catch (error) {
     reportError(error, output);
-    if (failed && REPORTING.has(failed.spec)) {
-      const name = String(Array.isArray(failed.spec.command) ? failed.spec.command[0] : failed.spec.command).split(' ')[0]!;
-      await recordRefusal(name, failed.args, error, output);
+    if (failed?.entry.reports) {
+      const { recordRefusal } = await import('./refusal-audit.js');
+      await recordRefusal(failed.entry.name, failed.args, error, output);
     }
     return 2;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The modules of the commands named in argv (usually one). A word that is also an option's value (`--dir check`) may load
+ * a command for nothing, never the reverse: yargs can only run a command whose word is in argv.
+ */
+async function loadNamedCommands(argv: readonly string[]): Promise<Map<CommandEntry, LoadedCommand>> {
+  const words = new Set(argv.filter((word) => !word.startsWith('-')));
+  const entries = COMMANDS.filter((entry) => words.has(entry.name));
+  return new Map(await Promise.all(entries.map(async (entry) => [entry, await entry.load()] as const)));
 }
 
 function reportError(error: unknown, output: Output): void {

@@ -12,7 +12,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { JsonValue } from '../checks/types.js';
+import type { JsonValue } from '../vocabulary.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError, describeError, isRestorecheckError } from '../errors.js';
 import { looksSecretName } from '../secrets/redact.js';

@@ -1,17 +1,18 @@
 /** Options shared by the commands that produce a report (check, verify, restore-test). */
-import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { SEVERITIES, type Severity } from '../checks/types.js';
+import { type LoadedConfig, loadConfigFile } from '../config/load.js';
 import type { Config, ReportFormatName } from '../config/schema.js';
 import { reportFormatSchema } from '../config/schema.js';
-import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { RunResult } from '../run/result.js';
-import { runChecks, type RunOptions } from '../run/runner.js';
+import { type RunOptions, runChecks } from '../run/runner.js';
+import { SEVERITIES, type Severity } from '../vocabulary.js';
 import type { Output } from './io.js';
-import { checkFormats, type ReportRequest } from './report-files.js';
+import { type ReportRequest, checkFormats } from './report-files.js';
 
-export function withConfigOption(yargs: Argv, required: boolean): Argv {
+export function withConfigOption<T>(yargs: Argv<T>, required: true): Argv<T & { config: string }>;
+export function withConfigOption<T>(yargs: Argv<T>, required: false): Argv<T & { config: string | undefined }>;
+export function withConfigOption<T>(yargs: Argv<T>, required: boolean): Argv<T & { config: string | undefined }> {
   return yargs.option('config', {
     alias: 'c',
     type: 'string',
@@ -21,7 +22,16 @@ export function withConfigOption(yargs: Argv, required: boolean): Argv {
   });
 }
 
-export function withReportOptions(yargs: Argv): Argv {
+/** The arguments of withReportOptions, as the commands receive them. */
+export interface ReportArgs {
+  format: ReportFormatName[] | undefined;
+  'out-dir': string | undefined;
+  only: string[] | undefined;
+  'fail-on': Severity | undefined;
+  verbose: boolean;
+}
+
+export function withReportOptions<T>(yargs: Argv<T>): Argv<T & ReportArgs> {
   return yargs
     .option('format', {
       alias: 'f',
@@ -35,24 +45,24 @@ export function withReportOptions(yargs: Argv): Argv {
     .option('only', { type: 'string', array: true, describe: 'run only this check id (repeatable)', requiresArg: true })
     .option('fail-on', {
       type: 'string',
-      choices: SEVERITIES as string[],
+      choices: SEVERITIES,
       describe: 'failures below this severity do not set exit code 1 (default: low, every failure counts)',
       requiresArg: true,
     })
     .option('verbose', { type: 'boolean', describe: 'print diagnostics to stderr', default: false });
 }
 
-export async function loadConfigFor(argv: Record<string, unknown>, output: Output): Promise<LoadedConfig & { configDir: string }> {
-  const path = String(argv.config);
+/** Loads the configuration file (its paths resolved from its directory) and masks its secrets in everything printed. */
+export async function loadConfigFor(path: string, output: Output): Promise<LoadedConfig> {
   const loaded = await loadConfigFile(path, output.env);
   output.useRedactor(loaded.redactor);
-  return { ...loaded, configDir: dirname(resolve(path)) };
+  return loaded;
 }
 
 /** --format / --out-dir, falling back to the configuration's report section when no flag is given. */
-export function reportRequest(argv: Record<string, unknown>, config: Config | undefined): ReportRequest {
-  const flagFormats = argv.format as ReportFormatName[] | undefined;
-  const flagDir = argv['out-dir'] as string | undefined;
+export function reportRequest(argv: Pick<ReportArgs, 'format' | 'out-dir'>, config: Config | undefined): ReportRequest {
+  const flagFormats = argv.format;
+  const flagDir = argv['out-dir'];
   const formats: ReportFormatName[] = [...new Set<ReportFormatName>(flagFormats ?? config?.report?.formats ?? ['console'])];
   const outDir = flagDir ?? (flagFormats ? undefined : config?.report?.dir);
   checkFormats(formats);
@@ -60,10 +70,6 @@ export function reportRequest(argv: Record<string, unknown>, config: Config | un
     throw new UsageError(`${formats.length} formats (${formats.join(', ')}) need a directory to be written to`, 'add --out-dir DIR, or choose one --format for stdout');
   }
   return outDir ? { formats, outDir } : { formats };
-}
-
-export function failOnOption(argv: Record<string, unknown>): Severity | undefined {
-  return argv['fail-on'] as Severity | undefined;
 }
 
 /** Runs the checks with the given gateways, and closes the gateways whatever happens (connections, pools). */

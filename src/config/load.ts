@@ -71,6 +71,8 @@ function resolvePaths(config: Config, dir: string): Config {
   if (config.database?.alembic.migrationsDir) config.database.alembic.migrationsDir = at(config.database.alembic.migrationsDir);
   if (config.report?.dir) config.report.dir = at(config.report.dir);
   if (config.archives?.dir) config.archives.dir = at(config.archives.dir);
+  // Defaulted by the schema (.restorecheck): beside the configuration file too.
+  config.restoreTest.ledgerDir = at(config.restoreTest.ledgerDir);
   return config;
 }
 

@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { EEA_AZURE_REGIONS } from '../residency/azure-regions.js';
+import { severitySchema as severity } from '../vocabulary.js';
 
 const positiveInt = z.number().int().positive();
-const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
 
 /** `postgres://` or `postgresql://` URL; the password stays inside and is masked wherever echoed. */
 const postgresUrl = z.string().refine(

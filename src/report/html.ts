@@ -6,7 +6,7 @@
  * passes in; then one section per check with its message, evidence, remediation and controls.
  * Every value goes through escapeMarkup.
  */
-import type { Status } from '../checks/types.js';
+import type { Status } from '../vocabulary.js';
 import type { CheckResult, RunResult } from '../run/result.js';
 import { exitCodeFor } from '../run/result.js';
 import { escapeMarkup as x } from './escape.js';

@@ -7,7 +7,7 @@ import { exitCodeFor } from '../run/result.js';
 import { escapeMarkdown as md } from './escape.js';
 import { OUTCOME_WORD, STATUS_WORD, controlText, duration, evidenceEntries, evidenceValue, isTicked, utcDate } from './presentation.js';
 import type { Reporter } from './types.js';
-import type { Status } from '../checks/types.js';
+import type { Status } from '../vocabulary.js';
 
 const ICON: Record<Status, string> = { pass: '✅', fail: '❌', warn: '⚠️', error: '⛔', skipped: '⏭️' };
 

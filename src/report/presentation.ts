@@ -2,7 +2,7 @@
  * What the human formats (Markdown, HTML, JUnit) say the same way: status words, evidence as text,
  * UTC dates, durations. Plain strings here; each format escapes them for itself.
  */
-import type { Evidence, JsonValue, Status } from '../checks/types.js';
+import type { Evidence, JsonValue, Status } from '../vocabulary.js';
 import type { CheckResult, Outcome } from '../run/result.js';
 
 export const STATUS_WORD: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIPPED' };

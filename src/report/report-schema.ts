@@ -7,37 +7,28 @@
  * added to one and not the other fails the build, so the schema cannot drift from what we write.
  */
 import { z } from 'zod';
-import type { JsonValue } from '../checks/types.js';
 import type { RunResult } from '../run/result.js';
+import { controlRefSchema, evidenceSchema, jsonValueSchema, severitySchema, statusSchema } from '../vocabulary.js';
+
+export { jsonValueSchema };
 
 /** A URN rather than a URL: the schema ships inside the package and is not served anywhere. */
 export const REPORT_SCHEMA_ID = 'urn:restorecheck:schema:report:v1';
 
-export const jsonValueSchema: z.ZodType<JsonValue> = z
-  .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValueSchema), z.record(z.string(), jsonValueSchema)]))
-  .meta({ id: 'JsonValue', description: 'Plain JSON (row counts past 2^53 are strings).' });
-
-const status = z.enum(['pass', 'fail', 'warn', 'error', 'skipped']);
-const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
 const isoInstant = z.iso.datetime().describe('ISO 8601, UTC');
 const durationMs = z.number().int().nonnegative();
 const count = z.number().int().nonnegative();
-
-const control = z.strictObject({
-  framework: z.string().min(1).describe('e.g. ISO27001:2022, HDS'),
-  control: z.string().min(1),
-});
 
 const checkResult = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/).describe('stable check id (contract.md, "Check identifiers")'),
     title: z.string(),
-    status,
-    severity,
+    status: statusSchema,
+    severity: severitySchema,
     message: z.string().describe('one sentence: resource, observed, expected'),
-    evidence: z.record(z.string(), jsonValueSchema),
+    evidence: evidenceSchema,
     remediation: z.string(),
-    controls: z.array(control),
+    controls: z.array(controlRefSchema),
     durationMs,
     hint: z.string().optional().describe('for error and skipped: what to do next'),
     errorKind: z.string().optional(),
@@ -58,7 +49,7 @@ export const reportSchema = z
       startedAt: isoInstant,
       finishedAt: isoInstant,
       durationMs,
-      failOn: severity,
+      failOn: severitySchema,
     }),
     checks: z.array(checkResult).describe('sorted by id'),
     summary: z.strictObject({ pass: count, fail: count, warn: count, error: count, skipped: count }),

@@ -4,7 +4,7 @@
  * `ageHours`) and restore time (`restore-provision` → `restoreSeconds`). Pure: the CLI hands in the
  * earlier reports of the directory; nothing here reads files.
  */
-import type { JsonValue } from '../checks/types.js';
+import type { JsonValue } from '../vocabulary.js';
 import type { RunResult } from '../run/result.js';
 
 export interface TrendPoint {

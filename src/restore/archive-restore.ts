@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ArchiveVerification } from '../archive/verify-archive.js';
 import { drain, walkTar } from '../archive/tar-walk.js';
-import type { Logger } from '../checks/types.js';
+import type { Logger } from '../vocabulary.js';
 import type { Config } from '../config/schema.js';
 import { EvaluationError, describeError } from '../errors.js';
 import { openDatabase } from '../db/postgres.js';

@@ -11,7 +11,7 @@
  * error while reading. Only a server carrying this run's id in its tags is ever deleted.
  */
 import type { FlexibleServer, FlexibleServerGateway, LongRunningOptions } from '../azure/types.js';
-import type { Logger } from '../checks/types.js';
+import type { Logger } from '../vocabulary.js';
 import type { Config } from '../config/schema.js';
 import { openDatabase } from '../db/postgres.js';
 import type { ConnectionProbe, DatabaseGateway } from '../db/types.js';
@@ -32,8 +32,6 @@ import { probeRestoredDatabase, readAlembicAndCounts, toFailure, type SignedDocu
 
 export interface AzureRestoreOptions {
   config: Config;
-  /** Relative paths of the configuration (restoreTest.ledgerDir) are resolved from here. */
-  configDir: string;
   gateways: Gateways;
   runId: string;
   pointInTime?: Date;
@@ -143,7 +141,7 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     return outcome;
   }
 
-  const ledger = new RestoreLedger(ledgerPath(config, options.configDir));
+  const ledger = new RestoreLedger(ledgerPath(config));
   const expiresAt = new Date(requestedAt.getTime() + rt.expiryHours * 3_600_000);
   try {
     await ledger.append({
@@ -294,7 +292,6 @@ async function cleanUp(o: AzureRestoreOptions & { azure: FlexibleServerGateway; 
 
 export interface CleanupOptions {
   config: Config;
-  configDir: string;
   gateways: Gateways;
   log: Logger;
   now: Date;
@@ -309,7 +306,7 @@ export interface CleanupOptions {
 export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{ deleted: string[]; kept: string[]; failed: string[] }> {
   const { config, gateways, log, now } = options;
   if (!config.azure) throw new UsageError('restore-test cleanup needs the azure section of the configuration', 'add azure.subscriptionId and azure.postgres');
-  const ledger = new RestoreLedger(ledgerPath(config, options.configDir));
+  const ledger = new RestoreLedger(ledgerPath(config));
   const { runs, unreadable } = await ledger.runs();
   if (unreadable > 0) log.info(`restore-test cleanup: ${unreadable} unreadable line(s) in ${ledger.path} ignored`);
   const azure = gateways.azurePostgres();

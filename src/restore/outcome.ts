@@ -3,7 +3,7 @@
  * both produce it, and the five restore-* checks each interpret one part of it. The orchestration
  * (provision → probe → compare → clean up) lives in src/restore/; the checks only judge.
  */
-import type { Evidence, JsonValue } from '../checks/types.js';
+import type { Evidence, JsonValue } from '../vocabulary.js';
 import type { EvaluationErrorKind } from '../errors.js';
 
 /** A step that could not be done, and whether that proves the backup bad (`restore-failed`) or only that we could not tell. */

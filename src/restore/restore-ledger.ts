@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 // The report directory's atomic write and lock serve the ledger too (one implementation of each).
@@ -46,9 +46,9 @@ export interface LedgerRun {
   state: 'requested' | 'deleted' | 'kept' | 'absent';
 }
 
-export function ledgerPath(config: Config, configDir: string): string {
-  const dir = config.restoreTest.ledgerDir;
-  return join(isAbsolute(dir) ? dir : resolve(configDir, dir), 'ledger.jsonl');
+/** Absolute once loaded from a file (config/load.ts); a configuration built in code is relative to the working directory. */
+export function ledgerPath(config: Config): string {
+  return join(resolve(config.restoreTest.ledgerDir), 'ledger.jsonl');
 }
 
 export class RestoreLedger {

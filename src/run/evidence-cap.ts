@@ -5,7 +5,7 @@
  * a long list, the start of a long text — and the check result says it was cut and how big it was.
  * The cap never changes a status or a message: those were decided on the whole evidence.
  */
-import type { Evidence, JsonValue } from '../checks/types.js';
+import type { Evidence, JsonValue } from '../vocabulary.js';
 
 export const DEFAULT_MAX_EVIDENCE_BYTES = 64 * 1024;
 

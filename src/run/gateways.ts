@@ -1,17 +1,16 @@
 /**
- * The gateways a run uses, opened lazily (a run with `--only` touches only what it needs) and
- * closed once at the end. Tests pass their own implementation of `Gateways` to the runner.
+ * The doors of a run to the outside: the configured database, Azure Resource Manager for Flexible
+ * Servers, and Azure Storage. Opened lazily (a run with `--only` touches only what it needs) and
+ * closed once at the end. What a run already knows (the restore outcome, the archive verification,
+ * the stored reports) is not a door: it reaches the checks as plain inputs (run/run-inputs.ts).
+ * Tests pass their own implementation of `Gateways` to the runner.
  */
-import { isAbsolute, resolve } from 'node:path';
-import { type ArchiveVerification, type VerifyOptions, verifyArchive } from '../archive/verify-archive.js';
-import type { Config } from '../config/schema.js';
-import { EvaluationError } from '../errors.js';
-import { openDatabase } from '../db/postgres.js';
-import type { DatabaseGateway } from '../db/types.js';
-import { readStoredReports, type StoredReport } from '../report/history.js';
-import type { RestoreOutcome } from '../restore/outcome.js';
 import type { AzureSession } from '../azure/session.js';
 import type { FlexibleServerGateway, StorageGateway } from '../azure/types.js';
+import type { Config } from '../config/schema.js';
+import { openDatabase } from '../db/postgres.js';
+import type { DatabaseGateway } from '../db/types.js';
+import { EvaluationError } from '../errors.js';
 
 export interface Gateways {
   /** The configured database (`database.url`). Throws EvaluationError when it is not configured. */
@@ -20,43 +19,16 @@ export interface Gateways {
   azurePostgres(): FlexibleServerGateway;
   /** Storage account settings (Resource Manager) and blob probe (data plane) (`azure.storage`). */
   azureStorage(): StorageGateway;
-  /** What this run's restore test found (restore-test only; the restore-* checks judge it). */
-  restore(): Promise<RestoreOutcome>;
-  /** The valid reports stored in `report.dir`, oldest first, each with its standing in the audit log (recorded, with the same hash, or not). */
-  storedReports(): Promise<StoredReport[]>;
-  /**
-   * The archive a `verify` run is about: the one streaming pass over it, run once and shared by
-   * every archive-* check. Absent when the run has no archive (the checks are then skipped).
-   */
-  archive?: () => Promise<ArchiveVerification>;
   close(): Promise<void>;
-}
-
-/** The archive given to `verify`, and how to read it. */
-export interface ArchiveSource {
-  path: string;
-  options: VerifyOptions;
 }
 
 export class LiveGateways implements Gateways {
   private db: DatabaseGateway | undefined;
-  readonly archive?: () => Promise<ArchiveVerification>;
   private azure: Promise<AzureSession> | undefined;
   private postgresGateway: FlexibleServerGateway | undefined;
-  private storageGatewayProxy: StorageGateway | undefined;
+  private storageGateway: StorageGateway | undefined;
 
-  constructor(
-    private readonly config: Config,
-    /** Relative paths in the configuration are resolved from here. */
-    private readonly configDir: string = process.cwd(),
-    source?: { archive?: ArchiveSource },
-  ) {
-    const archive = source?.archive;
-    if (archive) {
-      let pass: Promise<ArchiveVerification> | undefined;
-      this.archive = () => (pass ??= verifyArchive(archive.path, archive.options));
-    }
-  }
+  constructor(private readonly config: Config) {}
 
   database(): DatabaseGateway {
     if (!this.db) {
@@ -67,52 +39,26 @@ export class LiveGateways implements Gateways {
     return this.db;
   }
 
-  private azureSession(): Promise<AzureSession> {
-    const cfg = this.config.azure!;
+  private azureSession(azure: NonNullable<Config['azure']>): Promise<AzureSession> {
     // The Azure SDKs take a third of a second to load: only a run that talks to Azure pays for them.
-    this.azure ??= import('../azure/session.js').then(({ AzureSession }) => new AzureSession(cfg));
+    this.azure ??= import('../azure/session.js').then(({ AzureSession }) => new AzureSession(azure));
     return this.azure;
   }
 
   azurePostgres(): FlexibleServerGateway {
-    if (!this.config.azure) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
-    this.postgresGateway ??= loadedOnFirstCall(async () => (await this.azureSession()).flexibleServers());
+    const azure = this.config.azure;
+    if (!azure) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
+    this.postgresGateway ??= flexibleServersOnFirstCall(once(async () => (await this.azureSession(azure)).flexibleServers()));
     return this.postgresGateway;
   }
 
   azureStorage(): StorageGateway {
-    if (!this.config.azure) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
-    const storage = this.config.azure.storage;
+    const azure = this.config.azure;
+    if (!azure) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
+    const storage = azure.storage;
     if (!storage) throw new EvaluationError('config', 'no azure.storage section is configured', 'add azure.storage (resourceGroup, account, container) to the configuration');
-    this.storageGatewayProxy ??= loadedOnFirstCall(async () => (await this.azureSession()).storageGateway(storage));
-    return this.storageGatewayProxy;
-  }
-
-  private restoreOutcome: RestoreOutcome | undefined;
-
-  /** restore-test hands the orchestration's outcome over here, for the restore-* checks to judge. */
-  useRestoreOutcome(outcome: RestoreOutcome): void {
-    this.restoreOutcome = outcome;
-  }
-
-  restore(): Promise<RestoreOutcome> {
-    if (this.restoreOutcome) return Promise.resolve(this.restoreOutcome);
-    return Promise.reject(new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`'));
-  }
-
-  /** The same gateways, but `database()` is another database (a restored copy). */
-  withDatabase(db: DatabaseGateway): Gateways {
-    return { ...bindAll(this), database: () => db };
-  }
-
-  async storedReports(): Promise<StoredReport[]> {
-    const dir = this.config.report?.dir;
-    if (!dir) throw new EvaluationError('config', 'no report.dir is configured', 'set report.dir to the directory where restore-test reports are written');
-    try {
-      return await readStoredReports(isAbsolute(dir) ? dir : resolve(this.configDir, dir));
-    } catch (error) {
-      throw new EvaluationError('not-found', `cannot read the report directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'check that report.dir exists and is readable');
-    }
+    this.storageGateway ??= storageOnFirstCall(once(async () => (await this.azureSession(azure)).storageGateway(storage)));
+    return this.storageGateway;
   }
 
   async close(): Promise<void> {
@@ -120,34 +66,40 @@ export class LiveGateways implements Gateways {
   }
 }
 
-/** The gateway methods bound to their object, so they can be spread into another Gateways. */
-function bindAll(gateways: LiveGateways): Gateways {
+/** The same gateways, but `database()` is another database (a restored copy). */
+export function withDatabase(gateways: Gateways, db: DatabaseGateway): Gateways {
   return {
-    database: () => gateways.database(),
+    database: () => db,
     azurePostgres: () => gateways.azurePostgres(),
     azureStorage: () => gateways.azureStorage(),
-    restore: () => gateways.restore(),
-    storedReports: () => gateways.storedReports(),
     close: () => gateways.close(),
   };
 }
 
-/**
- * A gateway whose implementation is loaded when one of its (async) methods is first called.
- * `then` is left undefined so that the proxy is never mistaken for a promise.
- */
-function loadedOnFirstCall<T extends object>(load: () => Promise<T>): T {
+/** Runs `load` once, at the first call; every call gets the same promise. */
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
-  return new Proxy({} as T, {
-    get: (_target, method) => {
-      if (method === 'then') return undefined;
-      return async (...args: unknown[]) => {
-        loaded ??= load();
-        const gateway = await loaded;
-        const fn = gateway[method as keyof T];
-        if (typeof fn !== 'function') throw new TypeError(`gateway has no method ${String(method)}`);
-        return (fn as (...a: unknown[]) => unknown).apply(gateway, args);
-      };
-    },
-  });
+  return () => (loaded ??= load());
+}
+
+// The two Azure gateways, each built (and its SDK loaded) at the first call of one of its methods. Written out
+// method by method rather than with a Proxy: the compiler then checks every delegation.
+function flexibleServersOnFirstCall(load: () => Promise<FlexibleServerGateway>): FlexibleServerGateway {
+  return {
+    getServer: async (...args) => (await load()).getServer(...args),
+    listBackups: async (...args) => (await load()).listBackups(...args),
+    listLongTermRetentionOperations: async (...args) => (await load()).listLongTermRetentionOperations(...args),
+    findServer: async (...args) => (await load()).findServer(...args),
+    listServers: async (...args) => (await load()).listServers(...args),
+    restoreToNewServer: async (...args) => (await load()).restoreToNewServer(...args),
+    deleteServer: async (...args) => (await load()).deleteServer(...args),
+  };
+}
+
+function storageOnFirstCall(load: () => Promise<StorageGateway>): StorageGateway {
+  return {
+    getBlobServiceSettings: async (...args) => (await load()).getBlobServiceSettings(...args),
+    getAccount: async (...args) => (await load()).getAccount(...args),
+    probeBlob: async (...args) => (await load()).probeBlob(...args),
+  };
 }

@@ -2,8 +2,7 @@
  * The one model every command produces and every reporter renders (contract.md, "The JSON report").
  * The JSON report is this object serialised; the other formats are pure functions of it.
  */
-import type { ControlRef, Evidence, Severity, Status } from '../checks/types.js';
-import { SEVERITIES } from '../checks/types.js';
+import { type ControlRef, type Evidence, SEVERITIES, type Severity, type Status } from '../vocabulary.js';
 
 export interface CheckResult {
   id: string;

@@ -4,9 +4,11 @@
  * not configured is `skipped` with the reason. Nothing here prints, writes files or exits.
  */
 import { randomUUID } from 'node:crypto';
-import type { Check, CheckContext, Logger, Need, Severity } from '../checks/types.js';
+import type { Check, Need, RunContext, RunInput, RunInputs } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
+import { deadline, raceAbort } from '../deadline.js';
 import { EvaluationError, UsageError, describeError } from '../errors.js';
+import { type Logger, SILENT_LOGGER, type Severity } from '../vocabulary.js';
 import { TOOL_VERSION } from '../version.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES, capEvidence } from './evidence-cap.js';
 import type { Gateways } from './gateways.js';
@@ -16,8 +18,9 @@ export interface RunOptions {
   command: string;
   checks: readonly Check[];
   config: Config;
-  configDir: string;
   gateways: Gateways;
+  /** What the run already knows and hands to the checks that use it: the archive pass, the restore outcome, stored reports. */
+  inputs?: RunInputs;
   /** Run only these ids (validated against `checks`). */
   only?: readonly string[];
   failOn?: Severity;
@@ -28,8 +31,6 @@ export interface RunOptions {
   /** Deadlines for this run instead of `config.limits` (verify: one read of a large archive outlasts a check's usual deadline). */
   limits?: { checkTimeoutMs: number; runTimeoutMs: number };
 }
-
-const SILENT: Logger = { info: () => undefined, debug: () => undefined };
 
 /** Throws UsageError when `only` names an id that is not a check of this command. */
 export function selectChecks(checks: readonly Check[], only: readonly string[] | undefined): Check[] {
@@ -43,7 +44,7 @@ export function selectChecks(checks: readonly Check[], only: readonly string[] |
   return checks.filter((c) => wanted.has(c.id));
 }
 
-export function missingNeed(need: Need, config: Config, gateways?: Gateways): string | undefined {
+export function missingNeed(need: Need, config: Config, inputs?: RunInputs): string | undefined {
   switch (need) {
     case 'database':
       return config.database ? undefined : 'no database section in the configuration';
@@ -52,13 +53,23 @@ export function missingNeed(need: Need, config: Config, gateways?: Gateways): st
     case 'azureStorage':
       return config.azure?.storage ? undefined : 'no azure.storage section in the configuration';
     case 'archive':
-      return gateways?.archive ? undefined : 'no archive to verify';
+      return inputs?.archive ? undefined : 'no archive to verify';
+  }
+}
+
+/** A run input the check uses but this run did not produce: a misuse of the check (it belongs to another command), so `error`. */
+function missingInput(input: RunInput, inputs: RunInputs | undefined): EvaluationError | undefined {
+  switch (input) {
+    case 'restore':
+      return inputs?.restore ? undefined : new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`');
+    case 'storedReports':
+      return inputs?.storedReports ? undefined : new EvaluationError('internal', 'this run did not read the report directory', 'this check runs under `restorecheck check`');
   }
 }
 
 export async function runChecks(options: RunOptions): Promise<RunResult> {
   const now = options.now ?? (() => new Date());
-  const log = options.log ?? SILENT;
+  const log = options.log ?? SILENT_LOGGER;
   const failOn = options.failOn ?? options.config.report?.failOn ?? 'low';
   const selected = selectChecks(options.checks, options.only);
   const started = now();
@@ -122,23 +133,19 @@ async function runOne(
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
 
-  const skipReason = check.needs.map((need) => missingNeed(need, options.config, options.gateways)).find(Boolean) ?? check.notApplicable?.(options.config);
+  const skipReason = check.needs.map((need) => missingNeed(need, options.config, options.inputs)).find(Boolean) ?? check.notApplicable?.(options.config);
   if (skipReason) {
     return make({ status: 'skipped', message: `Not evaluated: ${skipReason}.`, evidence: {}, durationMs: 0 });
   }
 
   const checkDeadline = deadline(checkTimeoutMs);
   const signal = AbortSignal.any([runSignal, checkDeadline.signal]);
-  const ctx: CheckContext = {
-    config: options.config,
-    configDir: options.configDir,
-    gateways: options.gateways,
-    now: options.now,
-    signal,
-    log: options.log,
-  };
+  // The declared needs are present (checked above) and the used inputs given (checked below): the check's typed context holds.
+  const ctx: RunContext = { ...options.inputs, config: options.config, gateways: options.gateways, now: options.now, signal, log: options.log };
   options.log.debug(`${check.id}: started`);
   try {
+    const missing = (check.uses ?? []).map((input) => missingInput(input, options.inputs)).find(Boolean);
+    if (missing) throw missing;
     const finding = await raceAbort(check.run(ctx), signal);
     options.log.debug(`${check.id}: ${finding.status} in ${elapsed()} ms`);
     // The report holds at most report.maxEvidenceBytes of it, and says when it was cut.
@@ -180,33 +187,4 @@ async function runOne(
   } finally {
     checkDeadline.clear();
   }
-}
-
-/**
- * An abort signal that fires after `ms`. Unlike AbortSignal.timeout, its timer keeps the process
- * alive: a check hung on a promise with no pending I/O must still end as `error`, not vanish.
- */
-function deadline(ms: number): { signal: AbortSignal; clear: () => void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`deadline of ${ms} ms passed`)), ms);
-  return { signal: controller.signal, clear: () => clearTimeout(timer) };
-}
-
-/** Resolves with the promise, or rejects as soon as the signal aborts (the promise is left to settle). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

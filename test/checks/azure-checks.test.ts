@@ -88,7 +88,7 @@ async function run(id: string, world: World, overrides: (config: typeof baseConf
   const raw = structuredClone(baseConfig) as typeof baseConfig & Record<string, unknown>;
   overrides(raw);
   const config = configSchema.parse(raw);
-  const result = await runChecks({ command: 'check', checks, config, configDir: '.', gateways: gateways(world), only: [id], now: () => NOW });
+  const result = await runChecks({ command: 'check', checks, config, gateways: gateways(world), only: [id], now: () => NOW });
   assert.equal(result.checks.length, 1);
   return result.checks[0]!;
 }

@@ -32,7 +32,7 @@ async function run(configYaml: string, env: Record<string, string> = {}): Promis
   const { config } = parseConfigText(configYaml, join(work, 'restorecheck.yaml'), env);
   const gateways = new LiveGateways(config);
   try {
-    const result = await runChecks({ command: 'check', checks: checksFor('check'), config, configDir: work, gateways });
+    const result = await runChecks({ command: 'check', checks: checksFor('check'), config, gateways });
     for (const check of result.checks) assert.ok(!JSON.stringify(check).includes(CANARY_PASSWORD), `password leaked in ${check.id}`);
     return Object.fromEntries(result.checks.map((c) => [c.id, c]));
   } finally {

@@ -24,8 +24,8 @@ function healthy(): RestoreOutcome {
 
 async function judge(outcome: RestoreOutcome): Promise<Record<string, CheckResult>> {
   const result = await runChecks({
-    command: 'restore-test', checks: checksFor('restore-test'), config, configDir: '.',
-    gateways: fakeGateways({ restore: async () => outcome }),
+    command: 'restore-test', checks: checksFor('restore-test'), config,
+    gateways: fakeGateways(), inputs: { restore: outcome },
   });
   return Object.fromEntries(result.checks.map((c) => [c.id, c]));
 }

@@ -9,6 +9,7 @@ import { writeChainedReport } from '../../src/cli/report-directory.js';
 import { reportBaseName } from '../../src/cli/report-files.js';
 import { jsonReporter } from '../../src/report/json.js';
 import type { RestoreOutcome } from '../../src/restore/outcome.js';
+import { storedReportsInput } from '../../src/cli/stored-reports-input.js';
 import { LiveGateways } from '../../src/run/gateways.js';
 import { runChecks } from '../../src/run/runner.js';
 import { fakeGateways } from '../helpers/fake-gateways.js';
@@ -29,8 +30,8 @@ async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment 
     ...(ok ? { restored: { alembic: { ok: true as const, value: 'a' }, counts: { ok: true as const, value: {} } } } : {}),
   };
   const result = await runChecks({
-    command: 'restore-test', checks: checksFor('restore-test'), config, configDir: dir, now: () => at,
-    gateways: fakeGateways({ restore: async () => outcome }),
+    command: 'restore-test', checks: checksFor('restore-test'), config, now: () => at,
+    gateways: fakeGateways(), inputs: { restore: outcome },
   });
   if (how === 'recorded') return `${(await writeChainedReport(dir, result, reportBaseName(result), (text) => text)).base}.json`;
   const name = `${reportBaseName(result)}.json`;
@@ -41,7 +42,7 @@ async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment 
 async function freshness(dir: string | undefined) {
   const { config } = parseConfigText(`environment: production\n${dir ? `report:\n  dir: ${dir}\n` : ''}`, join(tmpdir(), 'c.yaml'), {});
   const gateways = new LiveGateways(config);
-  const result = await runChecks({ command: 'check', checks: checksFor('check'), config, configDir: tmpdir(), gateways, only: ['restore-test-freshness'], now: () => NOW });
+  const result = await runChecks({ command: 'check', checks: checksFor('check'), config, gateways, inputs: storedReportsInput(config), only: ['restore-test-freshness'], now: () => NOW });
   return result.checks[0]!;
 }
 

@@ -12,8 +12,6 @@ export function fakeGateways(given: Partial<Gateways> = {}): Gateways {
     database: unexpected('database'),
     azurePostgres: unexpected('azurePostgres'),
     azureStorage: unexpected('azureStorage'),
-    restore: () => Promise.reject(new Error('test gateway: restore() was not expected in this test')),
-    storedReports: () => Promise.reject(new Error('test gateway: storedReports() was not expected in this test')),
     close: async () => undefined,
     ...given,
   };

@@ -25,7 +25,7 @@ const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 async function run(configText: string) {
   const { config } = parseConfigText(configText, 'c.yaml', {});
   return runChecks({
-    command: 'verify', config, configDir: '.', gateways: fakeGateways(),
+    command: 'verify', config, gateways: fakeGateways(),
     checks: [
       fake('huge', { status: 'pass', message: '100,000 entries', evidence: { entryCount: 100_000, entries } }),
       fake('small', { status: 'pass', message: 'ok', evidence: { rows: 3 } }),

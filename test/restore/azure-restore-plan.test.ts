@@ -5,6 +5,7 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parseConfigText } from '../../src/config/load.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
 import { checkPointInTime, resolveTarget, restoredDatabaseUrl, restoreServerName, taggedRunId } from '../../src/restore/azure-restore-plan.js';
@@ -88,8 +89,10 @@ describe('the ledger', () => {
   });
 
   it('lives in restoreTest.ledgerDir, relative to the configuration file', () => {
-    assert.equal(ledgerPath(config(), '/srv/conf'), '/srv/conf/.restorecheck/ledger.jsonl');
-    assert.equal(ledgerPath(config({ ledgerDir: '/var/lib/restorecheck' }), '/srv/conf'), '/var/lib/restorecheck/ledger.jsonl');
+    // config/load.ts resolves it from the file's directory (it was ledgerPath's second argument before).
+    const loaded = (yaml: string) => parseConfigText(`environment: production\n${yaml}`, '/srv/conf/restorecheck.yaml', {}).config;
+    assert.equal(ledgerPath(loaded('')), '/srv/conf/.restorecheck/ledger.jsonl');
+    assert.equal(ledgerPath(loaded('restoreTest:\n  ledgerDir: /var/lib/restorecheck\n')), '/var/lib/restorecheck/ledger.jsonl');
   });
 
   it('folds its lines into runs and their last state, skipping lines it cannot read', async () => {

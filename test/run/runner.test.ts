@@ -25,7 +25,7 @@ describe('runner', () => {
   it('runs checks concurrently and sorts results by id', async () => {
     const started = performance.now();
     const result = await runChecks({
-      command: 'check', config, configDir: '.', gateways,
+      command: 'check', config, gateways,
       checks: [fake('zeta', async () => (await sleep(100), { status: 'pass', message: 'z' })), fake('alpha', async () => (await sleep(100), { status: 'pass', message: 'a' }))],
     });
     assert.deepEqual(result.checks.map((c) => c.id), ['alpha', 'zeta']);
@@ -37,7 +37,7 @@ describe('runner', () => {
 
   it('turns a throw into error with the hint, and a hang into error at the deadline', async () => {
     const result = await runChecks({
-      command: 'check', config, configDir: '.', gateways,
+      command: 'check', config, gateways,
       checks: [
         fake('throws', async () => {
           throw new EvaluationError('auth', 'password authentication failed', 'check the password', { requestId: 'req-1' });
@@ -62,7 +62,7 @@ describe('runner', () => {
 
   it('skips, with the reason, a check whose inputs are not configured', async () => {
     const result = await runChecks({
-      command: 'check', config, configDir: '.', gateways,
+      command: 'check', config, gateways,
       checks: [
         fake('needs-azure', async () => ({ status: 'pass', message: 'never' }), { needs: ['azurePostgres'] }),
         fake('own-reason', async () => ({ status: 'pass', message: 'never' }), { notApplicable: () => 'nothing to do' }),
@@ -77,9 +77,9 @@ describe('runner', () => {
 
   it('--only selects checks and refuses an unknown id', async () => {
     const checks = [fake('one', async () => ({ status: 'pass', message: '1' })), fake('two', async () => ({ status: 'fail', message: '2' }))];
-    const result = await runChecks({ command: 'check', config, configDir: '.', gateways, checks, only: ['one'] });
+    const result = await runChecks({ command: 'check', config, gateways, checks, only: ['one'] });
     assert.deepEqual(result.checks.map((c) => c.id), ['one']);
-    await assert.rejects(runChecks({ command: 'check', config, configDir: '.', gateways, checks, only: ['three'] }), (e: unknown) => e instanceof UsageError && /unknown check id "three"/.test(e.message) && /one, two/.test(e.hint));
+    await assert.rejects(runChecks({ command: 'check', config, gateways, checks, only: ['three'] }), (e: unknown) => e instanceof UsageError && /unknown check id "three"/.test(e.message) && /one, two/.test(e.hint));
   });
 
   it('--fail-on lets failures below the threshold pass, but never an error', async () => {

@@ -2,9 +2,9 @@ import { archiveSubject } from '../../archive/archive-subject.js';
 import { archiveTime, localTimeNote } from '../../archive/archive-time.js';
 import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
 import { EvaluationError } from '../../errors.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const archiveAge: Check = {
+export const archiveAge = defineCheck({
   id: 'archive-age',
   title: 'The archive is younger than the maximum age',
   severity: 'high',
@@ -16,7 +16,7 @@ export const archiveAge: Check = {
   needs: ['archive'],
   command: 'verify',
   async run(ctx) {
-    const { verification: v, policy, environment } = await archiveSubject(ctx.gateways.archive, ctx.config);
+    const { verification: v, policy, environment } = await archiveSubject(ctx.archive, ctx.config);
     const toleranceMinutes = ctx.config.archives?.metadataToleranceMinutes ?? 60;
     const now = ctx.now();
     const skewMs = clockSkewMs(ctx.config.limits);
@@ -53,4 +53,4 @@ export const archiveAge: Check = {
     }
     return { status: 'pass', message: `${v.fileName} is ${ageHours} hours old, within ${policy.maxAgeHours} hours for ${environment}${note}.`, evidence };
   },
-};
+});

@@ -1,7 +1,7 @@
 import { archiveSubject } from '../../archive/archive-subject.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const archiveChecksum: Check = {
+export const archiveChecksum = defineCheck({
   id: 'archive-checksum',
   title: 'The archive matches its SHA-256 sidecar',
   severity: 'critical',
@@ -13,7 +13,7 @@ export const archiveChecksum: Check = {
   needs: ['archive'],
   command: 'verify',
   async run(ctx) {
-    const { verification: v } = await archiveSubject(ctx.gateways.archive, ctx.config);
+    const { verification: v } = await archiveSubject(ctx.archive, ctx.config);
     const evidence = { archive: v.fileName, sidecar: v.sidecar.path, actual: v.sha256, sizeBytes: v.sizeBytes, ...(v.sidecar.sha256 ? { expected: v.sidecar.sha256 } : {}) };
     if (v.sidecar.state === 'missing') {
       return { status: 'fail', message: `${v.fileName} has no sidecar ${v.fileName}.sha256; expected one in sha256sum format.`, evidence };
@@ -26,4 +26,4 @@ export const archiveChecksum: Check = {
     }
     return { status: 'pass', message: `${v.fileName} (${v.sizeBytes} bytes) matches its sidecar: SHA-256 ${v.sha256}.`, evidence };
   },
-};
+});

@@ -1,8 +1,8 @@
 import { archiveSubject, incompleteNote } from '../../archive/archive-subject.js';
-import type { JsonValue } from '../types.js';
-import { CONTROLS, type Check } from '../types.js';
+import type { JsonValue } from '../../vocabulary.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const archiveDumpIntegrity: Check = {
+export const archiveDumpIntegrity = defineCheck({
   id: 'archive-dump-integrity',
   title: 'Every dump inside the archive is complete and in its own format',
   severity: 'critical',
@@ -14,7 +14,7 @@ export const archiveDumpIntegrity: Check = {
   needs: ['archive'],
   command: 'verify',
   async run(ctx) {
-    const { verification: v } = await archiveSubject(ctx.gateways.archive, ctx.config);
+    const { verification: v } = await archiveSubject(ctx.archive, ctx.config);
     const dumps: Record<string, JsonValue> = {};
     const problems: string[] = [];
     for (const dump of [...v.dumps].sort((a, b) => a.path.localeCompare(b.path))) {
@@ -33,4 +33,4 @@ export const archiveDumpIntegrity: Check = {
     }
     return { status: 'pass', message: `${v.fileName}: ${v.dumps.length} dumps decompress completely and carry their format markers (${v.dumps.map((d) => d.path).join(', ')}).`, evidence };
   },
-};
+});

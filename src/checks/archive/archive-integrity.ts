@@ -1,7 +1,7 @@
 import { archiveSubject } from '../../archive/archive-subject.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const archiveIntegrity: Check = {
+export const archiveIntegrity = defineCheck({
   id: 'archive-integrity',
   title: 'The archive’s gzip stream and tar structure are complete and valid',
   severity: 'critical',
@@ -13,7 +13,7 @@ export const archiveIntegrity: Check = {
   needs: ['archive'],
   command: 'verify',
   async run(ctx) {
-    const { verification: v } = await archiveSubject(ctx.gateways.archive, ctx.config);
+    const { verification: v } = await archiveSubject(ctx.archive, ctx.config);
     const c = v.container;
     const evidence = { archive: v.fileName, compressedBytes: v.sizeBytes, tarBytes: c.tarBytes, entries: c.entries, ...(c.layer ? { layer: c.layer } : {}) };
     if (c.problem) {
@@ -21,4 +21,4 @@ export const archiveIntegrity: Check = {
     }
     return { status: 'pass', message: `${v.fileName}: the gzip stream and the tar structure are complete and valid (${c.entries} entries, ${c.tarBytes} bytes of tar).`, evidence };
   },
-};
+});

@@ -1,5 +1,5 @@
 import { archiveSubject, boundedList, incompleteNote, listed } from '../../archive/archive-subject.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
 /** Directories an expected member lives in (`mongodb` for `mongodb/dump.archive.gz`), and the top folder (''). */
 function allowedDirectories(members: string[]): Set<string> {
@@ -11,7 +11,7 @@ function allowedDirectories(members: string[]): Set<string> {
   return dirs;
 }
 
-export const archiveMembers: Check = {
+export const archiveMembers = defineCheck({
   id: 'archive-members',
   title: 'The archive holds every required member and nothing unexpected or unsafe',
   severity: 'high',
@@ -23,7 +23,7 @@ export const archiveMembers: Check = {
   needs: ['archive'],
   command: 'verify',
   async run(ctx) {
-    const { verification: v, policy, environment } = await archiveSubject(ctx.gateways.archive, ctx.config);
+    const { verification: v, policy, environment } = await archiveSubject(ctx.archive, ctx.config);
     const expected = [...policy.requiredMembers, ...policy.optionalMembers];
     const dirs = allowedDirectories(expected);
     const counts = new Map<string, number>();
@@ -68,4 +68,4 @@ export const archiveMembers: Check = {
     }
     return { status: 'pass', message: `${v.fileName} (${environment}) holds ${files.size} members under ${v.topFolder}/: every required one, nothing unexpected, duplicated or unsafe.`, evidence };
   },
-};
+});

@@ -1,9 +1,9 @@
 import { archiveSubject } from '../../archive/archive-subject.js';
 import { archiveTime, formatOffset, localTimeNote } from '../../archive/archive-time.js';
 import { clockSkewMs } from '../../clock-rule.js';
-import { CONTROLS, type Check, type Finding } from '../types.js';
+import { CONTROLS, defineCheck, type Finding } from '../types.js';
 
-export const archiveMetadata: Check = {
+export const archiveMetadata = defineCheck({
   id: 'archive-metadata',
   title: 'metadata.json is valid and agrees with the archive',
   severity: 'high',
@@ -15,7 +15,7 @@ export const archiveMetadata: Check = {
   needs: ['archive'],
   command: 'verify',
   async run(ctx): Promise<Finding> {
-    const { verification: v } = await archiveSubject(ctx.gateways.archive, ctx.config);
+    const { verification: v } = await archiveSubject(ctx.archive, ctx.config);
     const toleranceMinutes = ctx.config.archives?.metadataToleranceMinutes ?? 60;
     if (!v.metadata.present) {
       return { status: 'fail', message: `${v.fileName} has no ${v.topFolder}/metadata.json; expected one with environment and timestamp.`, evidence: { archive: v.fileName } };
@@ -72,4 +72,4 @@ export const archiveMetadata: Check = {
     }
     return { status: 'pass', message: `${v.fileName}: metadata.json is valid; environment ${meta.environment} and timestamp ${meta.timestamp} agree with the file name${members}.`, evidence };
   },
-};
+});

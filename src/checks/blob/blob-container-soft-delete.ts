@@ -1,7 +1,7 @@
 import { known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const blobContainerSoftDelete: Check = {
+export const blobContainerSoftDelete = defineCheck({
   id: 'blob-container-soft-delete',
   title: 'Container soft delete is enabled',
   severity: 'medium',
@@ -12,7 +12,7 @@ export const blobContainerSoftDelete: Check = {
   needs: ['azureStorage'],
   command: 'check',
   async run(ctx) {
-    const { resourceGroup, account } = ctx.config.azure!.storage!;
+    const { resourceGroup, account } = ctx.config.azure.storage;
     const settings = await ctx.gateways.azureStorage().getBlobServiceSettings(resourceGroup, account);
     const policy = known(settings.containerDeleteRetentionPolicy, `the container soft delete policy of storage account ${account}`);
     const enabled = known(policy.enabled, `whether container soft delete is enabled on storage account ${account}`);
@@ -20,4 +20,4 @@ export const blobContainerSoftDelete: Check = {
     if (!enabled) return { status: 'fail', message: `Container soft delete is disabled on storage account ${account}; expected enabled.`, evidence };
     return { status: 'pass', message: `Container soft delete is enabled on storage account ${account}${policy.days ? ` (${policy.days} days)` : ''}.`, evidence };
   },
-};
+});

@@ -1,7 +1,7 @@
 import { known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const blobSoftDelete: Check = {
+export const blobSoftDelete = defineCheck({
   id: 'blob-soft-delete',
   title: 'Blob soft delete is enabled for at least the required days',
   severity: 'high',
@@ -12,7 +12,7 @@ export const blobSoftDelete: Check = {
   needs: ['azureStorage'],
   command: 'check',
   async run(ctx) {
-    const { resourceGroup, account, minSoftDeleteDays } = ctx.config.azure!.storage!;
+    const { resourceGroup, account, minSoftDeleteDays } = ctx.config.azure.storage;
     const settings = await ctx.gateways.azureStorage().getBlobServiceSettings(resourceGroup, account);
     const policy = known(settings.deleteRetentionPolicy, `the blob soft delete policy of storage account ${account}`);
     const enabled = known(policy.enabled, `whether blob soft delete is enabled on storage account ${account}`);
@@ -26,4 +26,4 @@ export const blobSoftDelete: Check = {
     }
     return { status: 'pass', message: `Blob soft delete on storage account ${account} keeps deleted blobs ${days} days (at least ${minSoftDeleteDays} required).`, evidence };
   },
-};
+});

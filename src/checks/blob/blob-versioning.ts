@@ -1,7 +1,7 @@
 import { known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const blobVersioning: Check = {
+export const blobVersioning = defineCheck({
   id: 'blob-versioning',
   title: 'Blob versioning is enabled',
   severity: 'high',
@@ -13,10 +13,10 @@ export const blobVersioning: Check = {
   command: 'check',
   notApplicable: (config) => (config.azure?.storage?.requireVersioning === false ? 'azure.storage.requireVersioning is false' : undefined),
   async run(ctx) {
-    const { resourceGroup, account } = ctx.config.azure!.storage!;
+    const { resourceGroup, account } = ctx.config.azure.storage;
     const settings = await ctx.gateways.azureStorage().getBlobServiceSettings(resourceGroup, account);
     const enabled = known(settings.isVersioningEnabled, `whether blob versioning is enabled on storage account ${account}`);
     if (!enabled) return { status: 'fail', message: `Blob versioning is disabled on storage account ${account}; expected enabled.`, evidence: { enabled } };
     return { status: 'pass', message: `Blob versioning is enabled on storage account ${account}.`, evidence: { enabled } };
   },
-};
+});

@@ -1,12 +1,12 @@
 import { EvaluationError } from '../../errors.js';
 import { isAllowedRegion, normalizeRegion } from '../../residency/azure-regions.js';
 import { known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
 /** SKUs that keep a copy in a secondary region (GRS, RA-GRS, GZRS, RA-GZRS). */
 const GEO_SKU = /GRS|GZRS/i;
 
-export const storageDataResidency: Check = {
+export const storageDataResidency = defineCheck({
   id: 'storage-data-residency',
   title: 'The storage account\'s primary and secondary locations are in the allowed regions',
   severity: 'critical',
@@ -38,4 +38,4 @@ export const storageDataResidency: Check = {
     }
     return { status: 'pass', message: `Storage account ${account}: ${regions.map(([what, region]) => `${what} in ${region}`).join(', ')}, within the allowed regions.`, evidence };
   },
-};
+});

@@ -1,15 +1,16 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { readRevisionGraph } from '../../alembic/revision-graph.js';
 import type { Config } from '../../config/schema.js';
 import { EvaluationError } from '../../errors.js';
-import { CONTROLS, type Check, type Evidence } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
+import type { Evidence } from '../../vocabulary.js';
 
 type AlembicConfig = NonNullable<Config['database']>['alembic'];
 
 /** Sorted, without duplicates: Alembic's version table holds one row per head, in no order. */
 const asSet = (values: readonly string[]) => [...new Set(values)].sort();
 
-export const dbAlembicVersion: Check = {
+export const dbAlembicVersion = defineCheck({
   id: 'db-alembic-version',
   title: 'The database is at the expected Alembic revision',
   severity: 'high',
@@ -26,8 +27,8 @@ export const dbAlembicVersion: Check = {
       ? undefined
       : 'no database.alembic.expectedHead or migrationsDir configured, so there is no expected revision to compare with',
   async run(ctx) {
-    const alembic = ctx.config.database!.alembic;
-    const expected = await expectedHeads(alembic, ctx.configDir);
+    const alembic = ctx.config.database.alembic;
+    const expected = await expectedHeads(alembic);
     const read = await ctx.gateways.database().readAlembicVersions(alembic.table);
     const expectedValue = expected.heads.length === 1 ? expected.heads[0]! : expected.heads;
     const evidence: Evidence = { table: alembic.table, expected: expectedValue, expectedFrom: expected.from };
@@ -57,9 +58,9 @@ export const dbAlembicVersion: Check = {
       evidence: { ...evidence, current },
     };
   },
-};
+});
 
-async function expectedHeads(alembic: AlembicConfig, configDir: string): Promise<{ heads: string[]; from: string }> {
+async function expectedHeads(alembic: AlembicConfig): Promise<{ heads: string[]; from: string }> {
   const configured = alembic.expectedHead === undefined ? undefined : asSet(typeof alembic.expectedHead === 'string' ? [alembic.expectedHead] : alembic.expectedHead);
   const migrationsDir = alembic.migrationsDir;
   if (!migrationsDir) {
@@ -67,7 +68,8 @@ async function expectedHeads(alembic: AlembicConfig, configDir: string): Promise
     if (!configured) throw new EvaluationError('config', 'no expected Alembic head is configured', 'set database.alembic.expectedHead or migrationsDir');
     return { heads: configured, from: 'database.alembic.expectedHead' };
   }
-  const dir = isAbsolute(migrationsDir) ? migrationsDir : resolve(configDir, migrationsDir);
+  // Absolute once loaded from a file (config/load.ts); a configuration built in code is relative to the working directory.
+  const dir = resolve(migrationsDir);
   const computed = (await readRevisionGraph(dir, alembic.recursive === undefined ? {} : { recursive: alembic.recursive })).heads;
   if (configured && JSON.stringify(configured) !== JSON.stringify(computed)) {
     throw new EvaluationError(

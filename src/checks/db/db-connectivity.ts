@@ -1,5 +1,5 @@
 import type { ConnectionProbe, RolePrivileges } from '../../db/types.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
 /** sslmodes that encrypt (or not) without checking who is at the other end. */
 const UNVERIFIED = new Set(['disable', 'allow', 'prefer', 'require']);
@@ -39,7 +39,7 @@ function roleFinding(role: RolePrivileges): string | undefined {
   return can.length ? `role "${role.name}" ${can.join(' and ')}; ${enough}` : undefined;
 }
 
-export const dbConnectivity: Check = {
+export const dbConnectivity = defineCheck({
   id: 'db-connectivity',
   title: 'The database accepts a read-only connection within the timeout',
   severity: 'critical',
@@ -85,4 +85,4 @@ export const dbConnectivity: Check = {
       evidence,
     };
   },
-};
+});

@@ -1,13 +1,13 @@
 import { EvaluationError } from '../../errors.js';
-import type { JsonValue } from '../types.js';
-import { CONTROLS, type Check } from '../types.js';
+import type { JsonValue } from '../../vocabulary.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
 /** Row counts as numbers, or strings past 2^53 (contract.md): no digit is ever lost. */
 export function countToJson(count: bigint): JsonValue {
   return count <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(count) : count.toString();
 }
 
-export const dbCoreRowCounts: Check = {
+export const dbCoreRowCounts = defineCheck({
   id: 'db-core-row-counts',
   title: 'Every core table exists and holds at least its minimum number of rows',
   severity: 'high',
@@ -19,7 +19,7 @@ export const dbCoreRowCounts: Check = {
   command: 'check',
   notApplicable: (config) => (config.database?.coreTables.length ? undefined : 'no database.coreTables configured'),
   async run(ctx) {
-    const tables = ctx.config.database!.coreTables;
+    const tables = ctx.config.database.coreTables;
     const db = ctx.gateways.database();
     const counts: Record<string, JsonValue> = {};
     const missing: string[] = [];
@@ -77,4 +77,4 @@ export const dbCoreRowCounts: Check = {
     }
     return { status: 'pass', message: `All ${tables.length} core tables hold at least their minimum rows (${list}).`, evidence };
   },
-};
+});

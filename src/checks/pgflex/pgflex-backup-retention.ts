@@ -1,7 +1,7 @@
 import { known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const pgflexBackupRetention: Check = {
+export const pgflexBackupRetention = defineCheck({
   id: 'pgflex-backup-retention',
   title: 'Flexible Server backups are kept at least the required number of days',
   severity: 'high',
@@ -12,7 +12,7 @@ export const pgflexBackupRetention: Check = {
   needs: ['azurePostgres'],
   command: 'check',
   async run(ctx) {
-    const { resourceGroup, server, minRetentionDays } = ctx.config.azure!.postgres!;
+    const { resourceGroup, server, minRetentionDays } = ctx.config.azure.postgres;
     const found = await ctx.gateways.azurePostgres().getServer(resourceGroup, server);
     const backupRetentionDays = known(found.backupRetentionDays, `backupRetentionDays of Flexible Server ${server}`);
     const evidence = { backupRetentionDays, minRetentionDays };
@@ -21,4 +21,4 @@ export const pgflexBackupRetention: Check = {
     }
     return { status: 'pass', message: `Flexible Server ${server} keeps backups ${backupRetentionDays} days (at least ${minRetentionDays} required).`, evidence };
   },
-};
+});

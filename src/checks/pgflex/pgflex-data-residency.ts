@@ -1,9 +1,9 @@
 import { EvaluationError } from '../../errors.js';
 import { isAllowedRegion, normalizeRegion, pairedRegion } from '../../residency/azure-regions.js';
 import { known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const pgflexDataResidency: Check = {
+export const pgflexDataResidency = defineCheck({
   id: 'pgflex-data-residency',
   title: 'The Flexible Server and its geo-redundant backups stay in the allowed regions',
   severity: 'critical',
@@ -39,4 +39,4 @@ export const pgflexDataResidency: Check = {
     }
     return { status: 'pass', message: `Flexible Server ${server}: ${where}, all within the allowed regions.`, evidence };
   },
-};
+});

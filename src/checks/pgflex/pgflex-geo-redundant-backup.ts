@@ -1,8 +1,8 @@
 import { EvaluationError } from '../../errors.js';
 import { known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const pgflexGeoRedundantBackup: Check = {
+export const pgflexGeoRedundantBackup = defineCheck({
   id: 'pgflex-geo-redundant-backup',
   title: 'Flexible Server backups are geo-redundant',
   severity: 'high',
@@ -15,7 +15,7 @@ export const pgflexGeoRedundantBackup: Check = {
   command: 'check',
   notApplicable: (config) => (config.azure?.postgres?.requireGeoRedundantBackup === false ? 'azure.postgres.requireGeoRedundantBackup is false' : undefined),
   async run(ctx) {
-    const { resourceGroup, server } = ctx.config.azure!.postgres!;
+    const { resourceGroup, server } = ctx.config.azure.postgres;
     const found = await ctx.gateways.azurePostgres().getServer(resourceGroup, server);
     const geoRedundantBackup = known(found.geoRedundantBackup, `geoRedundantBackup of Flexible Server ${server}`);
     const evidence = { geoRedundantBackup, location: found.location ?? null };
@@ -27,4 +27,4 @@ export const pgflexGeoRedundantBackup: Check = {
     }
     throw new EvaluationError('invalid-response', `geoRedundantBackup of Flexible Server ${server} is "${geoRedundantBackup}", neither Enabled nor Disabled`, 'check the server with `az postgres flexible-server show -g RG -n SERVER --query backup`');
   },
-};
+});

@@ -1,8 +1,9 @@
 import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
 import { EvaluationError } from '../../errors.js';
-import { CONTROLS, type Check, type Evidence } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
+import type { Evidence } from '../../vocabulary.js';
 
-export const pgflexRecentBackup: Check = {
+export const pgflexRecentBackup = defineCheck({
   id: 'pgflex-recent-backup',
   title: 'The newest completed Flexible Server backup is recent',
   severity: 'critical',
@@ -15,7 +16,7 @@ export const pgflexRecentBackup: Check = {
   needs: ['azurePostgres'],
   command: 'check',
   async run(ctx) {
-    const { resourceGroup, server, maxBackupAgeHours } = ctx.config.azure!.postgres!;
+    const { resourceGroup, server, maxBackupAgeHours } = ctx.config.azure.postgres;
     const gateway = ctx.gateways.azurePostgres();
     const { backups, pages } = await gateway.listBackups(resourceGroup, server);
     // Sorted by the instant, not the text: Azure may write offsets differently. An unreadable time is an error, never a
@@ -38,12 +39,12 @@ export const pgflexRecentBackup: Check = {
     // Long-term retention is extra evidence, never the verdict: many servers have none, and its absence must not hide the answer above.
     try {
       const ltr = await gateway.listLongTermRetentionOperations(resourceGroup, server);
-      const done = ltr.filter((op) => op.status === 'Succeeded' && op.endTime).map((op) => op.endTime!).sort();
+      const done = ltr.flatMap((op) => (op.status === 'Succeeded' && op.endTime ? [op.endTime] : [])).sort();
       evidence.longTermRetentionBackups = ltr.length;
       evidence.latestLongTermRetentionBackupAt = done.at(-1) ?? null;
     } catch (error) {
       evidence.longTermRetentionBackups = null;
-      evidence.longTermRetentionUnavailable = (error as Error).message;
+      evidence.longTermRetentionUnavailable = error instanceof Error ? error.message : String(error);
     }
 
     const latest = completed.at(-1);
@@ -64,4 +65,4 @@ export const pgflexRecentBackup: Check = {
     }
     return { status: 'pass', message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}), within ${maxBackupAgeHours} h; ${backups.length} backups listed.`, evidence };
   },
-};
+});

@@ -1,8 +1,8 @@
 import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
 import { daysBetween, known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const pgflexRestoreWindow: Check = {
+export const pgflexRestoreWindow = defineCheck({
   id: 'pgflex-restore-window',
   title: 'The point-in-time restore window reaches back the retention period',
   severity: 'high',
@@ -15,7 +15,7 @@ export const pgflexRestoreWindow: Check = {
   needs: ['azurePostgres'],
   command: 'check',
   async run(ctx) {
-    const { resourceGroup, server, minRetentionDays, restoreWindowSlackDays } = ctx.config.azure!.postgres!;
+    const { resourceGroup, server, minRetentionDays, restoreWindowSlackDays } = ctx.config.azure.postgres;
     const found = await ctx.gateways.azurePostgres().getServer(resourceGroup, server);
     const earliestRestoreDate = known(found.earliestRestoreDate, `earliestRestoreDate of Flexible Server ${server}`);
     const earliest = new Date(earliestRestoreDate);
@@ -33,4 +33,4 @@ export const pgflexRestoreWindow: Check = {
     }
     return { status: 'pass', message: `Flexible Server ${server} can be restored back to ${earliestRestoreDate} (${windowDays} days, at least ${requiredDays} required).`, evidence };
   },
-};
+});

@@ -1,8 +1,8 @@
 import { EvaluationError } from '../../errors.js';
 import { known } from '../azure-property.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const pgflexServerState: Check = {
+export const pgflexServerState = defineCheck({
   id: 'pgflex-server-state',
   title: 'The Flexible Server exists and is Ready',
   severity: 'critical',
@@ -14,7 +14,7 @@ export const pgflexServerState: Check = {
   needs: ['azurePostgres'],
   command: 'check',
   async run(ctx) {
-    const { resourceGroup, server } = ctx.config.azure!.postgres!;
+    const { resourceGroup, server } = ctx.config.azure.postgres;
     let found;
     try {
       found = await ctx.gateways.azurePostgres().getServer(resourceGroup, server);
@@ -32,4 +32,4 @@ export const pgflexServerState: Check = {
     }
     return { status: 'pass', message: `Flexible Server ${server} (PostgreSQL ${found.version ?? 'version unknown'}, ${found.location ?? 'region unknown'}) is Ready.`, evidence };
   },
-};
+});

@@ -1,5 +1,5 @@
 import { restoredOrThrow, valueOr } from '../../restore/judge.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
 const show = (v: string | string[] | null) => (v === null ? 'none' : Array.isArray(v) ? v.join(', ') : v);
 
@@ -9,7 +9,7 @@ const show = (v: string | string[] | null) => (v === null ? 'none' : Array.isArr
  */
 const asSet = (v: string | string[] | null): string[] => [...new Set(v === null ? [] : Array.isArray(v) ? v : [v])].sort();
 
-export const restoreAlembicMatch: Check = {
+export const restoreAlembicMatch = defineCheck({
   id: 'restore-alembic-match',
   title: 'The restored database is at the same Alembic revision as its source',
   severity: 'high',
@@ -18,9 +18,10 @@ export const restoreAlembicMatch: Check = {
   remediation: 'Check that the backup was taken after the last migration, and that the migrations ran on the source; a restore must be followed by `alembic upgrade heads` when they differ on purpose.',
   controls: [CONTROLS.backup, CONTROLS.changeManagement],
   needs: [],
+  uses: ['restore'],
   command: 'restore-test',
   async run(ctx) {
-    const outcome = await ctx.gateways.restore();
+    const outcome = ctx.restore;
     const restored = restoredOrThrow(outcome);
     if (!outcome.source.alembic) return { status: 'skipped', message: `${outcome.source.label} records no Alembic revision to compare with.` };
     const source = valueOr(outcome.source.alembic, `The Alembic revision of ${outcome.source.label} could not be read`);
@@ -42,4 +43,4 @@ export const restoreAlembicMatch: Check = {
     }
     return { status: 'pass', message: `The restored database is at Alembic revision ${show(after.value)}, as ${outcome.source.label}.`, evidence };
   },
-};
+});

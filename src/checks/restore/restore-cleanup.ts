@@ -1,6 +1,6 @@
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const restoreCleanup: Check = {
+export const restoreCleanup = defineCheck({
   id: 'restore-cleanup',
   title: 'Everything the restore test created was deleted',
   severity: 'high',
@@ -10,9 +10,10 @@ export const restoreCleanup: Check = {
     'Delete the leftover now: `restorecheck restore-test cleanup --config FILE` deletes expired servers that carry restorecheck\'s tags and ledger entry, or `az postgres flexible-server delete -g RG -n NAME --yes`.',
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],
   needs: [],
+  uses: ['restore'],
   command: 'restore-test',
   async run(ctx) {
-    const { cleanup, target } = await ctx.gateways.restore();
+    const { cleanup, target } = ctx.restore;
     const evidence = { removed: cleanup.removed, leftover: cleanup.leftover };
     if (cleanup.status === 'kept') {
       return { status: 'warn', message: `Kept ${target ?? 'the restore target'} on purpose (--keep): delete it when done${cleanup.message ? ` (${cleanup.message})` : ''}.`, evidence };
@@ -23,4 +24,4 @@ export const restoreCleanup: Check = {
     if (cleanup.removed.length === 0) return { status: 'pass', message: 'Nothing was created, so nothing was left behind.', evidence };
     return { status: 'pass', message: `Deleted everything the test created: ${cleanup.removed.join(', ')}.`, evidence };
   },
-};
+});

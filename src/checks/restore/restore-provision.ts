@@ -1,7 +1,7 @@
 import { failedStep } from '../../restore/judge.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const restoreProvision: Check = {
+export const restoreProvision = defineCheck({
   id: 'restore-provision',
   title: 'The backup restores to a new server (or throwaway database) within the deadline and the RTO',
   severity: 'critical',
@@ -12,9 +12,10 @@ export const restoreProvision: Check = {
     'Find why the restore failed (the Azure activity log of the new server, or the psql errors in the evidence); for a slow restore, review the RTO or the server size. `az postgres flexible-server restore --source-server SERVER --name NEW --restore-time ISO -g RG` reproduces the Azure path by hand.',
   controls: [CONTROLS.backup, CONTROLS.continuity, CONTROLS.hdsBackup],
   needs: [],
+  uses: ['restore'],
   command: 'restore-test',
   async run(ctx) {
-    const outcome = await ctx.gateways.restore();
+    const outcome = ctx.restore;
     const { provision, limits } = outcome;
     if (!provision.ok) return failedStep(provision.failure, `The restore to ${outcome.target ?? 'a new target'} did not complete`);
     const { restoreSeconds, restorePoint, details } = provision.value;
@@ -33,4 +34,4 @@ export const restoreProvision: Check = {
       evidence,
     };
   },
-};
+});

@@ -1,8 +1,8 @@
 import { countsToJson } from '../../restore/outcome.js';
 import { restoredOrThrow, valueOr } from '../../restore/judge.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const restoreRowCountsMatch: Check = {
+export const restoreRowCountsMatch = defineCheck({
   id: 'restore-row-counts-match',
   title: 'The restored core tables hold as many rows as the source, within the tolerance',
   severity: 'high',
@@ -12,9 +12,10 @@ export const restoreRowCountsMatch: Check = {
   remediation: 'Find which tables differ and why (a backup taken mid-load, a table outside the backup); fix the backup job and run the restore test again. When the archive metadata records neither row_counts nor alembic_revision, make the backup job write them.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
   needs: [],
+  uses: ['restore'],
   command: 'restore-test',
   async run(ctx) {
-    const outcome = await ctx.gateways.restore();
+    const outcome = ctx.restore;
     const restored = restoredOrThrow(outcome);
     if (!outcome.source.counts) {
       // With neither counts nor a revision, the restore loaded but nothing proves its content: an
@@ -51,4 +52,4 @@ export const restoreRowCountsMatch: Check = {
     if (problems.length > 0) return { status: 'fail', message: `Restored row counts differ beyond ${tolerance}%: ${problems.join('; ')}.`, evidence };
     return { status: 'pass', message: `All ${Object.keys(source.value).length} core tables match ${outcome.source.label} within ${tolerance}%.`, evidence };
   },
-};
+});

@@ -1,7 +1,7 @@
 import { restoredOrThrow, valueOr } from '../../restore/judge.js';
-import { CONTROLS, type Check } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
-export const restoreSignedDocument: Check = {
+export const restoreSignedDocument = defineCheck({
   id: 'restore-signed-document',
   title: 'The signed-document probe passes against the restored database',
   severity: 'medium',
@@ -10,13 +10,14 @@ export const restoreSignedDocument: Check = {
   remediation: 'See the signed-document check: restore the blob from versioning or soft delete, or fix the query.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
   needs: [],
+  uses: ['restore'],
   command: 'restore-test',
   async run(ctx) {
-    const outcome = await ctx.gateways.restore();
+    const outcome = ctx.restore;
     const restored = restoredOrThrow(outcome);
     if (!restored.signedDocument) return { status: 'skipped', message: 'No signed-document query is configured (database.signedDocument).' };
     const probe = valueOr(restored.signedDocument, 'The signed-document probe could not run on the restored database');
     if ('finding' in probe) return probe.finding;
     return { status: probe.value.status, message: `On the restored database: ${probe.value.message}`, evidence: probe.value.evidence };
   },
-};
+});

@@ -1,10 +1,11 @@
 import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
 import type { StoredReport } from '../../report/history.js';
-import { CONTROLS, type Check, type Evidence } from '../types.js';
+import { CONTROLS, defineCheck } from '../types.js';
+import type { Evidence } from '../../vocabulary.js';
 
 const DAY_MS = 86_400_000;
 
-export const restoreTestFreshness: Check = {
+export const restoreTestFreshness = defineCheck({
   id: 'restore-test-freshness',
   title: 'A successful restore test is on record, younger than the allowed age',
   severity: 'high',
@@ -14,11 +15,12 @@ export const restoreTestFreshness: Check = {
   remediation: 'Run `restorecheck restore-test --config FILE --out-dir REPORT_DIR` (monthly, from the scheduled CI job) and fix whatever makes it fail.',
   controls: [CONTROLS.backup, CONTROLS.continuity, CONTROLS.hdsBackup],
   needs: [],
+  uses: ['storedReports'],
   command: 'check',
   notApplicable: (config) => (config.report?.dir ? undefined : 'no report.dir configured, so there is no record of restore tests to look at'),
   async run(ctx) {
     const maxDays = ctx.config.restoreTest.maxRestoreTestAgeDays;
-    const stored = await ctx.gateways.storedReports();
+    const stored = await ctx.storedReports();
     const ours = stored.filter((s) => s.report.run.command === 'restore-test' && s.report.run.environment === ctx.config.environment);
     // Only a report the audit log records, with the same hash, is evidence: a file copied in (under any name) or edited
     // since proves nothing. The others are named, so that `report verify` can be run on them.
@@ -38,12 +40,12 @@ export const restoreTestFreshness: Check = {
     const ignoredNote = ignored.length === 0
       ? ''
       : ` Ignored ${ignored.length} restore-test report${ignored.length === 1 ? '' : 's'} not on record: ${shown}${ignored.length > 3 ? ', …' : ''};` +
-        ` run \`restorecheck report verify ${ctx.config.report!.dir}\`.`;
+        ` run \`restorecheck report verify ${ctx.config.report.dir}\`.`;
     if (!newest) {
       const last = tests.at(-1);
       return {
         status: 'fail',
-        message: `No successful restore test of environment ${ctx.config.environment} is on record in ${ctx.config.report!.dir}${last ? ` (the last one, ${last.name}, ended ${last.report.outcome})` : ''}; expected one younger than ${maxDays} days.${ignoredNote}`,
+        message: `No successful restore test of environment ${ctx.config.environment} is on record in ${ctx.config.report.dir}${last ? ` (the last one, ${last.name}, ended ${last.report.outcome})` : ''}; expected one younger than ${maxDays} days.${ignoredNote}`,
         evidence: { ...evidence, latestRestoreTestAt: null },
       };
     }
@@ -72,4 +74,4 @@ export const restoreTestFreshness: Check = {
       evidence: full,
     };
   },
-};
+});

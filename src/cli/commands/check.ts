@@ -1,30 +1,29 @@
 import { checksFor } from '../../checks/index.js';
 import { LiveGateways } from '../../run/gateways.js';
 import { exitCodeFor } from '../../run/result.js';
-import type { CommandSpec } from '../command.js';
+import { defineCommand } from '../command.js';
 import { emitReports } from '../report-files.js';
-import { failOnOption, loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
+import { storedReportsInput } from '../stored-reports-input.js';
+import { loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
 
-export const checkCommand: CommandSpec = {
-  command: 'check',
-  describe: 'the monthly dry-run: database, Alembic, core rows, signed document, Azure backups and settings (read-only)',
+export const checkCommand = defineCommand({
   builder: (yargs) => withReportOptions(withConfigOption(yargs, true)),
   async run(argv, { output, signal }) {
-    output.verbose = Boolean(argv.verbose);
-    const { config, configDir } = await loadConfigFor(argv, output);
+    output.verbose = argv.verbose;
+    const { config } = await loadConfigFor(argv.config, output);
     const request = reportRequest(argv, config);
     const result = await runThenClose({
       command: 'check',
       checks: checksFor('check'),
       config,
-      configDir,
-      gateways: new LiveGateways(config, configDir),
-      only: argv.only as string[] | undefined,
-      failOn: failOnOption(argv),
+      gateways: new LiveGateways(config),
+      inputs: storedReportsInput(config),
+      only: argv.only,
+      failOn: argv['fail-on'],
       log: output.logger(),
       signal,
     });
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);
   },
-};
+});

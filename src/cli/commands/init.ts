@@ -5,15 +5,13 @@ import { UsageError } from '../../errors.js';
 import { type Terminal, askAnswers } from '../../init/ask-answers.js';
 import { CI_CHOICES, INIT_QUESTIONS, type RawAnswers, missingAnswers, validateAnswers } from '../../init/init-answers.js';
 import { type PlannedFile, planInit } from '../../init/init-plan.js';
-import type { CommandContext, CommandSpec } from '../command.js';
+import { type CommandContext, defineCommand } from '../command.js';
 import type { Output } from '../io.js';
 
 /** yargs option name (the flag without `--`) for each answer. */
 const optionName = (flag: string) => flag.replace(/^--/, '');
 
-export const initCommand: CommandSpec = {
-  command: 'init',
-  describe: 'write a commented restorecheck.yaml and a monthly CI workflow (GitHub Actions, Azure DevOps) for your subscription',
+export const initCommand = defineCommand({
   builder: (yargs) => {
     let y = yargs;
     // No yargs defaults on the answers: an answer not given is asked on a terminal, and defaulted only without one.
@@ -60,7 +58,7 @@ export const initCommand: CommandSpec = {
     }
     ctx.output.out(`\nNext steps:\n${plan.nextSteps.map((line) => `  ${line}\n`).join('')}`);
   },
-};
+});
 
 function givenAnswers(argv: Record<string, unknown>): RawAnswers {
   const given: RawAnswers = {};

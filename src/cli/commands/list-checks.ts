@@ -1,9 +1,7 @@
 import { checks } from '../../checks/index.js';
-import type { CommandSpec } from '../command.js';
+import { defineCommand } from '../command.js';
 
-export const listChecksCommand: CommandSpec = {
-  command: 'list-checks',
-  describe: 'the check catalogue: id, title, severity, controls',
+export const listChecksCommand = defineCommand({
   builder: (yargs) =>
     yargs.option('format', { type: 'string', choices: ['console', 'json'], default: 'console', describe: 'output format', requiresArg: true }),
   async run(argv, { output }) {
@@ -21,4 +19,4 @@ export const listChecksCommand: CommandSpec = {
       output.out(`${check.id.padEnd(width)}  ${check.severity.padEnd(8)}  ${check.command.padEnd(12)}  ${check.title}  [${controls}]\n`);
     }
   },
-};
+});

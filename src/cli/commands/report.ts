@@ -13,7 +13,7 @@ import { UsageError } from '../../errors.js';
 import { AUDIT_LOG_FILE, verifyChain } from '../../report/chain.js';
 import { printable } from '../../report/escape.js';
 import { parseReport } from '../../report/report-schema.js';
-import type { CommandSpec } from '../command.js';
+import { defineCommand } from '../command.js';
 import { LOCK_FILE } from '../../evidence/dir-lock.js';
 import type { Output } from '../io.js';
 import { checkFormats, renderFormat } from '../report-files.js';
@@ -89,9 +89,7 @@ async function render(fileArg: string, format: ReportFormatName, output: Output)
   else output.outBytes(rendered);
 }
 
-export const reportCommand: CommandSpec = {
-  command: 'report <action> <path>',
-  describe: 'work with stored reports: `report verify DIR` checks the hash chain and audit log; `report render FILE.json --format FMT` re-renders one',
+export const reportCommand = defineCommand({
   builder: (yargs) =>
     yargs
       .positional('action', { type: 'string', choices: ['verify', 'render'], describe: 'verify a report directory, or render a stored report' })
@@ -106,13 +104,14 @@ export const reportCommand: CommandSpec = {
       .example('$0 report verify reports/', 'check that no report or audit line was edited, removed, inserted or reordered')
       .example('$0 report render reports/20261121T030000Z-production-check.json --format html > report.html', 're-render a stored report'),
   async run(argv, { output }) {
-    const path = String(argv.path);
+    const path = argv.path;
+    if (path === undefined) throw new UsageError('name the report directory or file', 'restorecheck report verify DIR'); // yargs demands <path>; this keeps the types honest
     if (argv.action === 'verify') {
       if (argv.format !== undefined) throw new UsageError('report verify takes no --format', 'run `restorecheck report verify DIR`');
       await verify(path, output);
       return;
     }
     if (argv.format === undefined) throw new UsageError('report render needs --format FMT', `formats: ${reportFormatSchema.options.join(', ')}`);
-    await render(path, argv.format as ReportFormatName, output);
+    await render(path, argv.format, output);
   },
-};
+});

@@ -4,7 +4,8 @@ import { archivesConfigOrDefault } from '../../archive/archive-policy.js';
 import { type RetentionApplied, type RetentionDeletion, applyRetention, planRetention } from '../../archive/retention.js';
 import { printable } from '../../report/console.js';
 import { appendAuditEvent } from '../audit-log.js';
-import type { CommandSpec } from '../command.js';
+import { UsageError } from '../../errors.js';
+import { defineCommand } from '../command.js';
 import { loadConfigFor, withConfigOption } from '../shared-options.js';
 
 /**
@@ -12,18 +13,17 @@ import { loadConfigFor, withConfigOption } from '../shared-options.js';
  * has its sidecar); 1 it does not (expired archives present — or left after a failed deletion —,
  * or a kept archive lacks its sidecar); 2 could not run (unreadable directory, bad configuration).
  */
-export const retentionCommand: CommandSpec = {
-  command: 'retention <dir>',
-  describe: 'audit a backup directory against the retention policy; delete expired archives (with their sidecars) only with --apply',
+export const retentionCommand = defineCommand({
   builder: (yargs) =>
     withConfigOption(yargs, false)
       .positional('dir', { type: 'string', describe: 'the backup directory' })
       .option('apply', { type: 'boolean', default: false, describe: 'delete the expired archives and their sidecars' })
       .option('format', { type: 'string', choices: ['console', 'json'], default: 'console', describe: 'output format', requiresArg: true }),
   async run(argv, { output }) {
-    const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv, output);
+    const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv.config, output);
     const archives = archivesConfigOrDefault(loaded?.config.archives);
-    const dir = resolve(String(argv.dir));
+    if (argv.dir === undefined) throw new UsageError('name the backup directory', 'restorecheck retention DIR'); // yargs demands <dir>; this keeps the types honest
+    const dir = resolve(argv.dir);
     const listing = await listArchiveDirectory(dir);
     const plan = planRetention(listing, archives, new Date());
     // Deletions are recorded in the audit log of report.dir, or else in one beside the archives.
@@ -55,7 +55,7 @@ export const retentionCommand: CommandSpec = {
       const document = {
         dir,
         now: plan.now.toISOString(),
-        applied: Boolean(argv.apply),
+        applied: argv.apply,
         policies: plan.policies,
         archives: plan.decisions.map((d) => ({
           file: d.archive.name.fileName,
@@ -97,4 +97,4 @@ export const retentionCommand: CommandSpec = {
     }
     output.exitCode = compliant ? 0 : 1;
   },
-};
+});

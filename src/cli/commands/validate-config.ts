@@ -1,15 +1,13 @@
 import { checksFor } from '../../checks/index.js';
 import { missingNeed } from '../../run/runner.js';
 import { maskUrl } from '../../secrets/redact.js';
-import type { CommandSpec } from '../command.js';
+import { defineCommand } from '../command.js';
 import { loadConfigFor, withConfigOption } from '../shared-options.js';
 
-export const validateConfigCommand: CommandSpec = {
-  command: 'validate-config',
-  describe: 'validate a configuration file without contacting anything',
+export const validateConfigCommand = defineCommand({
   builder: (yargs) => withConfigOption(yargs, true),
   async run(argv, { output }) {
-    const { config, path } = await loadConfigFor(argv, output);
+    const { config, path } = await loadConfigFor(argv.config, output);
     output.out(`${path}: valid configuration for environment "${config.environment}".\n`);
     if (config.database) output.out(`  database: ${maskUrl(config.database.url)}\n`);
     if (config.azure?.postgres) output.out(`  azure.postgres: ${config.azure.postgres.resourceGroup}/${config.azure.postgres.server}\n`);
@@ -20,4 +18,4 @@ export const validateConfigCommand: CommandSpec = {
       output.out(`    ${check.id.padEnd(28)} ${skip ? `skipped: ${skip}` : 'yes'}\n`);
     }
   },
-};
+});

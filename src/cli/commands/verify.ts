@@ -6,24 +6,25 @@ import { archivesConfigOrDefault } from '../../archive/archive-policy.js';
 import { checksFor } from '../../checks/index.js';
 import { type Config, configSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
-import { LiveGateways } from '../../run/gateways.js';
+import { verifyArchive } from '../../archive/verify-archive.js';
+import { LiveGateways, once } from '../../run/gateways.js';
 import { exitCodeFor } from '../../run/result.js';
-import type { CommandSpec } from '../command.js';
+import { defineCommand } from '../command.js';
 import { ProgressBar } from '../progress-bar.js';
 import { emitReports } from '../report-files.js';
-import { failOnOption, loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
+import { loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
 
 /** Below this size a verification takes a second or two: a progress bar would only flicker. */
 const PROGRESS_MIN_BYTES = 256 * 1024 * 1024;
 
 /** The archive named on the command line, or the newest in --dir / archives.dir (of --environment). */
-async function resolveArchive(argv: Record<string, unknown>, config: Config | undefined, configDir: string): Promise<string> {
+async function resolveArchive(argv: { archive: string | undefined; dir: string | undefined; environment: string | undefined }, config: Config | undefined): Promise<string> {
   if (typeof argv.archive === 'string') {
     const path = resolve(argv.archive);
     if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`archive not found: ${argv.archive}`, 'pass the path of a .tar.gz archive');
     return path;
   }
-  const dir = typeof argv.dir === 'string' ? resolve(argv.dir) : config?.archives?.dir ? resolve(configDir, config.archives.dir) : undefined;
+  const dir = typeof argv.dir === 'string' ? resolve(argv.dir) : config?.archives?.dir ? resolve(config.archives.dir) : undefined;
   if (!dir) throw new UsageError('no archive to verify', 'pass ARCHIVE.tar.gz, or --dir DIR (or archives.dir in the configuration) to verify the newest archive there');
   const environment = typeof argv.environment === 'string' ? argv.environment : undefined;
   const newest = newestArchive(await listArchiveDirectory(dir), environment);
@@ -36,9 +37,7 @@ async function resolveArchive(argv: Record<string, unknown>, config: Config | un
   return newest.path;
 }
 
-export const verifyCommand: CommandSpec = {
-  command: 'verify [archive]',
-  describe: 'verify a self-hosted backup archive in one read: sidecar checksum, gzip/tar integrity, members, dumps, metadata, age',
+export const verifyCommand = defineCommand({
   builder: (yargs) =>
     withReportOptions(withConfigOption(yargs, false))
       .positional('archive', { type: 'string', describe: 'the .tar.gz archive (default: the newest in --dir or archives.dir)' })
@@ -46,10 +45,9 @@ export const verifyCommand: CommandSpec = {
       .option('environment', { type: 'string', describe: 'with --dir: the newest archive of this environment', requiresArg: true })
       .option('max-age-hours', { type: 'number', describe: 'fail archive-age past this age (overrides the configuration)', requiresArg: true }),
   async run(argv, { output, signal }) {
-    output.verbose = Boolean(argv.verbose);
-    const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv, output);
-    const configDir = loaded?.configDir ?? process.cwd();
-    const path = await resolveArchive(argv, loaded?.config, configDir);
+    output.verbose = argv.verbose;
+    const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv.config, output);
+    const path = await resolveArchive(argv, loaded?.config);
     const maxAge = argv['max-age-hours'];
     if (maxAge !== undefined && !(typeof maxAge === 'number' && Number.isFinite(maxAge) && maxAge > 0)) {
       throw new UsageError('--max-age-hours must be a positive number of hours');
@@ -72,18 +70,19 @@ export const verifyCommand: CommandSpec = {
     const size = statSync(path).size;
     const bar = output.stderrInteractive && size >= PROGRESS_MIN_BYTES ? new ProgressBar((text) => output.errRaw(text), `verifying ${basename(path)}`) : undefined;
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(archives.timeoutMs)]);
-    const gateways = new LiveGateways(config, configDir, {
-      archive: { path, options: { limits: archives.limits, signal: deadline, ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}) } },
-    });
+    const gateways = new LiveGateways(config);
+    // The one streaming pass over the archive, made when the first archive-* check asks and shared by all of them.
+    const options = { limits: archives.limits, signal: deadline, ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}) };
+    const archive = once(() => verifyArchive(path, options));
     const result = await runThenClose(
       {
         command: 'verify',
         checks: checksFor('verify'),
         config,
-        configDir,
         gateways,
-        only: argv.only as string[] | undefined,
-        failOn: failOnOption(argv),
+        inputs: { archive },
+        only: argv.only,
+        failOn: argv['fail-on'],
         log: output.logger(),
         signal,
         limits: { checkTimeoutMs: archives.timeoutMs, runTimeoutMs: archives.timeoutMs + 60_000 },
@@ -93,4 +92,4 @@ export const verifyCommand: CommandSpec = {
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);
   },
-};
+});

@@ -1,0 +1,154 @@
+/**
+ * The two restore tests as runs, each ending in one RunResult: the restore (orchestrated in src/restore/) hands its
+ * outcome to the restore-* checks as a plain input, and they judge it.
+ *  - Azure: a point-in-time restore of the configured Flexible Server to a new server.
+ *  - Archive: the archive's gating checks first (a damaged archive is not restored), then its dump into a throwaway
+ *    PostgreSQL started meanwhile, then the gate's verdicts again beside the restore-* checks in one report.
+ * The CLI (cli/commands/restore-test.ts) parses the arguments and writes the reports; nothing here prints.
+ */
+import { randomUUID } from 'node:crypto';
+import { archivesConfigOrDefault } from '../archive/archive-policy.js';
+import type { ArchiveVerification } from '../archive/verify-archive.js';
+import { verifyArchive } from '../archive/verify-archive.js';
+import { signedDocument } from '../checks/db/signed-document.js';
+import { archiveRestoreGate, checksFor } from '../checks/index.js';
+import type { Config } from '../config/schema.js';
+import { restoreArchive } from '../restore/archive-restore.js';
+import { restoreAzurePointInTime } from '../restore/azure-restore.js';
+import type { RestoreOutcome } from '../restore/outcome.js';
+import type { SignedDocumentProbe } from '../restore/restored-database.js';
+import { createThrowawayDatabase } from '../restore/throwaway-database.js';
+import type { Logger, Severity } from '../vocabulary.js';
+import { type Gateways, LiveGateways, once, withDatabase } from './gateways.js';
+import type { RunResult } from './result.js';
+import { runChecks, selectChecks } from './runner.js';
+
+export interface RestoreTestOptions {
+  config: Config;
+  keep: boolean;
+  /** Deadline of the whole restore. */
+  timeoutMs: number;
+  only: readonly string[] | undefined;
+  failOn: Severity | undefined;
+  log: Logger;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+}
+
+/** Every check a restore test reports, in the order of its report; `--only` is checked against these before anything starts. */
+export function restoreTestChecks(method: 'archive' | 'azure-point-in-time') {
+  return method === 'archive' ? [...archiveRestoreGate, ...checksFor('restore-test')] : checksFor('restore-test');
+}
+
+/** Throws UsageError for an `--only` id that is not a check of a restore test: a typo must cost nothing (nothing restored or created). */
+export function checkOnly(only: readonly string[] | undefined): void {
+  selectChecks(restoreTestChecks('archive'), only);
+}
+
+/** The signed-document check, run against another database (the restored one). */
+function signedDocumentProbe(gateways: Gateways, config: Config, log: Logger, signal: AbortSignal): SignedDocumentProbe {
+  return (db) => signedDocument.run({ config, gateways: withDatabase(gateways, db), now: () => new Date(), signal, log });
+}
+
+/** The deadlines of the judging runs: they only read the outcome, so the restore's own deadline bounds them. */
+const judgingLimits = (timeoutMs: number) => ({ checkTimeoutMs: timeoutMs, runTimeoutMs: timeoutMs + 60_000 });
+
+export async function runAzureRestoreTest(options: RestoreTestOptions & { pointInTime?: Date }): Promise<RunResult> {
+  const { config, log, timeoutMs } = options;
+  const deadline = AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]);
+  const gateways = new LiveGateways(config);
+  try {
+    const outcome = await restoreAzurePointInTime({
+      config,
+      gateways,
+      runId: randomUUID(),
+      keep: options.keep,
+      timeoutMs,
+      signal: deadline,
+      log,
+      signedDocument: signedDocumentProbe(gateways, config, log, deadline),
+      ...(options.pointInTime ? { pointInTime: options.pointInTime } : {}),
+    });
+    // No abort signal here: after Ctrl-C the checks still judge what happened (they only read the outcome).
+    return await runChecks({
+      command: 'restore-test',
+      checks: restoreTestChecks('azure-point-in-time'),
+      config,
+      gateways,
+      inputs: { restore: outcome },
+      only: options.only,
+      failOn: options.failOn,
+      log,
+      limits: judgingLimits(timeoutMs),
+    });
+  } finally {
+    await gateways.close();
+  }
+}
+
+export async function runArchiveRestoreTest(options: RestoreTestOptions & { path: string; fileName: string }): Promise<RunResult> {
+  const { config, log, timeoutMs, signal } = options;
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const gateways = new LiveGateways(config);
+  const archive = once(() => verifyArchive(options.path, { limits: archivesConfigOrDefault(config.archives).limits, signal: deadline }));
+  // The judging runs are local and quick: after Ctrl-C they must still report what was cleaned up,
+  // so only the gate (which reads the archive) takes the user's signal.
+  const common = { config, gateways, failOn: options.failOn, log, limits: judgingLimits(timeoutMs) } as const;
+  const runId = randomUUID().slice(0, 8);
+  const startedAt = performance.now();
+  // An empty throwaway cluster reveals nothing, so it starts while the archive is verified: the
+  // restore itself still waits for the verdict.
+  log.info(`restore-test: verifying ${options.fileName} while a throwaway PostgreSQL starts`);
+  const database = createThrowawayDatabase(runId);
+  database.catch(() => undefined); // its failure is reported by the restore, not as an unhandled rejection
+  let handedOver = false; // once the restore (or the refusal) owns the cluster, it removes it
+  try {
+    const gate = await runChecks({ ...common, signal, command: 'restore-test', checks: archiveRestoreGate, inputs: { archive } });
+    const refused = gate.checks.filter((c) => c.status === 'fail' || c.status === 'error');
+    let outcome: RestoreOutcome;
+    if (refused.length > 0) {
+      log.info(`restore-test: the archive failed verification (${refused.map((c) => c.id).join(', ')}); not restoring it`);
+      handedOver = true;
+      const removed = await database.then((db) => db.drop()).then((r) => r.removed, () => [] as string[]);
+      outcome = refusedOutcome(config, refused, removed);
+    } else {
+      const verification: ArchiveVerification = await archive();
+      handedOver = true;
+      outcome = await restoreArchive({
+        verification,
+        config,
+        runId,
+        database,
+        startedAt,
+        keep: options.keep,
+        signal: deadline,
+        log,
+        signedDocument: signedDocumentProbe(gateways, config, log, deadline),
+      });
+    }
+    // The archive verdicts come again from the one pass already made (memoised), beside the restore-* checks.
+    return await runChecks({ ...common, command: 'restore-test', checks: restoreTestChecks('archive'), inputs: { archive, restore: outcome }, only: options.only });
+  } finally {
+    if (!handedOver) await database.then((db) => db.drop()).catch(() => undefined);
+    await gateways.close();
+  }
+}
+
+/** The outcome of an archive that failed its gate: nothing was restored, and the throwaway cluster is gone. */
+function refusedOutcome(config: Config, refused: RunResult['checks'], removed: string[]): RestoreOutcome {
+  return {
+    method: 'archive',
+    target: null,
+    provision: {
+      ok: false,
+      failure: {
+        kind: refused.some((c) => c.status === 'fail') ? 'restore-failed' : 'internal',
+        message: `the archive was not restored because it failed verification: ${refused.map((c) => `${c.id} (${c.message})`).join('; ')}`,
+        hint: 'see the archive-* checks in this report; `restorecheck verify FILE` gives the full verdict',
+      },
+    },
+    source: { label: 'the archive metadata' },
+    limits: { rowCountTolerancePercent: config.restoreTest.archiveRowCountTolerancePercent },
+    cleanup: { status: 'deleted', removed, leftover: [] },
+  };
+}
