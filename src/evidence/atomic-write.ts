@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { TEMP_FILE_PREFIX } from '../report/chain.js';
+import { TEMP_FILE_PREFIX } from './report-chain.js';
 
 /** Temp files start with this; `report verify` reports any it finds as a torn write. */
 export { TEMP_FILE_PREFIX };

@@ -8,7 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunResult } from '../run/result.js';
-import { AUDIT_LOG_FILE, REPORT_JSON_NAME, recordedReportHashes, sha256Hex } from './chain.js';
+import { AUDIT_LOG_FILE, REPORT_JSON_NAME, recordedReportHashes, sha256Hex } from '../evidence/report-chain.js';
 import { parseReport } from './report-schema.js';
 
 /** `recorded`: an audit line names the file with its hash; `not-recorded`: none names it; `hash-differs`: edited since. */

@@ -11,7 +11,7 @@ import { UsageError } from '../../errors.js';
 import { restoreArchive } from '../../restore/archive-restore.js';
 import { createThrowawayDatabase } from '../../restore/throwaway-database.js';
 import { type AbandonedCluster, sweepAbandonedClusters } from '../../restore/throwaway-cluster.js';
-import { appendAuditEvent } from '../audit-log.js';
+import { appendAuditEvent } from '../../evidence/audit-log.js';
 import type { Output } from '../io.js';
 import { cleanupExpiredRestores, restoreAzurePointInTime } from '../../restore/azure-restore.js';
 import type { RestoreOutcome } from '../../restore/outcome.js';

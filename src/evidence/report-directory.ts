@@ -4,14 +4,14 @@
  */
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AUDIT_LOG_FILE, REPORT_JSON_NAME, TEMP_FILE_PREFIX, chainHead, sha256Hex, type DirectorySnapshot } from '../report/chain.js';
+import { AUDIT_LOG_FILE, REPORT_JSON_NAME, TEMP_FILE_PREFIX, chainHead, sha256Hex, type DirectorySnapshot } from './report-chain.js';
 import { jsonReporter } from '../report/json.js';
 import { parseReport } from '../report/report-schema.js';
 import type { RunResult } from '../run/result.js';
 import { readStoredReports, type StoredReport } from '../report/history.js';
 import { appendAuditEventLocked, readTextIfExists } from './audit-log.js';
-import { writeFileAtomic } from '../evidence/atomic-write.js';
-import { withDirectoryLock } from '../evidence/dir-lock.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { withDirectoryLock } from './dir-lock.js';
 
 /** The JSON reports (by contract name) with their exact bytes, and the audit log. */
 export async function readSnapshot(dir: string): Promise<DirectorySnapshot & { names: string[] }> {

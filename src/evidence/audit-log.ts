@@ -1,6 +1,6 @@
 /**
  * The report directory's audit log (`audit.log.jsonl`): append-only, one JSON line per event, each
- * line holding the SHA-256 of the line before it (report/chain.ts builds and verifies the lines).
+ * line holding the SHA-256 of the line before it (report-chain.ts builds and verifies the lines).
  * An append rewrites the whole log atomically (atomic-write.ts): a full disk leaves the old log whole.
  * Every report-writing command appends one line; other commands record their actions with
  * `appendAuditEvent` (the retention command records the archives it deletes).
@@ -9,9 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { JsonValue } from '../checks/types.js';
-import { AUDIT_LOG_FILE, type AuditEvent, auditLine, auditTail } from '../report/chain.js';
-import { writeFileAtomic } from '../evidence/atomic-write.js';
-import { withDirectoryLock } from '../evidence/dir-lock.js';
+import { AUDIT_LOG_FILE, type AuditEvent, auditLine, auditTail } from './report-chain.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { withDirectoryLock } from './dir-lock.js';
 
 export { AUDIT_LOG_FILE, type AuditEvent };
 

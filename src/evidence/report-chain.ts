@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { JsonValue } from '../checks/types.js';
-import { jsonValueSchema, parseReport } from './report-schema.js';
+import { jsonValueSchema, parseReport } from '../report/report-schema.js';
 
 export const AUDIT_LOG_FILE = 'audit.log.jsonl';
 
