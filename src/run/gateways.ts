@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
 import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway } from '../db/types.js';
-import { readStoredReports, type StoredReport } from '../report/history.js';
+import { readStoredReports, type StoredReport } from '../evidence/report-directory.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { AzureSession } from '../azure/session.js';
 import type { FlexibleServerGateway, StorageGateway } from '../azure/types.js';

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LOCK_FILE, withDirectoryLock } from '../../src/evidence/dir-lock.js';
-import { verifyChain } from '../../src/evidence/report-chain.js';
+import { verifyChain } from '../../src/evidence/verify-chain.js';
 import { UsageError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { makeWorkspace, runCheck, type Workspace } from '../helpers/report-workspace.js';
@@ -24,7 +24,7 @@ const DIST = join(import.meta.dirname, '../../dist');
 /** A separate Node process appending `count` events through the built module. */
 function appender(dir: string, name: string, count: number): Promise<number | null> {
   const script = `
-    const { appendAuditEvent } = await import(${JSON.stringify(join(DIST, 'evidence/audit-log.js'))});
+    const { appendAuditEvent } = await import(${JSON.stringify(join(DIST, 'cli/audit-log.js'))});
     for (let i = 0; i < ${count}; i++) {
       await appendAuditEvent(${JSON.stringify(dir)}, { action: 'delete', command: 'retention', environment: 'production', outcome: 'pass', details: { writer: ${JSON.stringify(name)}, i } });
     }`;
