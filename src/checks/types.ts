@@ -4,7 +4,7 @@
  */
 import type { ArchiveVerification } from '../archive/verify-archive.js';
 import type { Config } from '../config/schema.js';
-import type { StoredReport } from '../report/history.js';
+import type { StoredReport } from '../evidence/report-directory.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { Gateways } from '../run/gateways.js';
 import type { ControlRef, Evidence, Logger, Severity } from '../vocabulary.js';

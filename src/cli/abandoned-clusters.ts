@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { type AbandonedCluster, sweepAbandonedClusters } from '../restore/throwaway-cluster.js';
-import { appendAuditEvent } from './audit-log.js';
+import { appendAuditEvent } from '../evidence/audit-log.js';
 import type { Output } from './io.js';
 
 export async function removeAbandonedClusters(config: Config | undefined, environment: string, output: Output): Promise<AbandonedCluster[]> {

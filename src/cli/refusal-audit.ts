@@ -16,7 +16,7 @@ import type { JsonValue } from '../vocabulary.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError, describeError, isRestorecheckError } from '../errors.js';
 import { looksSecretName } from '../secrets/redact.js';
-import { appendAuditEventLocked } from './audit-log.js';
+import { appendAuditEventLocked } from '../evidence/audit-log.js';
 import { DirectoryLockedError, withDirectoryLock } from '../evidence/dir-lock.js';
 import type { Output } from './io.js';
 

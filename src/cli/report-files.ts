@@ -2,7 +2,7 @@
  * Renders a RunResult in the chosen formats and writes them: one format and no directory → stdout;
  * a directory → every format as `<UTC timestamp>-<environment>-<command>.<ext>`, and the JSON always,
  * since it is the record the others are rendered from (contract.md). In a directory the JSON report
- * joins the directory's hash chain and audit log first (report-directory.ts), then the other formats
+ * joins the directory's hash chain and audit log first (evidence/report-directory.ts), then the other formats
  * are rendered from it, the HTML with the directory's earlier reports as its trend history.
  * With $GITHUB_STEP_SUMMARY set, the Markdown checklist is appended there too.
  */
@@ -17,7 +17,7 @@ import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
 import { DiskFullError, isDiskFull, writeFileAtomic } from '../evidence/atomic-write.js';
 import { findChromium, printPdf } from './pdf-printer.js';
-import { loadHistory, writeChainedReport } from './report-directory.js';
+import { loadHistory, writeChainedReport } from '../evidence/report-directory.js';
 
 export interface ReportRequest {
   formats: ReportFormatName[];

@@ -2,7 +2,7 @@
 import type { RunInputs } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
-import { readStoredReports } from '../report/history.js';
+import { readStoredReports } from '../evidence/report-directory.js';
 import { once } from '../run/gateways.js';
 
 /** Read once, when a check first asks; an unreadable directory makes that check `error`. No report.dir: no input. */

@@ -10,10 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { TEMP_FILE_PREFIX } from '../report/chain.js';
 
-/** Temp files start with this; `report verify` reports any it finds as a torn write. */
-export { TEMP_FILE_PREFIX };
+/** Temp files start with this; `report verify` reports any it finds as a torn write (verify-chain.ts). */
+export const TEMP_FILE_PREFIX = '.tmp-';
 
 /** ENOSPC (no space) and EDQUOT (quota): both mean the disk is full for us. */
 export function isDiskFull(error: unknown): boolean {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checksFor } from '../../src/checks/index.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { writeChainedReport } from '../../src/cli/report-directory.js';
+import { writeChainedReport } from '../../src/evidence/report-directory.js';
 import { reportBaseName } from '../../src/cli/report-files.js';
 import { jsonReporter } from '../../src/report/json.js';
 import type { RestoreOutcome } from '../../src/restore/outcome.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sha256Hex } from '../../src/report/chain.js';
+import { sha256Hex } from '../../src/evidence/report-chain.js';
 import { runCli } from '../helpers/cli.js';
 import { makeWorkspace, runCheck, type Workspace } from '../helpers/report-workspace.js';
 

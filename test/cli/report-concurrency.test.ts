@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LOCK_FILE, withDirectoryLock } from '../../src/evidence/dir-lock.js';
-import { verifyChain } from '../../src/report/chain.js';
+import { verifyChain } from '../../src/evidence/verify-chain.js';
 import { UsageError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { makeWorkspace, runCheck, type Workspace } from '../helpers/report-workspace.js';

@@ -1,7 +1,9 @@
 /** The pure chain logic; the CLI tests (test/cli/report-chain.test.ts) tamper with real directories. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auditLine, auditTail, chainHead, sha256Hex, verifyChain } from '../../src/report/chain.js';
+import { auditLine, auditTail, chainHead } from '../../src/evidence/audit-log.js';
+import { sha256Hex } from '../../src/evidence/report-chain.js';
+import { verifyChain } from '../../src/evidence/verify-chain.js';
 import { jsonReporter } from '../../src/report/json.js';
 import { checkReport } from '../helpers/report-fixtures.js';
 

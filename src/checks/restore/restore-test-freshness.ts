@@ -1,5 +1,5 @@
 import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
-import type { StoredReport } from '../../report/history.js';
+import type { StoredReport } from '../../evidence/report-directory.js';
 import { CONTROLS, defineCheck } from '../types.js';
 import type { Evidence } from '../../vocabulary.js';
 

@@ -10,14 +10,15 @@ import { dirname, join, resolve } from 'node:path';
 import type { ReportFormatName } from '../../config/schema.js';
 import { reportFormatSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
-import { AUDIT_LOG_FILE, verifyChain } from '../../report/chain.js';
+import { AUDIT_LOG_FILE } from '../../evidence/audit-log.js';
+import { verifyChain } from '../../evidence/verify-chain.js';
 import { printable } from '../../report/escape.js';
 import { parseReport } from '../../report/report-schema.js';
 import { defineCommand } from '../command.js';
 import { LOCK_FILE } from '../../evidence/dir-lock.js';
 import type { Output } from '../io.js';
 import { checkFormats, renderFormat } from '../report-files.js';
-import { loadHistory, readSnapshot } from '../report-directory.js';
+import { loadHistory, readSnapshot } from '../../evidence/report-directory.js';
 
 async function verify(dirArg: string, output: Output): Promise<void> {
   const dir = resolve(dirArg);

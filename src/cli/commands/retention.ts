@@ -3,7 +3,7 @@ import { listArchiveDirectory } from '../../archive/archive-directory.js';
 import { archivesConfigOrDefault } from '../../archive/archive-policy.js';
 import { type RetentionApplied, type RetentionDeletion, applyRetention, planRetention } from '../../archive/retention.js';
 import { printable } from '../../report/console.js';
-import { appendAuditEvent } from '../audit-log.js';
+import { appendAuditEvent } from '../../evidence/audit-log.js';
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import { loadConfigFor, withConfigOption } from '../shared-options.js';

@@ -1,17 +1,18 @@
 /**
  * A report directory on disk: writing a report into its chain (under the directory lock), reading
- * what `report verify` checks, and loading the earlier reports the HTML trend charts are drawn from.
+ * what `report verify` checks (the snapshot), the stored reports (for restore-test-freshness, through
+ * the gateways), and the earlier reports the HTML trend charts are drawn from.
  */
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AUDIT_LOG_FILE, REPORT_JSON_NAME, TEMP_FILE_PREFIX, chainHead, sha256Hex, type DirectorySnapshot } from '../report/chain.js';
 import { jsonReporter } from '../report/json.js';
 import { parseReport } from '../report/report-schema.js';
 import type { RunResult } from '../run/result.js';
-import { readStoredReports, type StoredReport } from '../report/history.js';
-import { appendAuditEventLocked, readTextIfExists } from './audit-log.js';
-import { writeFileAtomic } from '../evidence/atomic-write.js';
-import { withDirectoryLock } from '../evidence/dir-lock.js';
+import { AUDIT_LOG_FILE, appendAuditEventLocked, chainHead, readTextIfExists, recordedReportHashes } from './audit-log.js';
+import { TEMP_FILE_PREFIX, writeFileAtomic } from './atomic-write.js';
+import { withDirectoryLock } from './dir-lock.js';
+import { REPORT_JSON_NAME, sha256Hex } from './report-chain.js';
+import type { DirectorySnapshot } from './verify-chain.js';
 
 /** The JSON reports (by contract name) with their exact bytes, and the audit log. */
 export async function readSnapshot(dir: string): Promise<DirectorySnapshot & { names: string[] }> {
@@ -86,6 +87,44 @@ async function recordOrUndo<T>(reportPath: string, record: () => Promise<T>): Pr
     await unlink(reportPath).catch(() => undefined);
     throw error;
   }
+}
+
+/** `recorded`: an audit line names the file with its hash; `not-recorded`: none names it; `hash-differs`: edited since. */
+export type AuditStanding = 'recorded' | 'not-recorded' | 'hash-differs';
+
+export interface StoredReport {
+  name: string;
+  report: RunResult;
+  audit: AuditStanding;
+}
+
+/**
+ * Every valid report in `dir`, oldest first; an absent directory has none. Files that are not valid
+ * reports are left out: stored reports are a view, `report verify` is the judge. Each report says
+ * whether the audit log records it with the same hash: freshness counts only those (a copied or
+ * edited report file proves nothing).
+ */
+export async function readStoredReports(dir: string): Promise<StoredReport[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => REPORT_JSON_NAME.test(name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  // No log (a directory from before the log, or tampered with): nothing is recorded.
+  const recorded = recordedReportHashes(await readTextIfExists(join(dir, AUDIT_LOG_FILE)));
+  const stored: StoredReport[] = [];
+  for (const name of names) {
+    // The hash is of the exact bytes, as the audit line recorded them.
+    const bytes = await readFile(join(dir, name));
+    const parsed = parseReport(bytes.toString('utf8'));
+    if (!parsed.ok) continue;
+    const expected = recorded.get(name);
+    const audit: AuditStanding = expected === undefined ? 'not-recorded' : expected === sha256Hex(bytes) ? 'recorded' : 'hash-differs';
+    stored.push({ name, report: parsed.report, audit });
+  }
+  return stored.sort((a, b) => (a.report.run.startedAt < b.report.run.startedAt ? -1 : a.report.run.startedAt > b.report.run.startedAt ? 1 : 0));
 }
 
 /**
