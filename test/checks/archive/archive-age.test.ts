@@ -72,7 +72,7 @@ describe('archive-age', () => {
   it('fails for a timestamp in the future beyond the clock skew, naming each one and how far ahead', async () => {
     const result = await runCheck(archiveAge, { now: hoursAfter(-1) });
     assert.equal(result.status, 'fail');
-    assert.match(result.message, new RegExp(`^${FILE_NAME.replaceAll('.', '\\.')} \\(file name\\) is dated 2026-11-21T03:00:00\\.000Z, 1 hours after this machine's clock`));
+    assert.ok(result.message.startsWith(`${FILE_NAME} (file name) is dated 2026-11-21T03:00:00.000Z, 1 hours after this machine's clock`), result.message);
     assert.match(result.message, /\(metadata\.json\) is dated 2026-11-21T03:00:00\.000Z, 1 hours after/);
     assert.deepEqual(result.evidence.futureTimestamps, [ARCHIVED_AT.toISOString(), ARCHIVED_AT.toISOString()]);
     assert.equal(result.evidence.ageHours, 0);
@@ -135,7 +135,8 @@ describe('archive-age', () => {
     const skipped = await runCheck(archiveAge, { archive: null });
     assert.equal(skipped.status, 'skipped');
     assert.equal(skipped.message, 'Not evaluated: no archive to verify.');
-    const unreadable = () => Promise.reject(new EvaluationError('not-found', `cannot read the archive ${FILE_NAME} (EACCES)`, 'check the path and the file permissions'));
+    const denied = new EvaluationError('not-found', `cannot read the archive ${FILE_NAME} (EACCES)`, 'check the path and the file permissions');
+    const unreadable = () => Promise.reject(denied);
     const error = await runCheck(archiveAge, { archive: unreadable, now: NOW });
     assert.equal(error.status, 'error');
     assert.equal(error.errorKind, 'not-found');

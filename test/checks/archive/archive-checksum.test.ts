@@ -29,7 +29,8 @@ describe('archive-checksum', () => {
   it('fails when the hashes differ in a single digit', async () => {
     const archive = verification();
     const last = archive.sha256.at(-1) === '0' ? '1' : '0';
-    const result = await runCheck(archiveChecksum, { archive: { ...archive, sidecar: { ...archive.sidecar, sha256: `${archive.sha256.slice(0, -1)}${last}` } } });
+    const sidecar = { ...archive.sidecar, sha256: `${archive.sha256.slice(0, -1)}${last}` };
+    const result = await runCheck(archiveChecksum, { archive: { ...archive, sidecar } });
     assert.equal(result.status, 'fail');
     assert.match(result.message, /but its sidecar says [0-9a-f]{64}\.$/);
   });
@@ -47,7 +48,10 @@ describe('archive-checksum', () => {
     const archive = verification({ sidecar: { path: SIDECAR, state: 'invalid', problem: 'it has a carriage return (CRLF line ending)' } });
     const result = await runCheck(archiveChecksum, { archive });
     assert.equal(result.status, 'fail');
-    assert.equal(result.message, `The sidecar of ${FILE_NAME} is malformed: it has a carriage return (CRLF line ending); expected one line "<64 hex>  ${FILE_NAME}".`);
+    assert.equal(
+      result.message,
+      `The sidecar of ${FILE_NAME} is malformed: it has a carriage return (CRLF line ending); expected one line "<64 hex>  ${FILE_NAME}".`,
+    );
     assert.equal('expected' in result.evidence, false);
   });
 
@@ -55,7 +59,8 @@ describe('archive-checksum', () => {
     const skipped = await runCheck(archiveChecksum, { archive: null });
     assert.equal(skipped.status, 'skipped');
     assert.equal(skipped.message, 'Not evaluated: no archive to verify.');
-    const unreadable = () => Promise.reject(new EvaluationError('not-found', `cannot read the sidecar ${SIDECAR} (EACCES)`, 'check the file permissions of the backup directory'));
+    const denied = new EvaluationError('not-found', `cannot read the sidecar ${SIDECAR} (EACCES)`, 'check the file permissions of the backup directory');
+    const unreadable = () => Promise.reject(denied);
     const error = await runCheck(archiveChecksum, { archive: unreadable });
     assert.equal(error.status, 'error');
     assert.equal(error.message, `Not evaluated: cannot read the sidecar ${SIDECAR} (EACCES).`);

@@ -17,14 +17,13 @@ describe('archive-dump-integrity', () => {
   it('passes when every dump is complete, listing them', async () => {
     const result = await runCheck(archiveDumpIntegrity);
     assert.equal(result.status, 'pass', result.message);
-    assert.equal(
-      result.message,
-      `${FILE_NAME}: 4 dumps decompress completely and carry their format markers (postgres_full.sql.gz, redis_dump.rdb, mongodb/dump.archive.gz, minio/data.tar.gz).`,
-    );
+    const listedDumps = 'postgres_full.sql.gz, redis_dump.rdb, mongodb/dump.archive.gz, minio/data.tar.gz';
+    assert.equal(result.message, `${FILE_NAME}: 4 dumps decompress completely and carry their format markers (${listedDumps}).`);
     const dumps = result.evidence.dumps as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(dumps), ['minio/data.tar.gz', 'mongodb/dump.archive.gz', 'postgres_full.sql.gz', 'redis_dump.rdb']);
     assert.deepEqual(dumps['postgres_full.sql.gz'], {
-      kind: 'postgres-dump', ok: true, compressedBytes: 1_482_113, decompressedBytes: 9_874_332, dumpKind: 'database', serverVersion: '16.4', pgDumpVersion: '16.4',
+      kind: 'postgres-dump', ok: true, compressedBytes: 1_482_113, decompressedBytes: 9_874_332,
+      dumpKind: 'database', serverVersion: '16.4', pgDumpVersion: '16.4',
     });
     assert.equal((result.evidence.limits as Record<string, number>).maxEntries, 100_000);
     assert.equal('limitExceeded' in result.evidence, false);
@@ -54,7 +53,8 @@ describe('archive-dump-integrity', () => {
     });
     const result = await runCheck(archiveDumpIntegrity, { archive });
     assert.equal(result.status, 'fail');
-    assert.match(result.message, /mongodb\/dump\.archive\.gz: the archive is damaged inside this member: it could not be read to its end \(the archive could not be read to its end, so this is what was seen before the damage\)\.$/);
+    assert.match(result.message, /mongodb\/dump\.archive\.gz: the archive is damaged inside this member: it could not be read to its end /);
+    assert.match(result.message, / \(the archive could not be read to its end, so this is what was seen before the damage\)\.$/);
   });
 
   it('fails when the dumps reached were sound but the archive is damaged after them', async () => {
@@ -64,10 +64,8 @@ describe('archive-dump-integrity', () => {
     });
     const result = await runCheck(archiveDumpIntegrity, { archive });
     assert.equal(result.status, 'fail');
-    assert.equal(
-      result.message,
-      `${FILE_NAME}: the 2 dumps reached were sound, but the archive is damaged (the gzip stream is truncated (unexpected end of file)), so not every dump could be verified.`,
-    );
+    const damage = 'the archive is damaged (the gzip stream is truncated (unexpected end of file))';
+    assert.equal(result.message, `${FILE_NAME}: the 2 dumps reached were sound, but ${damage}, so not every dump could be verified.`);
   });
 
   it('fails when a decompression limit stopped the read, saying it was not read to its end', async () => {
@@ -79,7 +77,8 @@ describe('archive-dump-integrity', () => {
     });
     const result = await runCheck(archiveDumpIntegrity, { archive });
     assert.equal(result.status, 'fail');
-    assert.match(result.message, /the 1 dumps reached were sound, but the archive was not read to its end \(decompression stopped: .*limits\.maxExpansionRatio\)\)/);
+    assert.match(result.message, /the 1 dumps reached were sound, but the archive was not read to its end \(decompression stopped: /);
+    assert.match(result.message, /limits\.maxExpansionRatio\)\), so not every dump could be verified\.$/);
     assert.deepEqual(result.evidence.limitExceeded, { where: 'the archive', detail });
   });
 
@@ -94,7 +93,8 @@ describe('archive-dump-integrity', () => {
     const skipped = await runCheck(archiveDumpIntegrity, { archive: null });
     assert.equal(skipped.status, 'skipped');
     assert.equal(skipped.message, 'Not evaluated: no archive to verify.');
-    const missing = () => Promise.reject(new EvaluationError('not-found', `/var/backups/${FILE_NAME} is not a regular file`, 'pass the path of a .tar.gz archive'));
+    const notAFile = new EvaluationError('not-found', `/var/backups/${FILE_NAME} is not a regular file`, 'pass the path of a .tar.gz archive');
+    const missing = () => Promise.reject(notAFile);
     const error = await runCheck(archiveDumpIntegrity, { archive: missing });
     assert.equal(error.status, 'error');
     assert.equal(error.errorKind, 'not-found');

@@ -10,12 +10,14 @@ describe('archive-integrity', () => {
     const archive = verification();
     const result = await runCheck(archiveIntegrity, { archive });
     assert.equal(result.status, 'pass', result.message);
-    assert.equal(result.message, `${FILE_NAME}: the gzip stream and the tar structure are complete and valid (8 entries, ${archive.container.tarBytes} bytes of tar).`);
+    const sizes = `8 entries, ${archive.container.tarBytes} bytes of tar`;
+    assert.equal(result.message, `${FILE_NAME}: the gzip stream and the tar structure are complete and valid (${sizes}).`);
     assert.deepEqual(result.evidence, { archive: FILE_NAME, compressedBytes: archive.sizeBytes, tarBytes: archive.container.tarBytes, entries: 8 });
   });
 
   it('fails for a damaged gzip stream, naming the damage and the layer', async () => {
-    const archive = verification({ container: { problem: 'the gzip CRC-32 does not match the data (incorrect data check)', layer: 'gzip', tarBytes: 1_048_576, entries: 3 } });
+    const problem = 'the gzip CRC-32 does not match the data (incorrect data check)';
+    const archive = verification({ container: { problem, layer: 'gzip', tarBytes: 1_048_576, entries: 3 } });
     const result = await runCheck(archiveIntegrity, { archive });
     assert.equal(result.status, 'fail');
     assert.equal(result.message, `${FILE_NAME} is not a complete, valid tar.gz: the gzip CRC-32 does not match the data (incorrect data check).`);
@@ -25,7 +27,8 @@ describe('archive-integrity', () => {
   });
 
   it('fails for a broken tar structure', async () => {
-    const archive = verification({ container: { problem: 'the end-of-archive blocks are missing (truncated tar)', layer: 'tar', tarBytes: 4_194_304, entries: 8 } });
+    const problem = 'the end-of-archive blocks are missing (truncated tar)';
+    const archive = verification({ container: { problem, layer: 'tar', tarBytes: 4_194_304, entries: 8 } });
     const result = await runCheck(archiveIntegrity, { archive });
     assert.equal(result.status, 'fail');
     assert.match(result.message, /is not a complete, valid tar\.gz: the end-of-archive blocks are missing \(truncated tar\)\.$/);
@@ -34,7 +37,10 @@ describe('archive-integrity', () => {
 
   it('fails when a decompression limit stopped the read', async () => {
     const problem = 'decompression stopped: the archive: more than 1000000 decompressed bytes in total (limits.maxTotalBytes)';
-    const archive = verification({ container: { problem, layer: 'limit', tarBytes: 1_000_000, entries: 2 }, limitExceeded: { where: 'the archive', detail: problem } });
+    const archive = verification({
+      container: { problem, layer: 'limit', tarBytes: 1_000_000, entries: 2 },
+      limitExceeded: { where: 'the archive', detail: problem },
+    });
     const result = await runCheck(archiveIntegrity, { archive });
     assert.equal(result.status, 'fail');
     assert.match(result.message, /limits\.maxTotalBytes\)\.$/);
@@ -42,7 +48,8 @@ describe('archive-integrity', () => {
   });
 
   it('fails for an empty file', async () => {
-    const archive = verification({ sizeBytes: 0, bytesRead: 0, entries: [], dumps: [], container: { problem: 'the file is empty', layer: 'gzip', tarBytes: 0, entries: 0 } });
+    const container = { problem: 'the file is empty', layer: 'gzip' as const, tarBytes: 0, entries: 0 };
+    const archive = verification({ sizeBytes: 0, bytesRead: 0, entries: [], dumps: [], container });
     const result = await runCheck(archiveIntegrity, { archive });
     assert.equal(result.status, 'fail');
     assert.equal(result.message, `${FILE_NAME} is not a complete, valid tar.gz: the file is empty.`);
@@ -53,7 +60,8 @@ describe('archive-integrity', () => {
     const skipped = await runCheck(archiveIntegrity, { archive: null });
     assert.equal(skipped.status, 'skipped');
     assert.equal(skipped.message, 'Not evaluated: no archive to verify.');
-    const failedRead = () => Promise.reject(new EvaluationError('not-found', `reading ${FILE_NAME} failed after 65536 bytes (EIO)`, 'check the disk and the file; run verify again'));
+    const eio = new EvaluationError('not-found', `reading ${FILE_NAME} failed after 65536 bytes (EIO)`, 'check the disk and the file; run verify again');
+    const failedRead = () => Promise.reject(eio);
     const error = await runCheck(archiveIntegrity, { archive: failedRead });
     assert.equal(error.status, 'error');
     assert.equal(error.message, `Not evaluated: reading ${FILE_NAME} failed after 65536 bytes (EIO).`);

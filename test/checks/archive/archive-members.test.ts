@@ -70,7 +70,8 @@ describe('archive-members', () => {
   });
 
   it('fails for a duplicate entry, with how many times it appears', async () => {
-    const result = await runCheck(archiveMembers, { archive: verification({ entries: entries([memberEntry('postgres_full.sql.gz', { rawName: `./${TOP}/postgres_full.sql.gz` })]) }) });
+    const again = memberEntry('postgres_full.sql.gz', { rawName: `./${TOP}/postgres_full.sql.gz` });
+    const result = await runCheck(archiveMembers, { archive: verification({ entries: entries([again]) }) });
     assert.equal(result.status, 'fail');
     assert.match(result.message, new RegExp(`: duplicate entries ${TOP}/postgres_full\\.sql\\.gz \\(2 times\\); expected`));
     assert.equal(result.evidence.duplicatesCount, 1);
@@ -85,7 +86,9 @@ describe('archive-members', () => {
     });
     const result = await runCheck(archiveMembers, { archive });
     assert.equal(result.status, 'fail');
-    assert.match(result.message, /: missing minio\/data\.tar\.gz; unsafe entries .*x \(FIFO \(named pipe\)\); duplicate entries .*metadata\.json \(2 times\); unexpected entries .*notes\.txt;/);
+    const parts = ['missing minio/data.tar.gz; ', `unsafe entries ${TOP}/x (FIFO (named pipe)); `, `duplicate entries ${TOP}/metadata.json (2 times); `];
+    const at = [...parts, `unexpected entries ${TOP}/notes.txt; `].map((part) => result.message.indexOf(part));
+    assert.ok(at.every((index, i) => index > (i === 0 ? 0 : at[i - 1]!)), result.message);
   });
 
   it('bounds long lists in the message and the evidence, with the full count', async () => {
@@ -112,10 +115,13 @@ describe('archive-members', () => {
     const container = { problem: 'the gzip stream is truncated (unexpected end of file)', layer: 'gzip' as const, tarBytes: 2_097_152, entries: 5 };
     const cut = await runCheck(archiveMembers, { archive: verification({ entries: entries([], ['minio/', 'minio/data.tar.gz']), container }) });
     assert.equal(cut.status, 'fail');
-    assert.match(cut.message, /missing minio\/data\.tar\.gz \(the archive could not be read to its end, so this is what was seen before the damage\); expected/);
+    assert.match(cut.message, /missing minio\/data\.tar\.gz \(the archive could not be read to its end, so this is what was seen before the damage\); /);
     const allSeen = await runCheck(archiveMembers, { archive: verification({ container }) });
     assert.equal(allSeen.status, 'fail');
-    assert.equal(allSeen.message, `${FILE_NAME}: every required member was seen, but the archive could not be read to its end, so the member list is not proven complete.`);
+    assert.equal(
+      allSeen.message,
+      `${FILE_NAME}: every required member was seen, but the archive could not be read to its end, so the member list is not proven complete.`,
+    );
   });
 
   it('is skipped without an archive, and an error (internal) when the archive gateway throws something unforeseen', async () => {
