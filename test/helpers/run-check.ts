@@ -14,7 +14,7 @@ import { fakeGateways } from './fake-gateways.js';
 
 export interface RunCheckOptions {
   /**
-   * What the run's archive gateway answers: a verification, or a function (that may reject, as verifyArchive does on
+   * What the run's archive input answers: a verification, or a function (that may reject, as verifyArchive does on
    * an unreadable file). Default: `verification()`, a sound archive. `null`: the run has no archive at all.
    */
   archive?: ArchiveVerification | (() => Promise<ArchiveVerification>) | null;
@@ -33,8 +33,8 @@ export async function runCheck(check: Check, options: RunCheckOptions = {}): Pro
     command: 'verify',
     checks: [check],
     config,
-    configDir: '.',
-    gateways: fakeGateways(archive ? { archive } : {}),
+    gateways: fakeGateways(),
+    inputs: archive ? { archive } : {},
     now: () => now,
   });
   const [only, ...others] = result.checks;
