@@ -9,9 +9,8 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ReportFormatName } from '../config/schema.js';
-import { UsageError } from '../errors.js';
 import { utcDate } from '../report/presentation.js';
-import { availableFormats, reporters } from '../report/index.js';
+import { isTextFormat, reporters } from '../report/index.js';
 import type { RenderOptions } from '../report/types.js';
 import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
@@ -26,32 +25,28 @@ export interface ReportRequest {
 
 /** Validates requested formats before anything runs, so a typo costs nothing. */
 export function checkFormats(formats: ReportFormatName[], env: NodeJS.ProcessEnv = process.env): void {
-  const missing = formats.filter((f) => !reporters[f] && f !== 'pdf');
-  if (missing.length > 0) {
-    throw new UsageError(`format ${missing.join(', ')} is not available in this version`, `available formats: ${availableFormats().join(', ')}, pdf`);
-  }
-  // A missing browser is known now, before a run that may take an hour.
+  // Every format has its reporter (report/index.ts is total); pdf needs a browser. A missing browser is known now, before a run that may take an hour.
   if (formats.includes('pdf')) findChromium(env);
 }
 
 /** Renders one format: text through the redactor; pdf is the redacted HTML printed by Chromium. */
 export async function renderFormat(format: ReportFormatName, result: RunResult, options: RenderOptions, output: Output): Promise<string | Buffer> {
   const redact = (text: string) => output.redactor.redact(text);
-  if (format !== 'pdf') return redact(reporters[format]!.render(result, options));
-  const html = redact(reporters.html!.render(result, options));
+  if (isTextFormat(format)) return redact(reporters[format].render(result, options));
+  const html = redact(reporters.html.render(result, options));
   const footer = redact(`restorecheck report · ${result.run.environment} · ${result.run.command} · ${utcDate(result.run.startedAt)}`);
   return printPdf(html, { executablePath: findChromium(output.env), footer });
 }
 
 export function extensionOf(format: ReportFormatName): string {
-  return format === 'pdf' ? 'pdf' : reporters[format]!.extension;
+  return isTextFormat(format) ? reporters[format].extension : 'pdf';
 }
 
 /** GitHub Actions shows what a step appends to $GITHUB_STEP_SUMMARY on the run's page. */
 async function appendStepSummary(result: RunResult, output: Output): Promise<void> {
   const path = output.env.GITHUB_STEP_SUMMARY;
   if (!path) return;
-  await appendFile(path, `${output.redactor.redact(reporters.markdown!.render(result, { color: false }))}\n`);
+  await appendFile(path, `${output.redactor.redact(reporters.markdown.render(result, { color: false }))}\n`);
 }
 
 export function reportBaseName(result: RunResult): string {

@@ -10,7 +10,11 @@ import { junitReporter } from './junit.js';
 import { markdownReporter } from './markdown.js';
 import type { Reporter } from './types.js';
 
-export const reporters: Partial<Record<ReportFormatName, Reporter>> = {
+/** The formats a pure reporter renders: every format but pdf. */
+export type TextFormat = Exclude<ReportFormatName, 'pdf'>;
+
+/** Total over the text formats: a format added to the config schema without its reporter fails the build. */
+export const reporters: Record<TextFormat, Reporter> = {
   console: consoleReporter,
   json: jsonReporter,
   markdown: markdownReporter,
@@ -18,6 +22,6 @@ export const reporters: Partial<Record<ReportFormatName, Reporter>> = {
   junit: junitReporter,
 };
 
-export function availableFormats(): ReportFormatName[] {
-  return Object.keys(reporters) as ReportFormatName[];
+export function isTextFormat(format: ReportFormatName): format is TextFormat {
+  return format !== 'pdf';
 }

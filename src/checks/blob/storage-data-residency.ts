@@ -18,8 +18,8 @@ export const storageDataResidency = defineCheck({
   needs: ['azureStorage'],
   command: 'check',
   async run(ctx) {
-    const azure = ctx.config.azure!;
-    const { resourceGroup, account } = azure.storage!;
+    const azure = ctx.config.azure;
+    const { resourceGroup, account } = azure.storage;
     const info = await ctx.gateways.azureStorage().getAccount(resourceGroup, account);
     const primary = normalizeRegion(known(info.primaryLocation ?? info.location, `the primary location of storage account ${account}`));
     const regions: Array<[string, string]> = [['primary', primary]];

@@ -30,7 +30,8 @@ export const dbAlembicVersion = defineCheck({
     const alembic = ctx.config.database.alembic;
     const expected = await expectedHeads(alembic);
     const read = await ctx.gateways.database().readAlembicVersions(alembic.table);
-    const expectedValue = expected.heads.length === 1 ? expected.heads[0]! : expected.heads;
+    const [onlyHead] = expected.heads;
+    const expectedValue = expected.heads.length === 1 && onlyHead !== undefined ? onlyHead : expected.heads;
     const evidence: Evidence = { table: alembic.table, expected: expectedValue, expectedFrom: expected.from };
     const heads = expected.heads.join(', ');
     if (read.kind === 'missing-table') {
@@ -40,7 +41,8 @@ export const dbAlembicVersion = defineCheck({
     if (versions.length === 0) {
       return { status: 'fail', message: `The Alembic version table ${alembic.table} is empty: no revision is recorded; expected ${heads}.`, evidence: { ...evidence, current: null } };
     }
-    const current = versions.length === 1 ? versions[0]! : versions;
+    const [onlyVersion] = versions;
+    const current = versions.length === 1 && onlyVersion !== undefined ? onlyVersion : versions;
     const missing = expected.heads.filter((h) => !versions.includes(h));
     const extra = versions.filter((v) => !expected.heads.includes(v));
     if (missing.length || extra.length) {

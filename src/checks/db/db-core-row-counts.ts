@@ -46,9 +46,9 @@ export const dbCoreRowCounts = defineCheck({
       counts[table.name] = countToJson(read.count);
       if (read.count < BigInt(table.minRows)) short.push(`"${table.name}" has ${read.count} (minimum ${table.minRows})`);
     }
-    if (errors.length === tables.length) {
+    const [first] = errors;
+    if (first && errors.length === tables.length) {
       // Nothing could be evaluated: error, with every table's reason (the first one's kind and hint).
-      const first = errors[0]!;
       const reasons = errors.length === 1 ? first.message : errors.map((e) => e.message).join('; ');
       throw new EvaluationError(first.kind, reasons, first.hint, { cause: first });
     }

@@ -16,8 +16,8 @@ export const pgflexDataResidency = defineCheck({
   needs: ['azurePostgres'],
   command: 'check',
   async run(ctx) {
-    const azure = ctx.config.azure!;
-    const { resourceGroup, server, pairedRegion: configuredPair } = azure.postgres!;
+    const azure = ctx.config.azure;
+    const { resourceGroup, server, pairedRegion: configuredPair } = azure.postgres;
     const found = await ctx.gateways.azurePostgres().getServer(resourceGroup, server);
     const location = normalizeRegion(known(found.location, `the region of Flexible Server ${server}`));
     const geo = known(found.geoRedundantBackup, `geoRedundantBackup of Flexible Server ${server}`);

@@ -14,7 +14,12 @@ const BIN = fileURLToPath(new URL('../main.js', import.meta.url));
 /** Runs restorecheck in a child process with the sandbox's environment; its output is ours. */
 function runChild(args: string[], env: Record<string, string>, ctx: CommandContext): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const passthrough = Object.fromEntries(['PATH', 'HOME', 'TERM', 'NO_COLOR', 'CI', 'LANG', 'GITHUB_STEP_SUMMARY'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+    const passthrough = Object.fromEntries(
+      ['PATH', 'HOME', 'TERM', 'NO_COLOR', 'CI', 'LANG', 'GITHUB_STEP_SUMMARY'].flatMap((k) => {
+        const value = process.env[k];
+        return value ? [[k, value]] : [];
+      }),
+    );
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...passthrough, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d: Buffer) => ctx.output.out(d.toString()));
     child.stderr.on('data', (d: Buffer) => ctx.output.errRaw(d.toString()));
@@ -63,7 +68,7 @@ export const demoCommand = defineCommand({
       output.err('stopping the sandbox…');
       await sandbox.stop();
     }
-    const files = (await readdir(reportDir).catch(() => [] as string[])).sort();
+    const files = (await readdir(reportDir).catch((): string[] => [])).sort();
     const html = files.filter((f) => f.endsWith('-check.html')).at(-1) ?? files.filter((f) => f.endsWith('.html')).at(-1);
     output.err(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s. Reports in ${relative(process.cwd(), reportDir) || '.'}/:`);
     if (html) output.err(`  open first: ${join(relative(process.cwd(), reportDir) || '.', html)} (the auditor's view, readable offline)`);

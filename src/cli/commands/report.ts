@@ -59,7 +59,7 @@ async function verify(dirArg: string, output: Output): Promise<void> {
     return;
   }
   const [first] = result.problems;
-  output.out(`\nFAIL: first broken link: ${printable(first!.subject)} ${printable(first!.message)}\n`);
+  if (first) output.out(`\nFAIL: first broken link: ${printable(first.subject)} ${printable(first.message)}\n`);
   if (result.problems.length > 1) {
     output.out(`all ${result.problems.length} problems:\n`);
     for (const problem of result.problems) output.out(`  - ${printable(problem.subject)} ${printable(problem.message)}\n`);
@@ -74,7 +74,8 @@ async function render(fileArg: string, format: ReportFormatName, output: Output)
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'pass a JSON report written by restorecheck');
+    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    throw new UsageError(`cannot read ${path}: ${code}`, 'pass a JSON report written by restorecheck');
   }
   const parsed = parseReport(text);
   if (!parsed.ok) {
