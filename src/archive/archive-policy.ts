@@ -5,7 +5,7 @@
  * contract's defaults. Built-in per-environment defaults sit below explicit configuration but above
  * `defaults`, so that raising the general retention never shortens production's.
  */
-import { archivesSchema, type ArchivesConfig } from '../config/schema.js';
+import type { ArchivesConfig } from '../config/schema.js';
 
 export interface ArchivePolicy {
   environment: string;
@@ -28,10 +28,6 @@ const BUILT_IN_BY_ENVIRONMENT: Record<string, Partial<ArchivePolicy>> = {
   staging: { retentionDays: 7 },
 };
 
-/** The `archives` section with every default filled in (also when the configuration has none). */
-export function archivesConfigOrDefault(archives: ArchivesConfig | undefined): ArchivesConfig {
-  return archives ?? archivesSchema.parse({});
-}
 
 export function policyFor(archives: ArchivesConfig, environment: string): ArchivePolicy {
   const own = archives.environments[environment] ?? {};

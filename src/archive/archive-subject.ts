@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
-import { type ArchivePolicy, archivesConfigOrDefault, policyFor } from './archive-policy.js';
+import { type ArchivePolicy, policyFor } from './archive-policy.js';
 import type { ArchiveVerification } from './verify-archive.js';
 
 export interface ArchiveSubject {
@@ -19,7 +19,10 @@ export async function archiveSubject(archive: (() => Promise<ArchiveVerification
   if (!archive) throw new EvaluationError('config', 'no archive to verify', 'run `restorecheck verify ARCHIVE.tar.gz`, or give --dir / archives.dir');
   const verification = await archive();
   const environment = verification.name?.environment ?? config.environment;
-  return { verification, environment, policy: policyFor(archivesConfigOrDefault(config.archives), environment) };
+  // The schema (zod) that fills in the defaults is loaded only by a run without an archives section (the commands give one),
+  // so that the check registry, and with it `list-checks`, starts without zod.
+  const archives = config.archives ?? (await import('../config/schema.js')).archivesConfigOrDefault(undefined);
+  return { verification, environment, policy: policyFor(archives, environment) };
 }
 
 /** " (…the list may be incomplete)" when the archive could not be read to its end. */

@@ -218,6 +218,12 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** The `archives` section with every default filled in (also when the configuration has none). */
+export function archivesConfigOrDefault(archives: ArchivesConfig | undefined): ArchivesConfig {
+  return archives ?? archivesSchema.parse({});
+}
+
 export type DatabaseConfig = z.output<typeof databaseSchema>;
 export type AzureConfig = z.output<typeof azureSchema>;
 export type ArchivesConfig = z.output<typeof archivesSchema>;

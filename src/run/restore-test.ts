@@ -7,12 +7,11 @@
  * The CLI (cli/commands/restore-test.ts) parses the arguments and writes the reports; nothing here prints.
  */
 import { randomUUID } from 'node:crypto';
-import { archivesConfigOrDefault } from '../archive/archive-policy.js';
 import type { ArchiveVerification } from '../archive/verify-archive.js';
 import { verifyArchive } from '../archive/verify-archive.js';
 import { signedDocument } from '../checks/db/signed-document.js';
 import { archiveRestoreGate, checksFor } from '../checks/index.js';
-import type { Config } from '../config/schema.js';
+import { type Config, archivesConfigOrDefault } from '../config/schema.js';
 import { restoreArchive } from '../restore/archive-restore.js';
 import { restoreAzurePointInTime } from '../restore/azure-restore.js';
 import type { RestoreOutcome } from '../restore/outcome.js';

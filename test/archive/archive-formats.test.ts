@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArchiveName } from '../../src/archive/archive-name.js';
-import { archivesConfigOrDefault, policyFor } from '../../src/archive/archive-policy.js';
+import { policyFor } from '../../src/archive/archive-policy.js';
+import { archivesConfigOrDefault } from '../../src/config/schema.js';
 import { CRC64_ECMA, Crc64, crc64 } from '../../src/archive/crc64.js';
 import { mysqlDumpInspector, postgresDumpInspector, redisRdbInspector } from '../../src/archive/dump-inspectors.js';
 import { parseSidecar } from '../../src/archive/sidecar.js';

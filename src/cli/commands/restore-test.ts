@@ -1,8 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArchiveName } from '../../archive/archive-name.js';
-import { archivesConfigOrDefault } from '../../archive/archive-policy.js';
-import { type Config, configSchema } from '../../config/schema.js';
+import { type Config, archivesConfigOrDefault, configSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import { cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { LiveGateways } from '../../run/gateways.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { listArchiveDirectory } from '../../archive/archive-directory.js';
-import { archivesConfigOrDefault } from '../../archive/archive-policy.js';
+import { archivesConfigOrDefault } from '../../config/schema.js';
 import { type RetentionApplied, type RetentionDeletion, applyRetention, planRetention } from '../../archive/retention.js';
 import { printable } from '../../report/console.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
