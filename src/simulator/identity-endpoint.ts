@@ -34,14 +34,17 @@ export function issueToken(resource: string, expiresOn: number): string {
 export function handleIdentity(book: TokenBook, req: IncomingMessage, res: ServerResponse, url: URL) {
   // App Service managed identity protocol, as @azure/identity (MSAL) sends it: GET IDENTITY_ENDPOINT
   // ?api-version=2019-08-01&resource=… with the X-IDENTITY-HEADER secret.
-  if (req.headers['x-identity-header'] !== book.identityHeader) return send(res, 401, { statusCode: 401, message: 'The X-IDENTITY-HEADER header is missing or wrong.' });
+  if (req.headers['x-identity-header'] !== book.identityHeader) {
+    return send(res, 401, { statusCode: 401, message: 'The X-IDENTITY-HEADER header is missing or wrong.' });
+  }
   if (url.searchParams.get('api-version') !== MSI_API_VERSION) return send(res, 400, { statusCode: 400, message: `api-version must be ${MSI_API_VERSION}.` });
   const resource = url.searchParams.get('resource');
   if (!resource) return send(res, 400, { statusCode: 400, message: 'The resource query parameter is required.' });
   const expiresOn = Math.floor(book.now().getTime() / 1000) + 3600;
   const token = issueToken(resource, expiresOn);
   book.tokens.set(token, { resource, expiresOn });
-  return send(res, 200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: '11111111-1111-1111-1111-111111111111' });
+  const clientId = '11111111-1111-1111-1111-111111111111';
+  return send(res, 200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: clientId });
 }
 
 export function tokenState(book: TokenBook, req: IncomingMessage): RequestRecord['token'] {

@@ -67,7 +67,8 @@ async function answerInjection(state: SimulatorState, injection: Injection, req:
     return;
   }
   const headers: Record<string, string> = injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {};
-  const body = injection.body ?? { error: { code: injection.code ?? 'InjectedFault', message: injection.message ?? `Injected by the scenario for ${injection.path}.` } };
+  const message = injection.message ?? `Injected by the scenario for ${injection.path}.`;
+  const body = injection.body ?? { error: { code: injection.code ?? 'InjectedFault', message } };
   return send(res, injection.status, body, headers);
 }
 

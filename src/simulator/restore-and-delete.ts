@@ -65,9 +65,11 @@ export async function startRestore(state: SimulatorState, req: IncomingMessage, 
   if (!source) throw new ArmHttpError(404, 'ResourceNotFound', `The source server '${body.properties.sourceServerResourceId ?? ''}' was not found.`);
   const pointInTime = new Date(body.properties.pointInTimeUTC ?? '');
   const at = state.now();
-  const earliest = source.backup?.earliestRestoreDaysAgo !== undefined ? at.getTime() - source.backup.earliestRestoreDaysAgo * 86_400_000 : Number.NEGATIVE_INFINITY;
+  const earliestDaysAgo = source.backup?.earliestRestoreDaysAgo;
+  const earliest = earliestDaysAgo !== undefined ? at.getTime() - earliestDaysAgo * 86_400_000 : Number.NEGATIVE_INFINITY;
   if (Number.isNaN(pointInTime.getTime()) || pointInTime.getTime() > at.getTime() || pointInTime.getTime() < earliest) {
-    throw new ArmHttpError(400, 'InvalidPointInTimeRestoreTime', `The point in time '${body.properties.pointInTimeUTC ?? ''}' is outside the restore window of server '${source.name}'.`);
+    const asked = body.properties.pointInTimeUTC ?? '';
+    throw new ArmHttpError(400, 'InvalidPointInTimeRestoreTime', `The point in time '${asked}' is outside the restore window of server '${source.name}'.`);
   }
   const restored = restoredServer(state.scenario.subscriptionId, source, target, body, pointInTime);
   state.servers.set(target.id, restored);
@@ -80,12 +82,18 @@ export async function startRestore(state: SimulatorState, req: IncomingMessage, 
 /** The PUT body, refused (in this order) when malformed, not a point-in-time restore, or aimed at an existing server. */
 async function restoreRequest(req: IncomingMessage, target: ServerTarget): Promise<RestoreBody> {
   const parsed = restoreBodySchema.safeParse(await readBody(req));
-  if (!parsed.success) throw new ArmHttpError(400, 'InvalidRequestContent', `The request content was invalid: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`.trim());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ArmHttpError(400, 'InvalidRequestContent', `The request content was invalid: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+  }
   const body = parsed.data;
   if (body.properties.createMode.toLowerCase() !== 'pointintimerestore') {
     throw new ArmHttpError(400, 'UnsupportedCreateMode', `The simulator implements createMode PointInTimeRestore only, not '${body.properties.createMode}'.`);
   }
-  if (target.existing) throw new ArmHttpError(409, 'ServerNameAlreadyExists', `Specified server name '${target.name}' is already used. Please use a different name and try again.`);
+  if (target.existing) {
+    const message = `Specified server name '${target.name}' is already used. Please use a different name and try again.`;
+    throw new ArmHttpError(409, 'ServerNameAlreadyExists', message);
+  }
   return body;
 }
 
@@ -120,7 +128,8 @@ async function runRestore(state: SimulatorState, run: { source: SimulatedServer;
       throw new ArmOperationError('InternalServerError', 'The point-in-time restore failed (simulated by the scenario).');
     }
     let update: RestoredServerUpdate | void = undefined;
-    if (state.hooks?.pointInTimeRestore) update = await state.hooks.pointInTimeRestore({ source, target: restored, pointInTime, durationMs: state.scenario.lro.durationMs });
+    const durationMs = state.scenario.lro.durationMs;
+    if (state.hooks?.pointInTimeRestore) update = await state.hooks.pointInTimeRestore({ source, target: restored, pointInTime, durationMs });
     else await state.delay(state.scenario.lro.durationMs);
     if (update?.fullyQualifiedDomainName) restored.fullyQualifiedDomainName = update.fullyQualifiedDomainName;
     if (update?.tags) restored.tags = update.tags;

@@ -24,12 +24,14 @@ export interface Route {
   handle: RouteHandler;
 }
 
-const notFound = (rg: string, name: string) =>
+/** ARM's ResourceNotFound, word for word. */
+const resourceNotFound = (type: string, rg: string, name: string) =>
   new ArmHttpError(
     404,
     'ResourceNotFound',
-    `The Resource 'Microsoft.DBforPostgreSQL/flexibleServers/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
   );
+const notFound = (rg: string, name: string) => resourceNotFound('Microsoft.DBforPostgreSQL/flexibleServers', rg, name);
 
 /** The checks every flexible-server path makes first (api-version, then subscription), and the server it names. */
 function serverTarget(state: SimulatorState, url: URL, m: RegExpMatchArray): ServerTarget {
@@ -127,13 +129,7 @@ function storageHandler(body: 'account' | 'blobService'): RouteHandler {
     state.requireSubscription(sub);
     if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on storage accounts, not ${req.method}.`);
     const account = state.accounts.get(resourceKey(sub, rg, name));
-    if (!account) {
-      throw new ArmHttpError(
-        404,
-        'ResourceNotFound',
-        `The Resource 'Microsoft.Storage/storageAccounts/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-      );
-    }
+    if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
     const subscriptionId = state.scenario.subscriptionId;
     return send(res, 200, body === 'blobService' ? blobServiceBody(account, subscriptionId) : accountBody(account, state.now(), subscriptionId));
   };
@@ -146,7 +142,7 @@ const STORAGE_ACCOUNT = String.raw`^/subscriptions/([^/]+)/resourceGroups/([^/]+
 const arm = (pattern: string) => new RegExp(`${pattern}$`, 'i');
 
 export const routes: readonly Route[] = [
-  { name: 'managed-identity-token', group: 'identity', pattern: new RegExp(`^${MSI_PATH}$`), handle: (state, req, res, url) => handleIdentity(state, req, res, url) },
+  { name: 'managed-identity-token', group: 'identity', pattern: new RegExp(`^${MSI_PATH}$`), handle: handleIdentity },
   { name: 'flexible-server', group: 'postgres', pattern: arm(`${FLEXIBLE_SERVERS}/([^/]+)`), handle: handleServer },
   { name: 'flexible-server-backups', group: 'postgres', pattern: arm(`${FLEXIBLE_SERVERS}/([^/]+)/backups`), handle: handleBackups },
   { name: 'flexible-server-ltr-operations', group: 'postgres', pattern: arm(`${FLEXIBLE_SERVERS}/([^/]+)/ltrBackupOperations`), handle: handleLtrOperations },

@@ -69,7 +69,9 @@ export class SimulatorState implements TokenBook {
   }
 
   requireSubscription(sub: string): void {
-    if (sub.toLowerCase() !== this.scenario.subscriptionId.toLowerCase()) throw new ArmHttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
+    if (sub.toLowerCase() !== this.scenario.subscriptionId.toLowerCase()) {
+      throw new ArmHttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
+    }
   }
 
   /** Waits `ms`, or less if the simulator stops first. */

@@ -31,7 +31,8 @@ function example(file: string, path = 'responses.200.body'): Json {
 }
 
 function dig(value: Json, path: string): Json {
-  return path.split('.').reduce<Json>((v, k) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Json>)[k] : undefined), value);
+  const isObject = (v: Json): v is Record<string, Json> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  return path.split('.').reduce<Json>((v, k) => (isObject(v) ? v[k] : undefined), value);
 }
 
 const jsonType = (value: Json) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
@@ -107,7 +108,11 @@ const fullServer = {
 const server = (): SimulatedServer => scenario({ servers: [fullServer] }).servers[0]!;
 
 describe('serverBody (Servers_Get)', () => {
-  const examples = [example('postgresql-flexible/ServersGet.json'), example('postgresql-flexible/ServersCreatePointInTimeRestore.json', 'parameters.parameters')];
+  // The restore request (the PUT body) is where an example shows createMode, sourceServerResourceId and pointInTimeUTC.
+  const examples = [
+    example('postgresql-flexible/ServersGet.json'),
+    example('postgresql-flexible/ServersCreatePointInTimeRestore.json', 'parameters.parameters'),
+  ];
   const reads = [
     'id',
     'name',
@@ -126,7 +131,12 @@ describe('serverBody (Servers_Get)', () => {
   });
 
   it('a restored server adds createMode, sourceServerResourceId and pointInTimeUTC as in the restore request', () => {
-    const restored: SimulatedServer = { ...server(), createMode: 'PointInTimeRestore', sourceServerResourceId: '/subscriptions/x/resourceGroups/y/providers/Microsoft.DBforPostgreSQL/flexibleServers/z', pointInTimeUTC: ago(2) };
+    const restored: SimulatedServer = {
+      ...server(),
+      createMode: 'PointInTimeRestore',
+      sourceServerResourceId: `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/source`,
+      pointInTimeUTC: ago(2),
+    };
     const body = serverBody(restored, NOW, SUB);
     assertShape(body, examples, { reads: [...reads, 'properties.createMode', 'properties.sourceServerResourceId', 'properties.pointInTimeUTC'] });
     assert.equal(body.properties.pointInTimeUTC, ago(2));
@@ -183,7 +193,9 @@ describe('backupBodies (BackupsAutomaticAndOnDemand_ListByServer)', () => {
   });
 
   it('generates a backup series after the listed backups, oldest first', () => {
-    const s = scenario({ servers: [{ resourceGroup: 'rg', name: 'daily', location: 'westeurope', backups: [{ name: 'first' }], backupSeries: { count: 3, intervalHours: 24, newestHoursAgo: 2 } }] }).servers[0]!;
+    const series = { count: 3, intervalHours: 24, newestHoursAgo: 2 };
+    const daily = { resourceGroup: 'rg', name: 'daily', location: 'westeurope', backups: [{ name: 'first' }], backupSeries: series };
+    const s = scenario({ servers: [daily] }).servers[0]!;
     const bodies = backupBodies(s, NOW, SUB);
     assert.deepEqual(
       bodies.map((b) => b.properties.completedTime),
@@ -228,7 +240,12 @@ const account = (extra: Record<string, unknown> = {}) =>
         location: 'francecentral',
         secondaryLocation: 'francesouth',
         sku: 'Standard_GRS',
-        blobService: { isVersioningEnabled: true, deleteRetentionPolicy: { enabled: true, days: 14 }, containerDeleteRetentionPolicy: { enabled: true, days: 7 }, changeFeed: { enabled: false } },
+        blobService: {
+          isVersioningEnabled: true,
+          deleteRetentionPolicy: { enabled: true, days: 14 },
+          containerDeleteRetentionPolicy: { enabled: true, days: 7 },
+          changeFeed: { enabled: false },
+        },
         ...extra,
       },
     ],
@@ -265,7 +282,14 @@ describe('accountBody (StorageAccounts_GetProperties)', () => {
 
 describe('blobServiceBody (BlobServices_GetServiceProperties)', () => {
   const examples = [example('storage/BlobServicesGet.json')];
-  const reads = ['id', 'name', 'properties.isVersioningEnabled', 'properties.deleteRetentionPolicy.enabled', 'properties.deleteRetentionPolicy.days', 'properties.changeFeed.enabled'];
+  const reads = [
+    'id',
+    'name',
+    'properties.isVersioningEnabled',
+    'properties.deleteRetentionPolicy.enabled',
+    'properties.deleteRetentionPolicy.days',
+    'properties.changeFeed.enabled',
+  ];
   // No 2025-08-01 example shows containerDeleteRetentionPolicy; the SDK model gives it deleteRetentionPolicy's type (DeleteRetentionPolicy).
   const sameModelAs = { 'properties.containerDeleteRetentionPolicy': 'properties.deleteRetentionPolicy' };
 
@@ -293,6 +317,12 @@ describe('operationStatusBody (Azure-AsyncOperation; no official example shows o
   it('follows the ARM convention: name, status, startTime, then endTime and error once they exist', () => {
     assert.deepEqual(operationStatusBody(op), { name: 'op-1', status: 'InProgress', startTime: ago(1) });
     const failed: Operation = { ...op, status: 'Failed', endTime: ago(0), error: { code: 'RestoreFailed', message: 'no copy' } };
-    assert.deepEqual(operationStatusBody(failed), { name: 'op-1', status: 'Failed', startTime: ago(1), endTime: ago(0), error: { code: 'RestoreFailed', message: 'no copy' } });
+    assert.deepEqual(operationStatusBody(failed), {
+      name: 'op-1',
+      status: 'Failed',
+      startTime: ago(1),
+      endTime: ago(0),
+      error: { code: 'RestoreFailed', message: 'no copy' },
+    });
   });
 });
