@@ -9,6 +9,10 @@
  * HTTPS only (the SDKs' bearer policy refuses http), with a CA generated at start. Every ARM call
  * must carry a token this simulator issued; every URL it emits (nextLink, Azure-AsyncOperation,
  * Location) is its own. Used by `restorecheck simulator`, the demo and the tests.
+ *
+ * This file is the listener (sign-in, injected faults, dispatch, the error answer); the paths and
+ * their handlers are in routes.ts, what changes while it runs in simulator-state.ts, the bodies in
+ * rest-bodies.ts, the token endpoint in identity-endpoint.ts.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
