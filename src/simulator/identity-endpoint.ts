@@ -1,0 +1,58 @@
+/**
+ * The App Service-style managed-identity token endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER), so
+ * that the unchanged DefaultAzureCredential signs in, and the check of the bearer token every
+ * Resource Manager call must carry: one this endpoint issued, unexpired, and not a storage token.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { send } from './arm-http.js';
+import type { RequestRecord } from './simulator-types.js';
+
+export const MSI_PATH = '/msi/token';
+export const MSI_API_VERSION = '2019-08-01';
+
+export interface IssuedToken {
+  resource: string;
+  /** Seconds since the epoch. */
+  expiresOn: number;
+}
+
+/** What the endpoint needs of the simulator's state (kept narrow, so that this module does not import it). */
+export interface TokenBook {
+  readonly identityHeader: string;
+  readonly tokens: Map<string, IssuedToken>;
+  now(): Date;
+}
+
+/** A token shaped like Entra ID's (a JWT; unsigned, since only this simulator reads it). */
+export function issueToken(resource: string, expiresOn: number): string {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const claims = { aud: resource, iss: 'https://sts.windows.net/restorecheck-simulator/', exp: expiresOn, oid: randomUUID(), jti: randomUUID() };
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.${randomBytes(16).toString('base64url')}`;
+}
+
+export function handleIdentity(book: TokenBook, req: IncomingMessage, res: ServerResponse, url: URL) {
+  // App Service managed identity protocol, as @azure/identity (MSAL) sends it: GET IDENTITY_ENDPOINT
+  // ?api-version=2019-08-01&resource=… with the X-IDENTITY-HEADER secret.
+  if (req.headers['x-identity-header'] !== book.identityHeader) {
+    return send(res, 401, { statusCode: 401, message: 'The X-IDENTITY-HEADER header is missing or wrong.' });
+  }
+  if (url.searchParams.get('api-version') !== MSI_API_VERSION) return send(res, 400, { statusCode: 400, message: `api-version must be ${MSI_API_VERSION}.` });
+  const resource = url.searchParams.get('resource');
+  if (!resource) return send(res, 400, { statusCode: 400, message: 'The resource query parameter is required.' });
+  const expiresOn = Math.floor(book.now().getTime() / 1000) + 3600;
+  const token = issueToken(resource, expiresOn);
+  book.tokens.set(token, { resource, expiresOn });
+  const clientId = '11111111-1111-1111-1111-111111111111';
+  return send(res, 200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: clientId });
+}
+
+export function tokenState(book: TokenBook, req: IncomingMessage): RequestRecord['token'] {
+  const header = req.headers.authorization;
+  if (!header) return 'none';
+  const match = /^Bearer (\S+)$/.exec(header);
+  const issued = match ? book.tokens.get(match[1]!) : undefined;
+  // A storage token is not a Resource Manager token.
+  if (!issued || issued.expiresOn * 1000 < book.now().getTime() || /storage\.azure\.com/i.test(issued.resource)) return 'invalid';
+  return 'valid';
+}

@@ -1,0 +1,129 @@
+/**
+ * Response bodies shaped like the official examples (../shared/azure-spec-examples; the copies the
+ * tests compare against are in test/fixtures/azure-spec-examples): pure functions of a scenario
+ * item, the time of the request and the subscription. Times in a scenario are relative ("hours
+ * ago"), so they are resolved here against `now`.
+ */
+import type { Operation } from './long-running-operations.js';
+import type { ScenarioStorageAccount } from './scenario.js';
+import type { SimulatedServer } from './simulator-types.js';
+
+const hoursAgo = (now: Date, hours: number) => new Date(now.getTime() - hours * 3_600_000).toISOString();
+
+const skuTier = (sku: string) => (sku.startsWith('Premium') ? 'Premium' : 'Standard');
+
+export const serverId = (subscriptionId: string, s: { resourceGroup: string; name: string }) =>
+  `/subscriptions/${subscriptionId}/resourceGroups/${s.resourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${s.name}`;
+
+export const accountId = (subscriptionId: string, a: { resourceGroup: string; name: string }) =>
+  `/subscriptions/${subscriptionId}/resourceGroups/${a.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${a.name}`;
+
+/** Servers_Get (ServersGet.json); a property the scenario leaves out is left out here too. */
+export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string) {
+  const backup: Record<string, unknown> = {};
+  if (s.backup?.backupRetentionDays !== undefined) backup.backupRetentionDays = s.backup.backupRetentionDays;
+  if (s.backup?.geoRedundantBackup !== undefined) backup.geoRedundantBackup = s.backup.geoRedundantBackup;
+  if (s.backup?.earliestRestoreDaysAgo !== undefined) backup.earliestRestoreDate = hoursAgo(now, s.backup.earliestRestoreDaysAgo * 24);
+  return {
+    sku: { name: 'Standard_D2ds_v5', tier: 'GeneralPurpose' },
+    systemData: { createdAt: hoursAgo(now, 24 * 400) },
+    properties: {
+      storage: { type: '', iops: 500, tier: 'P10', storageSizeGB: 128, autoGrow: 'Disabled' },
+      network: { publicNetworkAccess: 'Disabled' },
+      dataEncryption: { type: 'SystemManaged' },
+      authConfig: { activeDirectoryAuth: 'Enabled', passwordAuth: 'Enabled' },
+      fullyQualifiedDomainName: s.fullyQualifiedDomainName ?? `${s.name}.postgres.database.azure.com`,
+      ...(s.version !== undefined ? { version: s.version } : {}),
+      administratorLogin: 'restorecheckadmin',
+      ...(s.state !== undefined ? { state: s.state } : {}),
+      availabilityZone: '1',
+      ...(s.backup ? { backup } : {}),
+      highAvailability: s.highAvailability ?? { mode: 'Disabled', state: 'NotEnabled' },
+      ...(s.createMode ? { createMode: s.createMode, sourceServerResourceId: s.sourceServerResourceId, pointInTimeUTC: s.pointInTimeUTC } : {}),
+      replicationRole: 'Primary',
+    },
+    location: s.location,
+    ...(s.tags ? { tags: s.tags } : {}),
+    id: serverId(subscriptionId, s),
+    name: s.name,
+    type: 'Microsoft.DBforPostgreSQL/flexibleServers',
+  };
+}
+
+/** BackupsAutomaticAndOnDemand_ListByServer items: the scenario's backups, then its generated series (oldest first). */
+export function backupBodies(s: SimulatedServer, now: Date, subscriptionId: string) {
+  const items = [...s.backups];
+  if (s.backupSeries) {
+    const { count, intervalHours, newestHoursAgo } = s.backupSeries;
+    for (let i = count - 1; i >= 0; i--) items.push({ backupType: 'Full', source: 'Automatic', completedHoursAgo: newestHoursAgo + i * intervalHours });
+  }
+  return items.map((b, index) => {
+    const completed = b.completedHoursAgo !== undefined ? hoursAgo(now, b.completedHoursAgo) : undefined;
+    const name = b.name ?? `backup_${(completed ?? now.toISOString()).replace(/[-:.]/g, '').slice(0, 15)}_${index}`;
+    return {
+      properties: { backupType: b.backupType, source: b.source, ...(completed ? { completedTime: completed } : {}) },
+      id: `${serverId(subscriptionId, s)}/backups/${name}`,
+      name,
+      type: 'Microsoft.DBforPostgreSQL/flexibleServers/backups',
+    };
+  });
+}
+
+/** BackupsLongTermRetention_ListByServer items. */
+export function ltrBodies(s: SimulatedServer, now: Date, subscriptionId: string) {
+  return s.longTermRetention.map((op) => ({
+    // As in the official example: the id is the server's, and the type has a lower-case "b".
+    id: serverId(subscriptionId, s),
+    name: op.backupName,
+    type: 'Microsoft.DBforPostgreSQL/flexibleServers/ltrbackupOperations',
+    properties: {
+      backupName: op.backupName,
+      datasourceSizeInBytes: 1_048_576,
+      dataTransferredInBytes: 1_048_576,
+      status: op.status,
+      percentComplete: op.status === 'Succeeded' ? 100 : 50,
+      startTime: hoursAgo(now, op.endedDaysAgo * 24 + 1),
+      ...(op.status === 'Running' ? {} : { endTime: hoursAgo(now, op.endedDaysAgo * 24) }),
+    },
+  }));
+}
+
+/** StorageAccounts_GetProperties (StorageAccountGetProperties.json). */
+export function accountBody(a: ScenarioStorageAccount, now: Date, subscriptionId: string) {
+  return {
+    name: a.name,
+    type: 'Microsoft.Storage/storageAccounts',
+    id: accountId(subscriptionId, a),
+    kind: 'StorageV2',
+    location: a.location,
+    sku: { name: a.sku, tier: skuTier(a.sku) },
+    properties: {
+      creationTime: hoursAgo(now, 24 * 400),
+      encryption: { keySource: 'Microsoft.Storage', services: { blob: { enabled: true, keyType: 'Account' } } },
+      primaryEndpoints: { blob: `https://${a.name}.blob.core.windows.net/` },
+      primaryLocation: a.primaryLocation ?? a.location,
+      provisioningState: 'Succeeded',
+      statusOfPrimary: 'available',
+      ...(a.secondaryLocation ? { secondaryLocation: a.secondaryLocation, statusOfSecondary: 'available' } : {}),
+      supportsHttpsTrafficOnly: true,
+      minimumTlsVersion: 'TLS1_2',
+      allowBlobPublicAccess: false,
+    },
+  };
+}
+
+/** BlobServices_GetServiceProperties (BlobServicesGet.json): the scenario's settings as they are. */
+export function blobServiceBody(a: ScenarioStorageAccount, subscriptionId: string) {
+  return {
+    name: 'default',
+    type: 'Microsoft.Storage/storageAccounts/blobServices',
+    id: `${accountId(subscriptionId, a)}/blobServices/default`,
+    properties: { ...a.blobService },
+    sku: { name: a.sku, tier: skuTier(a.sku) },
+  };
+}
+
+/** The Azure-AsyncOperation status body (ARM's convention; no official example shows one). */
+export function operationStatusBody(op: Operation) {
+  return { name: op.id, status: op.status, startTime: op.startTime, ...(op.endTime ? { endTime: op.endTime } : {}), ...(op.error ? { error: op.error } : {}) };
+}

@@ -1,0 +1,328 @@
+/**
+ * The simulator's body shapers against the official Azure REST examples (copied verbatim into
+ * test/fixtures/azure-spec-examples; see its README): every property our gateways read is where
+ * the example has it, with the example's JSON type, every property we send exists in an example
+ * (so a renamed key fails), ids have the example's resource-id shape, and the values derived from
+ * the scenario (retention days, dates relative to `now`) are right.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Operation } from '../../src/simulator/long-running-operations.js';
+import { accountBody, backupBodies, blobServiceBody, ltrBodies, operationStatusBody, serverBody } from '../../src/simulator/rest-bodies.js';
+import { parseScenario, type ScenarioInput } from '../../src/simulator/scenario.js';
+import type { SimulatedServer } from '../../src/simulator/simulator-types.js';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/azure-spec-examples');
+const SUB = '12345678-1234-1234-1234-123456789abc';
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const HOUR = 3_600_000;
+const ago = (hours: number) => new Date(NOW.getTime() - hours * HOUR).toISOString();
+
+type Json = unknown;
+
+/** The example's 200 body (or another part of the file, by dotted path). */
+function example(file: string, path = 'responses.200.body'): Json {
+  const parsed: unknown = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8'));
+  const found = dig(parsed, path);
+  assert.notEqual(found, undefined, `${file} has ${path}`);
+  return found;
+}
+
+function dig(value: Json, path: string): Json {
+  const isObject = (v: Json): v is Record<string, Json> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  return path.split('.').reduce<Json>((v, k) => (isObject(v) ? v[k] : undefined), value);
+}
+
+const jsonType = (value: Json) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+
+/** Dotted paths of every leaf (arrays are leaves: the examples' arrays are not what we compare). */
+function leafPaths(value: Json, prefix = ''): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [prefix];
+  return Object.entries(value).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+}
+
+/** A resource id with its names replaced: `/subscriptions/{}/resourceGroups/{}/providers/Microsoft.X/type/{}[/child/{}]`. */
+function idShape(id: Json): string {
+  assert.equal(typeof id, 'string', 'id is a string');
+  const parts = (id as string).split('/');
+  assert.equal(parts[5], 'providers', `${String(id)}: a resource id`);
+  return parts.map((part, i) => (i % 2 === 0 && i !== 0 && i !== 6 ? '{}' : part)).join('/');
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+interface ShapeRule {
+  /** What restorecheck's gateways read (src/azure/*-gateway.ts schemas), as wire paths. Each must be in the examples. */
+  reads: string[];
+  /** Path prefixes we send that no example shows, mapped to one with the same model (SDK-NOTES.md). */
+  sameModelAs?: Record<string, string>;
+}
+
+/** Where `path` is in the first example that has it, following `sameModelAs` for paths no example shows. */
+function inExamples(examples: Json[], path: string, rule: ShapeRule): Json {
+  const alias = Object.entries(rule.sameModelAs ?? {}).find(([from]) => path.startsWith(`${from}.`));
+  const lookup = alias ? alias[1] + path.slice(alias[0].length) : path;
+  return examples.map((e) => dig(e, lookup)).find((v) => v !== undefined);
+}
+
+function assertShape(ours: Json, examples: Json[], rule: ShapeRule) {
+  for (const path of rule.reads) {
+    const expected = inExamples(examples, path, rule);
+    assert.notEqual(expected, undefined, `${path}: the test lists it, so an example must have it`);
+    assert.equal(jsonType(dig(ours, path)), jsonType(expected), `${path}: the example's type`);
+  }
+  for (const path of leafPaths(ours)) {
+    const expected = inExamples(examples, path, rule);
+    assert.notEqual(expected, undefined, `${path}: we send it, but no example has it (a renamed key?)`);
+    const value = dig(ours, path);
+    assert.equal(jsonType(value), jsonType(expected), `${path}: the example's type`);
+    if (typeof expected === 'string' && ISO_DATE_TIME.test(expected)) assert.match(String(value), ISO_DATE_TIME, `${path}: a date-time, as in the example`);
+  }
+  assert.equal(idShape(dig(ours, 'id')), idShape(dig(examples[0], 'id')), 'the resource-id shape');
+}
+
+function scenario(input: Partial<ScenarioInput>) {
+  return parseScenario({ subscriptionId: SUB, ...input });
+}
+
+const fullServer = {
+  resourceGroup: 'medic-rg',
+  name: 'medicdb',
+  location: 'francecentral',
+  state: 'Ready',
+  version: '16',
+  backup: { backupRetentionDays: 35, geoRedundantBackup: 'Enabled', earliestRestoreDaysAgo: 30 },
+  highAvailability: { mode: 'ZoneRedundant', state: 'Healthy' },
+  backups: [
+    { name: 'backup_a', completedHoursAgo: 5 },
+    { backupType: 'Customer On-Demand', source: 'Customer Initiated', completedHoursAgo: 1 },
+    { name: 'in_progress' },
+  ],
+  longTermRetention: [
+    { backupName: 'ltr-weekly', endedDaysAgo: 3 },
+    { backupName: 'ltr-now', status: 'Running', endedDaysAgo: 0 },
+  ],
+};
+const server = (): SimulatedServer => scenario({ servers: [fullServer] }).servers[0]!;
+
+describe('serverBody (Servers_Get)', () => {
+  // The restore request (the PUT body) is where an example shows createMode, sourceServerResourceId and pointInTimeUTC.
+  const examples = [
+    example('postgresql-flexible/ServersGet.json'),
+    example('postgresql-flexible/ServersCreatePointInTimeRestore.json', 'parameters.parameters'),
+  ];
+  const reads = [
+    'id',
+    'name',
+    'location',
+    'properties.state',
+    'properties.version',
+    'properties.fullyQualifiedDomainName',
+    'properties.backup.backupRetentionDays',
+    'properties.backup.geoRedundantBackup',
+    'properties.backup.earliestRestoreDate',
+    'properties.highAvailability.mode',
+  ];
+
+  it('has the example shape for every property restorecheck reads, and no key the examples lack', () => {
+    assertShape(serverBody(server(), NOW, SUB), examples, { reads });
+  });
+
+  it('a restored server adds createMode, sourceServerResourceId and pointInTimeUTC as in the restore request', () => {
+    const restored: SimulatedServer = {
+      ...server(),
+      createMode: 'PointInTimeRestore',
+      sourceServerResourceId: `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/source`,
+      pointInTimeUTC: ago(2),
+    };
+    const body = serverBody(restored, NOW, SUB);
+    assertShape(body, examples, { reads: [...reads, 'properties.createMode', 'properties.sourceServerResourceId', 'properties.pointInTimeUTC'] });
+    assert.equal(body.properties.pointInTimeUTC, ago(2));
+  });
+
+  it('takes its values from the scenario and its dates from now', () => {
+    const body = serverBody(server(), NOW, SUB);
+    assert.equal(body.id, `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/medicdb`);
+    assert.equal(body.name, 'medicdb');
+    assert.equal(body.location, 'francecentral');
+    assert.equal(body.properties.state, 'Ready');
+    assert.equal(body.properties.version, '16');
+    assert.equal(body.properties.fullyQualifiedDomainName, 'medicdb.postgres.database.azure.com');
+    assert.deepEqual(body.properties.backup, { backupRetentionDays: 35, geoRedundantBackup: 'Enabled', earliestRestoreDate: ago(30 * 24) });
+    assert.deepEqual(body.properties.highAvailability, { mode: 'ZoneRedundant', state: 'Healthy' });
+    assert.equal(body.systemData.createdAt, ago(400 * 24));
+    assert.equal('createMode' in body.properties, false);
+  });
+
+  it('leaves out what the scenario leaves out, so that a check sees "Azure did not return it"', () => {
+    const bare = scenario({ servers: [{ resourceGroup: 'rg', name: 'bare', location: 'westeurope' }] }).servers[0]!;
+    const body = serverBody({ ...bare, fullyQualifiedDomainName: '127.0.0.2' }, NOW, SUB);
+    assert.equal('state' in body.properties, false);
+    assert.equal('version' in body.properties, false);
+    assert.equal('backup' in body.properties, false);
+    assert.equal('tags' in body, false);
+    assert.deepEqual(body.properties.highAvailability, { mode: 'Disabled', state: 'NotEnabled' });
+    assert.equal(body.properties.fullyQualifiedDomainName, '127.0.0.2');
+    const partial = serverBody({ ...bare, backup: { backupRetentionDays: 7 } }, NOW, SUB);
+    assert.deepEqual(partial.properties.backup, { backupRetentionDays: 7 });
+  });
+});
+
+describe('backupBodies (BackupsAutomaticAndOnDemand_ListByServer)', () => {
+  const list = example('postgresql-flexible/BackupsAutomaticAndOnDemandListByServer.json') as { value: Json[] };
+  const reads = ['id', 'name', 'type', 'properties.backupType', 'properties.source', 'properties.completedTime'];
+
+  it('gives every listed backup the shape of the example items', () => {
+    const bodies = backupBodies(server(), NOW, SUB);
+    assert.equal(bodies.length, 3);
+    for (const body of bodies.slice(0, 2)) assertShape(body, list.value, { reads });
+    // A backup still running has no completedTime, as Azure sends it.
+    assertShape(bodies[2], list.value, { reads: reads.filter((r) => r !== 'properties.completedTime') });
+    assert.equal('completedTime' in bodies[2]!.properties, false);
+  });
+
+  it('takes names, types and completion times from the scenario, in its order', () => {
+    const [named, onDemand] = backupBodies(server(), NOW, SUB);
+    assert.equal(named!.name, 'backup_a');
+    assert.equal(named!.id, `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/medicdb/backups/backup_a`);
+    assert.deepEqual(named!.properties, { backupType: 'Full', source: 'Automatic', completedTime: ago(5) });
+    assert.deepEqual(onDemand!.properties, { backupType: 'Customer On-Demand', source: 'Customer Initiated', completedTime: ago(1) });
+    assert.equal(onDemand!.name, `backup_${ago(1).replace(/[-:.]/g, '').slice(0, 15)}_1`);
+  });
+
+  it('generates a backup series after the listed backups, oldest first', () => {
+    const series = { count: 3, intervalHours: 24, newestHoursAgo: 2 };
+    const daily = { resourceGroup: 'rg', name: 'daily', location: 'westeurope', backups: [{ name: 'first' }], backupSeries: series };
+    const s = scenario({ servers: [daily] }).servers[0]!;
+    const bodies = backupBodies(s, NOW, SUB);
+    assert.deepEqual(
+      bodies.map((b) => b.properties.completedTime),
+      [undefined, ago(50), ago(26), ago(2)],
+    );
+    for (const body of bodies.slice(1)) assertShape(body, list.value, { reads });
+  });
+});
+
+describe('ltrBodies (BackupsLongTermRetention_ListByServer)', () => {
+  const list = example('postgresql-flexible/BackupsLongTermRetentionListByServer.json') as { value: Json[] };
+  const reads = ['id', 'name', 'type', 'properties.backupName', 'properties.status', 'properties.startTime', 'properties.endTime'];
+
+  it('has the example shape, with the server id and the lower-case "b" type the example has', () => {
+    const [done, running] = ltrBodies(server(), NOW, SUB);
+    assertShape(done, list.value, { reads });
+    assertShape(running, list.value, { reads: reads.filter((r) => r !== 'properties.endTime') });
+    assert.equal(done!.type, dig(list.value[0], 'type'));
+    assert.equal(done!.id, `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/medicdb`);
+  });
+
+  it('dates the operation from endedDaysAgo, and a running one has no endTime', () => {
+    const [done, running] = ltrBodies(server(), NOW, SUB);
+    assert.equal(done!.name, 'ltr-weekly');
+    assert.deepEqual(
+      { status: done!.properties.status, percent: done!.properties.percentComplete, start: done!.properties.startTime, end: done!.properties.endTime },
+      { status: 'Succeeded', percent: 100, start: ago(3 * 24 + 1), end: ago(3 * 24) },
+    );
+    assert.equal(running!.properties.status, 'Running');
+    assert.equal(running!.properties.percentComplete, 50);
+    assert.equal(running!.properties.startTime, ago(1));
+    assert.equal('endTime' in running!.properties, false);
+  });
+});
+
+const account = (extra: Record<string, unknown> = {}) =>
+  scenario({
+    storageAccounts: [
+      {
+        resourceGroup: 'medic-rg',
+        name: 'medicstore',
+        location: 'francecentral',
+        secondaryLocation: 'francesouth',
+        sku: 'Standard_GRS',
+        blobService: {
+          isVersioningEnabled: true,
+          deleteRetentionPolicy: { enabled: true, days: 14 },
+          containerDeleteRetentionPolicy: { enabled: true, days: 7 },
+          changeFeed: { enabled: false },
+        },
+        ...extra,
+      },
+    ],
+  }).storageAccounts[0]!;
+
+describe('accountBody (StorageAccounts_GetProperties)', () => {
+  // The GetProperties example lacks minimumTlsVersion and allowBlobPublicAccess; the Create example's 200 body (a full StorageAccount) has them.
+  const examples = [example('storage/StorageAccountGetProperties.json'), example('storage/StorageAccountCreate.json')];
+  const reads = ['id', 'name', 'location', 'properties.primaryLocation', 'properties.secondaryLocation', 'sku.name'];
+
+  it('has the example shape for every property restorecheck reads, and no key the examples lack', () => {
+    assertShape(accountBody(account(), NOW, SUB), examples, { reads });
+  });
+
+  it('takes locations and the SKU from the scenario, and its creation time from now', () => {
+    const body = accountBody(account(), NOW, SUB);
+    assert.equal(body.id, `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.Storage/storageAccounts/medicstore`);
+    assert.equal(body.properties.primaryLocation, 'francecentral');
+    assert.equal(body.properties.secondaryLocation, 'francesouth');
+    assert.equal(body.properties.statusOfSecondary, 'available');
+    assert.deepEqual(body.sku, { name: 'Standard_GRS', tier: 'Standard' });
+    assert.equal(body.properties.creationTime, ago(400 * 24));
+    assert.equal(body.properties.primaryEndpoints.blob, 'https://medicstore.blob.core.windows.net/');
+  });
+
+  it('has no secondary location unless the scenario gives one, and a Premium tier for a Premium SKU', () => {
+    const body = accountBody(account({ secondaryLocation: undefined, sku: 'Premium_LRS', primaryLocation: 'westeurope' }), NOW, SUB);
+    assert.equal('secondaryLocation' in body.properties, false);
+    assert.equal('statusOfSecondary' in body.properties, false);
+    assert.equal(body.properties.primaryLocation, 'westeurope');
+    assert.deepEqual(body.sku, { name: 'Premium_LRS', tier: 'Premium' });
+  });
+});
+
+describe('blobServiceBody (BlobServices_GetServiceProperties)', () => {
+  const examples = [example('storage/BlobServicesGet.json')];
+  const reads = [
+    'id',
+    'name',
+    'properties.isVersioningEnabled',
+    'properties.deleteRetentionPolicy.enabled',
+    'properties.deleteRetentionPolicy.days',
+    'properties.changeFeed.enabled',
+  ];
+  // No 2025-08-01 example shows containerDeleteRetentionPolicy; the SDK model gives it deleteRetentionPolicy's type (DeleteRetentionPolicy).
+  const sameModelAs = { 'properties.containerDeleteRetentionPolicy': 'properties.deleteRetentionPolicy' };
+
+  it('has the example shape for every property restorecheck reads, and no key the example lacks', () => {
+    assertShape(blobServiceBody(account(), SUB), examples, { reads: [...reads, 'properties.containerDeleteRetentionPolicy.days'], sameModelAs });
+  });
+
+  it('sends the scenario settings as they are, in a copy', () => {
+    const a = account();
+    const body = blobServiceBody(a, SUB);
+    assert.equal(body.id, `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.Storage/storageAccounts/medicstore/blobServices/default`);
+    assert.deepEqual(body.properties, a.blobService);
+    assert.notEqual(body.properties, a.blobService);
+    assert.deepEqual(body.sku, { name: 'Standard_GRS', tier: 'Standard' });
+  });
+
+  it('leaves out a setting the scenario leaves out', () => {
+    assert.deepEqual(blobServiceBody(account({ blobService: {} }), SUB).properties, {});
+  });
+});
+
+describe('operationStatusBody (Azure-AsyncOperation; no official example shows one)', () => {
+  const op: Operation = { id: 'op-1', kind: 'restore', resourceId: '/x', location: 'francecentral', status: 'InProgress', startTime: ago(1) };
+
+  it('follows the ARM convention: name, status, startTime, then endTime and error once they exist', () => {
+    assert.deepEqual(operationStatusBody(op), { name: 'op-1', status: 'InProgress', startTime: ago(1) });
+    const failed: Operation = { ...op, status: 'Failed', endTime: ago(0), error: { code: 'RestoreFailed', message: 'no copy' } };
+    assert.deepEqual(operationStatusBody(failed), {
+      name: 'op-1',
+      status: 'Failed',
+      startTime: ago(1),
+      endTime: ago(0),
+      error: { code: 'RestoreFailed', message: 'no copy' },
+    });
+  });
+});
