@@ -1,26 +1,12 @@
 /** Options shared by the commands that produce a report (check, verify, restore-test). */
 import type { Argv } from 'yargs';
-import { type LoadedConfig, loadConfigFile } from '../config/load.js';
 import type { Config, ReportFormatName } from '../config/schema.js';
 import { reportFormatSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { RunResult } from '../run/result.js';
 import { type RunOptions, runChecks } from '../run/runner.js';
 import { SEVERITIES, type Severity } from '../vocabulary.js';
-import type { Output } from './io.js';
 import { type ReportRequest, checkFormats } from './report-files.js';
-
-export function withConfigOption<T>(yargs: Argv<T>, required: true): Argv<T & { config: string }>;
-export function withConfigOption<T>(yargs: Argv<T>, required: false): Argv<T & { config: string | undefined }>;
-export function withConfigOption<T>(yargs: Argv<T>, required: boolean): Argv<T & { config: string | undefined }> {
-  return yargs.option('config', {
-    alias: 'c',
-    type: 'string',
-    describe: 'configuration file (YAML or JSON)',
-    demandOption: required ? 'pass the configuration file with --config FILE' : false,
-    requiresArg: true,
-  });
-}
 
 /** The arguments of withReportOptions, as the commands receive them. */
 export interface ReportArgs {
@@ -52,13 +38,6 @@ export function withReportOptions<T>(yargs: Argv<T>): Argv<T & ReportArgs> {
     .option('verbose', { type: 'boolean', describe: 'print diagnostics to stderr', default: false });
 }
 
-/** Loads the configuration file (its paths resolved from its directory) and masks its secrets in everything printed. */
-export async function loadConfigFor(path: string, output: Output): Promise<LoadedConfig> {
-  const loaded = await loadConfigFile(path, output.env);
-  output.useRedactor(loaded.redactor);
-  return loaded;
-}
-
 /** --format / --out-dir, falling back to the configuration's report section when no flag is given. */
 export function reportRequest(argv: Pick<ReportArgs, 'format' | 'out-dir'>, config: Config | undefined): ReportRequest {
   const flagFormats = argv.format;
@@ -81,3 +60,5 @@ export async function runThenClose(options: RunOptions, finish?: () => void): Pr
     await options.gateways.close();
   }
 }
+
+export { loadConfigFor, withConfigOption } from './config-option.js';

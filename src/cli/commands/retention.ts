@@ -6,7 +6,7 @@ import { printable } from '../../report/console.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
-import { loadConfigFor, withConfigOption } from '../shared-options.js';
+import { loadConfigFor, withConfigOption } from '../config-option.js';
 
 /**
  * Exit codes: 0 the directory satisfies the policy (no expired archive left, every kept archive

@@ -2,7 +2,7 @@ import { checksFor } from '../../checks/index.js';
 import { missingNeed } from '../../run/runner.js';
 import { maskUrl } from '../../secrets/redact.js';
 import { defineCommand } from '../command.js';
-import { loadConfigFor, withConfigOption } from '../shared-options.js';
+import { loadConfigFor, withConfigOption } from '../config-option.js';
 
 export const validateConfigCommand = defineCommand({
   builder: (yargs) => withConfigOption(yargs, true),
