@@ -161,7 +161,7 @@ export function parseRevisionScript(text: string, file: string): AlembicRevision
     const field = match[1] as Field;
     // A tuple may span several lines: gather until the brackets balance.
     let expr = match[2]!;
-    while (unbalanced(expr) && i + 1 < lines.length) expr += '\n' + lines[++i]!;
+    while (unbalanced(expr) && i + 1 < lines.length) expr += `\n${lines[++i]!}`;
     try {
       values.set(field, parsePythonLiteral(expr));
     } catch (error) {
@@ -174,7 +174,7 @@ export function parseRevisionScript(text: string, file: string): AlembicRevision
     }
   }
   const revision = values.get('revision');
-  if (!revision || revision.length !== 1) throw unparseable(file, 'no `revision = "…"` assignment');
+  if (revision?.length !== 1) throw unparseable(file, 'no `revision = "…"` assignment');
   if (!values.has('down_revision')) throw unparseable(file, 'no `down_revision = …` assignment');
   return {
     revision: revision[0]!,

@@ -21,7 +21,7 @@ export interface Sidecar {
 /** A sidecar is a few dozen bytes: anything much larger is not one. */
 export const MAX_SIDECAR_BYTES = 4096;
 
-const LINE = /^([0-9a-fA-F]{64})( \*|  )(.+)$/;
+const LINE = /^([0-9a-fA-F]{64})( \*| {2})(.+)$/;
 const BSD_LINE = /^([A-Z0-9-]+) \((.+)\) = ([0-9a-fA-F]+)$/;
 
 /** The last path segment: what `sha256sum -c` opens, relative to wherever the path points. */

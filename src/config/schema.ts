@@ -107,7 +107,7 @@ export const azureSchema = z.strictObject({
 });
 
 /** A member path inside the archive's top folder, e.g. `mongodb/dump.archive.gz`. */
-const memberPath = z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\/-]+$/, {
+const memberPath = z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/-]+$/, {
   message: 'must be a relative path inside the top folder (letters, digits, dot, dash, underscore, slash; no `..`)',
 });
 

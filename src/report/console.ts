@@ -1,6 +1,5 @@
 import { styleText } from 'node:util';
 import type { Status } from '../vocabulary.js';
-import type { RunResult } from '../run/result.js';
 import { exitCodeFor } from '../run/result.js';
 import { printable } from './escape.js';
 import type { Reporter } from './types.js';

@@ -31,7 +31,7 @@ export class MetaCommandRefused extends Error {
   }
 }
 
-const enum State {
+enum State {
   Normal,
   SingleQuote,
   EscapeQuote,
@@ -85,7 +85,10 @@ export class PsqlInputGuard extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.carry.length === 0) return callback();
+    if (this.carry.length === 0) {
+      callback();
+      return;
+    }
     try {
       this.scan(this.carry);
     } catch (error) {

@@ -26,12 +26,18 @@ let cached: SandboxUser | undefined;
 export function sandboxUser(): SandboxUser {
   if (cached) return cached;
   const me = userInfo();
-  if (me.uid !== 0) return (cached = { name: me.username, uid: me.uid, gid: me.gid, switched: false });
+  if (me.uid !== 0) {
+    cached = { name: me.username, uid: me.uid, gid: me.gid, switched: false };
+    return cached;
+  }
   for (const name of CANDIDATES) {
     try {
       const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
       const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-      if (uid > 0 && Number.isInteger(uid) && Number.isInteger(gid)) return (cached = { name, uid, gid, switched: true });
+      if (uid > 0 && Number.isInteger(uid) && Number.isInteger(gid)) {
+        cached = { name, uid, gid, switched: true };
+        return cached;
+      }
     } catch {
       // not on this machine: try the next
     }

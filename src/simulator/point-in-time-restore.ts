@@ -37,7 +37,7 @@ export interface RestoredCluster {
 }
 
 export interface RealRestoreHooks extends SimulatorHooks {
-  pointInTimeRestore(request: PointInTimeRestoreRequest): Promise<RestoredServerUpdate | void>;
+  pointInTimeRestore(request: PointInTimeRestoreRequest): Promise<RestoredServerUpdate | undefined>;
   deleteServer(server: SimulatedServer): Promise<void>;
   stop(): Promise<void>;
   /** The copies' clusters running now. */
@@ -119,7 +119,7 @@ export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealR
     if (copy.address) addressesInUse.delete(copy.address);
   }
 
-  async function restore(request: PointInTimeRestoreRequest, copy: Copy): Promise<RestoredServerUpdate | void> {
+  async function restore(request: PointInTimeRestoreRequest, copy: Copy): Promise<RestoredServerUpdate | undefined> {
     const { source } = request;
     const signal = copy.controller.signal;
     const begun = performance.now();

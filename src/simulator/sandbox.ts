@@ -69,8 +69,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     log('starting PostgreSQL, Azurite and the Azure Resource Manager simulator…');
     const scenario = await loadScenarioFile(join(EXAMPLES_DIR, 'scenarios', `${options.scenario}.yaml`));
     const [cluster, azurite] = await Promise.all([
-      startCluster().then((c) => (started.push(c), c)),
-      startAzurite('medicappstorage').then((a) => (started.push(a), a)),
+      startCluster().then((c) => {
+        started.push(c);
+        return c;
+      }),
+      startAzurite('medicappstorage').then((a) => {
+        started.push(a);
+        return a;
+      }),
     ]);
     // A point-in-time restore of the Flexible Server really copies the clinic's PostgreSQL into a new
     // cluster on 127.0.0.2 (same port), which the restore test then reads; deleting the server removes it.

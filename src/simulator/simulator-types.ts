@@ -35,7 +35,7 @@ export interface RestoredServerUpdate {
  * ArmOperationError to choose the ARM error code.
  */
 export interface SimulatorHooks {
-  pointInTimeRestore?(request: PointInTimeRestoreRequest): Promise<RestoredServerUpdate | void>;
+  pointInTimeRestore?(request: PointInTimeRestoreRequest): Promise<RestoredServerUpdate | undefined>;
   deleteServer?(server: SimulatedServer): Promise<void>;
   /** Called first when the simulator stops: end the hooks' work in progress and release what they hold. */
   stop?(): Promise<void>;

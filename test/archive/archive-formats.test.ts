@@ -52,7 +52,7 @@ describe('RDB inspector', () => {
 
 describe('SQL dump inspectors', () => {
   it('PostgreSQL: header and trailer, \\unrestrict allowed after it, a cut dump rejected', async () => {
-    const dump = '--\n-- PostgreSQL database dump\n--\n\\restrict abc\nSET x = 1;\n' + 'INSERT;\n'.repeat(20_000) + '--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n';
+    const dump = `--\n-- PostgreSQL database dump\n--\n\\restrict abc\nSET x = 1;\n${'INSERT;\n'.repeat(20_000)}--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n`;
     assert.equal((await postgresDumpInspector(chunks(Buffer.from(dump), 4096))).problem, undefined);
     assert.match((await postgresDumpInspector(chunks(Buffer.from(dump.slice(0, 50_000)), 4096))).problem ?? '', /dump complete/);
     assert.match((await postgresDumpInspector(chunks(Buffer.from(`SET x;\n${dump}`.replace('-- PostgreSQL database dump\n', '')), 4096))).problem ?? '', /header/);

@@ -71,6 +71,7 @@ describe('restorecheck check', () => {
   it('--format json prints only the contract document on stdout', async () => {
     const r = await cli(['check', '--config', await config('ok.yaml', healthy), '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
+    // biome-ignore lint/suspicious/noExplicitAny: the test walks the report's JSON freely; its shape is what it asserts
     const report = JSON.parse(r.stdout) as Record<string, any>;
     assert.equal(report.schemaVersion, 1);
     assert.deepEqual(report.tool, { name: 'restorecheck', version: '0.1.0' });

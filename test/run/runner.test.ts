@@ -26,7 +26,16 @@ describe('runner', () => {
     const started = performance.now();
     const result = await runChecks({
       command: 'check', config, gateways,
-      checks: [fake('zeta', async () => (await sleep(100), { status: 'pass', message: 'z' })), fake('alpha', async () => (await sleep(100), { status: 'pass', message: 'a' }))],
+      checks: [
+        fake('zeta', async () => {
+          await sleep(100);
+          return { status: 'pass', message: 'z' };
+        }),
+        fake('alpha', async () => {
+          await sleep(100);
+          return { status: 'pass', message: 'a' };
+        }),
+      ],
     });
     assert.deepEqual(result.checks.map((c) => c.id), ['alpha', 'zeta']);
     assert.ok(performance.now() - started < 190, 'two 100 ms checks took less than 190 ms together');
