@@ -24,12 +24,15 @@ export async function timed(command: string[], options: { cwd?: string; env?: No
   const out = join(scratch, 'time.txt');
   try {
     const t0 = performance.now();
-    await run('/usr/bin/time', ['-f', '%e %M %O', '-o', out, ...command], { cwd: options.cwd, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000 }).catch(
-      (error: { code?: number; stdout?: string; stderr?: string }) => {
-        // A failing command would be a broken benchmark, not a timing.
-        throw new Error(`${command.join(' ')} failed (exit ${error.code}): ${error.stdout ?? ''}${error.stderr ?? ''}`);
-      },
-    );
+    await run('/usr/bin/time', ['-f', '%e %M %O', '-o', out, ...command], {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 30 * 60_000,
+    }).catch((error: { code?: number; stdout?: string; stderr?: string }) => {
+      // A failing command would be a broken benchmark, not a timing.
+      throw new Error(`${command.join(' ')} failed (exit ${error.code}): ${error.stdout ?? ''}${error.stderr ?? ''}`);
+    });
     const wall = (performance.now() - t0) / 1000;
     const [, rss, blocks] = (await readFile(out, 'utf8')).trim().split(/\s+/).map(Number);
     return { seconds: wall, maxRssKb: rss, outBlocks: blocks };

@@ -46,7 +46,15 @@ async function ensureArchive(): Promise<{ archive: string; dump: string; sqlByte
   if (!existing || !existsSync(dump)) {
     await rm(dir, { recursive: true, force: true });
     log(`generating a dump of ${values.rows} patients (≥ 200 MB of SQL) and its archive in ${dir}…`);
-    const parts = await generateParts({ dir: join(dir, 'parts'), postgresRows: Number(values.rows), mariadbRows: 0, redisKeys: 100, mongoDocuments: 100, minioObjects: 2, log: (m) => log(`  ${m}`) });
+    const parts = await generateParts({
+      dir: join(dir, 'parts'),
+      postgresRows: Number(values.rows),
+      mariadbRows: 0,
+      redisKeys: 100,
+      mongoDocuments: 100,
+      minioObjects: 2,
+      log: (m) => log(`  ${m}`),
+    });
     await assembleArchive(parts, { outDir: dir });
   }
   const archive = join(dir, (await readdir(dir)).find((f) => f.endsWith('.tar.gz'))!);
@@ -74,7 +82,9 @@ async function main(): Promise<void> {
       await run(pg('dropdb'), [...connection, db], { env });
       const b = await timed([process.execPath, BIN, 'restore-test', '--archive', archive, '--format', 'json']);
       ratios.push(b.seconds / a.seconds);
-      log(`round ${round}: baseline ${a.seconds.toFixed(2)} s, restorecheck restore-test --archive ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`);
+      log(
+        `round ${round}: baseline ${a.seconds.toFixed(2)} s, restorecheck restore-test --archive ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`,
+      );
     }
   } finally {
     await cluster.stop();

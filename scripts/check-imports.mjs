@@ -12,10 +12,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
 const files = (function walk(dir) {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : path.endsWith('.ts') ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : path.endsWith('.ts') ? [path] : [];
+    });
 })(root);
 
 const rel = (path) => relative(root, path);
@@ -26,7 +28,10 @@ for (const file of files) {
   const text = readFileSync(file, 'utf8');
   const targets = [];
   for (const m of text.matchAll(STATIC)) targets.push(resolve(dirname(file), m[1].replace(/\.js$/, '.ts')));
-  edges.set(file, targets.filter((t) => edges.has(t) || files.includes(t)));
+  edges.set(
+    file,
+    targets.filter((t) => edges.has(t) || files.includes(t)),
+  );
 }
 
 const problems = [];

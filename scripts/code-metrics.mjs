@@ -11,10 +11,12 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
 const topIndex = process.argv.indexOf('--top');
 const top = topIndex > 0 ? Number(process.argv[topIndex + 1]) : 3;
 const files = (function walk(dir) {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : path.endsWith('.ts') ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : path.endsWith('.ts') ? [path] : [];
+    });
 })(root);
 
 const functions = [];
@@ -33,9 +35,19 @@ for (const path of files) {
   const line = (pos) => source.getLineAndCharacterOfPosition(pos).line + 1;
   (function visit(node) {
     if (ts.isNonNullExpression(node)) bump('nonNull', file);
-    if ((ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) && !(ts.isTypeReferenceNode(node.type) && node.type.typeName.getText(source) === 'const')) bump('casts', file);
+    if (
+      (ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) &&
+      !(ts.isTypeReferenceNode(node.type) && node.type.typeName.getText(source) === 'const')
+    )
+      bump('casts', file);
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
-      const name = node.name?.getText(source) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(source) : ts.isPropertyAssignment(node.parent) ? node.parent.name.getText(source) : '(anonymous)');
+      const name =
+        node.name?.getText(source) ??
+        (ts.isVariableDeclaration(node.parent)
+          ? node.parent.name.getText(source)
+          : ts.isPropertyAssignment(node.parent)
+            ? node.parent.name.getText(source)
+            : '(anonymous)');
       functions.push({ name, file, from: line(node.getStart(source)), lines: line(node.getEnd()) - line(node.getStart(source)) + 1 });
     }
     ts.forEachChild(node, visit);
@@ -43,12 +55,23 @@ for (const path of files) {
 }
 functions.sort((a, b) => b.lines - a.lines);
 fileSizes.sort((a, b) => b.lines - a.lines);
-const longLines = files.flatMap((path) => readFileSync(path, 'utf8').split('\n').filter((l) => l.length >= 200).map(() => relative(root, path)));
-console.log(JSON.stringify({
-  files: files.length,
-  largestFiles: fileSizes.slice(0, top),
-  largestFunctions: functions.slice(0, top),
-  nonNullAssertions: counts.nonNull,
-  casts: counts.casts,
-  linesOf200CharsOrMore: longLines.length,
-}, null, 2));
+const longLines = files.flatMap((path) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.length >= 200)
+    .map(() => relative(root, path)),
+);
+console.log(
+  JSON.stringify(
+    {
+      files: files.length,
+      largestFiles: fileSizes.slice(0, top),
+      largestFunctions: functions.slice(0, top),
+      nonNullAssertions: counts.nonNull,
+      casts: counts.casts,
+      linesOf200CharsOrMore: longLines.length,
+    },
+    null,
+    2,
+  ),
+);

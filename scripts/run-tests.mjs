@@ -13,7 +13,9 @@ import { join } from 'node:path';
 
 function collect(path) {
   if (statSync(path).isFile()) return path.endsWith('.test.ts') ? [path] : [];
-  return readdirSync(path).sort().flatMap((name) => collect(join(path, name)));
+  return readdirSync(path)
+    .sort()
+    .flatMap((name) => collect(join(path, name)));
 }
 
 /** restorecheck-* entries of the temp dir, and the processes whose command line names one. */
@@ -32,11 +34,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 const before = footprint();
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+});
 
 // Give exit hooks of killed children a moment, then look.
 spawnSync('sleep', ['1']);

@@ -72,7 +72,11 @@ export function buildGraph(revisions: AlembicRevision[], dir = 'the migrations d
   for (const rev of revisions) {
     const other = byId.get(rev.revision);
     if (other) {
-      throw new EvaluationError('config', `Alembic revision ${rev.revision} is declared twice (${other.file} and ${rev.file})`, 'remove or renumber the duplicated migration script');
+      throw new EvaluationError(
+        'config',
+        `Alembic revision ${rev.revision} is declared twice (${other.file} and ${rev.file})`,
+        'remove or renumber the duplicated migration script',
+      );
     }
     byId.set(rev.revision, rev);
   }
@@ -80,12 +84,19 @@ export function buildGraph(revisions: AlembicRevision[], dir = 'the migrations d
   for (const rev of revisions) {
     for (const down of rev.downRevisions) {
       if (!byId.has(down)) {
-        throw new EvaluationError('config', `Alembic revision ${rev.revision} (${rev.file}) names down_revision ${down}, which no script declares`, 'restore the missing migration script or fix down_revision');
+        throw new EvaluationError(
+          'config',
+          `Alembic revision ${rev.revision} (${rev.file}) names down_revision ${down}, which no script declares`,
+          'restore the missing migration script or fix down_revision',
+        );
       }
       referenced.add(down);
     }
   }
-  const heads = revisions.map((r) => r.revision).filter((id) => !referenced.has(id)).sort();
+  const heads = revisions
+    .map((r) => r.revision)
+    .filter((id) => !referenced.has(id))
+    .sort();
   return { revisions, heads };
 }
 
@@ -186,7 +197,11 @@ export function parseRevisionScript(text: string, file: string): AlembicRevision
 }
 
 function unparseable(file: string, why: string): EvaluationError {
-  return new EvaluationError('config', `cannot parse Alembic migration script ${file}: ${why}`, 'make the script declare revision and down_revision as plain string literals, as `alembic revision` writes them');
+  return new EvaluationError(
+    'config',
+    `cannot parse Alembic migration script ${file}: ${why}`,
+    'make the script declare revision and down_revision as plain string literals, as `alembic revision` writes them',
+  );
 }
 
 /**

@@ -30,7 +30,10 @@ export async function listArchiveDirectory(dir: string): Promise<DirectoryListin
     names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read the backup directory ${dir} (${code ?? String(error)})`, 'pass an existing directory (--dir, archives.dir, or the DIR argument)');
+    throw new UsageError(
+      `cannot read the backup directory ${dir} (${code ?? String(error)})`,
+      'pass an existing directory (--dir, archives.dir, or the DIR argument)',
+    );
   }
   const present = new Set(names);
   const archives: ArchiveFile[] = [];

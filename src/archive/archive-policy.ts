@@ -28,7 +28,6 @@ const BUILT_IN_BY_ENVIRONMENT: Record<string, Partial<ArchivePolicy>> = {
   staging: { retentionDays: 7 },
 };
 
-
 export function policyFor(archives: ArchivesConfig, environment: string): ArchivePolicy {
   const own = archives.environments[environment] ?? {};
   const builtIn = Object.hasOwn(BUILT_IN_BY_ENVIRONMENT, environment) ? BUILT_IN_BY_ENVIRONMENT[environment]! : {};

@@ -12,7 +12,18 @@ import type { ArchiveVerification } from './verify-archive.js';
 /** UTC offsets in use, in minutes: every whole hour from −12 to +14, and the half- and quarter-hour zones. */
 const ZONE_OFFSETS_MINUTES: readonly number[] = [
   ...Array.from({ length: 27 }, (_, i) => (i - 12) * 60),
-  -570, -210, 210, 270, 330, 345, 390, 525, 570, 630, 765, 825,
+  -570,
+  -210,
+  210,
+  270,
+  330,
+  345,
+  390,
+  525,
+  570,
+  630,
+  765,
+  825,
 ].filter((offset) => offset !== 0);
 
 /**

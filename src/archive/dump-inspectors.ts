@@ -58,7 +58,10 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<HeadTailWindo
 }
 
 function firstLines(head: Buffer, count: number): string[] {
-  return head.toString('latin1').split('\n', count).map((line) => line.replace(/\r$/, ''));
+  return head
+    .toString('latin1')
+    .split('\n', count)
+    .map((line) => line.replace(/\r$/, ''));
 }
 
 /** Lines of the tail, the last possibly partial line included, trailing empty lines removed. */
@@ -157,7 +160,8 @@ export const redisRdbInspector: Inspector = async (source) => {
   const computed = crc.digest();
   details.crc64 = computed.toString(16).padStart(16, '0');
   if (stored === 0n) return { problem: 'the RDB was saved without a checksum (rdbchecksum no), so its integrity cannot be proven', details };
-  if (stored !== computed) return { problem: `the RDB's CRC-64 is ${stored.toString(16).padStart(16, '0')} but its content hashes to ${details.crc64}`, details };
+  if (stored !== computed)
+    return { problem: `the RDB's CRC-64 is ${stored.toString(16).padStart(16, '0')} but its content hashes to ${details.crc64}`, details };
   return { details };
 };
 

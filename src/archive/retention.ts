@@ -72,7 +72,10 @@ export interface RetentionApplied {
  * `record` is called after each deletion (the CLI appends it to the audit log); if recording fails,
  * no further archive is deleted: nothing is removed without a trace.
  */
-export async function applyRetention(plan: RetentionPlan, record: (deletion: RetentionDeletion) => Promise<void> = async () => undefined): Promise<RetentionApplied> {
+export async function applyRetention(
+  plan: RetentionPlan,
+  record: (deletion: RetentionDeletion) => Promise<void> = async () => undefined,
+): Promise<RetentionApplied> {
   const applied: RetentionApplied = { deleted: [], failed: [] };
   for (const decision of plan.decisions) {
     if (decision.action !== 'expire') continue;

@@ -46,7 +46,8 @@ export function classifyEntry(header: Header, topFolder: string, paxGlobal?: Pax
   if (rawName.startsWith('/')) record.unsafe = 'absolute path';
   else if (segments.includes('..')) record.unsafe = 'path with `..` (escapes the extraction directory)';
   else if (rawName.includes('\\')) record.unsafe = 'path with a backslash';
-  else if (normalized === '' && rawName !== '' && type === 'directory') record.root = true; // `./` from `tar -C dir .`
+  else if (normalized === '' && rawName !== '' && type === 'directory')
+    record.root = true; // `./` from `tar -C dir .`
   else if (normalized === '') record.unsafe = 'empty path';
   // tar-stream ignores a global header's path unless a per-entry pax header follows; GNU tar and Python do not:
   // they list (and refuse to extract) every member under it. No backup tool writes a global path, so refuse it.

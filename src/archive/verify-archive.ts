@@ -25,7 +25,14 @@ import { createGunzip, type Gunzip } from 'node:zlib';
 import type { ArchivesConfig } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
 import { type ArchiveName, SIDECAR_SUFFIX, archiveStem, parseArchiveName } from './archive-name.js';
-import { type Inspector, type InspectorVerdict, mongoArchiveInspector, mysqlDumpInspector, postgresDumpInspector, redisRdbInspector } from './dump-inspectors.js';
+import {
+  type Inspector,
+  type InspectorVerdict,
+  mongoArchiveInspector,
+  mysqlDumpInspector,
+  postgresDumpInspector,
+  redisRdbInspector,
+} from './dump-inspectors.js';
 import { type ArchiveMetadata, MAX_METADATA_BYTES, parseArchiveMetadata } from './metadata.js';
 import { MAX_SIDECAR_BYTES, parseSidecar } from './sidecar.js';
 import { type TarEntryRecord, classifyEntry } from './tar-entry.js';
@@ -120,9 +127,7 @@ class ExpansionGuard {
       throw new LimitExceeded(`${where}: more than ${this.limits.maxTotalBytes} decompressed bytes in total (limits.maxTotalBytes)`);
     }
     if (outSoFar > RATIO_GRACE_BYTES && outSoFar > this.limits.maxExpansionRatio * Math.max(inSoFar, 1)) {
-      throw new LimitExceeded(
-        `${where}: expands more than ${this.limits.maxExpansionRatio}:1 (${outSoFar} bytes from ${inSoFar}; limits.maxExpansionRatio)`,
-      );
+      throw new LimitExceeded(`${where}: expands more than ${this.limits.maxExpansionRatio}:1 (${outSoFar} bytes from ${inSoFar}; limits.maxExpansionRatio)`);
     }
   }
 }
@@ -174,7 +179,12 @@ function isZlibError(error: unknown): boolean {
  * Decompresses one gzip member (fed from `body`) into `inspector`. Never throws: every failure is
  * the member's problem, and `body` is always read to its end so the outer tar walk continues.
  */
-async function inspectGzipMember(body: TarEntryBody, where: string, inspector: Inspector, guard: ExpansionGuard): Promise<{ problem?: string; details: Record<string, string | number>; limit?: string }> {
+async function inspectGzipMember(
+  body: TarEntryBody,
+  where: string,
+  inspector: Inspector,
+  guard: ExpansionGuard,
+): Promise<{ problem?: string; details: Record<string, string | number>; limit?: string }> {
   const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
   gunzip.on('error', () => undefined); // reported through the consumer below
   let compressedIn = 0;
@@ -205,7 +215,8 @@ async function inspectGzipMember(body: TarEntryBody, where: string, inspector: I
     gunzip.destroy();
   }
   await feeding;
-  if (bodyError !== undefined) return { problem: 'the archive is damaged inside this member: it could not be read to its end', details: verdict?.details ?? {} };
+  if (bodyError !== undefined)
+    return { problem: 'the archive is damaged inside this member: it could not be read to its end', details: verdict?.details ?? {} };
   if (failure) return { problem: failure, details: { compressedBytes: compressedIn }, ...(limit ? { limit } : {}) };
   const result: { problem?: string; details: Record<string, string | number> } = { details: { compressedBytes: compressedIn, ...verdict!.details } };
   if (verdict!.problem) result.problem = verdict!.problem;
@@ -230,7 +241,8 @@ function minioTarInspector(maxEntries: number): Inspector {
     );
     const details = { decompressedBytes: summary.tarBytes, entries: summary.entries };
     if (summary.problem) return { problem: `data.tar.gz: ${summary.problem}`, details };
-    if (unsafe.length > 0) return { problem: `data.tar.gz holds unsafe entries: ${unsafe.join(', ')}${unsafeCount > 5 ? ` and ${unsafeCount - 5} more` : ''}`, details };
+    if (unsafe.length > 0)
+      return { problem: `data.tar.gz holds unsafe entries: ${unsafe.join(', ')}${unsafeCount > 5 ? ` and ${unsafeCount - 5} more` : ''}`, details };
     return { details };
   };
 }
@@ -250,7 +262,11 @@ async function readSidecar(path: string, fileName: string): Promise<SidecarResul
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { path: sidecarPath, state: 'missing', problem: `no sidecar ${basename(sidecarPath)} beside the archive` };
-    throw new EvaluationError('not-found', `cannot read the sidecar ${sidecarPath} (${code ?? String(error)})`, 'check the file permissions of the backup directory');
+    throw new EvaluationError(
+      'not-found',
+      `cannot read the sidecar ${sidecarPath} (${code ?? String(error)})`,
+      'check the file permissions of the backup directory',
+    );
   }
   try {
     const buffer = Buffer.alloc(MAX_SIDECAR_BYTES + 1);
@@ -350,7 +366,14 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
       // The archive broke inside this member (the outer stream failed): say so, and keep going.
       record.incomplete = true;
       if (kind === 'metadata') metadata.problem = 'metadata.json could not be read to its end: the archive is damaged inside it';
-      else if (kind !== undefined) dumps.push({ path: record.path!, kind, compressed: kind !== 'redis-rdb', problem: 'the archive is damaged inside this member: it could not be read to its end', details: {} });
+      else if (kind !== undefined)
+        dumps.push({
+          path: record.path!,
+          kind,
+          compressed: kind !== 'redis-rdb',
+          problem: 'the archive is damaged inside this member: it could not be read to its end',
+          details: {},
+        });
       void error;
     }
   };
@@ -381,10 +404,14 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
 
   const container: ContainerResult = { tarBytes: 0, entries: 0 };
   try {
-    const summary = await walkTar(inflated(outer, 'the archive', guard, () => bytesRead), onEntry, {
-      maxEntries: options.limits.maxEntries,
-      limitName: 'archives.limits.maxEntries',
-    });
+    const summary = await walkTar(
+      inflated(outer, 'the archive', guard, () => bytesRead),
+      onEntry,
+      {
+        maxEntries: options.limits.maxEntries,
+        limitName: 'archives.limits.maxEntries',
+      },
+    );
     container.tarBytes = summary.tarBytes;
     container.entries = summary.entries;
     if (summary.problem) {
@@ -410,7 +437,11 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
   if (readError !== undefined) {
     if (deadline?.aborted) throw deadline.reason;
     const code = (readError as NodeJS.ErrnoException).code;
-    throw new EvaluationError('not-found', `reading ${path} failed after ${bytesRead} bytes (${code ?? String(readError)})`, 'check the disk and the file; run verify again');
+    throw new EvaluationError(
+      'not-found',
+      `reading ${path} failed after ${bytesRead} bytes (${code ?? String(readError)})`,
+      'check the disk and the file; run verify again',
+    );
   }
   if (container.problem === undefined && size === 0) {
     container.problem = 'the file is empty';

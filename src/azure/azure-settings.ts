@@ -163,7 +163,12 @@ export function guardPipeline(pipeline: Pipeline, settings: AzureSettings): void
  * Runs one Azure call under its own deadline (retries and pages included) and maps any failure to
  * an EvaluationError. The race makes the deadline hold even if an SDK ignored the signal.
  */
-export async function withDeadline<T>(timeoutMs: number, run: (signal: AbortSignal) => Promise<T>, mapError: (error: unknown) => Error, outer?: AbortSignal): Promise<T> {
+export async function withDeadline<T>(
+  timeoutMs: number,
+  run: (signal: AbortSignal) => Promise<T>,
+  mapError: (error: unknown) => Error,
+  outer?: AbortSignal,
+): Promise<T> {
   // AbortSignal.timeout rather than deadline(): an Azure call's timer must not hold the process open on its own.
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;

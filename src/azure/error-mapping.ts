@@ -39,7 +39,17 @@ const TLS_CODES = new Set([
   'CERT_HAS_EXPIRED',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'REQUEST_SEND_ERROR']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'REQUEST_SEND_ERROR',
+]);
 const CREDENTIAL_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
 
 function shape(error: unknown): ErrorShape {
@@ -48,7 +58,11 @@ function shape(error: unknown): ErrorShape {
 
 /** First line, bounded: SDK messages can be pages long (credential chains list every attempt). */
 function brief(text: string | undefined, max = 300): string {
-  const line = (text ?? '').split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+  const line =
+    (text ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? '';
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
@@ -61,7 +75,8 @@ export function requestIdOf(error: unknown): string | undefined {
 /** True when the chain found no credential at all (as opposed to one that failed to sign in). */
 function allUnavailable(e: ErrorShape): boolean {
   if (e.name === 'CredentialUnavailableError') return true;
-  if (e.name === 'AggregateAuthenticationError' && Array.isArray(e.errors)) return e.errors.every((inner) => shape(inner).name === 'CredentialUnavailableError');
+  if (e.name === 'AggregateAuthenticationError' && Array.isArray(e.errors))
+    return e.errors.every((inner) => shape(inner).name === 'CredentialUnavailableError');
   return false;
 }
 
@@ -74,10 +89,20 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
 
   const innerCode0 = e.code ?? shape(e.cause).code;
   if (innerCode0 === 'ECONNRESET' || (e.statusCode === undefined && /ECONNRESET|socket hang up/i.test(e.message ?? ''))) {
-    return new EvaluationError('reset', `${call.what}: the connection was reset by ${service} (ECONNRESET) after the allowed retries`, `something between restorecheck and ${service} (a proxy, a firewall, a NAT gateway) drops the connection: run again, or check that path`, opts);
+    return new EvaluationError(
+      'reset',
+      `${call.what}: the connection was reset by ${service} (ECONNRESET) after the allowed retries`,
+      `something between restorecheck and ${service} (a proxy, a firewall, a NAT gateway) drops the connection: run again, or check that path`,
+      opts,
+    );
   }
   if (e.name === 'AbortError' || e.code === 'ABORT_ERR') {
-    return new EvaluationError('timeout', `${call.what}: no answer from ${service} within ${Math.round(call.timeoutMs / 1000)} s`, `check the network path to ${service}, or raise azure.requestTimeoutMs`, opts);
+    return new EvaluationError(
+      'timeout',
+      `${call.what}: no answer from ${service} within ${Math.round(call.timeoutMs / 1000)} s`,
+      `check the network path to ${service}, or raise azure.requestTimeoutMs`,
+      opts,
+    );
   }
   if (e.name && CREDENTIAL_ERRORS.has(e.name)) {
     if (allUnavailable(e)) {
@@ -88,7 +113,12 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
         opts,
       );
     }
-    return new EvaluationError('auth', `${call.what}: Azure sign-in failed: ${brief(e.message)}`, 'check AZURE_TENANT_ID / AZURE_CLIENT_ID and the federated credential or secret of the identity (`az login` locally)', opts);
+    return new EvaluationError(
+      'auth',
+      `${call.what}: Azure sign-in failed: ${brief(e.message)}`,
+      'check AZURE_TENANT_ID / AZURE_CLIENT_ID and the federated credential or secret of the identity (`az login` locally)',
+      opts,
+    );
   }
 
   const status = e.statusCode;
@@ -108,7 +138,12 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
     return new EvaluationError('permission', `403 on ${call.what}${azureCode}: the identity lacks ${call.role}`, hint, opts);
   }
   if (status === 404) {
-    return new EvaluationError('not-found', `${call.what}: ${service} answered 404${azureCode} (not found)`, 'check the subscription, resource group and resource names in the configuration', opts);
+    return new EvaluationError(
+      'not-found',
+      `${call.what}: ${service} answered 404${azureCode} (not found)`,
+      'check the subscription, resource group and resource names in the configuration',
+      opts,
+    );
   }
   if (status === 409) {
     const message = e.message ?? '';
@@ -120,26 +155,66 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
         : `remove the lock (\`az lock list --scope ${lockedScope}\`, then \`az lock delete --ids <lock id>\`)`;
       return new EvaluationError('conflict', `${call.what}: ${service} answered 409 ScopeLocked: a lock on ${lockedScope} forbids it`, hint, opts);
     }
-    return new EvaluationError('conflict', `${call.what}: ${service} answered 409${azureCode} (conflict): ${brief(message)}`, 'another operation on this resource is in progress or its state forbids the call: wait and run again', opts);
+    return new EvaluationError(
+      'conflict',
+      `${call.what}: ${service} answered 409${azureCode} (conflict): ${brief(message)}`,
+      'another operation on this resource is in progress or its state forbids the call: wait and run again',
+      opts,
+    );
   }
   if (status === 429) {
-    return new EvaluationError('throttled', `${call.what}: ${service} kept answering 429 (throttled) after the allowed retries`, 'run again later, or raise azure.maxRetries', opts);
+    return new EvaluationError(
+      'throttled',
+      `${call.what}: ${service} kept answering 429 (throttled) after the allowed retries`,
+      'run again later, or raise azure.maxRetries',
+      opts,
+    );
   }
   if (status !== undefined && status >= 500) {
-    return new EvaluationError('unreachable', `${call.what}: ${service} answered ${status}${azureCode} after the allowed retries`, 'Azure had a problem: run again later (the request id identifies the call for Azure support)', opts);
+    return new EvaluationError(
+      'unreachable',
+      `${call.what}: ${service} answered ${status}${azureCode} after the allowed retries`,
+      'Azure had a problem: run again later (the request id identifies the call for Azure support)',
+      opts,
+    );
   }
   if (e.code === 'PARSE_ERROR') {
-    return new EvaluationError('invalid-response', `${call.what}: ${service} answered with a body that is not valid JSON`, 'a proxy or the endpoint in azure.resourceManagerEndpoint is not Azure Resource Manager', opts);
+    return new EvaluationError(
+      'invalid-response',
+      `${call.what}: ${service} answered with a body that is not valid JSON`,
+      'a proxy or the endpoint in azure.resourceManagerEndpoint is not Azure Resource Manager',
+      opts,
+    );
   }
   if (status !== undefined) {
-    return new EvaluationError('invalid-response', `${call.what}: ${service} answered ${status}${azureCode}: ${brief(e.message)}`, 'check the configuration values used in this call', opts);
+    return new EvaluationError(
+      'invalid-response',
+      `${call.what}: ${service} answered ${status}${azureCode}: ${brief(e.message)}`,
+      'check the configuration values used in this call',
+      opts,
+    );
   }
   const innerCode = e.code ?? shape(e.cause).code;
   if ((innerCode && TLS_CODES.has(innerCode)) || /certificate|self.signed/i.test(e.message ?? '')) {
-    return new EvaluationError('tls', `${call.what}: the TLS certificate of ${service} is not trusted (${brief(e.message)})`, 'for a local simulator, export NODE_EXTRA_CA_CERTS with its CA file; never turn TLS verification off', opts);
+    return new EvaluationError(
+      'tls',
+      `${call.what}: the TLS certificate of ${service} is not trusted (${brief(e.message)})`,
+      'for a local simulator, export NODE_EXTRA_CA_CERTS with its CA file; never turn TLS verification off',
+      opts,
+    );
   }
   if ((innerCode && NETWORK_CODES.has(innerCode)) || e.name === 'RestError') {
-    return new EvaluationError('unreachable', `${call.what}: cannot reach ${service} (${brief(e.message) || innerCode})`, 'check azure.resourceManagerEndpoint / the blob endpoint, DNS, proxy and firewall', opts);
+    return new EvaluationError(
+      'unreachable',
+      `${call.what}: cannot reach ${service} (${brief(e.message) || innerCode})`,
+      'check azure.resourceManagerEndpoint / the blob endpoint, DNS, proxy and firewall',
+      opts,
+    );
   }
-  return new EvaluationError('invalid-response', `${call.what}: ${brief(e.message) || 'unexpected error'}`, 'run again with RESTORECHECK_DEBUG=1 for details', opts);
+  return new EvaluationError(
+    'invalid-response',
+    `${call.what}: ${brief(e.message) || 'unexpected error'}`,
+    'run again with RESTORECHECK_DEBUG=1 for details',
+    opts,
+  );
 }

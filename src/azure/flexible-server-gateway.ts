@@ -47,7 +47,9 @@ const serverSchema = z.object({
 const WRITER_ROLE = 'Contributor';
 
 const statusOf = (error: unknown): number | undefined =>
-  typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : undefined;
+  typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number'
+    ? (error as { statusCode: number }).statusCode
+    : undefined;
 
 /** Sleeps, or rejects as soon as the signal aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -135,7 +137,9 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
 
   getServer(resourceGroup: string, server: string): Promise<FlexibleServer> {
     const call = this.calls.describe(`GET Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup);
-    return this.calls.once(`server:${resourceGroup}/${server}`, call, async (abortSignal) => toServer(await this.client.servers.get(resourceGroup, server, { abortSignal }), call));
+    return this.calls.once(`server:${resourceGroup}/${server}`, call, async (abortSignal) =>
+      toServer(await this.client.servers.get(resourceGroup, server, { abortSignal }), call),
+    );
   }
 
   async findServer(resourceGroup: string, server: string, signal?: AbortSignal): Promise<FlexibleServer | null> {
@@ -153,7 +157,12 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
     const call = this.calls.describe(`GET Flexible Servers of resource group ${resourceGroup}`, resourceGroup);
     return this.calls.fresh(
       call,
-      async (abortSignal) => (await readAllPages(this.client.servers.listByResourceGroup(resourceGroup, { abortSignal }).byPage(), call, this.settings.maxPages, (item) => toServer(item, call))).items,
+      async (abortSignal) =>
+        (
+          await readAllPages(this.client.servers.listByResourceGroup(resourceGroup, { abortSignal }).byPage(), call, this.settings.maxPages, (item) =>
+            toServer(item, call),
+          )
+        ).items,
       signal,
     );
   }
@@ -229,10 +238,15 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   listBackups(resourceGroup: string, server: string): Promise<BackupListing> {
     const call = this.calls.describe(`GET backups of Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup);
     return this.calls.once(`backups:${resourceGroup}/${server}`, call, async (abortSignal) => {
-      const { items, pages } = await readAllPages(this.client.backupsAutomaticAndOnDemand.listByServer(resourceGroup, server, { abortSignal }).byPage(), call, this.settings.maxPages, (item) => {
-        const b = validated(backupSchema, item, call, API_HINT);
-        return { name: b.name, backupType: b.backupType, source: b.source, completedTime: iso(b.completedTime) };
-      });
+      const { items, pages } = await readAllPages(
+        this.client.backupsAutomaticAndOnDemand.listByServer(resourceGroup, server, { abortSignal }).byPage(),
+        call,
+        this.settings.maxPages,
+        (item) => {
+          const b = validated(backupSchema, item, call, API_HINT);
+          return { name: b.name, backupType: b.backupType, source: b.source, completedTime: iso(b.completedTime) };
+        },
+      );
       return { backups: items, pages };
     });
   }
@@ -240,10 +254,15 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   listLongTermRetentionOperations(resourceGroup: string, server: string): Promise<LongTermRetentionOperation[]> {
     const call = this.calls.describe(`GET long-term retention backups of Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup);
     return this.calls.once(`ltr:${resourceGroup}/${server}`, call, async (abortSignal) => {
-      const { items } = await readAllPages(this.client.backupsLongTermRetention.listByServer(resourceGroup, server, { abortSignal }).byPage(), call, this.settings.maxPages, (item) => {
-        const op = validated(ltrSchema, item, call, API_HINT);
-        return { backupName: op.backupName, status: op.status, startTime: iso(op.startTime), endTime: iso(op.endTime) };
-      });
+      const { items } = await readAllPages(
+        this.client.backupsLongTermRetention.listByServer(resourceGroup, server, { abortSignal }).byPage(),
+        call,
+        this.settings.maxPages,
+        (item) => {
+          const op = validated(ltrSchema, item, call, API_HINT);
+          return { backupName: op.backupName, status: op.status, startTime: iso(op.startTime), endTime: iso(op.endTime) };
+        },
+      );
       return items;
     });
   }

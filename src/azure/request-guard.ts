@@ -23,7 +23,11 @@ export interface GuardOptions {
 /** Retry-After in milliseconds for a throttling response (429/503), from any of the headers Azure uses; undefined when absent. */
 export function retryAfterMs(response: PipelineResponse): number | undefined {
   if (response.status !== 429 && response.status !== 503) return undefined;
-  for (const [header, factor] of [['retry-after-ms', 1], ['x-ms-retry-after-ms', 1], ['retry-after', 1000]] as const) {
+  for (const [header, factor] of [
+    ['retry-after-ms', 1],
+    ['x-ms-retry-after-ms', 1],
+    ['retry-after', 1000],
+  ] as const) {
     const raw = response.headers.get(header);
     if (raw === undefined) continue;
     const value = Number(raw);

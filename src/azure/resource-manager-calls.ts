@@ -50,7 +50,11 @@ export function validated<T>(schema: z.ZodType<T>, value: unknown, call: AzureCa
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.map(String).join('.') || '(body)';
-    throw new EvaluationError('invalid-response', `${call.what}: Resource Manager answered with an unexpected ${where} (${issue?.message ?? 'invalid'})`, apiHint);
+    throw new EvaluationError(
+      'invalid-response',
+      `${call.what}: Resource Manager answered with an unexpected ${where} (${issue?.message ?? 'invalid'})`,
+      apiHint,
+    );
   }
   return parsed.data;
 }

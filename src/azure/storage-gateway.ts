@@ -62,7 +62,12 @@ export class AzureStorageGateway implements StorageGateway {
   private blobClient(): BlobServiceClient {
     if (!this.blob) {
       const options: StoragePipelineOptions = {
-        retryOptions: { maxTries: this.settings.maxRetries + 1, tryTimeoutInMs: this.settings.requestTimeoutMs, retryDelayInMs: 500, maxRetryDelayInMs: this.settings.maxRetryAfterSeconds * 1000 },
+        retryOptions: {
+          maxTries: this.settings.maxRetries + 1,
+          tryTimeoutInMs: this.settings.requestTimeoutMs,
+          retryDelayInMs: 500,
+          maxRetryDelayInMs: this.settings.maxRetryAfterSeconds * 1000,
+        },
         userAgentOptions: { userAgentPrefix: `restorecheck/${TOOL_VERSION}` },
       };
       this.blob = this.storage.connectionString
@@ -75,7 +80,12 @@ export class AzureStorageGateway implements StorageGateway {
   getBlobServiceSettings(resourceGroup: string, account: string): Promise<BlobServiceSettings> {
     const call = this.calls.describe(`GET blob service properties of storage account ${account} (resource group ${resourceGroup})`, resourceGroup);
     return this.calls.once(`blobService:${resourceGroup}/${account}`, call, async (abortSignal) => {
-      const raw = validated(blobServiceSchema, await this.armClient().blobServices.getServiceProperties(resourceGroup, account, { abortSignal }), call, API_HINT);
+      const raw = validated(
+        blobServiceSchema,
+        await this.armClient().blobServices.getServiceProperties(resourceGroup, account, { abortSignal }),
+        call,
+        API_HINT,
+      );
       const result: BlobServiceSettings = {
         isVersioningEnabled: raw.isVersioningEnabled,
         deleteRetentionPolicy: raw.deleteRetentionPolicy,

@@ -51,9 +51,7 @@ export interface LongRunningOptions {
  * The end of a restore Azure accepted: the new server, or Azure's own verdict that the restore
  * Failed (the backup did not restore). Anything that prevents knowing which is thrown instead.
  */
-export type PointInTimeRestoreResult =
-  | { status: 'succeeded'; server: FlexibleServer }
-  | { status: 'failed'; code?: string; message: string };
+export type PointInTimeRestoreResult = { status: 'succeeded'; server: FlexibleServer } | { status: 'failed'; code?: string; message: string };
 
 export interface FlexibleServerBackup {
   name?: string;

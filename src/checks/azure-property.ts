@@ -9,7 +9,7 @@ export function known<T>(value: T | undefined | null, what: string): T {
     throw new EvaluationError(
       'invalid-response',
       `${what} is unknown: Azure did not return it`,
-      'check the resource in the Azure portal or with the az command in the remediation; the API version or the identity\'s permissions may hide it',
+      "check the resource in the Azure portal or with the az command in the remediation; the API version or the identity's permissions may hide it",
     );
   }
   return value;

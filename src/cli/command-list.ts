@@ -63,8 +63,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'report',
     usage: 'report <action> <path>',
-    describe:
-      'work with stored reports: `report verify DIR` checks the hash chain and audit log; `report render FILE.json --format FMT` re-renders one',
+    describe: 'work with stored reports: `report verify DIR` checks the hash chain and audit log; `report render FILE.json --format FMT` re-renders one',
     reports: false,
     load: async () => (await import('./commands/report.js')).reportCommand,
   },
@@ -78,8 +77,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'demo',
     usage: 'demo',
-    describe:
-      'the monthly check and a restore test on a built-in local sandbox (PostgreSQL, Azurite, an Azure simulator): no account, no external service',
+    describe: 'the monthly check and a restore test on a built-in local sandbox (PostgreSQL, Azurite, an Azure simulator): no account, no external service',
     reports: false,
     load: async () => (await import('./commands/demo.js')).demoCommand,
   },

@@ -24,4 +24,3 @@ export async function loadConfigFor(path: string, output: Output): Promise<Loade
   output.useRedactor(loaded.redactor);
   return loaded;
 }
-

@@ -52,7 +52,8 @@ export class Output {
    * text. Refused on a terminal, where binary output would only garble the screen.
    */
   outBytes(data: Uint8Array): void {
-    if (this.io.stdout.isTTY) throw new UsageError('binary output (pdf) is not written to a terminal', 'redirect standard output to a file, or use --out-dir DIR');
+    if (this.io.stdout.isTTY)
+      throw new UsageError('binary output (pdf) is not written to a terminal', 'redirect standard output to a file, or use --out-dir DIR');
     this.io.stdout.write(data);
   }
 

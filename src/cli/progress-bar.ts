@@ -36,7 +36,9 @@ export class ProgressBar {
     const rate = seconds > 0 ? done / seconds : 0;
     const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;
     const bar = `${'█'.repeat(filled)}${'░'.repeat(this.width - filled)}`;
-    this.write(`\r${this.label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${megabytes(done)}/${megabytes(total)}  ${megabytes(rate)}/s  ETA ${clock(eta)}\u001b[K`);
+    this.write(
+      `\r${this.label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${megabytes(done)}/${megabytes(total)}  ${megabytes(rate)}/s  ETA ${clock(eta)}\u001b[K`,
+    );
     this.drawn = true;
   }
 

@@ -99,7 +99,12 @@ export async function recordRefusal(command: string, argv: Record<string, unknow
     await mkdir(target.dir, { recursive: true });
     await withDirectoryLock(
       target.dir,
-      () => appendAuditEventLocked(target.dir, { action: 'refused', command, environment: target.environment, outcome: 'refused', report: null, details }, { redact }),
+      () =>
+        appendAuditEventLocked(
+          target.dir,
+          { action: 'refused', command, environment: target.environment, outcome: 'refused', report: null, details },
+          { redact },
+        ),
       { timeoutMs: 10_000 },
     );
     output.err(`refusal recorded in ${target.dir}`);

@@ -46,7 +46,10 @@ export function reportRequest(argv: Pick<ReportArgs, 'format' | 'out-dir'>, conf
   const outDir = flagDir ?? (flagFormats ? undefined : config?.report?.dir);
   checkFormats(formats);
   if (!outDir && formats.length > 1) {
-    throw new UsageError(`${formats.length} formats (${formats.join(', ')}) need a directory to be written to`, 'add --out-dir DIR, or choose one --format for stdout');
+    throw new UsageError(
+      `${formats.length} formats (${formats.join(', ')}) need a directory to be written to`,
+      'add --out-dir DIR, or choose one --format for stdout',
+    );
   }
   return outDir ? { formats, outDir } : { formats };
 }

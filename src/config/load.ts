@@ -96,14 +96,7 @@ function parseDocumentText(text: string, path: string): unknown {
   return value;
 }
 
-function interpolate(
-  value: unknown,
-  path: string[],
-  env: NodeJS.ProcessEnv,
-  redactor: Redactor,
-  problems: string[],
-  problemPaths: Set<string>,
-): unknown {
+function interpolate(value: unknown, path: string[], env: NodeJS.ProcessEnv, redactor: Redactor, problems: string[], problemPaths: Set<string>): unknown {
   if (typeof value === 'string') {
     const key = path.join('.');
     const result = value.replace(VAR, (match, name: string | undefined) => {

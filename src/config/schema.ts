@@ -49,11 +49,9 @@ export const databaseSchema = z.strictObject({
     .optional(),
 });
 
-const uuid = z
-  .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
-    message: 'must be a subscription id (a UUID such as 00000000-0000-0000-0000-000000000000)',
-  });
+const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+  message: 'must be a subscription id (a UUID such as 00000000-0000-0000-0000-000000000000)',
+});
 
 const httpsUrl = z.string().refine(
   (value) => {
@@ -71,7 +69,10 @@ export const azureSchema = z.strictObject({
   subscriptionId: uuid,
   resourceManagerEndpoint: httpsUrl.default('https://management.azure.com'),
   /** Regions where data may live (pgflex-data-residency, storage-data-residency). Default: the EEA regions (HDS). */
-  allowedRegions: z.array(z.string().min(1)).min(1).default([...EEA_AZURE_REGIONS]),
+  allowedRegions: z
+    .array(z.string().min(1))
+    .min(1)
+    .default([...EEA_AZURE_REGIONS]),
   /** Deadline of one Azure call, retries and pages included. */
   requestTimeoutMs: positiveInt.default(30_000),
   /** Retries of a failed Azure call (network errors, 5xx, 429 within the Retry-After cap). */
@@ -155,9 +156,12 @@ export const archivesSchema = z.strictObject({
 export const reportFormatSchema = z.enum(['console', 'json', 'markdown', 'html', 'junit', 'pdf']);
 
 export const configSchema = z.strictObject({
-  environment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, {
-    message: 'must be a short label of letters, digits, dot, dash or underscore (it is used in report file names)',
-  }),
+  environment: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9._-]+$/, {
+      message: 'must be a short label of letters, digits, dot, dash or underscore (it is used in report file names)',
+    }),
   database: databaseSchema.optional(),
   azure: azureSchema.optional(),
   archives: archivesSchema.optional(),

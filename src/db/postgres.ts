@@ -55,7 +55,10 @@ export interface ParsedPostgresUrl {
  * that happens to resolve to a loopback address (we do not trust DNS for this decision).
  */
 export function isLocalHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === '' || h.startsWith('/') || h.startsWith('@')) return true;
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   if (isIP(h) === 4) return h.startsWith('127.');
@@ -88,7 +91,11 @@ export function parsePostgresUrl(value: string): ParsedPostgresUrl {
   const sslExplicit = params.get('sslmode');
   if (sslExplicit !== null && !SSL_MODES.includes(sslExplicit as SslMode)) {
     const sslParam = sslExplicit;
-    throw new EvaluationError('config', `database.url: sslmode=${sslParam} is not one of ${SSL_MODES.join(', ')}`, 'use sslmode=verify-full for Azure Database for PostgreSQL');
+    throw new EvaluationError(
+      'config',
+      `database.url: sslmode=${sslParam} is not one of ${SSL_MODES.join(', ')}`,
+      'use sslmode=verify-full for Azure Database for PostgreSQL',
+    );
   }
   // libpq lets ?host= name a Unix socket directory; the URL's host part may then be empty.
   const host = params.get('host') ?? decodeURIComponent(url.hostname.replace(/^\[|\]$/g, ''));
@@ -120,7 +127,11 @@ function tlsOptions(parsed: ParsedPostgresUrl, mode: SslMode): ConnectionOptions
     try {
       options.ca = readFileSync(parsed.sslRootCert, 'utf8');
     } catch {
-      throw new EvaluationError('config', `database.url: sslrootcert ${parsed.sslRootCert} cannot be read`, 'point sslrootcert at a readable PEM file, or remove it to use the system CAs');
+      throw new EvaluationError(
+        'config',
+        `database.url: sslrootcert ${parsed.sslRootCert} cannot be read`,
+        'point sslrootcert at a readable PEM file, or remove it to use the system CAs',
+      );
     }
   }
   if (mode === 'prefer' || mode === 'require') {
@@ -317,13 +328,18 @@ class PostgresGateway implements DatabaseGateway {
         await client.query('ROLLBACK').catch(() => undefined);
         const code = (error as { code?: string }).code;
         if (code === '57014') {
-          throw new EvaluationError('timeout', `counting table "${table}" was cancelled after statement_timeout (${this.options.statementTimeoutMs} ms)`, 'raise database.statementTimeoutMs for a very large table, or look at why the server is slow', { cause: error });
+          throw new EvaluationError(
+            'timeout',
+            `counting table "${table}" was cancelled after statement_timeout (${this.options.statementTimeoutMs} ms)`,
+            'raise database.statementTimeoutMs for a very large table, or look at why the server is slow',
+            { cause: error },
+          );
         }
         if (code === '55P03') {
           throw new EvaluationError(
             'timeout',
             `table "${table}" is locked by another session: no lock within ${lockTimeoutMs} ms`,
-            'find the session holding the lock (SELECT * FROM pg_locks JOIN pg_stat_activity USING (pid) WHERE NOT granted OR mode = \'AccessExclusiveLock\'), e.g. a migration, and run again after it',
+            "find the session holding the lock (SELECT * FROM pg_locks JOIN pg_stat_activity USING (pid) WHERE NOT granted OR mode = 'AccessExclusiveLock'), e.g. a migration, and run again after it",
             { cause: error },
           );
         }
@@ -340,7 +356,10 @@ class PostgresGateway implements DatabaseGateway {
         const result = await client.query({ text: sql, queryMode: 'extended' } as pg.QueryConfig);
         const row = result.rows[0] as Record<string, unknown> | undefined;
         if (!row) return null;
-        return toSignedDocumentRow(row, result.fields.map((f) => f.name));
+        return toSignedDocumentRow(
+          row,
+          result.fields.map((f) => f.name),
+        );
       } finally {
         await client.query('ROLLBACK').catch(() => undefined);
       }
@@ -396,7 +415,11 @@ function toSignedDocumentRow(row: Record<string, unknown>, fields: string[]): Si
   const hashKey = fields.includes('sha256') ? 'sha256' : fields.length > 1 && !fields.includes('blob_name') ? fields[1] : undefined;
   const blobName = nameKey === undefined ? undefined : row[nameKey];
   if (typeof blobName !== 'string' || blobName.trim() === '') {
-    throw new EvaluationError('query', 'the signed-document query returned a row without a blob name', 'make the query return the blob name as its first column (or a column named blob_name)');
+    throw new EvaluationError(
+      'query',
+      'the signed-document query returned a row without a blob name',
+      'make the query return the blob name as its first column (or a column named blob_name)',
+    );
   }
   const out: SignedDocumentRow = { blobName };
   const rawHash = hashKey === undefined ? undefined : row[hashKey];
@@ -414,7 +437,11 @@ export function normaliseSha256(value: unknown): string {
     if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return trimmed.toLowerCase();
     if (/^[A-Za-z0-9+/]{43}=$/.test(trimmed)) return Buffer.from(trimmed, 'base64').toString('hex');
   }
-  throw new EvaluationError('query', 'the signed-document query returned a sha256 value that is not a SHA-256 (64 hex digits or base64)', 'return the stored digest as hex text, or leave the column out');
+  throw new EvaluationError(
+    'query',
+    'the signed-document query returned a sha256 value that is not a SHA-256 (64 hex digits or base64)',
+    'return the stored digest as hex text, or leave the column out',
+  );
 }
 
 function isTlsNegotiationFailure(error: unknown, mode: SslMode): boolean {

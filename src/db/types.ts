@@ -43,9 +43,7 @@ export interface RolePrivileges {
 /** A relation resolved by `to_regclass`, with the safely quoted name to use in SQL. */
 export type TableLookup = { found: false } | { found: true; schema: string; name: string };
 
-export type AlembicVersionRead =
-  | { kind: 'missing-table'; table: string }
-  | { kind: 'versions'; table: string; versions: string[] };
+export type AlembicVersionRead = { kind: 'missing-table'; table: string } | { kind: 'versions'; table: string; versions: string[] };
 
 /** A row count as exact text: bigint counts can exceed 2^53. */
 export type RowCountRead = { kind: 'missing-table'; table: string } | { kind: 'count'; table: string; count: bigint };

@@ -168,9 +168,10 @@ export function checkAuditLog(auditLog: string | null, reports: readonly ReportF
       if (record.previousLineSha256 !== expected) {
         lineProblems.push({
           subject,
-          message: index === 0
-            ? 'should be the first line (no previous-line hash): lines before it were removed'
-            : `does not link to line ${index} (its hash differs): line ${index} was edited, or a line was removed or inserted here`,
+          message:
+            index === 0
+              ? 'should be the first line (no previous-line hash): lines before it were removed'
+              : `does not link to line ${index} (its hash differs): line ${index} was edited, or a line was removed or inserted here`,
         });
       } else if (record.seq !== index + 1) {
         lineProblems.push({ subject, message: `has sequence number ${record.seq}, expected ${index + 1}` });

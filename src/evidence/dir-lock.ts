@@ -99,7 +99,10 @@ export async function withDirectoryLock<T>(dir: string, fn: () => Promise<T>, op
     }
     if (Date.now() > deadline) {
       const who = holder ? `process ${holder.pid} on ${holder.host} since ${holder.since}` : 'another process';
-      throw new DirectoryLockedError(`the report directory ${dir} is locked by ${who}`, `wait for that run to finish; if no restorecheck is running, remove ${path}`);
+      throw new DirectoryLockedError(
+        `the report directory ${dir} is locked by ${who}`,
+        `wait for that run to finish; if no restorecheck is running, remove ${path}`,
+      );
     }
     // Jittered back-off, so that waiting runs do not retry in lockstep.
     await sleep(Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));

@@ -60,17 +60,19 @@ export async function writeChainedReport(dir: string, result: RunResult, base: s
     // Atomic (temp file, fsync, link): a full disk leaves no partial report behind.
     await writeFileAtomic(jsonPath, bytes, { exclusive: true });
     const sha256 = sha256Hex(bytes);
-    await recordOrUndo(jsonPath, () => appendAuditEventLocked(
-      dir,
-      {
-        action: 'report',
-        command: result.run.command,
-        environment: result.run.environment,
-        outcome: result.outcome,
-        report: { file: `${name}.${jsonReporter.extension}`, sha256 },
-      },
-      { redact },
-    ));
+    await recordOrUndo(jsonPath, () =>
+      appendAuditEventLocked(
+        dir,
+        {
+          action: 'report',
+          command: result.run.command,
+          environment: result.run.environment,
+          outcome: result.outcome,
+          report: { file: `${name}.${jsonReporter.extension}`, sha256 },
+        },
+        { redact },
+      ),
+    );
     return { result: chained, base: name, jsonPath, sha256 };
   });
 }

@@ -24,7 +24,8 @@ export async function askAnswers(given: RawAnswers, terminal: Terminal): Promise
     for (let attempt = 1; ; attempt++) {
       terminal.prompt(`${question.prompt}${fallback !== undefined ? ` [${fallback}]` : ''}: `);
       const line = await terminal.readLine();
-      if (line === undefined) throw new UsageError('init stopped: no more input', `answer the questions, or pass every answer as a flag (restorecheck init --help)`);
+      if (line === undefined)
+        throw new UsageError('init stopped: no more input', `answer the questions, or pass every answer as a flag (restorecheck init --help)`);
       const typed = line.trim();
       const value = typed === '' ? fallback : typed;
       if (value === undefined) {
@@ -38,7 +39,8 @@ export async function askAnswers(given: RawAnswers, terminal: Terminal): Promise
         }
         terminal.prompt(`  ${checked.problem}\n`);
       }
-      if (attempt >= MAX_ATTEMPTS) throw new UsageError(`init stopped: no valid answer for ${question.flag} after ${MAX_ATTEMPTS} tries`, `pass it as a flag: ${question.flag} VALUE`);
+      if (attempt >= MAX_ATTEMPTS)
+        throw new UsageError(`init stopped: no valid answer for ${question.flag} after ${MAX_ATTEMPTS} tries`, `pass it as a flag: ${question.flag} VALUE`);
     }
   }
   return answers;

@@ -49,7 +49,12 @@ export function azurePipelineData(answers: InitAnswers): Record<string, unknown>
           { task: 'NodeTool@0', displayName: 'Node 20', inputs: { versionSpec: '20.x' } },
           { script: installCommandLine('$(RESTORECHECK_VERSION)'), displayName: 'Install restorecheck' },
           azureCliTask('restorecheck check', `echo "##vso[task.setvariable variable=${CHECK_RAN_VARIABLE}]true"\n${restorecheckCommandLine('check')}`, answers),
-          azureCliTask('restorecheck restore-test', restorecheckCommandLine('restore-test'), answers, `and(not(canceled()), eq(variables['${CHECK_RAN_VARIABLE}'], 'true'))`),
+          azureCliTask(
+            'restorecheck restore-test',
+            restorecheckCommandLine('restore-test'),
+            answers,
+            `and(not(canceled()), eq(variables['${CHECK_RAN_VARIABLE}'], 'true'))`,
+          ),
           {
             task: 'PublishTestResults@2',
             displayName: 'Publish the checks as test results',

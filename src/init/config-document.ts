@@ -70,7 +70,7 @@ export function renderConfig(answers: InitAnswers): string {
     .above(
       ['database'],
       'The database: connectivity, Alembic revision, core tables, signed document.',
-      'Use a role that can only read: CREATE ROLE restorecheck LOGIN PASSWORD \'…\'; GRANT SELECT ON alembic_version, <core tables> TO restorecheck;',
+      "Use a role that can only read: CREATE ROLE restorecheck LOGIN PASSWORD '…'; GRANT SELECT ON alembic_version, <core tables> TO restorecheck;",
     )
     .after(['database', 'url'], `postgres://user:password@host:5432/dbname?sslmode=verify-full, from $${env} (a CI secret)`)
     .above(

@@ -71,11 +71,19 @@ export function renderGithubWorkflow(answers: InitAnswers): string {
     'A failed check (exit 1) or a check that could not be evaluated (exit 2) fails its step, and so the job:',
     'the default shell stops on a non-zero exit code. Later steps still run where their `if:` says so.',
   ])
-    .above(['on', 'schedule'], 'At 03:17 UTC on the 1st of every month (off the hour: GitHub delays schedules when busy).', 'In a public repository GitHub disables schedules after 60 days without activity.')
+    .above(
+      ['on', 'schedule'],
+      'At 03:17 UTC on the 1st of every month (off the hour: GitHub delays schedules when busy).',
+      'In a public repository GitHub disables schedules after 60 days without activity.',
+    )
     .quoted(['on', 'schedule', 0, 'cron'])
     .above(['on', 'workflow_dispatch'], 'And on demand, from the Actions tab (Run workflow).')
-    .after(['permissions', 'id-token'], 'lets azure/login exchange GitHub\'s OIDC token for an Entra ID token')
-    .above(['concurrency'], 'One run at a time, never cancelled half-way: a cancelled restore test would leave its server behind', 'until `restorecheck restore-test cleanup`.')
+    .after(['permissions', 'id-token'], "lets azure/login exchange GitHub's OIDC token for an Entra ID token")
+    .above(
+      ['concurrency'],
+      'One run at a time, never cancelled half-way: a cancelled restore test would leave its server behind',
+      'until `restorecheck restore-test cleanup`.',
+    )
     .after(['env', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
     .after(['jobs', 'restorecheck', 'timeout-minutes'], 'restore-test stops itself after 60 minutes (--timeout)')
     .above([...steps, 3], 'DefaultAzureCredential picks up the Azure CLI session this leaves.')

@@ -28,15 +28,14 @@ export const answerSchemas = {
     .transform((v) => v.toLowerCase()),
   resourceGroup,
   server: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, {
-    message: 'must be a Flexible Server name: 3 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen (the name, not the host name)',
+    message:
+      'must be a Flexible Server name: 3 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen (the name, not the host name)',
   }),
   storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/, { message: 'must be a storage account name: 3 to 24 lowercase letters and digits' }),
   storageResourceGroup: resourceGroup,
-  container: z
-    .string()
-    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, {
-      message: 'must be a blob container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
-    }),
+  container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, {
+    message: 'must be a blob container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
+  }),
   databaseUrlEnv: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name (letters, digits, underscore; not starting with a digit)' })
@@ -63,7 +62,13 @@ export interface InitQuestion {
 
 /** In the order they are asked (a later default may use an earlier answer). */
 export const INIT_QUESTIONS: readonly InitQuestion[] = [
-  { key: 'environment', flag: '--environment', prompt: 'Environment label (shown in reports and report file names)', required: true, defaultFor: () => 'production' },
+  {
+    key: 'environment',
+    flag: '--environment',
+    prompt: 'Environment label (shown in reports and report file names)',
+    required: true,
+    defaultFor: () => 'production',
+  },
   { key: 'subscriptionId', flag: '--subscription-id', prompt: 'Azure subscription id', required: true },
   { key: 'resourceGroup', flag: '--resource-group', prompt: 'Resource group of the PostgreSQL Flexible Server', required: true },
   { key: 'server', flag: '--server', prompt: 'Flexible Server name', required: true },
@@ -76,7 +81,13 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
     defaultFor: (given) => given.resourceGroup,
   },
   { key: 'container', flag: '--container', prompt: 'Blob container of the signed documents (empty: leave out)', required: false },
-  { key: 'databaseUrlEnv', flag: '--database-url-env', prompt: 'Environment variable (and CI secret) holding the database URL', required: true, defaultFor: () => 'DATABASE_URL' },
+  {
+    key: 'databaseUrlEnv',
+    flag: '--database-url-env',
+    prompt: 'Environment variable (and CI secret) holding the database URL',
+    required: true,
+    defaultFor: () => 'DATABASE_URL',
+  },
   { key: 'ci', flag: '--ci', prompt: `CI workflow to write (${CI_CHOICES.join(', ')})`, required: true, defaultFor: () => 'both' },
 ];
 

@@ -17,7 +17,12 @@ export const consoleReporter: Reporter = {
     const paint = (style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text) : text);
     const width = Math.max(...result.checks.map((c) => c.id.length), 10);
     const lines: string[] = [];
-    lines.push(paint('bold', `restorecheck ${printable(result.tool.version)} · ${printable(result.run.command)} · ${printable(result.run.environment)} · ${result.run.startedAt}`));
+    lines.push(
+      paint(
+        'bold',
+        `restorecheck ${printable(result.tool.version)} · ${printable(result.run.command)} · ${printable(result.run.environment)} · ${result.run.startedAt}`,
+      ),
+    );
     lines.push('');
     for (const check of result.checks) {
       const label = paint(COLOR[check.status], LABEL[check.status].padEnd(5));

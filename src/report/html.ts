@@ -98,7 +98,8 @@ function checkSection(check: CheckResult): string {
   }
   if (check.hint) parts.push(`<p class="remediation"><strong>Hint:</strong> ${x(check.hint)}</p>`);
   parts.push(`<p class="remediation"><strong>Remediation:</strong> ${x(check.remediation)}</p>`);
-  if (check.controls.length > 0) parts.push(`<p class="controls">${check.controls.map((c) => `<span class="control">${x(controlText(c))}</span>`).join('')}</p>`);
+  if (check.controls.length > 0)
+    parts.push(`<p class="controls">${check.controls.map((c) => `<span class="control">${x(controlText(c))}</span>`).join('')}</p>`);
   parts.push('</article>');
   return parts.join('\n');
 }
@@ -110,7 +111,8 @@ function trendSection(result: RunResult, history: readonly RunResult[]): string 
     // One small chart per series (per table for row counts): each keeps its own scale, so a table of
     // ten rows next to one of ten million still shows its changes.
     const charts = trend.series.map(
-      (series) => `<div class="chart">${trend.series.length > 1 ? `<div class="chart-title">${x(series.label)}</div>` : ''}${renderChart({ ...trend, series: [series] })}</div>`,
+      (series) =>
+        `<div class="chart">${trend.series.length > 1 ? `<div class="chart-title">${x(series.label)}</div>` : ''}${renderChart({ ...trend, series: [series] })}</div>`,
     );
     return [
       `<figure id="trend-${trend.id}">`,
@@ -134,9 +136,16 @@ export const htmlReporter: Reporter = {
     const title = `restorecheck report · ${run.environment} · ${run.command} · ${utcDate(run.startedAt)}`;
     const ordered = [...result.checks].sort(byAttention);
     const previous =
-      result.previousReportSha256 === undefined ? 'not recorded' : result.previousReportSha256 === null ? 'none (first report)' : `<code>${x(result.previousReportSha256)}</code>`;
+      result.previousReportSha256 === undefined
+        ? 'not recorded'
+        : result.previousReportSha256 === null
+          ? 'none (first report)'
+          : `<code>${x(result.previousReportSha256)}</code>`;
     const overview = ordered
-      .map((c) => `<tr><td>${statusBadge(c.status)}</td><td><a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a></td><td>${x(c.title)}</td><td>${c.severity}</td></tr>`)
+      .map(
+        (c) =>
+          `<tr><td>${statusBadge(c.status)}</td><td><a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a></td><td>${x(c.title)}</td><td>${c.severity}</td></tr>`,
+      )
       .join('\n');
     const tiles = (['pass', 'fail', 'warn', 'error', 'skipped'] as const)
       .map((s) => `<div class="tile ${s}"><b>${summary[s]}</b><span>${STATUS_WORD[s]}</span></div>`)

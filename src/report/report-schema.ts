@@ -21,7 +21,10 @@ const count = z.number().int().nonnegative();
 
 const checkResult = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/).describe('stable check id (contract.md, "Check identifiers")'),
+    id: z
+      .string()
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/)
+      .describe('stable check id (contract.md, "Check identifiers")'),
     title: z.string(),
     status: statusSchema,
     severity: severitySchema,

@@ -123,7 +123,9 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
       psqlCve202618408Fixed: restored.psqlCve202618408Fixed,
       ...(restored.psqlCve202618408Fixed === true
         ? {}
-        : { psqlNote: `psql ${restored.psqlVersion ?? '(version unknown)'} may lack the fix for CVE-2026-18408 (fixed in 15.19, 16.11, 17.7, 18.1): upgrade the PostgreSQL client; restorecheck's guard refuses such dumps meanwhile` }),
+        : {
+            psqlNote: `psql ${restored.psqlVersion ?? '(version unknown)'} may lack the fix for CVE-2026-18408 (fixed in 15.19, 16.11, 17.7, 18.1): upgrade the PostgreSQL client; restorecheck's guard refuses such dumps meanwhile`,
+          }),
     };
     const unexpected = restored.errorCount - restored.privilegedRefusals;
     if (unexpected > 0) {
@@ -136,7 +138,14 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
         },
       };
     } else {
-      outcome.provision = { ok: true, value: { restoreSeconds, restorePoint: metadata?.timestamp ?? verification.name?.timestamp.toISOString() ?? null, details: mismatch ? { ...details, versionWarning: mismatch } : details } };
+      outcome.provision = {
+        ok: true,
+        value: {
+          restoreSeconds,
+          restorePoint: metadata?.timestamp ?? verification.name?.timestamp.toISOString() ?? null,
+          details: mismatch ? { ...details, versionWarning: mismatch } : details,
+        },
+      };
     }
     if (signal.aborted) throw signal.reason;
     provisionDecided = true;
@@ -160,8 +169,12 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
                 hint: 'back up the database with `pg_dump --dbname=URL | gzip > postgres_full.sql.gz` (and the roles with `pg_dumpall --globals-only` beside it), then restore-test that archive',
               }
             : error instanceof MetaCommandRefused
-            ? { kind: 'restore-failed', message: error.message, hint: 'a backup must not contain psql commands: find out who or what wrote them into the dump, and regenerate it with pg_dump' }
-            : toFailure(error),
+              ? {
+                  kind: 'restore-failed',
+                  message: error.message,
+                  hint: 'a backup must not contain psql commands: find out who or what wrote them into the dump, and regenerate it with pg_dump',
+                }
+              : toFailure(error),
       };
     }
   } finally {

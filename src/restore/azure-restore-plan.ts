@@ -42,13 +42,16 @@ export function allowedResourceGroups(config: Config): string[] {
 /** The new server's name and resource group, or a refusal. */
 export function resolveTarget(config: Config, at: Date): RestoreTarget {
   const pg = config.azure?.postgres;
-  if (!pg) throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
+  if (!pg)
+    throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
   const rt = config.restoreTest;
   const resourceGroup = rt.targetResourceGroup ?? pg.resourceGroup;
   const name = restoreServerName(rt.namePrefix ?? `${pg.server.toLowerCase()}-restore`, at);
   if (!SERVER_NAME.test(name)) {
     throw new ConfigError(
-      [`restoreTest.namePrefix: the new server's name ${name} breaks Azure's naming rules (3–63 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen)`],
+      [
+        `restoreTest.namePrefix: the new server's name ${name} breaks Azure's naming rules (3–63 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen)`,
+      ],
       `set restoreTest.namePrefix to at most ${63 - 13} lowercase letters, digits and hyphens`,
     );
   }
@@ -69,7 +72,10 @@ export function resolveTarget(config: Config, at: Date): RestoreTarget {
 /** Refuses a point in time outside [earliestRestoreDate, now]. */
 export function checkPointInTime(pointInTime: Date, source: FlexibleServer, now: Date): void {
   if (pointInTime.getTime() > now.getTime()) {
-    throw new UsageError(`--point-in-time ${pointInTime.toISOString()} is in the future`, 'give a moment between the earliest restore date and now, or leave --point-in-time out (a minute ago)');
+    throw new UsageError(
+      `--point-in-time ${pointInTime.toISOString()} is in the future`,
+      'give a moment between the earliest restore date and now, or leave --point-in-time out (a minute ago)',
+    );
   }
   const earliest = source.earliestRestoreDate ? new Date(source.earliestRestoreDate) : undefined;
   if (earliest && pointInTime.getTime() < earliest.getTime()) {

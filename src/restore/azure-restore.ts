@@ -72,7 +72,11 @@ function abortFailure(signal: AbortSignal, timeoutMs: number): StepFailure {
       hint: 'Azure restores take from minutes to hours with the database size: raise --timeout (e.g. --timeout 3h); the new server was deleted',
     };
   }
-  return { kind: 'timeout', message: `the restore test was interrupted (${reason?.message ?? 'aborted'})`, hint: 'run the restore test again; the new server was deleted' };
+  return {
+    kind: 'timeout',
+    message: `the restore test was interrupted (${reason?.message ?? 'aborted'})`,
+    hint: 'run the restore test again; the new server was deleted',
+  };
 }
 
 async function connectWithGrace(db: DatabaseGateway, signal: AbortSignal): Promise<ConnectionProbe> {
@@ -92,7 +96,10 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   const { config, gateways, log, signal, runId } = options;
   const database = config.database;
   if (!database) {
-    throw new UsageError('the Azure restore test needs database.url: its credentials and database name are used to read the restored server', 'add the database section (the production database the restore is compared with)');
+    throw new UsageError(
+      'the Azure restore test needs database.url: its credentials and database name are used to read the restored server',
+      'add the database section (the production database the restore is compared with)',
+    );
   }
   const requestedAt = new Date();
   const target = resolveTarget(config, requestedAt);
@@ -116,7 +123,10 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   let source: FlexibleServer | null;
   let existing: FlexibleServer | null;
   try {
-    [source, existing] = await Promise.all([azure.findServer(target.source.resourceGroup, target.source.name, signal), azure.findServer(target.resourceGroup, target.name, signal)]);
+    [source, existing] = await Promise.all([
+      azure.findServer(target.source.resourceGroup, target.source.name, signal),
+      azure.findServer(target.resourceGroup, target.name, signal),
+    ]);
   } catch (error) {
     outcome.provision = { ok: false, failure: toFailure(error) };
     return outcome;
@@ -124,7 +134,11 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   if (!source) {
     outcome.provision = {
       ok: false,
-      failure: { kind: 'not-found', message: `the source server ${label(target.source)} does not exist`, hint: 'check azure.subscriptionId and azure.postgres (resourceGroup, server)' },
+      failure: {
+        kind: 'not-found',
+        message: `the source server ${label(target.source)} does not exist`,
+        hint: 'check azure.subscriptionId and azure.postgres (resourceGroup, server)',
+      },
     };
     return outcome;
   }
@@ -137,7 +151,14 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   const pointInTime = options.pointInTime ?? new Date(requestedAt.getTime() - 60_000);
   checkPointInTime(pointInTime, source, requestedAt);
   if (!source.location) {
-    outcome.provision = { ok: false, failure: { kind: 'invalid-response', message: `Resource Manager did not return the region of ${label(target.source)}`, hint: 'a restore is created in the source\'s region: run again, or report it with the request id' } };
+    outcome.provision = {
+      ok: false,
+      failure: {
+        kind: 'invalid-response',
+        message: `Resource Manager did not return the region of ${label(target.source)}`,
+        hint: "a restore is created in the source's region: run again, or report it with the request id",
+      },
+    };
     return outcome;
   }
 
@@ -156,7 +177,10 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
       ...currentProcess(),
     });
   } catch (error) {
-    throw new UsageError(`cannot write the restore ledger ${ledger.path}: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`, 'restoreTest.ledgerDir must be writable: the ledger is how an interrupted restore test is cleaned up');
+    throw new UsageError(
+      `cannot write the restore ledger ${ledger.path}: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`,
+      'restoreTest.ledgerDir must be writable: the ledger is how an interrupted restore test is cleaned up',
+    );
   }
 
   // The production side of the comparison, read while Azure restores (the moment closest to the restore point).
@@ -167,12 +191,23 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   const lro: LongRunningOptions = { signal, timeoutMs: options.timeoutMs, pollIntervalMs: rt.pollIntervalSeconds * 1000 };
   log.info(`restore-test: restoring ${label(target.source)} as of ${pointInTime.toISOString()} to the new server ${label(target)} (run ${runId})`);
   const started = performance.now();
-  const stopProgress = progress(log, rt.progressIntervalSeconds * 1000, (s) => `restore-test: waiting for Azure to restore ${target.name}: ${elapsedText(s)} elapsed`);
+  const stopProgress = progress(
+    log,
+    rt.progressIntervalSeconds * 1000,
+    (s) => `restore-test: waiting for Azure to restore ${target.name}: ${elapsedText(s)} elapsed`,
+  );
   let restoredDb: DatabaseGateway | undefined;
   let provisionDecided = false;
   try {
     const result = await azure.restoreToNewServer(
-      { resourceGroup: target.resourceGroup, name: target.name, location: source.location, sourceServerId: source.id ?? sourceId(config, target), pointInTime, tags: restoreTags(runId, target, expiresAt) },
+      {
+        resourceGroup: target.resourceGroup,
+        name: target.name,
+        location: source.location,
+        sourceServerId: source.id ?? sourceId(config, target),
+        pointInTime,
+        tags: restoreTags(runId, target, expiresAt),
+      },
       lro,
     );
     const restoreSeconds = seconds(performance.now() - started);
@@ -207,7 +242,11 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     outcome.provision = { ok: true, value: { restoreSeconds, restorePoint: pointInTime.toISOString(), details } };
     log.info(`restore-test: ${target.name} is ready after ${restoreSeconds} s; reading it`);
     if (!server.fullyQualifiedDomainName) {
-      throw new EvaluationError('invalid-response', `Resource Manager did not return the fullyQualifiedDomainName of ${label(target)}`, 'run again; if it persists, report it with the request id');
+      throw new EvaluationError(
+        'invalid-response',
+        `Resource Manager did not return the fullyQualifiedDomainName of ${label(target)}`,
+        'run again; if it persists, report it with the request id',
+      );
     }
     restoredDb = openDatabase(restoredDatabaseUrl(database.url, server.fullyQualifiedDomainName), {
       statementTimeoutMs: database.statementTimeoutMs,
@@ -239,14 +278,23 @@ function sourceId(config: Config, target: RestoreTarget): string {
 }
 
 /** Deletes this run's server (if it exists and carries this run's id) under a fresh deadline, and records it. */
-async function cleanUp(o: AzureRestoreOptions & { azure: FlexibleServerGateway; ledger: RestoreLedger; target: RestoreTarget; expiresAt: Date }): Promise<RestoreOutcome['cleanup']> {
+async function cleanUp(
+  o: AzureRestoreOptions & { azure: FlexibleServerGateway; ledger: RestoreLedger; target: RestoreTarget; expiresAt: Date },
+): Promise<RestoreOutcome['cleanup']> {
   const { azure, ledger, target, log, runId, config } = o;
   const what = `Flexible Server ${label(target)}`;
   const record = (event: 'deleted' | 'kept' | 'absent') =>
-    ledger.append({ event, at: new Date().toISOString(), runId }).catch((error: unknown) => log.info(`restore-test: could not record "${event}" in ${ledger.path}: ${describeError(error)}`));
+    ledger
+      .append({ event, at: new Date().toISOString(), runId })
+      .catch((error: unknown) => log.info(`restore-test: could not record "${event}" in ${ledger.path}: ${describeError(error)}`));
   if (o.keep) {
     await record('kept');
-    return { status: 'kept', removed: [], leftover: [what], message: `its tag restorecheck-expires says ${o.expiresAt.toISOString()}; \`restorecheck restore-test cleanup\` deletes it after that` };
+    return {
+      status: 'kept',
+      removed: [],
+      leftover: [what],
+      message: `its tag restorecheck-expires says ${o.expiresAt.toISOString()}; \`restorecheck restore-test cleanup\` deletes it after that`,
+    };
   }
   const deleteMs = config.restoreTest.deleteTimeoutMinutes * 60_000;
   // Not o.signal: after a timeout or Ctrl-C it is aborted already, and the deletion must still happen.
@@ -273,20 +321,38 @@ async function cleanUp(o: AzureRestoreOptions & { azure: FlexibleServerGateway; 
       };
     }
     log.info(`restore-test: deleting ${what}`);
-    const stopProgress = progress(log, config.restoreTest.progressIntervalSeconds * 1000, (s) => `restore-test: waiting for Azure to delete ${target.name}: ${elapsedText(s)} elapsed`);
+    const stopProgress = progress(
+      log,
+      config.restoreTest.progressIntervalSeconds * 1000,
+      (s) => `restore-test: waiting for Azure to delete ${target.name}: ${elapsedText(s)} elapsed`,
+    );
     try {
-      await azure.deleteServer(target.resourceGroup, target.name, { signal: deadline, timeoutMs: deleteMs, pollIntervalMs: config.restoreTest.pollIntervalSeconds * 1000 });
+      await azure.deleteServer(target.resourceGroup, target.name, {
+        signal: deadline,
+        timeoutMs: deleteMs,
+        pollIntervalMs: config.restoreTest.pollIntervalSeconds * 1000,
+      });
     } finally {
       stopProgress();
     }
     if (await azure.findServer(target.resourceGroup, target.name, deadline)) {
-      return { status: 'failed', removed: [], leftover: [what], message: 'Azure reported the deletion done, but the server is still there: run `restorecheck restore-test cleanup --config FILE`' };
+      return {
+        status: 'failed',
+        removed: [],
+        leftover: [what],
+        message: 'Azure reported the deletion done, but the server is still there: run `restorecheck restore-test cleanup --config FILE`',
+      };
     }
     await record('deleted');
     log.info(`restore-test: deleted ${what}`);
     return { status: 'deleted', removed: [what], leftover: [] };
   } catch (error) {
-    return { status: 'failed', removed: [], leftover: [what], message: `${describeError(error)}; run \`restorecheck restore-test cleanup --config FILE\` (the ledger names it)` };
+    return {
+      status: 'failed',
+      removed: [],
+      leftover: [what],
+      message: `${describeError(error)}; run \`restorecheck restore-test cleanup --config FILE\` (the ledger names it)`,
+    };
   }
 }
 
@@ -319,7 +385,11 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
       const name = server.name ?? '';
       const runId = taggedRunId(server);
       const run = runId ? runs.get(runId) : undefined;
-      const matches = run && run.request.server.toLowerCase() === name.toLowerCase() && run.request.resourceGroup.toLowerCase() === group && run.request.subscriptionId.toLowerCase() === config.azure.subscriptionId.toLowerCase();
+      const matches =
+        run &&
+        run.request.server.toLowerCase() === name.toLowerCase() &&
+        run.request.resourceGroup.toLowerCase() === group &&
+        run.request.subscriptionId.toLowerCase() === config.azure.subscriptionId.toLowerCase();
       if (!run || !matches) {
         if (runId) log.info(`restore-test cleanup: ${group}/${name} carries restorecheck tags but no entry in ${ledger.path}: left alone`);
         continue;
@@ -347,7 +417,12 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
   }
   // Runs that never said how they ended and whose server is gone: close their entries.
   for (const run of runs.values()) {
-    if (run.state === 'requested' && !seen.has(run.request.runId) && runIsOver(run.request) && allowedResourceGroups(config).includes(run.request.resourceGroup.toLowerCase())) {
+    if (
+      run.state === 'requested' &&
+      !seen.has(run.request.runId) &&
+      runIsOver(run.request) &&
+      allowedResourceGroups(config).includes(run.request.resourceGroup.toLowerCase())
+    ) {
       await ledger.append({ event: 'absent', at: new Date().toISOString(), runId: run.request.runId });
     }
   }

@@ -27,7 +27,9 @@ export class MetaCommandRefused extends Error {
     readonly line: number,
     detail?: string,
   ) {
-    super(`the dump contains the psql meta-command \\${command} at line ${line}${detail ? ` ${detail}` : ''}; restorecheck refuses to run a dump that can execute commands`);
+    super(
+      `the dump contains the psql meta-command \\${command} at line ${line}${detail ? ` ${detail}` : ''}; restorecheck refuses to run a dump that can execute commands`,
+    );
   }
 }
 
@@ -212,7 +214,12 @@ export class PsqlInputGuard extends Transform {
     const keyEnd = k;
     while (k < end && isSpace(buf[k]!)) k++;
     if (keyEnd === keyStart) throw new MetaCommandRefused(name, this.lineNumber, `without the alphanumeric key pg_dump writes`);
-    if (k < end) throw new MetaCommandRefused(name, this.lineNumber, `followed by more text on the same line after \\${name} <key> (${JSON.stringify(buf.toString('latin1', keyEnd, Math.min(end, keyEnd + 40)).trim())})`);
+    if (k < end)
+      throw new MetaCommandRefused(
+        name,
+        this.lineNumber,
+        `followed by more text on the same line after \\${name} <key> (${JSON.stringify(buf.toString('latin1', keyEnd, Math.min(end, keyEnd + 40)).trim())})`,
+      );
     this.allowed.push(name);
     return end;
   }

@@ -13,7 +13,8 @@ import type { Read, RestoreOutcome, StepFailure } from './outcome.js';
 export type SignedDocumentProbe = (db: DatabaseGateway) => Promise<Finding>;
 
 export function toFailure(error: unknown): StepFailure {
-  if (error instanceof EvaluationError) return { kind: error.kind, message: error.message, hint: error.hint, ...(error.requestId ? { requestId: error.requestId } : {}) };
+  if (error instanceof EvaluationError)
+    return { kind: error.kind, message: error.message, hint: error.hint, ...(error.requestId ? { requestId: error.requestId } : {}) };
   return { kind: 'internal', message: describeError(error), hint: 'run again with --verbose; RESTORECHECK_DEBUG=1 shows the stack' };
 }
 

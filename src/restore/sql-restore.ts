@@ -51,9 +51,14 @@ export interface SqlRestoreResult {
 }
 
 /** Errors a non-superuser restore is expected to meet: ownership and privileges of roles that do not exist here. */
-const PRIVILEGE_ERROR = /must be owner of|must be member of role|permission denied|must be superuser|role "[^"]*" does not exist|only superuser|to create role/i;
+const PRIVILEGE_ERROR =
+  /must be owner of|must be member of role|permission denied|must be superuser|role "[^"]*" does not exist|only superuser|to create role/i;
 
-export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options: { signal?: AbortSignal; onProgress?: (bytes: number) => void } = {}): Promise<SqlRestoreResult> {
+export async function restoreSqlDump(
+  sql: Readable,
+  target: PsqlTarget,
+  options: { signal?: AbortSignal; onProgress?: (bytes: number) => void } = {},
+): Promise<SqlRestoreResult> {
   const started = performance.now();
   const guard = new PsqlInputGuard();
   let bytes = 0;
@@ -121,7 +126,12 @@ export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options:
     if (error instanceof MetaCommandRefused) throw error;
     await throwIfDiskFull(target, diskFullSaid, error);
     if (options.signal?.aborted) throw new EvaluationError('timeout', 'the restore was interrupted', 'run the restore test again', { cause: error });
-    throw new EvaluationError('invalid-response', `the dump could not be read to the end: ${(error as Error).message}`, 'verify the archive (restorecheck verify) and regenerate the backup', { cause: error });
+    throw new EvaluationError(
+      'invalid-response',
+      `the dump could not be read to the end: ${(error as Error).message}`,
+      'verify the archive (restorecheck verify) and regenerate the backup',
+      { cause: error },
+    );
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
@@ -130,7 +140,11 @@ export async function restoreSqlDump(sql: Readable, target: PsqlTarget, options:
   // carried on past the failed statements (exit 0).
   if (code !== 0 || diskFullSaid) await throwIfDiskFull(target, diskFullSaid);
   if (code !== 0) {
-    throw new EvaluationError('tool', `psql exited with code ${code} while restoring${errors[0] ? `: ${errors[0]}` : ''}`, 'check that the PostgreSQL client matches the server and the dump (see the versions in the report)');
+    throw new EvaluationError(
+      'tool',
+      `psql exited with code ${code} while restoring${errors[0] ? `: ${errors[0]}` : ''}`,
+      'check that the PostgreSQL client matches the server and the dump (see the versions in the report)',
+    );
   }
   const result: SqlRestoreResult = {
     seconds: Math.round((performance.now() - started) / 10) / 100,

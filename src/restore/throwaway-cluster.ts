@@ -76,7 +76,11 @@ export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string
   }
   const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
   if (which.status === 0 && which.stdout.trim()) return join(which.stdout.trim(), '..');
-  throw new EvaluationError('tool', 'no PostgreSQL server binaries found (initdb)', 'install them: `apt-get install -y postgresql` (Debian/Ubuntu), or set PG_BIN to the directory holding initdb');
+  throw new EvaluationError(
+    'tool',
+    'no PostgreSQL server binaries found (initdb)',
+    'install them: `apt-get install -y postgresql` (Debian/Ubuntu), or set PG_BIN to the directory holding initdb',
+  );
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -137,7 +141,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
   const dir = await mkdtemp(join(tmpdir(), CLUSTER_PREFIX));
   // Registered before anything else happens in it: a SIGKILL from here on leaves a directory that the
   // next run recognises as abandoned (owner gone) and removes.
-  await writeFile(join(dir, OWNER_FILE), `${JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), binDir, user: user.name, host: hostname() } satisfies ClusterOwner)}\n`);
+  await writeFile(
+    join(dir, OWNER_FILE),
+    `${JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), binDir, user: user.name, host: hostname() } satisfies ClusterOwner)}\n`,
+  );
   installExitHook(binDir);
   live.add(dir);
   const dataDir = join(dir, 'data');
@@ -171,7 +178,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
   };
 
   try {
-    await asOwner(binDir, 'initdb', ['-D', dataDir, '-U', 'postgres', '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], { home });
+    await asOwner(
+      binDir,
+      'initdb',
+      ['-D', dataDir, '-U', 'postgres', '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
+      { home },
+    );
     const settings: Record<string, string> = {
       listen_addresses: host,
       port: String(port),
@@ -187,7 +199,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
     if (options.tls) {
       caFile = join(dir, 'server.crt');
       const keyFile = join(dir, 'server.key');
-      await run('openssl', ['req', '-new', '-x509', '-days', '2', '-nodes', '-subj', '/CN=localhost', '-addext', `subjectAltName=DNS:localhost,IP:${host}`, '-keyout', keyFile, '-out', caFile], { timeout: 30_000 });
+      await run(
+        'openssl',
+        [
+          'req',
+          '-new',
+          '-x509',
+          '-days',
+          '2',
+          '-nodes',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          `subjectAltName=DNS:localhost,IP:${host}`,
+          '-keyout',
+          keyFile,
+          '-out',
+          caFile,
+        ],
+        { timeout: 30_000 },
+      );
       await chmod(keyFile, 0o600);
       if (user.switched) {
         await chown(keyFile, user.uid, -1);
@@ -195,7 +226,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       }
       Object.assign(settings, { ssl: 'on', ssl_cert_file: caFile, ssl_key_file: keyFile });
     }
-    const conf = Object.entries(settings).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`).join('\n');
+    const conf = Object.entries(settings)
+      .map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`)
+      .join('\n');
     await writeFile(join(dataDir, 'postgresql.auto.conf'), `${conf}\n`);
     if (user.switched) await chown(join(dataDir, 'postgresql.auto.conf'), user.uid, user.gid);
     await asOwner(binDir, 'pg_ctl', ['start', '-D', dataDir, '-w', '-t', '60', '-l', join(dir, 'server.log')], { timeoutMs: 90_000, home });
@@ -215,7 +248,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
         return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${host.includes(':') ? `[${host}]` : host}:${port}/${encodeURIComponent(database)}${query ? `?${query}` : ''}`;
       },
       sql: async (sql, database = 'postgres') => {
-        const { stdout } = await asOwner(binDir, 'psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql], { home });
+        const { stdout } = await asOwner(
+          binDir,
+          'psql',
+          ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql],
+          { home },
+        );
         return stdout;
       },
       log: async () => (await run('cat', [join(dir, 'server.log')])).stdout,
@@ -310,7 +348,10 @@ export async function sweepAbandonedClusters(dir = tmpdir()): Promise<AbandonedC
     }
     if (ownerAlive(owner) || live.has(clusterDir)) continue;
     const dataDir = join(clusterDir, 'data');
-    const postmasterPid = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then((t) => Number(t.split('\n')[0]) || null, () => null);
+    const postmasterPid = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then(
+      (t) => Number(t.split('\n')[0]) || null,
+      () => null,
+    );
     const entry: AbandonedCluster = { dir: clusterDir, ownerPid: owner.pid, postmasterPid, removed: false };
     if (postmasterPid !== null) {
       // Our own binaries, never a path read from the directory (a file in TMPDIR must not choose what we run).

@@ -27,7 +27,10 @@ export const RESTORE_ROLE = 'restorecheck_restore';
 
 /** `restorecheck_scratch_<run id>`, restricted to what an unquoted identifier allows. */
 export function scratchDatabaseName(runId: string): string {
-  return `restorecheck_scratch_${runId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 32)}`;
+  return `restorecheck_scratch_${runId
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 32)}`;
 }
 
 export async function createThrowawayDatabase(runId: string): Promise<ThrowawayDatabase> {
@@ -53,7 +56,16 @@ export async function createThrowawayDatabase(runId: string): Promise<ThrowawayD
     const serverVersion = (await cluster.sql('SHOW server_version')).trim();
     let dropped = false;
     return {
-      target: { binDir: cluster.binDir, host: cluster.host, port: cluster.port, user: RESTORE_ROLE, password, database, home: cluster.home, dataDir: cluster.dir },
+      target: {
+        binDir: cluster.binDir,
+        host: cluster.host,
+        port: cluster.port,
+        user: RESTORE_ROLE,
+        password,
+        database,
+        home: cluster.home,
+        dataDir: cluster.dir,
+      },
       url: cluster.url({ user: RESTORE_ROLE, password, database, params: { sslmode: 'disable' } }),
       serverVersion,
       description: `throwaway PostgreSQL ${serverVersion.split(' ')[0]} cluster at ${cluster.host}:${cluster.port}, database ${database}`,

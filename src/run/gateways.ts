@@ -56,7 +56,12 @@ export class LiveGateways implements Gateways {
     const azure = this.config.azure;
     if (!azure) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
     const storage = azure.storage;
-    if (!storage) throw new EvaluationError('config', 'no azure.storage section is configured', 'add azure.storage (resourceGroup, account, container) to the configuration');
+    if (!storage)
+      throw new EvaluationError(
+        'config',
+        'no azure.storage section is configured',
+        'add azure.storage (resourceGroup, account, container) to the configuration',
+      );
     this.storageGateway ??= storageOnFirstCall(once(async () => (await this.azureSession(azure)).storageGateway(storage)));
     return this.storageGateway;
   }

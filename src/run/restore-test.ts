@@ -108,7 +108,12 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
     if (refused.length > 0) {
       log.info(`restore-test: the archive failed verification (${refused.map((c) => c.id).join(', ')}); not restoring it`);
       handedOver = true;
-      const removed = await database.then((db) => db.drop()).then((r) => r.removed, () => [] as string[]);
+      const removed = await database
+        .then((db) => db.drop())
+        .then(
+          (r) => r.removed,
+          () => [] as string[],
+        );
       outcome = refusedOutcome(config, refused, removed);
     } else {
       const verification: ArchiveVerification = await archive();
@@ -126,7 +131,13 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
       });
     }
     // The archive verdicts come again from the one pass already made (memoised), beside the restore-* checks.
-    return await runChecks({ ...common, command: 'restore-test', checks: restoreTestChecks('archive'), inputs: { archive, restore: outcome }, only: options.only });
+    return await runChecks({
+      ...common,
+      command: 'restore-test',
+      checks: restoreTestChecks('archive'),
+      inputs: { archive, restore: outcome },
+      only: options.only,
+    });
   } finally {
     if (!handedOver) await database.then((db) => db.drop()).catch(() => undefined);
     await gateways.close();

@@ -38,7 +38,10 @@ export function selectChecks(checks: readonly Check[], only: readonly string[] |
   const known = new Set(checks.map((c) => c.id));
   const unknown = only.filter((id) => !known.has(id));
   if (unknown.length > 0) {
-    throw new UsageError(`--only: unknown check id ${unknown.map((id) => `"${id}"`).join(', ')}`, `valid ids: ${[...known].sort().join(', ')} (restorecheck list-checks)`);
+    throw new UsageError(
+      `--only: unknown check id ${unknown.map((id) => `"${id}"`).join(', ')}`,
+      `valid ids: ${[...known].sort().join(', ')} (restorecheck list-checks)`,
+    );
   }
   const wanted = new Set(only);
   return checks.filter((c) => wanted.has(c.id));
@@ -61,9 +64,13 @@ export function missingNeed(need: Need, config: Config, inputs?: RunInputs): str
 function missingInput(input: RunInput, inputs: RunInputs | undefined): EvaluationError | undefined {
   switch (input) {
     case 'restore':
-      return inputs?.restore ? undefined : new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`');
+      return inputs?.restore
+        ? undefined
+        : new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`');
     case 'storedReports':
-      return inputs?.storedReports ? undefined : new EvaluationError('internal', 'this run did not read the report directory', 'this check runs under `restorecheck check`');
+      return inputs?.storedReports
+        ? undefined
+        : new EvaluationError('internal', 'this run did not read the report directory', 'this check runs under `restorecheck check`');
   }
 }
 
@@ -81,9 +88,7 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
 
   let results: CheckResult[];
   try {
-    results = await Promise.all(
-      selected.map((check) => runOne(check, { ...options, now, log }, runSignal, limits.checkTimeoutMs, limits.runTimeoutMs)),
-    );
+    results = await Promise.all(selected.map((check) => runOne(check, { ...options, now, log }, runSignal, limits.checkTimeoutMs, limits.runTimeoutMs)));
   } finally {
     runDeadline.clear();
   }

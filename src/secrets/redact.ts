@@ -86,7 +86,10 @@ export function maskUrl(value: string): string {
 /** Registers the environment's well-known Azure secrets (a client secret must never be echoed). */
 export function registerEnvironmentSecrets(redactor: Redactor, env: NodeJS.ProcessEnv): void {
   for (const [name, value] of Object.entries(env)) {
-    if (value && /^(AZURE_CLIENT_SECRET|AZURE_CLIENT_CERTIFICATE_PASSWORD|IDENTITY_HEADER|AZURE_STORAGE_KEY|AZURE_STORAGE_CONNECTION_STRING|PGPASSWORD)$/.test(name)) {
+    if (
+      value &&
+      /^(AZURE_CLIENT_SECRET|AZURE_CLIENT_CERTIFICATE_PASSWORD|IDENTITY_HEADER|AZURE_STORAGE_KEY|AZURE_STORAGE_CONNECTION_STRING|PGPASSWORD)$/.test(name)
+    ) {
       redactor.add(value);
       redactor.addFromConnectionString(value);
     }

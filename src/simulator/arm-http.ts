@@ -41,7 +41,7 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
 
 export function requireApiVersion(url: URL, provider: keyof typeof API_VERSIONS): string {
   const version = url.searchParams.get('api-version');
-  if (!version) throw new ArmHttpError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+  if (!version) throw new ArmHttpError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
   if (!(API_VERSIONS[provider] as readonly string[]).includes(version)) {
     const supported = API_VERSIONS[provider].join(',');
     throw new ArmHttpError(400, 'InvalidApiVersionParameter', `The api-version '${version}' is invalid. The supported versions are '${supported}'.`);

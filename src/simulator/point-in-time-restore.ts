@@ -62,7 +62,17 @@ async function copyServer(source: URL, copy: PostgresCluster, signal: AbortSigna
   const sourceEnv = { ...process.env, PGPASSWORD: decodeURIComponent(source.password), PGCONNECT_TIMEOUT: '10' };
   const dump = spawn(
     join(copy.binDir, 'pg_dumpall'),
-    ['--no-password', '-h', decodeURIComponent(source.hostname), '-p', source.port || '5432', '-U', decodeURIComponent(source.username) || 'postgres', '-l', decodeURIComponent(source.pathname.slice(1)) || 'postgres'],
+    [
+      '--no-password',
+      '-h',
+      decodeURIComponent(source.hostname),
+      '-p',
+      source.port || '5432',
+      '-U',
+      decodeURIComponent(source.username) || 'postgres',
+      '-l',
+      decodeURIComponent(source.pathname.slice(1)) || 'postgres',
+    ],
     { env: sourceEnv, stdio: ['ignore', 'pipe', 'pipe'], signal },
   );
   // Errors such as `role "postgres" already exists` are expected (the copy has its own superuser): only psql's exit status counts.
@@ -82,7 +92,8 @@ async function copyServer(source: URL, copy: PostgresCluster, signal: AbortSigna
     });
   const [dumped, loaded] = await Promise.all([exit(dump), exit(load)]);
   if (signal.aborted) throw signal.reason;
-  if (dumped !== 0) throw new ArmOperationError('RestoreFailed', `The copy of the source server failed (pg_dumpall: ${dumpErrors.trim().split('\n')[0] ?? `exit ${dumped}`}).`);
+  if (dumped !== 0)
+    throw new ArmOperationError('RestoreFailed', `The copy of the source server failed (pg_dumpall: ${dumpErrors.trim().split('\n')[0] ?? `exit ${dumped}`}).`);
   if (loaded !== 0) throw new ArmOperationError('RestoreFailed', `The copy of the source server failed (psql exit ${loaded}).`);
 }
 
@@ -106,7 +117,8 @@ export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealR
     if (!raw) return undefined;
     const expanded = raw.replace(/\$\{(\w+)\}/g, (_, name: string) => {
       const value = env[name];
-      if (value === undefined) throw new ArmOperationError('RestoreFailed', `The scenario's restore.databaseUrl names \${${name}}, which is not set in the simulator's environment.`);
+      if (value === undefined)
+        throw new ArmOperationError('RestoreFailed', `The scenario's restore.databaseUrl names \${${name}}, which is not set in the simulator's environment.`);
       return value;
     });
     return new URL(expanded);
@@ -156,7 +168,8 @@ export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealR
         return await work;
       } catch (error) {
         await release(copy);
-        if (copy.controller.signal.aborted) throw new ArmOperationError('Canceled', 'The restore was canceled: the server was deleted while it was being restored.');
+        if (copy.controller.signal.aborted)
+          throw new ArmOperationError('Canceled', 'The restore was canceled: the server was deleted while it was being restored.');
         throw error;
       }
     },
@@ -174,13 +187,16 @@ export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealR
       const all = [...copies.values()];
       copies.clear();
       for (const copy of all) copy.controller.abort(new Error('the simulator is stopping'));
-      await Promise.all(all.map(async (copy) => {
-        await copy.done;
-        await release(copy);
-      }));
+      await Promise.all(
+        all.map(async (copy) => {
+          await copy.done;
+          await release(copy);
+        }),
+      );
     },
 
-    running: () => [...copies.values()].flatMap((c) => (c.cluster ? [{ server: c.server, host: c.cluster.host, port: c.cluster.port, dir: c.cluster.dir }] : [])),
+    running: () =>
+      [...copies.values()].flatMap((c) => (c.cluster ? [{ server: c.server, host: c.cluster.host, port: c.cluster.port, dir: c.cluster.dir }] : [])),
     started: () => [...started],
   };
 }

@@ -127,7 +127,7 @@ async function runRestore(state: SimulatorState, run: { source: SimulatedServer;
       await state.delay(state.scenario.lro.durationMs);
       throw new ArmOperationError('InternalServerError', 'The point-in-time restore failed (simulated by the scenario).');
     }
-    let update: RestoredServerUpdate | undefined ;
+    let update: RestoredServerUpdate | undefined;
     const durationMs = state.scenario.lro.durationMs;
     if (state.hooks?.pointInTimeRestore) update = await state.hooks.pointInTimeRestore({ source, target: restored, pointInTime, durationMs });
     else await state.delay(state.scenario.lro.durationMs);

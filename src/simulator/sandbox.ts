@@ -100,7 +100,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       database: {
         url: '${DATABASE_URL}',
         alembic: { migrationsDir: DEMO_MIGRATIONS_DIR },
-        coreTables: [{ name: 'patients', minRows: 100 }, { name: 'appointments', minRows: 1 }, { name: 'documents', minRows: 1 }, { name: 'users', minRows: 1 }],
+        coreTables: [
+          { name: 'patients', minRows: 100 },
+          { name: 'appointments', minRows: 1 },
+          { name: 'documents', minRows: 1 },
+          { name: 'users', minRows: 1 },
+        ],
         signedDocument: { query: 'SELECT blob_name, sha256 FROM documents WHERE signed_at IS NOT NULL ORDER BY signed_at DESC LIMIT 1' },
       },
       azure: {

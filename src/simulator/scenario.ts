@@ -46,9 +46,7 @@ const serverSchema = z.strictObject({
       newestHoursAgo: nonNegative.default(2),
     })
     .optional(),
-  longTermRetention: z
-    .array(z.strictObject({ backupName: name, status: z.string().default('Succeeded'), endedDaysAgo: nonNegative.default(1) }))
-    .default([]),
+  longTermRetention: z.array(z.strictObject({ backupName: name, status: z.string().default('Succeeded'), endedDaysAgo: nonNegative.default(1) })).default([]),
   /**
    * What a point-in-time restore of this server does, with the real-restore hooks
    * (point-in-time-restore.ts; `restorecheck simulator` installs them).
@@ -156,7 +154,10 @@ export async function loadScenarioFile(path: string): Promise<Scenario> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError([`${path}: cannot read the scenario file (${(error as NodeJS.ErrnoException).code ?? String(error)})`], 'pass an existing YAML or JSON file with --scenario FILE');
+    throw new ConfigError(
+      [`${path}: cannot read the scenario file (${(error as NodeJS.ErrnoException).code ?? String(error)})`],
+      'pass an existing YAML or JSON file with --scenario FILE',
+    );
   }
   let raw: unknown;
   try {

@@ -37,7 +37,28 @@ export async function createCertificateAuthority(): Promise<CertificateAuthority
   const caFile = join(dir, 'ca.pem');
   // EC keys: generated in milliseconds, unlike RSA.
   // If openssl fails half-way, the directory (and a half-written key) goes.
-  await openssl(['req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-days', '30', '-subj', '/CN=restorecheck local simulator CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', caKey, '-out', caFile]).catch(async (error: unknown) => {
+  await openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=restorecheck local simulator CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    caKey,
+    '-out',
+    caFile,
+  ]).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw error;
   });
@@ -53,9 +74,40 @@ export async function createCertificateAuthority(): Promise<CertificateAuthority
       const ext = join(dir, `server-${n}.ext`);
       const san = names.map((name) => (/^[\d.]+$|:/.test(name) ? `IP:${name}` : `DNS:${name}`)).join(',');
       await writeFile(ext, `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
-      await openssl(['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-subj', `/CN=${names[0] ?? 'localhost'}`, '-keyout', key, '-out', csr]);
+      await openssl([
+        'req',
+        '-new',
+        '-nodes',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-subj',
+        `/CN=${names[0] ?? 'localhost'}`,
+        '-keyout',
+        key,
+        '-out',
+        csr,
+      ]);
       // A random serial per certificate: -CAcreateserial shares one serial file, which concurrent issues corrupt.
-      await openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-set_serial', `0x${randomBytes(16).toString('hex').replace(/^./, '1')}`, '-days', '30', '-extfile', ext, '-out', cert]);
+      await openssl([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        caFile,
+        '-CAkey',
+        caKey,
+        '-set_serial',
+        `0x${randomBytes(16).toString('hex').replace(/^./, '1')}`,
+        '-days',
+        '30',
+        '-extfile',
+        ext,
+        '-out',
+        cert,
+      ]);
       return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
     },
     remove: () => rm(dir, { recursive: true, force: true }),

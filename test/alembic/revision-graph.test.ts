@@ -9,7 +9,10 @@ import { createAlembicProject } from '../helpers/alembic.js';
 
 describe('parseRevisionScript', () => {
   it('reads plain assignments as alembic writes them', () => {
-    const rev = parseRevisionScript(`"""msg\n\nRevision ID: a1\n"""\nrevision = 'a1'\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n`, 'a1.py');
+    const rev = parseRevisionScript(
+      `"""msg\n\nRevision ID: a1\n"""\nrevision = 'a1'\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n`,
+      'a1.py',
+    );
     assert.deepEqual(rev, { revision: 'a1', downRevisions: [], branchLabels: [], dependsOn: [], file: 'a1.py' });
   });
 
@@ -30,7 +33,10 @@ describe('parseRevisionScript', () => {
   });
 
   it('names the file when a script cannot be parsed', () => {
-    assert.throws(() => parseRevisionScript('revision = make_id()\ndown_revision = None\n', 'broken.py'), (e: unknown) => e instanceof EvaluationError && /broken\.py/.test(e.message));
+    assert.throws(
+      () => parseRevisionScript('revision = make_id()\ndown_revision = None\n', 'broken.py'),
+      (e: unknown) => e instanceof EvaluationError && /broken\.py/.test(e.message),
+    );
     assert.throws(() => parseRevisionScript('down_revision = None\n', 'norev.py'), /norev\.py: no `revision/);
     assert.throws(() => parseRevisionScript("revision = 'a'\n", 'nodown.py'), /nodown\.py: no `down_revision/);
   });
@@ -99,10 +105,19 @@ describe('Alembic as real projects write it (issue 10 item 9)', () => {
     const project = await createAlembicProject(dir, 'postgresql+psycopg2://u:p@127.0.0.1:1/none');
     const w = (name: string, body: string) => writeFile(join(project.versionsDir, name), `"""${name}"""\nfrom typing import Sequence, Union\n${body}\n`);
     await w('a1_base.py', "revision = 'a1'  # don't squash\ndown_revision = None  # it's the base\nbranch_labels = None\ndepends_on = None\n");
-    await w('b2_next.py', 'revision: str = "b2"\ndown_revision: Union[str, None] = "a1"  # what\'s next\nbranch_labels: Union[str, Sequence[str], None] = None\n' +
-      'resolved_depends_on = None\ndepends_on = resolved_depends_on\n');
-    await w('c3_side.py', "revision: str = 'c3'\ndown_revision: Union[str, None] = 'a1'\nbranch_labels = tuple(['side'])  # computed\ndepends_on = ('a1', 'b2')\n");
-    await w('d4_merge.py', "revision = 'd4'\ndown_revision = (  # it's a merge\n    'b2',  # don't drop\n    \"c3\",\n)\nbranch_labels = None\ndef compute_deps(x):\n    return None\ndepends_on = compute_deps('x')\n");
+    await w(
+      'b2_next.py',
+      'revision: str = "b2"\ndown_revision: Union[str, None] = "a1"  # what\'s next\nbranch_labels: Union[str, Sequence[str], None] = None\n' +
+        'resolved_depends_on = None\ndepends_on = resolved_depends_on\n',
+    );
+    await w(
+      'c3_side.py',
+      "revision: str = 'c3'\ndown_revision: Union[str, None] = 'a1'\nbranch_labels = tuple(['side'])  # computed\ndepends_on = ('a1', 'b2')\n",
+    );
+    await w(
+      'd4_merge.py',
+      "revision = 'd4'\ndown_revision = (  # it's a merge\n    'b2',  # don't drop\n    \"c3\",\n)\nbranch_labels = None\ndef compute_deps(x):\n    return None\ndepends_on = compute_deps('x')\n",
+    );
     const ours = await readRevisionGraph(project.versionsDir);
     assert.deepEqual(ours.heads, await project.heads());
     assert.deepEqual(ours.heads, ['d4']);

@@ -57,7 +57,6 @@ function minioDump(result: ArchiveVerification) {
   return dump;
 }
 
-
 function sh(script: string, cwd = work): Buffer {
   return execFileSync('bash', ['-c', script], { cwd });
 }
@@ -105,7 +104,7 @@ describe('sidecar written by sha256sum with a path, binary marker or --tag', () 
   });
 });
 
-describe('MinIO data packed as the folder\'s contents (tar -C dir .)', () => {
+describe("MinIO data packed as the folder's contents (tar -C dir .)", () => {
   it('accepts the ./ and ./-prefixed entries GNU tar writes', async () => {
     const path = await packWithGnuTar({ 'minio/data.tar.gz': minioAsFolderContents() });
     const dump = minioDump(await verifyArchive(path, { limits }));
@@ -139,13 +138,20 @@ describe('metadata.json with a repeated key', () => {
     assert.match(result.metadata.problem ?? '', /more than once/);
   });
   it('names a key repeated inside a nested object (spelt with an escape), and not keys merely shared by siblings', async () => {
-    const nested = '{"environment":"production","timestamp":"2026-11-21T03:00:00Z","row_counts":{"public.users":3,"public.orders":1},'
-      + '"members":{"a":{"sha256":"' + 'ab'.repeat(32) + '","size":1},"b":{"size":2,"sha256":"' + 'cd'.repeat(32) + '","s\\u0069ze":3}}}';
+    const nested =
+      '{"environment":"production","timestamp":"2026-11-21T03:00:00Z","row_counts":{"public.users":3,"public.orders":1},' +
+      '"members":{"a":{"sha256":"' +
+      'ab'.repeat(32) +
+      '","size":1},"b":{"size":2,"sha256":"' +
+      'cd'.repeat(32) +
+      '","s\\u0069ze":3}}}';
     const result = await verifyArchive(await packWithGnuTar({ 'metadata.json': nested }), { limits });
     assert.match(result.metadata.problem ?? '', /"members\.b\.size"/);
   });
   it('accepts the same keys in sibling objects and arrays of objects', async () => {
-    const result = await verifyArchive(await packWithGnuTar({ 'metadata.json': JSON.stringify({ ...good, x: [{ a: 1 }, { a: 2 }], y: { a: { a: 1 } } }) }), { limits });
+    const result = await verifyArchive(await packWithGnuTar({ 'metadata.json': JSON.stringify({ ...good, x: [{ a: 1 }, { a: 2 }], y: { a: { a: 1 } } }) }), {
+      limits,
+    });
     assert.equal(result.metadata.problem, undefined);
     assert.equal(result.metadata.value?.environment, 'production');
   });
@@ -183,7 +189,10 @@ describe('a pax global header', () => {
   });
   it('with only a comment (as git archive writes) is no unsafe entry', async () => {
     const result = await verifyArchive(await pythonArchive(`{'comment': '9f1c2ab3'}`), { limits });
-    assert.deepEqual(result.entries.filter((e) => e.unsafe), []);
+    assert.deepEqual(
+      result.entries.filter((e) => e.unsafe),
+      [],
+    );
     assert.equal(result.container.problem, undefined);
   });
 });
@@ -191,7 +200,10 @@ describe('a pax global header', () => {
 describe('alembic_revision with several heads', () => {
   it('accepts a list of strings, and still refuses a list holding a number', async () => {
     const base = { environment: 'production', timestamp: '2026-11-21T03:00:00Z' };
-    const heads = await verifyArchive(await packWithGnuTar({ 'metadata.json': JSON.stringify({ ...base, alembic_revision: ['4b2d9c1e7f00', 'a1b2c3d4e5f6'] }) }), { limits });
+    const heads = await verifyArchive(
+      await packWithGnuTar({ 'metadata.json': JSON.stringify({ ...base, alembic_revision: ['4b2d9c1e7f00', 'a1b2c3d4e5f6'] }) }),
+      { limits },
+    );
     assert.equal(heads.metadata.problem, undefined);
     assert.deepEqual(heads.metadata.value?.alembic_revision, ['4b2d9c1e7f00', 'a1b2c3d4e5f6']);
     const bad = await verifyArchive(await packWithGnuTar({ 'metadata.json': JSON.stringify({ ...base, alembic_revision: ['4b2d9c1e7f00', 7] }) }), { limits });

@@ -55,11 +55,15 @@ describe('SQL dump inspectors', () => {
     const dump = `--\n-- PostgreSQL database dump\n--\n\\restrict abc\nSET x = 1;\n${'INSERT;\n'.repeat(20_000)}--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n`;
     assert.equal((await postgresDumpInspector(chunks(Buffer.from(dump), 4096))).problem, undefined);
     assert.match((await postgresDumpInspector(chunks(Buffer.from(dump.slice(0, 50_000)), 4096))).problem ?? '', /dump complete/);
-    assert.match((await postgresDumpInspector(chunks(Buffer.from(`SET x;\n${dump}`.replace('-- PostgreSQL database dump\n', '')), 4096))).problem ?? '', /header/);
+    assert.match(
+      (await postgresDumpInspector(chunks(Buffer.from(`SET x;\n${dump}`.replace('-- PostgreSQL database dump\n', '')), 4096))).problem ?? '',
+      /header/,
+    );
     assert.match((await postgresDumpInspector(chunks(Buffer.from(`${dump}DROP TABLE patients;\n`), 4096))).problem ?? '', /follows/);
   });
   it('MariaDB/MySQL: header (after the sandbox line) and `-- Dump completed` last', async () => {
-    const dump = '/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n--\nINSERT;\n-- Dump completed on 2026-11-21 12:00:00\n';
+    const dump =
+      '/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n--\nINSERT;\n-- Dump completed on 2026-11-21 12:00:00\n';
     assert.equal((await mysqlDumpInspector(chunks(Buffer.from(dump), 7))).problem, undefined);
     assert.match((await mysqlDumpInspector(chunks(Buffer.from(dump.replace(/-- Dump completed.*\n/, '')), 7))).problem ?? '', /Dump completed/);
     assert.equal((await mysqlDumpInspector(chunks(Buffer.from('-- MySQL dump 10.13  Distrib 8.0.36\nX;\n-- Dump completed\n'), 7))).problem, undefined);
@@ -116,7 +120,10 @@ describe('archive names and policy', () => {
     assert.equal(policyFor(defaults, 'production').keepNewest, 3);
     assert.equal(policyFor(defaults, 'staging').retentionDays, 7);
     assert.equal(policyFor(defaults, 'qa').maxAgeHours, 26);
-    const custom = archivesSchema.parse({ defaults: { retentionDays: 14, maxAgeHours: 30 }, environments: { production: { keepNewest: 5 }, dev: { retentionDays: 2 } } });
+    const custom = archivesSchema.parse({
+      defaults: { retentionDays: 14, maxAgeHours: 30 },
+      environments: { production: { keepNewest: 5 }, dev: { retentionDays: 2 } },
+    });
     assert.equal(policyFor(custom, 'production').retentionDays, 30);
     assert.equal(policyFor(custom, 'production').keepNewest, 5);
     assert.equal(policyFor(custom, 'staging').retentionDays, 7);

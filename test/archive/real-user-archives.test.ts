@@ -36,7 +36,10 @@ async function repack(archive: BuiltArchive, pack: string): Promise<void> {
   await sh(`sha256sum ${q(archive.fileName)} > ${q(`${archive.fileName}.sha256`)}`, dirname(archive.path));
 }
 
-async function verify(path: string, args: string[] = []): Promise<{ code: number | null; report: Report; byId: Map<string, Report['checks'][number]>; detail: string; stdout: string }> {
+async function verify(
+  path: string,
+  args: string[] = [],
+): Promise<{ code: number | null; report: Report; byId: Map<string, Report['checks'][number]>; detail: string; stdout: string }> {
   const result = await runCli(['verify', path, ...args, '--format', 'json'], { timeoutMs: 300_000 });
   let report: Report;
   try {
@@ -45,7 +48,11 @@ async function verify(path: string, args: string[] = []): Promise<{ code: number
     assert.fail(`no JSON report (exit ${result.code}); stderr: ${result.stderr}`);
   }
   const byId = new Map(report.checks.map((c) => [c.id, c]));
-  const detail = JSON.stringify(report.checks.map((c) => `${c.status} ${c.id}: ${c.message}`), null, 1);
+  const detail = JSON.stringify(
+    report.checks.map((c) => `${c.status} ${c.id}: ${c.message}`),
+    null,
+    1,
+  );
   return { code: result.code, report, byId, detail, stdout: result.stdout };
 }
 
@@ -55,7 +62,15 @@ function statusOf(r: Awaited<ReturnType<typeof verify>>, id: string): string {
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'restorecheck-real-archives-'));
-  parts = await generateParts({ dir: join(work, 'parts'), postgresRows: 60, mariadbRows: 0, redisKeys: 20, mongoDocuments: 20, minioObjects: 3, clusterDump: true });
+  parts = await generateParts({
+    dir: join(work, 'parts'),
+    postgresRows: 60,
+    mariadbRows: 0,
+    redisKeys: 20,
+    mongoDocuments: 20,
+    minioObjects: 3,
+    clusterDump: true,
+  });
 });
 
 after(async () => {
@@ -175,7 +190,10 @@ describe('local-time names and the clock rule', () => {
     const stem = fileName.slice(0, -'.tar.gz'.length);
     const dir = dirname(archive.path);
     await mkdir(join(dir, 'x'));
-    await sh(`tar -xzf ${q(archive.path)} -C x && mv x/${q(archive.stem)} x/${q(stem)} && tar -czf ${q(fileName)} -C x ${q(stem)} && rm -rf x ${q(archive.fileName)}* && sha256sum ${q(fileName)} > ${q(`${fileName}.sha256`)}`, dir);
+    await sh(
+      `tar -xzf ${q(archive.path)} -C x && mv x/${q(archive.stem)} x/${q(stem)} && tar -czf ${q(fileName)} -C x ${q(stem)} && rm -rf x ${q(archive.fileName)}* && sha256sum ${q(fileName)} > ${q(`${fileName}.sha256`)}`,
+      dir,
+    );
     return { path: join(dir, fileName), sidecarPath: join(dir, `${fileName}.sha256`), fileName, stem };
   }
 

@@ -57,12 +57,21 @@ describe('retention', () => {
     const result = await runCli(['retention', dir, '--format', 'json']);
     assert.equal(result.code, 1, result.stderr);
     const doc = JSON.parse(result.stdout) as { archives: Row[]; unrecognised: string[]; orphanSidecars: string[]; summary: Record<string, number> };
-    const expired = doc.archives.filter((a) => a.action === 'expire').map((a) => a.file).sort();
+    const expired = doc.archives
+      .filter((a) => a.action === 'expire')
+      .map((a) => a.file)
+      .sort();
     assert.deepEqual(expired, [names.p2, names.p3, names.p4, names.s2, names.d2].sort());
     // p0 (1 day), p5 (31 days but among newest 3) and p1 (40 days, 3rd newest) are kept
-    const kept = doc.archives.filter((a) => a.action === 'keep').map((a) => a.file).sort();
+    const kept = doc.archives
+      .filter((a) => a.action === 'keep')
+      .map((a) => a.file)
+      .sort();
     assert.deepEqual(kept, [names.p0, names.p5, names.p1, names.s1, names.d1].sort());
-    assert.deepEqual(doc.archives.filter((a) => a.action === 'keep' && !a.sidecar).map((a) => a.file), [names.s1]);
+    assert.deepEqual(
+      doc.archives.filter((a) => a.action === 'keep' && !a.sidecar).map((a) => a.file),
+      [names.s1],
+    );
     assert.deepEqual(doc.unrecognised, ['random.tar.gz']);
     assert.equal(doc.orphanSidecars.length, 1);
     const text = await runCli(['retention', dir]);
@@ -79,8 +88,14 @@ describe('retention', () => {
     const expected = [names.p2, names.p3, names.p4, names.s2, names.d2].flatMap((n) => [n!, `${n}.sha256`]).sort();
     assert.deepEqual(removed, expected);
     // Each deletion is recorded in the audit log beside the archives (no report.dir configured).
-    const audit = (await readFile(join(dir, 'audit.log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string; command: string; details: { archive: string } });
-    assert.deepEqual(audit.map((a) => `${a.action} ${a.command}`), Array(5).fill('delete retention'));
+    const audit = (await readFile(join(dir, 'audit.log.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; command: string; details: { archive: string } });
+    assert.deepEqual(
+      audit.map((a) => `${a.action} ${a.command}`),
+      Array(5).fill('delete retention'),
+    );
     assert.deepEqual(audit.map((a) => basename(a.details.archive)).sort(), [names.p2, names.p3, names.p4, names.s2, names.d2].sort());
     assert.match(result.stderr, /5 deletion\(s\) recorded in .*audit\.log\.jsonl/);
     // still 1: a kept staging archive lacks its sidecar

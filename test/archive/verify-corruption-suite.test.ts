@@ -41,9 +41,16 @@ const ALL = ['archive-age', 'archive-checksum', 'archive-dump-integrity', 'archi
 async function expectVerdict(path: string, expected: { fail: string[]; pass?: string[]; exactly?: boolean; code?: number; args?: string[] }): Promise<Report> {
   const { code, report, stderr } = await verify([path, ...(expected.args ?? [])]);
   assert.ok(report, `no JSON report; stderr: ${stderr}`);
-  const failing = report.checks.filter((c) => c.status === 'fail').map((c) => c.id).sort();
+  const failing = report.checks
+    .filter((c) => c.status === 'fail')
+    .map((c) => c.id)
+    .sort();
   const passing = report.checks.filter((c) => c.status === 'pass').map((c) => c.id);
-  const detail = JSON.stringify(report.checks.map((c) => `${c.status} ${c.id}: ${c.message}`), null, 1);
+  const detail = JSON.stringify(
+    report.checks.map((c) => `${c.status} ${c.id}: ${c.message}`),
+    null,
+    1,
+  );
   if (expected.exactly !== false) {
     assert.deepEqual(failing, [...expected.fail].sort(), detail);
     if (expected.fail.length === 0) assert.deepEqual(passing.sort(), ALL, detail);
@@ -83,7 +90,10 @@ describe('verify: a good archive from real tools', () => {
     const sidecar = await readFile(archive.sidecarPath, 'utf8');
     await writeFile(archive.sidecarPath, sidecar.replace('  ', ' *'));
     await expectVerdict(archive.path, { fail: [] });
-    await writeFile(archive.sidecarPath, sidecar.replace(/^[0-9a-f]{64}/, (hex) => hex.toUpperCase()));
+    await writeFile(
+      archive.sidecarPath,
+      sidecar.replace(/^[0-9a-f]{64}/, (hex) => hex.toUpperCase()),
+    );
     await expectVerdict(archive.path, { fail: [] });
   });
 });
@@ -177,7 +187,10 @@ describe('verify: truncations', () => {
   it('the end-of-archive blocks missing: integrity fails, and members and dumps are not proven complete', async () => {
     const archive = await build();
     await editTar(archive.path, (tar) => tar.subarray(0, tarMembers(tar).at(-1)!.end));
-    const report = await expectVerdict(archive.path, { fail: ['archive-integrity', 'archive-members', 'archive-dump-integrity'], pass: ['archive-checksum', 'archive-metadata'] });
+    const report = await expectVerdict(archive.path, {
+      fail: ['archive-integrity', 'archive-members', 'archive-dump-integrity'],
+      pass: ['archive-checksum', 'archive-metadata'],
+    });
     assert.match(report.checks.find((c) => c.id === 'archive-integrity')!.message, /end-of-archive/);
   });
 });
@@ -206,7 +219,9 @@ describe('verify: members', () => {
     it(`${label} fails archive-members`, async () => {
       const archive = await build();
       const header = entry(archive.stem);
-      await appendEntries(archive.path, [{ header: { ...header, mode: 0o644 }, content: header.type && header.type !== 'file' ? Buffer.alloc(0) : Buffer.from('{}\n') }]);
+      await appendEntries(archive.path, [
+        { header: { ...header, mode: 0o644 }, content: header.type && header.type !== 'file' ? Buffer.alloc(0) : Buffer.from('{}\n') },
+      ]);
       const report = await expectVerdict(archive.path, { fail: ['archive-members'] });
       const evidence = report.checks.find((c) => c.id === 'archive-members')!.evidence;
       assert.ok((evidence.unsafe as string[]).length + (evidence.duplicates as string[]).length > 0, JSON.stringify(evidence));
@@ -321,7 +336,10 @@ describe('verify: choosing the archive', () => {
     await writeFile(config, `environment: production\narchives:\n  dir: ${dir}\n`);
     const fromConfig = await verify(['--config', config, '--only', 'archive-checksum']);
     assert.equal(fromConfig.code, 0, fromConfig.stderr);
-    assert.deepEqual(fromConfig.report!.checks.map((c) => c.id), ['archive-checksum']);
+    assert.deepEqual(
+      fromConfig.report!.checks.map((c) => c.id),
+      ['archive-checksum'],
+    );
   });
 
   it('exits 2 when there is nothing to verify', async () => {

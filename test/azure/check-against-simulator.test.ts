@@ -77,7 +77,11 @@ after(async () => {
 });
 
 /** Reloads the simulator with the healthy scenario changed by `change`. */
-function scenario(change: (s: ScenarioInput & { servers: NonNullable<ScenarioInput['servers']>; storageAccounts: NonNullable<ScenarioInput['storageAccounts']> }) => void = () => undefined) {
+function scenario(
+  change: (
+    s: ScenarioInput & { servers: NonNullable<ScenarioInput['servers']>; storageAccounts: NonNullable<ScenarioInput['storageAccounts']> },
+  ) => void = () => undefined,
+) {
   const s = structuredClone(healthy) as Parameters<typeof change>[0];
   change(s);
   sim.load(parseScenario(s));
@@ -85,7 +89,9 @@ function scenario(change: (s: ScenarioInput & { servers: NonNullable<ScenarioInp
 }
 
 let configCount = 0;
-async function config(options: { azure?: Record<string, unknown>; storage?: Record<string, unknown>; query?: string; database?: boolean } = {}): Promise<string> {
+async function config(
+  options: { azure?: Record<string, unknown>; storage?: Record<string, unknown>; query?: string; database?: boolean } = {},
+): Promise<string> {
   const path = join(dir, `config-${++configCount}.json`);
   const cfg: Record<string, unknown> = {
     environment: 'e2e',
@@ -93,7 +99,13 @@ async function config(options: { azure?: Record<string, unknown>; storage?: Reco
       subscriptionId: SUB,
       resourceManagerEndpoint: sim.endpoint,
       postgres: { resourceGroup: 'medicapp-rg', server: 'medicappdbprod' },
-      storage: { resourceGroup: 'medicapp-rg', account: 'medicappstorage', container: 'documents', connectionString: '${AZURE_STORAGE_CONNECTION_STRING}', ...options.storage },
+      storage: {
+        resourceGroup: 'medicapp-rg',
+        account: 'medicappstorage',
+        container: 'documents',
+        connectionString: '${AZURE_STORAGE_CONNECTION_STRING}',
+        ...options.storage,
+      },
       ...options.azure,
     },
   };
@@ -110,7 +122,12 @@ async function config(options: { azure?: Record<string, unknown>; storage?: Reco
 }
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...sim.env, DATABASE_URL: cluster.url({ user: 'reader', password: READER_PASSWORD }), AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, ...extra };
+  return {
+    ...sim.env,
+    DATABASE_URL: cluster.url({ user: 'reader', password: READER_PASSWORD }),
+    AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    ...extra,
+  };
 }
 
 async function check(configPath: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<CliResult & { report: Report }> {
@@ -149,7 +166,15 @@ describe('restorecheck check against the simulator and Azurite', () => {
     const started = performance.now();
     const { code, report, stderr } = await check(await config());
     const wallMs = Math.round(performance.now() - started);
-    assert.equal(code, 0, `${stderr}\n${JSON.stringify(report.checks.filter((c) => c.status !== 'pass'), null, 1)}`);
+    assert.equal(
+      code,
+      0,
+      `${stderr}\n${JSON.stringify(
+        report.checks.filter((c) => c.status !== 'pass'),
+        null,
+        1,
+      )}`,
+    );
     for (const id of [...AZURE_CHECKS, 'signed-document', 'db-connectivity']) assert.equal(byId(report, id).status, 'pass', id);
     const recent = byId(report, 'pgflex-recent-backup');
     // 35 backups, 10 per page, oldest first: the newest (3 h old) is on the fourth and last page.
@@ -163,7 +188,10 @@ describe('restorecheck check against the simulator and Azurite', () => {
     // Every Resource Manager call carried a token the simulator issued; only GETs (check is read-only).
     const arm = sim.requests.filter((r) => r.path !== '/msi/token');
     assert.ok(arm.length >= 8, `${arm.length} ARM requests`);
-    assert.ok(arm.every((r) => r.token === 'valid' && r.method === 'GET'), JSON.stringify(arm));
+    assert.ok(
+      arm.every((r) => r.token === 'valid' && r.method === 'GET'),
+      JSON.stringify(arm),
+    );
     assert.equal(arm.filter((r) => /flexibleServers\/medicappdbprod$/.test(r.path)).length, 1, 'the server is read once per run');
     process.stderr.write(`# wall time of a full check against the simulator + Azurite + PostgreSQL: ${wallMs} ms\n`);
   });
@@ -216,7 +244,14 @@ describe('restorecheck check against the simulator and Azurite', () => {
 
   it('a 403 on one path errors that check only, naming the role; the others still run', async () => {
     scenario((s) => {
-      s.injections = [{ path: '/backups', status: 403, code: 'AuthorizationFailed', message: "The client does not have authorization to perform action 'Microsoft.DBforPostgreSQL/flexibleServers/backups/read'." }];
+      s.injections = [
+        {
+          path: '/backups',
+          status: 403,
+          code: 'AuthorizationFailed',
+          message: "The client does not have authorization to perform action 'Microsoft.DBforPostgreSQL/flexibleServers/backups/read'.",
+        },
+      ];
     });
     const { code, report } = await check(await config({ database: false }));
     assert.equal(code, 2);
@@ -231,7 +266,14 @@ describe('restorecheck check against the simulator and Azurite', () => {
 
   it('a 401 is an authentication error, distinct from a missing role', async () => {
     scenario((s) => {
-      s.injections = [{ path: '/storageAccounts/medicappstorage', status: 401, code: 'InvalidAuthenticationTokenTenant', message: 'The access token is from the wrong issuer.' }];
+      s.injections = [
+        {
+          path: '/storageAccounts/medicappstorage',
+          status: 401,
+          code: 'InvalidAuthenticationTokenTenant',
+          message: 'The access token is from the wrong issuer.',
+        },
+      ];
     });
     const { code, report } = await check(await config({ database: false }));
     assert.equal(code, 2);
@@ -251,7 +293,10 @@ describe('restorecheck check against the simulator and Azurite', () => {
     const { code, report } = await check(await config({ database: false }));
     assert.equal(code, 0, JSON.stringify(report.checks.filter((c) => c.status !== 'pass')));
     const calls = sim.requests.filter((r) => r.path.endsWith('/blobServices/default'));
-    assert.deepEqual(calls.map((r) => r.status), [429, 200]);
+    assert.deepEqual(
+      calls.map((r) => r.status),
+      [429, 200],
+    );
   });
 
   it('ends the call at once when Retry-After exceeds the cap', async () => {
@@ -282,7 +327,15 @@ describe('restorecheck check against the simulator and Azurite', () => {
 
   it('a wrongly typed field is an error too', async () => {
     scenario((s) => {
-      s.injections = [{ path: '/flexibleServers/medicappdbprod', method: 'GET', status: 200, body: JSON.stringify({ name: 'medicappdbprod', location: 'francecentral', properties: { state: 'Ready', backup: { backupRetentionDays: 'many' } } }), times: 1 }];
+      s.injections = [
+        {
+          path: '/flexibleServers/medicappdbprod',
+          method: 'GET',
+          status: 200,
+          body: JSON.stringify({ name: 'medicappdbprod', location: 'francecentral', properties: { state: 'Ready', backup: { backupRetentionDays: 'many' } } }),
+          times: 1,
+        },
+      ];
     });
     const { report } = await check(await config({ database: false }), ['--only', 'pgflex-backup-retention']);
     assert.equal(byId(report, 'pgflex-backup-retention').status, 'error');
@@ -305,7 +358,9 @@ describe('restorecheck check against the simulator and Azurite', () => {
     scenario();
     const closed = await freePort();
     const started = performance.now();
-    const { code, report } = await check(await config({ database: false, azure: { resourceManagerEndpoint: `https://127.0.0.1:${closed}`, requestTimeoutMs: 20_000 } }));
+    const { code, report } = await check(
+      await config({ database: false, azure: { resourceManagerEndpoint: `https://127.0.0.1:${closed}`, requestTimeoutMs: 20_000 } }),
+    );
     assert.ok(performance.now() - started < 25_000);
     assert.equal(code, 2);
     for (const id of AZURE_CHECKS) assert.equal(byId(report, id).errorKind, 'unreachable', `${id}: ${byId(report, id).message}`);
@@ -406,7 +461,10 @@ describe('restorecheck check against the simulator and Azurite', () => {
   ] as const) {
     it(`signed-document fails when the blob is ${name}`, async () => {
       scenario();
-      const { code, report } = await check(await config({ query: `SELECT blob_name, sha256 FROM documents WHERE blob_name = '${blob}'` }), ['--only', 'signed-document']);
+      const { code, report } = await check(await config({ query: `SELECT blob_name, sha256 FROM documents WHERE blob_name = '${blob}'` }), [
+        '--only',
+        'signed-document',
+      ]);
       assert.equal(code, 1);
       const doc = byId(report, 'signed-document');
       assert.equal(doc.status, 'fail');

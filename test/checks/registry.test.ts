@@ -25,7 +25,10 @@ describe('check registry', () => {
     for (const check of checks) {
       assert.match(check.id, /^[a-z0-9]+(-[a-z0-9]+)*$/, check.id);
       for (const key of ['title', 'description', 'risk', 'remediation'] as const) assert.ok(check[key].length > 10, `${check.id}.${key}`);
-      assert.ok(check.controls.some((c) => c.framework === 'ISO27001:2022'), `${check.id} cites ISO 27001`);
+      assert.ok(
+        check.controls.some((c) => c.framework === 'ISO27001:2022'),
+        `${check.id} cites ISO 27001`,
+      );
     }
   });
 

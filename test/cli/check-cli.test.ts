@@ -17,7 +17,10 @@ let env: Record<string, string>;
 /** Every output of every run is checked for the canary and for stack traces. */
 async function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
   const result = await runCli(args, { env: { ...env, ...extraEnv }, cwd: dir });
-  for (const [name, text] of [['stdout', result.stdout], ['stderr', result.stderr]] as const) {
+  for (const [name, text] of [
+    ['stdout', result.stdout],
+    ['stderr', result.stderr],
+  ] as const) {
     assert.ok(!text.includes(CANARY), `the canary password appeared in ${name}:\n${text}`);
     assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, `a stack trace in ${name}:\n${text}`);
   }
@@ -45,11 +48,14 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'restorecheck-cli-'));
   await cluster.sql(`CREATE ROLE app LOGIN PASSWORD '${CANARY}'`);
   await cluster.sql('CREATE DATABASE clinic OWNER app');
-  await cluster.sql(`
+  await cluster.sql(
+    `
     CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('4b2d9c1e7f00');
     CREATE TABLE patients (id int); INSERT INTO patients VALUES (1), (2), (3);
     CREATE TABLE documents (id int, blob_name text); INSERT INTO documents VALUES (1, 'a.pdf');
-    GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;`, 'clinic');
+    GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;`,
+    'clinic',
+  );
   env = { DATABASE_URL: cluster.url({ user: 'app', password: CANARY, database: 'clinic', params: { sslmode: 'disable' } }) };
 });
 
@@ -85,7 +91,17 @@ describe('restorecheck check', () => {
     assert.deepEqual(report.summary, { pass: 3, fail: 0, warn: 0, error: 0, skipped: ids.length - 3 });
     assert.equal(report.outcome, 'pass');
     const connectivity = report.checks.find((c: { id: string }) => c.id === 'db-connectivity');
-    assert.deepEqual(Object.keys(connectivity).slice(0, 9), ['id', 'title', 'status', 'severity', 'message', 'evidence', 'remediation', 'controls', 'durationMs']);
+    assert.deepEqual(Object.keys(connectivity).slice(0, 9), [
+      'id',
+      'title',
+      'status',
+      'severity',
+      'message',
+      'evidence',
+      'remediation',
+      'controls',
+      'durationMs',
+    ]);
     assert.equal(typeof connectivity.evidence.latencyMs, 'number');
     assert.equal(report.checks.find((c: { id: string }) => c.id === 'db-core-row-counts').evidence.counts.patients, 3);
   });
@@ -101,7 +117,9 @@ describe('restorecheck check', () => {
 
   it('exits 2 when the database cannot be reached, with the hint', async () => {
     const port = await freePort();
-    const r = await cli(['check', '--config', await config('ok.yaml', healthy)], { DATABASE_URL: `postgres://app:${CANARY}@127.0.0.1:${port}/clinic?sslmode=disable` });
+    const r = await cli(['check', '--config', await config('ok.yaml', healthy)], {
+      DATABASE_URL: `postgres://app:${CANARY}@127.0.0.1:${port}/clinic?sslmode=disable`,
+    });
     assert.equal(r.code, 2);
     assert.match(r.stdout, /ERROR\s+db-connectivity\s+Not evaluated: connection refused/);
     assert.match(r.stdout, /hint: is PostgreSQL running/);
@@ -109,7 +127,9 @@ describe('restorecheck check', () => {
   });
 
   it('exits 2 naming the password problem, without printing the password', async () => {
-    const r = await cli(['check', '--config', await config('ok.yaml', healthy), '--format', 'json'], { DATABASE_URL: env.DATABASE_URL!.replace(CANARY, `${CANARY}x`) });
+    const r = await cli(['check', '--config', await config('ok.yaml', healthy), '--format', 'json'], {
+      DATABASE_URL: env.DATABASE_URL!.replace(CANARY, `${CANARY}x`),
+    });
     assert.equal(r.code, 2);
     const report = JSON.parse(r.stdout) as { checks: Array<{ id: string; status: string; errorKind?: string }> };
     assert.equal(report.checks.find((c) => c.id === 'db-connectivity')?.errorKind, 'auth');
@@ -118,7 +138,10 @@ describe('restorecheck check', () => {
   it('--only runs just the named checks, and refuses an unknown id', async () => {
     const path = await config('ok.yaml', healthy);
     const r = await cli(['check', '--config', path, '--only', 'db-connectivity', '--format', 'json']);
-    assert.deepEqual((JSON.parse(r.stdout) as { checks: Array<{ id: string }> }).checks.map((c) => c.id), ['db-connectivity']);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { checks: Array<{ id: string }> }).checks.map((c) => c.id),
+      ['db-connectivity'],
+    );
     const bad = await cli(['check', '--config', path, '--only', 'db-conectivity']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown check id "db-conectivity"/);
@@ -160,7 +183,11 @@ describe('configuration errors exit 2 with every problem named', () => {
     const bad = await cli(['check', '--config', await config('bad.yaml', 'environment: [\n')]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /not valid YAML/);
-    const several = await cli(['validate-config', '--config', await config('several.yaml', 'environment: prod\ndatabase:\n  url: ${MISSING_URL}\n  statementTimeoutMs: soon\n  coreTabels: []\n')]);
+    const several = await cli([
+      'validate-config',
+      '--config',
+      await config('several.yaml', 'environment: prod\ndatabase:\n  url: ${MISSING_URL}\n  statementTimeoutMs: soon\n  coreTabels: []\n'),
+    ]);
     assert.equal(several.code, 2);
     assert.match(several.stderr, /invalid configuration \(3 problems\)/);
     assert.match(several.stderr, /database\.url: environment variable MISSING_URL is not set/);
@@ -182,7 +209,9 @@ describe('configuration errors exit 2 with every problem named', () => {
 describe('validate-config and list-checks', () => {
   it('validate-config contacts nothing and masks the password', async () => {
     const port = await freePort();
-    const r = await cli(['validate-config', '--config', await config('ok.yaml', healthy)], { DATABASE_URL: `postgres://app:${CANARY}@127.0.0.1:${port}/clinic` });
+    const r = await cli(['validate-config', '--config', await config('ok.yaml', healthy)], {
+      DATABASE_URL: `postgres://app:${CANARY}@127.0.0.1:${port}/clinic`,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /valid configuration for environment "production"/);
     assert.match(r.stdout, new RegExp(`postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}/clinic`));

@@ -14,7 +14,20 @@ import { isAlias, isNode, parseDocument, visit } from 'yaml';
 import { BIN, type CliResult, runCli } from '../helpers/cli.js';
 
 const SUBSCRIPTION = '1b2c3d4e-0000-4000-8000-000000000001';
-const FLAGS = ['--environment', 'production', '--subscription-id', SUBSCRIPTION, '--resource-group', 'medicapp-rg', '--server', 'medicappdbprod', '--storage-account', 'medicappstorage', '--container', 'documents'];
+const FLAGS = [
+  '--environment',
+  'production',
+  '--subscription-id',
+  SUBSCRIPTION,
+  '--resource-group',
+  'medicapp-rg',
+  '--server',
+  'medicappdbprod',
+  '--storage-account',
+  'medicappstorage',
+  '--container',
+  'documents',
+];
 const CONFIG = 'restorecheck.yaml';
 const GITHUB = '.github/workflows/restorecheck.yml';
 const AZURE_DEVOPS = '.azure-pipelines/restorecheck.yml';
@@ -40,7 +53,10 @@ function filesUnder(dir: string, prefix = ''): string[] {
 /** Parses strictly: any YAML error (duplicate key, bad indentation) fails the test. Aliases are refused too (Azure DevOps rejects them). */
 function parseYaml(text: string): Record<string, unknown> {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  assert.deepEqual(doc.errors.map((e) => e.message), []);
+  assert.deepEqual(
+    doc.errors.map((e) => e.message),
+    [],
+  );
   let anchors = 0;
   visit(doc, (_key, node) => {
     if (isAlias(node) || (isNode(node) && node.anchor !== undefined)) anchors++;
@@ -72,7 +88,10 @@ describe('restorecheck init with flags', () => {
     const config = readFileSync(join(dir, CONFIG), 'utf8');
     assert.match(config, /^\s*url: \$\{DATABASE_URL\}/m, 'the URL comes from the environment, never literally');
     assert.match(config, /^#/, 'the file is commented');
-    const valid = await runCli(['validate-config', '--config', CONFIG], { cwd: dir, env: { DATABASE_URL: 'postgres://reader:pw@medicappdbprod.postgres.database.azure.com:5432/medicapp?sslmode=verify-full' } });
+    const valid = await runCli(['validate-config', '--config', CONFIG], {
+      cwd: dir,
+      env: { DATABASE_URL: 'postgres://reader:pw@medicappdbprod.postgres.database.azure.com:5432/medicapp?sslmode=verify-full' },
+    });
     assert.equal(valid.code, 0, valid.stderr);
     assert.match(valid.stdout, /valid configuration for environment "production"/);
     assert.match(valid.stdout, /azure\.postgres: medicapp-rg\/medicappdbprod/);
@@ -105,7 +124,10 @@ describe('restorecheck init with flags', () => {
       });
     }
     assert.doesNotMatch(text, /client-secret|creds:|AZURE_CREDENTIALS|postgres:\/\//, 'no stored Azure secret, no literal database URL');
-    assert.deepEqual([...text.matchAll(/secrets\.(\w+)/g)].map((m) => m[1]).filter((n, i, all) => all.indexOf(n) === i), ['DATABASE_URL']);
+    assert.deepEqual(
+      [...text.matchAll(/secrets\.(\w+)/g)].map((m) => m[1]).filter((n, i, all) => all.indexOf(n) === i),
+      ['DATABASE_URL'],
+    );
 
     const index = (pattern: RegExp) => steps.findIndex((s) => pattern.test(String(s.run ?? '')));
     const check = steps[index(/restorecheck check /)]!;
@@ -118,7 +140,10 @@ describe('restorecheck init with flags', () => {
       assert.equal(step.shell, undefined, 'the default shell stops on a non-zero exit');
     }
     assert.ok(index(/restorecheck check /) < index(/restorecheck restore-test /));
-    assert.ok(logins.some((l) => steps.indexOf(l) < steps.indexOf(check)), 'login before check');
+    assert.ok(
+      logins.some((l) => steps.indexOf(l) < steps.indexOf(check)),
+      'login before check',
+    );
     // restore-test also runs after a failed check (not after a cancel, nor when check never ran).
     assert.match(String(restore.if), /!cancelled\(\)/);
     assert.match(String(restore.if), /steps\.check\.outcome == 'failure'/);
@@ -145,7 +170,9 @@ describe('restorecheck init with flags', () => {
       env: { DATABASE_URL: 'postgres://reader:pw@127.0.0.1:1/medicapp?sslmode=disable', GITHUB_STEP_SUMMARY: summary, CI: 'true' },
     });
     assert.equal(run.code, 2, run.stderr); // could not connect: incomplete, which fails the step
-    const reports = readdirSync(join(dir, 'reports')).map((f) => f.replace(/^.*\./, '')).sort();
+    const reports = readdirSync(join(dir, 'reports'))
+      .map((f) => f.replace(/^.*\./, ''))
+      .sort();
     for (const ext of ['html', 'json', 'md', 'xml']) assert.ok(reports.includes(ext), `reports/ holds a .${ext}`);
     assert.match(readFileSync(summary, 'utf8'), /db-connectivity/);
   });
@@ -227,9 +254,27 @@ describe('restorecheck init: choices and bad input', () => {
 
   it('every bad Azure name is reported at once', async () => {
     const dir = freshDir();
-    const run = await runCli(['init', '--subscription-id', SUBSCRIPTION, '--resource-group', 'rg.', '--server', 'MedicApp_DB', '--storage-account', 'medicapp-storage', '--container', 'Docs', '--database-url-env', '1URL'], { cwd: dir });
+    const run = await runCli(
+      [
+        'init',
+        '--subscription-id',
+        SUBSCRIPTION,
+        '--resource-group',
+        'rg.',
+        '--server',
+        'MedicApp_DB',
+        '--storage-account',
+        'medicapp-storage',
+        '--container',
+        'Docs',
+        '--database-url-env',
+        '1URL',
+      ],
+      { cwd: dir },
+    );
     assert.equal(run.code, 2);
-    for (const flag of ['--resource-group', '--server', '--storage-account', '--container', '--database-url-env']) assert.match(run.stderr, new RegExp(`${flag} "`));
+    for (const flag of ['--resource-group', '--server', '--storage-account', '--container', '--database-url-env'])
+      assert.match(run.stderr, new RegExp(`${flag} "`));
     assert.deepEqual(filesUnder(dir), []);
   });
 
@@ -276,7 +321,10 @@ describe('restorecheck init on a terminal', { skip: hasScript ? false : 'util-li
     assert.match(run.output, /Azure subscription id: +must be a subscription id/);
     assert.match(run.output, /Resource group of the storage account \[medicapp-rg\]: /);
     assert.deepEqual(filesUnder(dir), [GITHUB, CONFIG].sort());
-    const config = parseYaml(readFileSync(join(dir, CONFIG), 'utf8')) as { environment: string; azure: { postgres: { server: string }; storage: Record<string, unknown> } };
+    const config = parseYaml(readFileSync(join(dir, CONFIG), 'utf8')) as {
+      environment: string;
+      azure: { postgres: { server: string }; storage: Record<string, unknown> };
+    };
     assert.equal(config.environment, 'staging');
     assert.equal(config.azure.postgres.server, 'medicappdbstaging');
     assert.equal(config.azure.storage.resourceGroup, 'medicapp-rg');
@@ -286,7 +334,11 @@ describe('restorecheck init on a terminal', { skip: hasScript ? false : 'util-li
   it('asks only what the flags did not answer, and nothing at all when they answer every required question', () => {
     const dir = freshDir();
     // server, then the two questions with defaults (storage resource group, database URL variable).
-    const run = onTerminal(['init', ...FLAGS.filter((f, i, all) => f !== '--server' && all[i - 1] !== '--server'), '--ci', 'none'], 'medicappdbprod\n\n\n', dir);
+    const run = onTerminal(
+      ['init', ...FLAGS.filter((f, i, all) => f !== '--server' && all[i - 1] !== '--server'), '--ci', 'none'],
+      'medicappdbprod\n\n\n',
+      dir,
+    );
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Flexible Server name: /);
     assert.doesNotMatch(run.output, /Azure subscription id:/);

@@ -12,8 +12,16 @@ import { after, before, describe, it } from 'node:test';
 import { RestoreLedger, type LedgerLine } from '../../src/restore/restore-ledger.js';
 
 const requestLine = (runId: string, padding = ''): LedgerLine => ({
-  event: 'requested', at: '2026-12-02T10:00:00.000Z', runId, subscriptionId: 'sub', resourceGroup: 'rg',
-  server: `srv-${runId}${padding}`, source: 'src', expiresAt: '2026-12-03T10:00:00.000Z', host: 'h', pid: 1,
+  event: 'requested',
+  at: '2026-12-02T10:00:00.000Z',
+  runId,
+  subscriptionId: 'sub',
+  resourceGroup: 'rg',
+  server: `srv-${runId}${padding}`,
+  source: 'src',
+  expiresAt: '2026-12-03T10:00:00.000Z',
+  host: 'h',
+  pid: 1,
 });
 
 let root: string;

@@ -131,7 +131,11 @@ describe('--format pdf', () => {
     const target = join(ws.root, 'rendered.pdf');
     const fd = openSync(target, 'w');
     try {
-      const run = spawnSync(process.execPath, [BIN, 'report', 'render', stored, '--format', 'pdf'], { stdio: ['ignore', fd, 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, timeout: 120_000 });
+      const run = spawnSync(process.execPath, [BIN, 'report', 'render', stored, '--format', 'pdf'], {
+        stdio: ['ignore', fd, 'pipe'],
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+        timeout: 120_000,
+      });
       assert.equal(run.status, 0, String(run.stderr));
     } finally {
       closeSync(fd);

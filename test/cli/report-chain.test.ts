@@ -38,7 +38,12 @@ before(async () => {
   }
   // In the order written, which the audit log records (two runs in one second get a millisecond name).
   names = auditLines(ws.reports).map((l) => (JSON.parse(l) as { report: { file: string } }).report.file);
-  assert.deepEqual([...names].sort(), readdirSync(ws.reports).filter((n) => n.endsWith('.json')).sort());
+  assert.deepEqual(
+    [...names].sort(),
+    readdirSync(ws.reports)
+      .filter((n) => n.endsWith('.json'))
+      .sort(),
+  );
   assert.equal(names.length, 4);
 });
 after(() => ws.cleanup());
@@ -132,7 +137,15 @@ describe('report verify', () => {
       },
       /^audit\.log\.jsonl line 4 does not match .*the line was edited/,
     ],
-    ['a removed audit line', (dir) => writeAudit(dir, auditLines(dir).filter((_l, i) => i !== 1)), new RegExp(`^${names0(1)} is not recorded in the audit log`)],
+    [
+      'a removed audit line',
+      (dir) =>
+        writeAudit(
+          dir,
+          auditLines(dir).filter((_l, i) => i !== 1),
+        ),
+      new RegExp(`^${names0(1)} is not recorded in the audit log`),
+    ],
     ['a removed last audit line', (dir) => writeAudit(dir, auditLines(dir).slice(0, 3)), new RegExp(`^${names0(3)} is not recorded in the audit log`)],
     [
       'reordered audit lines',

@@ -28,7 +28,13 @@ describe('report formats through the CLI', () => {
     assert.equal(run.code, 2, run.stderr); // incomplete: the database port is closed
     assert.equal(run.stdout, '', 'nothing on stdout when every format goes to files');
     const files = filesIn(dir);
-    assert.deepEqual(files.filter((f) => f !== 'audit.log.jsonl').map((f) => f.replace(/^.*\./, '')).sort(), ['html', 'json', 'md', 'xml']);
+    assert.deepEqual(
+      files
+        .filter((f) => f !== 'audit.log.jsonl')
+        .map((f) => f.replace(/^.*\./, ''))
+        .sort(),
+      ['html', 'json', 'md', 'xml'],
+    );
     for (const f of files.filter((name) => name !== 'audit.log.jsonl')) assert.match(f, CONTRACT_NAME);
     for (const f of files.filter((name) => name !== 'audit.log.jsonl')) assert.ok(run.stderr.includes(`report written: ${join(dir, f)}`), `stderr names ${f}`);
     const json = JSON.parse(readFileSync(join(dir, files.find((f) => f.endsWith('.json'))!), 'utf8')) as Record<string, unknown>;

@@ -48,7 +48,9 @@ describe('concurrent report writers', () => {
     assert.equal(verify.code, 0, verify.stdout);
     assert.match(verify.stdout, /6 reports, 6 audit lines/);
     // Linear: every previousReportSha256 is distinct (no two reports follow the same one).
-    const previous = files.filter((f) => f.endsWith('.json')).map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { previousReportSha256: string | null }).previousReportSha256);
+    const previous = files
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { previousReportSha256: string | null }).previousReportSha256);
     assert.equal(new Set(previous).size, 6);
   });
 
@@ -64,14 +66,20 @@ describe('concurrent report writers', () => {
     assert.equal(writers.filter((w) => w === 'a').length, 40);
     const verdict = verifyChain({ reports: [], auditLog: log });
     assert.deepEqual(verdict.problems, []);
-    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { seq: number }).seq), Array.from({ length: 120 }, (_v, i) => i + 1));
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as { seq: number }).seq),
+      Array.from({ length: 120 }, (_v, i) => i + 1),
+    );
   });
 
   it('takes over a lock left by a dead process', async () => {
     const dir = join(ws.root, 'stale');
     mkdirSync(dir);
     // A pid far above any pid_max: no such process on this host.
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ token: 'dead', pid: 99_999_999, host: (await import('node:os')).hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ token: 'dead', pid: 99_999_999, host: (await import('node:os')).hostname(), since: '2026-01-01T00:00:00.000Z' }),
+    );
     const run = await runCheck(ws, ['json'], { outDir: dir });
     assert.equal(run.code, 2, run.stderr);
     assert.ok(!readdirSync(dir).includes(LOCK_FILE));

@@ -14,7 +14,10 @@ import { CANARY_PASSWORD, makeWorkspace, runCheck, type Workspace } from '../hel
 
 const AUDIT = 'audit.log.jsonl';
 const auditRecords = (dir: string) =>
-  readFileSync(join(dir, AUDIT), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  readFileSync(join(dir, AUDIT), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 let ws: Workspace;
 before(() => {
@@ -89,7 +92,10 @@ describe('report verify: torn write or tampering', () => {
     writeFileSync(join(dir, `.tmp-20991231T000000Z-production-check.json-1234`), '{"schemaVersion": 1, "tool"');
     const result = await runCli(['report', 'verify', dir]);
     assert.equal(result.code, 2, result.stdout + result.stderr);
-    assert.match(result.stdout, /TORN WRITE: .*\.tmp-20991231T000000Z-production-check\.json-1234 .*torn write \(an interrupted or disk-full write\), not tampering: remove /);
+    assert.match(
+      result.stdout,
+      /TORN WRITE: .*\.tmp-20991231T000000Z-production-check\.json-1234 .*torn write \(an interrupted or disk-full write\), not tampering: remove /,
+    );
     assert.doesNotMatch(result.stdout, /^FAIL/m);
   });
 
@@ -99,7 +105,10 @@ describe('report verify: torn write or tampering', () => {
     writeFileSync(join(dir, name), readFileSync(join(dir, newest)).subarray(0, 4096));
     const result = await runCli(['report', 'verify', dir]);
     assert.equal(result.code, 2, result.stdout + result.stderr);
-    assert.match(result.stdout, new RegExp(`${name.replace(/\./g, '\\.')} .*torn write \\(an interrupted or disk-full write\\), not tampering: remove ${dir}/${name}`));
+    assert.match(
+      result.stdout,
+      new RegExp(`${name.replace(/\./g, '\\.')} .*torn write \\(an interrupted or disk-full write\\), not tampering: remove ${dir}/${name}`),
+    );
     assert.doesNotMatch(result.stdout, /^FAIL/m);
   });
 
@@ -133,7 +142,10 @@ describe('a refused run', () => {
 
   it('records a configuration error when the configuration names report.dir', async () => {
     const config = join(ws.root, 'broken.yaml');
-    writeFileSync(config, `environment: staging\nreport:\n  dir: broken-reports\ndatabase:\n  url: postgres://u:${CANARY_PASSWORD}@127.0.0.1:1/x\n  colour: blue\n`);
+    writeFileSync(
+      config,
+      `environment: staging\nreport:\n  dir: broken-reports\ndatabase:\n  url: postgres://u:${CANARY_PASSWORD}@127.0.0.1:1/x\n  colour: blue\n`,
+    );
     const refused = await runCli(['check', '--config', config], { cwd: ws.root });
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /colour/);

@@ -64,7 +64,10 @@ report:
   dir: reports
   formats: [console, json, markdown, html, junit]
 `;
-    const env = { DATABASE_URL: 'postgres://app:s3cret-pw@db:5432/app', AZURE_STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=S0meAccountKey==;EndpointSuffix=core.windows.net' };
+    const env = {
+      DATABASE_URL: 'postgres://app:s3cret-pw@db:5432/app',
+      AZURE_STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=S0meAccountKey==;EndpointSuffix=core.windows.net',
+    };
     const fromYaml = parseConfigText(yaml, 'c.yaml', env);
     assert.equal(fromYaml.config.database?.coreTables[1]?.minRows, 1, 'minRows defaults to 1');
     const jsonPath = join(dir, 'c.json');
@@ -77,7 +80,10 @@ report:
   });
 
   it('names a missing file', async () => {
-    await assert.rejects(loadConfigFile(join(dir, 'nope.yaml')), (e: unknown) => e instanceof ConfigError && /nope\.yaml: cannot read the configuration file \(file not found\)/.test(e.problems[0]!));
+    await assert.rejects(
+      loadConfigFile(join(dir, 'nope.yaml')),
+      (e: unknown) => e instanceof ConfigError && /nope\.yaml: cannot read the configuration file \(file not found\)/.test(e.problems[0]!),
+    );
   });
 
   it('reports bad YAML with its line', () => {
@@ -87,7 +93,11 @@ report:
 
   it('rejects an unknown key, with a suggestion for a typo', () => {
     const problems = problemsOf(() =>
-      parseConfigText('environment: prod\nazure:\n  subscriptionId: 00000000-0000-0000-0000-000000000000\n  postgres:\n    resourceGroup: rg\n    server: s\n    minRetentionDay: 30\n', 'c.yaml', {}),
+      parseConfigText(
+        'environment: prod\nazure:\n  subscriptionId: 00000000-0000-0000-0000-000000000000\n  postgres:\n    resourceGroup: rg\n    server: s\n    minRetentionDay: 30\n',
+        'c.yaml',
+        {},
+      ),
     );
     assert.deepEqual(problems, ['azure.postgres.minRetentionDay: unknown key (did you mean "minRetentionDays"?)']);
   });

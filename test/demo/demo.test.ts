@@ -18,7 +18,9 @@ let work: string;
 
 /** The sandbox's addresses and directory, as the demo prints them. */
 function sandboxOf(stderr: string): { endpoints: Array<[string, number]>; dir: string | undefined } {
-  const endpoints = [...stderr.matchAll(/(?:PostgreSQL|Azurite http:\/\/|simulator https:\/\/)\s*(127\.0\.0\.\d+):(\d+)/g)].map((m) => [m[1]!, Number(m[2])] as [string, number]);
+  const endpoints = [...stderr.matchAll(/(?:PostgreSQL|Azurite http:\/\/|simulator https:\/\/)\s*(127\.0\.0\.\d+):(\d+)/g)].map(
+    (m) => [m[1]!, Number(m[2])] as [string, number],
+  );
   const dir = /--config (\/\S+)\/restorecheck\.yaml/.exec(stderr)?.[1];
   return { endpoints, dir };
 }
@@ -31,7 +33,9 @@ async function assertNothingLeft(stderr: string): Promise<void> {
   assert.equal(existsSync(dir!), false, `${dir} is still there`);
 }
 
-async function reportsIn(dir: string): Promise<Array<{ name: string; report: { run: { command: string }; outcome: string; checks: Array<{ id: string; status: string }> } }>> {
+async function reportsIn(
+  dir: string,
+): Promise<Array<{ name: string; report: { run: { command: string }; outcome: string; checks: Array<{ id: string; status: string }> } }>> {
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
   return Promise.all(names.map(async (name) => ({ name, report: JSON.parse(await readFile(join(dir, name), 'utf8')) })));
 }
@@ -50,7 +54,11 @@ describe('restorecheck demo', () => {
     assert.match(r.stderr, /open first: .*\.html/);
     const files = await readdir(out);
     for (const command of ['check', 'restore-test']) {
-      for (const ext of ['.json', '.md', '.html', '.xml']) assert.ok(files.some((f) => f.endsWith(`-demo-${command}${ext}`)), `a ${command} report ${ext}`);
+      for (const ext of ['.json', '.md', '.html', '.xml'])
+        assert.ok(
+          files.some((f) => f.endsWith(`-demo-${command}${ext}`)),
+          `a ${command} report ${ext}`,
+        );
     }
     const restore = (await reportsIn(out)).find((x) => x.report.run.command === 'restore-test')!.report;
     assert.equal(restore.outcome, 'pass');
@@ -74,7 +82,11 @@ describe('restorecheck demo', () => {
   });
 
   it('Ctrl-C in the middle stops and removes everything it started', async () => {
-    const child = spawn(process.execPath, [BIN, 'demo', '--out-dir', join(work, 'interrupted')], { cwd: work, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'demo', '--out-dir', join(work, 'interrupted')], {
+      cwd: work,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let sent = false;
     child.stderr.on('data', (d: Buffer) => {

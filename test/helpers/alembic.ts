@@ -35,7 +35,12 @@ export async function createAlembicProject(dir: string, sqlalchemyUrl: string): 
   const text = await readFile(ini, 'utf8');
   await writeFile(ini, text.replace(/^sqlalchemy\.url = .*$/m, `sqlalchemy.url = ${sqlalchemyUrl.replace(/%/g, '%%')}`));
   const alembic = async (...args: string[]) => (await run(...alembicCommand(['-c', ini, ...args]), { cwd: dir })).stdout;
-  const ids = (out: string) => out.split('\n').map((l) => /^([0-9a-zA-Z_]+)\b/.exec(l.trim())?.[1]).filter((x): x is string => Boolean(x)).sort();
+  const ids = (out: string) =>
+    out
+      .split('\n')
+      .map((l) => /^([0-9a-zA-Z_]+)\b/.exec(l.trim())?.[1])
+      .filter((x): x is string => Boolean(x))
+      .sort();
   return {
     dir,
     versionsDir: join(dir, 'migrations', 'versions'),

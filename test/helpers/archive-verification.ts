@@ -54,8 +54,8 @@ export function memberEntry(path: string, fields: Partial<TarEntryRecord> & { to
 
 /** The entries `tar -czf NAME.tar.gz -C DIR NAME` writes for the default members, in tar order. */
 export function defaultEntries(topFolder = topFolderOf(FILE_NAME)): TarEntryRecord[] {
-  return ['', 'metadata.json', 'postgres_full.sql.gz', 'redis_dump.rdb', 'mongodb/', 'mongodb/dump.archive.gz', 'minio/', 'minio/data.tar.gz'].map(
-    (path) => memberEntry(path, { topFolder }),
+  return ['', 'metadata.json', 'postgres_full.sql.gz', 'redis_dump.rdb', 'mongodb/', 'mongodb/dump.archive.gz', 'minio/', 'minio/data.tar.gz'].map((path) =>
+    memberEntry(path, { topFolder }),
   );
 }
 

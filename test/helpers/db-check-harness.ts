@@ -65,7 +65,8 @@ export function useDbCheckCluster(options: { alembic?: boolean } = {}): void {
     await cluster.sql('CREATE DATABASE branched');
     await cluster.sql('CREATE DATABASE empty');
     await cluster.sql(`CREATE ROLE reader LOGIN PASSWORD '${CANARY_PASSWORD}'`);
-    await cluster.sql(`
+    await cluster.sql(
+      `
       CREATE TABLE patients (id serial PRIMARY KEY, name text);
       INSERT INTO patients (name) SELECT 'p' || g FROM generate_series(1, 5) g;
       CREATE TABLE documents (id serial PRIMARY KEY, blob_name text, sha256 text, signed_at timestamptz);
@@ -77,13 +78,18 @@ export function useDbCheckCluster(options: { alembic?: boolean } = {}): void {
       CREATE SCHEMA audit; CREATE TABLE audit."Event Log" (id int); INSERT INTO audit."Event Log" VALUES (1), (2);
       CREATE TABLE empty_table (id int);
       GRANT USAGE ON SCHEMA audit TO reader;
-      GRANT SELECT ON ALL TABLES IN SCHEMA public, audit TO reader;`, 'clinic');
+      GRANT SELECT ON ALL TABLES IN SCHEMA public, audit TO reader;`,
+      'clinic',
+    );
     await cluster.sql('GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader', 'empty');
     for (const role of ['su SUPERUSER', 'writeall', 'tableowner', 'granted']) await cluster.sql(`CREATE ROLE ${role} LOGIN PASSWORD '${CANARY_PASSWORD}'`);
-    await cluster.sql(`
+    await cluster.sql(
+      `
       GRANT pg_write_all_data TO writeall;
       CREATE TABLE owned_by_tableowner (id int); ALTER TABLE owned_by_tableowner OWNER TO tableowner;
-      GRANT SELECT, UPDATE ON patients TO granted;`, 'clinic');
+      GRANT SELECT, UPDATE ON patients TO granted;`,
+      'clinic',
+    );
     if (options.alembic) await makeAlembicStates();
   });
 

@@ -71,12 +71,28 @@ function recentBackup(ageHours: number, status: 'pass' | 'fail' = 'pass'): Check
 /** The monthly check of 2026-11-21: one of each status, evidence for every trend. */
 export function checkReport(): RunResult {
   return result([
-    check({ id: 'db-connectivity', status: 'pass', severity: 'critical', message: 'Connected to medicappdbprod in 38 ms over TLS (PostgreSQL 16.4).', evidence: { serverVersion: '16.4', tls: true, latencyMs: 38 } }),
-    check({ id: 'db-alembic-version', status: 'pass', message: 'Alembic revision 4b2d9c1e7f00 equals the expected head.', evidence: { current: '4b2d9c1e7f00', expected: '4b2d9c1e7f00' } }),
+    check({
+      id: 'db-connectivity',
+      status: 'pass',
+      severity: 'critical',
+      message: 'Connected to medicappdbprod in 38 ms over TLS (PostgreSQL 16.4).',
+      evidence: { serverVersion: '16.4', tls: true, latencyMs: 38 },
+    }),
+    check({
+      id: 'db-alembic-version',
+      status: 'pass',
+      message: 'Alembic revision 4b2d9c1e7f00 equals the expected head.',
+      evidence: { current: '4b2d9c1e7f00', expected: '4b2d9c1e7f00' },
+    }),
     coreCounts(10_512, 48_210),
     check({ id: 'signed-document', status: 'skipped', message: 'Not evaluated: no database.signedDocument query configured.' }),
     check({ id: 'pgflex-server-state', status: 'pass', message: 'Server medicappdbprod is Ready.', evidence: { state: 'Ready' } }),
-    check({ id: 'pgflex-backup-retention', status: 'pass', message: 'Backup retention of medicappdbprod is 35 days (minimum 30).', evidence: { backupRetentionDays: 35, minRetentionDays: 30 } }),
+    check({
+      id: 'pgflex-backup-retention',
+      status: 'pass',
+      message: 'Backup retention of medicappdbprod is 35 days (minimum 30).',
+      evidence: { backupRetentionDays: 35, minRetentionDays: 30 },
+    }),
     check({
       id: 'pgflex-geo-redundant-backup',
       status: 'fail',
@@ -95,7 +111,13 @@ export function checkReport(): RunResult {
       errorKind: 'permission',
       requestId: '5f1c2d3e-0000-4000-8000-00000000abcd',
     }),
-    check({ id: 'blob-versioning', status: 'warn', severity: 'medium', message: 'Blob versioning of medicappstorage is enabled, but no version is older than 1 day.', evidence: { enabled: true } }),
+    check({
+      id: 'blob-versioning',
+      status: 'warn',
+      severity: 'medium',
+      message: 'Blob versioning of medicappstorage is enabled, but no version is older than 1 day.',
+      evidence: { enabled: true },
+    }),
   ]);
 }
 
@@ -115,17 +137,36 @@ export function reportHistory(): RunResult[] {
     ['2026-10-22', 1105],
   ].map(([day, seconds], i) =>
     result(
-      [check({ id: 'restore-provision', status: 'pass', message: `Restored medicappdbprod to a new server in ${seconds} s.`, evidence: { restoreSeconds: seconds!, restorePoint: `${day}T02:00:00Z`, target: 'rc-restore-test' } })],
-      { id: `00000000-0000-4000-8000-0000000002${i}0`, command: 'restore-test', startedAt: `${day}T04:00:00.000Z`, finishedAt: `${day}T04:25:00.000Z`, durationMs: 1_500_000 },
+      [
+        check({
+          id: 'restore-provision',
+          status: 'pass',
+          message: `Restored medicappdbprod to a new server in ${seconds} s.`,
+          evidence: { restoreSeconds: seconds!, restorePoint: `${day}T02:00:00Z`, target: 'rc-restore-test' },
+        }),
+      ],
+      {
+        id: `00000000-0000-4000-8000-0000000002${i}0`,
+        command: 'restore-test',
+        startedAt: `${day}T04:00:00.000Z`,
+        finishedAt: `${day}T04:25:00.000Z`,
+        durationMs: 1_500_000,
+      },
     ),
   );
   // Another environment's report in the same directory: never part of production's trends.
-  const staging = result([coreCounts(5, 5)], { id: '00000000-0000-4000-8000-000000000300', environment: 'staging', startedAt: '2026-09-01T03:00:00.000Z', finishedAt: '2026-09-01T03:00:01.000Z' });
+  const staging = result([coreCounts(5, 5)], {
+    id: '00000000-0000-4000-8000-000000000300',
+    environment: 'staging',
+    startedAt: '2026-09-01T03:00:00.000Z',
+    finishedAt: '2026-09-01T03:00:01.000Z',
+  });
   return [...checks, ...restores, staging].sort((a, b) => (a.run.startedAt < b.run.startedAt ? -1 : 1));
 }
 
 /** Text that would do harm if obeyed: markup, script, Markdown syntax, table pipes, ANSI escapes, newlines, bidi overrides. */
-export const HOSTILE = '<script>window.__pwned=1</script> `rm -rf /` a|b|c **bold** [link](javascript:alert(1)) \u001b[31mRED\u001b[0m\u0007 line1\nline2 \r\n<img src=x onerror=alert(2)> &amp; "quoted" \'single\' \u202eevil\u202c $x$ ~~del~~ # heading';
+export const HOSTILE =
+  '<script>window.__pwned=1</script> `rm -rf /` a|b|c **bold** [link](javascript:alert(1)) \u001b[31mRED\u001b[0m\u0007 line1\nline2 \r\n<img src=x onerror=alert(2)> &amp; "quoted" \'single\' \u202eevil\u202c $x$ ~~del~~ # heading';
 
 /** A report whose every free-text field is hostile (as a stored report or a hostile table name could be). */
 export function hostileReport(): RunResult {
@@ -140,7 +181,14 @@ export function hostileReport(): RunResult {
         remediation: `Remediation ${HOSTILE}`,
         controls: [{ framework: `Framework ${HOSTILE}`, control: `Control ${HOSTILE}` }],
       }),
-      check({ id: 'db-connectivity', status: 'error', message: `Error ${HOSTILE}`, hint: `Hint ${HOSTILE}`, errorKind: `kind ${HOSTILE}`, requestId: `req ${HOSTILE}` }),
+      check({
+        id: 'db-connectivity',
+        status: 'error',
+        message: `Error ${HOSTILE}`,
+        hint: `Hint ${HOSTILE}`,
+        errorKind: `kind ${HOSTILE}`,
+        requestId: `req ${HOSTILE}`,
+      }),
       check({ id: 'signed-document', status: 'skipped', message: `Skipped ${HOSTILE}` }),
       check({ id: 'pgflex-recent-backup', status: 'pass', message: `Pass ${HOSTILE}`, evidence: { ageHours: 3 } }),
     ],

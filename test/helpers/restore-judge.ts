@@ -28,8 +28,11 @@ export function healthy(): RestoreOutcome {
 /** Every restore-test check's verdict on `outcome`, by check id. */
 export async function judge(outcome: RestoreOutcome): Promise<Record<string, CheckResult>> {
   const result = await runChecks({
-    command: 'restore-test', checks: checksFor('restore-test'), config,
-    gateways: fakeGateways(), inputs: { restore: outcome },
+    command: 'restore-test',
+    checks: checksFor('restore-test'),
+    config,
+    gateways: fakeGateways(),
+    inputs: { restore: outcome },
   });
   return Object.fromEntries(result.checks.map((c) => [c.id, c]));
 }

@@ -38,7 +38,10 @@ describe('askAnswers', () => {
 
   it('skips what was given; an empty optional answer leaves it out', async () => {
     const terminal = scripted(['', '', '', 'none']);
-    const answers = await askAnswers({ environment: 'dev', subscriptionId: '1b2c3d4e-0000-4000-8000-000000000001', resourceGroup: 'rg', server: 'db1', storageAccount: 'st1' }, terminal);
+    const answers = await askAnswers(
+      { environment: 'dev', subscriptionId: '1b2c3d4e-0000-4000-8000-000000000001', resourceGroup: 'rg', server: 'db1', storageAccount: 'st1' },
+      terminal,
+    );
     assert.equal(answers.container, undefined);
     assert.equal(answers.ci, 'none');
     assert.equal(terminal.prompts.length, 4);

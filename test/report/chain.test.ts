@@ -31,10 +31,19 @@ describe('report chain (pure)', () => {
     const dir = directory(3);
     const verdict = verifyChain(dir);
     assert.deepEqual(verdict.problems, []);
-    assert.deepEqual(verdict.reports.map((r) => r.name), dir.reports.map((r) => r.name));
+    assert.deepEqual(
+      verdict.reports.map((r) => r.name),
+      dir.reports.map((r) => r.name),
+    );
     assert.equal(verdict.reportHeadSha256, sha256Hex(dir.reports[2]!.bytes));
-    const lines = dir.auditLog.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; previousLineSha256: string | null });
-    assert.deepEqual(lines.map((l) => l.seq), [1, 2, 3]);
+    const lines = dir.auditLog
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; previousLineSha256: string | null });
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      [1, 2, 3],
+    );
     assert.equal(lines[0]!.previousLineSha256, null);
     assert.equal(lines[2]!.previousLineSha256, sha256Hex(dir.auditLog.split('\n')[1]!));
   });
@@ -50,7 +59,10 @@ describe('report chain (pure)', () => {
     assert.match(verifyChain({ ...dir, auditLog: `${dir.auditLog}{"seq":3` }).problems[0]!.message, /incomplete/);
     const cut = dir.auditLog.split('\n').slice(1).join('\n');
     const verdict = verifyChain({ ...dir, auditLog: cut });
-    assert.ok(verdict.problems.some((p) => p.subject === 'audit.log.jsonl line 1' && /lines before it were removed/.test(p.message)), JSON.stringify(verdict.problems));
+    assert.ok(
+      verdict.problems.some((p) => p.subject === 'audit.log.jsonl line 1' && /lines before it were removed/.test(p.message)),
+      JSON.stringify(verdict.problems),
+    );
   });
 
   it('reports a leftover temp file and an unrecorded report that is not JSON as torn writes, apart from tampering', () => {
@@ -66,7 +78,10 @@ describe('report chain (pure)', () => {
     const recorded = verifyChain({ ...dir, reports: [dir.reports[0]!, { name: dir.reports[1]!.name, bytes: torn.bytes }] });
     assert.equal(recorded.ok, false);
     assert.deepEqual(recorded.tornWrites, []);
-    assert.ok(recorded.problems.some((p) => /differs from what was written/.test(p.message)), JSON.stringify(recorded.problems));
+    assert.ok(
+      recorded.problems.some((p) => /differs from what was written/.test(p.message)),
+      JSON.stringify(recorded.problems),
+    );
   });
 
   it('flags an edited outcome on the last audit line (which no later hash covers)', () => {

@@ -14,7 +14,15 @@ import { fakeGateways } from '../helpers/fake-gateways.js';
 
 function fake(id: string, finding: Finding): Check {
   return {
-    id, title: `${id} title`, severity: 'high', description: 'd', risk: 'r', remediation: 'fix it', controls: [], needs: [], command: 'check',
+    id,
+    title: `${id} title`,
+    severity: 'high',
+    description: 'd',
+    risk: 'r',
+    remediation: 'fix it',
+    controls: [],
+    needs: [],
+    command: 'check',
     run: async () => finding,
   };
 }
@@ -25,7 +33,9 @@ const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 async function run(configText: string) {
   const { config } = parseConfigText(configText, 'c.yaml', {});
   return runChecks({
-    command: 'verify', config, gateways: fakeGateways(),
+    command: 'verify',
+    config,
+    gateways: fakeGateways(),
     checks: [
       fake('huge', { status: 'pass', message: '100,000 entries', evidence: { entryCount: 100_000, entries } }),
       fake('small', { status: 'pass', message: 'ok', evidence: { rows: 3 } }),

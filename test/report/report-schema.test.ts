@@ -10,7 +10,13 @@ describe('report JSON Schema', () => {
   });
 
   it('accepts the fixture reports, the chained form and the hostile one', () => {
-    for (const report of [checkReport(), ...reportHistory(), hostileReport(), { ...checkReport(), previousReportSha256: null }, { ...checkReport(), previousReportSha256: 'f'.repeat(64) }]) {
+    for (const report of [
+      checkReport(),
+      ...reportHistory(),
+      hostileReport(),
+      { ...checkReport(), previousReportSha256: null },
+      { ...checkReport(), previousReportSha256: 'f'.repeat(64) },
+    ]) {
       assert.deepEqual(schemaErrors(JSON.parse(JSON.stringify(report))), [], report.run.id);
       assert.equal(parseReport(JSON.stringify(report)).ok, true);
     }
@@ -36,7 +42,11 @@ describe('report JSON Schema', () => {
   it('explains a non-report with the path of the problem', () => {
     const parsed = parseReport('{"schemaVersion":1}');
     assert.equal(parsed.ok, false);
-    if (!parsed.ok) assert.ok(parsed.problems.some((p) => p.startsWith('tool:')), parsed.problems.join('\n'));
+    if (!parsed.ok)
+      assert.ok(
+        parsed.problems.some((p) => p.startsWith('tool:')),
+        parsed.problems.join('\n'),
+      );
     const notJson = parseReport('<html>');
     assert.equal(notJson.ok, false);
     if (!notJson.ok) assert.match(notJson.problems[0]!, /^not JSON/);

@@ -47,7 +47,15 @@ function assertNothingLeft(check: Check | undefined) {
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'restorecheck-archive-restore-'));
-  parts = await generateParts({ dir: join(work, 'parts'), postgresRows: 300, mariadbRows: 0, redisKeys: 20, mongoDocuments: 20, minioObjects: 2, clusterDump: true });
+  parts = await generateParts({
+    dir: join(work, 'parts'),
+    postgresRows: 300,
+    mariadbRows: 0,
+    redisKeys: 20,
+    mongoDocuments: 20,
+    minioObjects: 2,
+    clusterDump: true,
+  });
 });
 
 after(async () => {
@@ -58,10 +66,28 @@ describe('restore-test --archive', () => {
   it('restores a good archive, matches its metadata, and removes the throwaway database (exit 0)', async () => {
     const archive = await assembleArchive(parts, { outDir: join(work, 'good') });
     const r = await restoreTest(archive.path);
-    assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(r.report.checks.filter((c) => c.status !== 'pass'), null, 1)}`);
+    assert.equal(
+      r.code,
+      0,
+      `${r.stderr}\n${JSON.stringify(
+        r.report.checks.filter((c) => c.status !== 'pass'),
+        null,
+        1,
+      )}`,
+    );
     assert.equal(r.report.run.command, 'restore-test');
     assert.equal(r.report.run.environment, 'production');
-    for (const id of ['archive-checksum', 'archive-integrity', 'archive-members', 'archive-dump-integrity', 'archive-metadata', 'restore-provision', 'restore-alembic-match', 'restore-row-counts-match', 'restore-cleanup']) {
+    for (const id of [
+      'archive-checksum',
+      'archive-integrity',
+      'archive-members',
+      'archive-dump-integrity',
+      'archive-metadata',
+      'restore-provision',
+      'restore-alembic-match',
+      'restore-row-counts-match',
+      'restore-cleanup',
+    ]) {
       assert.equal(r.byId[id]?.status, 'pass', `${id}: ${r.byId[id]?.message}`);
     }
     assert.equal(r.byId['restore-signed-document']?.status, 'skipped');
@@ -90,7 +116,10 @@ describe('restore-test --archive', () => {
   });
 
   it('compares several Alembic heads recorded as a list in metadata.json, naming the missing one (exit 1)', async () => {
-    const archive = await assembleArchive(parts, { outDir: join(work, 'heads'), metadata: (m) => ({ ...m, alembic_revision: ['4b2d9c1e7f00', 'a1b2c3d4e5f6'] }) });
+    const archive = await assembleArchive(parts, {
+      outDir: join(work, 'heads'),
+      metadata: (m) => ({ ...m, alembic_revision: ['4b2d9c1e7f00', 'a1b2c3d4e5f6'] }),
+    });
     const r = await restoreTest(archive.path);
     assert.equal(r.byId['archive-metadata']!.status, 'pass', r.byId['archive-metadata']!.message);
     assert.equal(r.byId['restore-provision']!.status, 'pass', r.byId['restore-provision']!.message);
@@ -131,7 +160,7 @@ describe('restore-test --archive', () => {
     assertNothingLeft(r.byId['restore-cleanup']);
   });
 
-  it('refuses a shell escape appended to pg_dump\'s own \\unrestrict line: no sentinel, exit 1 (issue 10, item 1)', async () => {
+  it("refuses a shell escape appended to pg_dump's own \\unrestrict line: no sentinel, exit 1 (issue 10, item 1)", async () => {
     const sentinel = join(work, 'PWNED');
     const dump = gunzipSync(await readFile(parts.files['postgres_full.sql.gz']!)).toString('utf8');
     const evil = dump.replace(/^(\\unrestrict [A-Za-z0-9]+)$/m, `$1 \\! id > ${sentinel}`);
@@ -189,7 +218,10 @@ describe('restore-test --archive', () => {
 
   it('contains a dump that tries to make itself superuser: no role survives, the refusal is evidence', async () => {
     const dump = gunzipSync(await readFile(parts.files['postgres_full.sql.gz']!)).toString('utf8');
-    const evil = dump.replace('-- PostgreSQL database dump complete', "CREATE ROLE evil SUPERUSER LOGIN PASSWORD 'x';\nALTER ROLE restorecheck_restore SUPERUSER;\n\n--\n-- PostgreSQL database dump complete");
+    const evil = dump.replace(
+      '-- PostgreSQL database dump complete',
+      "CREATE ROLE evil SUPERUSER LOGIN PASSWORD 'x';\nALTER ROLE restorecheck_restore SUPERUSER;\n\n--\n-- PostgreSQL database dump complete",
+    );
     const archive = await assembleArchive(parts, { outDir: join(work, 'superuser'), replace: { 'postgres_full.sql.gz': gzipSync(evil) } });
     const r = await restoreTest(archive.path);
     assert.equal(r.byId['restore-provision']!.status, 'pass', r.byId['restore-provision']!.message);
@@ -233,7 +265,10 @@ describe('restore-test --archive interrupted', () => {
   it('kill -9 during the restore leaves a running cluster; the next cleanup --local stops and removes it, and the audit log says so', async () => {
     const archive = await assembleArchive(big, { outDir: join(work, 'big-kill') });
     await rewriteSidecar(archive.path);
-    const child = spawn(process.execPath, [BIN, 'restore-test', '--archive', archive.path, '--format', 'json'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'restore-test', '--archive', archive.path, '--format', 'json'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
@@ -243,10 +278,16 @@ describe('restore-test --archive interrupted', () => {
     for (let attempt = 0; attempt < 1200 && !postmaster; attempt++) {
       if (/restoring postgres_full\.sql\.gz/.test(stderr)) {
         for (const name of (await readdir(tmpdir())).filter((n) => n.startsWith('restorecheck-pg-'))) {
-          const owner = await readFile(join(tmpdir(), name, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => undefined);
+          const owner = await readFile(join(tmpdir(), name, 'owner.json'), 'utf8').then(
+            (t) => JSON.parse(t) as { pid: number },
+            () => undefined,
+          );
           if (owner?.pid !== child.pid) continue;
           clusterDir = join(tmpdir(), name);
-          postmaster = await readFile(join(clusterDir, 'data', 'postmaster.pid'), 'utf8').then((t) => Number(t.split('\n')[0]), () => 0);
+          postmaster = await readFile(join(clusterDir, 'data', 'postmaster.pid'), 'utf8').then(
+            (t) => Number(t.split('\n')[0]),
+            () => 0,
+          );
         }
       }
       if (!postmaster) await new Promise((r) => setTimeout(r, 100));
@@ -266,7 +307,10 @@ describe('restore-test --archive interrupted', () => {
     assert.match(r.stderr, new RegExp(`stopped and removed an abandoned throwaway PostgreSQL in ${clusterDir} \\(its restore-test, pid ${child.pid}, is gone`));
     assert.equal(existsSync(clusterDir), false, 'the directory (restored data, pwfile) is gone');
     assert.equal(await serverRunning(postmaster), false, 'the server is stopped');
-    const audit = (await readFile(join(reports, 'audit.log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = (await readFile(join(reports, 'audit.log.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const line = audit.find((a) => a.action === 'cleanup' && JSON.stringify(a.details).includes(clusterDir!));
     assert.ok(line, `no audit line: ${JSON.stringify(audit)}`);
     assert.equal(line.outcome, 'deleted');
@@ -274,11 +318,20 @@ describe('restore-test --archive interrupted', () => {
 
   it('the next restore-test removes a cluster whose owner is gone, before its own restore', async () => {
     // A dead owner, registered as the launcher does: a real stopped-owner cluster made by a killed child.
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `
       const { startCluster } = await import(${JSON.stringify(new URL('../../src/restore/throwaway-cluster.ts', import.meta.url).href)});
       const c = await startCluster();
       process.stdout.write(JSON.stringify({ dir: c.dir }) + '\\n');
-      setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const dir = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { dir: string }).dir)));
     const postmaster = Number((await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
     const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
@@ -323,7 +376,10 @@ describe('restore-test --archive interrupted', () => {
   it('SIGINT during the restore still removes the throwaway database', async () => {
     const archive = await assembleArchive(big, { outDir: join(work, 'big') });
     await rewriteSidecar(archive.path);
-    const child = spawn(process.execPath, [BIN, 'restore-test', '--archive', archive.path, '--format', 'json'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'restore-test', '--archive', archive.path, '--format', 'json'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     let sent = false;

@@ -22,13 +22,20 @@ const config = (restoreTest: Record<string, unknown> = {}, server = 'medicappdbp
 describe('the new server', () => {
   it('is named <server>-restore-<YYYYMMDDHHmm> (UTC) in the source resource group by default', () => {
     assert.equal(restoreServerName('x', AT), 'x-202611210307');
-    assert.deepEqual(resolveTarget(config(), AT), { resourceGroup: 'Medicapp-RG', name: 'medicappdbprod-restore-202611210307', source: { resourceGroup: 'Medicapp-RG', name: 'medicappdbprod' } });
+    assert.deepEqual(resolveTarget(config(), AT), {
+      resourceGroup: 'Medicapp-RG',
+      name: 'medicappdbprod-restore-202611210307',
+      source: { resourceGroup: 'Medicapp-RG', name: 'medicappdbprod' },
+    });
     assert.equal(resolveTarget(config({ namePrefix: 'rt', targetResourceGroup: 'restore-rg' }), AT).name, 'rt-202611210307');
   });
 
-  it('follows Azure\'s naming rules (3–63 characters), or is refused naming the key', () => {
+  it("follows Azure's naming rules (3–63 characters), or is refused naming the key", () => {
     assert.equal(resolveTarget(config({ namePrefix: 'a'.repeat(50) }), AT).name.length, 63);
-    assert.throws(() => resolveTarget(config({ namePrefix: 'a'.repeat(51) }), AT), (e: unknown) => e instanceof ConfigError && /restoreTest\.namePrefix/.test(e.problems[0]!));
+    assert.throws(
+      () => resolveTarget(config({ namePrefix: 'a'.repeat(51) }), AT),
+      (e: unknown) => e instanceof ConfigError && /restoreTest\.namePrefix/.test(e.problems[0]!),
+    );
     assert.throws(() => resolveTarget(config({}, 'x'.repeat(60)), AT), ConfigError);
     assert.throws(() => config({ namePrefix: 'Prod' }), /lowercase/);
     assert.throws(() => config({ namePrefix: '-prod' }), /lowercase/);
@@ -56,13 +63,16 @@ describe('the point in time', () => {
   });
 });
 
-describe('the restored server\'s URL', () => {
-  it('is the source\'s with the host replaced: credentials, port, database and sslmode kept; ?host= dropped', () => {
-    const url = restoredDatabaseUrl('postgres://reader:s%40cret@prod.postgres.database.azure.com:6432/medicapp?sslmode=verify-full&host=/tmp', 'copy.postgres.database.azure.com');
+describe("the restored server's URL", () => {
+  it("is the source's with the host replaced: credentials, port, database and sslmode kept; ?host= dropped", () => {
+    const url = restoredDatabaseUrl(
+      'postgres://reader:s%40cret@prod.postgres.database.azure.com:6432/medicapp?sslmode=verify-full&host=/tmp',
+      'copy.postgres.database.azure.com',
+    );
     assert.equal(url, 'postgres://reader:s%40cret@copy.postgres.database.azure.com:6432/medicapp?sslmode=verify-full');
   });
 
-  it('recognises restorecheck\'s tags only when both the creator and the run id are there', () => {
+  it("recognises restorecheck's tags only when both the creator and the run id are there", () => {
     assert.equal(taggedRunId({ tags: { 'restorecheck-created-by': 'restorecheck', 'restorecheck-run': 'r1' } }), 'r1');
     assert.equal(taggedRunId({ tags: { 'restorecheck-run': 'r1' } }), undefined);
     assert.equal(taggedRunId({}), undefined);
@@ -106,7 +116,13 @@ describe('the ledger', () => {
     await ledger.append({ event: 'kept', at: AT.toISOString(), runId: 'unknown' });
     const { runs, unreadable } = await ledger.runs();
     assert.equal(unreadable, 2);
-    assert.deepEqual([...runs].map(([id, r]) => [id, r.state, r.request.server]), [['a', 'deleted', 'srv-a'], ['b', 'requested', 'srv-b']]);
+    assert.deepEqual(
+      [...runs].map(([id, r]) => [id, r.state, r.request.server]),
+      [
+        ['a', 'deleted', 'srv-a'],
+        ['b', 'requested', 'srv-b'],
+      ],
+    );
   });
 
   it('presumes a run over only when its process is gone from this very host', () => {

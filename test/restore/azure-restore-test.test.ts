@@ -131,13 +131,19 @@ const puts = () => sim.requests.filter((r) => r.method === 'PUT');
 const deletes = () => sim.requests.filter((r) => r.method === 'DELETE');
 
 async function ledgerLines(path: string): Promise<Array<Record<string, unknown>>> {
-  return (await readFile(path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return (await readFile(path, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** Waits until the CLI's PUT was accepted, then a little more (the restore is under way). */
 async function untilRestoring(cli: RunningCli): Promise<void> {
   for (let i = 0; i < 300 && !puts().some((r) => r.status === 202); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.ok(puts().some((r) => r.status === 202), `the PUT was accepted:\n${cli.stderr()}`);
+  assert.ok(
+    puts().some((r) => r.status === 202),
+    `the PUT was accepted:\n${cli.stderr()}`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 1500));
 }
 
@@ -193,12 +199,23 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     const { path, ledger } = await config();
     const outDir = join(dir, 'reports-e2e');
     const started = performance.now();
-    const result = await runCli(['restore-test', '--config', path, '--format', 'json', '--format', 'console', '--out-dir', outDir], { env: env(), timeoutMs: 120_000 });
+    const result = await runCli(['restore-test', '--config', path, '--format', 'json', '--format', 'console', '--out-dir', outDir], {
+      env: env(),
+      timeoutMs: 120_000,
+    });
     const wallMs = Math.round(performance.now() - started);
     const jsonFile = (await readdir(outDir)).find((f) => f.endsWith('-restore-test.json'));
     assert.ok(jsonFile, `a JSON report:\n${result.stdout}\n${result.stderr}`);
     const report = JSON.parse(await readFile(join(outDir, jsonFile), 'utf8')) as Report;
-    assert.equal(result.code, 0, `${result.stderr}\n${JSON.stringify(report.checks.filter((c) => c.status !== 'pass'), null, 1)}`);
+    assert.equal(
+      result.code,
+      0,
+      `${result.stderr}\n${JSON.stringify(
+        report.checks.filter((c) => c.status !== 'pass'),
+        null,
+        1,
+      )}`,
+    );
 
     const provision = byId(report, 'restore-provision');
     assert.equal(provision.status, 'pass');
@@ -228,15 +245,21 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     const copy = hooks.started().at(-1)!;
     assert.equal(copy.host, '127.0.0.2');
     assert.equal(copy.port, cluster.port, 'same port as the source');
-    assert.ok(!existsSync(copy.dir), 'the copy\'s cluster directory is removed');
+    assert.ok(!existsSync(copy.dir), "the copy's cluster directory is removed");
     assert.equal(await listening(copy.host, copy.port), false);
     // PUT, polls and DELETE all carried the simulator's token; progress lines came on stderr.
     assert.equal(puts().length, 1);
-    assert.deepEqual(deletes().map((r) => r.status), [202]);
+    assert.deepEqual(
+      deletes().map((r) => r.status),
+      [202],
+    );
     assert.ok(sim.requests.filter((r) => r.path !== '/msi/token').every((r) => r.token === 'valid'));
     assert.match(result.stderr, /waiting for Azure to restore .*: \d+ s elapsed/);
     const lines = await ledgerLines(ledger);
-    assert.deepEqual(lines.map((l) => l.event), ['requested', 'deleted']);
+    assert.deepEqual(
+      lines.map((l) => l.event),
+      ['requested', 'deleted'],
+    );
     assert.equal(lines[0]!.server, String(provision.evidence.target).split('/')[1]);
 
     // The source's password never leaves the process: not in stdout, stderr, reports or the ledger.
@@ -299,7 +322,10 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     assert.equal(provision.errorKind, 'timeout');
     assert.match(provision.message, /did not complete within the deadline/);
     assert.equal(byId(report, 'restore-cleanup').status, 'pass', byId(report, 'restore-cleanup').message);
-    assert.deepEqual(deletes().map((r) => r.status), [202]);
+    assert.deepEqual(
+      deletes().map((r) => r.status),
+      [202],
+    );
     assert.deepEqual(listRestoreServers(), []);
     await noCopiesRunning();
   });
@@ -335,10 +361,25 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
   });
 
   it('retries a DELETE answered 409 (another operation in progress) until Azure accepts it', async () => {
-    scenario([sourceServer({ durationSeconds: 0 })], [{ path: `/flexibleServers/${SOURCE}-restore-`, method: 'DELETE', status: 409, code: 'ServerIsBusy', message: 'Another operation is in progress on the server.', times: 3 }]);
+    scenario(
+      [sourceServer({ durationSeconds: 0 })],
+      [
+        {
+          path: `/flexibleServers/${SOURCE}-restore-`,
+          method: 'DELETE',
+          status: 409,
+          code: 'ServerIsBusy',
+          message: 'Another operation is in progress on the server.',
+          times: 3,
+        },
+      ],
+    );
     const { code, report, stderr } = await restoreTest((await config()).path);
     assert.equal(code, 0, `${stderr}\n${JSON.stringify(report.checks.filter((c) => c.status !== 'pass'))}`);
-    assert.deepEqual(deletes().map((r) => r.status), [409, 409, 409, 202]);
+    assert.deepEqual(
+      deletes().map((r) => r.status),
+      [409, 409, 409, 202],
+    );
     assert.deepEqual(listRestoreServers(), []);
   });
 
@@ -348,7 +389,13 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     scenario([
       sourceServer({ durationSeconds: 600 }),
       { resourceGroup: RG, name: foreign, location: 'francecentral', state: 'Ready' },
-      { resourceGroup: RG, name: taggedNoLedger, location: 'francecentral', state: 'Ready', tags: { 'restorecheck-run': 'elsewhere', 'restorecheck-created-by': 'restorecheck', 'restorecheck-expires': '2000-01-01T00:00:00.000Z' } },
+      {
+        resourceGroup: RG,
+        name: taggedNoLedger,
+        location: 'francecentral',
+        state: 'Ready',
+        tags: { 'restorecheck-run': 'elsewhere', 'restorecheck-created-by': 'restorecheck', 'restorecheck-expires': '2000-01-01T00:00:00.000Z' },
+      },
     ]);
     const { path, ledger } = await config();
     const cli = startCli(['restore-test', '--config', path, '--format', 'json'], { env: env(), timeoutMs: 120_000 });
@@ -358,7 +405,10 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     const [leftover] = listRestoreServers();
     assert.ok(leftover, 'the killed run left its server');
     assert.equal(sim.server(RG, leftover)!.tags?.['restorecheck-created-by'], 'restorecheck');
-    assert.deepEqual((await ledgerLines(ledger)).map((l) => l.event), ['requested']);
+    assert.deepEqual(
+      (await ledgerLines(ledger)).map((l) => l.event),
+      ['requested'],
+    );
 
     sim.requests.length = 0;
     const cleanup = await runCli(['restore-test', 'cleanup', '--config', path], { env: env(), timeoutMs: 60_000 });
@@ -369,8 +419,14 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     assert.equal(sim.server(RG, leftover), undefined);
     assert.ok(sim.server(RG, foreign), 'a server without our tags stays');
     assert.ok(sim.server(RG, taggedNoLedger), 'a server without our ledger entry stays');
-    assert.deepEqual(deletes().map((r) => r.path.split('/').pop()), [leftover]);
-    assert.deepEqual((await ledgerLines(ledger)).map((l) => l.event), ['requested', 'deleted']);
+    assert.deepEqual(
+      deletes().map((r) => r.path.split('/').pop()),
+      [leftover],
+    );
+    assert.deepEqual(
+      (await ledgerLines(ledger)).map((l) => l.event),
+      ['requested', 'deleted'],
+    );
     await noCopiesRunning();
   });
 
@@ -424,7 +480,11 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
 
     it('when the target name is taken', async () => {
       const now = new Date();
-      const taken = [0, 1].map((m) => ({ resourceGroup: RG, name: `${SOURCE}-restore-${stamp(new Date(now.getTime() + m * 60_000))}`, location: 'francecentral' }));
+      const taken = [0, 1].map((m) => ({
+        resourceGroup: RG,
+        name: `${SOURCE}-restore-${stamp(new Date(now.getTime() + m * 60_000))}`,
+        location: 'francecentral',
+      }));
       scenario([sourceServer(), ...taken]);
       await refused((await config()).path, [], /already taken in resource group medicapp-rg/);
       assert.equal(deletes().length, 0, 'and nothing is deleted');
@@ -440,10 +500,14 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
 
     it('when the resource group is not allowed', async () => {
       scenario([sourceServer()]);
-      await refused((await config({ targetResourceGroup: 'restore-rg', allowedResourceGroups: ['other-rg'] })).path, [], /restoreTest\.targetResourceGroup: restore-rg is not among restoreTest\.allowedResourceGroups/);
+      await refused(
+        (await config({ targetResourceGroup: 'restore-rg', allowedResourceGroups: ['other-rg'] })).path,
+        [],
+        /restoreTest\.targetResourceGroup: restore-rg is not among restoreTest\.allowedResourceGroups/,
+      );
     });
 
-    it('when the name would break Azure\'s naming rules', async () => {
+    it("when the name would break Azure's naming rules", async () => {
       scenario([sourceServer()]);
       await refused((await config({ namePrefix: 'a'.repeat(55) })).path, [], /breaks Azure's naming rules/);
     });

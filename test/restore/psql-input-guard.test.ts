@@ -31,7 +31,11 @@ describe('psql input guard', () => {
       CREATE TABLE "odd ""name""" (v text); INSERT INTO "odd ""name""" VALUES ('\o /tmp/nope');
       COMMENT ON TABLE t IS 'has a \! inside';`);
     const run = promisify(execFile);
-    dump = (await run(`${cluster.binDir}/pg_dump`, ['-h', '127.0.0.1', '-p', String(cluster.port), '-U', 'postgres', 'postgres'], { env: { ...process.env, PGPASSWORD: cluster.password } })).stdout;
+    dump = (
+      await run(`${cluster.binDir}/pg_dump`, ['-h', '127.0.0.1', '-p', String(cluster.port), '-U', 'postgres', 'postgres'], {
+        env: { ...process.env, PGPASSWORD: cluster.password },
+      })
+    ).stdout;
   });
   after(async () => cluster?.stop());
 
@@ -40,7 +44,7 @@ describe('psql input guard', () => {
     for (const size of [1, 7, 4096]) assert.equal(await guard(dump, size), dump);
   });
 
-  it('allows pg_dump\'s own \\restrict and \\unrestrict', async () => {
+  it("allows pg_dump's own \\restrict and \\unrestrict", async () => {
     const g = new PsqlInputGuard();
     await Promise.all([pipeline(Readable.from([Buffer.from(dump)]), g), text(g)]);
     if (/\\restrict/.test(dump)) assert.deepEqual(g.allowed, ['restrict', 'unrestrict']);
@@ -50,7 +54,7 @@ describe('psql input guard', () => {
     await assert.rejects(guard('SELECT 1;\n\\! touch /tmp/SENTINEL\n'), refused('!', 2));
     await assert.rejects(guard("SELECT 'ok'; \\! id\n"), refused('!', 1));
     await assert.rejects(guard('CREATE TABLE x (a int);\n\\o /tmp/out\n'), refused('o', 2));
-    await assert.rejects(guard('\\copy t to program \'id\'\n'), refused('copy', 1));
+    await assert.rejects(guard("\\copy t to program 'id'\n"), refused('copy', 1));
     await assert.rejects(guard('\\i /etc/passwd\n'), refused('i', 1));
     await assert.rejects(guard('\\set ON_ERROR_STOP off'), refused('set', 1), 'also without a final newline');
   });

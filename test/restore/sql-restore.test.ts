@@ -43,13 +43,21 @@ describe('restoring a dump into a throwaway database', () => {
     source = await startCluster();
     await source.sql('CREATE ROLE app LOGIN');
     await source.sql('CREATE DATABASE clinic OWNER app');
-    await source.sql(String.raw`
+    await source.sql(
+      String.raw`
       SET ROLE app;
       CREATE TABLE patients (id serial PRIMARY KEY, name text, note text);
       INSERT INTO patients (name, note) SELECT 'p' || g, CASE WHEN g % 3 = 0 THEN NULL ELSE E'a\\b' END FROM generate_series(1, 1000) g;
       CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('4b2d9c1e7f00');
-      CREATE FUNCTION touch() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;`, 'clinic');
-    dump = (await run(`${source.binDir}/pg_dump`, ['-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', 'clinic'], { env: { ...process.env, PGPASSWORD: source.password }, maxBuffer: 1 << 26 })).stdout;
+      CREATE FUNCTION touch() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;`,
+      'clinic',
+    );
+    dump = (
+      await run(`${source.binDir}/pg_dump`, ['-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', 'clinic'], {
+        env: { ...process.env, PGPASSWORD: source.password },
+        maxBuffer: 1 << 26,
+      })
+    ).stdout;
   });
 
   after(async () => {
@@ -64,11 +72,13 @@ describe('restoring a dump into a throwaway database', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     // A dump that stops half way until we have looked at the psql reading it.
-    const sql = Readable.from((async function* () {
-      yield Buffer.from('SELECT 1;\n');
-      await held;
-      yield Buffer.from('SELECT 2;\n');
-    })());
+    const sql = Readable.from(
+      (async function* () {
+        yield Buffer.from('SELECT 1;\n');
+        await held;
+        yield Buffer.from('SELECT 2;\n');
+      })(),
+    );
     const restoring = restoreSqlDump(sql, db.target);
     let seen: { uid: number; home: string } | undefined;
     for (let attempt = 0; attempt < 600 && !seen; attempt++) {
@@ -94,7 +104,16 @@ describe('restoring a dump into a throwaway database', () => {
     assert.equal(result.bytes, Buffer.byteLength(dump));
     assert.match(result.dumpedBy ?? '', /^\d+\.\d+/);
     assert.equal(result.errorCount, result.privilegedRefusals, `only privilege errors: ${result.errors.join(' | ')}`);
-    const restoredCluster = { sql: async (q: string) => (await run(`${db.target.binDir}/psql`, ['-X', '-A', '-t', '-h', db.target.host, '-p', String(db.target.port), '-U', db.target.user, '-d', db.target.database, '-c', q], { env: { ...process.env, PGPASSWORD: db.target.password } })).stdout.trim() };
+    const restoredCluster = {
+      sql: async (q: string) =>
+        (
+          await run(
+            `${db.target.binDir}/psql`,
+            ['-X', '-A', '-t', '-h', db.target.host, '-p', String(db.target.port), '-U', db.target.user, '-d', db.target.database, '-c', q],
+            { env: { ...process.env, PGPASSWORD: db.target.password } },
+          )
+        ).stdout.trim(),
+    };
     assert.equal(await restoredCluster.sql('SELECT count(*) FROM patients'), '1000');
     assert.equal(await restoredCluster.sql('SELECT count(*) FROM patients WHERE note IS NULL'), '333');
     assert.equal(await restoredCluster.sql('SELECT version_num FROM alembic_version'), '4b2d9c1e7f00');
@@ -104,7 +123,10 @@ describe('restoring a dump into a throwaway database', () => {
     const db = await throwaway();
     const sentinel = join(work, 'SENTINEL');
     const evil = dump.replace('SET statement_timeout = 0;', `SET statement_timeout = 0;\n\\! touch ${sentinel}`);
-    await assert.rejects(restoreSqlDump(Readable.from([evil]), db.target), (e: unknown) => e instanceof MetaCommandRefused && /meta-command \\! at line \d+/.test(e.message));
+    await assert.rejects(
+      restoreSqlDump(Readable.from([evil]), db.target),
+      (e: unknown) => e instanceof MetaCommandRefused && /meta-command \\! at line \d+/.test(e.message),
+    );
     assert.equal(existsSync(sentinel), false);
   });
 

@@ -19,7 +19,9 @@ describe('throwaway cluster launcher', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('as root, a TMPDIR the sandbox user cannot traverse gives a clear error naming TMPDIR and the fix, not a raw runuser failure', { skip: process.getuid?.() !== 0 && 'needs root (the sandbox user is only switched to as root)' }, async () => {
+  it('as root, a TMPDIR the sandbox user cannot traverse gives a clear error naming TMPDIR and the fix, not a raw runuser failure', {
+    skip: process.getuid?.() !== 0 && 'needs root (the sandbox user is only switched to as root)',
+  }, async () => {
     const closed = join(work, 'closed');
     await import('node:fs/promises').then((fs) => fs.mkdir(closed));
     await chmod(closed, 0o700); // root's, and only root may enter
@@ -56,7 +58,7 @@ describe('throwaway cluster launcher', () => {
     assert.equal(existsSync(cluster.dir), false);
   });
 
-  it('the sweep removes only what is ours and abandoned: not a live owner\'s cluster, nor a directory someone else could write', async () => {
+  it("the sweep removes only what is ours and abandoned: not a live owner's cluster, nor a directory someone else could write", async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const deadPid = Number(dead.stdout);
     const make = async (name: string, mode: number, pid: number) => {
@@ -70,11 +72,14 @@ describe('throwaway cluster launcher', () => {
     const alive = await make('alive', 0o700, process.pid);
     const abandoned = await make('abandoned', 0o700, deadPid);
     const swept = await sweepAbandonedClusters(work);
-    assert.deepEqual(swept.map((c) => c.dir), [abandoned]);
+    assert.deepEqual(
+      swept.map((c) => c.dir),
+      [abandoned],
+    );
     assert.equal(swept[0]!.removed, true);
     assert.equal(existsSync(abandoned), false);
     assert.equal(existsSync(foreign), true, 'a world-writable directory is not known to be ours');
-    assert.equal(existsSync(alive), true, 'a live owner\'s cluster is never touched');
+    assert.equal(existsSync(alive), true, "a live owner's cluster is never touched");
   });
 
   it('knows which psql versions carry the CVE-2026-18408 fix, and is conservative about the rest', () => {

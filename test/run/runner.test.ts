@@ -9,13 +9,26 @@ import { computeOutcome, exitCodeFor } from '../../src/run/result.js';
 import { runChecks } from '../../src/run/runner.js';
 import { fakeGateways } from '../helpers/fake-gateways.js';
 
-const { config } = parseConfigText('environment: test\ndatabase:\n  url: postgres://u:p@h/db\nlimits:\n  checkTimeoutMs: 200\n  runTimeoutMs: 5000\n', 'c.yaml', {});
+const { config } = parseConfigText(
+  'environment: test\ndatabase:\n  url: postgres://u:p@h/db\nlimits:\n  checkTimeoutMs: 200\n  runTimeoutMs: 5000\n',
+  'c.yaml',
+  {},
+);
 const gateways: Gateways = fakeGateways();
 
 function fake(id: string, run: () => Promise<Finding>, extra: Partial<Check> = {}): Check {
   return {
-    id, title: `${id} title`, severity: 'high', description: 'd', risk: 'r', remediation: 'fix it', controls: [], needs: [], command: 'check',
-    run, ...extra,
+    id,
+    title: `${id} title`,
+    severity: 'high',
+    description: 'd',
+    risk: 'r',
+    remediation: 'fix it',
+    controls: [],
+    needs: [],
+    command: 'check',
+    run,
+    ...extra,
   };
 }
 
@@ -25,7 +38,9 @@ describe('runner', () => {
   it('runs checks concurrently and sorts results by id', async () => {
     const started = performance.now();
     const result = await runChecks({
-      command: 'check', config, gateways,
+      command: 'check',
+      config,
+      gateways,
       checks: [
         fake('zeta', async () => {
           await sleep(100);
@@ -37,7 +52,10 @@ describe('runner', () => {
         }),
       ],
     });
-    assert.deepEqual(result.checks.map((c) => c.id), ['alpha', 'zeta']);
+    assert.deepEqual(
+      result.checks.map((c) => c.id),
+      ['alpha', 'zeta'],
+    );
     assert.ok(performance.now() - started < 190, 'two 100 ms checks took less than 190 ms together');
     assert.equal(result.outcome, 'pass');
     assert.equal(result.schemaVersion, 1);
@@ -46,7 +64,9 @@ describe('runner', () => {
 
   it('turns a throw into error with the hint, and a hang into error at the deadline', async () => {
     const result = await runChecks({
-      command: 'check', config, gateways,
+      command: 'check',
+      config,
+      gateways,
       checks: [
         fake('throws', async () => {
           throw new EvaluationError('auth', 'password authentication failed', 'check the password', { requestId: 'req-1' });
@@ -71,24 +91,35 @@ describe('runner', () => {
 
   it('skips, with the reason, a check whose inputs are not configured', async () => {
     const result = await runChecks({
-      command: 'check', config, gateways,
+      command: 'check',
+      config,
+      gateways,
       checks: [
         fake('needs-azure', async () => ({ status: 'pass', message: 'never' }), { needs: ['azurePostgres'] }),
         fake('own-reason', async () => ({ status: 'pass', message: 'never' }), { notApplicable: () => 'nothing to do' }),
       ],
     });
-    assert.deepEqual(result.checks.map((c) => [c.status, c.message]), [
-      ['skipped', 'Not evaluated: no azure.postgres section in the configuration.'],
-      ['skipped', 'Not evaluated: nothing to do.'],
-    ]);
+    assert.deepEqual(
+      result.checks.map((c) => [c.status, c.message]),
+      [
+        ['skipped', 'Not evaluated: no azure.postgres section in the configuration.'],
+        ['skipped', 'Not evaluated: nothing to do.'],
+      ],
+    );
     assert.equal(result.outcome, 'pass');
   });
 
   it('--only selects checks and refuses an unknown id', async () => {
     const checks = [fake('one', async () => ({ status: 'pass', message: '1' })), fake('two', async () => ({ status: 'fail', message: '2' }))];
     const result = await runChecks({ command: 'check', config, gateways, checks, only: ['one'] });
-    assert.deepEqual(result.checks.map((c) => c.id), ['one']);
-    await assert.rejects(runChecks({ command: 'check', config, gateways, checks, only: ['three'] }), (e: unknown) => e instanceof UsageError && /unknown check id "three"/.test(e.message) && /one, two/.test(e.hint));
+    assert.deepEqual(
+      result.checks.map((c) => c.id),
+      ['one'],
+    );
+    await assert.rejects(
+      runChecks({ command: 'check', config, gateways, checks, only: ['three'] }),
+      (e: unknown) => e instanceof UsageError && /unknown check id "three"/.test(e.message) && /one, two/.test(e.hint),
+    );
   });
 
   it('--fail-on lets failures below the threshold pass, but never an error', async () => {

@@ -18,7 +18,8 @@ import { loadScenarioFile } from '../../src/simulator/scenario.js';
 import { BIN } from '../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const SERVER = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/medicapp-rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/medicappdbprod';
+const SERVER =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/medicapp-rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/medicappdbprod';
 const ACCOUNT = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/medicapp-rg/providers/Microsoft.Storage/storageAccounts/medicappstorage';
 
 let sim: RunningSimulator;
@@ -51,18 +52,28 @@ function dig(value: unknown, path: string): unknown {
 function call(method: string, url: string, options: { token?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const target = new URL(url, sim.endpoint);
-    const req = request(target, { method, ca, headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), 'content-type': 'application/json', ...options.headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }));
-    });
+    const req = request(
+      target,
+      {
+        method,
+        ca,
+        headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), 'content-type': 'application/json', ...options.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
   });
 }
 
 async function token(resource = sim.endpoint): Promise<string> {
-  const answer = await call('GET', `/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(resource)}`, { headers: { 'x-identity-header': sim.identityHeader } });
+  const answer = await call('GET', `/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(resource)}`, {
+    headers: { 'x-identity-header': sim.identityHeader },
+  });
   assert.equal(answer.status, 200, answer.body);
   return dig(answer.json(), 'access_token') as string;
 }
@@ -79,7 +90,9 @@ describe('Resource Manager simulator', () => {
   it('issues managed-identity tokens only with the identity header', async () => {
     assert.equal((await call('GET', '/msi/token?api-version=2019-08-01&resource=x')).status, 401);
     assert.equal((await call('GET', '/msi/token?api-version=2019-08-01&resource=x', { headers: { 'x-identity-header': 'wrong' } })).status, 401);
-    const answer = await call('GET', `/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(sim.endpoint)}`, { headers: { 'x-identity-header': sim.identityHeader } });
+    const answer = await call('GET', `/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(sim.endpoint)}`, {
+      headers: { 'x-identity-header': sim.identityHeader },
+    });
     const body = answer.json();
     assert.equal(dig(body, 'token_type'), 'Bearer');
     assert.ok(Number(dig(body, 'expires_on')) > Date.now() / 1000);
@@ -160,7 +173,14 @@ describe('Resource Manager simulator', () => {
       new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
         const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fixtures/sdk-long-running-operations.ts')], {
           cwd: ROOT,
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, ...sim.env, SIM_ENDPOINT: sim.endpoint, SIM_SUBSCRIPTION: sim.subscriptionId, SIM_TARGET: targetName },
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            ...sim.env,
+            SIM_ENDPOINT: sim.endpoint,
+            SIM_SUBSCRIPTION: sim.subscriptionId,
+            SIM_TARGET: targetName,
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';
@@ -185,7 +205,10 @@ describe('Resource Manager simulator', () => {
     assert.ok(hookCalls.includes('delete medicappdbprod-restore-1'));
     const paths = sim.requests.map((r) => `${r.method} ${r.path}`);
     assert.ok(paths.some((p) => /^PUT .*flexibleServers\/medicappdbprod-restore-1$/.test(p)));
-    assert.ok(paths.some((p) => /^GET .*\/azureAsyncOperation\//.test(p)), 'polled Azure-AsyncOperation');
+    assert.ok(
+      paths.some((p) => /^GET .*\/azureAsyncOperation\//.test(p)),
+      'polled Azure-AsyncOperation',
+    );
     assert.ok(paths.some((p) => /^DELETE /.test(p)));
     assert.ok(sim.requests.filter((r) => r.path !== '/msi/token').every((r) => r.token === 'valid'));
 
@@ -199,9 +222,19 @@ describe('Resource Manager simulator', () => {
     const t = await token();
     const put = (name: string, properties: Record<string, unknown>) =>
       call('PUT', `${SERVER.replace('medicappdbprod', name)}?api-version=2025-08-01`, { token: t, body: { location: 'francecentral', properties } });
-    assert.equal((await put('medicappdbprod', { createMode: 'PointInTimeRestore', sourceServerResourceId: SERVER, pointInTimeUTC: new Date().toISOString() })).status, 409);
-    assert.equal((await put('x1', { createMode: 'PointInTimeRestore', sourceServerResourceId: `${SERVER}zz`, pointInTimeUTC: new Date().toISOString() })).status, 404);
-    const tooOld = await put('x2', { createMode: 'PointInTimeRestore', sourceServerResourceId: SERVER, pointInTimeUTC: new Date(Date.now() - 90 * 86_400_000).toISOString() });
+    assert.equal(
+      (await put('medicappdbprod', { createMode: 'PointInTimeRestore', sourceServerResourceId: SERVER, pointInTimeUTC: new Date().toISOString() })).status,
+      409,
+    );
+    assert.equal(
+      (await put('x1', { createMode: 'PointInTimeRestore', sourceServerResourceId: `${SERVER}zz`, pointInTimeUTC: new Date().toISOString() })).status,
+      404,
+    );
+    const tooOld = await put('x2', {
+      createMode: 'PointInTimeRestore',
+      sourceServerResourceId: SERVER,
+      pointInTimeUTC: new Date(Date.now() - 90 * 86_400_000).toISOString(),
+    });
     assert.equal(dig(tooOld.json(), 'error.code'), 'InvalidPointInTimeRestoreTime');
     assert.equal(dig((await put('x3', { createMode: 'Create' })).json(), 'error.code'), 'UnsupportedCreateMode');
   });
@@ -230,7 +263,10 @@ describe('Resource Manager simulator start-up failure', () => {
 
 describe('restorecheck simulator (command)', () => {
   it('prints the endpoint and the variables to export, serves, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, [BIN, 'simulator', '--scenario', join(ROOT, 'examples/scenarios/healthy.yaml')], { env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'simulator', '--scenario', join(ROOT, 'examples/scenarios/healthy.yaml')], {
+      env: { PATH: process.env.PATH, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -252,7 +288,10 @@ describe('restorecheck simulator (command)', () => {
   });
 
   it('names the problem in a bad scenario (exit 2)', async () => {
-    const child = spawn(process.execPath, [BIN, 'simulator', '--scenario', join(ROOT, 'package.json')], { env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'simulator', '--scenario', join(ROOT, 'package.json')], {
+      env: { PATH: process.env.PATH, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -22,12 +22,17 @@ export const archiveAge = defineCheck({
     const skewMs = clockSkewMs(ctx.config.limits);
     const time = archiveTime(v, toleranceMinutes, now, skewMs);
     if (!time) {
-      throw new EvaluationError('invalid-response', `${v.fileName} carries no timestamp (neither a conventional file name nor a readable metadata.json)`, 'name archives <name>_<env>_<YYYYMMDD>_<HHMMSS>.tar.gz (UTC)');
+      throw new EvaluationError(
+        'invalid-response',
+        `${v.fileName} carries no timestamp (neither a conventional file name nor a readable metadata.json)`,
+        'name archives <name>_<env>_<YYYYMMDD>_<HHMMSS>.tar.gz (UTC)',
+      );
     }
     // The one clock rule, for every outside timestamp the archive carries: the one used for the age, the name's
     // when it was not explained as local time, and metadata.json's.
     const outside: { what: string; at: Date }[] = [{ what: `${v.fileName} (${time.source})`, at: time.timestamp }];
-    if (v.name && time.nameOffsetMinutes === undefined && time.source !== 'file name') outside.push({ what: `${v.fileName} (file name)`, at: v.name.timestamp });
+    if (v.name && time.nameOffsetMinutes === undefined && time.source !== 'file name')
+      outside.push({ what: `${v.fileName} (file name)`, at: v.name.timestamp });
     if (v.metadata.value && time.source !== 'metadata.json') outside.push({ what: `${v.fileName} (metadata.json)`, at: new Date(v.metadata.value.timestamp) });
     const judged = judgeTimestamp(time.timestamp, now, skewMs);
     const ageMs = judged.kind === 'past' ? judged.ageMs : 0;
@@ -46,10 +51,18 @@ export const archiveAge = defineCheck({
     const future = outside.map((o) => ({ ...o, judged: judgeTimestamp(o.at, now, skewMs) })).filter((o) => o.judged.kind === 'future');
     if (future.length > 0) {
       const messages = future.map((o) => futureTimestampMessage(o.what, o.at, o.judged.kind === 'future' ? o.judged.aheadMs : 0));
-      return { status: 'fail', message: `${messages.join(' ')}${note ? ` Note: ${note.slice(2)}.` : ''}`, evidence: { ...evidence, futureTimestamps: future.map((o) => o.at.toISOString()) } };
+      return {
+        status: 'fail',
+        message: `${messages.join(' ')}${note ? ` Note: ${note.slice(2)}.` : ''}`,
+        evidence: { ...evidence, futureTimestamps: future.map((o) => o.at.toISOString()) },
+      };
     }
     if (ageHours > policy.maxAgeHours) {
-      return { status: 'fail', message: `${v.fileName} is ${ageHours} hours old; expected at most ${policy.maxAgeHours} hours for ${environment}${note}.`, evidence };
+      return {
+        status: 'fail',
+        message: `${v.fileName} is ${ageHours} hours old; expected at most ${policy.maxAgeHours} hours for ${environment}${note}.`,
+        evidence,
+      };
     }
     return { status: 'pass', message: `${v.fileName} is ${ageHours} hours old, within ${policy.maxAgeHours} hours for ${environment}${note}.`, evidence };
   },

@@ -18,7 +18,8 @@ export const archiveMembers = defineCheck({
   description:
     'Lists the archive’s entries: every required member of the environment is present under the one top folder named like the file; no unexpected entry, no duplicate (after path normalisation), and no unsafe entry (absolute path, `..`, symbolic or hard link, device, FIFO).',
   risk: 'A backup missing a data store cannot restore it; unexpected, duplicated or unsafe entries mean the archive was not produced by the backup procedure and may overwrite files outside the restore directory.',
-  remediation: 'Fix the backup script so that it writes exactly the members the format lists (see archives.environments.<env>.requiredMembers) with `tar -czf NAME.tar.gz -C DIR NAME`, without links or absolute paths.',
+  remediation:
+    'Fix the backup script so that it writes exactly the members the format lists (see archives.environments.<env>.requiredMembers) with `tar -czf NAME.tar.gz -C DIR NAME`, without links or absolute paths.',
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],
   needs: ['archive'],
   command: 'verify',
@@ -61,11 +62,23 @@ export const archiveMembers = defineCheck({
     if (duplicates.length > 0) problems.push(`duplicate entries ${listed(duplicates)}`);
     if (unexpected.length > 0) problems.push(`unexpected entries ${listed(unexpected)}`);
     if (problems.length > 0) {
-      return { status: 'fail', message: `${v.fileName} (${environment}): ${problems.join('; ')}${incompleteNote(v)}; expected exactly the required members under ${v.topFolder}/.`, evidence };
+      return {
+        status: 'fail',
+        message: `${v.fileName} (${environment}): ${problems.join('; ')}${incompleteNote(v)}; expected exactly the required members under ${v.topFolder}/.`,
+        evidence,
+      };
     }
     if (v.container.problem) {
-      return { status: 'fail', message: `${v.fileName}: every required member was seen, but the archive could not be read to its end, so the member list is not proven complete.`, evidence };
+      return {
+        status: 'fail',
+        message: `${v.fileName}: every required member was seen, but the archive could not be read to its end, so the member list is not proven complete.`,
+        evidence,
+      };
     }
-    return { status: 'pass', message: `${v.fileName} (${environment}) holds ${files.size} members under ${v.topFolder}/: every required one, nothing unexpected, duplicated or unsafe.`, evidence };
+    return {
+      status: 'pass',
+      message: `${v.fileName} (${environment}) holds ${files.size} members under ${v.topFolder}/: every required one, nothing unexpected, duplicated or unsafe.`,
+      evidence,
+    };
   },
 });

@@ -10,7 +10,8 @@ export const archiveMetadata = defineCheck({
   description:
     'Validates metadata.json (environment, ISO 8601 UTC timestamp, optional members, row_counts, alembic_revision), compares its environment and timestamp with the file name, and, when it lists `members`, their sizes and SHA-256 with the members actually read.',
   risk: 'Metadata that disagrees with its archive (another environment, another day, other files) means the archive was renamed, mixed up or altered: an auditor cannot trust what it claims to contain.',
-  remediation: 'Have the backup script write metadata.json from the same environment and timestamp it uses for the file name, and the members’ sha256/size after writing them.',
+  remediation:
+    'Have the backup script write metadata.json from the same environment and timestamp it uses for the file name, and the members’ sha256/size after writing them.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
   needs: ['archive'],
   command: 'verify',
@@ -18,7 +19,11 @@ export const archiveMetadata = defineCheck({
     const { verification: v } = await archiveSubject(ctx.archive, ctx.config);
     const toleranceMinutes = ctx.config.archives?.metadataToleranceMinutes ?? 60;
     if (!v.metadata.present) {
-      return { status: 'fail', message: `${v.fileName} has no ${v.topFolder}/metadata.json; expected one with environment and timestamp.`, evidence: { archive: v.fileName } };
+      return {
+        status: 'fail',
+        message: `${v.fileName} has no ${v.topFolder}/metadata.json; expected one with environment and timestamp.`,
+        evidence: { archive: v.fileName },
+      };
     }
     const meta = v.metadata.value;
     if (!meta) {
@@ -42,7 +47,9 @@ export const archiveMetadata = defineCheck({
       const skewMinutes = Math.abs(Date.parse(meta.timestamp) - v.name.timestamp.getTime()) / 60_000;
       localOffset = archiveTime(v, toleranceMinutes, ctx.now(), clockSkewMs(ctx.config.limits))?.nameOffsetMinutes;
       if (skewMinutes > toleranceMinutes && localOffset === undefined) {
-        problems.push(`its timestamp ${meta.timestamp} is ${Math.round(skewMinutes)} minutes from the file name's ${v.name.timestamp.toISOString()} (tolerance ${toleranceMinutes})`);
+        problems.push(
+          `its timestamp ${meta.timestamp} is ${Math.round(skewMinutes)} minutes from the file name's ${v.name.timestamp.toISOString()} (tolerance ${toleranceMinutes})`,
+        );
       }
     }
     for (const [member, claimed] of Object.entries(meta.members ?? {})) {
@@ -70,6 +77,10 @@ export const archiveMetadata = defineCheck({
         evidence: { ...evidence, nameLooksLikeLocalTime: true, nameOffsetMinutes: localOffset },
       };
     }
-    return { status: 'pass', message: `${v.fileName}: metadata.json is valid; environment ${meta.environment} and timestamp ${meta.timestamp} agree with the file name${members}.`, evidence };
+    return {
+      status: 'pass',
+      message: `${v.fileName}: metadata.json is valid; environment ${meta.environment} and timestamp ${meta.timestamp} agree with the file name${members}.`,
+      evidence,
+    };
   },
 });

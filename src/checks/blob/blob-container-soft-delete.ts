@@ -5,9 +5,10 @@ export const blobContainerSoftDelete = defineCheck({
   id: 'blob-container-soft-delete',
   title: 'Container soft delete is enabled',
   severity: 'medium',
-  description: 'Reads containerDeleteRetentionPolicy of the storage account\'s blob service from Resource Manager.',
+  description: "Reads containerDeleteRetentionPolicy of the storage account's blob service from Resource Manager.",
   risk: 'Deleting a whole container deletes every document in it at once; blob soft delete does not bring a deleted container back.',
-  remediation: 'Enable it: `az storage account blob-service-properties update -g RG -n ACCOUNT --enable-container-delete-retention true --container-delete-retention-days DAYS`.',
+  remediation:
+    'Enable it: `az storage account blob-service-properties update -g RG -n ACCOUNT --enable-container-delete-retention true --container-delete-retention-days DAYS`.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
   needs: ['azureStorage'],
   command: 'check',
@@ -18,6 +19,10 @@ export const blobContainerSoftDelete = defineCheck({
     const enabled = known(policy.enabled, `whether container soft delete is enabled on storage account ${account}`);
     const evidence = { enabled, days: policy.days ?? null };
     if (!enabled) return { status: 'fail', message: `Container soft delete is disabled on storage account ${account}; expected enabled.`, evidence };
-    return { status: 'pass', message: `Container soft delete is enabled on storage account ${account}${policy.days ? ` (${policy.days} days)` : ''}.`, evidence };
+    return {
+      status: 'pass',
+      message: `Container soft delete is enabled on storage account ${account}${policy.days ? ` (${policy.days} days)` : ''}.`,
+      evidence,
+    };
   },
 });

@@ -5,7 +5,8 @@ export const blobSoftDelete = defineCheck({
   id: 'blob-soft-delete',
   title: 'Blob soft delete is enabled for at least the required days',
   severity: 'high',
-  description: 'Reads deleteRetentionPolicy of the storage account\'s blob service from Resource Manager and compares its days with azure.storage.minSoftDeleteDays.',
+  description:
+    "Reads deleteRetentionPolicy of the storage account's blob service from Resource Manager and compares its days with azure.storage.minSoftDeleteDays.",
   risk: 'Without soft delete, a deleted or overwritten signed document is gone at once, with no way back.',
   remediation: 'Enable it: `az storage account blob-service-properties update -g RG -n ACCOUNT --enable-delete-retention true --delete-retention-days DAYS`.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
@@ -17,13 +18,25 @@ export const blobSoftDelete = defineCheck({
     const policy = known(settings.deleteRetentionPolicy, `the blob soft delete policy of storage account ${account}`);
     const enabled = known(policy.enabled, `whether blob soft delete is enabled on storage account ${account}`);
     if (!enabled) {
-      return { status: 'fail', message: `Blob soft delete is disabled on storage account ${account}; expected enabled for at least ${minSoftDeleteDays} days.`, evidence: { enabled, days: policy.days ?? null, minSoftDeleteDays } };
+      return {
+        status: 'fail',
+        message: `Blob soft delete is disabled on storage account ${account}; expected enabled for at least ${minSoftDeleteDays} days.`,
+        evidence: { enabled, days: policy.days ?? null, minSoftDeleteDays },
+      };
     }
     const days = known(policy.days, `the blob soft delete retention days of storage account ${account}`);
     const evidence = { enabled, days, minSoftDeleteDays };
     if (days < minSoftDeleteDays) {
-      return { status: 'fail', message: `Blob soft delete on storage account ${account} keeps deleted blobs ${days} days; expected at least ${minSoftDeleteDays}.`, evidence };
+      return {
+        status: 'fail',
+        message: `Blob soft delete on storage account ${account} keeps deleted blobs ${days} days; expected at least ${minSoftDeleteDays}.`,
+        evidence,
+      };
     }
-    return { status: 'pass', message: `Blob soft delete on storage account ${account} keeps deleted blobs ${days} days (at least ${minSoftDeleteDays} required).`, evidence };
+    return {
+      status: 'pass',
+      message: `Blob soft delete on storage account ${account} keeps deleted blobs ${days} days (at least ${minSoftDeleteDays} required).`,
+      evidence,
+    };
   },
 });

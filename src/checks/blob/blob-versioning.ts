@@ -5,7 +5,7 @@ export const blobVersioning = defineCheck({
   id: 'blob-versioning',
   title: 'Blob versioning is enabled',
   severity: 'high',
-  description: 'Reads isVersioningEnabled of the storage account\'s blob service from Resource Manager; evaluated when azure.storage.requireVersioning is true.',
+  description: "Reads isVersioningEnabled of the storage account's blob service from Resource Manager; evaluated when azure.storage.requireVersioning is true.",
   risk: 'Without versioning, an overwritten signed document loses its signed content for good.',
   remediation: 'Enable it: `az storage account blob-service-properties update -g RG -n ACCOUNT --enable-versioning true`.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],

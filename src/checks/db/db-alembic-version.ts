@@ -35,11 +35,19 @@ export const dbAlembicVersion = defineCheck({
     const evidence: Evidence = { table: alembic.table, expected: expectedValue, expectedFrom: expected.from };
     const heads = expected.heads.join(', ');
     if (read.kind === 'missing-table') {
-      return { status: 'fail', message: `The Alembic version table ${alembic.table} does not exist: the database was never migrated, or the table name or schema is wrong.`, evidence: { ...evidence, current: null } };
+      return {
+        status: 'fail',
+        message: `The Alembic version table ${alembic.table} does not exist: the database was never migrated, or the table name or schema is wrong.`,
+        evidence: { ...evidence, current: null },
+      };
     }
     const versions = asSet(read.versions);
     if (versions.length === 0) {
-      return { status: 'fail', message: `The Alembic version table ${alembic.table} is empty: no revision is recorded; expected ${heads}.`, evidence: { ...evidence, current: null } };
+      return {
+        status: 'fail',
+        message: `The Alembic version table ${alembic.table} is empty: no revision is recorded; expected ${heads}.`,
+        evidence: { ...evidence, current: null },
+      };
     }
     const [onlyVersion] = versions;
     const current = versions.length === 1 && onlyVersion !== undefined ? onlyVersion : versions;
@@ -63,7 +71,8 @@ export const dbAlembicVersion = defineCheck({
 });
 
 async function expectedHeads(alembic: AlembicConfig): Promise<{ heads: string[]; from: string }> {
-  const configured = alembic.expectedHead === undefined ? undefined : asSet(typeof alembic.expectedHead === 'string' ? [alembic.expectedHead] : alembic.expectedHead);
+  const configured =
+    alembic.expectedHead === undefined ? undefined : asSet(typeof alembic.expectedHead === 'string' ? [alembic.expectedHead] : alembic.expectedHead);
   const migrationsDir = alembic.migrationsDir;
   if (!migrationsDir) {
     // notApplicable guarantees one of the two; this guard only keeps the types honest.

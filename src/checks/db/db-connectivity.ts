@@ -76,7 +76,11 @@ export const dbConnectivity = defineCheck({
     };
     const findings = connectionFindings(probe);
     if (findings.length > 0) {
-      return { status: 'warn', message: `Connected to ${probe.target} (PostgreSQL ${probe.serverVersion}) in ${probe.connectMs} ms, but ${findings.join('; ')}.`, evidence };
+      return {
+        status: 'warn',
+        message: `Connected to ${probe.target} (PostgreSQL ${probe.serverVersion}) in ${probe.connectMs} ms, but ${findings.join('; ')}.`,
+        evidence,
+      };
     }
     const tls = probe.tls ? `TLS ${probe.tlsVersion ?? 'on'} (sslmode=${probe.sslMode})` : 'without TLS (local connection)';
     return {

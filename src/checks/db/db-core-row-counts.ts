@@ -57,10 +57,7 @@ export const dbCoreRowCounts = defineCheck({
       minRows: Object.fromEntries(tables.map((t) => [t.name, t.minRows])),
       ...(errors.length ? { notCounted } : {}),
     };
-    const problems = [
-      ...(missing.length ? [`missing table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`] : []),
-      ...short,
-    ];
+    const problems = [...(missing.length ? [`missing table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`] : []), ...short];
     const uncounted = errors.length ? `not counted: ${errors.map((e) => e.message).join('; ')}` : '';
     if (problems.length > 0) {
       return { status: 'fail', message: `Core tables not as expected: ${problems.join('; ')}${uncounted ? `; ${uncounted}` : ''}.`, evidence };

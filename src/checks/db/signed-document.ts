@@ -35,8 +35,15 @@ export const signedDocument = defineCheck({
     evidence.blobProbed = true;
     if (!probe.exists) {
       evidence.blobExists = false;
-      const why = probe.reason === 'container-not-found' ? `the container ${storage.container} does not exist in storage account ${storage.account}` : `it is not in ${where}`;
-      return { status: 'fail', message: `Signed document ${row.blobName} is recorded in the database but its blob is missing: ${why}; expected an existing, non-empty blob.`, evidence };
+      const why =
+        probe.reason === 'container-not-found'
+          ? `the container ${storage.container} does not exist in storage account ${storage.account}`
+          : `it is not in ${where}`;
+      return {
+        status: 'fail',
+        message: `Signed document ${row.blobName} is recorded in the database but its blob is missing: ${why}; expected an existing, non-empty blob.`,
+        evidence,
+      };
     }
     Object.assign(evidence, { blobExists: true, size: probe.size, lastModified: probe.lastModified ?? null, blobSha256: probe.sha256 });
     if (probe.size === 0) {
@@ -45,7 +52,11 @@ export const signedDocument = defineCheck({
     const expected = row.sha256?.trim().toLowerCase();
     if (expected && expected !== probe.sha256) {
       evidence.sha256Match = false;
-      return { status: 'fail', message: `Signed document ${row.blobName} in ${where} has SHA-256 ${probe.sha256}; the database records ${expected}.`, evidence };
+      return {
+        status: 'fail',
+        message: `Signed document ${row.blobName} in ${where} has SHA-256 ${probe.sha256}; the database records ${expected}.`,
+        evidence,
+      };
     }
     if (expected) evidence.sha256Match = true;
     return {

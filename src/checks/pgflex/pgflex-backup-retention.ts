@@ -5,9 +5,10 @@ export const pgflexBackupRetention = defineCheck({
   id: 'pgflex-backup-retention',
   title: 'Flexible Server backups are kept at least the required number of days',
   severity: 'high',
-  description: 'Compares the server\'s backupRetentionDays (Resource Manager) with azure.postgres.minRetentionDays.',
+  description: "Compares the server's backupRetentionDays (Resource Manager) with azure.postgres.minRetentionDays.",
   risk: 'A short retention means a corruption or deletion noticed late can no longer be undone from backup.',
-  remediation: 'Raise the retention: `az postgres flexible-server update -g RG -n SERVER --backup-retention DAYS` (7 to 35 days; longer needs long-term retention).',
+  remediation:
+    'Raise the retention: `az postgres flexible-server update -g RG -n SERVER --backup-retention DAYS` (7 to 35 days; longer needs long-term retention).',
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],
   needs: ['azurePostgres'],
   command: 'check',
@@ -17,8 +18,16 @@ export const pgflexBackupRetention = defineCheck({
     const backupRetentionDays = known(found.backupRetentionDays, `backupRetentionDays of Flexible Server ${server}`);
     const evidence = { backupRetentionDays, minRetentionDays };
     if (backupRetentionDays < minRetentionDays) {
-      return { status: 'fail', message: `Flexible Server ${server} keeps backups ${backupRetentionDays} days; expected at least ${minRetentionDays}.`, evidence };
+      return {
+        status: 'fail',
+        message: `Flexible Server ${server} keeps backups ${backupRetentionDays} days; expected at least ${minRetentionDays}.`,
+        evidence,
+      };
     }
-    return { status: 'pass', message: `Flexible Server ${server} keeps backups ${backupRetentionDays} days (at least ${minRetentionDays} required).`, evidence };
+    return {
+      status: 'pass',
+      message: `Flexible Server ${server} keeps backups ${backupRetentionDays} days (at least ${minRetentionDays} required).`,
+      evidence,
+    };
   },
 });

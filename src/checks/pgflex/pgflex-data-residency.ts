@@ -8,7 +8,7 @@ export const pgflexDataResidency = defineCheck({
   title: 'The Flexible Server and its geo-redundant backups stay in the allowed regions',
   severity: 'critical',
   description:
-    'Checks the server\'s region and, when geo-redundant backup is on, the paired region that receives the backups (Azure\'s region pairs, or azure.postgres.pairedRegion) against azure.allowedRegions (default: the EEA regions).',
+    "Checks the server's region and, when geo-redundant backup is on, the paired region that receives the backups (Azure's region pairs, or azure.postgres.pairedRegion) against azure.allowedRegions (default: the EEA regions).",
   risk: 'HDS requires health data, backups included, to stay in the European Economic Area; a copy outside it is a compliance breach.',
   remediation:
     'Move the server to an allowed region: restore it there (`az postgres flexible-server geo-restore -g RG -n NEW --source-server SERVER --location francecentral`) and retire the old one; geo-redundancy and its paired region are fixed at creation.',
@@ -26,7 +26,11 @@ export const pgflexDataResidency = defineCheck({
     if (geo === 'Enabled') {
       const pair = configuredPair ? normalizeRegion(configuredPair) : pairedRegion(location);
       if (!pair) {
-        throw new EvaluationError('invalid-response', `the region receiving geo-redundant backups of Flexible Server ${server} (in ${location}) is unknown`, 'Azure publishes no pair for this region: set azure.postgres.pairedRegion to the region that holds the backups');
+        throw new EvaluationError(
+          'invalid-response',
+          `the region receiving geo-redundant backups of Flexible Server ${server} (in ${location}) is unknown`,
+          'Azure publishes no pair for this region: set azure.postgres.pairedRegion to the region that holds the backups',
+        );
       }
       backupRegion = pair;
       regions.push(['geo-redundant backups', pair]);
@@ -35,7 +39,11 @@ export const pgflexDataResidency = defineCheck({
     const evidence = { location, geoRedundantBackup: geo, backupRegion, allowedRegions: azure.allowedRegions };
     const where = regions.map(([what, region]) => `${what} in ${region}`).join(', ');
     if (outside.length > 0) {
-      return { status: 'fail', message: `Flexible Server ${server}: ${outside.map(([what, region]) => `${what} in ${region}`).join(', ')}, outside the allowed regions (${azure.allowedRegions.join(', ')}).`, evidence };
+      return {
+        status: 'fail',
+        message: `Flexible Server ${server}: ${outside.map(([what, region]) => `${what} in ${region}`).join(', ')}, outside the allowed regions (${azure.allowedRegions.join(', ')}).`,
+        evidence,
+      };
     }
     return { status: 'pass', message: `Flexible Server ${server}: ${where}, all within the allowed regions.`, evidence };
   },

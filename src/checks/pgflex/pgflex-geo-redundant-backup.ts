@@ -25,6 +25,10 @@ export const pgflexGeoRedundantBackup = defineCheck({
     if (geoRedundantBackup === 'Disabled') {
       return { status: 'fail', message: `Flexible Server ${server} has geo-redundant backup Disabled; expected Enabled.`, evidence };
     }
-    throw new EvaluationError('invalid-response', `geoRedundantBackup of Flexible Server ${server} is "${geoRedundantBackup}", neither Enabled nor Disabled`, 'check the server with `az postgres flexible-server show -g RG -n SERVER --query backup`');
+    throw new EvaluationError(
+      'invalid-response',
+      `geoRedundantBackup of Flexible Server ${server} is "${geoRedundantBackup}", neither Enabled nor Disabled`,
+      'check the server with `az postgres flexible-server show -g RG -n SERVER --query backup`',
+    );
   },
 });

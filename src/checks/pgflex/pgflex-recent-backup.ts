@@ -8,10 +8,10 @@ export const pgflexRecentBackup = defineCheck({
   title: 'The newest completed Flexible Server backup is recent',
   severity: 'critical',
   description:
-    'Lists the server\'s automatic and on-demand backups (every page of backupsAutomaticAndOnDemand.listByServer) and compares the newest completion time with azure.postgres.maxBackupAgeHours. Long-term retention backups are listed as evidence when available.',
+    "Lists the server's automatic and on-demand backups (every page of backupsAutomaticAndOnDemand.listByServer) and compares the newest completion time with azure.postgres.maxBackupAgeHours. Long-term retention backups are listed as evidence when available.",
   risk: 'Backups that silently stopped leave a growing window of data that no restore can bring back.',
   remediation:
-    'Look at the server\'s backups (`az postgres flexible-server backup list -g RG -n SERVER`) and the Azure service health; take an on-demand backup (`az postgres flexible-server backup create -g RG -n SERVER --backup-name NAME`) and open a support request if automatic backups stopped.',
+    "Look at the server's backups (`az postgres flexible-server backup list -g RG -n SERVER`) and the Azure service health; take an on-demand backup (`az postgres flexible-server backup create -g RG -n SERVER --backup-name NAME`) and open a support request if automatic backups stopped.",
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],
   needs: ['azurePostgres'],
   command: 'check',
@@ -49,7 +49,11 @@ export const pgflexRecentBackup = defineCheck({
 
     const latest = completed.at(-1);
     if (!latest) {
-      return { status: 'fail', message: `Flexible Server ${server} has no completed backup (${backups.length} listed); expected one younger than ${maxBackupAgeHours} h.`, evidence: { ...evidence, latestBackupAt: null, ageHours: null } };
+      return {
+        status: 'fail',
+        message: `Flexible Server ${server} has no completed backup (${backups.length} listed); expected one younger than ${maxBackupAgeHours} h.`,
+        evidence: { ...evidence, latestBackupAt: null, ageHours: null },
+      };
     }
     // The one clock rule: a backup from the future (this machine's clock behind Azure's, or bad data) is never fresh.
     const judged = judgeTimestamp(new Date(latest), ctx.now(), clockSkewMs(ctx.config.limits));
@@ -61,8 +65,16 @@ export const pgflexRecentBackup = defineCheck({
     const ageHours = Math.round((judged.ageMs / 3_600_000) * 10) / 10;
     Object.assign(evidence, { latestBackupAt: latest, ageHours });
     if (ageHours > maxBackupAgeHours) {
-      return { status: 'fail', message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}); expected less than ${maxBackupAgeHours} h.`, evidence };
+      return {
+        status: 'fail',
+        message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}); expected less than ${maxBackupAgeHours} h.`,
+        evidence,
+      };
     }
-    return { status: 'pass', message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}), within ${maxBackupAgeHours} h; ${backups.length} backups listed.`, evidence };
+    return {
+      status: 'pass',
+      message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}), within ${maxBackupAgeHours} h; ${backups.length} backups listed.`,
+      evidence,
+    };
   },
 });

@@ -21,7 +21,11 @@ export const pgflexServerState = defineCheck({
     } catch (error) {
       // The one check for which "not found" is an answer rather than an obstacle.
       if (error instanceof EvaluationError && error.kind === 'not-found') {
-        return { status: 'fail', message: `Flexible Server ${server} was not found in resource group ${resourceGroup}; expected an existing, Ready server.`, evidence: { exists: false, server, resourceGroup } };
+        return {
+          status: 'fail',
+          message: `Flexible Server ${server} was not found in resource group ${resourceGroup}; expected an existing, Ready server.`,
+          evidence: { exists: false, server, resourceGroup },
+        };
       }
       throw error;
     }
@@ -30,6 +34,10 @@ export const pgflexServerState = defineCheck({
     if (state !== 'Ready') {
       return { status: 'fail', message: `Flexible Server ${server} is ${state}; expected Ready.`, evidence };
     }
-    return { status: 'pass', message: `Flexible Server ${server} (PostgreSQL ${found.version ?? 'version unknown'}, ${found.location ?? 'region unknown'}) is Ready.`, evidence };
+    return {
+      status: 'pass',
+      message: `Flexible Server ${server} (PostgreSQL ${found.version ?? 'version unknown'}, ${found.location ?? 'region unknown'}) is Ready.`,
+      evidence,
+    };
   },
 });

@@ -15,7 +15,8 @@ export const restoreAlembicMatch = defineCheck({
   severity: 'high',
   description: "Reads the Alembic revision of the restored database and compares it with the source's (the production database, or the archive's metadata).",
   risk: 'A restore at another schema revision than the application expects cannot be put back into service without a migration.',
-  remediation: 'Check that the backup was taken after the last migration, and that the migrations ran on the source; a restore must be followed by `alembic upgrade heads` when they differ on purpose.',
+  remediation:
+    'Check that the backup was taken after the last migration, and that the migrations ran on the source; a restore must be followed by `alembic upgrade heads` when they differ on purpose.',
   controls: [CONTROLS.backup, CONTROLS.changeManagement],
   needs: [],
   uses: ['restore'],

@@ -19,14 +19,25 @@ export const restoreProvision = defineCheck({
     const { provision, limits } = outcome;
     if (!provision.ok) return failedStep(provision.failure, `The restore to ${outcome.target ?? 'a new target'} did not complete`);
     const { restoreSeconds, restorePoint, details } = provision.value;
-    const evidence = { restoreSeconds, restorePoint, target: outcome.target, method: outcome.method, ...(limits.rtoMinutes ? { rtoMinutes: limits.rtoMinutes } : {}), ...details };
+    const evidence = {
+      restoreSeconds,
+      restorePoint,
+      target: outcome.target,
+      method: outcome.method,
+      ...(limits.rtoMinutes ? { rtoMinutes: limits.rtoMinutes } : {}),
+      ...details,
+    };
     const took = restoreSeconds < 120 ? `${restoreSeconds.toFixed(1)} s` : `${(restoreSeconds / 60).toFixed(1)} min`;
     if (limits.rtoMinutes !== undefined && restoreSeconds > limits.rtoMinutes * 60) {
       return { status: 'fail', message: `The restore to ${outcome.target} took ${took}, more than the RTO of ${limits.rtoMinutes} min.`, evidence };
     }
     const lag = typeof details.lagMinutes === 'number' ? details.lagMinutes : undefined;
     if (limits.rpoMinutes !== undefined && lag !== undefined && lag > limits.rpoMinutes) {
-      return { status: 'fail', message: `The restore point ${restorePoint} is ${lag.toFixed(1)} min behind the request, more than the RPO of ${limits.rpoMinutes} min.`, evidence };
+      return {
+        status: 'fail',
+        message: `The restore point ${restorePoint} is ${lag.toFixed(1)} min behind the request, more than the RPO of ${limits.rpoMinutes} min.`,
+        evidence,
+      };
     }
     return {
       status: 'pass',

@@ -9,7 +9,8 @@ export const restoreRowCountsMatch = defineCheck({
   description:
     'Counts the rows of each core table in the restored database and compares them with the source (the production database now, or the counts recorded in the archive metadata). The restore point is earlier than now, so a small difference is allowed (restoreTest.rowCountTolerancePercent).',
   risk: 'A restore that comes back with tables missing or emptied has lost patient data, even if it "succeeded".',
-  remediation: 'Find which tables differ and why (a backup taken mid-load, a table outside the backup); fix the backup job and run the restore test again. When the archive metadata records neither row_counts nor alembic_revision, make the backup job write them.',
+  remediation:
+    'Find which tables differ and why (a backup taken mid-load, a table outside the backup); fix the backup job and run the restore test again. When the archive metadata records neither row_counts nor alembic_revision, make the backup job write them.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
   needs: [],
   uses: ['restore'],

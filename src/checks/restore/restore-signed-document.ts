@@ -5,7 +5,8 @@ export const restoreSignedDocument = defineCheck({
   id: 'restore-signed-document',
   title: 'The signed-document probe passes against the restored database',
   severity: 'medium',
-  description: 'Runs the signed-document probe (database.signedDocument) against the restored database: the newest signed document it names must exist and be intact.',
+  description:
+    'Runs the signed-document probe (database.signedDocument) against the restored database: the newest signed document it names must exist and be intact.',
   risk: 'A restore whose document references point at missing or altered files cannot serve as legal evidence.',
   remediation: 'See the signed-document check: restore the blob from versioning or soft delete, or fix the query.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],

@@ -36,11 +36,15 @@ export const restoreTestFreshness = defineCheck({
       ...(ignored.length > 0 ? { reportsIgnored: ignored.slice(-10).map((s) => ({ report: s.name, audit: s.audit })) } : {}),
     };
     const why = (s: StoredReport) => (s.audit === 'hash-differs' ? 'differs from what the audit log recorded' : 'not recorded in the audit log');
-    const shown = ignored.slice(-3).map((s) => `${s.name} (${why(s)})`).join(', ');
-    const ignoredNote = ignored.length === 0
-      ? ''
-      : ` Ignored ${ignored.length} restore-test report${ignored.length === 1 ? '' : 's'} not on record: ${shown}${ignored.length > 3 ? ', …' : ''};` +
-        ` run \`restorecheck report verify ${ctx.config.report.dir}\`.`;
+    const shown = ignored
+      .slice(-3)
+      .map((s) => `${s.name} (${why(s)})`)
+      .join(', ');
+    const ignoredNote =
+      ignored.length === 0
+        ? ''
+        : ` Ignored ${ignored.length} restore-test report${ignored.length === 1 ? '' : 's'} not on record: ${shown}${ignored.length > 3 ? ', …' : ''};` +
+          ` run \`restorecheck report verify ${ctx.config.report.dir}\`.`;
     if (!newest) {
       const last = tests.at(-1);
       return {
@@ -64,7 +68,11 @@ export const restoreTestFreshness = defineCheck({
     const ageDays = Math.round((judged.ageMs / DAY_MS) * 10) / 10;
     Object.assign(full, { ageDays });
     if (ageDays > maxDays) {
-      return { status: 'fail', message: `The newest successful restore test (${newest.name}) is ${ageDays} days old; expected younger than ${maxDays} days.${ignoredNote}`, evidence: full };
+      return {
+        status: 'fail',
+        message: `The newest successful restore test (${newest.name}) is ${ageDays} days old; expected younger than ${maxDays} days.${ignoredNote}`,
+        evidence: full,
+      };
     }
     // A newer report claiming success that is not on record does not change the verdict, but someone should look at it.
     const newerIgnored = ignored.some((s) => s.report.outcome === 'pass' && s.report.run.startedAt > newest.report.run.startedAt);

@@ -42,7 +42,12 @@ export function combinedExitCode(codes: number[]): number {
 export const demoCommand = defineCommand({
   builder: (yargs) =>
     yargs
-      .option('scenario', { type: 'string', choices: ['healthy', 'unhealthy'], default: 'healthy', describe: 'healthy: everything compliant; unhealthy: old backups, soft delete and versioning off, data outside the EEA' })
+      .option('scenario', {
+        type: 'string',
+        choices: ['healthy', 'unhealthy'],
+        default: 'healthy',
+        describe: 'healthy: everything compliant; unhealthy: old backups, soft delete and versioning off, data outside the EEA',
+      })
       .option('out-dir', { type: 'string', default: 'reports', describe: 'where the reports are written', requiresArg: true }),
   async run(argv, ctx) {
     const { output, signal } = ctx;

@@ -38,7 +38,11 @@ export const initCommand = defineCommand({
     const complete = missingAnswers(given).length === 0;
     const raw = complete ? given : askable(ctx.output) ? await askOnTerminal(given, ctx) : requireComplete(given);
     const validated = validateAnswers(raw);
-    if (!validated.answers) throw new UsageError(`init cannot use these answers:\n  ${validated.problems.join('\n  ')}`, 'correct them and run init again (restorecheck init --help)');
+    if (!validated.answers)
+      throw new UsageError(
+        `init cannot use these answers:\n  ${validated.problems.join('\n  ')}`,
+        'correct them and run init again (restorecheck init --help)',
+      );
 
     const plan = planInit(validated.answers);
     // Every target is checked before any is written, so a refusal leaves the directory as it was.
@@ -51,7 +55,8 @@ export const initCommand = defineCommand({
       await mkdir(dirname(path), { recursive: true });
       // 'wx' without --force: a file that appeared since the check above is still not overwritten.
       await writeFile(path, file.content, { flag: argv.force ? 'w' : 'wx' }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'EEXIST') throw new UsageError(`init will not overwrite ${file.path}: it appeared while init was writing`, 'pass --force to replace it');
+        if (error.code === 'EEXIST')
+          throw new UsageError(`init will not overwrite ${file.path}: it appeared while init was writing`, 'pass --force to replace it');
         throw error;
       });
       ctx.output.out(`wrote ${file.path}\n`);
@@ -99,13 +104,10 @@ async function askOnTerminal(given: RawAnswers, { output, signal }: CommandConte
         const stop = () => reject(new UsageError('init stopped: interrupted, nothing was written', 'run init again when ready'));
         if (signal.aborted) return stop();
         signal.addEventListener('abort', stop, { once: true });
-        iterator.next().then(
-          (next) => {
-            signal.removeEventListener('abort', stop);
-            resolveLine(next.done ? undefined : next.value);
-          },
-          reject,
-        );
+        iterator.next().then((next) => {
+          signal.removeEventListener('abort', stop);
+          resolveLine(next.done ? undefined : next.value);
+        }, reject);
       }),
   };
   try {
@@ -124,7 +126,13 @@ async function existingFiles(dir: string, files: PlannedFile[]): Promise<string[
   const found: string[] = [];
   for (const file of files) {
     // lstat: a dangling symbolic link is still something init would clobber.
-    if (await lstat(join(dir, file.path)).then(() => true, () => false)) found.push(file.path);
+    if (
+      await lstat(join(dir, file.path)).then(
+        () => true,
+        () => false,
+      )
+    )
+      found.push(file.path);
   }
   return found;
 }

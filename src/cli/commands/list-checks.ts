@@ -8,7 +8,15 @@ export const listChecksCommand = defineCommand({
     const sorted = [...checks].sort((a, b) => a.id.localeCompare(b.id));
     if (argv.format === 'json') {
       const catalogue = sorted.map(({ id, title, severity, description, risk, remediation, controls, needs, command }) => ({
-        id, title, severity, command, needs, description, risk, remediation, controls,
+        id,
+        title,
+        severity,
+        command,
+        needs,
+        description,
+        risk,
+        remediation,
+        controls,
       }));
       output.out(`${JSON.stringify(catalogue, null, 2)}\n`);
       return;

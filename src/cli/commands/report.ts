@@ -27,7 +27,8 @@ async function verify(dirArg: string, output: Output): Promise<void> {
   const snapshot = await readSnapshot(dir);
   // verify only reads (an auditor's copy may be read-only), so it does not take the lock; a run
   // writing at this very moment can make the newest report look unrecorded.
-  if (snapshot.names.includes(LOCK_FILE)) output.err(`note: ${join(dir, LOCK_FILE)} exists: a run may be writing; if the newest report is flagged, verify again once it is done`);
+  if (snapshot.names.includes(LOCK_FILE))
+    output.err(`note: ${join(dir, LOCK_FILE)} exists: a run may be writing; if the newest report is flagged, verify again once it is done`);
   if (snapshot.reports.length === 0 && snapshot.auditLog === null && (snapshot.tempFiles ?? []).length === 0) {
     throw new UsageError(`no report and no ${AUDIT_LOG_FILE} in ${dir}: nothing to verify`, 'pass the directory the reports were written to');
   }
@@ -35,7 +36,9 @@ async function verify(dirArg: string, output: Output): Promise<void> {
   const problemsBySubject = new Set(result.problems.map((p) => p.subject));
   const tornSubjects = new Set(result.tornWrites.map((p) => p.subject));
   const tornLines = result.tornWrites.map((p) => `${printable(p.subject)} ${printable(p.message)}: remove ${printable(join(dir, p.subject))}`);
-  output.out(`report chain of ${dir}: ${result.reports.length} report${result.reports.length === 1 ? '' : 's'}, ${result.auditLines} audit line${result.auditLines === 1 ? '' : 's'}\n`);
+  output.out(
+    `report chain of ${dir}: ${result.reports.length} report${result.reports.length === 1 ? '' : 's'}, ${result.auditLines} audit line${result.auditLines === 1 ? '' : 's'}\n`,
+  );
   for (const report of result.reports) {
     const mark = problemsBySubject.has(report.name) ? 'BROKEN' : tornSubjects.has(report.name) ? 'TORN' : 'ok';
     output.out(`  ${mark.padEnd(6)}  ${printable(report.name)}  sha256 ${report.sha256}${report.outcome ? `  ${report.outcome}` : ''}\n`);
@@ -53,7 +56,9 @@ async function verify(dirArg: string, output: Output): Promise<void> {
     return;
   }
   if (result.ok) {
-    output.out(`\nPASS: the chain is intact.\n  newest report sha256:    ${result.reportHeadSha256 ?? 'none'}\n  last audit line sha256:  ${result.auditHeadSha256 ?? 'none'}\n`);
+    output.out(
+      `\nPASS: the chain is intact.\n  newest report sha256:    ${result.reportHeadSha256 ?? 'none'}\n  last audit line sha256:  ${result.auditHeadSha256 ?? 'none'}\n`,
+    );
     output.out('Keep these two hashes outside the directory (CI log, ticket): they prove later that nothing was cut from the end.\n');
     output.exitCode = 0;
     return;

@@ -38,10 +38,23 @@ interface RestoreTestArgs extends ReportArgs {
 export const restoreTestCommand = defineCommand({
   builder: (yargs) =>
     withReportOptions(withConfigOption(yargs, false))
-      .positional('action', { type: 'string', choices: ['cleanup'], describe: 'cleanup: delete expired restore servers that carry restorecheck\'s tags and ledger entry (with --local: stop and remove abandoned local throwaway clusters instead)' })
-      .option('local', { type: 'boolean', default: false, describe: 'cleanup: stop and remove the throwaway PostgreSQL clusters in TMPDIR whose restore-test process is gone (killed)' })
+      .positional('action', {
+        type: 'string',
+        choices: ['cleanup'],
+        describe:
+          "cleanup: delete expired restore servers that carry restorecheck's tags and ledger entry (with --local: stop and remove abandoned local throwaway clusters instead)",
+      })
+      .option('local', {
+        type: 'boolean',
+        default: false,
+        describe: 'cleanup: stop and remove the throwaway PostgreSQL clusters in TMPDIR whose restore-test process is gone (killed)',
+      })
       .option('archive', { type: 'string', describe: 'restore this self-hosted backup archive (.tar.gz) instead of the Azure server', requiresArg: true })
-      .option('point-in-time', { type: 'string', describe: 'Azure: the restore point (ISO 8601 UTC; default: a minute ago), within the source\'s restore window', requiresArg: true })
+      .option('point-in-time', {
+        type: 'string',
+        describe: "Azure: the restore point (ISO 8601 UTC; default: a minute ago), within the source's restore window",
+        requiresArg: true,
+      })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the restored server/database (restore-cleanup is then warn)' })
       .option('timeout', { type: 'string', default: '60m', describe: 'deadline of the whole restore (e.g. 90m, 2h)', requiresArg: true }),
   async run(argv, ctx) {
@@ -50,7 +63,8 @@ export const restoreTestCommand = defineCommand({
     if (argv.local) throw new UsageError('--local applies to `restore-test cleanup`', 'restorecheck restore-test cleanup --local');
     const timeoutMs = parseDuration(argv.timeout);
     checkOnly(argv.only);
-    const { result, request } = argv.archive !== undefined ? await archiveRestoreTest(argv, argv.archive, ctx, timeoutMs) : await azureRestoreTest(argv, ctx, timeoutMs);
+    const { result, request } =
+      argv.archive !== undefined ? await archiveRestoreTest(argv, argv.archive, ctx, timeoutMs) : await azureRestoreTest(argv, ctx, timeoutMs);
     await emitReports(result, request, ctx.output);
     ctx.output.exitCode = exitCodeFor(result.outcome);
   },
@@ -59,7 +73,8 @@ export const restoreTestCommand = defineCommand({
 async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { output, signal }: CommandContext, timeoutMs: number) {
   const path = resolve(archive);
   if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`archive not found: ${archive}`, 'pass the path of a .tar.gz backup archive');
-  if (argv['point-in-time'] !== undefined) throw new UsageError('--point-in-time applies to the Azure restore, not to an archive', 'an archive restores to the moment it was taken');
+  if (argv['point-in-time'] !== undefined)
+    throw new UsageError('--point-in-time applies to the Azure restore, not to an archive', 'an archive restores to the moment it was taken');
   const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv.config, output);
   // The report is about the archive: its environment is the one in its file name.
   const environment = parseArchiveName(basename(path))?.environment ?? loaded?.config.environment ?? 'unknown';
@@ -68,24 +83,42 @@ async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { outp
   const config: Config = { ...base, environment, archives: archivesConfigOrDefault(base.archives) };
   const request = reportRequest(argv, loaded?.config); // validated before the long work
   const result = await runArchiveRestoreTest({
-    config, path, fileName: basename(path), keep: argv.keep, timeoutMs, only: argv.only, failOn: argv['fail-on'], log: output.logger(), signal,
+    config,
+    path,
+    fileName: basename(path),
+    keep: argv.keep,
+    timeoutMs,
+    only: argv.only,
+    failOn: argv['fail-on'],
+    log: output.logger(),
+    signal,
   });
   return { result, request };
 }
 
 async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: CommandContext, timeoutMs: number) {
-  if (argv.config === undefined) throw new UsageError('restore-test needs --config FILE (with azure.postgres), or --archive FILE', 'restorecheck restore-test --config restorecheck.yaml');
+  if (argv.config === undefined)
+    throw new UsageError('restore-test needs --config FILE (with azure.postgres), or --archive FILE', 'restorecheck restore-test --config restorecheck.yaml');
   const { config } = await loadConfigFor(argv.config, output);
-  if (!config.azure?.postgres) throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
+  if (!config.azure?.postgres)
+    throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
   const request = reportRequest(argv, config);
   await removeAbandonedClusters(config, config.environment, output);
   let pointInTime: Date | undefined;
   if (argv['point-in-time'] !== undefined) {
     pointInTime = new Date(argv['point-in-time']);
-    if (Number.isNaN(pointInTime.getTime())) throw new UsageError(`--point-in-time ${argv['point-in-time']}: not a date`, 'use ISO 8601 UTC, e.g. 2026-11-20T03:00:00Z');
+    if (Number.isNaN(pointInTime.getTime()))
+      throw new UsageError(`--point-in-time ${argv['point-in-time']}: not a date`, 'use ISO 8601 UTC, e.g. 2026-11-20T03:00:00Z');
   }
   const result = await runAzureRestoreTest({
-    config, keep: argv.keep, timeoutMs, only: argv.only, failOn: argv['fail-on'], log: output.logger(), signal, ...(pointInTime ? { pointInTime } : {}),
+    config,
+    keep: argv.keep,
+    timeoutMs,
+    only: argv.only,
+    failOn: argv['fail-on'],
+    log: output.logger(),
+    signal,
+    ...(pointInTime ? { pointInTime } : {}),
   });
   return { result, request };
 }
@@ -101,7 +134,8 @@ async function cleanupLocal(argv: RestoreTestArgs, output: Output): Promise<void
 
 async function cleanup(argv: RestoreTestArgs, { output }: CommandContext): Promise<void> {
   if (argv.local) return cleanupLocal(argv, output);
-  if (argv.config === undefined) throw new UsageError('restore-test cleanup needs --config FILE', 'restorecheck restore-test cleanup --config restorecheck.yaml');
+  if (argv.config === undefined)
+    throw new UsageError('restore-test cleanup needs --config FILE', 'restorecheck restore-test cleanup --config restorecheck.yaml');
   const { config } = await loadConfigFor(argv.config, output);
   const gateways = new LiveGateways(config);
   try {

@@ -5,7 +5,12 @@ import { defineCommand } from '../command.js';
 export const simulatorCommand = defineCommand({
   builder: (yargs) =>
     yargs
-      .option('scenario', { type: 'string', describe: 'scenario file (YAML or JSON), e.g. examples/scenarios/healthy.yaml', demandOption: 'pass the scenario with --scenario FILE', requiresArg: true })
+      .option('scenario', {
+        type: 'string',
+        describe: 'scenario file (YAML or JSON), e.g. examples/scenarios/healthy.yaml',
+        demandOption: 'pass the scenario with --scenario FILE',
+        requiresArg: true,
+      })
       .option('port', { type: 'number', describe: 'port to listen on (default: a free one)', requiresArg: true })
       .option('host', { type: 'string', describe: 'address to listen on', default: '127.0.0.1', requiresArg: true }),
   async run(argv, { output, signal }) {
@@ -21,7 +26,9 @@ export const simulatorCommand = defineCommand({
     // A server with restore.databaseUrl in the scenario is restored for real (a PostgreSQL copy on 127.0.0.2, …).
     const sim = await startSimulator({ scenario, host: argv.host, hooks: realPointInTimeRestores(), ...(port !== undefined ? { port } : {}) });
     try {
-      output.err(`Resource Manager simulator listening on ${sim.endpoint} (${scenario.servers.length} server(s), ${scenario.storageAccounts.length} storage account(s)); Ctrl-C stops it.`);
+      output.err(
+        `Resource Manager simulator listening on ${sim.endpoint} (${scenario.servers.length} server(s), ${scenario.storageAccounts.length} storage account(s)); Ctrl-C stops it.`,
+      );
       output.err('Export these in the shell that runs restorecheck, and use the endpoint and subscription in the configuration:');
       const lines = [
         ...Object.entries(sim.env).map(([name, value]) => `export ${name}='${value}'`),

@@ -17,14 +17,18 @@ import { loadConfigFor, reportRequest, runThenClose, withConfigOption, withRepor
 const PROGRESS_MIN_BYTES = 256 * 1024 * 1024;
 
 /** The archive named on the command line, or the newest in --dir / archives.dir (of --environment). */
-async function resolveArchive(argv: { archive: string | undefined; dir: string | undefined; environment: string | undefined }, config: Config | undefined): Promise<string> {
+async function resolveArchive(
+  argv: { archive: string | undefined; dir: string | undefined; environment: string | undefined },
+  config: Config | undefined,
+): Promise<string> {
   if (typeof argv.archive === 'string') {
     const path = resolve(argv.archive);
     if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`archive not found: ${argv.archive}`, 'pass the path of a .tar.gz archive');
     return path;
   }
   const dir = typeof argv.dir === 'string' ? resolve(argv.dir) : config?.archives?.dir ? resolve(config.archives.dir) : undefined;
-  if (!dir) throw new UsageError('no archive to verify', 'pass ARCHIVE.tar.gz, or --dir DIR (or archives.dir in the configuration) to verify the newest archive there');
+  if (!dir)
+    throw new UsageError('no archive to verify', 'pass ARCHIVE.tar.gz, or --dir DIR (or archives.dir in the configuration) to verify the newest archive there');
   const environment = typeof argv.environment === 'string' ? argv.environment : undefined;
   const newest = newestArchive(await listArchiveDirectory(dir), environment);
   if (!newest) {
@@ -67,7 +71,8 @@ export const verifyCommand = defineCommand({
     };
 
     const size = statSync(path).size;
-    const bar = output.stderrInteractive && size >= PROGRESS_MIN_BYTES ? new ProgressBar((text) => output.errRaw(text), `verifying ${basename(path)}`) : undefined;
+    const bar =
+      output.stderrInteractive && size >= PROGRESS_MIN_BYTES ? new ProgressBar((text) => output.errRaw(text), `verifying ${basename(path)}`) : undefined;
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(archives.timeoutMs)]);
     const gateways = new LiveGateways(config);
     // The one streaming pass over the archive, made when the first archive-* check asks and shared by all of them.

@@ -22,8 +22,13 @@ describe('archive-dump-integrity', () => {
     const dumps = result.evidence.dumps as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(dumps), ['minio/data.tar.gz', 'mongodb/dump.archive.gz', 'postgres_full.sql.gz', 'redis_dump.rdb']);
     assert.deepEqual(dumps['postgres_full.sql.gz'], {
-      kind: 'postgres-dump', ok: true, compressedBytes: 1_482_113, decompressedBytes: 9_874_332,
-      dumpKind: 'database', serverVersion: '16.4', pgDumpVersion: '16.4',
+      kind: 'postgres-dump',
+      ok: true,
+      compressedBytes: 1_482_113,
+      decompressedBytes: 9_874_332,
+      dumpKind: 'database',
+      serverVersion: '16.4',
+      pgDumpVersion: '16.4',
     });
     assert.equal((result.evidence.limits as Record<string, number>).maxEntries, 100_000);
     assert.equal('limitExceeded' in result.evidence, false);

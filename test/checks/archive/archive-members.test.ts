@@ -88,7 +88,10 @@ describe('archive-members', () => {
     assert.equal(result.status, 'fail');
     const parts = ['missing minio/data.tar.gz; ', `unsafe entries ${TOP}/x (FIFO (named pipe)); `, `duplicate entries ${TOP}/metadata.json (2 times); `];
     const at = [...parts, `unexpected entries ${TOP}/notes.txt; `].map((part) => result.message.indexOf(part));
-    assert.ok(at.every((index, i) => index > (i === 0 ? 0 : at[i - 1]!)), result.message);
+    assert.ok(
+      at.every((index, i) => index > (i === 0 ? 0 : at[i - 1]!)),
+      result.message,
+    );
   });
 
   it('bounds long lists in the message and the evidence, with the full count', async () => {

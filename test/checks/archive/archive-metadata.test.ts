@@ -20,9 +20,14 @@ describe('archive-metadata', () => {
     const agreement = 'environment production and timestamp 2026-11-21T03:00:00Z agree with the file name';
     assert.equal(result.message, `${FILE_NAME}: metadata.json is valid; ${agreement}, and the sizes and SHA-256 of its 4 listed members match.`);
     assert.deepEqual(result.evidence, {
-      archive: FILE_NAME, environment: 'production', timestamp: '2026-11-21T03:00:00Z',
-      fileEnvironment: 'production', fileTimestamp: '2026-11-21T03:00:00.000Z',
-      gitCommit: '4f2c9a1e7b3d', hostname: 'backup-01', membersChecked: 4,
+      archive: FILE_NAME,
+      environment: 'production',
+      timestamp: '2026-11-21T03:00:00Z',
+      fileEnvironment: 'production',
+      fileTimestamp: '2026-11-21T03:00:00.000Z',
+      gitCommit: '4f2c9a1e7b3d',
+      hostname: 'backup-01',
+      membersChecked: 4,
     });
   });
 

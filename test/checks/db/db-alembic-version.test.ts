@@ -21,7 +21,9 @@ describe('db-alembic-version', () => {
   });
 
   it('is error when expectedHead and the scripts disagree', async () => {
-    const c = (await run(base(readerUrl('clinic'), '  alembic:\n    expectedHead: ffff0000\n    migrationsDir: app/migrations/versions\n')))['db-alembic-version']!;
+    const c = (await run(base(readerUrl('clinic'), '  alembic:\n    expectedHead: ffff0000\n    migrationsDir: app/migrations/versions\n')))[
+      'db-alembic-version'
+    ]!;
     assert.equal(c.status, 'error');
     assert.match(c.message, /expectedHead is ffff0000 but the migration scripts .* have head d0000001/);
   });
@@ -64,7 +66,9 @@ describe('db-alembic-version', () => {
       assert.deepEqual(await branched.heads(), ['e0000001', 'f0000001']);
       const flat = (await run(base(readerUrl('branched'), '  alembic:\n    migrationsDir: branchy/migrations/versions\n')))['db-alembic-version']!;
       assert.equal(flat.status, 'pass', flat.message);
-      const deep = (await run(base(readerUrl('branched'), '  alembic:\n    migrationsDir: branchy/migrations/versions\n    recursive: true\n')))['db-alembic-version']!;
+      const deep = (await run(base(readerUrl('branched'), '  alembic:\n    migrationsDir: branchy/migrations/versions\n    recursive: true\n')))[
+        'db-alembic-version'
+      ]!;
       assert.equal(deep.status, 'fail');
       assert.match(deep.message, /missing g0000001/);
     } finally {

@@ -58,7 +58,10 @@ describe('db-connectivity', () => {
       assert.equal(c.evidence.tls, true);
       assert.equal(c.evidence.sslMode, mode);
       assert.equal(c.evidence.sslModeExplicit, true);
-      assert.match(c.message, new RegExp(`sslmode=${mode} encrypts but does not check the server certificate: a man in the middle can read patient data; use sslmode=verify-full`));
+      assert.match(
+        c.message,
+        new RegExp(`sslmode=${mode} encrypts but does not check the server certificate: a man in the middle can read patient data; use sslmode=verify-full`),
+      );
     }
     const plain = (await run(base(remoteLooking('clinic', { sslmode: 'disable' }))))['db-connectivity']!;
     assert.equal(plain.status, 'warn');
@@ -66,7 +69,9 @@ describe('db-connectivity', () => {
   });
 
   it('keeps sslrootcert and verify-full working for a host the certificate names', async () => {
-    const url = cluster.url({ user: 'reader', password: CANARY_PASSWORD, database: 'clinic', params: { sslrootcert: cluster.caFile! } }).replace('127.0.0.1', 'localhost');
+    const url = cluster
+      .url({ user: 'reader', password: CANARY_PASSWORD, database: 'clinic', params: { sslrootcert: cluster.caFile! } })
+      .replace('127.0.0.1', 'localhost');
     const c = (await run(base(url)))['db-connectivity']!;
     assert.equal(c.status, 'pass', c.message);
     assert.equal(c.evidence.tls, true);
@@ -123,7 +128,9 @@ describe('db-connectivity', () => {
     const port = (silent.address() as { port: number }).port;
     try {
       const t0 = performance.now();
-      const c = (await run(`environment: test\ndatabase:\n  url: postgres://reader:x@127.0.0.1:${port}/clinic?sslmode=disable\n  connectTimeoutMs: 500\n`))['db-connectivity']!;
+      const c = (await run(`environment: test\ndatabase:\n  url: postgres://reader:x@127.0.0.1:${port}/clinic?sslmode=disable\n  connectTimeoutMs: 500\n`))[
+        'db-connectivity'
+      ]!;
       assert.equal(c.status, 'error');
       assert.equal(c.errorKind, 'timeout');
       assert.ok(performance.now() - t0 < 5_000);
@@ -145,7 +152,7 @@ describe('the effective sslmode', () => {
     }
   });
 
-  it('is verify-full for a remote host without sslmode, prefer for a local one, and the user\'s choice otherwise', () => {
+  it("is verify-full for a remote host without sslmode, prefer for a local one, and the user's choice otherwise", () => {
     assert.equal(effectiveSslMode(undefined, 'db.example'), 'verify-full');
     assert.equal(effectiveSslMode(null, '127.0.0.1'), 'prefer');
     assert.equal(effectiveSslMode('require', 'db.example'), 'require');
@@ -161,10 +168,13 @@ describe('the effective sslmode', () => {
     assert.equal(chosen.sslModeExplicit, true);
   });
 
-  it('has the roots Azure Database for PostgreSQL chains to in Node\'s default CA store', () => {
+  it("has the roots Azure Database for PostgreSQL chains to in Node's default CA store", () => {
     const subjects = rootCertificates.map((pem) => new X509Certificate(pem).subject);
     for (const cn of ['DigiCert Global Root G2', 'Microsoft RSA Root Certificate Authority 2017', 'DigiCert Global Root CA']) {
-      assert.ok(subjects.some((s) => s.split('\n').includes(`CN=${cn}`)), cn);
+      assert.ok(
+        subjects.some((s) => s.split('\n').includes(`CN=${cn}`)),
+        cn,
+      );
     }
   });
 });

@@ -20,7 +20,8 @@ describe('db-core-row-counts', () => {
       await locker.end();
     }
   }
-  const lockConfig = '  statementTimeoutMs: 1500\n  coreTables:\n    - { name: patients, minRows: 5 }\n    - { name: documents }\n    - { name: \'audit."Event Log"\', minRows: 2 }\n';
+  const lockConfig =
+    '  statementTimeoutMs: 1500\n  coreTables:\n    - { name: patients, minRows: 5 }\n    - { name: documents }\n    - { name: \'audit."Event Log"\', minRows: 2 }\n';
 
   it('counts the other tables when one is locked, and names the locked one (warn, never pass)', async () => {
     const c = await whileLocked(['documents'], async () => (await run(base(readerUrl('clinic'), lockConfig)))['db-core-row-counts']!);
@@ -34,7 +35,10 @@ describe('db-core-row-counts', () => {
   });
 
   it('is error when no table can be counted, naming each lock', async () => {
-    const c = await whileLocked(['patients', 'documents', 'audit."Event Log"'], async () => (await run(base(readerUrl('clinic'), lockConfig)))['db-core-row-counts']!);
+    const c = await whileLocked(
+      ['patients', 'documents', 'audit."Event Log"'],
+      async () => (await run(base(readerUrl('clinic'), lockConfig)))['db-core-row-counts']!,
+    );
     assert.equal(c.status, 'error', c.message);
     assert.equal(c.errorKind, 'timeout');
     assert.match(c.message, /"patients" is locked.*"documents" is locked.*"audit\."Event Log"" is locked/);
@@ -48,13 +52,22 @@ describe('db-core-row-counts', () => {
   });
 
   it('passes with exact counts keyed by the configured names', async () => {
-    const c = (await run(base(readerUrl('clinic'), '  coreTables:\n    - { name: patients, minRows: 5 }\n    - { name: public.documents }\n    - { name: \'audit."Event Log"\', minRows: 2 }\n')))['db-core-row-counts']!;
+    const c = (
+      await run(
+        base(
+          readerUrl('clinic'),
+          '  coreTables:\n    - { name: patients, minRows: 5 }\n    - { name: public.documents }\n    - { name: \'audit."Event Log"\', minRows: 2 }\n',
+        ),
+      )
+    )['db-core-row-counts']!;
     assert.equal(c.status, 'pass', c.message);
     assert.deepEqual(c.evidence.counts, { patients: 5, 'public.documents': 3, 'audit."Event Log"': 2 });
   });
 
   it('fails naming a table below its minRows and a missing table', async () => {
-    const c = (await run(base(readerUrl('clinic'), '  coreTables:\n    - { name: patients, minRows: 6 }\n    - { name: prescriptions }\n')))['db-core-row-counts']!;
+    const c = (await run(base(readerUrl('clinic'), '  coreTables:\n    - { name: patients, minRows: 6 }\n    - { name: prescriptions }\n')))[
+      'db-core-row-counts'
+    ]!;
     assert.equal(c.status, 'fail');
     assert.match(c.message, /missing table "prescriptions"/);
     assert.match(c.message, /"patients" has 5 \(minimum 6\)/);
@@ -63,15 +76,23 @@ describe('db-core-row-counts', () => {
   it('executes nothing from a table name that is an SQL injection attempt', async () => {
     // As the table's owner, so that only restorecheck's own care stands between the name and the DROP.
     const owner = cluster.url({ database: 'clinic', params: { sslmode: 'disable' } });
-    const c = (await run(base(owner, '  coreTables:\n    - { name: "patients; DROP TABLE canary; --" }\n    - { name: "canary\\" WHERE 1=0 UNION SELECT 1; --" }\n')))['db-core-row-counts']!;
+    const c = (
+      await run(base(owner, '  coreTables:\n    - { name: "patients; DROP TABLE canary; --" }\n    - { name: "canary\\" WHERE 1=0 UNION SELECT 1; --" }\n'))
+    )['db-core-row-counts']!;
     assert.equal(c.status, 'fail');
     assert.match(c.message, /missing tables "patients; DROP TABLE canary; --", "canary" WHERE/);
     assert.equal((await cluster.sql('SELECT count(*) FROM canary', 'clinic')).trim(), '1', 'the canary table survives');
     // The server saw the names only as bind parameters, never as statement text.
     // Entries start with the log_line_prefix timestamp; a statement's text continues on the next lines.
     const executed = (await cluster.log()).split(/\n(?=\d{4}-\d\d-\d\d )/).filter((l) => /LOG:\s+(statement|execute)/.test(l));
-    assert.ok(executed.some((l) => l.includes('to_regclass($1)')), 'the lookup ran');
-    assert.deepEqual(executed.filter((l) => /DROP TABLE canary|UNION SELECT/.test(l)), []);
+    assert.ok(
+      executed.some((l) => l.includes('to_regclass($1)')),
+      'the lookup ran',
+    );
+    assert.deepEqual(
+      executed.filter((l) => /DROP TABLE canary|UNION SELECT/.test(l)),
+      [],
+    );
   });
 
   it('is skipped when no core table is configured', async () => {

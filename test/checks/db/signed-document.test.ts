@@ -10,7 +10,15 @@ useDbCheckCluster();
 describe('signed-document (blob half)', () => {
   const run = runInAzureWorld; // the blob half runs in the in-memory Azure world: run(id, world), not the cluster's run(configYaml)
   const sha = 'aa'.repeat(32);
-  const probe = (p: Partial<Extract<BlobProbe, { exists: true }>>): BlobProbe => ({ exists: true, container: 'documents', blobName: 'doc.pdf', size: 10, sha256: sha, lastModified: hoursAgo(5), ...p });
+  const probe = (p: Partial<Extract<BlobProbe, { exists: true }>>): BlobProbe => ({
+    exists: true,
+    container: 'documents',
+    blobName: 'doc.pdf',
+    size: 10,
+    sha256: sha,
+    lastModified: hoursAgo(5),
+    ...p,
+  });
   it('passes when the blob exists, is non-empty and matches', async () => {
     const r = await run('signed-document', { probe: probe({}) });
     assert.equal(r.status, 'pass');
@@ -24,7 +32,10 @@ describe('signed-document (blob half)', () => {
     assert.match(r.message, /stores no SHA-256/);
   });
   it('fails when missing, empty or altered', async () => {
-    assert.equal((await run('signed-document', { probe: { exists: false, container: 'documents', blobName: 'doc.pdf', reason: 'blob-not-found' } })).status, 'fail');
+    assert.equal(
+      (await run('signed-document', { probe: { exists: false, container: 'documents', blobName: 'doc.pdf', reason: 'blob-not-found' } })).status,
+      'fail',
+    );
     assert.equal((await run('signed-document', { probe: probe({ size: 0 }) })).status, 'fail');
     const altered = await run('signed-document', { probe: probe({ sha256: 'bb'.repeat(32) }) });
     assert.equal(altered.status, 'fail');
@@ -43,7 +54,9 @@ describe('signed-document (database half)', () => {
   const query = (sql: string) => `  signedDocument:\n    query: "${sql}"\n`;
 
   it('finds the newest signed document and says its blob was not probed', async () => {
-    const c = (await run(base(readerUrl('clinic'), query('SELECT blob_name, sha256 FROM documents WHERE signed_at IS NOT NULL ORDER BY signed_at DESC LIMIT 1'))))['signed-document']!;
+    const c = (
+      await run(base(readerUrl('clinic'), query('SELECT blob_name, sha256 FROM documents WHERE signed_at IS NOT NULL ORDER BY signed_at DESC LIMIT 1')))
+    )['signed-document']!;
     assert.equal(c.status, 'warn');
     assert.equal(c.evidence.blobName, '2026/11/consent-2.pdf');
     assert.equal(c.evidence.sha256, 'cd'.repeat(32));
@@ -60,10 +73,14 @@ describe('signed-document (database half)', () => {
     const bad = (await run(base(readerUrl('clinic'), query('SELECT nope FROM documents'))))['signed-document']!;
     assert.equal(bad.status, 'error');
     assert.equal(bad.errorKind, 'query');
-    const write = (await run(base(cluster.url({ database: 'clinic', params: { sslmode: 'disable' } }), query("DELETE FROM canary RETURNING 'x' AS blob_name"))))['signed-document']!;
+    const write = (
+      await run(base(cluster.url({ database: 'clinic', params: { sslmode: 'disable' } }), query("DELETE FROM canary RETURNING 'x' AS blob_name")))
+    )['signed-document']!;
     assert.equal(write.status, 'error');
     assert.match(write.message, /read-only/);
-    const multi = (await run(base(cluster.url({ database: 'clinic', params: { sslmode: 'disable' } }), query("SELECT 'a' AS blob_name; DROP TABLE canary"))))['signed-document']!;
+    const multi = (await run(base(cluster.url({ database: 'clinic', params: { sslmode: 'disable' } }), query("SELECT 'a' AS blob_name; DROP TABLE canary"))))[
+      'signed-document'
+    ]!;
     assert.equal(multi.status, 'error');
     assert.equal((await cluster.sql('SELECT count(*) FROM canary', 'clinic')).trim(), '1');
   });

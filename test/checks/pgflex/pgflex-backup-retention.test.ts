@@ -10,8 +10,11 @@ describe('pgflex-backup-retention', () => {
   });
   it('fails below it, and the minimum comes from the configuration', async () => {
     assert.equal((await run('pgflex-backup-retention', { server: { ...HEALTHY_SERVER, backupRetentionDays: 14 } })).status, 'fail');
-    const relaxed = await run('pgflex-backup-retention', { server: { ...HEALTHY_SERVER, backupRetentionDays: 14 } }, (c) => Object.assign(c.azure.postgres, { minRetentionDays: 14 }));
+    const relaxed = await run('pgflex-backup-retention', { server: { ...HEALTHY_SERVER, backupRetentionDays: 14 } }, (c) =>
+      Object.assign(c.azure.postgres, { minRetentionDays: 14 }),
+    );
     assert.equal(relaxed.status, 'pass');
   });
-  it('is an error when not returned', async () => unknown(await run('pgflex-backup-retention', { server: { ...HEALTHY_SERVER, backupRetentionDays: undefined } })));
+  it('is an error when not returned', async () =>
+    unknown(await run('pgflex-backup-retention', { server: { ...HEALTHY_SERVER, backupRetentionDays: undefined } })));
 });

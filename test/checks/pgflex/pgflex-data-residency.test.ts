@@ -10,7 +10,9 @@ describe('pgflex-data-residency', () => {
   });
   it('fails outside the allowed regions, server or backup pair', async () => {
     assert.equal((await run('pgflex-data-residency', { server: { ...HEALTHY_SERVER, location: 'eastus' } })).status, 'fail');
-    const pairOutside = await run('pgflex-data-residency', { server: { ...HEALTHY_SERVER, location: 'switzerlandnorth' } }, (c) => Object.assign(c.azure, { allowedRegions: ['switzerlandnorth'] }));
+    const pairOutside = await run('pgflex-data-residency', { server: { ...HEALTHY_SERVER, location: 'switzerlandnorth' } }, (c) =>
+      Object.assign(c.azure, { allowedRegions: ['switzerlandnorth'] }),
+    );
     assert.equal(pairOutside.status, 'fail');
     assert.match(pairOutside.message, /geo-redundant backups in switzerlandwest/);
   });

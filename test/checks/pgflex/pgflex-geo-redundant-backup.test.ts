@@ -10,7 +10,9 @@ describe('pgflex-geo-redundant-backup', () => {
     assert.match(r.remediation, /only be chosen when a server is created/);
   });
   it('is skipped when not required', async () => {
-    const r = await run('pgflex-geo-redundant-backup', { server: { ...HEALTHY_SERVER, geoRedundantBackup: 'Disabled' } }, (c) => Object.assign(c.azure.postgres, { requireGeoRedundantBackup: false }));
+    const r = await run('pgflex-geo-redundant-backup', { server: { ...HEALTHY_SERVER, geoRedundantBackup: 'Disabled' } }, (c) =>
+      Object.assign(c.azure.postgres, { requireGeoRedundantBackup: false }),
+    );
     assert.equal(r.status, 'skipped');
   });
   it('is an error when not returned or unrecognised', async () => {

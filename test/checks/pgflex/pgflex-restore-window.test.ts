@@ -16,5 +16,6 @@ describe('pgflex-restore-window', () => {
     assert.equal(r.status, 'fail');
     assert.match(r.message, /clock or data anomaly/);
   });
-  it('is an error when not returned', async () => unknown(await run('pgflex-restore-window', { server: { ...HEALTHY_SERVER, earliestRestoreDate: undefined } })));
+  it('is an error when not returned', async () =>
+    unknown(await run('pgflex-restore-window', { server: { ...HEALTHY_SERVER, earliestRestoreDate: undefined } })));
 });

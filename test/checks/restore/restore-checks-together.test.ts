@@ -7,7 +7,11 @@ describe('restore-* checks', () => {
   it('pass on a healthy restore, with the contract evidence', async () => {
     const r = await judge(healthy());
     assert.deepEqual(Object.fromEntries(Object.entries(r).map(([id, c]) => [id, c.status])), {
-      'restore-alembic-match': 'pass', 'restore-cleanup': 'pass', 'restore-provision': 'pass', 'restore-row-counts-match': 'pass', 'restore-signed-document': 'skipped',
+      'restore-alembic-match': 'pass',
+      'restore-cleanup': 'pass',
+      'restore-provision': 'pass',
+      'restore-row-counts-match': 'pass',
+      'restore-signed-document': 'skipped',
     });
     assert.equal(r['restore-provision']!.evidence.restoreSeconds, 42);
     assert.equal(r['restore-provision']!.evidence.restorePoint, '2026-11-21T03:00:00.000Z');

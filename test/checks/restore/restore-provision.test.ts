@@ -5,12 +5,18 @@ import { healthy, judge } from '../../helpers/restore-judge.js';
 
 describe('restore-* checks', () => {
   it('a backup that does not restore fails; a restore we could not run is error', async () => {
-    const bad = { ...healthy(), provision: { ok: false as const, failure: { kind: 'restore-failed' as const, message: 'the point-in-time restore ended Failed', hint: 'h' } } };
+    const bad = {
+      ...healthy(),
+      provision: { ok: false as const, failure: { kind: 'restore-failed' as const, message: 'the point-in-time restore ended Failed', hint: 'h' } },
+    };
     delete (bad as Partial<RestoreOutcome>).restored;
     const r = await judge(bad);
     assert.equal(r['restore-provision']!.status, 'fail');
     assert.equal(r['restore-row-counts-match']!.status, 'error', 'nothing restored: cannot be evaluated, never pass');
-    const denied = { ...bad, provision: { ok: false as const, failure: { kind: 'permission' as const, message: '403 on servers', hint: 'needs Contributor', requestId: 'r-1' } } };
+    const denied = {
+      ...bad,
+      provision: { ok: false as const, failure: { kind: 'permission' as const, message: '403 on servers', hint: 'needs Contributor', requestId: 'r-1' } },
+    };
     const d = await judge(denied);
     assert.equal(d['restore-provision']!.status, 'error');
     assert.equal(d['restore-provision']!.requestId, 'r-1');

@@ -15,7 +15,7 @@ const probed = (signedDocument: NonNullable<RestoreOutcome['restored']>['signedD
 };
 
 describe('restore-signed-document', () => {
-  it('gives the probe\'s verdict and evidence, saying it was the restored database', async () => {
+  it("gives the probe's verdict and evidence, saying it was the restored database", async () => {
     const evidence = { blobName: '2026/11/consent-2.pdf', sha256Match: true };
     const found = { status: 'pass' as const, message: 'consent-2.pdf exists and matches.', evidence };
     const pass = (await judge(probed({ ok: true, value: found })))['restore-signed-document']!;

@@ -24,14 +24,23 @@ const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
 async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment = 'production', how: 'recorded' | 'forged' = 'recorded'): Promise<string> {
   const { config } = parseConfigText(`environment: ${environment}\n`, 'c.yaml', {});
   const outcome: RestoreOutcome = {
-    method: 'archive', target: 't',
-    provision: ok ? { ok: true, value: { restoreSeconds: 12, restorePoint: null, details: {} } } : { ok: false, failure: { kind: 'restore-failed', message: 'psql failed', hint: 'h' } },
-    source: { label: 'metadata', alembic: { ok: true as const, value: 'a' } }, limits: { rowCountTolerancePercent: 0 }, cleanup: { status: 'deleted', removed: ['x'], leftover: [] },
+    method: 'archive',
+    target: 't',
+    provision: ok
+      ? { ok: true, value: { restoreSeconds: 12, restorePoint: null, details: {} } }
+      : { ok: false, failure: { kind: 'restore-failed', message: 'psql failed', hint: 'h' } },
+    source: { label: 'metadata', alembic: { ok: true as const, value: 'a' } },
+    limits: { rowCountTolerancePercent: 0 },
+    cleanup: { status: 'deleted', removed: ['x'], leftover: [] },
     ...(ok ? { restored: { alembic: { ok: true as const, value: 'a' }, counts: { ok: true as const, value: {} } } } : {}),
   };
   const result = await runChecks({
-    command: 'restore-test', checks: checksFor('restore-test'), config, now: () => at,
-    gateways: fakeGateways(), inputs: { restore: outcome },
+    command: 'restore-test',
+    checks: checksFor('restore-test'),
+    config,
+    now: () => at,
+    gateways: fakeGateways(),
+    inputs: { restore: outcome },
   });
   if (how === 'recorded') return `${(await writeChainedReport(dir, result, reportBaseName(result), (text) => text)).base}.json`;
   const name = `${reportBaseName(result)}.json`;
@@ -42,7 +51,15 @@ async function storeRestoreTest(dir: string, at: Date, ok: boolean, environment 
 async function freshness(dir: string | undefined) {
   const { config } = parseConfigText(`environment: production\n${dir ? `report:\n  dir: ${dir}\n` : ''}`, join(tmpdir(), 'c.yaml'), {});
   const gateways = new LiveGateways(config);
-  const result = await runChecks({ command: 'check', checks: checksFor('check'), config, gateways, inputs: storedReportsInput(config), only: ['restore-test-freshness'], now: () => NOW });
+  const result = await runChecks({
+    command: 'check',
+    checks: checksFor('check'),
+    config,
+    gateways,
+    inputs: storedReportsInput(config),
+    only: ['restore-test-freshness'],
+    now: () => NOW,
+  });
   return result.checks[0]!;
 }
 
