@@ -83,7 +83,8 @@ async function main(): Promise<void> {
       const b = await timed([process.execPath, BIN, 'restore-test', '--archive', archive, '--format', 'json']);
       ratios.push(b.seconds / a.seconds);
       log(
-        `round ${round}: baseline ${a.seconds.toFixed(2)} s, restorecheck restore-test --archive ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`,
+        `round ${round}: baseline ${a.seconds.toFixed(2)} s, restorecheck restore-test ` +
+          `--archive ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`,
       );
     }
   } finally {

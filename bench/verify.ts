@@ -110,7 +110,8 @@ async function main(): Promise<void> {
     peakRssKb = Math.max(peakRssKb, b.maxRssKb ?? 0);
     outBlocks = Math.max(outBlocks, b.outBlocks ?? 0);
     log(
-      `round ${round}: baseline ${a.seconds.toFixed(2)} s, restorecheck verify ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB, blocks written ${b.outBlocks}`,
+      `round ${round}: baseline ${a.seconds.toFixed(2)} s, restorecheck ` +
+        `verify ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB, blocks written ${b.outBlocks}`,
     );
   }
   const ratio = median(ratios);

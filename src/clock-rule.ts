@@ -26,7 +26,10 @@ export function judgeTimestamp(at: Date, now: Date, skewMs: number = DEFAULT_CLO
 /** The sentence for a `fail` finding about a future timestamp: names the thing, how far ahead, and the two causes. */
 export function futureTimestampMessage(what: string, at: Date, aheadMs: number): string {
   const hours = Math.round((aheadMs / 3_600_000) * 10) / 10;
-  return `${what} is dated ${at.toISOString()}, ${hours} hours after this machine's clock: a clock or data anomaly (check this machine's clock and the source's; a timestamp from the future never counts as fresh).`;
+  return (
+    `${what} is dated ${at.toISOString()}, ${hours} hours after this machine's clock: a clock or data anomaly (check this machine's clock ` +
+    `and the source's; a timestamp from the future never counts as fresh).`
+  );
 }
 
 /** The skew configured as `limits.clockSkewSeconds`, in ms; the default when a config (a test's, say) has none. */

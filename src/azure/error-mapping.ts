@@ -151,7 +151,8 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
       const lockedScope = /scope\(s\) are locked: '([^']+)'/i.exec(message)?.[1] ?? call.scope;
       const group = /\/resourceGroups\/([^/']+)/i.exec(lockedScope)?.[1];
       const hint = group
-        ? `remove the lock (\`az lock list --resource-group ${group}\`, then \`az lock delete --name <lock> --resource-group ${group}\`), or run the restore test in a resource group without a CanNotDelete/ReadOnly lock`
+        ? `remove the lock (\`az lock list --resource-group ${group}\`, then \`az lock delete --name <lock> --resource-group ${group}\`), or run ` +
+          `the restore test in a resource group without a CanNotDelete/ReadOnly lock`
         : `remove the lock (\`az lock list --scope ${lockedScope}\`, then \`az lock delete --ids <lock id>\`)`;
       return new EvaluationError('conflict', `${call.what}: ${service} answered 409 ScopeLocked: a lock on ${lockedScope} forbids it`, hint, opts);
     }

@@ -58,7 +58,8 @@ export function requestGuardPolicy(options: GuardOptions): PipelinePolicy {
         const requestId = response.headers.get('x-ms-request-id');
         throw new EvaluationError(
           'throttled',
-          `${request.method} ${target.pathname}: Resource Manager answered ${response.status} and asked to wait ${Math.round(waitMs / 1000)} s (Retry-After), more than azure.maxRetryAfterSeconds (${options.maxRetryAfterSeconds} s)`,
+          `${request.method} ${target.pathname}: Resource Manager answered ${response.status} and asked to wait ${Math.round(waitMs / 1000)} s (Retry-After), ` +
+            `more than azure.maxRetryAfterSeconds (${options.maxRetryAfterSeconds} s)`,
           'run again later, or raise azure.maxRetryAfterSeconds if such waits are expected',
           requestId ? { requestId } : {},
         );

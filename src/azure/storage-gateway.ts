@@ -117,7 +117,9 @@ export class AzureStorageGateway implements StorageGateway {
       what: `GET blob ${blobName} in container ${container} of storage account ${this.storage.account}`,
       plane: 'blob',
       role: `Storage Blob Data Reader on container ${container}`,
-      scope: `/subscriptions/${this.settings.subscriptionId}/resourceGroups/${this.storage.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${this.storage.account}/blobServices/default/containers/${container}`,
+      scope:
+        `/subscriptions/${this.settings.subscriptionId}/resourceGroups/${this.storage.resourceGroup}` +
+        `/providers/Microsoft.Storage/storageAccounts/${this.storage.account}/blobServices/default/containers/${container}`,
       timeoutMs: this.settings.requestTimeoutMs,
       sharedKey: Boolean(this.storage.connectionString),
     };

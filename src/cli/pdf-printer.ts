@@ -54,7 +54,9 @@ export async function printPdf(html: string, options: { executablePath: string; 
       preferCSSPageSize: true,
       displayHeaderFooter: true,
       headerTemplate: '<span></span>',
-      footerTemplate: `<div style="font-size:8px;width:100%;padding:0 12mm;color:#59636e;display:flex;justify-content:space-between"><span>${escapeMarkup(options.footer)}</span><span>page <span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`,
+      footerTemplate:
+        `<div style="font-size:8px;width:100%;padding:0 12mm;color:#59636e;display:flex;justify-content:space-between"><span>${escapeMarkup(options.footer)}</span><span>page ` +
+        `<span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`,
     });
   } finally {
     await browser.close();

@@ -40,14 +40,16 @@ function nextSteps(answers: InitAnswers, ci: { github: boolean; azureDevops: boo
   ];
   if (answers.container) {
     steps.push(
-      `  az role assignment create --assignee <client id> --role "Storage Blob Data Reader" --scope ${sub}/resourceGroups/${answers.storageResourceGroup}/providers/Microsoft.Storage/storageAccounts/${answers.storageAccount}/blobServices/default/containers/${answers.container}`,
+      `  az role assignment create --assignee <client id> --role "Storage Blob Data Reader" ` +
+        `--scope ${sub}/resourceGroups/${answers.storageResourceGroup}/providers/Microsoft.Storage/storageAccounts/${answers.storageAccount}/blobServices/default/containers/${answers.container}`,
     );
   }
   steps.push(`  restore-test also creates a server in ${answers.resourceGroup} from a backup and deletes it: Reader is not enough for that step.`);
   if (ci.github) {
     steps.push(
       'GitHub: a federated credential for the repository (scheduled runs use the default branch), then the variables and the secret:',
-      '  az ad app federated-credential create --id <client id> --parameters \'{"name":"restorecheck","issuer":"https://token.actions.githubusercontent.com","subject":"repo:<owner>/<repo>:ref:refs/heads/main","audiences":["api://AzureADTokenExchange"]}\'',
+      '  az ad app federated-credential create --id <client id> --parameters ' +
+        '\'{"name":"restorecheck","issuer":"https://token.actions.githubusercontent.com","subject":"repo:<owner>/<repo>:ref:refs/heads/main","audiences":["api://AzureADTokenExchange"]}\'',
       '  gh variable set AZURE_CLIENT_ID --body <client id>; gh variable set AZURE_TENANT_ID --body <tenant id>',
       `  gh variable set AZURE_SUBSCRIPTION_ID --body ${answers.subscriptionId}; gh secret set ${env}`,
     );

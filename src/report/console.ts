@@ -39,7 +39,8 @@ export const consoleReporter: Reporter = {
     const outcomeColor = result.outcome === 'pass' ? 'green' : result.outcome === 'fail' ? 'red' : 'magenta';
     lines.push('');
     lines.push(
-      `${result.checks.length} checks: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.error} error, ${s.skipped} skipped · outcome ${paint(['bold', outcomeColor], outcome)} (exit ${exitCodeFor(result.outcome)}) · ${result.run.durationMs} ms`,
+      `${result.checks.length} checks: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.error} error, ${s.skipped} skipped · ` +
+        `outcome ${paint(['bold', outcomeColor], outcome)} (exit ${exitCodeFor(result.outcome)}) · ${result.run.durationMs} ms`,
     );
     return `${lines.join('\n')}\n`;
   },

@@ -15,7 +15,10 @@ import { renderChart } from './svg-chart.js';
 import { trendsOf } from './trends.js';
 import type { Reporter } from './types.js';
 
-const STYLE = `
+const OVERVIEW_HEAD = '<table><thead><tr><th>Status</th><th>Check</th><th>Compliant state</th><th>Severity</th></tr></thead>';
+
+const STYLE =
+  `
 :root { --pass:#1a7f37; --fail:#cf222e; --warn:#9a6700; --error:#8250df; --skipped:#6e7781; --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--ink); background: #f6f8fa; }
@@ -32,13 +35,15 @@ h2 { font-size: 18px; margin: 0 0 12px; }
 .tiles { display: grid; grid-template-columns: repeat(5, 1fr); gap: 10px; }
 .tile { border-radius: 8px; padding: 10px 12px; border: 1px solid var(--line); border-left-width: 6px; }
 .tile b { display: block; font-size: 26px; line-height: 1.1; } .tile span { color: var(--muted); font-size: 12px; text-transform: uppercase; }
-.tile.pass { border-left-color: var(--pass); } .tile.fail { border-left-color: var(--fail); } .tile.warn { border-left-color: var(--warn); } .tile.error { border-left-color: var(--error); } .tile.skipped { border-left-color: var(--skipped); }
+.tile.pass { border-left-color: var(--pass); } .tile.fail { border-left-color: var(--fail); } .tile.warn { border-left-color: var(--warn); } ` +
+  `.tile.error { border-left-color: var(--error); } .tile.skipped { border-left-color: var(--skipped); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
 td code { overflow-wrap: anywhere; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; }
 .status { display: inline-block; white-space: nowrap; min-width: 64px; text-align: center; font-size: 11px; font-weight: 700; color: #fff; border-radius: 4px; padding: 1px 6px; }
-.status.pass { background: var(--pass); } .status.fail { background: var(--fail); } .status.warn { background: var(--warn); } .status.error { background: var(--error); } .status.skipped { background: var(--skipped); }
+.status.pass { background: var(--pass); } .status.fail { background: var(--fail); } .status.warn { background: var(--warn); } ` +
+  `.status.error { background: var(--error); } .status.skipped { background: var(--skipped); }
 a { color: inherit; }
 .trends { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 16px 24px; }
 #trend-core-row-counts { grid-column: 1 / -1; }
@@ -121,9 +126,12 @@ function trendSection(result: RunResult, history: readonly RunResult[]): string 
       '</figure>',
     ].join('\n');
   });
+  const facts = runs
+    ? `across ${runs} report${runs === 1 ? '' : 's'} of ${x(result.run.environment)} in the report directory`
+    : 'no report of this directory holds a value to plot yet';
   return [
     '<section class="trend-section">',
-    `<h2>Trends <small class="facts">${runs ? `across ${runs} report${runs === 1 ? '' : 's'} of ${x(result.run.environment)} in the report directory` : 'no report of this directory holds a value to plot yet'}</small></h2>`,
+    `<h2>Trends <small class="facts">${facts}</small></h2>`,
     `<div class="trends">${figures.join('\n')}</div>`,
     '</section>',
   ].join('\n');
@@ -181,7 +189,7 @@ ${meta('Run id', `<code>${x(run.id)}</code>`)}
 </section>
 <section class="overview">
 <h2>Checks at a glance</h2>
-${ordered.length ? `<table><thead><tr><th>Status</th><th>Check</th><th>Compliant state</th><th>Severity</th></tr></thead><tbody>\n${overview}\n</tbody></table>` : '<p class="nodata">No check selected.</p>'}
+${ordered.length ? `${OVERVIEW_HEAD}<tbody>\n${overview}\n</tbody></table>` : '<p class="nodata">No check selected.</p>'}
 </section>
 ${trendSection(result, history)}
 <section class="details">

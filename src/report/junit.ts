@@ -72,7 +72,8 @@ export const junitReporter: Reporter = {
       // Passes and warnings have no child element in JUnit: their message and evidence go to system-out.
       const out = checks.map((c) => `${STATUS_WORD[c.status]} ${c.id}: ${c.message}`).join('\n');
       return [
-        `  <testsuite name="${attr(group)}" package="restorecheck.${attr(result.run.command)}" id="${index}" timestamp="${timestamp}" hostname="localhost" tests="${checks.length}" failures="${count('fail')}" errors="${count('error')}" skipped="${count('skipped')}" time="${time}">`,
+        `  <testsuite name="${attr(group)}" package="restorecheck.${attr(result.run.command)}" id="${index}" timestamp="${timestamp}" hostname="localhost" ` +
+          `tests="${checks.length}" failures="${count('fail')}" errors="${count('error')}" skipped="${count('skipped')}" time="${time}">`,
         '    <properties>',
         properties,
         '    </properties>',

@@ -22,7 +22,8 @@ export const markdownReporter: Reporter = {
     lines.push('| Environment | Command | Started | Duration | Tool | Outcome |');
     lines.push('| --- | --- | --- | --- | --- | --- |');
     lines.push(
-      `| ${md(run.environment)} | ${md(run.command)} | ${md(utcDate(run.startedAt))} | ${duration(run.durationMs)} | restorecheck ${md(result.tool.version)} | **${OUTCOME_WORD[result.outcome]}** (exit ${exitCodeFor(result.outcome)}) |`,
+      `| ${md(run.environment)} | ${md(run.command)} | ${md(utcDate(run.startedAt))} | ${duration(run.durationMs)} ` +
+        `| restorecheck ${md(result.tool.version)} | **${OUTCOME_WORD[result.outcome]}** (exit ${exitCodeFor(result.outcome)}) |`,
     );
     lines.push('');
     lines.push(

@@ -65,7 +65,8 @@ export function renderChart(trend: Trend): string {
     }
     for (const p of series.points) {
       parts.push(
-        `<circle cx="${px(p.at)}" cy="${py(p.value)}" r="${p.current ? 4.5 : 2.5}" fill="${color}"><title>${x(series.label)}, ${x(utcDate(p.at))}: ${formatNumber(p.value)} ${x(trend.unit)}</title></circle>`,
+        `<circle cx="${px(p.at)}" cy="${py(p.value)}" r="${p.current ? 4.5 : 2.5}" fill="${color}">` +
+          `<title>${x(series.label)}, ${x(utcDate(p.at))}: ${formatNumber(p.value)} ${x(trend.unit)}</title></circle>`,
       );
     }
   });

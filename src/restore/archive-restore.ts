@@ -22,6 +22,11 @@ import { createThrowawayDatabase, type ThrowawayDatabase } from './throwaway-dat
 
 export const DUMP_MEMBER = 'postgres_full.sql.gz';
 
+/** The first psql error that is not one of the expected ones (ownership, roles, grants), else the first of all. */
+function firstUnexpected(errors: string[]): string | undefined {
+  return errors.find((e) => !/owner|member of role|permission denied|superuser|does not exist/i.test(e)) ?? errors[0];
+}
+
 export interface ArchiveRestoreOptions {
   verification: ArchiveVerification;
   config: Config;
@@ -124,7 +129,9 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
       ...(restored.psqlCve202618408Fixed === true
         ? {}
         : {
-            psqlNote: `psql ${restored.psqlVersion ?? '(version unknown)'} may lack the fix for CVE-2026-18408 (fixed in 15.19, 16.11, 17.7, 18.1): upgrade the PostgreSQL client; restorecheck's guard refuses such dumps meanwhile`,
+            psqlNote:
+              `psql ${restored.psqlVersion ?? '(version unknown)'} may lack the fix for CVE-2026-18408 (fixed in 15.19, 16.11, 17.7, ` +
+              `18.1): upgrade the PostgreSQL client; restorecheck's guard refuses such dumps meanwhile`,
           }),
     };
     const unexpected = restored.errorCount - restored.privilegedRefusals;
@@ -133,7 +140,7 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
         ok: false,
         failure: {
           kind: 'restore-failed',
-          message: `psql reported ${unexpected} error(s) restoring ${DUMP_MEMBER} (first: ${restored.errors.find((e) => !/owner|member of role|permission denied|superuser|does not exist/i.test(e)) ?? restored.errors[0]})${mismatch ? `; ${mismatch}` : ''}`,
+          message: `psql reported ${unexpected} error(s) restoring ${DUMP_MEMBER} (first: ${firstUnexpected(restored.errors)})${mismatch ? `; ${mismatch}` : ''}`,
           hint: mismatch ?? 'the dump does not restore cleanly: restore it by hand (gunzip -c | psql) to see every error, and fix the backup job',
         },
       };

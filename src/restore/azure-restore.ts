@@ -144,7 +144,8 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   }
   if (existing) {
     throw new UsageError(
-      `the new server's name ${target.name} is already taken in resource group ${target.resourceGroup}${taggedRunId(existing) ? ' (by an earlier restore test)' : ''}: restorecheck never touches a server it did not create in this run`,
+      `the new server's name ${target.name} is already taken in resource group ${target.resourceGroup}${taggedRunId(existing) ? ' (by an earlier restore test)' : ''}: restorecheck ` +
+        `never touches a server it did not create in this run`,
       'wait a minute (the name carries the minute), or remove earlier restore servers with `restorecheck restore-test cleanup --config FILE`',
     );
   }
@@ -218,7 +219,9 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
         ok: false,
         failure: {
           kind: 'restore-failed',
-          message: `Azure reports the point-in-time restore of ${label(target.source)} (as of ${pointInTime.toISOString()}) to ${target.name} as Failed after ${restoreSeconds} s${result.code ? ` (${result.code})` : ''}: ${result.message}`,
+          message:
+            `Azure reports the point-in-time restore of ${label(target.source)} (as of ${pointInTime.toISOString()}) to ${target.name} as Failed ` +
+            `after ${restoreSeconds} s${result.code ? ` (${result.code})` : ''}: ${result.message}`,
           hint: 'see the activity log of the resource group in the Azure portal; run the restore again, and open a support case if it fails again',
         },
       };

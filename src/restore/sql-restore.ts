@@ -181,7 +181,10 @@ export function versionMismatch(dumpedBy: string | undefined, serverVersion: str
   const dump = majorVersion(dumpedBy);
   const server = majorVersion(serverVersion);
   if (dump === undefined || server === undefined || dump <= server) return undefined;
-  return `the dump was made by pg_dump ${dumpedBy}, newer than the PostgreSQL ${serverVersion} restoring it: install postgresql-${dump} (or set PG_BIN to its bin directory) so that the restore uses a matching server`;
+  return (
+    `the dump was made by pg_dump ${dumpedBy}, newer than the PostgreSQL ${serverVersion} restoring it: install postgresql-${dump} (or set PG_BIN ` +
+    `to its bin directory) so that the restore uses a matching server`
+  );
 }
 
 /** Below this much free space where the cluster writes, a dying psql (EPIPE) or server is a full disk. */

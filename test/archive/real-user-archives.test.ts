@@ -191,7 +191,8 @@ describe('local-time names and the clock rule', () => {
     const dir = dirname(archive.path);
     await mkdir(join(dir, 'x'));
     await sh(
-      `tar -xzf ${q(archive.path)} -C x && mv x/${q(archive.stem)} x/${q(stem)} && tar -czf ${q(fileName)} -C x ${q(stem)} && rm -rf x ${q(archive.fileName)}* && sha256sum ${q(fileName)} > ${q(`${fileName}.sha256`)}`,
+      `tar -xzf ${q(archive.path)} -C x && mv x/${q(archive.stem)} x/${q(stem)} && tar -czf ${q(fileName)} -C x ${q(stem)} && ` +
+        `rm -rf x ${q(archive.fileName)}* && sha256sum ${q(fileName)} > ${q(`${fileName}.sha256`)}`,
       dir,
     );
     return { path: join(dir, fileName), sidecarPath: join(dir, `${fileName}.sha256`), fileName, stem };

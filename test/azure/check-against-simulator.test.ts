@@ -419,7 +419,9 @@ describe('restorecheck check against the simulator and Azurite', () => {
           path: '/storageAccounts/medicappstorage',
           status: 409,
           code: 'ScopeLocked',
-          message: `The scope '${locked}/providers/Microsoft.Storage/storageAccounts/medicappstorage' cannot perform write operation because following scope(s) are locked: '${locked}'. Please remove the lock and try again.`,
+          message:
+            `The scope '${locked}/providers/Microsoft.Storage/storageAccounts/medicappstorage' cannot perform write operation because ` +
+            `following scope(s) are locked: '${locked}'. Please remove the lock and try again.`,
         },
       ];
     });

@@ -166,7 +166,8 @@ export function reportHistory(): RunResult[] {
 
 /** Text that would do harm if obeyed: markup, script, Markdown syntax, table pipes, ANSI escapes, newlines, bidi overrides. */
 export const HOSTILE =
-  '<script>window.__pwned=1</script> `rm -rf /` a|b|c **bold** [link](javascript:alert(1)) \u001b[31mRED\u001b[0m\u0007 line1\nline2 \r\n<img src=x onerror=alert(2)> &amp; "quoted" \'single\' \u202eevil\u202c $x$ ~~del~~ # heading';
+  '<script>window.__pwned=1</script> `rm -rf /` a|b|c **bold** [link](javascript:alert(1)) \u001b[31mRED\u001b[0m\u0007 line1\nline2 \r\n<img ' +
+  'src=x onerror=alert(2)> &amp; "quoted" \'single\' \u202eevil\u202c $x$ ~~del~~ # heading';
 
 /** A report whose every free-text field is hostile (as a stored report or a hostile table name could be). */
 export function hostileReport(): RunResult {

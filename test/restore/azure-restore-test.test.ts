@@ -340,7 +340,9 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
           method: 'DELETE',
           status: 409,
           code: 'ScopeLocked',
-          message: `The scope '${lockedScope}/providers/Microsoft.DBforPostgreSQL/flexibleServers/x' cannot perform delete operation because following scope(s) are locked: '${lockedScope}'. Please remove the lock and try again.`,
+          message:
+            `The scope '${lockedScope}/providers/Microsoft.DBforPostgreSQL/flexibleServers/x' cannot perform delete operation because ` +
+            `following scope(s) are locked: '${lockedScope}'. Please remove the lock and try again.`,
         },
       ],
     );

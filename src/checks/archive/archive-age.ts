@@ -9,7 +9,9 @@ export const archiveAge = defineCheck({
   title: 'The archive is younger than the maximum age',
   severity: 'high',
   description:
-    'Computes the archive’s age from the UTC timestamp in its file name (metadata.json’s when the name has none, or when the name is evidently local time) and compares it with maxAgeHours of its environment (archives.environments, archives.defaults, or --max-age-hours; default 26). A timestamp in the future beyond a small clock skew is a clock or data anomaly.',
+    'Computes the archive’s age from the UTC timestamp in its file name (metadata.json’s when the name has none, or when the name is evidently ' +
+    'local time) and compares it with maxAgeHours of its environment (archives.environments, archives.defaults, or --max-age-hours; default ' +
+    '26). A timestamp in the future beyond a small clock skew is a clock or data anomaly.',
   risk: 'An old newest archive means backups stopped: the data written since would be lost in a disaster.',
   remediation: 'Check that the backup job still runs (cron/systemd timer, its logs, free disk space) and that archives land in the backup directory.',
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],

@@ -6,10 +6,12 @@ export const archiveChecksum = defineCheck({
   title: 'The archive matches its SHA-256 sidecar',
   severity: 'critical',
   description:
-    'Reads the `<archive>.sha256` sidecar strictly (one line in sha256sum format, text, binary or --tag, naming the archive by its base name; no BOM, CRLF or extra line) and compares its hash with the SHA-256 of the archive, computed during the single read.',
+    'Reads the `<archive>.sha256` sidecar strictly (one line in sha256sum format, text, binary or --tag, naming the archive by its base name; ' +
+    'no BOM, CRLF or extra line) and compares its hash with the SHA-256 of the archive, computed during the single read.',
   risk: 'Without a matching checksum nobody can show that the archive restored is the one that was written: silent corruption or tampering goes unnoticed.',
   remediation:
-    'Regenerate the sidecar where the archive is written (`sha256sum NAME.tar.gz > NAME.tar.gz.sha256`), and treat a mismatch as a corrupt backup: restore from another one and find out what changed the file.',
+    'Regenerate the sidecar where the archive is written (`sha256sum NAME.tar.gz > NAME.tar.gz.sha256`), and treat a mismatch as a corrupt ' +
+    'backup: restore from another one and find out what changed the file.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
   needs: ['archive'],
   command: 'verify',

@@ -7,7 +7,9 @@ export const archiveDumpIntegrity = defineCheck({
   title: 'Every dump inside the archive is complete and in its own format',
   severity: 'critical',
   description:
-    'Decompresses every compressed member completely (gzip CRC-32 and length) and checks each dump’s own markers: the PostgreSQL plain-dump header and its `dump complete` trailer, the MariaDB/MySQL dump header and `Dump completed` trailer, the Redis RDB magic, version and CRC-64 trailer, the mongodump archive magic number and final terminator, and that MinIO’s data.tar.gz is a complete tar with safe entries. Decompression-bomb limits apply.',
+    'Decompresses every compressed member completely (gzip CRC-32 and length) and checks each dump’s own markers: the PostgreSQL plain-dump ' +
+    'header and its `dump complete` trailer, the MariaDB/MySQL dump header and `Dump completed` trailer, the Redis RDB magic, version and ' +
+    'CRC-64 trailer, the mongodump archive magic number and final terminator, and that MinIO’s data.tar.gz is a complete tar with safe entries. Decompression-bomb limits apply.',
   risk: 'An archive can be intact while a dump inside it was cut short (disk full, a killed pg_dump): the restore then silently lacks data.',
   remediation:
     'Look at the backup job’s log for the dump that failed (a killed or failing pg_dump/mariadb-dump/redis SAVE/mongodump), fix it, and take a new backup.',
@@ -29,7 +31,9 @@ export const archiveDumpIntegrity = defineCheck({
     if (v.container.problem) {
       return {
         status: 'fail',
-        message: `${v.fileName}: the ${v.dumps.length} dumps reached were sound, but ${v.container.layer === 'limit' ? 'the archive was not read to its end' : 'the archive is damaged'} (${v.container.problem}), so not every dump could be verified.`,
+        message:
+          `${v.fileName}: the ${v.dumps.length} dumps reached were ` +
+          `sound, but ${v.container.layer === 'limit' ? 'the archive was not read to its end' : 'the archive is damaged'} (${v.container.problem}), so not every dump could be verified.`,
         evidence,
       };
     }

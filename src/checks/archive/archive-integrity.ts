@@ -6,7 +6,8 @@ export const archiveIntegrity = defineCheck({
   title: 'The archive’s gzip stream and tar structure are complete and valid',
   severity: 'critical',
   description:
-    'Decompresses the whole archive (gzip CRC-32 and length checked), walks every tar header (header checksums checked) and requires the end-of-archive blocks, so a truncated or damaged file is caught.',
+    'Decompresses the whole archive (gzip CRC-32 and length checked), walks every tar header (header checksums checked) and requires the ' +
+    'end-of-archive blocks, so a truncated or damaged file is caught.',
   risk: 'A truncated or corrupt archive cannot be restored, and the damage often shows only at restore time, when it is too late.',
   remediation:
     'Find out why the archive is damaged (disk full during the backup, an interrupted copy, storage errors) and take a new backup; keep the previous good one.',

@@ -16,10 +16,14 @@ export const archiveMembers = defineCheck({
   title: 'The archive holds every required member and nothing unexpected or unsafe',
   severity: 'high',
   description:
-    'Lists the archive’s entries: every required member of the environment is present under the one top folder named like the file; no unexpected entry, no duplicate (after path normalisation), and no unsafe entry (absolute path, `..`, symbolic or hard link, device, FIFO).',
-  risk: 'A backup missing a data store cannot restore it; unexpected, duplicated or unsafe entries mean the archive was not produced by the backup procedure and may overwrite files outside the restore directory.',
+    'Lists the archive’s entries: every required member of the environment is present under the one top folder named like the file; no unexpected ' +
+    'entry, no duplicate (after path normalisation), and no unsafe entry (absolute path, `..`, symbolic or hard link, device, FIFO).',
+  risk:
+    'A backup missing a data store cannot restore it; unexpected, duplicated or unsafe entries mean the archive was not produced by the ' +
+    'backup procedure and may overwrite files outside the restore directory.',
   remediation:
-    'Fix the backup script so that it writes exactly the members the format lists (see archives.environments.<env>.requiredMembers) with `tar -czf NAME.tar.gz -C DIR NAME`, without links or absolute paths.',
+    'Fix the backup script so that it writes exactly the members the format lists (see archives.environments.<env>.requiredMembers) with `tar ' +
+    '-czf NAME.tar.gz -C DIR NAME`, without links or absolute paths.',
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],
   needs: ['archive'],
   command: 'verify',

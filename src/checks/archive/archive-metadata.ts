@@ -8,8 +8,11 @@ export const archiveMetadata = defineCheck({
   title: 'metadata.json is valid and agrees with the archive',
   severity: 'high',
   description:
-    'Validates metadata.json (environment, ISO 8601 UTC timestamp, optional members, row_counts, alembic_revision), compares its environment and timestamp with the file name, and, when it lists `members`, their sizes and SHA-256 with the members actually read.',
-  risk: 'Metadata that disagrees with its archive (another environment, another day, other files) means the archive was renamed, mixed up or altered: an auditor cannot trust what it claims to contain.',
+    'Validates metadata.json (environment, ISO 8601 UTC timestamp, optional members, row_counts, alembic_revision), compares its environment ' +
+    'and timestamp with the file name, and, when it lists `members`, their sizes and SHA-256 with the members actually read.',
+  risk:
+    'Metadata that disagrees with its archive (another environment, another day, other files) means the archive was renamed, mixed up or ' +
+    'altered: an auditor cannot trust what it claims to contain.',
   remediation:
     'Have the backup script write metadata.json from the same environment and timestamp it uses for the file name, and the members’ sha256/size after writing them.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
@@ -73,7 +76,9 @@ export const archiveMetadata = defineCheck({
       // daylight-saving changes), which the backup script should fix.
       return {
         status: 'warn',
-        message: `${v.fileName}: metadata.json is valid, but ${localTimeNote(localOffset)}: its timestamp ${meta.timestamp} agrees with the file name read as ${formatOffset(localOffset)}${members}. Stamp the name with \`date -u +%Y%m%d_%H%M%S\`.`,
+        message:
+          `${v.fileName}: metadata.json is valid, but ${localTimeNote(localOffset)}: its timestamp ${meta.timestamp} agrees with the ` +
+          `file name read as ${formatOffset(localOffset)}${members}. Stamp the name with \`date -u +%Y%m%d_%H%M%S\`.`,
         evidence: { ...evidence, nameLooksLikeLocalTime: true, nameOffsetMinutes: localOffset },
       };
     }

@@ -14,7 +14,8 @@ export const storageDataResidency = defineCheck({
     'Reads primaryLocation, secondaryLocation and the replication SKU of the storage account from Resource Manager and checks them against azure.allowedRegions (default: the EEA regions).',
   risk: 'HDS requires health data, geo-replicated copies included, to stay in the European Economic Area.',
   remediation:
-    'Keep the data in allowed regions: change replication to one that stays in the region (`az storage account update -g RG -n ACCOUNT --sku Standard_ZRS`), or move the documents to an account created in an allowed region (`az storage account create -g RG -n NEW --location francecentral --sku Standard_GZRS`, then `azcopy copy`).',
+    'Keep the data in allowed regions: change replication to one that stays in the region (`az storage account update -g RG -n ACCOUNT --sku ' +
+    'Standard_ZRS`), or move the documents to an account created in an allowed region (`az storage account create -g RG -n NEW --location francecentral --sku Standard_GZRS`, then `azcopy copy`).',
   controls: [CONTROLS.dataLocation, CONTROLS.hdsLocation],
   needs: ['azureStorage'],
   command: 'check',

@@ -15,7 +15,8 @@ export const dbAlembicVersion = defineCheck({
   title: 'The database is at the expected Alembic revision',
   severity: 'high',
   description:
-    'Reads the Alembic version table and compares its revisions (one row per head) with the expected heads: database.alembic.expectedHead, or the heads computed from the migration scripts in database.alembic.migrationsDir.',
+    'Reads the Alembic version table and compares its revisions (one row per head) with the expected heads: database.alembic.expectedHead, or ' +
+    'the heads computed from the migration scripts in database.alembic.migrationsDir.',
   risk: 'A database behind (or ahead of) the application code means a restore would bring back a schema the application cannot use.',
   remediation: 'Run the pending migrations (`alembic upgrade heads`) or fix expectedHead.',
   controls: [CONTROLS.backup, CONTROLS.changeManagement],

@@ -48,7 +48,8 @@ export const dbConnectivity = defineCheck({
     'and looks at what the role could do with its credentials (superuser, write grants).',
   risk: 'A backup procedure that cannot even reach its database proves nothing; an unencrypted or unverified link exposes health data in transit; a writer role in CI can change it.',
   remediation:
-    'Check the server state (`az postgres flexible-server show -g RG -n SERVER --query state`), the firewall rules (`az postgres flexible-server firewall-rule list -g RG -n SERVER`), and the credentials behind the database URL. ' +
+    'Check the server state (`az postgres flexible-server show -g RG -n SERVER --query state`), the firewall rules (`az postgres flexible-server ' +
+    'firewall-rule list -g RG -n SERVER`), and the credentials behind the database URL. ' +
     'Use sslmode=verify-full and a role with SELECT-only grants (or pg_read_all_data).',
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],
   needs: ['database'],
@@ -85,7 +86,9 @@ export const dbConnectivity = defineCheck({
     const tls = probe.tls ? `TLS ${probe.tlsVersion ?? 'on'} (sslmode=${probe.sslMode})` : 'without TLS (local connection)';
     return {
       status: 'pass',
-      message: `Connected to ${probe.target} (PostgreSQL ${probe.serverVersion}) in ${probe.connectMs} ms, ${tls}, read-only session as role "${probe.role.name}" without write grants, round trip ${probe.latencyMs} ms.`,
+      message:
+        `Connected to ${probe.target} (PostgreSQL ${probe.serverVersion}) in ${probe.connectMs} ms, ${tls}, read-only session as ` +
+        `role "${probe.role.name}" without write grants, round trip ${probe.latencyMs} ms.`,
       evidence,
     };
   },

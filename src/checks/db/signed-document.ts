@@ -25,7 +25,9 @@ export const signedDocument = defineCheck({
     if (!storage?.container) {
       return {
         status: 'warn',
-        message: `The database names signed document ${row.blobName}${row.sha256 ? ` (SHA-256 ${row.sha256.slice(0, 12)}…)` : ''}; its blob was not probed (no azure.storage${storage ? '.container' : ''} configured).`,
+        message:
+          `The database names signed document ${row.blobName}${row.sha256 ? ` (SHA-256 ${row.sha256.slice(0, 12)}…)` : ''}; its blob ` +
+          `was not probed (no azure.storage${storage ? '.container' : ''} configured).`,
         evidence,
       };
     }
@@ -61,7 +63,9 @@ export const signedDocument = defineCheck({
     if (expected) evidence.sha256Match = true;
     return {
       status: 'pass',
-      message: `Signed document ${row.blobName} exists in ${where} (${probe.size} bytes, last modified ${probe.lastModified ?? 'unknown'})${expected ? ' and its SHA-256 matches the database' : '; the database stores no SHA-256 to compare with'}.`,
+      message:
+        `Signed document ${row.blobName} exists in ${where} (${probe.size} bytes, last ` +
+        `modified ${probe.lastModified ?? 'unknown'})${expected ? ' and its SHA-256 matches the database' : '; the database stores no SHA-256 to compare with'}.`,
       evidence,
     };
   },

@@ -8,10 +8,12 @@ export const pgflexDataResidency = defineCheck({
   title: 'The Flexible Server and its geo-redundant backups stay in the allowed regions',
   severity: 'critical',
   description:
-    "Checks the server's region and, when geo-redundant backup is on, the paired region that receives the backups (Azure's region pairs, or azure.postgres.pairedRegion) against azure.allowedRegions (default: the EEA regions).",
+    "Checks the server's region and, when geo-redundant backup is on, the paired region that receives the backups (Azure's region pairs, or " +
+    'azure.postgres.pairedRegion) against azure.allowedRegions (default: the EEA regions).',
   risk: 'HDS requires health data, backups included, to stay in the European Economic Area; a copy outside it is a compliance breach.',
   remediation:
-    'Move the server to an allowed region: restore it there (`az postgres flexible-server geo-restore -g RG -n NEW --source-server SERVER --location francecentral`) and retire the old one; geo-redundancy and its paired region are fixed at creation.',
+    'Move the server to an allowed region: restore it there (`az postgres flexible-server geo-restore -g RG -n NEW --source-server SERVER ' +
+    '--location francecentral`) and retire the old one; geo-redundancy and its paired region are fixed at creation.',
   controls: [CONTROLS.dataLocation, CONTROLS.hdsLocation],
   needs: ['azurePostgres'],
   command: 'check',

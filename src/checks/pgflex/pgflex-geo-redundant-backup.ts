@@ -9,7 +9,8 @@ export const pgflexGeoRedundantBackup = defineCheck({
   description: 'Reads backup.geoRedundantBackup of the server from Resource Manager; evaluated when azure.postgres.requireGeoRedundantBackup is true.',
   risk: 'Without geo-redundant backups, the loss of the region loses the backups together with the server.',
   remediation:
-    'Geo-redundancy can only be chosen when a server is created: restore the server to a new one with geo-redundant backup (`az postgres flexible-server geo-restore` or `az postgres flexible-server restore` … then `az postgres flexible-server create … --geo-redundant-backup Enabled`) and move the application to it.',
+    'Geo-redundancy can only be chosen when a server is created: restore the server to a new one with geo-redundant backup (`az postgres ' +
+    'flexible-server geo-restore` or `az postgres flexible-server restore` … then `az postgres flexible-server create … --geo-redundant-backup Enabled`) and move the application to it.',
   controls: [CONTROLS.backup, CONTROLS.redundancy, CONTROLS.hdsBackup],
   needs: ['azurePostgres'],
   command: 'check',

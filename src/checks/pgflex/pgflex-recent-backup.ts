@@ -8,10 +8,12 @@ export const pgflexRecentBackup = defineCheck({
   title: 'The newest completed Flexible Server backup is recent',
   severity: 'critical',
   description:
-    "Lists the server's automatic and on-demand backups (every page of backupsAutomaticAndOnDemand.listByServer) and compares the newest completion time with azure.postgres.maxBackupAgeHours. Long-term retention backups are listed as evidence when available.",
+    "Lists the server's automatic and on-demand backups (every page of backupsAutomaticAndOnDemand.listByServer) and compares the newest " +
+    'completion time with azure.postgres.maxBackupAgeHours. Long-term retention backups are listed as evidence when available.',
   risk: 'Backups that silently stopped leave a growing window of data that no restore can bring back.',
   remediation:
-    "Look at the server's backups (`az postgres flexible-server backup list -g RG -n SERVER`) and the Azure service health; take an on-demand backup (`az postgres flexible-server backup create -g RG -n SERVER --backup-name NAME`) and open a support request if automatic backups stopped.",
+    "Look at the server's backups (`az postgres flexible-server backup list -g RG -n SERVER`) and the Azure service health; take an on-demand " +
+    'backup (`az postgres flexible-server backup create -g RG -n SERVER --backup-name NAME`) and open a support request if automatic backups stopped.',
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],
   needs: ['azurePostgres'],
   command: 'check',

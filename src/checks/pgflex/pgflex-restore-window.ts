@@ -10,7 +10,8 @@ export const pgflexRestoreWindow = defineCheck({
     "Compares the server's earliestRestoreDate (Resource Manager) with now: the window must reach back azure.postgres.minRetentionDays, less azure.postgres.restoreWindowSlackDays.",
   risk: 'A retention setting is only a promise; the earliest restore point shows how far back a restore can really go.',
   remediation:
-    'Check the retention (`az postgres flexible-server show -g RG -n SERVER --query backup`) and raise it (`az postgres flexible-server update -g RG -n SERVER --backup-retention DAYS`); a recently created or restored server needs time to build its window.',
+    'Check the retention (`az postgres flexible-server show -g RG -n SERVER --query backup`) and raise it (`az postgres flexible-server update ' +
+    '-g RG -n SERVER --backup-retention DAYS`); a recently created or restored server needs time to build its window.',
   controls: [CONTROLS.backup, CONTROLS.continuity, CONTROLS.hdsBackup],
   needs: ['azurePostgres'],
   command: 'check',

@@ -8,7 +8,8 @@ export const restoreCleanup = defineCheck({
     'Deletes what the restore test created (the new server, or the throwaway database) and waits for the deletion; with --keep the target stays and this check is warn.',
   risk: 'A forgotten restored copy is a second, unmonitored copy of patient data (and a bill).',
   remediation:
-    "Delete the leftover now: `restorecheck restore-test cleanup --config FILE` deletes expired servers that carry restorecheck's tags and ledger entry, or `az postgres flexible-server delete -g RG -n NAME --yes`.",
+    "Delete the leftover now: `restorecheck restore-test cleanup --config FILE` deletes expired servers that carry restorecheck's tags and " +
+    'ledger entry, or `az postgres flexible-server delete -g RG -n NAME --yes`.',
   controls: [CONTROLS.backup, CONTROLS.hdsBackup],
   needs: [],
   uses: ['restore'],

@@ -6,10 +6,12 @@ export const restoreProvision = defineCheck({
   title: 'The backup restores to a new server (or throwaway database) within the deadline and the RTO',
   severity: 'critical',
   description:
-    'Restores the backup to a new target: an Azure point-in-time restore to a new Flexible Server, or an archive dump into a throwaway PostgreSQL. Measures the restore time (request to ready) against rtoMinutes and the restore point lag against rpoMinutes.',
+    'Restores the backup to a new target: an Azure point-in-time restore to a new Flexible Server, or an archive dump into a throwaway ' +
+    'PostgreSQL. Measures the restore time (request to ready) against rtoMinutes and the restore point lag against rpoMinutes.',
   risk: 'A backup that has never been restored is a hope, not a backup: only a real restore proves the data can come back, and how long it takes.',
   remediation:
-    'Find why the restore failed (the Azure activity log of the new server, or the psql errors in the evidence); for a slow restore, review the RTO or the server size. `az postgres flexible-server restore --source-server SERVER --name NEW --restore-time ISO -g RG` reproduces the Azure path by hand.',
+    'Find why the restore failed (the Azure activity log of the new server, or the psql errors in the evidence); for a slow restore, review ' +
+    'the RTO or the server size. `az postgres flexible-server restore --source-server SERVER --name NEW --restore-time ISO -g RG` reproduces the Azure path by hand.',
   controls: [CONTROLS.backup, CONTROLS.continuity, CONTROLS.hdsBackup],
   needs: [],
   uses: ['restore'],
@@ -39,9 +41,11 @@ export const restoreProvision = defineCheck({
         evidence,
       };
     }
+    const point = restorePoint ? ` (restore point ${restorePoint})` : '';
+    const withinRto = limits.rtoMinutes !== undefined ? `, within the RTO of ${limits.rtoMinutes} min` : '';
     return {
       status: 'pass',
-      message: `Restored to ${outcome.target} in ${took}${restorePoint ? ` (restore point ${restorePoint})` : ''}${limits.rtoMinutes !== undefined ? `, within the RTO of ${limits.rtoMinutes} min` : ''}.`,
+      message: `Restored to ${outcome.target} in ${took}${point}${withinRto}.`,
       evidence,
     };
   },

@@ -7,10 +7,12 @@ export const restoreRowCountsMatch = defineCheck({
   title: 'The restored core tables hold as many rows as the source, within the tolerance',
   severity: 'high',
   description:
-    'Counts the rows of each core table in the restored database and compares them with the source (the production database now, or the counts recorded in the archive metadata). The restore point is earlier than now, so a small difference is allowed (restoreTest.rowCountTolerancePercent).',
+    'Counts the rows of each core table in the restored database and compares them with the source (the production database now, or the counts ' +
+    'recorded in the archive metadata). The restore point is earlier than now, so a small difference is allowed (restoreTest.rowCountTolerancePercent).',
   risk: 'A restore that comes back with tables missing or emptied has lost patient data, even if it "succeeded".',
   remediation:
-    'Find which tables differ and why (a backup taken mid-load, a table outside the backup); fix the backup job and run the restore test again. When the archive metadata records neither row_counts nor alembic_revision, make the backup job write them.',
+    'Find which tables differ and why (a backup taken mid-load, a table outside the backup); fix the backup job and run the restore test again. ' +
+    'When the archive metadata records neither row_counts nor alembic_revision, make the backup job write them.',
   controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
   needs: [],
   uses: ['restore'],
@@ -24,7 +26,9 @@ export const restoreRowCountsMatch = defineCheck({
       if (!outcome.source.alembic) {
         return {
           status: 'fail',
-          message: `Nothing to compare: ${outcome.source.label} records neither row counts nor an Alembic revision, so the restored copy was compared with nothing (the restore loaded, but nothing proves its content).`,
+          message:
+            `Nothing to compare: ${outcome.source.label} records neither row counts nor an Alembic revision, so the restored copy was ` +
+            `compared with nothing (the restore loaded, but nothing proves its content).`,
           evidence: { source: null },
         };
       }

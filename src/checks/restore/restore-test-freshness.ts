@@ -10,7 +10,9 @@ export const restoreTestFreshness = defineCheck({
   title: 'A successful restore test is on record, younger than the allowed age',
   severity: 'high',
   description:
-    'Looks in the report directory (report.dir) for the newest successful `restorecheck restore-test` report of this environment that the audit log records (same file name and SHA-256) and compares its age with restoreTest.maxRestoreTestAgeDays (default 35: a monthly test plus slack). A report finished in the future beyond limits.clockSkewSeconds fails as a clock or data anomaly.',
+    'Looks in the report directory (report.dir) for the newest successful `restorecheck restore-test` report of this environment that the ' +
+    'audit log records (same file name and SHA-256) and compares its age with restoreTest.maxRestoreTestAgeDays (default 35: a monthly test ' +
+    'plus slack). A report finished in the future beyond limits.clockSkewSeconds fails as a clock or data anomaly.',
   risk: 'Backups drift (new tables, new extensions, grown volumes): a restore proven once a year says little about today. Periodic restore tests are what Microsoft and ISO 27001 A.8.13 ask for.',
   remediation: 'Run `restorecheck restore-test --config FILE --out-dir REPORT_DIR` (monthly, from the scheduled CI job) and fix whatever makes it fail.',
   controls: [CONTROLS.backup, CONTROLS.continuity, CONTROLS.hdsBackup],
@@ -49,7 +51,10 @@ export const restoreTestFreshness = defineCheck({
       const last = tests.at(-1);
       return {
         status: 'fail',
-        message: `No successful restore test of environment ${ctx.config.environment} is on record in ${ctx.config.report.dir}${last ? ` (the last one, ${last.name}, ended ${last.report.outcome})` : ''}; expected one younger than ${maxDays} days.${ignoredNote}`,
+        message:
+          `No successful restore test of ` +
+          `environment ${ctx.config.environment} is on record in ${ctx.config.report.dir}${last ? ` (the last one, ${last.name}, ended ${last.report.outcome})` : ''}; expected ` +
+          `one younger than ${maxDays} days.${ignoredNote}`,
         evidence: { ...evidence, latestRestoreTestAt: null },
       };
     }

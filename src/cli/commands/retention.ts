@@ -91,7 +91,8 @@ export const retentionCommand = defineCommand({
       lines.push('');
       const next = !argv.apply && expired.length > 0 ? ' · run with --apply to delete the expired ones' : '';
       lines.push(
-        `${kept.length} kept (${keptWithoutSidecar.length} without sidecar), ${expired.length} expired, ${deleted.size} deleted · ${compliant ? 'policy satisfied' : 'policy NOT satisfied'} (exit ${compliant ? 0 : 1})${next}`,
+        `${kept.length} kept (${keptWithoutSidecar.length} without sidecar), ${expired.length} expired, ${deleted.size} deleted · ` +
+          `${compliant ? 'policy satisfied' : 'policy NOT satisfied'} (exit ${compliant ? 0 : 1})${next}`,
       );
       output.out(`${lines.join('\n')}\n`);
     }
