@@ -119,70 +119,13 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     cleanup: { status: 'deleted', removed: [], leftover: [] },
   };
 
-  // Before anything is created: read the source and make sure the target name is free.
-  let source: FlexibleServer | null;
-  let existing: FlexibleServer | null;
-  try {
-    [source, existing] = await Promise.all([
-      azure.findServer(target.source.resourceGroup, target.source.name, signal),
-      azure.findServer(target.resourceGroup, target.name, signal),
-    ]);
-  } catch (error) {
-    outcome.provision = { ok: false, failure: toFailure(error) };
-    return outcome;
-  }
-  if (!source) {
-    outcome.provision = {
-      ok: false,
-      failure: {
-        kind: 'not-found',
-        message: `the source server ${label(target.source)} does not exist`,
-        hint: 'check azure.subscriptionId and azure.postgres (resourceGroup, server)',
-      },
-    };
-    return outcome;
-  }
-  if (existing) {
-    throw new UsageError(
-      `the new server's name ${target.name} is already taken in resource group ${target.resourceGroup}${taggedRunId(existing) ? ' (by an earlier restore test)' : ''}: restorecheck ` +
-        `never touches a server it did not create in this run`,
-      'wait a minute (the name carries the minute), or remove earlier restore servers with `restorecheck restore-test cleanup --config FILE`',
-    );
-  }
-  const pointInTime = options.pointInTime ?? new Date(requestedAt.getTime() - 60_000);
-  checkPointInTime(pointInTime, source, requestedAt);
-  if (!source.location) {
-    outcome.provision = {
-      ok: false,
-      failure: {
-        kind: 'invalid-response',
-        message: `Resource Manager did not return the region of ${label(target.source)}`,
-        hint: "a restore is created in the source's region: run again, or report it with the request id",
-      },
-    };
-    return outcome;
-  }
+  const checked = await preflight(options, target, requestedAt, outcome);
+  if (!checked) return outcome;
+  const { source, location, pointInTime } = checked;
 
   const ledger = new RestoreLedger(ledgerPath(config));
   const expiresAt = new Date(requestedAt.getTime() + rt.expiryHours * 3_600_000);
-  try {
-    await ledger.append({
-      event: 'requested',
-      at: requestedAt.toISOString(),
-      runId,
-      subscriptionId: config.azure!.subscriptionId,
-      resourceGroup: target.resourceGroup,
-      server: target.name,
-      source: label(target.source),
-      expiresAt: expiresAt.toISOString(),
-      ...currentProcess(),
-    });
-  } catch (error) {
-    throw new UsageError(
-      `cannot write the restore ledger ${ledger.path}: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`,
-      'restoreTest.ledgerDir must be writable: the ledger is how an interrupted restore test is cleaned up',
-    );
-  }
+  await recordRequest(ledger, { config, runId, target, requestedAt, expiresAt });
 
   // The production side of the comparison, read while Azure restores (the moment closest to the restore point).
   const sourceRead = readAlembicAndCounts(gateways.database(), config, tables).then((reads) => {
@@ -204,7 +147,7 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
       {
         resourceGroup: target.resourceGroup,
         name: target.name,
-        location: source.location,
+        location,
         sourceServerId: source.id ?? sourceId(config, target),
         pointInTime,
         tags: restoreTags(runId, target, expiresAt),
@@ -229,19 +172,7 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
       return outcome;
     }
     const server = result.server;
-    const details: Record<string, string | number | boolean | null> = {
-      lagMinutes: Math.round((requestedAt.getTime() - pointInTime.getTime()) / 600) / 100,
-      requestedAt: requestedAt.toISOString(),
-      readyAt: new Date().toISOString(),
-      sourceServer: label(target.source),
-      targetServer: target.name,
-      targetResourceGroup: target.resourceGroup,
-      location: source.location,
-      state: server.state ?? null,
-      fullyQualifiedDomainName: server.fullyQualifiedDomainName ?? null,
-      runId,
-      expiresAt: expiresAt.toISOString(),
-    };
+    const details = restoredDetails({ requestedAt, pointInTime, target, location, server, runId, expiresAt });
     outcome.provision = { ok: true, value: { restoreSeconds, restorePoint: pointInTime.toISOString(), details } };
     log.info(`restore-test: ${target.name} is ready after ${restoreSeconds} s; reading it`);
     if (!server.fullyQualifiedDomainName) {
@@ -276,8 +207,122 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   return outcome;
 }
 
+/**
+ * Before anything is created: the source exists and has a region, the target name is free, the point in time is in the
+ * window. A failure that proves nothing about the backup is set on `outcome` (and undefined returned); a taken name throws.
+ */
+async function preflight(
+  options: AzureRestoreOptions,
+  target: RestoreTarget,
+  requestedAt: Date,
+  outcome: RestoreOutcome,
+): Promise<{ source: FlexibleServer; location: string; pointInTime: Date } | undefined> {
+  const azure = options.gateways.azurePostgres();
+  const signal = options.signal;
+  let source: FlexibleServer | null;
+  let existing: FlexibleServer | null;
+  try {
+    [source, existing] = await Promise.all([
+      azure.findServer(target.source.resourceGroup, target.source.name, signal),
+      azure.findServer(target.resourceGroup, target.name, signal),
+    ]);
+  } catch (error) {
+    outcome.provision = { ok: false, failure: toFailure(error) };
+    return undefined;
+  }
+  if (!source) {
+    outcome.provision = {
+      ok: false,
+      failure: {
+        kind: 'not-found',
+        message: `the source server ${label(target.source)} does not exist`,
+        hint: 'check azure.subscriptionId and azure.postgres (resourceGroup, server)',
+      },
+    };
+    return undefined;
+  }
+  if (existing) {
+    throw new UsageError(
+      `the new server's name ${target.name} is already taken in resource group ${target.resourceGroup}${taggedRunId(existing) ? ' (by an earlier restore test)' : ''}: restorecheck ` +
+        `never touches a server it did not create in this run`,
+      'wait a minute (the name carries the minute), or remove earlier restore servers with `restorecheck restore-test cleanup --config FILE`',
+    );
+  }
+  const pointInTime = options.pointInTime ?? new Date(requestedAt.getTime() - 60_000);
+  checkPointInTime(pointInTime, source, requestedAt);
+  if (!source.location) {
+    outcome.provision = {
+      ok: false,
+      failure: {
+        kind: 'invalid-response',
+        message: `Resource Manager did not return the region of ${label(target.source)}`,
+        hint: "a restore is created in the source's region: run again, or report it with the request id",
+      },
+    };
+    return undefined;
+  }
+
+  return { source, location: source.location, pointInTime };
+}
+
+/** Writes the ledger line before the server is requested: an interrupted run is cleaned up from it. */
+async function recordRequest(
+  ledger: RestoreLedger,
+  { config, runId, target, requestedAt, expiresAt }: { config: Config; runId: string; target: RestoreTarget; requestedAt: Date; expiresAt: Date },
+): Promise<void> {
+  try {
+    await ledger.append({
+      event: 'requested',
+      at: requestedAt.toISOString(),
+      runId,
+      subscriptionId: subscriptionIdOf(config),
+      resourceGroup: target.resourceGroup,
+      server: target.name,
+      source: label(target.source),
+      expiresAt: expiresAt.toISOString(),
+      ...currentProcess(),
+    });
+  } catch (error) {
+    throw new UsageError(
+      `cannot write the restore ledger ${ledger.path}: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`,
+      'restoreTest.ledgerDir must be writable: the ledger is how an interrupted restore test is cleaned up',
+    );
+  }
+}
+
+/** The provisioning evidence of a restored server. */
+function restoredDetails(r: {
+  requestedAt: Date;
+  pointInTime: Date;
+  target: RestoreTarget;
+  location: string;
+  server: FlexibleServer;
+  runId: string;
+  expiresAt: Date;
+}): Record<string, string | number | boolean | null> {
+  return {
+    lagMinutes: Math.round((r.requestedAt.getTime() - r.pointInTime.getTime()) / 600) / 100,
+    requestedAt: r.requestedAt.toISOString(),
+    readyAt: new Date().toISOString(),
+    sourceServer: label(r.target.source),
+    targetServer: r.target.name,
+    targetResourceGroup: r.target.resourceGroup,
+    location: r.location,
+    state: r.server.state ?? null,
+    fullyQualifiedDomainName: r.server.fullyQualifiedDomainName ?? null,
+    runId: r.runId,
+    expiresAt: r.expiresAt.toISOString(),
+  };
+}
+
+/** Only reached with azure configured: azurePostgres() throws without it, before anything here runs. */
+function subscriptionIdOf(config: Config): string {
+  if (!config.azure) throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId to the configuration');
+  return config.azure.subscriptionId;
+}
+
 function sourceId(config: Config, target: RestoreTarget): string {
-  return `/subscriptions/${config.azure!.subscriptionId}/resourceGroups/${target.source.resourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${target.source.name}`;
+  return `/subscriptions/${subscriptionIdOf(config)}/resourceGroups/${target.source.resourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${target.source.name}`;
 }
 
 /** Deletes this run's server (if it exists and carries this run's id) under a fresh deadline, and records it. */
