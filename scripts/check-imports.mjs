@@ -10,7 +10,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
+// `--root DIR` checks another tree (the script's own test gives it one with a circle).
+const rootIndex = process.argv.indexOf('--root');
+const root = rootIndex > 0 ? resolve(process.argv[rootIndex + 1]) : resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
 const files = (function walk(dir) {
   return readdirSync(dir)
     .sort()
