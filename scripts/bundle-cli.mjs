@@ -22,6 +22,7 @@
 // src/version.ts gets the version from `define`, src/package-root.ts walks up to package.json, the demo command
 // spawns process.argv[1]. yargs does it too (its locales, y18n); see yargsShimPlugin.
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -57,6 +58,26 @@ const yargsShimPlugin = {
   },
 };
 
+// zod 4 re-exports every one of its ~60 message locales (`z.locales.fr`, ...) from its classic and core entry points,
+// half of its size: 340 kB that validate-config would compile for nothing. Its messages are English unless a
+// program calls `z.config(z.locales.xx())`, which ours never does (nothing in src/ names `locales`), so the bundle's
+// `locales` namespace holds English alone. zod's own default (`config(en())` in classic/external.js) is untouched.
+// Should zod move these files, the plugin no longer matches and the bundle is just larger, not wrong.
+const ZOD_LOCALES = /[\\/]node_modules[\\/]zod[\\/]v4[\\/](classic|core)$/;
+const zodLocalesPlugin = {
+  name: 'zod-english-only',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      ZOD_LOCALES.test(args.resolveDir) ? { path: 'zod-locales', namespace: 'zod-locales', pluginData: args.resolveDir } : undefined,
+    );
+    esbuild.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from '../locales/en.js';",
+      resolveDir: args.pluginData,
+      loader: 'js',
+    }));
+  },
+};
+
 // Chunks are named anew by content hash on every build: remove the previous build's.
 rmSync(new URL('../dist/cli/bundle', import.meta.url), { recursive: true, force: true });
 
@@ -72,7 +93,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external,
-  plugins: [yargsShimPlugin],
+  plugins: [yargsShimPlugin, zodLocalesPlugin],
   define: { __RESTORECHECK_VERSION__: JSON.stringify(pkg.version) },
   // yaml (and a few of yargs' helpers) are CommonJS: esbuild's wrapper for them calls `require` for Node's
   // built-ins, which an ES module does not have; each output file gets one. The shebang of main.ts is kept
@@ -90,6 +111,9 @@ const result = await build({
 
 const entry = result.metafile.outputs['dist/cli/main.js'];
 if (!entry?.inputs['src/cli/main.ts']) throw new Error('src/cli/main.ts is not in the entry dist/cli/main.js: its binary test would fail');
+// zodLocalesPlugin's premise: our code never picks a zod locale.
+const pickingLocale = Object.keys(result.metafile.inputs).filter((input) => input.startsWith('src/') && /\blocales\b/.test(readFileSync(join(root, input), 'utf8')));
+if (pickingLocale.length > 0) throw new Error(`${pickingLocale.join(', ')} name zod's locales, which the bundle leaves out (zodLocalesPlugin)`);
 if (!readFileSync(new URL('../dist/cli/main.js', import.meta.url), 'utf8').startsWith('#!/usr/bin/env node\n')) {
   throw new Error('dist/cli/main.js lost its shebang');
 }
