@@ -112,7 +112,9 @@ const result = await build({
 const entry = result.metafile.outputs['dist/cli/main.js'];
 if (!entry?.inputs['src/cli/main.ts']) throw new Error('src/cli/main.ts is not in the entry dist/cli/main.js: its binary test would fail');
 // zodLocalesPlugin's premise: our code never picks a zod locale.
-const pickingLocale = Object.keys(result.metafile.inputs).filter((input) => input.startsWith('src/') && /\blocales\b/.test(readFileSync(join(root, input), 'utf8')));
+const pickingLocale = Object.keys(result.metafile.inputs).filter(
+  (input) => input.startsWith('src/') && /\blocales\b/.test(readFileSync(join(root, input), 'utf8')),
+);
 if (pickingLocale.length > 0) throw new Error(`${pickingLocale.join(', ')} name zod's locales, which the bundle leaves out (zodLocalesPlugin)`);
 if (!readFileSync(new URL('../dist/cli/main.js', import.meta.url), 'utf8').startsWith('#!/usr/bin/env node\n')) {
   throw new Error('dist/cli/main.js lost its shebang');
