@@ -103,6 +103,9 @@ function reportError(error: unknown, output: Output): void {
 // Run when executed as the binary (not when imported by a test).
 const invokedAs = process.argv[1] ?? '';
 if (import.meta.url === new URL(`file://${invokedAs}`).href || /restorecheck$/.test(invokedAs)) {
+  // A debug stack trace in src/ lines: the binary is an esbuild bundle (scripts/bundle-cli.mjs) whose chunks, loaded
+  // from here on, have source maps. Only then: reading the maps costs start-up time.
+  if (process.env.RESTORECHECK_DEBUG) process.setSourceMapsEnabled(true);
   main(hideBin(process.argv), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
     (code) => {
       process.exitCode = code;

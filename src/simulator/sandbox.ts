@@ -15,9 +15,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { uploadBlob } from '../azure/blob-upload.js';
+import { packageRoot } from '../package-root.js';
 import { startAzurite, type Azurite } from './azurite.js';
 import { startCluster, type PostgresCluster } from './postgres-cluster.js';
 import { realPointInTimeRestores } from './point-in-time-restore.js';
@@ -26,8 +26,8 @@ import { loadScenarioFile } from './scenario.js';
 
 export type SandboxScenario = 'healthy' | 'unhealthy';
 
-/** The package's examples/ folder (two levels above both src/simulator and dist/simulator). */
-export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
+/** The package's examples/ folder (found from the package root: this file also runs from a chunk of the bundled CLI). */
+export const EXAMPLES_DIR = join(packageRoot(), 'examples');
 export const DEMO_MIGRATIONS_DIR = join(EXAMPLES_DIR, 'demo', 'alembic', 'versions');
 export const SIGNED_DOCUMENT = '2026/11/prescription-0417-signed.pdf';
 

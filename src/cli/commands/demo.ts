@@ -6,10 +6,11 @@
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type CommandContext, defineCommand } from '../command.js';
 
-const BIN = fileURLToPath(new URL('../main.js', import.meta.url));
+// The binary that is running this command (`node <binary> demo`, or the npm bin link to it), not a path relative to
+// this file: in the bundled CLI this code sits in a chunk under dist/cli/bundle/, in tsc's output next to commands/.
+const BIN = process.argv[1] ?? '';
 
 /** Runs restorecheck in a child process with the sandbox's environment; its output is ours. */
 function runChild(args: string[], env: Record<string, string>, ctx: CommandContext): Promise<number> {
