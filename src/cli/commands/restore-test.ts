@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { parseArchiveName } from '../../archive/archive-name.js';
 import { type Config, archivesConfigOrDefault, configSchema } from '../../config/schema.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
-import { UsageError } from '../../errors.js';
+import { UsageError, describeError } from '../../errors.js';
 import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { LiveGateways } from '../../run/gateways.js';
 import { exitCodeFor } from '../../run/result.js';
@@ -44,7 +44,8 @@ export const restoreTestCommand = defineCommand({
         type: 'string',
         choices: ['cleanup'],
         describe:
-          "cleanup: delete expired restore servers that carry restorecheck's tags and ledger entry (with --local: stop and remove abandoned local throwaway clusters instead)",
+          "cleanup: delete leftover restore servers, those in the ledger and expired ones by restorecheck's tags alone " +
+          '(with --local: stop and remove abandoned local throwaway clusters instead)',
       })
       .option('local', {
         type: 'boolean',
@@ -178,8 +179,6 @@ async function recordCleanup(config: Config, d: CleanupDecision, output: Output)
       { redact: (text) => output.redactor.redact(text) },
     );
   } catch (error) {
-    output.err(
-      `restore-test cleanup: could not record the deletion of ${d.name} in ${reportDir}/audit.log.jsonl: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    output.err(`restore-test cleanup: could not record the deletion of ${d.name} in ${reportDir}/audit.log.jsonl: ${describeError(error)}`);
   }
 }
