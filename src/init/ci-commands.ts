@@ -25,3 +25,11 @@ export function restorecheckCommandLine(command: 'check' | 'restore-test'): stri
 export function installCommandLine(versionVariable: string): string {
   return `npm install --global "restorecheck@${versionVariable}"`;
 }
+
+/**
+ * `restorecheck restore-test cleanup --config …`: deletes restore servers an earlier or this run left behind (a killed
+ * job, a cancelled run). On a fresh CI runner no ledger knows them, so it finds them by their tags (README).
+ */
+export function cleanupCommandLine(): string {
+  return ['restorecheck', 'restore-test', 'cleanup', '--config', CONFIG_FILE].join(' ');
+}

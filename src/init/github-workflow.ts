@@ -1,10 +1,11 @@
 /**
  * The GitHub Actions workflow `init` writes: monthly and on demand, OIDC login (no secret stored),
- * `check` then `restore-test`, every report kept as an artifact, the checklist as the job summary.
+ * `check` then `restore-test`, `restore-test cleanup` before and after them, every report kept as an artifact, the
+ * checklist as the job summary.
  */
 import { CONFIG_FILE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
-import { MONTHLY_CRON, PINNED_VERSION, REPORTS_DIR, installCommandLine, restorecheckCommandLine } from './ci-commands.js';
+import { MONTHLY_CRON, PINNED_VERSION, REPORTS_DIR, cleanupCommandLine, installCommandLine, restorecheckCommandLine } from './ci-commands.js';
 import type { InitAnswers } from './init-answers.js';
 
 export const GITHUB_WORKFLOW_FILE = '.github/workflows/restorecheck.yml';
@@ -42,9 +43,12 @@ export function githubWorkflowData(answers: InitAnswers): Record<string, unknown
           { uses: 'actions/setup-node@v4', with: { 'node-version': 20 } },
           { name: 'Install restorecheck', run: installCommandLine('$RESTORECHECK_VERSION') },
           { name: 'Azure login (OIDC)', ...AZURE_LOGIN },
+          { name: 'Delete what an earlier run left behind', run: cleanupCommandLine(), env: secretEnv, 'continue-on-error': true },
           { name: 'restorecheck check', id: 'check', run: restorecheckCommandLine('check'), env: secretEnv },
           { name: 'Azure login again, for the restore test', if: CHECK_RAN, ...AZURE_LOGIN },
           { name: 'restorecheck restore-test', id: 'restore-test', if: CHECK_RAN, run: restorecheckCommandLine('restore-test'), env: secretEnv },
+          { name: 'Azure login again, for the cleanup', if: 'always()', ...AZURE_LOGIN },
+          { name: 'restorecheck restore-test cleanup', if: 'always()', run: cleanupCommandLine(), env: secretEnv },
           {
             name: 'Upload the reports',
             if: 'always()',
@@ -89,24 +93,36 @@ export function renderGithubWorkflow(answers: InitAnswers): string {
     .above([...steps, 3], 'DefaultAzureCredential picks up the Azure CLI session this leaves.')
     .above(
       [...steps, 4],
+      'A restore server that an earlier run left behind (its runner died mid-restore) is found by its tags and',
+      'deleted once its restorecheck-expires tag has passed. A failed deletion does not stop this run: the',
+      'cleanup step at the end tries again, and fails the job if it fails again.',
+    )
+    .above(
+      [...steps, 5],
       'Read-only. Writes the JSON record, the Markdown checklist, the HTML page and JUnit XML to reports/.',
       'No step is needed for the job summary: restorecheck appends the Markdown checklist to',
       '$GITHUB_STEP_SUMMARY itself whenever GitHub sets it.',
     )
     .above(
-      [...steps, 5],
+      [...steps, 6],
       'The login session lasts about an hour and cannot be refreshed (azure/login#180); a fresh one gives',
       'the restore test, which can take most of an hour, the whole of it.',
     )
     .above(
-      [...steps, 6],
+      [...steps, 7],
       'Runs even when check failed: a failing setting (say, a short retention) says nothing about whether',
       'the backups restore, and the month it fails is when the restore test matters most. It is skipped only',
       'when check never ran (setup or login failed) or the run was cancelled. It creates a NEW server from a',
       'backup and deletes it, so the identity needs more than Reader (README, "Set up for your subscription").',
     )
     .above(
-      [...steps, 7],
+      [...steps, 8],
+      'always(): a cancelled, failed or timed-out restore test may leave its server (a copy of production)',
+      'behind; this deletes it (with a fresh login: the restore test may have used up the last one).',
+      'A deletion that fails here fails the job (exit 2).',
+    )
+    .above(
+      [...steps, 10],
       'always(): the reports of a failed or cancelled run are the evidence you need most.',
       'Artifacts expire (90 days by default): keep the monthly reports somewhere lasting for the auditor.',
     )

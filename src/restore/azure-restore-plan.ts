@@ -32,6 +32,18 @@ export function restoreServerName(prefix: string, at: Date): string {
   return `${prefix}-${stamp}`;
 }
 
+/** The prefix resolveTarget names new servers with (namePrefix, or `<server>-restore`); undefined when neither is configured. */
+export function restoreNamePrefix(config: Config): string | undefined {
+  const server = config.azure?.postgres?.server;
+  return config.restoreTest.namePrefix ?? (server ? `${server.toLowerCase()}-restore` : undefined);
+}
+
+/** Whether a server's name is one `restoreServerName` gives with this prefix (case-insensitive, as Azure's names are). */
+export function isRestoreServerName(prefix: string, name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.startsWith(`${prefix.toLowerCase()}-`) && /^\d{12}$/.test(lower.slice(prefix.length + 1));
+}
+
 /** The resource groups a restore may create servers in (and cleanup delete from), lower-cased for comparison. */
 export function allowedResourceGroups(config: Config): string[] {
   const rt = config.restoreTest;

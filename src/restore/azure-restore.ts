@@ -18,9 +18,12 @@ import type { ConnectionProbe, DatabaseGateway } from '../db/types.js';
 import { EvaluationError, UsageError, describeError } from '../errors.js';
 import type { Gateways } from '../run/gateways.js';
 import {
+  TAGS,
   allowedResourceGroups,
   checkPointInTime,
+  isRestoreServerName,
   resolveTarget,
+  restoreNamePrefix,
   restoreTags,
   restoredDatabaseUrl,
   taggedRunId,
@@ -409,15 +412,40 @@ export interface CleanupOptions {
   gateways: Gateways;
   log: Logger;
   now: Date;
+  /** Called after each deletion (or failed one), before the next: the CLI records it in the audit log as it happens. */
+  record?: (decision: CleanupDecision) => Promise<void>;
+}
+
+/** An instant as restoreTags writes it (ISO 8601 with a time): a tag like "tomorrow" or "2026" is not an expiry. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** What `restore-test cleanup` did with one server of ours, and on what grounds (printed, and recorded in the audit log). */
+export interface CleanupDecision {
+  resourceGroup: string;
+  name: string;
+  action: 'deleted' | 'kept' | 'failed';
+  /**
+   * `ledger`: this ledger's entry for the run; `tags`: the tags alone, because no ledger here knows the run (it
+   * was on a CI runner that is gone).
+   */
+  basis: 'ledger' | 'tags';
+  runId: string;
+  /** The `restorecheck-expires` tag (or, for a ledger entry without it, the ledger's), when there is one. */
+  expiresAt: string | null;
+  /** Why, in words. */
+  reason: string;
 }
 
 /**
- * `restore-test cleanup`: in the allowed resource groups only, deletes each server that carries
- * restorecheck's tags AND has this ledger's entry for its run, once it is expired or its run is
- * over (the run's process is gone from this host and did not keep it on purpose). Everything else
- * is left alone, whatever its name.
+ * `restore-test cleanup`: in the allowed resource groups only, deletes each server of ours that is done with.
+ *  - With this ledger's entry for its run (same server, resource group and subscription): once it is expired or its
+ *    run is over (the run's process is gone from this host and did not keep it on purpose).
+ *  - Without one (the ledger died with a CI runner): by its tags alone, only when it carries all three of the creator
+ *    tag, a run id and a `restorecheck-expires` in the past, and is named `<prefix>-YYYYMMDDHHmm` with our prefix.
+ * Everything else is left alone, whatever its name: a server without our tags, one whose tags the ledger contradicts
+ * (they were copied), one whose expiry has not passed (its run may be going on another machine).
  */
-export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{ deleted: string[]; kept: string[]; failed: string[] }> {
+export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{ decisions: CleanupDecision[] }> {
   const { config, gateways, log, now } = options;
   if (!config.azure) throw new UsageError('restore-test cleanup needs the azure section of the configuration', 'add azure.subscriptionId and azure.postgres');
   const ledger = new RestoreLedger(ledgerPath(config));
@@ -426,41 +454,78 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
   const azure = gateways.azurePostgres();
   const rt = config.restoreTest;
   const deleteMs = rt.deleteTimeoutMinutes * 60_000;
-  const result = { deleted: [] as string[], kept: [] as string[], failed: [] as string[] };
+  const prefix = restoreNamePrefix(config);
+  const decisions: CleanupDecision[] = [];
   const seen = new Set<string>();
   for (const group of allowedResourceGroups(config)) {
     for (const server of await azure.listServers(group, AbortSignal.timeout(config.azure.requestTimeoutMs * 4))) {
       const name = server.name ?? '';
+      const where = `${group}/${name}`;
       const runId = taggedRunId(server);
-      const run = runId ? runs.get(runId) : undefined;
-      const matches =
-        run &&
-        run.request.server.toLowerCase() === name.toLowerCase() &&
-        run.request.resourceGroup.toLowerCase() === group &&
-        run.request.subscriptionId.toLowerCase() === config.azure.subscriptionId.toLowerCase();
-      if (!run || !matches) {
-        if (runId) log.info(`restore-test cleanup: ${group}/${name} carries restorecheck tags but no entry in ${ledger.path}: left alone`);
+      if (!runId) {
+        if (prefix && isRestoreServerName(prefix, name))
+          log.info(`restore-test cleanup: ${where} is named like a restore server but has no restorecheck tags: left alone`);
         continue;
       }
-      seen.add(runId!);
-      const expires = Date.parse(server.tags?.['restorecheck-expires'] ?? run.request.expiresAt);
-      const expired = Number.isFinite(expires) && expires <= now.getTime();
-      const over = run.state !== 'kept' && runIsOver(run.request);
-      if (!expired && !over) {
-        log.info(`restore-test cleanup: ${group}/${name} kept: not expired (${new Date(expires).toISOString()}) and its run may still be going`);
-        result.kept.push(name);
-        continue;
+      const run = runs.get(runId);
+      const expiresTag = server.tags?.[TAGS.expires];
+      let decision: Omit<CleanupDecision, 'action' | 'reason'>;
+      let why: string;
+      if (run) {
+        const matches =
+          run.request.server.toLowerCase() === name.toLowerCase() &&
+          run.request.resourceGroup.toLowerCase() === group &&
+          run.request.subscriptionId.toLowerCase() === config.azure.subscriptionId.toLowerCase();
+        if (!matches) {
+          log.info(`restore-test cleanup: ${where} carries the tags of run ${runId}, whose entry in ${ledger.path} names another server: left alone`);
+          continue;
+        }
+        seen.add(runId);
+        const expires = Date.parse(expiresTag ?? run.request.expiresAt);
+        const expired = Number.isFinite(expires) && expires <= now.getTime();
+        const over = run.state !== 'kept' && runIsOver(run.request);
+        decision = { resourceGroup: group, name, basis: 'ledger', runId, expiresAt: expiresTag ?? run.request.expiresAt };
+        if (!expired && !over) {
+          const reason = `ledger entry: not expired (${new Date(expires).toISOString()}) and its run may still be going`;
+          log.info(`restore-test cleanup: ${where} kept: ${reason}`);
+          decisions.push({ ...decision, action: 'kept', reason });
+          continue;
+        }
+        why = `ledger entry: ${expired ? 'expired' : 'its run was interrupted'}`;
+      } else {
+        // No ledger here knows the run: the tags are all there is, so every one of them must say "ours, and done".
+        const unknown = `carries restorecheck tags (run ${runId}) but has no entry in ${ledger.path}`;
+        if (!prefix || !isRestoreServerName(prefix, name)) {
+          log.info(`restore-test cleanup: ${where} ${unknown}, and its name is not ${prefix ?? '<restoreTest.namePrefix>'}-YYYYMMDDHHmm: left alone`);
+          continue;
+        }
+        const expires = expiresTag && ISO_INSTANT.test(expiresTag) ? Date.parse(expiresTag) : Number.NaN;
+        if (!Number.isFinite(expires)) {
+          log.info(`restore-test cleanup: ${where} ${unknown}, and no valid restorecheck-expires tag: left alone`);
+          continue;
+        }
+        decision = { resourceGroup: group, name, basis: 'tags', runId, expiresAt: expiresTag ?? null };
+        if (expires > now.getTime()) {
+          const reason = `tags only: run ${runId}, its expiry ${expiresTag} has not passed, and it may still be going elsewhere`;
+          log.info(`restore-test cleanup: ${where} kept: ${reason}`);
+          decisions.push({ ...decision, action: 'kept', reason });
+          continue;
+        }
+        why = `tags only: run ${runId}, not in this ledger, expired ${expiresTag}`;
       }
-      log.info(`restore-test cleanup: deleting ${group}/${name} (${expired ? 'expired' : 'its run was interrupted'})`);
+      log.info(`restore-test cleanup: deleting ${where} (${why})`);
+      let done: CleanupDecision;
       try {
         const deadline = AbortSignal.timeout(deleteMs);
         await azure.deleteServer(group, name, { signal: deadline, timeoutMs: deleteMs, pollIntervalMs: rt.pollIntervalSeconds * 1000 });
-        await ledger.append({ event: 'deleted', at: new Date().toISOString(), runId: runId! });
-        result.deleted.push(name);
+        if (run) await ledger.append({ event: 'deleted', at: new Date().toISOString(), runId });
+        done = { ...decision, action: 'deleted', reason: why };
       } catch (error) {
         log.info(`restore-test cleanup: could not delete ${group}/${name}: ${describeError(error)}`);
-        result.failed.push(name);
+        done = { ...decision, action: 'failed', reason: `${why}; the deletion failed: ${describeError(error)}` };
       }
+      decisions.push(done);
+      await options.record?.(done);
     }
   }
   // Runs that never said how they ended and whose server is gone: close their entries.
@@ -474,5 +539,5 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
       await ledger.append({ event: 'absent', at: new Date().toISOString(), runId: run.request.runId });
     }
   }
-  return result;
+  return { decisions };
 }

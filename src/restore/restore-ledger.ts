@@ -1,9 +1,10 @@
 /**
  * The local ledger of servers that restore tests created: one JSON line per event, appended and
  * flushed BEFORE the server is requested (so a run killed at any moment leaves its trace) and
- * again when it is deleted or kept. `restore-test cleanup` deletes only a server that both carries
- * restorecheck's tags and has a `requested` line here: the tags alone could be copied onto any
- * server, the ledger alone could name a server someone else created since.
+ * again when it is deleted or kept. `restore-test cleanup` deletes a server that both carries
+ * restorecheck's tags and has a `requested` line here as soon as its run is over; the ledger alone
+ * could name a server someone else created since. Without a line here (the ledger died with a CI
+ * runner) only the stricter tags-only rule applies: expired, and named with our prefix.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';

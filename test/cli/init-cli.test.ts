@@ -131,7 +131,7 @@ describe('restorecheck init with flags', () => {
 
     const index = (pattern: RegExp) => steps.findIndex((s) => pattern.test(String(s.run ?? '')));
     const check = steps[index(/restorecheck check /)]!;
-    const restore = steps[index(/restorecheck restore-test /)]!;
+    const restore = steps[index(/restorecheck restore-test --config/)]!;
     for (const step of [check, restore]) {
       assert.match(String(step.run), /--config restorecheck\.yaml --out-dir reports/);
       for (const format of ['json', 'markdown', 'html', 'junit']) assert.match(String(step.run), new RegExp(`--format ${format}\\b`));
@@ -139,7 +139,7 @@ describe('restorecheck init with flags', () => {
       assert.equal(step['continue-on-error'], undefined, 'a failing command must fail the job');
       assert.equal(step.shell, undefined, 'the default shell stops on a non-zero exit');
     }
-    assert.ok(index(/restorecheck check /) < index(/restorecheck restore-test /));
+    assert.ok(index(/restorecheck check /) < index(/restorecheck restore-test --config/));
     assert.ok(
       logins.some((l) => steps.indexOf(l) < steps.indexOf(check)),
       'login before check',
@@ -148,6 +148,25 @@ describe('restorecheck init with flags', () => {
     assert.match(String(restore.if), /!cancelled\(\)/);
     assert.match(String(restore.if), /steps\.check\.outcome == 'failure'/);
     assert.equal(check.id, 'check');
+
+    // restore-test cleanup: at the start (a failure there does not stop the run), and after the restore test always,
+    // with a login of its own (the restore test may outlast the last one).
+    const cleanups = steps.filter((s) => /^restorecheck restore-test cleanup --config restorecheck\.yaml$/.test(String(s.run ?? '')));
+    assert.equal(cleanups.length, 2);
+    const [first, last] = cleanups as [Step, Step];
+    assert.ok(steps.indexOf(first) < steps.indexOf(check), 'a cleanup before check and the restore test');
+    assert.ok(
+      logins.some((l) => steps.indexOf(l) < steps.indexOf(first)),
+      'after a login',
+    );
+    assert.equal(first['continue-on-error'], true);
+    assert.ok(steps.indexOf(last) > steps.indexOf(restore), 'a cleanup after the restore test');
+    assert.equal(last.if, 'always()');
+    assert.equal(last['continue-on-error'], undefined, 'a failed deletion at the end fails the job');
+    const lastLogin = steps[steps.indexOf(last) - 1]!;
+    assert.match(String(lastLogin.uses), /^azure\/login@/);
+    assert.equal(lastLogin.if, 'always()');
+    for (const step of cleanups) assert.deepEqual(step.env, { DATABASE_URL: '${{ secrets.DATABASE_URL }}' });
 
     const upload = steps.find((s) => String(s.uses).startsWith('actions/upload-artifact@'))!;
     assert.equal(upload.if, 'always()');
@@ -185,10 +204,16 @@ describe('restorecheck init with flags', () => {
     assert.equal(pipeline.schedules[0]!.always, true);
     const steps = pipeline.jobs[0]!.steps;
     const cli = steps.filter((s) => s.task === 'AzureCLI@2');
-    assert.equal(cli.length, 2);
-    assert.match(String(cli[0]!.inputs!.inlineScript), /restorecheck check --config restorecheck\.yaml --out-dir reports/);
-    assert.match(String(cli[1]!.inputs!.inlineScript), /restorecheck restore-test --config restorecheck\.yaml --out-dir reports/);
-    assert.match(String(cli[1]!.condition), /not\(canceled\(\)\)/);
+    // restore-test cleanup, check, restore-test, and restore-test cleanup again.
+    assert.equal(cli.length, 4);
+    assert.match(String(cli[1]!.inputs!.inlineScript), /restorecheck check --config restorecheck\.yaml --out-dir reports/);
+    assert.match(String(cli[2]!.inputs!.inlineScript), /restorecheck restore-test --config restorecheck\.yaml --out-dir reports/);
+    assert.match(String(cli[2]!.condition), /not\(canceled\(\)\)/);
+    for (const cleanup of [cli[0]!, cli[3]!]) assert.equal(cleanup.inputs!.inlineScript, 'restorecheck restore-test cleanup --config restorecheck.yaml\n');
+    assert.equal(cli[0]!.continueOnError, true, 'a failed cleanup at the start does not stop the run');
+    assert.equal(cli[0]!.condition, undefined);
+    assert.equal(cli[3]!.condition, 'always()');
+    assert.equal(cli[3]!.continueOnError, undefined, 'a failed deletion at the end fails the run');
     for (const task of cli) {
       assert.equal(task.inputs!.scriptType, 'bash');
       assert.equal(typeof task.inputs!.azureSubscription, 'string');

@@ -8,7 +8,15 @@ import { after, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
-import { checkPointInTime, resolveTarget, restoredDatabaseUrl, restoreServerName, taggedRunId } from '../../src/restore/azure-restore-plan.js';
+import {
+  checkPointInTime,
+  isRestoreServerName,
+  resolveTarget,
+  restoreNamePrefix,
+  restoredDatabaseUrl,
+  restoreServerName,
+  taggedRunId,
+} from '../../src/restore/azure-restore-plan.js';
 import { currentProcess, ledgerPath, RestoreLedger, runIsOver, type LedgerRequest } from '../../src/restore/restore-ledger.js';
 
 const AT = new Date('2026-11-21T03:07:59.999Z');
@@ -49,6 +57,24 @@ describe('the new server', () => {
 
   it('is never the source', () => {
     assert.throws(() => resolveTarget(config({ namePrefix: 'prod' }, 'prod-202611210307'), AT), UsageError);
+  });
+
+  it('is recognised by cleanup by its prefix and minute stamp only (a tags-only deletion needs our name too)', () => {
+    const prefix = restoreNamePrefix(config());
+    assert.equal(prefix, 'medicappdbprod-restore');
+    assert.equal(restoreNamePrefix(config({ namePrefix: 'rt' })), 'rt');
+    assert.equal(isRestoreServerName('medicappdbprod-restore', resolveTarget(config(), AT).name), true);
+    assert.equal(isRestoreServerName('medicappdbprod-restore', 'MedicappDBProd-Restore-202611210307'), true, 'Azure names are case-insensitive');
+    for (const name of [
+      'medicappdbprod-restore-20261121030', // 11 digits
+      'medicappdbprod-restore-2026112103070', // 13 digits
+      'medicappdbprod-restore-x-202611210307', // another prefix that starts like ours
+      'medicappdbprod-restore202611210307',
+      'medicappdbprod',
+      'other-restore-202611210307',
+    ]) {
+      assert.equal(isRestoreServerName('medicappdbprod-restore', name), false, name);
+    }
   });
 });
 

@@ -387,6 +387,7 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
 
   it('after a SIGKILL mid-restore, `restore-test cleanup` deletes the leftover through the ledger, and leaves foreign servers alone', async () => {
     const foreign = `${SOURCE}-restore-199001010000`;
+    // Tagged by a run this ledger does not know, not expired yet: kept on its tags (see azure-restore-cleanup.test.ts for expired ones).
     const taggedNoLedger = `${SOURCE}-restore-199001010001`;
     scenario([
       sourceServer({ durationSeconds: 600 }),
@@ -396,7 +397,7 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
         name: taggedNoLedger,
         location: 'francecentral',
         state: 'Ready',
-        tags: { 'restorecheck-run': 'elsewhere', 'restorecheck-created-by': 'restorecheck', 'restorecheck-expires': '2000-01-01T00:00:00.000Z' },
+        tags: { 'restorecheck-run': 'elsewhere', 'restorecheck-created-by': 'restorecheck', 'restorecheck-expires': '2999-01-01T00:00:00.000Z' },
       },
     ]);
     const { path, ledger } = await config();
@@ -415,9 +416,10 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
     sim.requests.length = 0;
     const cleanup = await runCli(['restore-test', 'cleanup', '--config', path], { env: env(), timeoutMs: 60_000 });
     assert.equal(cleanup.code, 0, cleanup.stderr);
-    assert.match(cleanup.stdout, new RegExp(`^deleted ${leftover}$`, 'm'));
-    assert.match(cleanup.stdout, /1 deleted, 0 kept/);
-    assert.match(cleanup.stderr, new RegExp(`${taggedNoLedger} carries restorecheck tags but no entry`));
+    assert.match(cleanup.stdout, new RegExp(`^deleted ${leftover} \\(ledger entry\\)$`, 'm'));
+    assert.match(cleanup.stdout, new RegExp(`^kept ${taggedNoLedger} \\(tags only\\)$`, 'm'));
+    assert.match(cleanup.stdout, /1 deleted, 1 kept/);
+    assert.match(cleanup.stderr, new RegExp(`${taggedNoLedger} kept: tags only: run elsewhere, its expiry .* has not passed`));
     assert.equal(sim.server(RG, leftover), undefined);
     assert.ok(sim.server(RG, foreign), 'a server without our tags stays');
     assert.ok(sim.server(RG, taggedNoLedger), 'a server without our ledger entry stays');
@@ -460,13 +462,13 @@ describe('restorecheck restore-test (Azure point-in-time restore) against the si
 
     const early = await runCli(['restore-test', 'cleanup', '--config', path], { env: env() });
     assert.equal(early.code, 0, early.stderr);
-    assert.match(early.stdout, new RegExp(`^kept ${kept}$`, 'm'));
+    assert.match(early.stdout, new RegExp(`^kept ${kept} \\(ledger entry\\)$`, 'm'));
     assert.ok(sim.server(RG, kept));
 
     sim.server(RG, kept)!.tags!['restorecheck-expires'] = new Date(Date.now() - 1000).toISOString();
     const late = await runCli(['restore-test', 'cleanup', '--config', path], { env: env() });
     assert.equal(late.code, 0, late.stderr);
-    assert.match(late.stdout, new RegExp(`^deleted ${kept}$`, 'm'));
+    assert.match(late.stdout, new RegExp(`^deleted ${kept} \\(ledger entry\\)$`, 'm'));
     assert.equal(sim.server(RG, kept), undefined);
     await noCopiesRunning();
   });

@@ -1,9 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArchiveName } from '../../archive/archive-name.js';
 import { type Config, archivesConfigOrDefault, configSchema } from '../../config/schema.js';
-import { UsageError } from '../../errors.js';
-import { cleanupExpiredRestores } from '../../restore/azure-restore.js';
+import { appendAuditEvent } from '../../evidence/audit-log.js';
+import { UsageError, describeError } from '../../errors.js';
+import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { LiveGateways } from '../../run/gateways.js';
 import { exitCodeFor } from '../../run/result.js';
 import { checkOnly, runArchiveRestoreTest, runAzureRestoreTest } from '../../run/restore-test.js';
@@ -42,7 +44,8 @@ export const restoreTestCommand = defineCommand({
         type: 'string',
         choices: ['cleanup'],
         describe:
-          "cleanup: delete expired restore servers that carry restorecheck's tags and ledger entry (with --local: stop and remove abandoned local throwaway clusters instead)",
+          "cleanup: delete leftover restore servers, those in the ledger and expired ones by restorecheck's tags alone " +
+          '(with --local: stop and remove abandoned local throwaway clusters instead)',
       })
       .option('local', {
         type: 'boolean',
@@ -139,13 +142,43 @@ async function cleanup(argv: RestoreTestArgs, { output }: CommandContext): Promi
   const { config } = await loadConfigFor(argv.config, output);
   const gateways = new LiveGateways(config);
   try {
-    const { deleted, kept, failed } = await cleanupExpiredRestores({ config, gateways, log: output.logger(), now: new Date() });
-    for (const name of deleted) output.out(`deleted ${name}\n`);
-    for (const name of kept) output.out(`kept ${name}\n`);
-    for (const name of failed) output.out(`failed ${name}\n`);
-    output.out(`${deleted.length} deleted, ${kept.length} kept${failed.length ? `, ${failed.length} failed` : ''}\n`);
-    if (failed.length > 0) output.exitCode = 2;
+    const record = (decision: CleanupDecision) => recordCleanup(config, decision, output);
+    const { decisions } = await cleanupExpiredRestores({ config, gateways, log: output.logger(), now: new Date(), record });
+    const count = (action: CleanupDecision['action']) => decisions.filter((d) => d.action === action).length;
+    // "deleted NAME (tags only)": the first two words as before, then on what grounds (the reason in full is on stderr).
+    for (const action of ['deleted', 'kept', 'failed'] as const) {
+      for (const d of decisions.filter((x) => x.action === action))
+        output.out(`${action} ${d.name} (${d.basis === 'ledger' ? 'ledger entry' : 'tags only'})\n`);
+    }
+    output.out(`${count('deleted')} deleted, ${count('kept')} kept${count('failed') ? `, ${count('failed')} failed` : ''}\n`);
+    if (count('failed') > 0) output.exitCode = 2;
   } finally {
     await gateways.close();
+  }
+}
+
+/**
+ * A deletion (or failed deletion) in report.dir's audit log, with its grounds: a server deleted on its tags alone is an
+ * action an auditor must be able to trace. Never fatal: the deletion happened either way, and stderr says so.
+ */
+async function recordCleanup(config: Config, d: CleanupDecision, output: Output): Promise<void> {
+  const reportDir = config.report?.dir;
+  if (!reportDir) return;
+  try {
+    // A run killed before its first report leaves no report.dir behind.
+    await mkdir(reportDir, { recursive: true });
+    await appendAuditEvent(
+      reportDir,
+      {
+        action: 'cleanup',
+        command: 'restore-test',
+        environment: config.environment,
+        outcome: d.action,
+        details: { server: `${d.resourceGroup}/${d.name}`, runId: d.runId, basis: d.basis, expiresAt: d.expiresAt, reason: d.reason },
+      },
+      { redact: (text) => output.redactor.redact(text) },
+    );
+  } catch (error) {
+    output.err(`restore-test cleanup: could not record the deletion of ${d.name} in ${reportDir}/audit.log.jsonl: ${describeError(error)}`);
   }
 }
