@@ -18,10 +18,12 @@ export const blobContainerSoftDelete = defineCheck({
     // A fresh account's answer has no containerDeleteRetentionPolicy: Azure's documented default, off, applies (contract.md).
     const { value: policy, neverConfigured } = documentedDefault(settings.containerDeleteRetentionPolicy, { enabled: false });
     if (neverConfigured) {
+      // A variable, not a literal: TypeScript would widen the other returns' evidence with `neverConfigured?: undefined`.
+      const evidence = { enabled: false, days: null, neverConfigured: true };
       return {
         status: 'fail',
         message: `Container soft delete was never configured on storage account ${account} (Azure's default: disabled); expected enabled.`,
-        evidence: { enabled: false, days: null, neverConfigured },
+        evidence,
       };
     }
     const enabled = known(policy.enabled, `whether container soft delete is enabled on storage account ${account}`);

@@ -19,10 +19,12 @@ export const blobSoftDelete = defineCheck({
     // then Azure returns it): an absent policy is that default (contract.md). An enabled policy without days has none.
     const { value: policy, neverConfigured } = documentedDefault(settings.deleteRetentionPolicy, { enabled: false });
     if (neverConfigured) {
+      // A variable, not a literal: TypeScript would widen the other returns' evidence with `neverConfigured?: undefined`.
+      const evidence = { enabled: false, days: null, minSoftDeleteDays, neverConfigured: true };
       return {
         status: 'fail',
         message: `Blob soft delete was never configured on storage account ${account} (Azure's default: disabled); expected enabled for at least ${minSoftDeleteDays} days.`,
-        evidence: { enabled: false, days: null, minSoftDeleteDays, neverConfigured },
+        evidence,
       };
     }
     const enabled = known(policy.enabled, `whether blob soft delete is enabled on storage account ${account}`);

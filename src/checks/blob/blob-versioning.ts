@@ -18,10 +18,12 @@ export const blobVersioning = defineCheck({
     // A fresh account's answer has no isVersioningEnabled: Azure's documented default, off, applies (contract.md).
     const { value: enabled, neverConfigured } = documentedDefault(settings.isVersioningEnabled, false);
     if (neverConfigured) {
+      // A variable, not a literal: TypeScript would widen the other returns' evidence with `neverConfigured?: undefined`.
+      const evidence = { enabled, neverConfigured: true };
       return {
         status: 'fail',
         message: `Blob versioning was never configured on storage account ${account} (Azure's default: disabled); expected enabled.`,
-        evidence: { enabled, neverConfigured },
+        evidence,
       };
     }
     if (!enabled) return { status: 'fail', message: `Blob versioning is disabled on storage account ${account}; expected enabled.`, evidence: { enabled } };
