@@ -23,7 +23,9 @@ export const blobSoftDelete = defineCheck({
       const evidence = { enabled: false, days: null, minSoftDeleteDays, neverConfigured: true };
       return {
         status: 'fail',
-        message: `Blob soft delete was never configured on storage account ${account} (Azure's default: disabled); expected enabled for at least ${minSoftDeleteDays} days.`,
+        message:
+          `Blob soft delete was never configured on storage account ${account} (Azure's default: disabled); ` +
+          `expected enabled for at least ${minSoftDeleteDays} days.`,
         evidence,
       };
     }
