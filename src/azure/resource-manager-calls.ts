@@ -44,9 +44,28 @@ export class ResourceManagerCalls {
   }
 }
 
-/** The SDK's answer checked against what restorecheck relies on; a mismatch is `invalid-response`. */
+/**
+ * A copy without the properties that are `null`, at every depth. Azure sends `null` for some unset optional fields
+ * (secondaryLocation, tags, earliestRestoreDate, a network's subnet), and the SDK passes them on; null is the same as
+ * absent (contract.md). Done here, once, so that every gateway schema, present and future, reads it so. Dates and
+ * other class instances are kept as they are. A field whose null means something else (changeFeed.retentionInDays:
+ * infinite) would need reading before this; restorecheck reads none.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
+}
+
+/** The SDK's answer checked against what restorecheck relies on (a null read as absent); a mismatch is `invalid-response`. */
 export function validated<T>(schema: z.ZodType<T>, value: unknown, call: AzureCall, apiHint: string): T {
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(withoutNulls(value));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.map(String).join('.') || '(body)';

@@ -1,8 +1,8 @@
 /**
  * What the checks may ask of Azure, in plain types: SDK models stop in src/azure/. A property that
- * Azure did not return stays `undefined` here, so a check can say "unknown" (status `error`)
- * instead of guessing. Every method throws EvaluationError (kind, hint, Azure request id) when it
- * cannot answer.
+ * Azure did not return (or returned as `null`) stays `undefined` here, so a check can judge it by
+ * Azure's documented default or say "unknown" (status `error`) instead of guessing. Every method
+ * throws EvaluationError (kind, hint, Azure request id) when it cannot answer.
  */
 
 /** A Flexible Server as Resource Manager describes it (only what restorecheck reads). */

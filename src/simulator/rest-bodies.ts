@@ -10,6 +10,12 @@ import type { SimulatedServer } from './simulator-types.js';
 
 const hoursAgo = (now: Date, hours: number) => new Date(now.getTime() - hours * 3_600_000).toISOString();
 
+/** With an item's nullForUnset (tests only), each of `keys` that `target` lacks is sent as `null`, as Azure does for some unset fields. */
+function nullsFor(on: boolean | undefined, target: Record<string, unknown>, keys: string[]): void {
+  if (!on) return;
+  for (const key of keys) if (!(key in target)) target[key] = null;
+}
+
 const skuTier = (sku: string) => (sku.startsWith('Premium') ? 'Premium' : 'Standard');
 
 export const serverId = (subscriptionId: string, s: { resourceGroup: string; name: string }) =>
@@ -24,7 +30,8 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
   if (s.backup?.backupRetentionDays !== undefined) backup.backupRetentionDays = s.backup.backupRetentionDays;
   if (s.backup?.geoRedundantBackup !== undefined) backup.geoRedundantBackup = s.backup.geoRedundantBackup;
   if (s.backup?.earliestRestoreDaysAgo !== undefined) backup.earliestRestoreDate = hoursAgo(now, s.backup.earliestRestoreDaysAgo * 24);
-  return {
+  nullsFor(s.nullForUnset, backup, ['backupRetentionDays', 'geoRedundantBackup', 'earliestRestoreDate']);
+  const body = {
     sku: { name: 'Standard_D2ds_v5', tier: 'GeneralPurpose' },
     systemData: { createdAt: hoursAgo(now, 24 * 400) },
     properties: {
@@ -48,6 +55,9 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
     name: s.name,
     type: 'Microsoft.DBforPostgreSQL/flexibleServers',
   };
+  nullsFor(s.nullForUnset, body.properties as Record<string, unknown>, ['version', 'state', 'backup']);
+  nullsFor(s.nullForUnset, body as Record<string, unknown>, ['tags']);
+  return body;
 }
 
 /** BackupsAutomaticAndOnDemand_ListByServer items: the scenario's backups, then its generated series (oldest first). */
@@ -60,23 +70,16 @@ export function backupBodies(s: SimulatedServer, now: Date, subscriptionId: stri
   return items.map((b, index) => {
     const completed = b.completedHoursAgo !== undefined ? hoursAgo(now, b.completedHoursAgo) : undefined;
     const name = b.name ?? `backup_${(completed ?? now.toISOString()).replace(/[-:.]/g, '').slice(0, 15)}_${index}`;
-    return {
-      properties: { backupType: b.backupType, source: b.source, ...(completed ? { completedTime: completed } : {}) },
-      id: `${serverId(subscriptionId, s)}/backups/${name}`,
-      name,
-      type: 'Microsoft.DBforPostgreSQL/flexibleServers/backups',
-    };
+    const properties = { backupType: b.backupType, source: b.source, ...(completed ? { completedTime: completed } : {}) };
+    nullsFor(s.nullForUnset, properties, ['completedTime']);
+    return { properties, id: `${serverId(subscriptionId, s)}/backups/${name}`, name, type: 'Microsoft.DBforPostgreSQL/flexibleServers/backups' };
   });
 }
 
 /** BackupsLongTermRetention_ListByServer items. */
 export function ltrBodies(s: SimulatedServer, now: Date, subscriptionId: string) {
-  return s.longTermRetention.map((op) => ({
-    // As in the official example: the id is the server's, and the type has a lower-case "b".
-    id: serverId(subscriptionId, s),
-    name: op.backupName,
-    type: 'Microsoft.DBforPostgreSQL/flexibleServers/ltrbackupOperations',
-    properties: {
+  return s.longTermRetention.map((op) => {
+    const properties = {
       backupName: op.backupName,
       datasourceSizeInBytes: 1_048_576,
       dataTransferredInBytes: 1_048_576,
@@ -84,13 +87,16 @@ export function ltrBodies(s: SimulatedServer, now: Date, subscriptionId: string)
       percentComplete: op.status === 'Succeeded' ? 100 : 50,
       startTime: hoursAgo(now, op.endedDaysAgo * 24 + 1),
       ...(op.status === 'Running' ? {} : { endTime: hoursAgo(now, op.endedDaysAgo * 24) }),
-    },
-  }));
+    };
+    nullsFor(s.nullForUnset, properties, ['endTime']);
+    // As in the official example: the id is the server's, and the type has a lower-case "b".
+    return { id: serverId(subscriptionId, s), name: op.backupName, type: 'Microsoft.DBforPostgreSQL/flexibleServers/ltrbackupOperations', properties };
+  });
 }
 
 /** StorageAccounts_GetProperties (StorageAccountGetProperties.json). */
 export function accountBody(a: ScenarioStorageAccount, now: Date, subscriptionId: string) {
-  return {
+  const body = {
     name: a.name,
     type: 'Microsoft.Storage/storageAccounts',
     id: accountId(subscriptionId, a),
@@ -110,15 +116,22 @@ export function accountBody(a: ScenarioStorageAccount, now: Date, subscriptionId
       allowBlobPublicAccess: false,
     },
   };
+  nullsFor(a.nullForUnset, body.properties, ['secondaryLocation']);
+  return body;
 }
 
-/** BlobServices_GetServiceProperties (BlobServicesGet.json): the scenario's settings as they are. */
+/**
+ * BlobServices_GetServiceProperties (BlobServicesGet.json): the scenario's settings as they are. A setting the scenario
+ * leaves out is left out, as real Azure does for a fresh account (no isVersioningEnabled, no containerDeleteRetentionPolicy).
+ */
 export function blobServiceBody(a: ScenarioStorageAccount, subscriptionId: string) {
+  const properties = { ...a.blobService };
+  nullsFor(a.nullForUnset, properties, ['isVersioningEnabled', 'deleteRetentionPolicy', 'containerDeleteRetentionPolicy', 'changeFeed']);
   return {
     name: 'default',
     type: 'Microsoft.Storage/storageAccounts/blobServices',
     id: `${accountId(subscriptionId, a)}/blobServices/default`,
-    properties: { ...a.blobService },
+    properties,
     sku: { name: a.sku, tier: skuTier(a.sku) },
   };
 }

@@ -36,6 +36,8 @@ const serverSchema = z.strictObject({
     })
     .optional(),
   highAvailability: z.strictObject({ mode: z.string(), state: z.string().optional() }).optional(),
+  /** Tests only: send `null` for each optional property left unset here (as Azure does for some) instead of leaving it out. */
+  nullForUnset: z.boolean().optional(),
   /** Listed in this order (Azure does not promise one). */
   backups: z.array(backupSchema).default([]),
   /** Generated daily-style backups, oldest first (so the newest lands on the last page), after `backups`. */
@@ -77,6 +79,8 @@ const storageAccountSchema = z.strictObject({
   /** Only geo-replicated SKUs have one; left out when absent. */
   secondaryLocation: name.optional(),
   sku: z.string().default('Standard_LRS'),
+  /** Tests only: send `null` for secondaryLocation and each blob service setting left unset here, instead of leaving them out. */
+  nullForUnset: z.boolean().optional(),
   blobService: z
     .strictObject({
       isVersioningEnabled: z.boolean().optional(),

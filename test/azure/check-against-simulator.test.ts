@@ -225,21 +225,76 @@ describe('restorecheck check against the simulator and Azurite', () => {
     });
   }
 
-  it('reports properties Azure does not return as unknown errors (exit 2)', async () => {
-    scenario((s) => {
-      delete s.servers[0]!.state;
-      delete s.servers[0]!.backup;
-      s.storageAccounts[0]!.blobService = {};
-      delete s.storageAccounts[0]!.secondaryLocation;
-    });
+  // Issue 12: the blob settings have a documented default (off), so their absence is a `fail`, "never configured";
+  // this test asserted `error` for them before. The settings without one stay unknown errors.
+  const BLOB_SETTINGS = ['blob-soft-delete', 'blob-container-soft-delete', 'blob-versioning'];
+  const unsetEverywhere: Parameters<typeof scenario>[0] = (s) => {
+    delete s.servers[0]!.state;
+    delete s.servers[0]!.backup;
+    s.storageAccounts[0]!.blobService = {};
+    delete s.storageAccounts[0]!.secondaryLocation;
+  };
+
+  it('judges absent blob settings by their default (fail, never configured) and reports the others as unknown errors', async () => {
+    scenario(unsetEverywhere);
     const { code, report } = await check(await config({ database: false }));
-    assert.equal(code, 2);
-    for (const id of AZURE_CHECKS.filter((i) => i !== 'pgflex-recent-backup')) {
+    assert.equal(code, 1, 'a failed check makes it 1, errors or not (contract.md, exit codes)');
+    for (const id of AZURE_CHECKS.filter((i) => i !== 'pgflex-recent-backup' && !BLOB_SETTINGS.includes(i))) {
       const c = byId(report, id);
       assert.equal(c.status, 'error', `${id}: ${c.message}`);
       assert.match(c.message, /unknown/, id);
     }
+    for (const id of BLOB_SETTINGS) {
+      const c = byId(report, id);
+      assert.equal(c.status, 'fail', `${id}: ${c.message}`);
+      assert.equal(c.evidence.neverConfigured, true, id);
+      assert.match(c.message, /never configured/, id);
+    }
     assert.equal(byId(report, 'pgflex-recent-backup').status, 'pass');
+  });
+
+  it('a fresh storage account (no isVersioningEnabled, no containerDeleteRetentionPolicy in the answer) fails: exit 1, not 2', async () => {
+    // What Resource Manager answers for an account nobody configured: blob soft delete off, the other two left out.
+    scenario((s) => (s.storageAccounts[0]!.blobService = { deleteRetentionPolicy: { enabled: false } }));
+    const { code, report } = await check(await config({ database: false }));
+    const notPassed = report.checks.filter((c) => c.status === 'fail' || c.status === 'error');
+    assert.equal(code, 1, JSON.stringify(notPassed));
+    assert.deepEqual(
+      notPassed.map((c) => `${c.id}: ${c.status}`),
+      BLOB_SETTINGS.toSorted().map((id) => `${id}: fail`),
+    );
+    for (const id of ['blob-container-soft-delete', 'blob-versioning']) {
+      assert.deepEqual(byId(report, id).evidence.neverConfigured, true, id);
+      assert.match(byId(report, id).message, /never configured on storage account medicappstorage/, id);
+    }
+    assert.equal(byId(report, 'blob-soft-delete').evidence.neverConfigured, undefined, 'configured: off');
+  });
+
+  it('a null on the wire is the same as absent: the same verdicts, field for field', async () => {
+    const withNulls =
+      (change: Parameters<typeof scenario>[0]): Parameters<typeof scenario>[0] =>
+      (s) => {
+        change?.(s);
+        s.servers[0]!.nullForUnset = true;
+        s.storageAccounts[0]!.nullForUnset = true;
+      };
+    // Times in messages move between runs (the backups are dated relative to now).
+    const verdicts = (report: Report) =>
+      AZURE_CHECKS.map((id) => `${id}: ${byId(report, id).status}: ${byId(report, id).message.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'TIME')}`);
+    // Healthy: only the server's tags and the blob change feed are unset, so null.
+    scenario(withNulls(() => undefined));
+    const healthyNulls = await check(await config({ database: false }));
+    assert.equal(healthyNulls.code, 0, verdicts(healthyNulls.report).join('\n'));
+    const noEarliestRestore: Parameters<typeof scenario>[0] = (s) => delete s.servers[0]!.backup!.earliestRestoreDaysAgo;
+    for (const change of [unsetEverywhere, noEarliestRestore]) {
+      scenario(change);
+      const absent = await check(await config({ database: false }));
+      scenario(withNulls(change));
+      const nulls = await check(await config({ database: false }));
+      assert.ok(sim.requests.some((r) => r.path.endsWith('/blobServices/default') && r.status === 200));
+      assert.deepEqual(verdicts(nulls.report), verdicts(absent.report));
+      assert.equal(nulls.code, absent.code);
+    }
   });
 
   it('a 403 on one path errors that check only, naming the role; the others still run', async () => {

@@ -309,6 +309,67 @@ describe('blobServiceBody (BlobServices_GetServiceProperties)', () => {
   it('leaves out a setting the scenario leaves out', () => {
     assert.deepEqual(blobServiceBody(account({ blobService: {} }), SUB).properties, {});
   });
+
+  // As real Azure answers for a fresh account: no isVersioningEnabled and no containerDeleteRetentionPolicy, not `false`.
+  it('a fresh account (only blob soft delete set) has neither versioning nor container soft delete, not false', () => {
+    const properties: Record<string, unknown> = blobServiceBody(account({ blobService: { deleteRetentionPolicy: { enabled: false } } }), SUB).properties;
+    assert.deepEqual(properties, { deleteRetentionPolicy: { enabled: false } });
+    assert.equal('isVersioningEnabled' in properties, false);
+    assert.equal('containerDeleteRetentionPolicy' in properties, false);
+    assert.deepEqual(
+      blobServiceBody(parseScenario({ storageAccounts: [{ resourceGroup: 'rg', name: 'fresh', location: 'westeurope' }] }).storageAccounts[0]!, SUB).properties,
+      {},
+    );
+  });
+
+  it('with nullForUnset, sends null for each setting the scenario leaves unset', () => {
+    const a = account({ nullForUnset: true, blobService: { deleteRetentionPolicy: { enabled: true, days: 7 } } });
+    assert.deepEqual(blobServiceBody(a, SUB).properties, {
+      deleteRetentionPolicy: { enabled: true, days: 7 },
+      isVersioningEnabled: null,
+      containerDeleteRetentionPolicy: null,
+      changeFeed: null,
+    });
+  });
+});
+
+describe('nullForUnset: null on the wire where the scenario leaves a property unset (as Azure does for some)', () => {
+  it('servers: state, version, backup, tags, and earliestRestoreDate in a partial backup', () => {
+    const bare = scenario({ servers: [{ resourceGroup: 'rg', name: 'bare', location: 'westeurope', nullForUnset: true }] }).servers[0]!;
+    const body = serverBody(bare, NOW, SUB) as unknown as { properties: Record<string, unknown>; tags: unknown };
+    assert.equal(body.properties.state, null);
+    assert.equal(body.properties.version, null);
+    assert.equal(body.properties.backup, null);
+    assert.equal(body.tags, null);
+    const partial = serverBody({ ...bare, backup: { backupRetentionDays: 7 } }, NOW, SUB);
+    assert.deepEqual(partial.properties.backup, { backupRetentionDays: 7, geoRedundantBackup: null, earliestRestoreDate: null });
+    const full = serverBody({ ...server(), nullForUnset: true }, NOW, SUB);
+    assert.deepEqual(full, { ...serverBody(server(), NOW, SUB), tags: null }, 'only what is unset becomes null');
+  });
+
+  it('backups without completedTime and running long-term retention operations without endTime', () => {
+    const s = { ...server(), nullForUnset: true };
+    assert.equal(backupBodies(s, NOW, SUB)[2]!.properties.completedTime, null);
+    assert.equal(ltrBodies(s, NOW, SUB)[1]!.properties.endTime, null);
+    assert.equal(backupBodies(s, NOW, SUB)[0]!.properties.completedTime, ago(5));
+  });
+
+  it('storage accounts: secondaryLocation', () => {
+    const body = accountBody(account({ secondaryLocation: undefined, nullForUnset: true }), NOW, SUB) as unknown as { properties: Record<string, unknown> };
+    assert.equal(body.properties.secondaryLocation, null);
+    assert.equal(accountBody(account({ nullForUnset: true }), NOW, SUB).properties.secondaryLocation, 'francesouth');
+  });
+
+  it('sends no null without the option', () => {
+    const bodies = [
+      serverBody(scenario({ servers: [{ resourceGroup: 'rg', name: 'bare', location: 'westeurope' }] }).servers[0]!, NOW, SUB),
+      accountBody(account({ secondaryLocation: undefined }), NOW, SUB),
+      blobServiceBody(account({ blobService: {} }), SUB),
+      ...backupBodies(server(), NOW, SUB),
+      ...ltrBodies(server(), NOW, SUB),
+    ];
+    assert.doesNotMatch(JSON.stringify(bodies), /null/);
+  });
 });
 
 describe('operationStatusBody (Azure-AsyncOperation; no official example shows one)', () => {

@@ -1,4 +1,4 @@
-import { known } from '../azure-property.js';
+import { documentedDefault, known } from '../azure-property.js';
 import { CONTROLS, defineCheck } from '../types.js';
 
 export const blobContainerSoftDelete = defineCheck({
@@ -15,7 +15,17 @@ export const blobContainerSoftDelete = defineCheck({
   async run(ctx) {
     const { resourceGroup, account } = ctx.config.azure.storage;
     const settings = await ctx.gateways.azureStorage().getBlobServiceSettings(resourceGroup, account);
-    const policy = known(settings.containerDeleteRetentionPolicy, `the container soft delete policy of storage account ${account}`);
+    // A fresh account's answer has no containerDeleteRetentionPolicy: Azure's documented default, off, applies (contract.md).
+    const { value: policy, neverConfigured } = documentedDefault(settings.containerDeleteRetentionPolicy, { enabled: false });
+    if (neverConfigured) {
+      // A variable, not a literal: TypeScript would widen the other returns' evidence with `neverConfigured?: undefined`.
+      const evidence = { enabled: false, days: null, neverConfigured: true };
+      return {
+        status: 'fail',
+        message: `Container soft delete was never configured on storage account ${account} (Azure's default: disabled); expected enabled.`,
+        evidence,
+      };
+    }
     const enabled = known(policy.enabled, `whether container soft delete is enabled on storage account ${account}`);
     const evidence = { enabled, days: policy.days ?? null };
     if (!enabled) return { status: 'fail', message: `Container soft delete is disabled on storage account ${account}; expected enabled.`, evidence };

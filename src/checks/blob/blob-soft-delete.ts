@@ -1,4 +1,4 @@
-import { known } from '../azure-property.js';
+import { documentedDefault, known } from '../azure-property.js';
 import { CONTROLS, defineCheck } from '../types.js';
 
 export const blobSoftDelete = defineCheck({
@@ -15,7 +15,20 @@ export const blobSoftDelete = defineCheck({
   async run(ctx) {
     const { resourceGroup, account, minSoftDeleteDays } = ctx.config.azure.storage;
     const settings = await ctx.gateways.azureStorage().getBlobServiceSettings(resourceGroup, account);
-    const policy = known(settings.deleteRetentionPolicy, `the blob soft delete policy of storage account ${account}`);
+    // Blob soft delete is off until someone turns it on (the portal does so explicitly when it creates an account, and
+    // then Azure returns it): an absent policy is that default (contract.md). An enabled policy without days has none.
+    const { value: policy, neverConfigured } = documentedDefault(settings.deleteRetentionPolicy, { enabled: false });
+    if (neverConfigured) {
+      // A variable, not a literal: TypeScript would widen the other returns' evidence with `neverConfigured?: undefined`.
+      const evidence = { enabled: false, days: null, minSoftDeleteDays, neverConfigured: true };
+      return {
+        status: 'fail',
+        message:
+          `Blob soft delete was never configured on storage account ${account} (Azure's default: disabled); ` +
+          `expected enabled for at least ${minSoftDeleteDays} days.`,
+        evidence,
+      };
+    }
     const enabled = known(policy.enabled, `whether blob soft delete is enabled on storage account ${account}`);
     if (!enabled) {
       return {

@@ -1,4 +1,4 @@
-import { known } from '../azure-property.js';
+import { documentedDefault } from '../azure-property.js';
 import { CONTROLS, defineCheck } from '../types.js';
 
 export const blobVersioning = defineCheck({
@@ -15,7 +15,17 @@ export const blobVersioning = defineCheck({
   async run(ctx) {
     const { resourceGroup, account } = ctx.config.azure.storage;
     const settings = await ctx.gateways.azureStorage().getBlobServiceSettings(resourceGroup, account);
-    const enabled = known(settings.isVersioningEnabled, `whether blob versioning is enabled on storage account ${account}`);
+    // A fresh account's answer has no isVersioningEnabled: Azure's documented default, off, applies (contract.md).
+    const { value: enabled, neverConfigured } = documentedDefault(settings.isVersioningEnabled, false);
+    if (neverConfigured) {
+      // A variable, not a literal: TypeScript would widen the other returns' evidence with `neverConfigured?: undefined`.
+      const evidence = { enabled, neverConfigured: true };
+      return {
+        status: 'fail',
+        message: `Blob versioning was never configured on storage account ${account} (Azure's default: disabled); expected enabled.`,
+        evidence,
+      };
+    }
     if (!enabled) return { status: 'fail', message: `Blob versioning is disabled on storage account ${account}; expected enabled.`, evidence: { enabled } };
     return { status: 'pass', message: `Blob versioning is enabled on storage account ${account}.`, evidence: { enabled } };
   },

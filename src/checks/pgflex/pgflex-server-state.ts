@@ -2,6 +2,13 @@ import { EvaluationError } from '../../errors.js';
 import { known } from '../azure-property.js';
 import { CONTROLS, defineCheck } from '../types.js';
 
+/**
+ * States the server passes through on its own and leaves for Ready (KnownServerState in the spec: Updating is e.g. a
+ * firewall rule being added, "which doesn't cause any unavailability"; Starting and Restarting restart the engine).
+ * Every other state but Ready fails: Stopped, Stopping, Disabled, Inaccessible, Dropping, Provisioning and any new one.
+ */
+const TRANSIENT_STATES = new Set(['Updating', 'Starting', 'Restarting']);
+
 export const pgflexServerState = defineCheck({
   id: 'pgflex-server-state',
   title: 'The Flexible Server exists and is Ready',
@@ -31,6 +38,13 @@ export const pgflexServerState = defineCheck({
     }
     const state = known(found.state, `the state of Flexible Server ${server}`);
     const evidence = { exists: true, server, resourceGroup, state, version: found.version ?? null, location: found.location ?? null };
+    if (TRANSIENT_STATES.has(state)) {
+      return {
+        status: 'warn',
+        message: `Flexible Server ${server} is ${state} (an operation in progress that ends by itself; backups go on); expected Ready.`,
+        evidence: { ...evidence, transient: true },
+      };
+    }
     if (state !== 'Ready') {
       return { status: 'fail', message: `Flexible Server ${server} is ${state}; expected Ready.`, evidence };
     }
