@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { EvaluationError } from '../errors.js';
-import { mapPgError } from './pg-errors.js';
+import { mapPgError, type PgErrorTarget } from './pg-errors.js';
 import type {
   AlembicVersionRead,
   ConnectionProbe,
@@ -167,7 +167,9 @@ class PostgresGateway implements DatabaseGateway {
       host: this.parsed.host,
       port: this.parsed.port,
       user: this.parsed.user,
-      password: this.parsed.password ?? '',
+      // node-postgres calls a password function when the server asks for a password, once per new connection (pg/lib/client.js,
+      // _getPassword): a pooled connection opened an hour later gets a fresh token, not the expired one of the first.
+      password: this.options.password ?? this.parsed.password ?? '',
       database: this.parsed.database,
       ssl,
       options: startup.join(' '),
@@ -219,7 +221,7 @@ class PostgresGateway implements DatabaseGateway {
     return pool;
   }
 
-  private describe(): { target: string; user: string; host: string; port: number; sslMode: string; connectTimeoutMs: number; statementTimeoutMs: number } {
+  private describe(): PgErrorTarget {
     return {
       target: this.parsed.target,
       user: this.parsed.user,
@@ -228,6 +230,7 @@ class PostgresGateway implements DatabaseGateway {
       sslMode: this.parsed.sslMode,
       connectTimeoutMs: this.options.connectTimeoutMs,
       statementTimeoutMs: this.options.statementTimeoutMs,
+      entra: this.options.password !== undefined,
     };
   }
 
