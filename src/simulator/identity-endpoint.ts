@@ -53,8 +53,8 @@ const normalisedResource = (resource: string) => resource.replace(/\/\.default$/
  * request while the simulator runs: the value to set as the PostgreSQL role's password (see above).
  */
 export function databaseToken(book: TokenBook, resource = OSSRDBMS_RESOURCE): { token: string; expiresOn: number } {
-  let tokens = databaseTokens.get(book);
-  if (!tokens) databaseTokens.set(book, (tokens = new Map()));
+  const tokens = databaseTokens.get(book) ?? new Map<string, { token: string; expiresOn: number }>();
+  databaseTokens.set(book, tokens);
   const key = `${CLIENT_ID}|${normalisedResource(resource).toLowerCase()}`;
   let issued = tokens.get(key);
   if (!issued) {
