@@ -184,6 +184,9 @@ class PostgresGateway implements DatabaseGateway {
   /** Decides TLS once (libpq's prefer/allow fallbacks), then pools connections with that choice. */
   private getPool(): Promise<pg.Pool> {
     this.pool ??= (async () => {
+      // pg's connection timeout also runs while it waits for the password function, so a missing token would read as "no
+      // connection within N ms". Asked once before the first connection, it is reported as itself (the credential caches it).
+      if (this.options.password) await this.options.password();
       const mode = this.parsed.sslMode;
       const first = tlsOptions(this.parsed, mode);
       let chosen = first;
