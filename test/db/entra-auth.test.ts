@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { type PostgresCluster, startCluster } from '../../src/simulator/postgres-cluster.js';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/resource-manager.js';
 import { parseScenario } from '../../src/simulator/scenario.js';
+import { openDatabase } from '../../src/db/postgres.js';
 import { runCli } from '../helpers/cli.js';
 
 // A managed identity's role is named after the identity; '@' and such must be percent-encoded in the URL's user part.
@@ -28,10 +29,7 @@ let token: string;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'restorecheck-entra-'));
-  const started = await Promise.allSettled([
-    startSimulator({ scenario: parseScenario({}) }).then((s) => (sim = s)),
-    startCluster().then((c) => (cluster = c)),
-  ]);
+  const started = await Promise.allSettled([startSimulator({ scenario: parseScenario({}) }).then((s) => (sim = s)), startCluster().then((c) => (cluster = c))]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   token = sim.databaseToken();
@@ -45,8 +43,8 @@ after(async () => {
 });
 
 let runs = 0;
-/** `check` with database.auth: entra (and `extra` in the database section); every output it wrote, reports included. */
-async function check(options: { url?: string; env?: Record<string, string>; azure?: boolean } = {}) {
+/** `check --only db-connectivity` with database.auth: entra; every output it wrote, reports included. */
+async function check(options: { url?: string; env?: NodeJS.ProcessEnv; azure?: boolean } = {}) {
   const n = ++runs;
   const out = join(dir, `out-${n}`);
   const configPath = join(dir, `config-${n}.json`);
@@ -64,7 +62,9 @@ async function check(options: { url?: string; env?: Record<string, string>; azur
   const files = await readdir(out).catch(() => [] as string[]);
   const reports = await Promise.all(files.map((f) => readFile(join(out, f), 'utf8')));
   const json = files.find((f) => f.endsWith('.json') && !f.includes('record'));
-  const report = json ? (JSON.parse(reports[files.indexOf(json)]!) as { checks: Array<{ id: string; status: string; message: string; hint?: string }> }) : undefined;
+  const report = json
+    ? (JSON.parse(reports[files.indexOf(json)]!) as { checks: Array<{ id: string; status: string; message: string; hint?: string }> })
+    : undefined;
   const everything = [result.stdout, result.stderr, ...reports].join('\n');
   return { ...result, report, everything, connectivity: report?.checks.find((c) => c.id === 'db-connectivity') };
 }
@@ -74,6 +74,41 @@ function assertNoSecrets(everything: string) {
   assert.ok(!everything.includes(token.split('.')[2]!), 'the token signature appears in an output');
   assert.ok(!everything.includes(sim.identityHeader), 'the identity header appears in an output');
 }
+
+describe('the PostgreSQL gateway with a password provider', () => {
+  it('asks the provider for every new connection, and uses its answer as the password', async () => {
+    let calls = 0;
+    const db = openDatabase(`postgres://${PRINCIPAL}@127.0.0.1:${cluster.port}/postgres?sslmode=disable`, {
+      statementTimeoutMs: 5000,
+      connectTimeoutMs: 5000,
+      password: async () => {
+        calls++;
+        return token;
+      },
+    });
+    try {
+      // Three probes at once take three pooled connections: three sign-ins (plus the one asked before the first connection).
+      const probes = await Promise.all([db.probe(), db.probe(), db.probe()]);
+      assert.equal(probes[0]?.role.name, PRINCIPAL);
+      assert.ok(calls >= 3, `${calls} token requests for three connections`);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('names a token the server does not accept as an Entra failure, not a wrong password', async () => {
+    const db = openDatabase(`postgres://${PRINCIPAL}@127.0.0.1:${cluster.port}/postgres?sslmode=disable`, {
+      statementTimeoutMs: 5000,
+      connectTimeoutMs: 5000,
+      password: async () => 'eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0.wrong',
+    });
+    try {
+      await assert.rejects(db.probe(), (error: Error) => /Microsoft Entra authentication failed/.test(error.message));
+    } finally {
+      await db.close();
+    }
+  });
+});
 
 describe('database.auth: entra', () => {
   it('signs in with a token from the managed identity, no password anywhere, and prints neither token nor identity header', async () => {
@@ -108,11 +143,20 @@ describe('database.auth: entra', () => {
     }
   });
 
-  it('without a reachable identity says there is no token and how to sign in', async () => {
+  it('without any credential says there is no Entra token and how to sign in', async () => {
+    // No managed identity, no environment credential, no `az login` (an empty Azure CLI profile).
+    const r = await check({ env: { IDENTITY_ENDPOINT: undefined, IDENTITY_HEADER: undefined, AZURE_CONFIG_DIR: join(dir, 'no-az') } });
+    assert.equal(r.connectivity?.status, 'error', r.stderr);
+    assert.match(r.connectivity.message, /no Microsoft Entra token for Azure Database for PostgreSQL \(database\.auth: entra/);
+    assert.match(r.connectivity.hint ?? '', /az login.*managed identity.*OIDC/);
+    assertNoSecrets(r.everything);
+  });
+
+  it('with an identity endpoint that cannot be reached names it, with the same ways to sign in', async () => {
     // A port nothing listens on: the managed identity of this "runner" is gone.
     const r = await check({ env: { IDENTITY_ENDPOINT: 'http://127.0.0.1:9/msi/token', AZURE_CONFIG_DIR: join(dir, 'no-az') } });
     assert.equal(r.connectivity?.status, 'error', r.stderr);
-    assert.match(r.connectivity.message, /no Azure token|no Microsoft Entra token/);
+    assert.match(r.connectivity.message, /no Azure token: the managed-identity endpoint http:\/\/127\.0\.0\.1:9\/msi\/token/);
     assert.match(r.connectivity.hint ?? '', /az login/);
     assertNoSecrets(r.everything);
   });
