@@ -9,7 +9,7 @@
  * principal the server does not know. The token is the canary: it must appear in no output.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import { type PostgresCluster, startCluster } from '../../src/simulator/postgres
 import { type RunningSimulator, startSimulator } from '../../src/simulator/resource-manager.js';
 import { parseScenario } from '../../src/simulator/scenario.js';
 import { openDatabase } from '../../src/db/postgres.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 
 // A managed identity's role is named after the identity; '@' and such must be percent-encoded in the URL's user part.
 const PRINCIPAL = 'restorecheck-ci-identity';
@@ -107,6 +107,34 @@ describe('the PostgreSQL gateway with a password provider', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('start-up', () => {
+  // A resolve hook in the child records every @azure/* import: the Azure SDKs cost a third of a second to load.
+  async function azureImports(auth: 'password' | 'entra'): Promise<string[]> {
+    const hooks = join(dir, 'hooks');
+    const log = join(dir, `azure-imports-${auth}.log`);
+    await mkdir(hooks, { recursive: true });
+    await writeFile(join(hooks, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+    await writeFile(
+      join(hooks, 'hooks.mjs'),
+      "import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n" +
+        "  if (specifier.startsWith('@azure/')) appendFileSync(process.env.AZURE_IMPORTS_LOG, specifier + '\\n');\n  return next(specifier, context);\n}\n",
+    );
+    const configPath = join(dir, `startup-${auth}.json`);
+    // Nothing listens on port 9: the run ends in error (exit 2) either way; only what it loaded on the way matters here.
+    await writeFile(configPath, JSON.stringify({ environment: 'x', database: { url: `postgres://${PRINCIPAL}@127.0.0.1:9/db?sslmode=disable`, auth } }));
+    const result = await startCli(['check', '--config', configPath, '--only', 'db-connectivity', '--format', 'json'], {
+      env: { ...sim.env, AZURE_IMPORTS_LOG: log, NODE_OPTIONS: `--import ${join(hooks, 'register.mjs')}` },
+    }).result;
+    assert.equal(result.code, 2, result.stderr);
+    return (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  }
+
+  it('a password run loads no Azure SDK; an entra run loads @azure/identity for its token', async () => {
+    assert.deepEqual(await azureImports('password'), []);
+    assert.ok((await azureImports('entra')).includes('@azure/identity'), 'the probe sees an entra run load the credential');
   });
 });
 
