@@ -39,7 +39,7 @@ const CLIENT_ID = '11111111-1111-1111-1111-111111111111';
 
 // Database tokens, per book: one per (identity, resource) for the simulator's life. Why the same token every time:
 // Azure Database for PostgreSQL checks an Entra token against Entra itself, which a throwaway PostgreSQL cannot do.
-// The honest stand-in is a password check: the test (or the demo) sets the token the simulator will issue as the
+// The honest stand-in is a password check: the test sets the token the simulator will issue as the
 // SCRAM password of the principal's role (ALTER ROLE "<principal>" PASSWORD '<token>'), so that PostgreSQL accepts
 // exactly the tokens this identity endpoint issued for the ossrdbms audience and rejects any other (a stale token, one
 // for Resource Manager, a typed password). A restored copy keeps the role and its password (pg_dumpall), as a restored
