@@ -5,6 +5,7 @@
 import type { AzureConfig } from '../config/schema.js';
 import { azureSettings, createCredential, type AzureSettings } from './azure-settings.js';
 import { ArmFlexibleServerGateway } from './flexible-server-gateway.js';
+import { postgresTokenProvider } from './postgres-token.js';
 import { AzureStorageGateway } from './storage-gateway.js';
 import type { FlexibleServerGateway, StorageGateway } from './types.js';
 
@@ -27,6 +28,11 @@ export class AzureSession {
   flexibleServers(): FlexibleServerGateway {
     this.postgres ??= new ArmFlexibleServerGateway(this.shared());
     return this.postgres;
+  }
+
+  /** database.auth: entra: PostgreSQL tokens from the credential the Azure calls use (one identity, one sign-in). */
+  postgresPassword(): () => Promise<string> {
+    return postgresTokenProvider(this.shared().credential);
   }
 
   /** Undefined configuration is the caller's problem: the runner skips storage checks without azure.storage. */

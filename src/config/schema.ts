@@ -29,6 +29,11 @@ const coreTable = z.strictObject({
 
 export const databaseSchema = z.strictObject({
   url: postgresUrl,
+  /**
+   * How restorecheck signs in: the URL's password, or a Microsoft Entra token for Azure Database for PostgreSQL from the
+   * same credential as the Azure calls (the URL's user is then the Entra principal, and the URL carries no password).
+   */
+  auth: z.enum(['password', 'entra']).default('password'),
   statementTimeoutMs: positiveInt.default(15_000),
   connectTimeoutMs: positiveInt.default(10_000),
   alembic: z
@@ -48,6 +53,31 @@ export const databaseSchema = z.strictObject({
     })
     .optional(),
 });
+
+/** A stored password beside Entra sign-in is a secret nobody needs, and it would hide which of the two signed in. */
+function noPasswordWithEntra(database: { url: string; auth: string }, ctx: z.RefinementCtx): void {
+  if (database.auth !== 'entra') return;
+  let url: URL;
+  try {
+    url = new URL(database.url);
+  } catch {
+    return; // the url's own rule reports it
+  }
+  if (url.password !== '') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: 'with auth: entra the URL carries no password (postgres://<entra-principal>@host:5432/dbname): the token is the password',
+    });
+  } else if (url.username === '') {
+    // PGUSER or "postgres" would be a guess; the token is issued to one principal, whose role name must be said.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: 'with auth: entra the URL names the Entra principal as its user (postgres://<entra-principal>@host:5432/dbname)',
+    });
+  }
+}
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
   message: 'must be a subscription id (a UUID such as 00000000-0000-0000-0000-000000000000)',
@@ -162,7 +192,7 @@ export const configSchema = z.strictObject({
     .regex(/^[A-Za-z0-9._-]+$/, {
       message: 'must be a short label of letters, digits, dot, dash or underscore (it is used in report file names)',
     }),
-  database: databaseSchema.optional(),
+  database: databaseSchema.superRefine(noPasswordWithEntra).optional(),
   azure: azureSchema.optional(),
   archives: archivesSchema.optional(),
   report: z

@@ -5,7 +5,8 @@
  */
 import { EvaluationError } from '../errors.js';
 
-interface Target {
+/** What a message may name: the connection's target, never its password or token. */
+export interface PgErrorTarget {
   target: string;
   user: string;
   host: string;
@@ -13,6 +14,8 @@ interface Target {
   sslMode: string;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** The password was a Microsoft Entra token (database.auth: entra). */
+  entra?: boolean;
 }
 
 const TLS_CODES = new Set([
@@ -26,7 +29,7 @@ const TLS_CODES = new Set([
   'EPROTO',
 ]);
 
-export function mapPgError(error: unknown, t: Target): EvaluationError {
+export function mapPgError(error: unknown, t: PgErrorTarget): EvaluationError {
   if (error instanceof EvaluationError) return error;
   const e = error as { code?: string; message?: string; severity?: string };
   const code = e.code ?? '';
@@ -34,6 +37,15 @@ export function mapPgError(error: unknown, t: Target): EvaluationError {
 
   switch (code) {
     case '28P01':
+      // With a token, "wrong password" would send the user hunting for a password that does not exist.
+      if (t.entra) {
+        return new EvaluationError(
+          'auth',
+          `Microsoft Entra authentication failed for user "${t.user}" on ${t.target}: the server rejected the token (database.auth: entra)`,
+          `the URL's user must be the Entra principal's role, created in the server by an Entra administrator (SELECT * FROM pgaadauth_create_principal('${t.user}', false, false);), and the server must allow Microsoft Entra authentication`,
+          { cause: error },
+        );
+      }
       return new EvaluationError(
         'auth',
         `password authentication failed for user "${t.user}" on ${t.target}`,

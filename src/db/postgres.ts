@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { EvaluationError } from '../errors.js';
-import { mapPgError } from './pg-errors.js';
+import { mapPgError, type PgErrorTarget } from './pg-errors.js';
 import type {
   AlembicVersionRead,
   ConnectionProbe,
@@ -167,7 +167,9 @@ class PostgresGateway implements DatabaseGateway {
       host: this.parsed.host,
       port: this.parsed.port,
       user: this.parsed.user,
-      password: this.parsed.password ?? '',
+      // node-postgres calls a password function when the server asks for a password, once per new connection (pg/lib/client.js,
+      // _getPassword): a pooled connection opened an hour later gets a fresh token, not the expired one of the first.
+      password: this.options.password ?? this.parsed.password ?? '',
       database: this.parsed.database,
       ssl,
       options: startup.join(' '),
@@ -182,6 +184,9 @@ class PostgresGateway implements DatabaseGateway {
   /** Decides TLS once (libpq's prefer/allow fallbacks), then pools connections with that choice. */
   private getPool(): Promise<pg.Pool> {
     this.pool ??= (async () => {
+      // pg's connection timeout also runs while it waits for the password function, so a missing token would read as "no
+      // connection within N ms". Asked once before the first connection, it is reported as itself (the credential caches it).
+      if (this.options.password) await this.options.password();
       const mode = this.parsed.sslMode;
       const first = tlsOptions(this.parsed, mode);
       let chosen = first;
@@ -219,7 +224,7 @@ class PostgresGateway implements DatabaseGateway {
     return pool;
   }
 
-  private describe(): { target: string; user: string; host: string; port: number; sslMode: string; connectTimeoutMs: number; statementTimeoutMs: number } {
+  private describe(): PgErrorTarget {
     return {
       target: this.parsed.target,
       user: this.parsed.user,
@@ -228,6 +233,7 @@ class PostgresGateway implements DatabaseGateway {
       sslMode: this.parsed.sslMode,
       connectTimeoutMs: this.options.connectTimeoutMs,
       statementTimeoutMs: this.options.statementTimeoutMs,
+      entra: this.options.password !== undefined,
     };
   }
 

@@ -74,5 +74,10 @@ export interface DatabaseOptions {
   tableLockTimeoutMs?: number;
   /** Default true: `check` never writes. */
   readOnly?: boolean;
+  /**
+   * database.auth: entra: called for every new connection, its answer (a Microsoft Entra token) is the password, and the URL's
+   * password and PGPASSWORD are not used. It throws EvaluationError (with a hint) when there is no token. Absent: the URL's password.
+   */
+  password?: () => Promise<string>;
   applicationName?: string;
 }

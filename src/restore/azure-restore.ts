@@ -185,7 +185,9 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
         'run again; if it persists, report it with the request id',
       );
     }
+    // The same sign-in as production (database.auth: entra → a token; the restored copy keeps the source's roles).
     restoredDb = openDatabase(restoredDatabaseUrl(database.url, server.fullyQualifiedDomainName), {
+      ...gateways.databaseSignIn?.(),
       statementTimeoutMs: database.statementTimeoutMs,
       connectTimeoutMs: database.connectTimeoutMs,
       applicationName: 'restorecheck restore-test',

@@ -9,7 +9,7 @@ import type { AzureSession } from '../azure/session.js';
 import type { FlexibleServerGateway, StorageGateway } from '../azure/types.js';
 import type { Config } from '../config/schema.js';
 import { openDatabase } from '../db/postgres.js';
-import type { DatabaseGateway } from '../db/types.js';
+import type { DatabaseGateway, DatabaseOptions } from '../db/types.js';
 import { EvaluationError } from '../errors.js';
 
 export interface Gateways {
@@ -19,6 +19,11 @@ export interface Gateways {
   azurePostgres(): FlexibleServerGateway;
   /** Storage account settings (Resource Manager) and blob probe (data plane) (`azure.storage`). */
   azureStorage(): StorageGateway;
+  /**
+   * How `database()` signs in, for another server read with the same credentials (restore-test's restored copy):
+   * with database.auth: entra, the token provider; otherwise nothing (the URL's password). Absent in test fakes.
+   */
+  databaseSignIn?(): Pick<DatabaseOptions, 'password'>;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,7 @@ export class LiveGateways implements Gateways {
   private azure: Promise<AzureSession> | undefined;
   private postgresGateway: FlexibleServerGateway | undefined;
   private storageGateway: StorageGateway | undefined;
+  private entraPassword: (() => Promise<string>) | undefined;
 
   constructor(private readonly config: Config) {}
 
@@ -34,9 +40,26 @@ export class LiveGateways implements Gateways {
     if (!this.db) {
       const cfg = this.config.database;
       if (!cfg) throw new EvaluationError('config', 'no database is configured', 'add a database section with url to the configuration');
-      this.db = openDatabase(cfg.url, { statementTimeoutMs: cfg.statementTimeoutMs, connectTimeoutMs: cfg.connectTimeoutMs });
+      this.db = openDatabase(cfg.url, { statementTimeoutMs: cfg.statementTimeoutMs, connectTimeoutMs: cfg.connectTimeoutMs, ...this.databaseSignIn() });
     }
     return this.db;
+  }
+
+  databaseSignIn(): Pick<DatabaseOptions, 'password'> {
+    const cfg = this.config.database;
+    if (cfg?.auth !== 'entra') return {};
+    if (!this.entraPassword) {
+      const azure = this.config.azure;
+      // Loaded at the first connection, so that a password run never loads the Azure SDKs. With an azure section the token
+      // comes from the run's one credential; without one, from a credential of its own bounded by the connect timeout.
+      const provider = once(async () =>
+        azure
+          ? (await this.azureSession(azure)).postgresPassword()
+          : (await import('../azure/postgres-token.js')).standalonePostgresTokenProvider(cfg.connectTimeoutMs),
+      );
+      this.entraPassword = async () => (await provider())();
+    }
+    return { password: this.entraPassword };
   }
 
   private azureSession(azure: NonNullable<Config['azure']>): Promise<AzureSession> {
@@ -77,6 +100,7 @@ export function withDatabase(gateways: Gateways, db: DatabaseGateway): Gateways 
     database: () => db,
     azurePostgres: () => gateways.azurePostgres(),
     azureStorage: () => gateways.azureStorage(),
+    databaseSignIn: () => gateways.databaseSignIn?.() ?? {},
     close: () => gateways.close(),
   };
 }

@@ -4,7 +4,7 @@
  *     connection string's key or SAS, any `${VAR}` whose name looks secret) is registered and
  *     replaced verbatim wherever it appears;
  *  2. shapes: URL user-info passwords, `AccountKey=`, `SharedAccessSignature=`, `sig=`, `password=`
- *     and bearer tokens are masked even when the value was never registered (an error message
+ *     bearer tokens and JWTs (Entra access tokens) are masked even when the value was never registered (an error message
  *     from a library may echo something we did not see coming).
  * main.ts passes every byte it writes (stdout, stderr, report files) through `redact`.
  */
@@ -20,6 +20,8 @@ const SHAPES: Array<[RegExp, string]> = [
   [/(\bpassword=)([^&;\s"']+)/gi, `$1${MASK}`],
   [/(\bBearer\s+)([A-Za-z0-9\-._~+/]+=*)/g, `$1${MASK}`],
   [/(client_secret=)([^&\s"']+)/gi, `$1${MASK}`],
+  // A JWT (an Entra access token, e.g. database.auth: entra's PostgreSQL password): header and claims are base64url JSON, "eyJ".
+  [/\beyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, MASK],
 ];
 
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CONNECTION_STRING|CONNSTR|SAS|CREDENTIAL)/i;

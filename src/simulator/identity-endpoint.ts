@@ -31,6 +31,42 @@ export function issueToken(resource: string, expiresOn: number): string {
   return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.${randomBytes(16).toString('base64url')}`;
 }
 
+/** The Azure Database for PostgreSQL audience, as MSAL sends it (the scope without "/.default"). */
+export const OSSRDBMS_RESOURCE = 'https://ossrdbms-aad.database.windows.net';
+
+/** The simulated managed identity (system-assigned: one per simulator). */
+const CLIENT_ID = '11111111-1111-1111-1111-111111111111';
+
+// Database tokens, per book: one per (identity, resource) for the simulator's life. Why the same token every time:
+// Azure Database for PostgreSQL checks an Entra token against Entra itself, which a throwaway PostgreSQL cannot do.
+// The honest stand-in is a password check: the test sets the token the simulator will issue as the
+// SCRAM password of the principal's role (ALTER ROLE "<principal>" PASSWORD '<token>'), so that PostgreSQL accepts
+// exactly the tokens this identity endpoint issued for the ossrdbms audience and rejects any other (a stale token, one
+// for Resource Manager, a typed password). A restored copy keeps the role and its password (pg_dumpall), as a restored
+// Flexible Server keeps its Entra principals.
+const databaseTokens = new WeakMap<TokenBook, Map<string, { token: string; expiresOn: number }>>();
+
+const normalisedResource = (resource: string) => resource.replace(/\/\.default$/, '').replace(/\/+$/, '');
+
+/**
+ * The token the identity endpoint issues for `resource` (default: Azure Database for PostgreSQL), the same at every
+ * request while the simulator runs: the value to set as the PostgreSQL role's password (see above).
+ */
+export function databaseToken(book: TokenBook, resource = OSSRDBMS_RESOURCE): { token: string; expiresOn: number } {
+  const tokens = databaseTokens.get(book) ?? new Map<string, { token: string; expiresOn: number }>();
+  databaseTokens.set(book, tokens);
+  const key = `${CLIENT_ID}|${normalisedResource(resource).toLowerCase()}`;
+  let issued = tokens.get(key);
+  if (!issued) {
+    // A day: longer than any test or demo, so that the credential's cache and the role's password stay the same token.
+    const expiresOn = Math.floor(book.now().getTime() / 1000) + 24 * 3600;
+    issued = { token: issueToken(normalisedResource(resource), expiresOn), expiresOn };
+    tokens.set(key, issued);
+    book.tokens.set(issued.token, { resource: normalisedResource(resource), expiresOn });
+  }
+  return issued;
+}
+
 export function handleIdentity(book: TokenBook, req: IncomingMessage, res: ServerResponse, url: URL) {
   // App Service managed identity protocol, as @azure/identity (MSAL) sends it: GET IDENTITY_ENDPOINT
   // ?api-version=2019-08-01&resource=… with the X-IDENTITY-HEADER secret.
@@ -40,11 +76,14 @@ export function handleIdentity(book: TokenBook, req: IncomingMessage, res: Serve
   if (url.searchParams.get('api-version') !== MSI_API_VERSION) return send(res, 400, { statusCode: 400, message: `api-version must be ${MSI_API_VERSION}.` });
   const resource = url.searchParams.get('resource');
   if (!resource) return send(res, 400, { statusCode: 400, message: 'The resource query parameter is required.' });
+  if (normalisedResource(resource).toLowerCase() === OSSRDBMS_RESOURCE) {
+    const { token, expiresOn } = databaseToken(book, resource);
+    return send(res, 200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: CLIENT_ID });
+  }
   const expiresOn = Math.floor(book.now().getTime() / 1000) + 3600;
   const token = issueToken(resource, expiresOn);
   book.tokens.set(token, { resource, expiresOn });
-  const clientId = '11111111-1111-1111-1111-111111111111';
-  return send(res, 200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: clientId });
+  return send(res, 200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: CLIENT_ID });
 }
 
 export function tokenState(book: TokenBook, req: IncomingMessage): RequestRecord['token'] {
@@ -52,7 +91,7 @@ export function tokenState(book: TokenBook, req: IncomingMessage): RequestRecord
   if (!header) return 'none';
   const match = /^Bearer (\S+)$/.exec(header);
   const issued = match ? book.tokens.get(match[1]!) : undefined;
-  // A storage token is not a Resource Manager token.
-  if (!issued || issued.expiresOn * 1000 < book.now().getTime() || /storage\.azure\.com/i.test(issued.resource)) return 'invalid';
+  // A storage or database token is not a Resource Manager token.
+  if (!issued || issued.expiresOn * 1000 < book.now().getTime() || /storage\.azure\.com|ossrdbms-aad/i.test(issued.resource)) return 'invalid';
   return 'valid';
 }

@@ -18,7 +18,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ArmHttpError, send } from './arm-http.js';
-import { MSI_PATH, tokenState } from './identity-endpoint.js';
+import { databaseToken, MSI_PATH, tokenState } from './identity-endpoint.js';
 import type { Operation } from './long-running-operations.js';
 import { findRoute } from './routes.js';
 import type { Injection, Scenario } from './scenario.js';
@@ -57,6 +57,11 @@ export interface RunningSimulator {
   /** Replaces the whole state (servers, storage accounts, injections) with another scenario. */
   load(scenario: Scenario): void;
   server(resourceGroup: string, name: string): SimulatedServer | undefined;
+  /**
+   * The Microsoft Entra token the identity endpoint issues for Azure Database for PostgreSQL, the same while the simulator runs:
+   * set it as the SCRAM password of the principal's role and that PostgreSQL accepts database.auth: entra (identity-endpoint.ts).
+   */
+  databaseToken(): string;
   operations(): Operation[];
   stop(): Promise<void>;
 }
@@ -154,6 +159,7 @@ function running(state: SimulatorState, caFile: string, stop: () => Promise<void
     clearInjections: () => state.clearInjections(),
     load: (scenario) => state.load(scenario),
     server: (resourceGroup, name) => state.server(resourceGroup, name),
+    databaseToken: () => databaseToken(state).token,
     operations: () => state.tracker.list(),
     stop,
   };

@@ -134,6 +134,28 @@ report:
     assert.deepEqual(problems, ['database.url: must be a postgres://user:password@host:5432/dbname URL']);
   });
 
+  it('database.auth is password unless it says entra; anything else is refused', () => {
+    assert.equal(parseConfigText(minimal, 'c.yaml', {}).config.database?.auth, 'password');
+    const entra = 'environment: prod\ndatabase:\n  url: ${DATABASE_URL}\n  auth: entra\n';
+    const { config } = parseConfigText(entra, 'c.yaml', { DATABASE_URL: 'postgres://restorecheck-ci@db.postgres.database.azure.com/app' });
+    assert.equal(config.database?.auth, 'entra');
+    const problems = problemsOf(() => parseConfigText(`${minimal}  auth: token\n`, 'c.yaml', {}));
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!, /^database\.auth: .*"password".*"entra"/);
+  });
+
+  it('refuses a password in the URL, or no user, with database.auth: entra (the token is the password, the user its principal)', () => {
+    const entra = 'environment: prod\ndatabase:\n  url: ${DATABASE_URL}\n  auth: entra\n';
+    const withPassword = problemsOf(() => parseConfigText(entra, 'c.yaml', { DATABASE_URL: 'postgres://ci:canary-Pw-1@db.example/app' }));
+    assert.deepEqual(withPassword, [
+      'database.url: with auth: entra the URL carries no password (postgres://<entra-principal>@host:5432/dbname): the token is the password',
+    ]);
+    const noUser = problemsOf(() => parseConfigText(entra, 'c.yaml', { DATABASE_URL: 'postgres://db.example/app' }));
+    assert.deepEqual(noUser, ['database.url: with auth: entra the URL names the Entra principal as its user (postgres://<entra-principal>@host:5432/dbname)']);
+    // With password sign-in the same URL is fine (PGUSER, PGPASSWORD).
+    assert.equal(parseConfigText('environment: prod\ndatabase:\n  url: postgres://db.example/app\n', 'c.yaml', {}).config.database?.auth, 'password');
+  });
+
   it('keeps $$ as a literal dollar and registers secret-named variables', () => {
     const { config, redactor } = parseConfigText(
       'environment: prod\ndatabase:\n  url: postgres://app:${DB_PASSWORD}@h/db\n  signedDocument:\n    query: SELECT $$x$$\n',

@@ -23,6 +23,14 @@ describe('redaction', () => {
     assert.match(out, /postgres:\/\/app:\*\*\*@db:5432\/x/);
   });
 
+  it('masks a JWT wherever it appears (an Entra token used as a PostgreSQL password, echoed by a library)', () => {
+    const jwt = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL29zc3JkYm1zLWFhZCJ9.c2lnbmF0dXJl-_x';
+    const out = new Redactor().redact(`connect failed (password "${jwt}") for user ci`);
+    assert.equal(out, 'connect failed (password "***") for user ci');
+    // Not every dotted word is a token.
+    assert.equal(new Redactor().redact('eyJ.eyJ.x and v1.2.3'), 'eyJ.eyJ.x and v1.2.3');
+  });
+
   it('maskUrl keeps everything but the password', () => {
     assert.equal(maskUrl('postgres://app:secret@db.example:5432/app?sslmode=verify-full'), 'postgres://app:***@db.example:5432/app?sslmode=verify-full');
   });
