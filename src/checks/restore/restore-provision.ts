@@ -7,7 +7,8 @@ import { CONTROLS, defineCheck } from '../types.js';
 /** The RPO as measured on the restored data, or why it could not be. */
 type RpoReading = { measured: true; minutes: number; newestRowAt: string } | { measured: false; configured: boolean; reason: string };
 
-const minutesText = (m: number) => `${m.toFixed(1)} min`;
+/** Minutes for a small RPO; hours or days for one an auditor should not have to divide. */
+const minutesText = (m: number) => (m < 120 ? `${m.toFixed(1)} min` : m < 2880 ? `${(m / 60).toFixed(1)} h` : `${(m / 1440).toFixed(1)} days`);
 
 /**
  * The measured RPO: how far the newest row of restoreTest.freshnessQuery lies before the restore point (Azure: the point in
