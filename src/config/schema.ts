@@ -214,8 +214,13 @@ export const configSchema = z.strictObject({
       archiveRowCountTolerancePercent: z.number().min(0).max(100).default(0),
       /** Restore time (request → ready) above which restore-provision fails. */
       rtoMinutes: z.number().positive().optional(),
-      /** Restore point lag above which restore-provision fails. */
+      /** Measured RPO (restore point minus the newest row of freshnessQuery) above which restore-provision fails. */
       rpoMinutes: z.number().positive().optional(),
+      /**
+       * One read-only SELECT returning one timestamp on the restored database, e.g. `SELECT max(created_at) FROM appointments`;
+       * without it the RPO is not measured (restore-provision never claims it passed).
+       */
+      freshnessQuery: z.string().trim().min(1).optional(),
       // ---- Azure point-in-time restore (restore-test without --archive) ----
       /** Resource group of the new server; default: the source server's. A dedicated one is recommended (README). */
       targetResourceGroup: z.string().min(1).optional(),

@@ -372,6 +372,26 @@ class PostgresGateway implements DatabaseGateway {
     });
   }
 
+  async queryTimestamp(sql: string): Promise<string | null> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN TRANSACTION READ ONLY');
+      try {
+        // The value is read as PostgreSQL's own text in UTC and ISO style, not through pg's parsers: pg reads a timestamp
+        // without time zone in this process's local zone, which would shift the measured RPO by the machine's UTC offset.
+        await client.query("SET LOCAL TimeZone = 'UTC'");
+        await client.query('SET LOCAL DateStyle = ISO');
+        const asText = { getTypeParser: () => (value: string) => value };
+        const result = await client.query({ text: sql, queryMode: 'extended', types: asText } as unknown as pg.QueryConfig);
+        const field = result.fields[0];
+        const value = field ? (result.rows[0] as Record<string, unknown> | undefined)?.[field.name] : undefined;
+        if (value === undefined || value === null) return null;
+        return timestampText(String(value), field?.dataTypeID ?? 0);
+      } finally {
+        await client.query('ROLLBACK').catch(() => undefined);
+      }
+    });
+  }
+
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
@@ -433,6 +453,28 @@ function toSignedDocumentRow(row: Record<string, unknown>, fields: string[]): Si
     out.sha256 = normaliseSha256(rawHash);
   }
   return out;
+}
+
+const TIMESTAMP_TYPES: Record<number, string> = { 1082: 'date', 1114: 'timestamp', 1184: 'timestamptz' };
+
+/** PostgreSQL's ISO text of a date or timestamp (session in UTC) as ISO 8601 UTC; anything else is a query error. */
+function timestampText(text: string, typeId: number): string {
+  const hint = 'make restoreTest.freshnessQuery return one timestamp, e.g. SELECT max(created_at) FROM appointments';
+  if (!TIMESTAMP_TYPES[typeId]) {
+    throw new EvaluationError('query', `the freshness query returned "${text.slice(0, 40)}" (type oid ${typeId}), not a timestamp or date`, hint);
+  }
+  // "2026-11-21 03:00:00.123456+00", "2026-11-21 03:00:00" (no zone: read as UTC) or "2026-11-21"; infinity and BC are refused.
+  const m = /^(\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2}:\d{2})(\.\d+)?([+-]\d{2}(?::?\d{2}){0,2})?)?$/.exec(text);
+  const ms = m ? Date.parse(`${m[1]}T${m[2] ?? '00:00:00'}${(m[3] ?? '').slice(0, 4)}${zone(m[4])}`) : Number.NaN;
+  if (Number.isNaN(ms)) throw new EvaluationError('query', `the freshness query returned "${text.slice(0, 40)}", which is not a point in time`, hint);
+  return new Date(ms).toISOString();
+}
+
+/** "+00" → "+00:00", "+0530"/"+05:30" → "+05:30"; seconds of a historical offset are dropped; none → "Z". */
+function zone(offset: string | undefined): string {
+  if (!offset) return 'Z';
+  const digits = offset.slice(1).replace(/:/g, '');
+  return `${offset[0]}${digits.slice(0, 2)}:${digits.slice(2, 4) || '00'}`;
 }
 
 /** Accepts hex (any case), base64 of 32 bytes, or a bytea; returns lower-case hex. */

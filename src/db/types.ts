@@ -61,6 +61,11 @@ export interface DatabaseGateway {
   countRows(table: string): Promise<RowCountRead>;
   /** Runs the configured query in a read-only transaction; null when it returns no row. */
   querySignedDocument(sql: string): Promise<SignedDocumentRow | null>;
+  /**
+   * Runs a query returning one timestamp (restoreTest.freshnessQuery) in a read-only transaction: the first column of the
+   * first row as ISO 8601 UTC, or null for no row or a NULL value. A timestamp without time zone is read as UTC.
+   */
+  queryTimestamp(sql: string): Promise<string | null>;
   close(): Promise<void>;
 }
 

@@ -84,6 +84,7 @@ export async function restoreArchive(options: ArchiveRestoreOptions): Promise<Re
       // An archive is one consistent snapshot: by default its counts must match exactly.
       rowCountTolerancePercent: config.restoreTest.archiveRowCountTolerancePercent,
       ...(config.restoreTest.rtoMinutes ? { rtoMinutes: config.restoreTest.rtoMinutes } : {}),
+      ...(config.restoreTest.rpoMinutes ? { rpoMinutes: config.restoreTest.rpoMinutes } : {}),
     },
     cleanup: { status: 'deleted', removed: [], leftover: [] },
   };

@@ -201,7 +201,12 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     else if (outcome.provision.ok && !outcome.restored) {
       // Restored, but not readable: each comparison says why instead of a vague "could not be read".
       const unread = { ok: false as const, failure };
-      outcome.restored = { alembic: unread, counts: unread, ...(database.signedDocument && options.signedDocument ? { signedDocument: unread } : {}) };
+      outcome.restored = {
+        alembic: unread,
+        counts: unread,
+        ...(database.signedDocument && options.signedDocument ? { signedDocument: unread } : {}),
+        ...(rt.freshnessQuery ? { freshness: { query: rt.freshnessQuery, newestRowAt: unread } } : {}),
+      };
     }
   } finally {
     stopProgress();

@@ -35,6 +35,11 @@ export interface RestoreOutcome {
     counts: Read<Record<string, bigint | null>>;
     /** undefined: no signed-document probe configured. */
     signedDocument?: Read<{ status: 'pass' | 'fail' | 'warn'; message: string; evidence: Evidence }>;
+    /**
+     * undefined: no restoreTest.freshnessQuery configured. The newest row's time on the restored database (ISO 8601 UTC;
+     * null: no row, or NULL). restore-provision measures the RPO as the restore point minus this time.
+     */
+    freshness?: { query: string; newestRowAt: Read<string | null> };
   };
   limits: {
     /** Allowed relative difference of row counts, in percent (the restore point is earlier than now). */

@@ -1,6 +1,6 @@
 /**
  * Reads a restored database the way the check command reads production: the Alembic revision,
- * the core-table row counts, and (when configured) the signed-document probe. Each read is kept
+ * the core-table row counts, and (when configured) the signed-document probe and the freshness query. Each read is kept
  * separately, so one failure (a missing table) does not hide the others.
  */
 import type { Finding } from '../checks/types.js';
@@ -69,5 +69,7 @@ export async function probeRestoredDatabase(
       return { status: finding.status, message: finding.message, evidence: finding.evidence ?? {} };
     });
   }
+  const freshnessQuery = config.restoreTest.freshnessQuery;
+  if (freshnessQuery) restored.freshness = { query: freshnessQuery, newestRowAt: await read(() => db.queryTimestamp(freshnessQuery)) };
   return restored;
 }

@@ -207,7 +207,6 @@ describe('restorecheck check against the simulator and Azurite', () => {
     ['pgflex-server-state', (s) => (s.servers[0]!.state = 'Disabled')],
     ['pgflex-backup-retention', (s) => (s.servers[0]!.backup!.backupRetentionDays = 7)],
     ['pgflex-geo-redundant-backup', (s) => (s.servers[0]!.backup!.geoRedundantBackup = 'Disabled')],
-    ['pgflex-recent-backup', (s) => (s.servers[0]!.backupSeries!.newestHoursAgo = 30)],
     ['pgflex-restore-window', (s) => (s.servers[0]!.backup!.earliestRestoreDaysAgo = 20)],
     ['pgflex-data-residency', (s) => (s.servers[0]!.location = 'uksouth')],
     ['blob-soft-delete', (s) => (s.storageAccounts[0]!.blobService!.deleteRetentionPolicy = { enabled: false })],
@@ -224,6 +223,28 @@ describe('restorecheck check against the simulator and Azurite', () => {
       assert.deepEqual(failed, [id]);
     });
   }
+
+  // Issue 12: pgflex-recent-backup used to be in the loop above with only newestHoursAgo = 30, on a server whose restore window
+  // reaches back its full retention. Azure suspends snapshots while nothing changes: that server is quiet, not broken.
+  it('an old snapshot on a quiet server (restore window intact) is warn, exit 0; with a window that does not reach back, fail', async () => {
+    scenario((s) => (s.servers[0]!.backupSeries!.newestHoursAgo = 30));
+    const quiet = await check(await config({ database: false }));
+    assert.equal(quiet.code, 0, quiet.stdout);
+    const recent = byId(quiet.report, 'pgflex-recent-backup');
+    assert.equal(recent.status, 'warn', recent.message);
+    assert.match(recent.message, /consistent with Azure suspending snapshots while nothing changes/);
+    scenario((s) => {
+      s.servers[0]!.backupSeries!.newestHoursAgo = 30;
+      s.servers[0]!.backup!.earliestRestoreDaysAgo = 3;
+    });
+    const stopped = await check(await config({ database: false }));
+    assert.equal(stopped.code, 1);
+    assert.match(byId(stopped.report, 'pgflex-recent-backup').message, /backups look stopped/);
+    assert.deepEqual(
+      stopped.report.checks.filter((c) => c.status === 'fail').map((c) => c.id),
+      ['pgflex-recent-backup', 'pgflex-restore-window'],
+    );
+  });
 
   // Issue 12: the blob settings have a documented default (off), so their absence is a `fail`, "never configured";
   // this test asserted `error` for them before. The settings without one stay unknown errors.

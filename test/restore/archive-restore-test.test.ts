@@ -102,6 +102,43 @@ describe('restore-test --archive', () => {
     assert.match(r.stderr, /restore-test: restored in/);
   });
 
+  it("measures the RPO with restoreTest.freshnessQuery on the restored database, against metadata.json's timestamp (issue 12)", async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'freshness') });
+    const run = async (name: string, restoreTest: string) => {
+      const config = join(work, `${name}.yaml`);
+      await writeFile(config, `environment: production\nrestoreTest:\n${restoreTest}`);
+      // A machine clock far from UTC must not move the measure: the value is read as PostgreSQL's text in UTC.
+      const r = await runCli(['restore-test', '--archive', archive.path, '--config', config, '--format', 'json'], {
+        env: { TZ: 'Pacific/Kiritimati' },
+        timeoutMs: 180_000,
+      });
+      const report = JSON.parse(r.stdout) as Report;
+      return { code: r.code, stderr: r.stderr, provision: report.checks.find((c) => c.id === 'restore-provision')! };
+    };
+    // documents.signed_at is now() when the parts were generated, shortly before the archive's timestamp.
+    const fresh = await run('fresh', '  rpoMinutes: 120\n  freshnessQuery: SELECT max(signed_at) FROM documents\n');
+    assert.equal(fresh.provision.status, 'pass', `${fresh.provision.message}\n${fresh.stderr}`);
+    assert.equal(fresh.code, 0);
+    const measured = fresh.provision.evidence.measuredRpoMinutes as number;
+    assert.ok(measured >= 0 && measured < 120, `measured RPO ${measured}`);
+    assert.ok(Date.parse(String(fresh.provision.evidence.newestRowAt)) <= Date.parse(String(fresh.provision.evidence.restorePoint)));
+    assert.equal(fresh.provision.evidence.rpoMeasured, true);
+    assert.match(fresh.provision.message, /within the RPO of 120 min/);
+
+    // patients.created_at tops out at 2020-01-01 03:05 UTC; cast to a timestamp without time zone, it is read as UTC.
+    const stale = await run('stale', '  rpoMinutes: 120\n  freshnessQuery: SELECT max(created_at)::timestamp FROM patients\n');
+    assert.equal(stale.provision.status, 'fail', stale.provision.message);
+    assert.equal(stale.code, 1);
+    assert.equal(stale.provision.evidence.newestRowAt, '2020-01-01T03:05:00.000Z');
+    assert.match(stale.provision.message, /is from 2020-01-01T03:05:00\.000Z, \d+\.\d days before the restore point .*: more than the RPO of 120 min/);
+
+    // A query that gives no timestamp is not a measure: warn, with the reason, and the restore itself still stands.
+    const broken = await run('broken', '  freshnessQuery: SELECT count(*) FROM patients\n');
+    assert.equal(broken.provision.status, 'warn', broken.provision.message);
+    assert.equal(broken.code, 0);
+    assert.match(String(broken.provision.evidence.rpoNotMeasured), /freshness query failed .*returned "300" \(type oid 20\), not a timestamp or date/);
+  });
+
   it('fails when the restored data does not match what metadata.json recorded (exit 1)', async () => {
     const archive = await assembleArchive(parts, {
       outDir: join(work, 'mismatch'),
