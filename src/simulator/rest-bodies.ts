@@ -29,8 +29,8 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
     systemData: { createdAt: hoursAgo(now, 24 * 400) },
     properties: {
       storage: { type: '', iops: 500, tier: 'P10', storageSizeGB: 128, autoGrow: 'Disabled' },
-      network: { publicNetworkAccess: 'Disabled' },
-      dataEncryption: { type: 'SystemManaged' },
+      network: s.network ?? { publicNetworkAccess: 'Disabled' },
+      dataEncryption: s.dataEncryption ?? { type: 'SystemManaged' },
       authConfig: { activeDirectoryAuth: 'Enabled', passwordAuth: 'Enabled' },
       fullyQualifiedDomainName: s.fullyQualifiedDomainName ?? `${s.name}.postgres.database.azure.com`,
       ...(s.version !== undefined ? { version: s.version } : {}),
@@ -43,10 +43,36 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
       replicationRole: 'Primary',
     },
     location: s.location,
+    ...(s.identity ? { identity: identityBody(s.identity) } : {}),
     ...(s.tags ? { tags: s.tags } : {}),
     id: serverId(subscriptionId, s),
     name: s.name,
     type: 'Microsoft.DBforPostgreSQL/flexibleServers',
+  };
+}
+
+/** identity (UserAssignedIdentity): each identity's principal and client ids are Azure's; the simulator derives stable ones. */
+function identityBody(identity: NonNullable<SimulatedServer['identity']>) {
+  const ids = (id: string) => {
+    const hex = Buffer.from(id).toString('hex').padEnd(32, '0').slice(-32);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  };
+  return {
+    type: identity.type,
+    userAssignedIdentities: Object.fromEntries(identity.userAssignedIdentities.map((id) => [id, { principalId: ids(id), clientId: ids(`${id}/client`) }])),
+  };
+}
+
+/** The 202 body of a point-in-time restore PUT, as recorded from Azure (the Azure CLI's test recordings). */
+export const restoreAcceptedBody = (startTime: string) => ({ operation: 'RestoreSnapshotManagementOperation', startTime });
+
+/** FirewallRules_Get (FirewallRulesGet.json). */
+export function firewallRuleBody(subscriptionId: string, server: SimulatedServer, rule: { name: string; startIpAddress: string; endIpAddress: string }) {
+  return {
+    id: `${serverId(subscriptionId, server)}/firewallRules/${rule.name}`,
+    name: rule.name,
+    type: 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules',
+    properties: { startIpAddress: rule.startIpAddress, endIpAddress: rule.endIpAddress },
   };
 }
 
