@@ -51,16 +51,9 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
   };
 }
 
-/** identity (UserAssignedIdentity): each identity's principal and client ids are Azure's; the simulator derives stable ones. */
+/** identity (UserAssignedIdentity), keyed by the identities' ARM ids as in ServersCreateWithDataEncryptionEnabled.json (no GET example shows one). */
 function identityBody(identity: NonNullable<SimulatedServer['identity']>) {
-  const ids = (id: string) => {
-    const hex = Buffer.from(id).toString('hex').padEnd(32, '0').slice(-32);
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-  };
-  return {
-    type: identity.type,
-    userAssignedIdentities: Object.fromEntries(identity.userAssignedIdentities.map((id) => [id, { principalId: ids(id), clientId: ids(`${id}/client`) }])),
-  };
+  return { type: identity.type, userAssignedIdentities: Object.fromEntries(identity.userAssignedIdentities.map((id) => [id, {}])) };
 }
 
 /** The 202 body of a point-in-time restore PUT, as recorded from Azure (the Azure CLI's test recordings). */

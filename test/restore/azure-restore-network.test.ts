@@ -110,7 +110,10 @@ const show = (what: string, body: unknown) => process.stderr.write(`# ${what}:\n
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'restorecheck-azure-network-'));
   hooks = realPointInTimeRestores();
-  const started = await Promise.allSettled([startCluster().then((c) => (cluster = c)), startSimulator({ scenario: parseScenario({}), hooks }).then((s) => (sim = s))]);
+  const started = await Promise.allSettled([
+    startCluster().then((c) => (cluster = c)),
+    startSimulator({ scenario: parseScenario({}), hooks }).then((s) => (sim = s)),
+  ]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   await cluster.sql(`
@@ -127,7 +130,7 @@ after(async () => {
 });
 
 describe('restore-test and the network', () => {
-  it("a public-access source: the PUT carries its network and the region name; the copy gets a firewall rule for clientIp, gone with it", async () => {
+  it('a public-access source: the PUT carries its network and the region name; the copy gets a firewall rule for clientIp, gone with it', async () => {
     scenario(sourceServer({ network: { publicNetworkAccess: 'Enabled' } }));
     const { path, ledger } = await config({ clientIp: CLIENT_IP });
     const { code, stderr, checks } = await restoreTest(path);
@@ -159,7 +162,10 @@ describe('restore-test and the network', () => {
     const order = sim.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path.includes('/firewallRules/') ? 'rule' : 'server'}`);
     assert.deepEqual(order, ['PUT server', 'PUT rule', 'DELETE server']);
 
-    const lines = (await readFile(ledger, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await readFile(ledger, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(
       lines.map((l) => l.event),
       ['requested', 'firewall-rule', 'deleted'],
@@ -180,7 +186,7 @@ describe('restore-test and the network', () => {
     assert.equal(byId(checks, 'restore-provision').evidence.firewallRule, null);
   });
 
-  it("a VNet source: the PUT carries its delegated subnet and private DNS zone, and no firewall rule is asked for", async () => {
+  it('a VNet source: the PUT carries its delegated subnet and private DNS zone, and no firewall rule is asked for', async () => {
     scenario(sourceServer({ network: { publicNetworkAccess: 'Disabled', delegatedSubnetResourceId: SUBNET, privateDnsZoneArmResourceId: ZONE } }));
     const { code, stderr, checks } = await restoreTest((await config({ clientIp: CLIENT_IP })).path);
     assert.equal(code, 0, `${stderr}\n${JSON.stringify(checks.filter((c) => c.status !== 'pass'))}`);
@@ -193,7 +199,9 @@ describe('restore-test and the network', () => {
 
   it('restoreTest.network puts the copy in another delegated subnet', async () => {
     scenario(sourceServer({ network: { publicNetworkAccess: 'Disabled', delegatedSubnetResourceId: SUBNET, privateDnsZoneArmResourceId: ZONE } }));
-    const { code, stderr } = await restoreTest((await config({ network: { delegatedSubnetResourceId: TEST_SUBNET, privateDnsZoneArmResourceId: TEST_ZONE } })).path);
+    const { code, stderr } = await restoreTest(
+      (await config({ network: { delegatedSubnetResourceId: TEST_SUBNET, privateDnsZoneArmResourceId: TEST_ZONE } })).path,
+    );
     assert.equal(code, 0, stderr);
     assert.deepEqual((restorePut().body.properties as Record<string, unknown>).network, {
       delegatedSubnetResourceId: TEST_SUBNET,
@@ -201,7 +209,7 @@ describe('restore-test and the network', () => {
     });
   });
 
-  it("a customer-managed-key source: the PUT repeats its user-assigned identity and its key", async () => {
+  it('a customer-managed-key source: the PUT repeats its user-assigned identity and its key', async () => {
     scenario(
       sourceServer({
         network: { publicNetworkAccess: 'Enabled' },
