@@ -13,6 +13,7 @@ import { type AzureSettings, armPipelineOptions, armScope, guardPipeline } from 
 import { ResourceManagerCalls, validated } from './resource-manager-calls.js';
 import type {
   BackupListing,
+  FirewallRuleRequest,
   FlexibleServer,
   FlexibleServerGateway,
   LongRunningOptions,
@@ -41,6 +42,24 @@ const serverSchema = z.object({
     .optional(),
   highAvailability: z.object({ mode: z.string().optional() }).optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  network: z
+    .object({
+      publicNetworkAccess: z.string().optional(),
+      delegatedSubnetResourceId: z.string().optional(),
+      privateDnsZoneArmResourceId: z.string().optional(),
+    })
+    .optional(),
+  // Only the identities' ARM ids are kept: a restore names them again (their principal and client ids are Azure's to fill).
+  identity: z.object({ type: z.string().optional(), userAssignedIdentities: z.record(z.string(), z.unknown()).optional() }).optional(),
+  dataEncryption: z
+    .object({
+      type: z.string().optional(),
+      primaryKeyURI: z.string().optional(),
+      primaryUserAssignedIdentityId: z.string().optional(),
+      geoBackupKeyURI: z.string().optional(),
+      geoBackupUserAssignedIdentityId: z.string().optional(),
+    })
+    .optional(),
 });
 
 /** The role a restore test needs where it creates and deletes servers (README, "Restore tests"). */
@@ -118,8 +137,14 @@ function toServer(value: unknown, call: AzureCall): FlexibleServer {
     earliestRestoreDate: iso(raw.backup?.earliestRestoreDate),
     highAvailabilityMode: raw.highAvailability?.mode,
     ...(raw.tags ? { tags: raw.tags } : {}),
+    ...(raw.network ? { network: raw.network } : {}),
+    ...(raw.identity ? { identity: { type: raw.identity.type, userAssignedIdentityIds: Object.keys(raw.identity.userAssignedIdentities ?? {}) } } : {}),
+    ...(raw.dataEncryption ? { dataEncryption: raw.dataEncryption } : {}),
   };
 }
+
+/** Azure's region name from either spelling: `France Central` (how Resource Manager returns it) → `francecentral` (as the Azure CLI sends it). */
+export const regionName = (location: string) => location.toLowerCase().replace(/\s+/g, '');
 
 export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   private readonly client: PostgreSQLManagementFlexibleServerClient;
@@ -181,11 +206,21 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
           resourceGroup,
           name,
           {
-            location: request.location,
+            location: regionName(request.location),
             createMode: 'PointInTimeRestore',
             sourceServerResourceId: request.sourceServerId,
             pointInTimeUTC: request.pointInTime,
             tags: request.tags,
+            ...(request.network ? { network: request.network } : {}),
+            ...(request.identity
+              ? {
+                  identity: {
+                    type: request.identity.type ?? 'UserAssigned',
+                    userAssignedIdentities: Object.fromEntries(request.identity.userAssignedIdentityIds.map((id) => [id, {}])),
+                  },
+                }
+              : {}),
+            ...(request.dataEncryption ? { dataEncryption: request.dataEncryption } : {}),
           },
           { abortSignal, updateIntervalInMs: options.pollIntervalMs, requestOptions: { timeout: this.settings.requestTimeoutMs } },
         );
@@ -200,6 +235,28 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
           }
           throw error;
         }
+      },
+      options.signal,
+    );
+  }
+
+  async createFirewallRule(request: FirewallRuleRequest, options: LongRunningOptions): Promise<void> {
+    const { resourceGroup, server, name } = request;
+    const call: AzureCall = {
+      ...this.calls.describe(`PUT firewall rule ${name} of Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup, WRITER_ROLE),
+      timeoutMs: options.timeoutMs,
+    };
+    await this.calls.fresh(
+      call,
+      async (abortSignal) => {
+        const poller = await this.client.firewallRules.beginCreateOrUpdate(
+          resourceGroup,
+          server,
+          name,
+          { startIpAddress: request.startIpAddress, endIpAddress: request.endIpAddress },
+          { abortSignal, updateIntervalInMs: options.pollIntervalMs, requestOptions: { timeout: this.settings.requestTimeoutMs } },
+        );
+        await poller.pollUntilDone({ abortSignal });
       },
       options.signal,
     );

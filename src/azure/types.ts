@@ -22,6 +22,45 @@ export interface FlexibleServer {
   highAvailabilityMode?: string;
   /** Resource tags (restore tests mark what they create with them). */
   tags?: Record<string, string>;
+  /** How the server is reached: public access (firewall rules) or a delegated subnet (VNet integration). */
+  network?: ServerNetwork;
+  /** Managed identities (a customer-managed key is read through a user-assigned one). */
+  identity?: ServerIdentity;
+  dataEncryption?: ServerDataEncryption;
+}
+
+/** properties.network (Network in the SDK). A VNet-integrated server has a delegated subnet and cannot be restored to public access. */
+export interface ServerNetwork {
+  /** "Enabled" or "Disabled" (extensible). */
+  publicNetworkAccess?: string;
+  delegatedSubnetResourceId?: string;
+  privateDnsZoneArmResourceId?: string;
+}
+
+/** identity (UserAssignedIdentity in the SDK), as a restore must repeat it: the type and the ARM ids of the user-assigned identities. */
+export interface ServerIdentity {
+  /** "None", "UserAssigned", "SystemAssigned", "SystemAssigned,UserAssigned" (extensible). */
+  type?: string;
+  userAssignedIdentityIds: string[];
+}
+
+/** properties.dataEncryption: "SystemManaged", or "AzureKeyVault" with the key and the identity that reads it. */
+export interface ServerDataEncryption {
+  type?: string;
+  primaryKeyURI?: string;
+  primaryUserAssignedIdentityId?: string;
+  geoBackupKeyURI?: string;
+  geoBackupUserAssignedIdentityId?: string;
+}
+
+/** A firewall rule of a public-access server (FirewallRules_CreateOrUpdate). */
+export interface FirewallRuleRequest {
+  resourceGroup: string;
+  server: string;
+  /** 1–128 of letters, digits, `-` and `_`. */
+  name: string;
+  startIpAddress: string;
+  endIpAddress: string;
 }
 
 /** What a point-in-time restore to a new server needs (Servers_CreateOrUpdate, createMode PointInTimeRestore). */
@@ -29,12 +68,17 @@ export interface PointInTimeRestoreRequest {
   resourceGroup: string;
   /** The new server. */
   name: string;
-  /** Must be the source's region. */
+  /** Must be the source's region; sent as the region name (`francecentral`, not `France Central`). */
   location: string;
   /** ARM id of the source server. */
   sourceServerId: string;
   pointInTime: Date;
   tags: Record<string, string>;
+  /** The new server's network: the source's by default, or restoreTest.network (another delegated subnet). */
+  network?: ServerNetwork;
+  /** A customer-managed-key source's identity and key, repeated so that the copy can read its key. */
+  identity?: ServerIdentity;
+  dataEncryption?: ServerDataEncryption;
 }
 
 /** How long a long-running operation may take, and how to stop waiting for it. */
@@ -90,6 +134,8 @@ export interface FlexibleServerGateway {
   listServers(resourceGroup: string, signal?: AbortSignal): Promise<FlexibleServer[]>;
   /** servers.beginCreateOrUpdate with createMode PointInTimeRestore, waited for until Azure says Succeeded or Failed. */
   restoreToNewServer(request: PointInTimeRestoreRequest, options: LongRunningOptions): Promise<PointInTimeRestoreResult>;
+  /** firewallRules.beginCreateOrUpdate, waited for (a long-running operation); the rule goes when its server is deleted. */
+  createFirewallRule(request: FirewallRuleRequest, options: LongRunningOptions): Promise<void>;
   /** servers.beginDelete, waited for; a 409 (another operation in progress) is retried until the deadline. Absent already: resolves. */
   deleteServer(resourceGroup: string, server: string, options: LongRunningOptions): Promise<void>;
 }

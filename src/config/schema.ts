@@ -83,6 +83,14 @@ const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
   message: 'must be a subscription id (a UUID such as 00000000-0000-0000-0000-000000000000)',
 });
 
+/** An ARM resource id of the given provider type (`…/providers/Microsoft.Network/privateDnsZones/NAME`), case-insensitively. */
+const armId = (type: string, child = '') =>
+  z
+    .string()
+    .regex(new RegExp(`^/subscriptions/[0-9a-f-]{36}/resourceGroups/[^/]+/providers/${type.replace('.', '\\.')}/[^/]+${child ? `${child}[^/]+` : ''}$`, 'i'), {
+      message: `must be an ARM resource id: /subscriptions/<id>/resourceGroups/<group>/providers/${type}/<name>${child ? `${child}<name>` : ''}`,
+    });
+
 const httpsUrl = z.string().refine(
   (value) => {
     try {
@@ -241,6 +249,18 @@ export const configSchema = z.strictObject({
       progressIntervalSeconds: z.number().positive().default(30),
       /** Deadline of deleting the new server (its own, fresh: it runs after a timeout or Ctrl-C too). */
       deleteTimeoutMinutes: z.number().positive().default(30),
+      /**
+       * Where the new server joins a VNet: another delegated subnet and its private DNS zone (e.g. a dedicated restore-test
+       * VNet). Default: the source's own network block, as the Azure CLI's restore does.
+       */
+      network: z
+        .strictObject({
+          delegatedSubnetResourceId: armId('Microsoft.Network/virtualNetworks', '/subnets/'),
+          privateDnsZoneArmResourceId: armId('Microsoft.Network/privateDnsZones'),
+        })
+        .optional(),
+      /** This machine's public IPv4 address: a public-access restore gets a firewall rule for it (deleted with the server). */
+      clientIp: z.ipv4({ message: 'must be an IPv4 address (the public address this job connects from)' }).optional(),
     })
     // prefault: an absent section is parsed like `{}`, so every default above applies.
     .prefault({}),

@@ -32,6 +32,7 @@ import {
 import type { RestoreOutcome, StepFailure } from './outcome.js';
 import { currentProcess, ledgerPath, RestoreLedger, runIsOver } from './restore-ledger.js';
 import { probeRestoredDatabase, readAlembicAndCounts, toFailure, type SignedDocumentProbe } from './restored-database.js';
+import { customerManagedKey, databasePort, firewallRuleName, probeTcp, type RestoreNetworkPlan, restoreNetwork } from './restore-network.js';
 
 export interface AzureRestoreOptions {
   config: Config;
@@ -124,7 +125,7 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
 
   const checked = await preflight(options, target, requestedAt, outcome);
   if (!checked) return outcome;
-  const { source, location, pointInTime } = checked;
+  const { source, location, pointInTime, network } = checked;
 
   const ledger = new RestoreLedger(ledgerPath(config));
   const expiresAt = new Date(requestedAt.getTime() + rt.expiryHours * 3_600_000);
@@ -154,6 +155,8 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
         sourceServerId: source.id ?? sourceId(config, target),
         pointInTime,
         tags: restoreTags(runId, target, expiresAt),
+        ...(network.network ? { network: network.network } : {}),
+        ...customerManagedKey(source),
       },
       lro,
     );
@@ -177,6 +180,7 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     const server = result.server;
     const details = restoredDetails({ requestedAt, pointInTime, target, location, server, runId, expiresAt });
     outcome.provision = { ok: true, value: { restoreSeconds, restorePoint: pointInTime.toISOString(), details } };
+    Object.assign(details, await openFirewall({ ...options, azure, ledger, target, network, lro }));
     log.info(`restore-test: ${target.name} is ready after ${restoreSeconds} s; reading it`);
     if (!server.fullyQualifiedDomainName) {
       throw new EvaluationError(
@@ -226,7 +230,7 @@ async function preflight(
   target: RestoreTarget,
   requestedAt: Date,
   outcome: RestoreOutcome,
-): Promise<{ source: FlexibleServer; location: string; pointInTime: Date } | undefined> {
+): Promise<{ source: FlexibleServer; location: string; pointInTime: Date; network: RestoreNetworkPlan } | undefined> {
   const azure = options.gateways.azurePostgres();
   const signal = options.signal;
   let source: FlexibleServer | null;
@@ -271,8 +275,78 @@ async function preflight(
     };
     return undefined;
   }
+  if (!source.fullyQualifiedDomainName) {
+    outcome.provision = {
+      ok: false,
+      failure: {
+        kind: 'invalid-response',
+        message: `Resource Manager did not return the fullyQualifiedDomainName of ${label(target.source)}: its reachability from here cannot be checked`,
+        hint: 'run again; if it persists, report it with the request id',
+      },
+    };
+    return undefined;
+  }
+  await refuseUnreachable(options, target, source.fullyQualifiedDomainName, source);
+  return { source, location: source.location, pointInTime, network: restoreNetwork(source, options.config.restoreTest.network) };
+}
 
-  return { source, location: source.location, pointInTime };
+/**
+ * The copy lands in the source's network (or restoreTest.network): if this machine cannot reach the source's endpoint, it
+ * will not reach the copy either, which a run would find out only after Azure created and billed it. So: refuse now.
+ */
+async function refuseUnreachable(options: AzureRestoreOptions, target: RestoreTarget, host: string, source: FlexibleServer): Promise<void> {
+  // database is checked at the start of restoreAzurePointInTime; without it there is nothing to read the copy with.
+  const { url, connectTimeoutMs } = options.config.database ?? { url: '', connectTimeoutMs: 10_000 };
+  const port = databasePort(url);
+  const probe = await probeTcp(host, port, connectTimeoutMs, options.signal);
+  if (probe.reachable) {
+    options.log.info(`restore-test: ${host}:${port} answers from here (${probe.ms} ms)`);
+    return;
+  }
+  const where = source.network?.delegatedSubnetResourceId ? 'in a virtual network (private access)' : 'behind its firewall or private endpoint';
+  throw new UsageError(
+    `the source server ${label(target.source)} (${host}:${port}) is not reachable from this machine (${probe.reason}); it is ${where}, so its restored ` +
+      'copy would not be reachable either: refusing before anything is created (nothing was restored, nothing is billed)',
+    'run restore-test from inside the VNet (a self-hosted runner, or an Azure Container Apps / ACI job in the VNet: README, "Networking"), ' +
+      'or use a public-access source with restoreTest.clientIp set (the copy gets a firewall rule for it)',
+  );
+}
+
+/**
+ * A public-access copy gets a firewall rule for restoreTest.clientIp once it is ready, before it is read. Recorded in the ledger
+ * first; it needs no deletion of its own: deleting the server deletes its firewall rules.
+ */
+async function openFirewall(o: {
+  config: Config;
+  azure: FlexibleServerGateway;
+  ledger: RestoreLedger;
+  target: RestoreTarget;
+  network: RestoreNetworkPlan;
+  lro: LongRunningOptions;
+  runId: string;
+  log: Logger;
+}): Promise<Record<string, string | null>> {
+  const { config, target, network, runId } = o;
+  const where = network.network?.delegatedSubnetResourceId ? `delegated subnet ${network.network.delegatedSubnetResourceId}` : undefined;
+  const evidence = { network: where ?? (network.publicAccess ? 'public access' : network.from === 'unknown' ? 'unknown' : 'public access disabled') };
+  const ip = config.restoreTest.clientIp;
+  if (!network.publicAccess) return { ...evidence, firewallRule: null };
+  if (!ip) {
+    o.log.info(
+      `restore-test: restoreTest.clientIp is not set: no firewall rule on ${target.name}; it is reachable from here only if its rules allow this machine`,
+    );
+    return { ...evidence, firewallRule: null };
+  }
+  const rule = firewallRuleName(runId);
+  await o.ledger.append({ event: 'firewall-rule', at: new Date().toISOString(), runId, server: target.name, rule, ip });
+  o.log.info(`restore-test: adding firewall rule ${rule} (${ip}) to ${target.name}`);
+  await o.azure.createFirewallRule({ resourceGroup: target.resourceGroup, server: target.name, name: rule, startIpAddress: ip, endIpAddress: ip }, o.lro);
+  return {
+    ...evidence,
+    firewallRule: rule,
+    firewallRuleIp: ip,
+    firewallRuleRemoval: 'deleted with the server (Azure deletes a server together with its firewall rules)',
+  };
 }
 
 /** Writes the ledger line before the server is requested: an interrupted run is cleaned up from it. */

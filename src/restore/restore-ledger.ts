@@ -35,7 +35,17 @@ const ended = z.object({
   runId: z.string().min(1),
 });
 
-const lineSchema = z.discriminatedUnion('event', [requested, ended]);
+/** A firewall rule added to the run's server (public access): it goes with the server, recorded so that a person can see it was ours. */
+const firewallRule = z.object({
+  event: z.literal('firewall-rule'),
+  at: z.string(),
+  runId: z.string().min(1),
+  server: z.string(),
+  rule: z.string(),
+  ip: z.string(),
+});
+
+const lineSchema = z.discriminatedUnion('event', [requested, ended, firewallRule]);
 
 export type LedgerRequest = z.infer<typeof requested>;
 export type LedgerLine = z.infer<typeof lineSchema>;
@@ -99,7 +109,7 @@ export class RestoreLedger {
       }
       const line = parsed.data;
       if (line.event === 'requested') runs.set(line.runId, { request: line, state: 'requested' });
-      else {
+      else if (line.event !== 'firewall-rule') {
         const run = runs.get(line.runId);
         if (run) run.state = line.event;
       }

@@ -121,6 +121,7 @@ function flexibleServersOnFirstCall(load: () => Promise<FlexibleServerGateway>):
     findServer: async (...args) => (await load()).findServer(...args),
     listServers: async (...args) => (await load()).listServers(...args),
     restoreToNewServer: async (...args) => (await load()).restoreToNewServer(...args),
+    createFirewallRule: async (...args) => (await load()).createFirewallRule(...args),
     deleteServer: async (...args) => (await load()).deleteServer(...args),
   };
 }

@@ -10,7 +10,7 @@ export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled'
 
 export interface Operation {
   id: string;
-  kind: 'restore' | 'delete';
+  kind: 'restore' | 'delete' | 'firewall-rule';
   /** The resource path the operation acts on (ARM id). */
   resourceId: string;
   location: string;

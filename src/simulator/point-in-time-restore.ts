@@ -39,6 +39,7 @@ export interface RestoredCluster {
 export interface RealRestoreHooks extends SimulatorHooks {
   pointInTimeRestore(request: PointInTimeRestoreRequest): Promise<RestoredServerUpdate | undefined>;
   deleteServer(server: SimulatedServer): Promise<void>;
+  fullyQualifiedDomainName(server: SimulatedServer): string | undefined;
   stop(): Promise<void>;
   /** The copies' clusters running now. */
   running(): RestoredCluster[];
@@ -193,6 +194,15 @@ export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealR
           await release(copy);
         }),
       );
+    },
+
+    fullyQualifiedDomainName(server) {
+      // A source answers where its real PostgreSQL listens (a client probes it before restoring); a copy says where it is itself.
+      try {
+        return databaseUrl(server)?.hostname || undefined;
+      } catch {
+        return undefined;
+      }
     },
 
     running: () =>

@@ -86,6 +86,7 @@ async function handle(state: SimulatorState, req: IncomingMessage, res: ServerRe
   const url = new URL(req.url ?? '/', state.endpoint);
   const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: url.search, token: tokenState(state, req), status: 0 };
   state.requests.push(record);
+  state.records.set(req, record);
   res.on('finish', () => (record.status = res.statusCode));
   try {
     if (url.pathname !== MSI_PATH) {

@@ -36,8 +36,8 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
     systemData: { createdAt: hoursAgo(now, 24 * 400) },
     properties: {
       storage: { type: '', iops: 500, tier: 'P10', storageSizeGB: 128, autoGrow: 'Disabled' },
-      network: { publicNetworkAccess: 'Disabled' },
-      dataEncryption: { type: 'SystemManaged' },
+      network: s.network ?? { publicNetworkAccess: 'Disabled' },
+      dataEncryption: s.dataEncryption ?? { type: 'SystemManaged' },
       authConfig: { activeDirectoryAuth: 'Enabled', passwordAuth: 'Enabled' },
       fullyQualifiedDomainName: s.fullyQualifiedDomainName ?? `${s.name}.postgres.database.azure.com`,
       ...(s.version !== undefined ? { version: s.version } : {}),
@@ -50,6 +50,7 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
       replicationRole: 'Primary',
     },
     location: s.location,
+    ...(s.identity ? { identity: identityBody(s.identity) } : {}),
     ...(s.tags ? { tags: s.tags } : {}),
     id: serverId(subscriptionId, s),
     name: s.name,
@@ -58,6 +59,24 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
   nullsFor(s.nullForUnset, body.properties as Record<string, unknown>, ['version', 'state', 'backup']);
   nullsFor(s.nullForUnset, body as Record<string, unknown>, ['tags']);
   return body;
+}
+
+/** identity (UserAssignedIdentity), keyed by the identities' ARM ids as in ServersCreateWithDataEncryptionEnabled.json (no GET example shows one). */
+function identityBody(identity: NonNullable<SimulatedServer['identity']>) {
+  return { type: identity.type, userAssignedIdentities: Object.fromEntries(identity.userAssignedIdentities.map((id) => [id, {}])) };
+}
+
+/** The 202 body of a point-in-time restore PUT, as recorded from Azure (the Azure CLI's test recordings). */
+export const restoreAcceptedBody = (startTime: string) => ({ operation: 'RestoreSnapshotManagementOperation', startTime });
+
+/** FirewallRules_Get (FirewallRulesGet.json). */
+export function firewallRuleBody(subscriptionId: string, server: SimulatedServer, rule: { name: string; startIpAddress: string; endIpAddress: string }) {
+  return {
+    id: `${serverId(subscriptionId, server)}/firewallRules/${rule.name}`,
+    name: rule.name,
+    type: 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules',
+    properties: { startIpAddress: rule.startIpAddress, endIpAddress: rule.endIpAddress },
+  };
 }
 
 /** BackupsAutomaticAndOnDemand_ListByServer items: the scenario's backups, then its generated series (oldest first). */

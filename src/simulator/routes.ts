@@ -6,10 +6,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArmHttpError, methodNotAllowed, requireApiVersion, send } from './arm-http.js';
+import { handleFirewallRule } from './firewall-rules.js';
 import { handleIdentity, MSI_PATH } from './identity-endpoint.js';
 import type { Operation } from './long-running-operations.js';
 import { lroHeaders, type ServerTarget, startDelete, startRestore } from './restore-and-delete.js';
-import { accountBody, backupBodies, blobServiceBody, ltrBodies, operationStatusBody, serverBody, serverId } from './rest-bodies.js';
+import { accountBody, backupBodies, blobServiceBody, firewallRuleBody, ltrBodies, operationStatusBody, serverBody, serverId } from './rest-bodies.js';
 import { resourceKey, type SimulatorState } from './simulator-state.js';
 
 export type RouteGroup = 'postgres' | 'operations' | 'storage' | 'identity';
@@ -47,7 +48,7 @@ function handleServer(state: SimulatorState, req: IncomingMessage, res: ServerRe
   const target = serverTarget(state, url, m);
   if (req.method === 'GET') {
     if (!target.existing) throw notFound(target.rg, target.name);
-    return send(res, 200, serverBody(target.existing, state.now(), state.scenario.subscriptionId));
+    return send(res, 200, serverBody(state.described(target.existing), state.now(), state.scenario.subscriptionId));
   }
   if (req.method === 'PUT') return startRestore(state, req, res, target);
   if (req.method === 'DELETE') return startDelete(state, res, target);
@@ -88,7 +89,7 @@ function handleServerList(state: SimulatorState, req: IncomingMessage, res: Serv
   if (req.method !== 'GET') throw methodNotAllowed(req.method);
   const value = [...state.servers.values()]
     .filter((s) => s.resourceGroup.toLowerCase() === rg.toLowerCase())
-    .map((s) => serverBody(s, state.now(), state.scenario.subscriptionId));
+    .map((s) => serverBody(state.described(s), state.now(), state.scenario.subscriptionId));
   return send(res, 200, { value });
 }
 
@@ -117,8 +118,19 @@ function handleOperationResult(state: SimulatorState, req: IncomingMessage, res:
   if (op.status === 'Failed') return send(res, 500, { error: op.error });
   if (op.kind === 'delete') return send(res, 204, undefined);
   const subscriptionId = state.scenario.subscriptionId;
+  if (op.kind === 'firewall-rule') {
+    const [serverPath, rule = ''] = op.resourceId.split('/firewallRules/');
+    const server = [...state.servers.values()].find((s) => serverId(subscriptionId, s).toLowerCase() === serverPath?.toLowerCase());
+    const found = server?.firewallRules?.[rule.toLowerCase()];
+    return server && found ? send(res, 200, firewallRuleBody(subscriptionId, server, found)) : send(res, 204, undefined);
+  }
   const restored = [...state.servers.values()].find((s) => serverId(subscriptionId, s).toLowerCase() === op.resourceId.toLowerCase());
-  return restored ? send(res, 200, serverBody(restored, state.now(), subscriptionId)) : send(res, 204, undefined);
+  return restored ? send(res, 200, serverBody(state.described(restored), state.now(), subscriptionId)) : send(res, 204, undefined);
+}
+
+/** FirewallRules_CreateOrUpdate (a long-running PUT) and FirewallRules_Get. */
+function handleFirewallRules(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
+  return handleFirewallRule(state, req, res, serverTarget(state, url, m), m[4] ?? '');
 }
 
 /** StorageAccounts_GetProperties and BlobServices_GetServiceProperties (GET only). */
@@ -146,6 +158,7 @@ export const routes: readonly Route[] = [
   { name: 'flexible-server', group: 'postgres', pattern: arm(`${FLEXIBLE_SERVERS}/([^/]+)`), handle: handleServer },
   { name: 'flexible-server-backups', group: 'postgres', pattern: arm(`${FLEXIBLE_SERVERS}/([^/]+)/backups`), handle: handleBackups },
   { name: 'flexible-server-ltr-operations', group: 'postgres', pattern: arm(`${FLEXIBLE_SERVERS}/([^/]+)/ltrBackupOperations`), handle: handleLtrOperations },
+  { name: 'flexible-server-firewall-rule', group: 'postgres', pattern: arm(`${FLEXIBLE_SERVERS}/([^/]+)/firewallRules/([^/]+)`), handle: handleFirewallRules },
   { name: 'flexible-server-list', group: 'postgres', pattern: arm(FLEXIBLE_SERVERS), handle: handleServerList },
   { name: 'operation-status', group: 'operations', pattern: arm(`${OPERATIONS}/azureAsyncOperation/([^/]+)`), handle: handleOperationStatus },
   { name: 'operation-result', group: 'operations', pattern: arm(`${OPERATIONS}/operationResults/([^/]+)`), handle: handleOperationResult },

@@ -28,6 +28,27 @@ const serverSchema = z.strictObject({
   state: z.string().optional(),
   version: z.string().optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  /** Where the server answers; default `<name>.postgres.database.azure.com` (or, with the real-restore hooks, its real PostgreSQL's host). */
+  fullyQualifiedDomainName: name.optional(),
+  /** properties.network; default `publicNetworkAccess: Disabled`. A delegated subnet makes it a VNet server (no restore to public access). */
+  network: z
+    .strictObject({
+      publicNetworkAccess: z.enum(['Enabled', 'Disabled']).optional(),
+      delegatedSubnetResourceId: name.optional(),
+      privateDnsZoneArmResourceId: name.optional(),
+    })
+    .optional(),
+  /** A customer-managed key: the user-assigned identities (ARM ids) and properties.dataEncryption. */
+  identity: z.strictObject({ type: z.string().default('UserAssigned'), userAssignedIdentities: z.array(name).default([]) }).optional(),
+  dataEncryption: z
+    .strictObject({
+      type: z.string(),
+      primaryKeyURI: z.string().optional(),
+      primaryUserAssignedIdentityId: z.string().optional(),
+      geoBackupKeyURI: z.string().optional(),
+      geoBackupUserAssignedIdentityId: z.string().optional(),
+    })
+    .optional(),
   backup: z
     .strictObject({
       backupRetentionDays: z.number().int().optional(),

@@ -27,6 +27,8 @@ export class SimulatorState implements TokenBook {
   readonly identityHeader = randomBytes(24).toString('base64url');
   /** Every request received, in order. */
   readonly requests: RequestRecord[] = [];
+  /** The record of each request in flight, so that a handler can note the body it parsed. */
+  readonly records = new WeakMap<object, RequestRecord>();
   readonly tracker: OperationTracker;
   /** https://host:port, known once the server listens; every URL the simulator emits starts with it. */
   endpoint = '';
@@ -62,6 +64,19 @@ export class SimulatorState implements TokenBook {
     const found = this.injections.find((i) => i.remaining > 0 && (!i.method || i.method === method) && path.toLowerCase().includes(i.path.toLowerCase()));
     if (found) found.remaining--;
     return found;
+  }
+
+  /** Notes the parsed body of `req` in its request record. */
+  noteBody(req: object, body: unknown): void {
+    const record = this.records.get(req);
+    if (record) record.body = structuredClone(body);
+  }
+
+  /** The server as Resource Manager describes it: with the hooks' address when the scenario gives none. */
+  described(server: SimulatedServer): SimulatedServer {
+    if (server.fullyQualifiedDomainName || !this.hooks?.fullyQualifiedDomainName) return server;
+    const address = this.hooks.fullyQualifiedDomainName(server);
+    return address ? { ...server, fullyQualifiedDomainName: address } : server;
   }
 
   server(resourceGroup: string, name: string): SimulatedServer | undefined {

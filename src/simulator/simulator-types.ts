@@ -11,6 +11,8 @@ export interface SimulatedServer extends ScenarioServer {
   createMode?: string;
   sourceServerResourceId?: string;
   pointInTimeUTC?: string;
+  /** FirewallRules_CreateOrUpdate on this server, by rule name (lower case); they go with the server. */
+  firewallRules?: Record<string, { name: string; startIpAddress: string; endIpAddress: string }>;
 }
 
 export interface PointInTimeRestoreRequest {
@@ -37,6 +39,8 @@ export interface RestoredServerUpdate {
 export interface SimulatorHooks {
   pointInTimeRestore?(request: PointInTimeRestoreRequest): Promise<RestoredServerUpdate | undefined>;
   deleteServer?(server: SimulatedServer): Promise<void>;
+  /** Where a server without a scenario address answers (the real PostgreSQL behind it), so that clients can probe it. */
+  fullyQualifiedDomainName?(server: SimulatedServer): string | undefined;
   /** Called first when the simulator stops: end the hooks' work in progress and release what they hold. */
   stop?(): Promise<void>;
 }
@@ -48,4 +52,6 @@ export interface RequestRecord {
   /** Whether a bearer token came along, and whether the simulator had issued it. */
   token: 'none' | 'valid' | 'invalid';
   status: number;
+  /** The JSON body of a PUT, as the simulator parsed it (tests show what restorecheck sent). */
+  body?: unknown;
 }

@@ -67,6 +67,7 @@ function gateways(world: World): Gateways {
     findServer: async () => fail('findServer'),
     listServers: async () => fail('listServers'),
     restoreToNewServer: async () => fail('restoreToNewServer'),
+    createFirewallRule: async () => fail('createFirewallRule'),
     deleteServer: async () => fail('deleteServer'),
   };
   const storage: StorageGateway = {

@@ -169,6 +169,8 @@ before(async () => {
           return stealTags ? { ...(update ?? {}), tags: { owner: 'someone-else' } } : update;
         },
         deleteServer: (server) => hooks.deleteServer!(server),
+        // The source answers where its real PostgreSQL listens: restore-test probes it before the PUT.
+        fullyQualifiedDomainName: (server) => hooks.fullyQualifiedDomainName(server),
         stop: () => hooks.stop!(),
       },
     }).then((s) => (sim = s)),

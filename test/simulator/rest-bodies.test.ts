@@ -10,7 +10,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Operation } from '../../src/simulator/long-running-operations.js';
-import { accountBody, backupBodies, blobServiceBody, ltrBodies, operationStatusBody, serverBody } from '../../src/simulator/rest-bodies.js';
+import {
+  accountBody,
+  backupBodies,
+  blobServiceBody,
+  firewallRuleBody,
+  ltrBodies,
+  operationStatusBody,
+  restoreAcceptedBody,
+  serverBody,
+} from '../../src/simulator/rest-bodies.js';
 import { parseScenario, type ScenarioInput } from '../../src/simulator/scenario.js';
 import type { SimulatedServer } from '../../src/simulator/simulator-types.js';
 
@@ -385,5 +394,72 @@ describe('operationStatusBody (Azure-AsyncOperation; no official example shows o
       endTime: ago(0),
       error: { code: 'RestoreFailed', message: 'no copy' },
     });
+  });
+});
+
+describe('serverBody: network, identity and key (ServersGetWithVnet.json, ServersCreateWithDataEncryptionEnabled.json)', () => {
+  const vnet = example('postgresql-flexible/ServersGetWithVnet.json');
+  const subnet = `/subscriptions/${SUB}/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pg`;
+  const zone = `/subscriptions/${SUB}/resourceGroups/net-rg/providers/Microsoft.Network/privateDnsZones/medic.private.postgres.database.azure.com`;
+  const networkReads = [
+    'properties.network.publicNetworkAccess',
+    'properties.network.delegatedSubnetResourceId',
+    'properties.network.privateDnsZoneArmResourceId',
+  ];
+
+  it("a VNet server's network block has the example's keys and types", () => {
+    const s: SimulatedServer = {
+      ...server(),
+      network: { publicNetworkAccess: 'Disabled', delegatedSubnetResourceId: subnet, privateDnsZoneArmResourceId: zone },
+    };
+    const body = serverBody(s, NOW, SUB);
+    assertShape(body, [vnet, example('postgresql-flexible/ServersGet.json')], { reads: networkReads });
+    assert.deepEqual(body.properties.network, { publicNetworkAccess: 'Disabled', delegatedSubnetResourceId: subnet, privateDnsZoneArmResourceId: zone });
+  });
+
+  it('without a scenario network, publicNetworkAccess Disabled as before', () => {
+    assert.deepEqual(serverBody(server(), NOW, SUB).properties.network, { publicNetworkAccess: 'Disabled' });
+  });
+
+  it("a customer-managed-key server's identity and dataEncryption have the example's shape", () => {
+    const created = example('postgresql-flexible/ServersCreateWithDataEncryptionEnabled.json', 'parameters.parameters') as Record<string, Json>;
+    const identity = `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cmk`;
+    const key = 'https://medic-kv.vault.azure.net/keys/pg/0123456789abcdef0123456789abcdef';
+    const s: SimulatedServer = {
+      ...server(),
+      identity: { type: 'UserAssigned', userAssignedIdentities: [identity] },
+      dataEncryption: { type: 'AzureKeyVault', primaryKeyURI: key, primaryUserAssignedIdentityId: identity },
+    };
+    const body = serverBody(s, NOW, SUB);
+    assert.deepEqual(body.identity, { type: 'UserAssigned', userAssignedIdentities: { [identity]: {} } });
+    assert.equal(jsonType(dig(created, 'identity.type')), 'string');
+    for (const [k, v] of Object.entries(body.properties.dataEncryption)) {
+      assert.equal(jsonType(v), jsonType(dig(created, `properties.dataEncryption.${k}`)), `dataEncryption.${k}: the example's type`);
+    }
+  });
+});
+
+describe('firewallRuleBody (FirewallRulesGet.json)', () => {
+  it("has the example's keys and types, the rule's id under its server", () => {
+    const ours = firewallRuleBody(SUB, server(), { name: 'restorecheck-run1', startIpAddress: '203.0.113.7', endIpAddress: '203.0.113.7' });
+    const theirs = example('postgresql-flexible/FirewallRulesGet.json');
+    assert.deepEqual(leafPaths(ours).sort(), leafPaths(theirs).sort());
+    assert.equal(ours.type, dig(theirs, 'type'));
+    assert.equal(
+      ours.id,
+      `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/medicdb/firewallRules/restorecheck-run1`,
+    );
+    // The request body restorecheck sends is the example's request body, values aside.
+    const request = example('postgresql-flexible/FirewallRulesCreateOrUpdate.json', 'parameters.parameters');
+    assert.deepEqual(leafPaths({ properties: ours.properties }).sort(), leafPaths(request).sort());
+  });
+});
+
+describe('restoreAcceptedBody (the 202 of a point-in-time restore PUT)', () => {
+  it('is what Azure answered in the Azure CLI recording (no official example shows a body)', () => {
+    // Azure/azure-cli, src/azure-cli/azure/cli/command_modules/rdbms/tests/latest/recordings/test_flexible_server_ssdv2_restore_mgmt.yaml
+    // (commit 00bf86aac2f9c99f6deebe208d7968c37bb8eb4e), the response to `PUT .../flexibleServers/azuredbclitest-ssdv2-restore-000005`.
+    const recorded = JSON.parse('{"operation":"RestoreSnapshotManagementOperation","startTime":"2024-11-15T00:21:18.583Z"}') as Json;
+    assert.deepEqual(restoreAcceptedBody('2024-11-15T00:21:18.583Z'), recorded);
   });
 });
