@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,6 +29,13 @@ const PAST = '2000-01-01T00:00:00.000Z';
 
 let sim: RunningSimulator;
 let dir: string;
+/**
+ * Where the source "listens": restore-test probes the source's endpoint before its PUT (issue 12) and refuses an
+ * unreachable one, so the source gets a TCP port that accepts connections (and drops them: the production read fails
+ * on its own, harmlessly).
+ */
+let endpoint: Server;
+let endpointPort: number;
 /** Restores held open until the simulator stops: the killed run's server stays Provisioning. */
 const held: Array<() => void> = [];
 
@@ -42,6 +50,9 @@ const server = (resourceGroup: string, name: string, tags?: Record<string, strin
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'restorecheck-azure-cleanup-'));
+  endpoint = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+  endpointPort = (endpoint.address() as AddressInfo).port;
   sim = await startSimulator({
     scenario: parseScenario({}),
     hooks: {
@@ -55,6 +66,7 @@ before(async () => {
 
 after(async () => {
   await sim?.stop();
+  await new Promise((resolve) => endpoint?.close(resolve));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -75,6 +87,7 @@ describe('restore-test cleanup without the ledger (the CI runner is gone)', () =
         servers: [
           {
             ...server(RG, SOURCE),
+            fullyQualifiedDomainName: '127.0.0.1',
             version: '16',
             backup: { backupRetentionDays: 35, geoRedundantBackup: 'Enabled', earliestRestoreDaysAgo: 35 },
           },
@@ -95,7 +108,7 @@ describe('restore-test cleanup without the ledger (the CI runner is gone)', () =
       JSON.stringify({
         environment: 'e2e',
         // Never reached: the run is killed while Azure restores (the production read fails on its own, harmlessly).
-        database: { url: 'postgres://reader:secret@127.0.0.1:1/medicapp?sslmode=disable', coreTables: [{ name: 'patients' }] },
+        database: { url: `postgres://reader:secret@127.0.0.1:${endpointPort}/medicapp?sslmode=disable`, coreTables: [{ name: 'patients' }] },
         azure: { subscriptionId: SUB, resourceManagerEndpoint: sim.endpoint, postgres: { resourceGroup: RG, server: SOURCE } },
         // Two seconds: the killed run's server expires while the test waits.
         restoreTest: { pollIntervalSeconds: 0.2, progressIntervalSeconds: 1, ledgerDir, expiryHours: 2 / 3600 },
