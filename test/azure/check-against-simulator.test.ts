@@ -480,7 +480,9 @@ describe('restorecheck check against the simulator and Azurite', () => {
     scenario((s) => {
       s.injections = [{ path: '/msi/token', status: 200, reset: true }];
     });
-    ({ report } = await check(await config({ database: false }), ['--only', 'storage-data-residency']));
+    // The identity client retries a reset with back-off for about 20 s before it gives up: a token deadline well beyond
+    // that (derived from requestTimeoutMs), so that a loaded machine cannot turn the reset into a timeout.
+    ({ report } = await check(await config({ database: false, azure: { requestTimeoutMs: 90_000 } }), ['--only', 'storage-data-residency']));
     c = byId(report, 'storage-data-residency');
     assert.doesNotMatch(c.message, /timeout|timed out|within \d+ s/i, c.message);
     assert.equal(c.errorKind, 'reset', c.message);
