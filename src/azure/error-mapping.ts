@@ -109,7 +109,8 @@ function forbidden(e: ErrorShape, call: AzureCall, service: string, opts: { requ
   const code = e.code ?? e.details?.errorCode;
   const said = brief(e.message);
   const azure = `${code ?? '403'}: ${said}`;
-  const roleHint = `the identity needs ${call.role}: \`az role assignment create --assignee <identity object id> --role "${call.role.replace(/ on .*$/, '')}" --scope ${call.scope}\``;
+  const roleName = call.role.replace(/ on .*$/, '');
+  const roleHint = `the identity needs ${call.role}: \`az role assignment create --assignee <identity object id> --role "${roleName}" --scope ${call.scope}\``;
   if (code === 'RequestDisallowedByPolicy') {
     const policy = denyingPolicy(e);
     return new EvaluationError(
@@ -173,12 +174,13 @@ function scopeLocked(message: string, call: AzureCall, service: string, opts: { 
   const on = resource ? `the resource ${resource[2]}` : group ? `the resource group ${group}` : `the scope ${lockedScope}`;
   const target = resource ? ` --resource ${resource[2]} --resource-type ${resource[1]}` : '';
   const hint = group
-    ? `find the lock with \`az lock list --resource-group ${group}${target} --output table\`, then remove it (\`az lock delete --name LOCK --resource-group ${group}${target}\`) ` +
+    ? `find the lock with \`az lock list --resource-group ${group}${target} --output table\`, ` +
+      `then remove it (\`az lock delete --name LOCK --resource-group ${group}${target}\`) ` +
       'or run the restore test in a resource group without a CanNotDelete/ReadOnly lock (restoreTest.targetResourceGroup)'
     : `find the lock with \`az lock list --scope ${lockedScope}\`, then remove it (\`az lock delete --ids LOCK_ID\`)`;
   return new EvaluationError(
     'conflict',
-    `${call.what}: ${service} answered 409 ScopeLocked: a lock on ${lockedScope} (${on}) forbids it: ${brief(message)}`,
+    `${call.what}: ${service} answered 409 ScopeLocked: a lock on ${lockedScope} forbids it (${on} is locked): ${brief(message)}`,
     hint,
     opts,
   );
@@ -241,7 +243,8 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
     const key = call.resourceGroupKey ?? 'the resourceGroup of this call';
     return new EvaluationError(
       'config',
-      `${call.what}: resource group ${group} (${key}) does not exist in subscription ${call.scope.split('/')[2] ?? ''} (ResourceGroupNotFound: ${brief(e.message)})`,
+      `${call.what}: resource group ${group} (${key}) does not exist in subscription ${call.scope.split('/')[2] ?? ''} ` +
+        `(ResourceGroupNotFound: ${brief(e.message)})`,
       `fix ${key} in the configuration (\`az group list --query "[].name"\` lists the resource groups), or check azure.subscriptionId`,
       opts,
     );

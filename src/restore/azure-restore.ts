@@ -210,9 +210,8 @@ function failedRestore(
     `after ${r.restoreSeconds} s${result.code ? ` (${result.code})` : ''}: ${result.message}`;
   if (judged.kind === 'restore-failed') {
     const known = result.code && RESTORE_FAILURE_CODES[result.code.toLowerCase()] === 'backup';
-    const why = known
-      ? ''
-      : ` (${result.code ? `the code ${result.code} is not one` : 'no code is one'} that restorecheck knows as the platform's, so it counts against the backup)`;
+    const unknown = result.code ? `the code ${result.code} is not one` : 'no code is one';
+    const why = known ? '' : ` (${unknown} that restorecheck knows as the platform's, so it counts against the backup)`;
     return { kind: 'restore-failed', message: `${said}${why}`, hint: judged.hint };
   }
   return { kind: judged.kind, message: `${said} (${judged.cause}: the backup was not tried)`, hint: judged.hint };

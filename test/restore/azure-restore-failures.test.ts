@@ -121,7 +121,7 @@ after(async () => {
 });
 
 describe('restore-test failures in their own classes (simulator)', () => {
-  it('a lock on the resource group (DELETE → 409 ScopeLocked): restore-cleanup fails at once naming the lock and its fix, and cleanup says the same', async () => {
+  it('DELETE → 409 ScopeLocked: restore-cleanup fails at once naming the lock and its fix, and cleanup says the same', async () => {
     scenario([sourceServer()], [{ path: `/flexibleServers/${SOURCE}-restore-`, method: 'DELETE', status: 409, azureError: 'ScopeLocked' }]);
     const path = await config();
     const { code, report, stderr, wallMs } = await restoreTest(path);
@@ -133,7 +133,7 @@ describe('restore-test failures in their own classes (simulator)', () => {
       assert.equal(deletes().length, 1, 'the DELETE was not retried');
       const cleanup = byId(report, 'restore-cleanup');
       assert.equal(cleanup.status, 'fail', cleanup.message);
-      assert.match(cleanup.message, new RegExp(`a lock on /subscriptions/${SUB}/resourceGroups/${RG} \\(the resource group ${RG}\\) forbids it`));
+      assert.match(cleanup.message, new RegExp(`a lock on /subscriptions/${SUB}/resourceGroups/${RG} forbids it \\(the resource group ${RG} is locked\\)`));
       assert.match(cleanup.message, new RegExp(`az lock list --resource-group ${RG} --output table`));
       assert.match(cleanup.message, new RegExp(`az lock delete --name LOCK --resource-group ${RG}`));
       assert.equal(byId(report, 'restore-provision').status, 'pass');
