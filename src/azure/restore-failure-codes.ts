@@ -21,6 +21,8 @@ export interface RestoreFailureClass {
   kind: 'restore-failed' | EvaluationErrorKind;
   /** What the user should do next. */
   hint: string;
+  /** How the code was recognised: the table, a pattern, or not at all (the default: the backup's fault). */
+  by: 'table' | 'pattern' | 'default';
 }
 
 const HINTS: Record<RestoreFailureCause, string> = {
@@ -82,11 +84,11 @@ const PATTERNS: ReadonlyArray<[RegExp, RestoreFailureCause]> = [
 
 /** The class of a restore that Azure ended as Failed with `code` (and `message`, which tells an OperationNotAllowed about quota). */
 export function classifyRestoreFailure(code: string | undefined, message = ''): RestoreFailureClass {
-  const of = (cause: RestoreFailureCause): RestoreFailureClass => ({ cause, kind: KINDS[cause], hint: HINTS[cause] });
-  if (!code) return of('backup');
-  if (code.toLowerCase() === 'operationnotallowed') return of(/quota|limit/i.test(message) ? 'quota' : 'refused');
+  const of = (cause: RestoreFailureCause, by: RestoreFailureClass['by']): RestoreFailureClass => ({ cause, kind: KINDS[cause], hint: HINTS[cause], by });
+  if (!code) return of('backup', 'default');
+  if (code.toLowerCase() === 'operationnotallowed') return of(/quota|limit/i.test(message) ? 'quota' : 'refused', 'table');
   const exact = RESTORE_FAILURE_CODES[code.toLowerCase()];
-  if (exact) return of(exact);
+  if (exact) return of(exact, 'table');
   const matched = PATTERNS.find(([pattern]) => pattern.test(code));
-  return of(matched ? matched[1] : 'backup');
+  return matched ? of(matched[1], 'pattern') : of('backup', 'default');
 }

@@ -10,7 +10,7 @@
  * SIGTERM (the signal stops the wait, then the deletion runs under its own fresh deadline), an
  * error while reading. Only a server carrying this run's id in its tags is ever deleted.
  */
-import { classifyRestoreFailure, RESTORE_FAILURE_CODES } from '../azure/restore-failure-codes.js';
+import { classifyRestoreFailure } from '../azure/restore-failure-codes.js';
 import type { FlexibleServer, FlexibleServerGateway, LongRunningOptions } from '../azure/types.js';
 import type { Logger } from '../vocabulary.js';
 import type { Config } from '../config/schema.js';
@@ -209,9 +209,12 @@ function failedRestore(
     `Azure reports the point-in-time restore of ${r.source} (as of ${r.pointInTime.toISOString()}) to ${r.target} as Failed ` +
     `after ${r.restoreSeconds} s${result.code ? ` (${result.code})` : ''}: ${result.message}`;
   if (judged.kind === 'restore-failed') {
-    const known = result.code && RESTORE_FAILURE_CODES[result.code.toLowerCase()] === 'backup';
-    const unknown = result.code ? `the code ${result.code} is not one` : 'no code is one';
-    const why = known ? '' : ` (${unknown} that restorecheck knows as the platform's, so it counts against the backup)`;
+    const why =
+      judged.by !== 'default'
+        ? ''
+        : result.code
+          ? ` (restorecheck does not know ${result.code} as the platform's or the configuration's fault, so it counts against the backup)`
+          : ' (Azure gave no error code, so it counts against the backup)';
     return { kind: 'restore-failed', message: `${said}${why}`, hint: judged.hint };
   }
   return { kind: judged.kind, message: `${said} (${judged.cause}: the backup was not tried)`, hint: judged.hint };

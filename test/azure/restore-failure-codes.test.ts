@@ -59,6 +59,9 @@ describe('classifyRestoreFailure', () => {
 
   it('an unknown code, or none, counts against the backup (the recovery was not proven)', () => {
     assert.equal(classifyRestoreFailure('SomethingNewFromAzure', 'whatever').kind, 'restore-failed');
+    assert.equal(classifyRestoreFailure('SomethingNewFromAzure').by, 'default');
+    assert.equal(classifyRestoreFailure('RestoreFailed').by, 'table');
+    assert.equal(classifyRestoreFailure('InvalidSubnetDelegation').by, 'pattern');
     assert.equal(classifyRestoreFailure(undefined).kind, 'restore-failed');
     // "Monkey" has a lower-case k: not a key problem.
     assert.equal(classifyRestoreFailure('MonkeyBusiness').cause, 'backup');
