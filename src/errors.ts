@@ -52,6 +52,8 @@ export type EvaluationErrorKind =
   | 'reset'
   /** 409: the request conflicts with the resource's state, e.g. a lock (ScopeLocked). */
   | 'conflict'
+  /** Azure could not do it for a reason outside what was tested: quota, an internal error (a restore that never tried the backup). */
+  | 'platform'
   | 'query'
   | 'config'
   | 'tool'

@@ -19,6 +19,8 @@ export interface AzureCall {
   timeoutMs: number;
   /** Blob calls with a connection string: permissions come from the key or SAS, not from a role. */
   sharedKey?: boolean;
+  /** The configuration key that names this call's resource group, for ResourceGroupNotFound (e.g. azure.postgres.resourceGroup). */
+  resourceGroupKey?: string;
 }
 
 interface ErrorShape {
@@ -27,7 +29,9 @@ interface ErrorShape {
   code?: string;
   statusCode?: number;
   errors?: unknown[];
-  response?: { headers?: { get(name: string): string | undefined } };
+  response?: { headers?: { get(name: string): string | undefined }; parsedBody?: unknown };
+  /** The storage SDKs put the x-ms-error-code header here. */
+  details?: { errorCode?: string };
   cause?: unknown;
 }
 
@@ -80,6 +84,108 @@ function allUnavailable(e: ErrorShape): boolean {
   return false;
 }
 
+/** Azure Policy's deny as ARM sends it: the assignment's name in additionalInfo (PolicyViolation), or in the message's "Policy identifiers". */
+export function denyingPolicy(e: ErrorShape): string | undefined {
+  const body = e.response?.parsedBody as { error?: { additionalInfo?: unknown } } | undefined;
+  const infos = Array.isArray(body?.error?.additionalInfo) ? body.error.additionalInfo : [];
+  for (const entry of infos as Array<{ type?: unknown; info?: Record<string, unknown> }>) {
+    const info = entry?.info;
+    if (entry?.type !== 'PolicyViolation' || !info) continue;
+    const name = info.policyAssignmentDisplayName ?? info.policyDefinitionDisplayName ?? info.policyAssignmentName;
+    if (typeof name === 'string' && name) return typeof info.policyAssignmentId === 'string' ? `${name} (${info.policyAssignmentId})` : name;
+  }
+  const message = e.message ?? '';
+  const assignment = /"policyAssignment":\s*\{\s*"name":\s*"([^"]+)"(?:,\s*"id":\s*"([^"]+)")?/.exec(message);
+  if (assignment) return assignment[2] ? `${assignment[1]} (${assignment[2]})` : assignment[1];
+  return undefined;
+}
+
+/**
+ * A 403 by what Azure says it is. Only AuthorizationFailed (ARM) and AuthorizationPermissionMismatch (blob) mean "the
+ * identity lacks a role"; a policy deny, a missing permission on a linked resource and a storage firewall each need
+ * someone else to act, and a role assignment would not help. Azure's code and message are kept in every case.
+ */
+function forbidden(e: ErrorShape, call: AzureCall, service: string, opts: { requestId?: string; cause: unknown }): EvaluationError {
+  const code = e.code ?? e.details?.errorCode;
+  const said = brief(e.message);
+  const azure = `${code ?? '403'}: ${said}`;
+  const roleName = call.role.replace(/ on .*$/, '');
+  const roleHint = `the identity needs ${call.role}: \`az role assignment create --assignee <identity object id> --role "${roleName}" --scope ${call.scope}\``;
+  if (code === 'RequestDisallowedByPolicy') {
+    const policy = denyingPolicy(e);
+    return new EvaluationError(
+      'permission',
+      `${call.what}: an Azure Policy denies it${policy ? ` (policy assignment ${policy})` : ''}: ${azure}`,
+      'a role assignment does not help: ask the policy owner for an exemption for this resource group (`az policy exemption create`), or change ' +
+        'the request to what the policy allows; `az policy assignment list --scope ' +
+        `${call.scope}\` shows the assignments`,
+      opts,
+    );
+  }
+  if (code === 'LinkedAuthorizationFailed') {
+    const action = /perform action '([^']+)' on the linked scope/i.exec(e.message ?? '')?.[1];
+    const linked = /on the linked scope\(s\) '([^']+)'/i.exec(e.message ?? '')?.[1];
+    const what = action ? `${action} on ${linked ?? 'the linked resource'}` : 'a permission on a linked resource (a subnet, a key, an identity)';
+    const role = action?.startsWith('Microsoft.Network/') ? 'Network Contributor' : '<a role with that action>';
+    return new EvaluationError(
+      'permission',
+      `403 on ${call.what}: the identity lacks ${what}: ${azure}`,
+      `grant it on the linked resource, not on the resource group: \`az role assignment create --assignee <identity object id> --role "${role}" ` +
+        `--scope ${linked ?? '<linked resource id>'}\``,
+      opts,
+    );
+  }
+  if (call.plane === 'blob' && code === 'AuthorizationFailure') {
+    return new EvaluationError(
+      'permission',
+      `403 on ${call.what}: the storage account's firewall (network rules) refuses this network: ${azure}`,
+      "a role does not help: allow this machine's address or subnet on the account (`az storage account network-rule add --ip-address <address>` " +
+        'or `--subnet <subnet id>`), or run from a network the account already allows',
+      opts,
+    );
+  }
+  if (call.plane === 'blob' && call.sharedKey) {
+    return new EvaluationError(
+      'permission',
+      `403 on ${call.what}: ${azure}`,
+      'the SAS in azure.storage.connectionString does not allow reading blobs (it needs sp=r on the blob service)',
+      opts,
+    );
+  }
+  if (code === 'AuthorizationFailed' || (call.plane === 'blob' && code === 'AuthorizationPermissionMismatch')) {
+    return new EvaluationError('permission', `403 on ${call.what} ${code}: the identity lacks ${call.role} (${said})`, roleHint, opts);
+  }
+  return new EvaluationError(
+    'permission',
+    `403 on ${call.what}: ${service} refused it (${azure})`,
+    `Azure's code says why; if it is a missing role, ${roleHint.replace(/^the identity needs/, 'the call needs')}`,
+    opts,
+  );
+}
+
+/**
+ * 409 ScopeLocked: a management lock (CanNotDelete or ReadOnly) on the resource group or the resource. Azure's message names
+ * the locked scope, not the lock, so the hint lists the locks of that scope first; waiting never helps.
+ */
+function scopeLocked(message: string, call: AzureCall, service: string, opts: { requestId?: string; cause: unknown }): EvaluationError {
+  const lockedScope = /scope\(s\) are locked: '([^']+)'/i.exec(message)?.[1] ?? call.scope;
+  const group = /\/resourceGroups\/([^/']+)/i.exec(lockedScope)?.[1];
+  const resource = /\/providers\/([^/]+\/[^/]+)\/([^/']+)$/i.exec(lockedScope);
+  const on = resource ? `the resource ${resource[2]}` : group ? `the resource group ${group}` : `the scope ${lockedScope}`;
+  const target = resource ? ` --resource ${resource[2]} --resource-type ${resource[1]}` : '';
+  const hint = group
+    ? `find the lock with \`az lock list --resource-group ${group}${target} --output table\`, ` +
+      `then remove it (\`az lock delete --name LOCK --resource-group ${group}${target}\`) ` +
+      'or run the restore test in a resource group without a CanNotDelete/ReadOnly lock (restoreTest.targetResourceGroup)'
+    : `find the lock with \`az lock list --scope ${lockedScope}\`, then remove it (\`az lock delete --ids LOCK_ID\`)`;
+  return new EvaluationError(
+    'conflict',
+    `${call.what}: ${service} answered 409 ScopeLocked: a lock on ${lockedScope} forbids it (${on} is locked): ${brief(message)}`,
+    hint,
+    opts,
+  );
+}
+
 export function toEvaluationError(error: unknown, call: AzureCall): EvaluationError {
   if (error instanceof EvaluationError) return error;
   const e = shape(error);
@@ -130,12 +236,18 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
         : `the token was rejected: make sure the identity belongs to the subscription's tenant (AZURE_TENANT_ID, \`az account show\`) and that azure.resourceManagerEndpoint is the right cloud`;
     return new EvaluationError('auth', `${call.what}: ${service} answered ${status}${azureCode} (not authenticated)`, hint, opts);
   }
-  if (status === 403) {
-    const hint =
-      call.plane === 'blob' && call.sharedKey
-        ? 'the SAS in azure.storage.connectionString does not allow reading blobs (it needs sp=r on the blob service)'
-        : `the identity needs ${call.role}: \`az role assignment create --assignee <identity object id> --role "${call.role.replace(/ on .*$/, '')}" --scope ${call.scope}\``;
-    return new EvaluationError('permission', `403 on ${call.what}${azureCode}: the identity lacks ${call.role}`, hint, opts);
+  if (status === 403) return forbidden(e, call, service, opts);
+  if (status === 404 && e.code === 'ResourceGroupNotFound') {
+    // A typo in the configuration, not a finding about the resource: no check may score it as `fail`.
+    const group = /resourceGroups\/([^/]+)/i.exec(call.scope)?.[1] ?? 'the resource group';
+    const key = call.resourceGroupKey ?? 'the resourceGroup of this call';
+    return new EvaluationError(
+      'config',
+      `${call.what}: resource group ${group} (${key}) does not exist in subscription ${call.scope.split('/')[2] ?? ''} ` +
+        `(ResourceGroupNotFound: ${brief(e.message)})`,
+      `fix ${key} in the configuration (\`az group list --query "[].name"\` lists the resource groups), or check azure.subscriptionId`,
+      opts,
+    );
   }
   if (status === 404) {
     return new EvaluationError(
@@ -147,15 +259,7 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
   }
   if (status === 409) {
     const message = e.message ?? '';
-    if (e.code === 'ScopeLocked' || /ScopeLocked/.test(message)) {
-      const lockedScope = /scope\(s\) are locked: '([^']+)'/i.exec(message)?.[1] ?? call.scope;
-      const group = /\/resourceGroups\/([^/']+)/i.exec(lockedScope)?.[1];
-      const hint = group
-        ? `remove the lock (\`az lock list --resource-group ${group}\`, then \`az lock delete --name <lock> --resource-group ${group}\`), or run ` +
-          `the restore test in a resource group without a CanNotDelete/ReadOnly lock`
-        : `remove the lock (\`az lock list --scope ${lockedScope}\`, then \`az lock delete --ids <lock id>\`)`;
-      return new EvaluationError('conflict', `${call.what}: ${service} answered 409 ScopeLocked: a lock on ${lockedScope} forbids it`, hint, opts);
-    }
+    if (e.code === 'ScopeLocked' || /ScopeLocked/.test(message)) return scopeLocked(message, call, service, opts);
     return new EvaluationError(
       'conflict',
       `${call.what}: ${service} answered 409${azureCode} (conflict): ${brief(message)}`,

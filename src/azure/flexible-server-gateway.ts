@@ -64,6 +64,8 @@ const serverSchema = z.object({
 
 /** The role a restore test needs where it creates and deletes servers (README, "Restore tests"). */
 const WRITER_ROLE = 'Contributor';
+/** The restore test's reads and writes may aim at the target resource group as well as the source's. */
+const RESTORE_GROUP_KEY = 'azure.postgres.resourceGroup, or restoreTest.targetResourceGroup for the restored server';
 
 const statusOf = (error: unknown): number | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { statusCode?: unknown }).statusCode === 'number'
@@ -157,7 +159,7 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
       credentialScopes: armScope(settings.endpoint),
     });
     guardPipeline(this.client.pipeline, settings);
-    this.calls = new ResourceManagerCalls(settings);
+    this.calls = new ResourceManagerCalls(settings, 'azure.postgres.resourceGroup');
   }
 
   getServer(resourceGroup: string, server: string): Promise<FlexibleServer> {
@@ -168,7 +170,7 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   }
 
   async findServer(resourceGroup: string, server: string, signal?: AbortSignal): Promise<FlexibleServer | null> {
-    const call = this.calls.describe(`GET Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup);
+    const call = this.calls.describe(`GET Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup, 'Reader', RESTORE_GROUP_KEY);
     try {
       return await this.calls.fresh(call, async (abortSignal) => toServer(await this.client.servers.get(resourceGroup, server, { abortSignal }), call), signal);
     } catch (error) {
@@ -179,7 +181,7 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   }
 
   listServers(resourceGroup: string, signal?: AbortSignal): Promise<FlexibleServer[]> {
-    const call = this.calls.describe(`GET Flexible Servers of resource group ${resourceGroup}`, resourceGroup);
+    const call = this.calls.describe(`GET Flexible Servers of resource group ${resourceGroup}`, resourceGroup, 'Reader', 'restoreTest.allowedResourceGroups');
     return this.calls.fresh(
       call,
       async (abortSignal) =>
@@ -195,7 +197,12 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
   restoreToNewServer(request: PointInTimeRestoreRequest, options: LongRunningOptions): Promise<PointInTimeRestoreResult> {
     const { resourceGroup, name } = request;
     const call: AzureCall = {
-      ...this.calls.describe(`point-in-time restore to new Flexible Server ${name} (resource group ${resourceGroup})`, resourceGroup, WRITER_ROLE),
+      ...this.calls.describe(
+        `point-in-time restore to new Flexible Server ${name} (resource group ${resourceGroup})`,
+        resourceGroup,
+        WRITER_ROLE,
+        RESTORE_GROUP_KEY,
+      ),
       timeoutMs: options.timeoutMs,
     };
     return this.calls.fresh(
@@ -264,7 +271,7 @@ export class ArmFlexibleServerGateway implements FlexibleServerGateway {
 
   async deleteServer(resourceGroup: string, server: string, options: LongRunningOptions): Promise<void> {
     const call: AzureCall = {
-      ...this.calls.describe(`DELETE Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup, WRITER_ROLE),
+      ...this.calls.describe(`DELETE Flexible Server ${server} (resource group ${resourceGroup})`, resourceGroup, WRITER_ROLE, RESTORE_GROUP_KEY),
       timeoutMs: options.timeoutMs,
     };
     await this.calls.fresh(

@@ -12,11 +12,16 @@ import { type AzureCall, toEvaluationError } from './error-mapping.js';
 export class ResourceManagerCalls {
   private readonly cache = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly settings: AzureSettings) {}
+  /** `resourceGroupKey`: the configuration key of the resource groups this gateway reads, named when one does not exist. */
+  constructor(
+    private readonly settings: AzureSettings,
+    private readonly resourceGroupKey?: string,
+  ) {}
 
-  /** A call needing `role` (default Reader) on the resource group. */
-  describe(what: string, resourceGroup: string, role = 'Reader'): AzureCall {
+  /** A call needing `role` (default Reader) on the resource group; `key` names the resource group's configuration key if not the gateway's. */
+  describe(what: string, resourceGroup: string, role = 'Reader', key = this.resourceGroupKey): AzureCall {
     return {
+      ...(key ? { resourceGroupKey: key } : {}),
       what,
       plane: 'arm',
       role: `${role} on resource group ${resourceGroup}`,

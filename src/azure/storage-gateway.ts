@@ -44,7 +44,7 @@ export class AzureStorageGateway implements StorageGateway {
     private readonly settings: AzureSettings,
     private readonly storage: StorageConfig,
   ) {
-    this.calls = new ResourceManagerCalls(settings);
+    this.calls = new ResourceManagerCalls(settings, 'azure.storage.resourceGroup');
   }
 
   private armClient(): StorageManagementClient {

@@ -10,6 +10,7 @@
  * SIGTERM (the signal stops the wait, then the deletion runs under its own fresh deadline), an
  * error while reading. Only a server carrying this run's id in its tags is ever deleted.
  */
+import { classifyRestoreFailure } from '../azure/restore-failure-codes.js';
 import type { FlexibleServer, FlexibleServerGateway, LongRunningOptions } from '../azure/types.js';
 import type { Logger } from '../vocabulary.js';
 import type { Config } from '../config/schema.js';
@@ -164,17 +165,8 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     stopProgress();
     provisionDecided = true;
     if (result.status === 'failed') {
-      outcome.provision = {
-        ok: false,
-        failure: {
-          kind: 'restore-failed',
-          message:
-            `Azure reports the point-in-time restore of ${label(target.source)} (as of ${pointInTime.toISOString()}) to ${target.name} as Failed ` +
-            `after ${restoreSeconds} s${result.code ? ` (${result.code})` : ''}: ${result.message}`,
-          hint: 'see the activity log of the resource group in the Azure portal; run the restore again, and open a support case if it fails again',
-        },
-      };
-      log.info(`restore-test: Azure reports the restore as Failed after ${restoreSeconds} s`);
+      outcome.provision = { ok: false, failure: failedRestore(result, { source: label(target.source), target: target.name, pointInTime, restoreSeconds }) };
+      log.info(`restore-test: Azure reports the restore as Failed after ${restoreSeconds} s${result.code ? ` (${result.code})` : ''}`);
       return outcome;
     }
     const server = result.server;
@@ -219,6 +211,27 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     outcome.cleanup = await cleanUp({ ...options, azure, ledger, target, keep: options.keep && outcome.provision.ok, expiresAt });
   }
   return outcome;
+}
+
+/** A restore Azure ended as Failed: the backup's fault (restore-failed) or the platform's or configuration's, by Azure's code. */
+function failedRestore(
+  result: { code?: string; message: string },
+  r: { source: string; target: string; pointInTime: Date; restoreSeconds: number },
+): StepFailure {
+  const judged = classifyRestoreFailure(result.code, result.message);
+  const said =
+    `Azure reports the point-in-time restore of ${r.source} (as of ${r.pointInTime.toISOString()}) to ${r.target} as Failed ` +
+    `after ${r.restoreSeconds} s${result.code ? ` (${result.code})` : ''}: ${result.message}`;
+  if (judged.kind === 'restore-failed') {
+    const why =
+      judged.by !== 'default'
+        ? ''
+        : result.code
+          ? ` (restorecheck does not know ${result.code} as the platform's or the configuration's fault, so it counts against the backup)`
+          : ' (Azure gave no error code, so it counts against the backup)';
+    return { kind: 'restore-failed', message: `${said}${why}`, hint: judged.hint };
+  }
+  return { kind: judged.kind, message: `${said} (${judged.cause}: the backup was not tried)`, hint: judged.hint };
 }
 
 /**
@@ -479,13 +492,17 @@ async function cleanUp(
     log.info(`restore-test: deleted ${what}`);
     return { status: 'deleted', removed: [what], leftover: [] };
   } catch (error) {
-    return {
-      status: 'failed',
-      removed: [],
-      leftover: [what],
-      message: `${describeError(error)}; run \`restorecheck restore-test cleanup --config FILE\` (the ledger names it)`,
-    };
+    return { status: 'failed', removed: [], leftover: [what], message: cleanupFailure(error) };
   }
+}
+
+/** Why a deletion failed, and what to do: a lock must be removed by a person first (running cleanup again would hit it too). */
+function cleanupFailure(error: unknown): string {
+  const cleanupLater = 'run `restorecheck restore-test cleanup --config FILE` (the ledger names it)';
+  if (error instanceof EvaluationError && error.kind === 'conflict' && /ScopeLocked/.test(error.message)) {
+    return `${error.message}; ${error.hint}; then ${cleanupLater}`;
+  }
+  return `${describeError(error)}; ${cleanupLater}`;
 }
 
 export interface CleanupOptions {
@@ -602,8 +619,9 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
         if (run) await ledger.append({ event: 'deleted', at: new Date().toISOString(), runId });
         done = { ...decision, action: 'deleted', reason: why };
       } catch (error) {
-        log.info(`restore-test cleanup: could not delete ${group}/${name}: ${describeError(error)}`);
-        done = { ...decision, action: 'failed', reason: `${why}; the deletion failed: ${describeError(error)}` };
+        const hint = error instanceof EvaluationError && error.kind === 'conflict' ? `; ${error.hint}` : '';
+        log.info(`restore-test cleanup: could not delete ${group}/${name}: ${describeError(error)}${hint}`);
+        done = { ...decision, action: 'failed', reason: `${why}; the deletion failed: ${describeError(error)}${hint}` };
       }
       decisions.push(done);
       await options.record?.(done);

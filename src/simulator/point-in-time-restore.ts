@@ -140,7 +140,8 @@ export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealR
     const rest = () => sleep(Math.max(0, durationMs - (performance.now() - begun)), undefined, { signal });
     if (source.restore?.outcome === 'Failed') {
       await rest();
-      throw new ArmOperationError('RestoreFailed', `The point-in-time restore of server '${source.name}' failed (simulated by the scenario).`);
+      const message = source.restore.failureMessage ?? `The point-in-time restore of server '${source.name}' failed (simulated by the scenario).`;
+      throw new ArmOperationError(source.restore.failureCode ?? 'RestoreFailed', message);
     }
     const url = databaseUrl(source);
     if (!url) return rest();

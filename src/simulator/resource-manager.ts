@@ -18,6 +18,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ArmHttpError, send } from './arm-http.js';
+import { azureErrorBody } from './azure-error-bodies.js';
 import { databaseToken, MSI_PATH, tokenState } from './identity-endpoint.js';
 import type { Operation } from './long-running-operations.js';
 import { findRoute } from './routes.js';
@@ -77,7 +78,16 @@ async function answerInjection(state: SimulatorState, injection: Injection, req:
   }
   const headers: Record<string, string> = injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {};
   const message = injection.message ?? `Injected by the scenario for ${injection.path}.`;
-  const body = injection.body ?? { error: { code: injection.code ?? 'InjectedFault', message } };
+  const path = new URL(req.url ?? '/', state.endpoint).pathname;
+  const options = {
+    ...(injection.lockOn ? { lockOn: injection.lockOn } : {}),
+    ...(injection.policyAssignment ? { policyAssignment: injection.policyAssignment } : {}),
+  };
+  const body =
+    injection.body ??
+    (injection.azureError
+      ? azureErrorBody(injection.azureError, req.method ?? 'GET', path, options)
+      : { error: { code: injection.code ?? 'InjectedFault', message } });
   return send(res, injection.status, body, headers);
 }
 

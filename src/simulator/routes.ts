@@ -39,6 +39,7 @@ function serverTarget(state: SimulatorState, url: URL, m: RegExpMatchArray): Ser
   const [, sub, rg, name] = m as unknown as [string, string, string, string];
   const apiVersion = requireApiVersion(url, 'postgres');
   state.requireSubscription(sub);
+  state.requireResourceGroup(rg);
   const id = resourceKey(sub, rg, name);
   return { sub, rg, name, id, apiVersion, existing: state.servers.get(id) };
 }
@@ -86,6 +87,7 @@ function handleServerList(state: SimulatorState, req: IncomingMessage, res: Serv
   const [, sub, rg] = m as unknown as [string, string, string];
   requireApiVersion(url, 'postgres');
   state.requireSubscription(sub);
+  state.requireResourceGroup(rg);
   if (req.method !== 'GET') throw methodNotAllowed(req.method);
   const value = [...state.servers.values()]
     .filter((s) => s.resourceGroup.toLowerCase() === rg.toLowerCase())
@@ -139,6 +141,7 @@ function storageHandler(body: 'account' | 'blobService'): RouteHandler {
     const [, sub, rg, name] = m as unknown as [string, string, string, string];
     requireApiVersion(url, 'storage');
     state.requireSubscription(sub);
+    state.requireResourceGroup(rg);
     if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on storage accounts, not ${req.method}.`);
     const account = state.accounts.get(resourceKey(sub, rg, name));
     if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);

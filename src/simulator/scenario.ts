@@ -9,6 +9,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { azureErrorSchema } from './azure-error-bodies.js';
 
 const name = z.string().min(1);
 const nonNegative = z.number().nonnegative();
@@ -85,6 +86,10 @@ const serverSchema = z.strictObject({
       /** How long the restore takes at least (the copy may take longer). */
       durationSeconds: nonNegative.default(1),
       outcome: z.enum(['Succeeded', 'Failed']).default('Succeeded'),
+      /** outcome Failed: the error code of the failed operation (default RestoreFailed), e.g. InternalServerError or QuotaExceeded. */
+      failureCode: name.optional(),
+      /** outcome Failed: its message (default: a sentence naming the server). */
+      failureMessage: name.optional(),
     })
     .optional(),
 });
@@ -130,6 +135,12 @@ export const injectionSchema = z.strictObject({
   reset: z.boolean().optional(),
   /** Hold the answer this long (for deadline tests). */
   delayMs: nonNegative.optional(),
+  /** Answer with Azure's documented body for this refusal (azure-error-bodies.ts), built from the request path; `status` still applies. */
+  azureError: azureErrorSchema.optional(),
+  /** azureError ScopeLocked: the lock is on the resource group (default) or on the resource itself. */
+  lockOn: z.enum(['resourceGroup', 'resource']).optional(),
+  /** azureError RequestDisallowedByPolicy: the denying assignment's display name. */
+  policyAssignment: name.optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -151,6 +162,8 @@ export const scenarioSchema = z.strictObject({
       failRestore: z.boolean().default(false),
     })
     .default({ durationMs: 1000, pollRetryAfterSeconds: 1, failRestore: false }),
+  /** Resource groups that exist besides those of the servers and storage accounts (e.g. an empty restore-target group). */
+  resourceGroups: z.array(name).default([]),
   servers: z.array(serverSchema).default([]),
   storageAccounts: z.array(storageAccountSchema).default([]),
   injections: z.array(injectionSchema).default([]),

@@ -23,6 +23,8 @@ export class SimulatorState implements TokenBook {
   servers = new Map<string, SimulatedServer>();
   accounts = new Map<string, ScenarioStorageAccount>();
   private injections: ActiveInjection[] = [];
+  /** The resource groups that exist (lower case): the scenario's own, and those of its servers and accounts as loaded. */
+  private groups = new Set<string>();
   readonly tokens = new Map<string, IssuedToken>();
   readonly identityHeader = randomBytes(24).toString('base64url');
   /** Every request received, in order. */
@@ -49,6 +51,9 @@ export class SimulatorState implements TokenBook {
     this.servers = new Map(next.servers.map((s) => [resourceKey(next.subscriptionId, s.resourceGroup, s.name), structuredClone(s)]));
     this.accounts = new Map(next.storageAccounts.map((a) => [resourceKey(next.subscriptionId, a.resourceGroup, a.name), a]));
     this.injections = next.injections.map(activate);
+    this.groups = new Set(
+      [...next.resourceGroups, ...next.servers.map((s) => s.resourceGroup), ...next.storageAccounts.map((a) => a.resourceGroup)].map((g) => g.toLowerCase()),
+    );
   }
 
   inject(injection: Injection): void {
@@ -87,6 +92,11 @@ export class SimulatorState implements TokenBook {
     if (sub.toLowerCase() !== this.scenario.subscriptionId.toLowerCase()) {
       throw new ArmHttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
     }
+  }
+
+  /** Resource Manager answers a path under a resource group that does not exist with ResourceGroupNotFound, before looking at the resource. */
+  requireResourceGroup(group: string): void {
+    if (!this.groups.has(group.toLowerCase())) throw new ArmHttpError(404, 'ResourceGroupNotFound', `Resource group '${group}' could not be found.`);
   }
 
   /** Waits `ms`, or less if the simulator stops first. */
