@@ -141,7 +141,8 @@ describe('restore-test failures in their own classes (simulator)', () => {
       // `restore-test cleanup` meets the same lock: it fails that server (exit 2) and gives the same advice.
       const locked = await runCli(['restore-test', 'cleanup', '--config', path], { env: env(), timeoutMs: 60_000 });
       assert.equal(locked.code, 2, locked.stderr);
-      assert.match(locked.stdout, new RegExp(`^failed ${left}$`, 'm'));
+      // The cleanup says how it knew the server (issue 12's tag-only cleanup): here, from the ledger.
+      assert.match(locked.stdout, new RegExp(`^failed ${left} \\(ledger entry\\)$`, 'm'));
       assert.match(locked.stderr, new RegExp(`could not delete ${RG}/${left}: .*409 ScopeLocked: a lock on /subscriptions/${SUB}/resourceGroups/${RG}`));
       assert.match(locked.stderr, new RegExp(`az lock list --resource-group ${RG} --output table.*az lock delete --name LOCK --resource-group ${RG}`));
     } finally {
