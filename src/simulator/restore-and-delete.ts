@@ -137,7 +137,8 @@ function restoredServer(subscriptionId: string, source: SimulatedServer, target:
     backups: [],
     backupSeries: undefined,
     longTermRetention: [],
-    backup: { ...source.backup, earliestRestoreDaysAgo: 0 },
+    // A new server has no earliest restore point before its first backup (Azure omits earliestRestoreDate then).
+    backup: { ...source.backup, earliestRestoreDaysAgo: undefined },
     tags: body.tags,
     // What the request asked for: Azure's default without a network block is public access.
     network: body.properties.network ?? { publicNetworkAccess: 'Enabled' },

@@ -134,6 +134,14 @@ describe('Resource Manager simulator: restores and the network', () => {
     assert.deepEqual((copy.properties as Record<string, unknown>).network, { publicNetworkAccess: 'Enabled' });
   });
 
+  it('a new copy has no earliest restore point before its first backup (Azure omits earliestRestoreDate)', async () => {
+    const answer = await restore('publicdb-fresh', 'publicdb');
+    assert.equal(await settled(answer), 'Succeeded');
+    const copy = (await call('GET', `${servers}/publicdb-fresh${API}`)).json();
+    const backup = (copy.properties as { backup?: Record<string, unknown> }).backup ?? {};
+    assert.equal('earliestRestoreDate' in backup, false, JSON.stringify(backup));
+  });
+
   it('serves firewall rules as a long-running PUT, readable once done, and gone with their server', async () => {
     const rule = `${servers}/publicdb-copy/firewallRules/restorecheck-run1${API}`;
     assert.equal((await call('GET', rule)).status, 404, 'a copy starts with no rules of ours');
