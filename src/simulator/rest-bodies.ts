@@ -46,7 +46,9 @@ export function serverBody(s: SimulatedServer, now: Date, subscriptionId: string
       availabilityZone: '1',
       ...(s.backup ? { backup } : {}),
       highAvailability: s.highAvailability ?? { mode: 'Disabled', state: 'NotEnabled' },
-      ...(s.createMode ? { createMode: s.createMode, sourceServerResourceId: s.sourceServerResourceId, pointInTimeUTC: s.pointInTimeUTC } : {}),
+      // No pointInTimeUTC: the official example's answer has none, and the simulator copies the source's data as it is
+      // now, whatever the point in time asked for, so it must not claim a point it did not restore (issue 12).
+      ...(s.createMode ? { createMode: s.createMode, sourceServerResourceId: s.sourceServerResourceId } : {}),
       replicationRole: 'Primary',
     },
     location: s.location,
