@@ -20,6 +20,7 @@ const ANSWERS: InitAnswers = {
   server: 'medicappdbprod',
   storageResourceGroup: 'medicapp-rg',
   storageAccount: 'medicappstorage',
+  ci: 'both',
 };
 
 type Step = Record<string, unknown>;
