@@ -4,7 +4,16 @@
  */
 import { CONFIG_FILE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
-import { MONTHLY_CRON, PINNED_VERSION, REPORTS_DIR, cleanupCommandLine, installCommandLine, restorecheckCommandLine } from './ci-commands.js';
+import {
+  CLIENT_IP_VARIABLE,
+  MONTHLY_CRON,
+  PINNED_VERSION,
+  REPORTS_DIR,
+  cleanupCommandLine,
+  detectClientIpScript,
+  installCommandLine,
+  restorecheckCommandLine,
+} from './ci-commands.js';
 import type { InitAnswers } from './init-answers.js';
 
 export const AZURE_PIPELINE_FILE = '.azure-pipelines/restorecheck.yml';
@@ -48,6 +57,11 @@ export function azurePipelineData(answers: InitAnswers): Record<string, unknown>
           { checkout: 'self' },
           { task: 'NodeTool@0', displayName: 'Node 20', inputs: { versionSpec: '20.x' } },
           { script: installCommandLine('$(RESTORECHECK_VERSION)'), displayName: 'Install restorecheck' },
+          {
+            script: detectClientIpScript((value) => `echo "##vso[task.setvariable variable=${CLIENT_IP_VARIABLE}]${value}"`),
+            displayName: 'Find the public IPv4 address of this agent',
+            continueOnError: true,
+          },
           { ...azureCliTask('Delete what an earlier run left behind', cleanupCommandLine(), answers), continueOnError: true },
           azureCliTask('restorecheck check', `echo "##vso[task.setvariable variable=${CHECK_RAN_VARIABLE}]true"\n${restorecheckCommandLine('check')}`, answers),
           azureCliTask(
@@ -102,26 +116,32 @@ export function renderAzurePipeline(answers: InitAnswers): string {
     .after(['jobs', 0, 'timeoutInMinutes'], 'restore-test stops itself after 60 minutes (--timeout)')
     .above(
       [...steps, 3],
+      `Sets ${CLIENT_IP_VARIABLE} for every later task: a public-access restore copy gets a firewall rule for it`,
+      `once ${CONFIG_FILE} says \`clientIp: \${${CLIENT_IP_VARIABLE}}\` (README, "Networking"). Never fails the run: without`,
+      'an address the restore test runs without a firewall rule, and a private-access source needs none.',
+    )
+    .above(
+      [...steps, 4],
       'Each AzureCLI@2 task logs in afresh. A restore server an earlier run left behind (its agent died',
       'mid-restore) is found by its tags and deleted once its restorecheck-expires tag has passed. A failed',
       'deletion does not stop this run: the cleanup task at the end tries again, and fails the run if it fails again.',
     )
     .above(
-      [...steps, 4],
+      [...steps, 5],
       'Read-only. Each AzureCLI@2 task logs in afresh, so the restore test gets a full token lifetime.',
       'failOnStandardError stays false: restorecheck writes its diagnostics to stderr; the exit code decides.',
     )
     .above(
-      [...steps, 5],
+      [...steps, 6],
       'Runs even when check failed: a failing setting says nothing about whether the backups restore.',
       'Skipped only when check never ran (setup failed) or the run was cancelled. It creates a NEW server',
       'from a backup and deletes it, so the identity needs more than Reader.',
     )
     .above(
-      [...steps, 6],
+      [...steps, 7],
       'always(): a cancelled, failed or timed-out restore test may leave its server (a copy of production)',
       'behind; this deletes it. A deletion that fails here fails the run (exit 2).',
     )
-    .above([...steps, 7], 'always(): the reports of a failed run are the evidence you need most.')
+    .above([...steps, 8], 'always(): the reports of a failed run are the evidence you need most.')
     .toString();
 }

@@ -3,7 +3,9 @@
  * cannot disagree on the schedule, the version, the commands or where the reports go.
  */
 import { TOOL_VERSION } from '../version.js';
-import { CONFIG_FILE } from './config-document.js';
+import { CLIENT_IP_VARIABLE, CONFIG_FILE } from './config-document.js';
+
+export { CLIENT_IP_VARIABLE };
 
 /** 03:17 UTC on the 1st of each month: monthly, and off the hour, when hosted schedulers are least crowded. */
 export const MONTHLY_CRON = '17 3 1 * *';
@@ -32,4 +34,31 @@ export function installCommandLine(versionVariable: string): string {
  */
 export function cleanupCommandLine(): string {
   return ['restorecheck', 'restore-test', 'cleanup', '--config', CONFIG_FILE].join(' ');
+}
+
+/**
+ * The address service: api.ipify.org answers over IPv4 only (api64.ipify.org is its dual-stack twin), so even a dual-stack
+ * runner gets its IPv4 address, the only kind a Flexible Server firewall rule takes; it answers with the bare address as
+ * text, over HTTPS, with no key, and is the one the README already names.
+ */
+export const CLIENT_IP_SERVICE = 'https://api.ipify.org';
+
+/**
+ * A bash script that finds the runner's public IPv4 address and exports it as RESTORECHECK_CLIENT_IP, given how the
+ * pipeline exports a variable to later steps (`exportLine` turns a shell expression into that command). It never
+ * exits non-zero: without an address the restore test runs without a firewall rule (a private-access source needs
+ * none), and anything that is not a dotted quad of 0-255 (an error page, a proxy's answer) is not exported.
+ */
+export function detectClientIpScript(exportLine: (value: string) => string): string {
+  const octet = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+  return [
+    `ip="$(curl -fsS --max-time 10 ${CLIENT_IP_SERVICE} || true)"`,
+    `if [[ "$ip" =~ ^(${octet}\\.){3}${octet}$ ]]; then`,
+    `  ${exportLine('$ip')}`,
+    `  echo "${CLIENT_IP_VARIABLE}=$ip (a firewall rule on a public-access restore copy)"`,
+    'else',
+    `  echo "no public IPv4 address from ${CLIENT_IP_SERVICE}: ${CLIENT_IP_VARIABLE} is not set; the restore copy gets no firewall rule"`,
+    'fi',
+    '',
+  ].join('\n');
 }

@@ -13,6 +13,9 @@ import type { InitAnswers } from './init-answers.js';
 
 export const CONFIG_FILE = 'restorecheck.yaml';
 
+/** The runner's public IPv4 address, exported by the CI files `init` writes (ci-commands.ts) for restoreTest.clientIp. */
+export const CLIENT_IP_VARIABLE = 'RESTORECHECK_CLIENT_IP';
+
 /** A stand-in database URL, only for reading the generated text back through the loader. */
 const PLACEHOLDER_DATABASE_URL = 'postgres://restorecheck@localhost:5432/postgres';
 
@@ -105,6 +108,16 @@ export function renderConfig(answers: InitAnswers): string {
       'restore-test-freshness (in `check`) looks for a successful restore test in report.dir. report.dir is',
       'left out on purpose: a CI job starts from a fresh checkout, so it would only ever see its own run;',
       'the scheduled workflow runs restore-test itself every month. Set report.dir where reports persist.',
+    )
+    // clientIp stays a comment: a missing ${VAR} is a configuration error (src/config/load.ts), so an active
+    // `clientIp: ${RESTORECHECK_CLIENT_IP}` would stop every command wherever the variable is unset: on a laptop, in a
+    // CI run whose address detection failed, and for a private-access source, which needs no firewall rule at all.
+    .above(
+      ['restoreTest', 'maxRestoreTestAgeDays'],
+      'A public-access source (publicNetworkAccess: Enabled): uncomment clientIp, and the restore copy gets a firewall rule',
+      `for this job's address (README, "Networking"). The CI files init writes export ${CLIENT_IP_VARIABLE}, the runner's`,
+      'public IPv4 address; once the line is active, every command (validate-config and check too) needs it set.',
+      `clientIp: \${${CLIENT_IP_VARIABLE}}`,
     )
     .after(['restoreTest', 'maxRestoreTestAgeDays'], 'restore-test-freshness: a monthly test plus slack')
     .after(['restoreTest', 'rowCountTolerancePercent'], 'allowed difference of core-table counts, source vs restore');

@@ -5,7 +5,16 @@
  */
 import { CONFIG_FILE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
-import { MONTHLY_CRON, PINNED_VERSION, REPORTS_DIR, cleanupCommandLine, installCommandLine, restorecheckCommandLine } from './ci-commands.js';
+import {
+  CLIENT_IP_VARIABLE,
+  MONTHLY_CRON,
+  PINNED_VERSION,
+  REPORTS_DIR,
+  cleanupCommandLine,
+  detectClientIpScript,
+  installCommandLine,
+  restorecheckCommandLine,
+} from './ci-commands.js';
 import type { InitAnswers } from './init-answers.js';
 
 export const GITHUB_WORKFLOW_FILE = '.github/workflows/restorecheck.yml';
@@ -42,6 +51,11 @@ export function githubWorkflowData(answers: InitAnswers): Record<string, unknown
           { uses: 'actions/checkout@v4' },
           { uses: 'actions/setup-node@v4', with: { 'node-version': 20 } },
           { name: 'Install restorecheck', run: installCommandLine('$RESTORECHECK_VERSION') },
+          {
+            name: 'Find the public IPv4 address of this runner',
+            run: detectClientIpScript((value) => `echo "${CLIENT_IP_VARIABLE}=${value}" >> "$GITHUB_ENV"`),
+            'continue-on-error': true,
+          },
           { name: 'Azure login (OIDC)', ...AZURE_LOGIN },
           { name: 'Delete what an earlier run left behind', run: cleanupCommandLine(), env: secretEnv, 'continue-on-error': true },
           { name: 'restorecheck check', id: 'check', run: restorecheckCommandLine('check'), env: secretEnv },
@@ -90,39 +104,45 @@ export function renderGithubWorkflow(answers: InitAnswers): string {
     )
     .after(['env', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
     .after(['jobs', 'restorecheck', 'timeout-minutes'], 'restore-test stops itself after 60 minutes (--timeout)')
-    .above([...steps, 3], 'DefaultAzureCredential picks up the Azure CLI session this leaves.')
     .above(
-      [...steps, 4],
+      [...steps, 3],
+      `Exports ${CLIENT_IP_VARIABLE} for every later step: a public-access restore copy gets a firewall rule for it`,
+      `once ${CONFIG_FILE} says \`clientIp: \${${CLIENT_IP_VARIABLE}}\` (README, "Networking"). Never fails the job: without`,
+      'an address the restore test runs without a firewall rule, and a private-access source needs none.',
+    )
+    .above([...steps, 4], 'DefaultAzureCredential picks up the Azure CLI session this leaves.')
+    .above(
+      [...steps, 5],
       'A restore server that an earlier run left behind (its runner died mid-restore) is found by its tags and',
       'deleted once its restorecheck-expires tag has passed. A failed deletion does not stop this run: the',
       'cleanup step at the end tries again, and fails the job if it fails again.',
     )
     .above(
-      [...steps, 5],
+      [...steps, 6],
       'Read-only. Writes the JSON record, the Markdown checklist, the HTML page and JUnit XML to reports/.',
       'No step is needed for the job summary: restorecheck appends the Markdown checklist to',
       '$GITHUB_STEP_SUMMARY itself whenever GitHub sets it.',
     )
     .above(
-      [...steps, 6],
+      [...steps, 7],
       'The login session lasts about an hour and cannot be refreshed (azure/login#180); a fresh one gives',
       'the restore test, which can take most of an hour, the whole of it.',
     )
     .above(
-      [...steps, 7],
+      [...steps, 8],
       'Runs even when check failed: a failing setting (say, a short retention) says nothing about whether',
       'the backups restore, and the month it fails is when the restore test matters most. It is skipped only',
       'when check never ran (setup or login failed) or the run was cancelled. It creates a NEW server from a',
       'backup and deletes it, so the identity needs more than Reader (README, "Set up for your subscription").',
     )
     .above(
-      [...steps, 8],
+      [...steps, 9],
       'always(): a cancelled, failed or timed-out restore test may leave its server (a copy of production)',
       'behind; this deletes it (with a fresh login: the restore test may have used up the last one).',
       'A deletion that fails here fails the job (exit 2).',
     )
     .above(
-      [...steps, 10],
+      [...steps, 11],
       'always(): the reports of a failed or cancelled run are the evidence you need most.',
       'Artifacts expire (90 days by default): keep the monthly reports somewhere lasting for the auditor.',
     )

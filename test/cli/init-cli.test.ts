@@ -104,6 +104,20 @@ describe('restorecheck init with flags', () => {
     assert.match(missing.stderr, /database\.url: environment variable DATABASE_URL is not set/);
   });
 
+  it('shows restoreTest.clientIp as a comment (an unset variable would be an error) that, uncommented, loads', async () => {
+    const config = readFileSync(join(dir, CONFIG), 'utf8');
+    assert.equal((parseYaml(config) as { restoreTest: Record<string, unknown> }).restoreTest.clientIp, undefined);
+    const commented = /^ {2}# clientIp: \$\{RESTORECHECK_CLIENT_IP\}$/m;
+    assert.match(config, commented);
+    writeFileSync(join(dir, 'public.yaml'), config.replace(commented, '  clientIp: ${RESTORECHECK_CLIENT_IP}'));
+    const valid = await runCli(['validate-config', '--config', 'public.yaml'], {
+      cwd: dir,
+      env: { DATABASE_URL: 'postgres://reader:pw@db.example:5432/medicapp', RESTORECHECK_CLIENT_IP: '203.0.113.7' },
+    });
+    assert.equal(valid.code, 0, valid.stderr);
+    rmSync(join(dir, 'public.yaml'));
+  });
+
   it('writes a GitHub workflow: monthly and on demand, OIDC login from variables, check then restore-test, reports kept always', () => {
     const text = readFileSync(join(dir, GITHUB), 'utf8');
     const wf = parseYaml(text) as { on: Record<string, unknown>; permissions: Record<string, string>; jobs: Record<string, { steps: Step[] }> };
@@ -175,6 +189,12 @@ describe('restorecheck init with flags', () => {
     const node = steps.find((s) => String(s.uses).startsWith('actions/setup-node@'))!;
     assert.equal(String(node.with!['node-version']), '20');
     assert.match(text, /GITHUB_STEP_SUMMARY/, 'a comment says why no summary step is needed');
+
+    // The runner's public IPv4 address, for restoreTest.clientIp: found before any step reads the configuration, never failing the job.
+    const detect = index(/curl -fsS --max-time 10 https:\/\/api\.ipify\.org/);
+    assert.ok(detect >= 0 && detect < steps.indexOf(first) && detect < steps.indexOf(restore), 'address detection before the first restorecheck step');
+    assert.match(String(steps[detect]!.run), /echo "RESTORECHECK_CLIENT_IP=\$ip" >> "\$GITHUB_ENV"/);
+    assert.equal(steps[detect]!['continue-on-error'], true, 'a failed detection does not fail the job');
   });
 
   it("the workflow's check command runs as written and leaves every report where the upload step looks, and the checklist in the job summary", async () => {
@@ -228,6 +248,11 @@ describe('restorecheck init with flags', () => {
     assert.equal(artifact.inputs!.targetPath, 'reports');
     assert.equal(artifact.condition, 'always()');
     assert.doesNotMatch(text, /postgres:\/\//);
+
+    const detect = steps.findIndex((s) => /curl -fsS --max-time 10 https:\/\/api\.ipify\.org/.test(String(s.script ?? '')));
+    assert.ok(detect >= 0 && detect < steps.indexOf(cli[0]!), 'address detection before the first restorecheck task');
+    assert.match(String(steps[detect]!.script), /echo "##vso\[task\.setvariable variable=RESTORECHECK_CLIENT_IP\]\$ip"/);
+    assert.equal(steps[detect]!.continueOnError, true, 'a failed detection does not fail the run');
   });
 
   it('refuses to overwrite: names the files, writes nothing, and --force replaces them all', async () => {
