@@ -10,10 +10,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { realPointInTimeRestores, type RealRestoreHooks } from '../../src/simulator/point-in-time-restore.js';
-import { startCluster, type PostgresCluster } from '../../src/simulator/postgres-cluster.js';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/resource-manager.js';
+import type { RealRestoreHooks } from '../../src/simulator/point-in-time-restore.js';
+import type { PostgresCluster } from '../../src/simulator/postgres-cluster.js';
+import type { RunningSimulator } from '../../src/simulator/resource-manager.js';
 import { parseScenario } from '../../src/simulator/scenario.js';
+import { type RestoreWorld, startRestoreWorld } from '../helpers/restore-world.js';
 import { runCli } from '../helpers/cli.js';
 
 const SUB = '00000000-0000-0000-0000-000000000000';
@@ -22,6 +23,7 @@ const SOURCE = 'medicappdbprod';
 const PRINCIPAL = 'restorecheck-restore-identity';
 const PATIENTS = 321;
 
+let world: RestoreWorld;
 let sim: RunningSimulator;
 let hooks: RealRestoreHooks;
 let cluster: PostgresCluster;
@@ -30,13 +32,8 @@ let token: string;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'restorecheck-restore-entra-'));
-  hooks = realPointInTimeRestores();
-  const started = await Promise.allSettled([
-    startCluster().then((c) => (cluster = c)),
-    startSimulator({ scenario: parseScenario({}), hooks }).then((s) => (sim = s)),
-  ]);
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  world = await startRestoreWorld();
+  ({ sim, hooks, cluster } = world);
   token = sim.databaseToken();
   await cluster.sql(`
     CREATE TABLE patients (id serial PRIMARY KEY, name text);
@@ -63,8 +60,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await world?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -9,16 +9,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { realPointInTimeRestores, type RealRestoreHooks } from '../../src/simulator/point-in-time-restore.js';
-import { startCluster, type PostgresCluster } from '../../src/simulator/postgres-cluster.js';
-import { type RunningSimulator, startSimulator } from '../../src/simulator/resource-manager.js';
+import type { RealRestoreHooks } from '../../src/simulator/point-in-time-restore.js';
+import type { PostgresCluster } from '../../src/simulator/postgres-cluster.js';
+import type { RunningSimulator } from '../../src/simulator/resource-manager.js';
 import { parseScenario, type ScenarioInput } from '../../src/simulator/scenario.js';
+import { type RestoreWorld, startRestoreWorld } from '../helpers/restore-world.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 
 const SUB = '00000000-0000-0000-0000-000000000000';
 const RG = 'medicapp-rg';
 const SOURCE = 'medicappdbprod';
 
+let world: RestoreWorld;
 let sim: RunningSimulator;
 let hooks: RealRestoreHooks;
 let cluster: PostgresCluster;
@@ -100,13 +102,8 @@ async function noCopiesRunning(): Promise<void> {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'restorecheck-azure-failures-'));
-  hooks = realPointInTimeRestores();
-  const started = await Promise.allSettled([
-    startCluster().then((c) => (cluster = c)),
-    startSimulator({ scenario: parseScenario({}), hooks }).then((s) => (sim = s)),
-  ]);
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  world = await startRestoreWorld();
+  ({ sim, hooks, cluster } = world);
   await cluster.sql(`
     CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
     INSERT INTO alembic_version VALUES ('4b2d9c1e7f00');
@@ -115,8 +112,7 @@ before(async () => {
 });
 
 after(async () => {
-  await sim?.stop();
-  await cluster?.stop();
+  await world?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
