@@ -18,8 +18,8 @@ let work: string;
 let parts: ArchiveParts;
 let big: ArchiveParts;
 
-async function restoreTest(archive: string, extra: string[] = []) {
-  const r = await runCli(['restore-test', '--archive', archive, '--format', 'json', ...extra], { timeoutMs: 180_000 });
+async function restoreTest(archive: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const r = await runCli(['restore-test', '--archive', archive, '--format', 'json', ...extra], { timeoutMs: 180_000, env });
   let report: Report | undefined;
   try {
     report = JSON.parse(r.stdout) as Report;
@@ -299,11 +299,24 @@ describe('restore-test --archive interrupted', () => {
     big = await generateParts({ dir: join(work, 'big-parts'), postgresRows: 400_000, mariadbRows: 0, redisKeys: 5, mongoDocuments: 5, minioObjects: 1 });
   });
 
+  /**
+   * A TMPDIR of the test's own for a killed run's cluster: every restore-test sweeps TMPDIR for abandoned clusters
+   * first, so one running at the same time in another test file would remove this one before the test's own sweep.
+   */
+  async function privateTmp(name: string): Promise<string> {
+    const dir = join(work, name);
+    await mkdir(dir, { recursive: true });
+    await chmod(work, 0o711); // the sandbox user must be able to reach the TMPDIR (mkdtemp made work 0700)
+    await chmod(dir, 0o1777);
+    return dir;
+  }
+
   it('kill -9 during the restore leaves a running cluster; the next cleanup --local stops and removes it, and the audit log says so', async () => {
     const archive = await assembleArchive(big, { outDir: join(work, 'big-kill') });
     await rewriteSidecar(archive.path);
+    const tmp = await privateTmp('tmp-kill');
     const child = spawn(process.execPath, [BIN, 'restore-test', '--archive', archive.path, '--format', 'json'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', TMPDIR: tmp },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -314,13 +327,13 @@ describe('restore-test --archive interrupted', () => {
     let postmaster = 0;
     for (let attempt = 0; attempt < 1200 && !postmaster; attempt++) {
       if (/restoring postgres_full\.sql\.gz/.test(stderr)) {
-        for (const name of (await readdir(tmpdir())).filter((n) => n.startsWith('restorecheck-pg-'))) {
-          const owner = await readFile(join(tmpdir(), name, 'owner.json'), 'utf8').then(
+        for (const name of (await readdir(tmp)).filter((n) => n.startsWith('restorecheck-pg-'))) {
+          const owner = await readFile(join(tmp, name, 'owner.json'), 'utf8').then(
             (t) => JSON.parse(t) as { pid: number },
             () => undefined,
           );
           if (owner?.pid !== child.pid) continue;
-          clusterDir = join(tmpdir(), name);
+          clusterDir = join(tmp, name);
           postmaster = await readFile(join(clusterDir, 'data', 'postmaster.pid'), 'utf8').then(
             (t) => Number(t.split('\n')[0]),
             () => 0,
@@ -338,7 +351,7 @@ describe('restore-test --archive interrupted', () => {
     await mkdir(reports, { recursive: true });
     const config = join(work, 'kill.yaml');
     await writeFile(config, `environment: production\nreport:\n  dir: ${reports}\n`);
-    const r = await runCli(['restore-test', 'cleanup', '--local', '--config', config]);
+    const r = await runCli(['restore-test', 'cleanup', '--local', '--config', config], { env: { TMPDIR: tmp } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`removed ${clusterDir}`));
     assert.match(r.stderr, new RegExp(`stopped and removed an abandoned throwaway PostgreSQL in ${clusterDir} \\(its restore-test, pid ${child.pid}, is gone`));
@@ -355,6 +368,7 @@ describe('restore-test --archive interrupted', () => {
 
   it('the next restore-test removes a cluster whose owner is gone, before its own restore', async () => {
     // A dead owner, registered as the launcher does: a real stopped-owner cluster made by a killed child.
+    const tmp = await privateTmp('tmp-dead-owner');
     const child = spawn(
       process.execPath,
       [
@@ -367,7 +381,7 @@ describe('restore-test --archive interrupted', () => {
       process.stdout.write(JSON.stringify({ dir: c.dir }) + '\\n');
       setInterval(() => {}, 1000);`,
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp } },
     );
     const dir = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { dir: string }).dir)));
     const postmaster = Number((await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
@@ -375,7 +389,7 @@ describe('restore-test --archive interrupted', () => {
     child.kill('SIGKILL');
     await closed;
     const archive = await assembleArchive(parts, { outDir: join(work, 'after-kill') });
-    const r = await restoreTest(archive.path);
+    const r = await restoreTest(archive.path, [], { TMPDIR: tmp });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /stopped and removed an abandoned throwaway PostgreSQL/);
     assert.equal(existsSync(dir), false);
