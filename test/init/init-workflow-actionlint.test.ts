@@ -90,6 +90,28 @@ describe('the GitHub workflow init writes passes actionlint', () => {
   });
 });
 
+describe("the README's CI snippet is init's install story", () => {
+  it('passes actionlint, and installs, sets up Node and logs in as the workflow init writes', async () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /uses: actions\/setup-node@/.test(b));
+    assert.equal(blocks.length, 1, 'one CI snippet in the README');
+    const snippet = blocks[0]!;
+    assert.deepEqual(await runLint(snippet, 'README.md'), []);
+    type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
+    const stepsOf = (text: string) => Object.values((parseDocument(text).toJS() as { jobs: Record<string, { steps: Step[] }> }).jobs)[0]!.steps;
+    const written = stepsOf(filesOf({ ...BASE, installFrom: 'git+https://HOST/OWNER/restorecheck.git', ci: 'github' }).get(GITHUB)!);
+    const shown = stepsOf(snippet);
+    const install = (steps: Step[]) => steps.find((s) => /npm install --global/.test(s.run ?? ''))?.run;
+    assert.equal(install(shown), install(written));
+    for (const action of ['actions/checkout@', 'actions/setup-node@', 'azure/login@']) {
+      const pick = (steps: Step[]) => steps.find((s) => s.uses?.startsWith(action));
+      assert.equal(pick(shown)!.uses, pick(written)!.uses, action);
+      assert.deepEqual(pick(shown)!.with, pick(written)!.with, action);
+    }
+    assert.match(readme, new RegExp(`RESTORECHECK_VERSION: ${TOOL_VERSION.replaceAll('.', '\\.')}\n`));
+  });
+});
+
 describe('the Azure DevOps pipeline (no linter: its structure)', () => {
   it('is strict YAML, runs Node 24, and installs from the source given', () => {
     for (const raw of COMBINATIONS.map((c) => ({ ...c, ci: 'azure-devops' }))) {
