@@ -165,6 +165,16 @@ describe('--install-from', () => {
     }
   });
 
+  it('a tarball in the repository is named in the next steps (it must be committed)', () => {
+    const validated = validateAnswers({ ...BASE, ci: 'github', installFrom: `vendor/restorecheck-${TOOL_VERSION}.tgz` });
+    assert.match(
+      planInit(validated.answers!).nextSteps.join('\n'),
+      new RegExp(`Add \\./vendor/restorecheck-${TOOL_VERSION.replaceAll('.', '\\.')}\\.tgz to the repository`),
+    );
+    const git = validateAnswers({ ...BASE, ci: 'github', installFrom: 'git+https://example.org/x/restorecheck.git' });
+    assert.doesNotMatch(planInit(git.answers!).nextSteps.join('\n'), /to the repository \(npm pack/);
+  });
+
   it('is required while this version is not on the npm registry, unless no CI file is written', () => {
     assert.deepEqual(validateAnswers({ ...BASE, ci: 'github' }).problems, [
       `--install-from: required (where CI installs restorecheck from (npm, git+https://…/restorecheck.git#v${TOOL_VERSION}, or a restorecheck-${TOOL_VERSION}.tgz URL or repository path))`,
