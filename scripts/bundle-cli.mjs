@@ -11,11 +11,14 @@
 // share in common chunks. main.ts's own code stays in the entry file, which is what lets its "am I the binary?"
 // test (import.meta.url against argv[1]) hold; the build checks it below.
 //
-// What is bundled: yargs, yaml and zod (BUNDLED) and our src/. Every other dependency stays external, imported
-// from node_modules at run time as before: pg (optional native binding, requires decided at run time), the
-// @azure/* SDKs (large, loaded only by the commands that talk to Azure), playwright-core (reads its own files and
-// starts browsers), azurite (run as a separate process from its package directory), tar-stream (and whatever
-// is added to "dependencies" later: external is the default, bundling a package is a decision made here).
+// What is bundled: our src/ and every package it imports that is not in "dependencies": yargs, yaml and zod (BUNDLED:
+// dependencies too, for tsc's dist/ files such as the README's dist/cli/audit-log.js), and the devDependencies the
+// code imports, the @azure/* SDKs and tar-stream. Those are devDependencies so that a global install does not carry
+// them: their packages ship four builds each (ESM, CommonJS, browser, React Native) with types and maps, 90 MB, of
+// which the bundle keeps the few MB that run (README, "Install size"). Loaded only by the commands that talk to Azure
+// (their own chunks). External, imported from node_modules at run time ("dependencies"): pg (optional native binding,
+// requires decided at run time) and playwright-core (reads its own files and starts browsers). azurite is run as a
+// separate process from its package directory (src/simulator/azurite.ts), never imported.
 //
 // import.meta.url inside bundled code is the URL of the chunk it ended up in (dist/cli/bundle/*.js or
 // dist/cli/main.js), not of its source file, so nothing in src/ may find a file relative to its own location:

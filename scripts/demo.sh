@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run demo`: installs what the demo needs when it is missing, then runs `restorecheck demo`.
 # The demo's sandbox runs the machine's own PostgreSQL server binaries (Debian's `postgresql`);
-# everything else (Azurite, the Azure simulator) comes with `npm ci`.
+# everything else (Azurite, a devDependency, and the Azure simulator) comes with `npm ci`. A global install of the
+# package has no Azurite: there `restorecheck demo` fetches the pinned version from the npm registry, once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,8 +12,9 @@ import type { LoadedCommand } from './command.js';
 import { COMMANDS, type CommandEntry } from './command-list.js';
 import { type CliIo, Output } from './io.js';
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(rawArgv: string[], io: CliIo): Promise<number> {
   const output = new Output(io);
+  const argv = helpWordAsFlag(rawArgv);
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130); // second Ctrl-C: leave now
@@ -49,18 +50,33 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       parser = parser.command(entry.usage, entry.describe);
       continue;
     }
-    parser = loaded.register(parser, entry.usage, entry.describe, async (run, args) => {
-      try {
-        await run({ output, signal: controller.signal });
-      } catch (error) {
-        failed = { entry, args };
-        throw error;
-      }
-    });
+    parser = loaded.register(
+      parser,
+      entry.usage,
+      entry.describe,
+      async (run, args) => {
+        try {
+          await run({ output, signal: controller.signal });
+        } catch (error) {
+          failed = { entry, args };
+          throw error;
+        }
+      },
+      argv,
+    );
+  }
+  parser = parser.help().alias('help', 'h');
+
+  // A bare `restorecheck`: the help, on stderr, and exit 2, as for any command line that names no command. Not 0:
+  // nothing was checked, and a CI step whose command word came out empty must not pass.
+  if (argv.length === 0) {
+    output.err(await parser.getHelp());
+    output.err('error: name a command (restorecheck --help lists them)');
+    return 2;
   }
 
   try {
-    await parser.help().alias('help', 'h').parseAsync();
+    await parser.parseAsync();
     return output.exitCode;
   } catch (error) {
     reportError(error, output);
@@ -73,6 +89,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `restorecheck help [command [action]]` → `restorecheck [command [action]] --help`, the form yargs answers (with the
+ * command's own help, or the action's). Only as the first word: `report render help.json` is a file name.
+ */
+function helpWordAsFlag(argv: readonly string[]): string[] {
+  return argv[0] === 'help' ? [...argv.slice(1), '--help'] : [...argv];
 }
 
 /**
@@ -106,6 +130,11 @@ if (import.meta.url === new URL(`file://${invokedAs}`).href || /restorecheck$/.t
   // A debug stack trace in src/ lines: the binary is an esbuild bundle (scripts/bundle-cli.mjs) whose chunks, loaded
   // from here on, have source maps. Only then: reading the maps costs start-up time.
   if (process.env.RESTORECHECK_DEBUG) process.setSourceMapsEnabled(true);
+  // `restorecheck list-checks | head -1`: the reader left. What is still to print goes nowhere, quietly (no stack
+  // trace); the command finishes its work (a report run still writes its files and audit line) and exits as it would.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   main(hideBin(process.argv), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
     (code) => {
       process.exitCode = code;

@@ -42,7 +42,8 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
   registerEnvironmentSecrets(redactor, env);
   const problems: string[] = [];
   const problemPaths = new Set<string>();
-  const interpolated = interpolate(raw, [], env, redactor, problems, problemPaths);
+  const unset = new Set<string>();
+  const interpolated = interpolate(raw, [], env, redactor, problems, problemPaths, unset);
 
   const parsed = configSchema.safeParse(interpolated, { reportInput: true });
   if (!parsed.success) {
@@ -52,7 +53,8 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
       problems.push(...formatIssue(issue));
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0)
+    throw unset.size > 0 ? new ConfigError(problems, unsetVariablesHint([...unset], problems.length > unset.size)) : new ConfigError(problems);
   const config = resolvePaths(parsed.data as Config, dirname(resolve(path)));
 
   // Secrets carried by the validated configuration, whatever variable (if any) they came from.
@@ -96,7 +98,25 @@ function parseDocumentText(text: string, path: string): unknown {
   return value;
 }
 
-function interpolate(value: unknown, path: string[], env: NodeJS.ProcessEnv, redactor: Redactor, problems: string[], problemPaths: Set<string>): unknown {
+/**
+ * What to do about `${NAME}` references whose variable is not set: the variable lives in the environment of the process,
+ * not in the file, so the fix is an `export` (or, in CI, the step's `env:`), not an edit.
+ */
+function unsetVariablesHint(names: string[], otherProblems: boolean): string {
+  const exports = names.map((name) => `export ${name}=…`).join('; ');
+  const rest = otherProblems ? '; fix the other problems in the configuration file' : '';
+  return `${exports} in the shell before running restorecheck (in a CI job: set ${names.length === 1 ? 'it' : 'them'} in the step's env, from a secret)${rest}, then run it again`;
+}
+
+function interpolate(
+  value: unknown,
+  path: string[],
+  env: NodeJS.ProcessEnv,
+  redactor: Redactor,
+  problems: string[],
+  problemPaths: Set<string>,
+  unset: Set<string>,
+): unknown {
   if (typeof value === 'string') {
     const key = path.join('.');
     const result = value.replace(VAR, (match, name: string | undefined) => {
@@ -110,6 +130,7 @@ function interpolate(value: unknown, path: string[], env: NodeJS.ProcessEnv, red
       if (replacement === undefined) {
         problems.push(`${key}: environment variable ${name} is not set`);
         problemPaths.add(key);
+        unset.add(name);
         return '';
       }
       if (looksSecretName(name) || SECRET_PATHS.has(key)) {
@@ -120,10 +141,10 @@ function interpolate(value: unknown, path: string[], env: NodeJS.ProcessEnv, red
     });
     return result;
   }
-  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, [...path, String(i)], env, redactor, problems, problemPaths));
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, [...path, String(i)], env, redactor, problems, problemPaths, unset));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, [...path, k], env, redactor, problems, problemPaths);
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, [...path, k], env, redactor, problems, problemPaths, unset);
     return out;
   }
   return value;

@@ -3,7 +3,7 @@
  * writer and a line reader), so the CLI decides where the bytes go and a test can play the user.
  */
 import { UsageError } from '../errors.js';
-import { type RawAnswers, INIT_QUESTIONS, checkAnswer } from './init-answers.js';
+import { type RawAnswers, INIT_QUESTIONS, applies, checkAnswer } from './init-answers.js';
 
 export interface Terminal {
   /** Writes a prompt (no newline added). */
@@ -19,7 +19,7 @@ const MAX_ATTEMPTS = 3;
 export async function askAnswers(given: RawAnswers, terminal: Terminal): Promise<RawAnswers> {
   const answers: RawAnswers = { ...given };
   for (const question of INIT_QUESTIONS) {
-    if (answers[question.key] !== undefined) continue;
+    if (answers[question.key] !== undefined || !applies(question, answers)) continue;
     const fallback = question.defaultFor?.(answers);
     for (let attempt = 1; ; attempt++) {
       terminal.prompt(`${question.prompt}${fallback !== undefined ? ` [${fallback}]` : ''}: `);

@@ -5,6 +5,7 @@
 import { CONFIG_FILE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
 import {
+  CI_NODE_MAJOR,
   CLIENT_IP_VARIABLE,
   MONTHLY_CRON,
   PINNED_VERSION,
@@ -12,6 +13,7 @@ import {
   cleanupCommandLine,
   detectClientIpScript,
   installCommandLine,
+  installComment,
   restorecheckCommandLine,
 } from './ci-commands.js';
 import type { InitAnswers } from './init-answers.js';
@@ -55,8 +57,8 @@ export function azurePipelineData(answers: InitAnswers): Record<string, unknown>
         timeoutInMinutes: 120,
         steps: [
           { checkout: 'self' },
-          { task: 'NodeTool@0', displayName: 'Node 20', inputs: { versionSpec: '20.x' } },
-          { script: installCommandLine('$(RESTORECHECK_VERSION)'), displayName: 'Install restorecheck' },
+          { task: 'NodeTool@0', displayName: `Node ${CI_NODE_MAJOR}`, inputs: { versionSpec: `${CI_NODE_MAJOR}.x` } },
+          { script: installCommandLine(answers, '$(RESTORECHECK_VERSION)'), displayName: 'Install restorecheck' },
           {
             script: detectClientIpScript((value) => `echo "##vso[task.setvariable variable=${CLIENT_IP_VARIABLE}]${value}"`),
             displayName: 'Find the public IPv4 address of this agent',
@@ -107,6 +109,8 @@ export function renderAzurePipeline(answers: InitAnswers): string {
     '  a pipeline created from this file (Pipelines → New pipeline → Existing Azure Pipelines YAML file).',
     '',
     'A failed check (exit 1) or one that could not be evaluated (exit 2) fails its task, and so the run.',
+    '',
+    ...installComment(answers),
   ])
     .above(['trigger'], 'Not on pushes or pull requests: on the schedule below, or run by hand.')
     .above(['schedules', 0], 'At 03:17 UTC on the 1st of every month, from main (edit the branch if yours differs).')

@@ -4,6 +4,8 @@
  */
 import { TOOL_VERSION } from '../version.js';
 import { CLIENT_IP_VARIABLE, CONFIG_FILE } from './config-document.js';
+import type { InitAnswers } from './init-answers.js';
+import { type InstallSource, ON_NPM_REGISTRY, installScript, parseInstallSource } from './install-source.js';
 
 export { CLIENT_IP_VARIABLE };
 
@@ -23,9 +25,37 @@ export function restorecheckCommandLine(command: 'check' | 'restore-test'): stri
   return ['restorecheck', command, '--config', CONFIG_FILE, '--out-dir', REPORTS_DIR, ...FORMATS.flatMap((f) => ['--format', f])].join(' ');
 }
 
-/** The install step's command, given how the pipeline spells a variable (`$NAME` in bash, `$(NAME)` in Azure DevOps). */
-export function installCommandLine(versionVariable: string): string {
-  return `npm install --global "restorecheck@${versionVariable}"`;
+/**
+ * The Node.js the CI files run restorecheck on: the Active LTS line (Node 20 reached its end of life in April 2026).
+ * package.json's engines stay wider: this is what CI runs, not what restorecheck needs.
+ */
+export const CI_NODE_MAJOR = 24;
+
+/** The install source of the answers (SOURCE as validated); a pipeline rendered without one (a test's answers) installs from npm. */
+export function installSourceOf(answers: InitAnswers): InstallSource {
+  const parsed = parseInstallSource(answers.installFrom ?? 'npm');
+  if (!parsed.ok) throw new Error(`installFrom ${answers.installFrom}: ${parsed.problem}`); // validated before: a bug
+  return parsed.source;
+}
+
+/** The install step's script, given how the pipeline spells a variable (`$NAME` in bash, `$(NAME)` in Azure DevOps). */
+export function installCommandLine(answers: InitAnswers, versionVariable: string): string {
+  return installScript(installSourceOf(answers), versionVariable);
+}
+
+/** The written file's word on where it installs from: said in its header comment, with how to change it. */
+export function installComment(answers: InitAnswers): string[] {
+  const source = installSourceOf(answers);
+  const from =
+    source.kind === 'npm'
+      ? `the npm registry (restorecheck@${PINNED_VERSION})${ON_NPM_REGISTRY ? '' : `; restorecheck ${PINNED_VERSION} is not published there yet, so this step fails until it is`}`
+      : source.kind === 'git'
+        ? `the git repository ${source.spec} (npm builds it)`
+        : `the release tarball ${source.spec}`;
+  return [
+    `The install step installs restorecheck ${PINNED_VERSION} from ${from}.`,
+    'Another source: run init again with --install-from (restorecheck init --help).',
+  ];
 }
 
 /**

@@ -6,6 +6,7 @@
 import { CONFIG_FILE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
 import {
+  CI_NODE_MAJOR,
   CLIENT_IP_VARIABLE,
   MONTHLY_CRON,
   PINNED_VERSION,
@@ -13,6 +14,7 @@ import {
   cleanupCommandLine,
   detectClientIpScript,
   installCommandLine,
+  installComment,
   restorecheckCommandLine,
 } from './ci-commands.js';
 import type { InitAnswers } from './init-answers.js';
@@ -21,7 +23,7 @@ export const GITHUB_WORKFLOW_FILE = '.github/workflows/restorecheck.yml';
 
 /** The OIDC login; from repository variables, since ids are not secrets and a federated credential needs none. */
 const AZURE_LOGIN = {
-  uses: 'azure/login@v2',
+  uses: 'azure/login@v3',
   with: {
     'client-id': '${{ vars.AZURE_CLIENT_ID }}',
     'tenant-id': '${{ vars.AZURE_TENANT_ID }}',
@@ -48,9 +50,9 @@ export function githubWorkflowData(answers: InitAnswers): Record<string, unknown
         'runs-on': 'ubuntu-latest',
         'timeout-minutes': 120,
         steps: [
-          { uses: 'actions/checkout@v4' },
-          { uses: 'actions/setup-node@v4', with: { 'node-version': 20 } },
-          { name: 'Install restorecheck', run: installCommandLine('$RESTORECHECK_VERSION') },
+          { uses: 'actions/checkout@v7' },
+          { uses: 'actions/setup-node@v7', with: { 'node-version': CI_NODE_MAJOR } },
+          { name: 'Install restorecheck', run: installCommandLine(answers, '$RESTORECHECK_VERSION') },
           {
             name: 'Find the public IPv4 address of this runner',
             run: detectClientIpScript((value) => `echo "${CLIENT_IP_VARIABLE}=${value}" >> "$GITHUB_ENV"`),
@@ -66,7 +68,7 @@ export function githubWorkflowData(answers: InitAnswers): Record<string, unknown
           {
             name: 'Upload the reports',
             if: 'always()',
-            uses: 'actions/upload-artifact@v4',
+            uses: 'actions/upload-artifact@v7',
             with: { name: `restorecheck-reports-${answers.environment}`, path: `${REPORTS_DIR}/`, 'if-no-files-found': 'warn' },
           },
         ],
@@ -88,6 +90,8 @@ export function renderGithubWorkflow(answers: InitAnswers): string {
     '',
     'A failed check (exit 1) or a check that could not be evaluated (exit 2) fails its step, and so the job:',
     'the default shell stops on a non-zero exit code. Later steps still run where their `if:` says so.',
+    '',
+    ...installComment(answers),
   ])
     .above(
       ['on', 'schedule'],

@@ -6,6 +6,7 @@
  * otherwise only surface a month later, as a 404 in the first scheduled run.
  */
 import { z } from 'zod';
+import { INSTALL_FROM_FORMS, ON_NPM_REGISTRY, parseInstallSource } from './install-source.js';
 
 export const CI_CHOICES = ['github', 'azure-devops', 'both', 'none'] as const;
 export type CiChoice = (typeof CI_CHOICES)[number];
@@ -42,6 +43,13 @@ export const answerSchemas = {
     // GitHub refuses secret names starting with GITHUB_, and the workflow passes the URL as a secret of the same name.
     .refine((v) => !/^GITHUB_/i.test(v), { message: 'cannot start with GITHUB_ (GitHub reserves those names for its own variables)' }),
   ci: z.enum(CI_CHOICES, { message: `must be one of ${CI_CHOICES.join(', ')}` }),
+  // Normalised to npm's install spec (a git URL without a ref gets the version's tag).
+  installFrom: z.string().transform((value, ctx) => {
+    const parsed = parseInstallSource(value);
+    if (parsed.ok) return parsed.source.kind === 'npm' ? 'npm' : parsed.source.spec;
+    ctx.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }),
 } as const;
 
 export type AnswerKey = keyof typeof answerSchemas;
@@ -54,10 +62,14 @@ export interface InitQuestion {
   key: AnswerKey;
   flag: string;
   prompt: string;
+  /** The flag's --help line, when the prompt's wording is for the terminal only. */
+  flagHelp?: string;
   /** Without a default, an empty answer is refused for a required question and means "leave out" for an optional one. */
   required: boolean;
   /** The answer when none is given; may depend on earlier answers. */
   defaultFor?: (given: RawAnswers) => string | undefined;
+  /** Whether the question applies, given the earlier answers (filled in with their defaults); absent: always. */
+  appliesTo?: (filled: RawAnswers) => boolean;
 }
 
 /** In the order they are asked (a later default may use an earlier answer). */
@@ -80,7 +92,13 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
     required: true,
     defaultFor: (given) => given.resourceGroup,
   },
-  { key: 'container', flag: '--container', prompt: 'Blob container of the signed documents (empty: leave out)', required: false },
+  {
+    key: 'container',
+    flag: '--container',
+    prompt: 'Blob container of the signed documents (empty: leave out)',
+    flagHelp: 'blob container of the signed documents (optional)',
+    required: false,
+  },
   {
     key: 'databaseUrlEnv',
     flag: '--database-url-env',
@@ -89,7 +107,22 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
     defaultFor: () => 'DATABASE_URL',
   },
   { key: 'ci', flag: '--ci', prompt: `CI workflow to write (${CI_CHOICES.join(', ')})`, required: true, defaultFor: () => 'both' },
+  {
+    key: 'installFrom',
+    flag: '--install-from',
+    prompt: `Where CI installs restorecheck from (${INSTALL_FROM_FORMS})`,
+    required: true,
+    // No default while this version is not on the registry: a default that 404s would only fail a month later, in CI.
+    ...(ON_NPM_REGISTRY ? { defaultFor: () => 'npm' } : {}),
+    // Only the CI files install restorecheck.
+    appliesTo: (filled) => filled.ci !== 'none',
+  },
 ];
+
+/** Whether a question applies to these answers (defaults filled in). */
+export function applies(question: InitQuestion, given: RawAnswers): boolean {
+  return question.appliesTo?.(withDefaults(given)) ?? true;
+}
 
 /**
  * The questions still open: neither given nor answerable by a default. Without a terminal these are
@@ -99,7 +132,7 @@ export function missingAnswers(given: RawAnswers): InitQuestion[] {
   const filled = withDefaults(given);
   // A question with a default is never listed: when its default is missing (the storage resource group
   // without --resource-group), the answer it derives from is listed already.
-  return INIT_QUESTIONS.filter((q) => q.required && !q.defaultFor && filled[q.key] === undefined);
+  return INIT_QUESTIONS.filter((q) => q.required && !q.defaultFor && filled[q.key] === undefined && applies(q, filled));
 }
 
 /** Fills in every default, in question order (so storageResourceGroup sees resourceGroup). */
@@ -120,8 +153,15 @@ export function checkAnswer(key: AnswerKey, value: string): { ok: true; value: s
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problem: parsed.error.issues.map((i) => i.message).join('; ') };
 }
 
-/** Every answer `init` works from, validated; the container is the only one that may be left out. */
-const initAnswersSchema = z.strictObject({ ...answerSchemas, container: answerSchemas.container.optional() });
+/**
+ * Every answer `init` works from, validated; the container may be left out, and the install source is required only
+ * when a CI file is written (a refinement below).
+ */
+const initAnswersSchema = z
+  .strictObject({ ...answerSchemas, container: answerSchemas.container.optional(), installFrom: answerSchemas.installFrom.optional() })
+  .superRefine((answers, ctx) => {
+    if (answers.ci !== 'none' && answers.installFrom === undefined) ctx.addIssue({ code: 'custom', path: ['installFrom'], message: 'required' });
+  });
 export type InitAnswers = z.output<typeof initAnswersSchema>;
 
 /**
@@ -141,7 +181,17 @@ export function validateAnswers(given: RawAnswers): { answers: InitAnswers; prob
   }
   const problems = INIT_QUESTIONS.filter((q) => byKey.has(q.key)).map((q) => {
     const raw = input[q.key];
-    return raw === undefined ? `${q.flag}: required (${q.prompt.toLowerCase()})` : `${q.flag} ${JSON.stringify(raw)}: ${byKey.get(q.key)!.join('; ')}`;
+    return raw === undefined ? `${q.flag}: required (${lowerFirst(q.prompt)})` : `${q.flag} ${JSON.stringify(raw)}: ${byKey.get(q.key)!.join('; ')}`;
   });
   return { problems };
+}
+
+/**
+ * A prompt as the middle of a sentence: its first word lower-cased unless it is a name or an acronym ("Azure
+ * subscription id", "CI workflow", "Flexible Server name" keep theirs). Only a plain capitalised word is lowered.
+ */
+export function lowerFirst(text: string): string {
+  const first = text.split(/[\s(]/, 1)[0] ?? '';
+  const keep = /^[A-Z]{2,}/.test(first) || ['Azure', 'Flexible', 'PostgreSQL'].includes(first);
+  return keep ? text : text.charAt(0).toLowerCase() + text.slice(1);
 }

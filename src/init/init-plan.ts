@@ -59,6 +59,9 @@ function nextSteps(answers: InitAnswers, ci: { github: boolean; azureDevops: boo
       `Azure DevOps: a service connection named "${SERVICE_CONNECTION}" (Azure Resource Manager, workload identity federation), a secret variable ${env}, and a pipeline from ${AZURE_PIPELINE_FILE}.`,
     );
   }
+  // A tarball in the repository: the runner has only the checkout, so the file must be committed with the workflow.
+  if (answers.ci !== 'none' && answers.installFrom?.startsWith('./'))
+    steps.push(`Add ${answers.installFrom} to the repository (npm pack in a restorecheck checkout makes it): the install step installs it from the checkout.`);
   steps.push('Commit the files, then start the first run by hand (GitHub: Actions → Run workflow) rather than waiting for the 1st of the month.');
   return steps;
 }

@@ -73,7 +73,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         started.push(c);
         return c;
       }),
-      startAzurite('medicappstorage').then((a) => {
+      startAzurite('medicappstorage', { log }).then((a) => {
         started.push(a);
         return a;
       }),

@@ -193,7 +193,16 @@ describe('configuration errors exit 2 with every problem named', () => {
     assert.match(several.stderr, /database\.url: environment variable MISSING_URL is not set/);
     assert.match(several.stderr, /database\.statementTimeoutMs: expected number, got string "soon"/);
     assert.match(several.stderr, /database\.coreTabels: unknown key \(did you mean "coreTables"\?\)/);
-    assert.match(several.stderr, /hint: /);
+    assert.match(
+      several.stderr,
+      /hint: export MISSING_URL=… in the shell before running restorecheck \(in a CI job: set it in the step's env, from a secret\); fix the other problems/,
+    );
+    const one = await cli(['validate-config', '--config', await config('one.yaml', 'environment: prod\ndatabase:\n  url: ${MISSING_URL}\n')]);
+    assert.equal(one.code, 2);
+    assert.match(
+      one.stderr,
+      /^hint: export MISSING_URL=… in the shell before running restorecheck \(in a CI job: set it in the step's env, from a secret\), then run it again$/m,
+    );
   });
 
   it('a missing --config and an unknown command', async () => {

@@ -27,6 +27,8 @@ const FLAGS = [
   'medicappstorage',
   '--container',
   'documents',
+  '--install-from',
+  'git+https://example.org/medicapp/restorecheck.git',
 ];
 const CONFIG = 'restorecheck.yaml';
 const GITHUB = '.github/workflows/restorecheck.yml';
@@ -187,7 +189,10 @@ describe('restorecheck init with flags', () => {
     assert.equal(String(upload.with!.path).replace(/\/$/, ''), 'reports');
     assert.ok(steps.indexOf(upload) > steps.indexOf(restore));
     const node = steps.find((s) => String(s.uses).startsWith('actions/setup-node@'))!;
-    assert.equal(String(node.with!['node-version']), '20');
+    assert.equal(String(node.with!['node-version']), '24');
+    const install = steps.find((s) => s.name === 'Install restorecheck')!;
+    assert.match(String(install.run), /^npm install --global "git\+https:\/\/example\.org\/medicapp\/restorecheck\.git#v\$RESTORECHECK_VERSION"\n/);
+    assert.ok(steps.indexOf(node) < steps.indexOf(install));
     assert.match(text, /GITHUB_STEP_SUMMARY/, 'a comment says why no summary step is needed');
 
     // The runner's public IPv4 address, for restoreTest.clientIp: found before any step reads the configuration, never failing the job.
@@ -319,6 +324,8 @@ describe('restorecheck init: choices and bad input', () => {
         'Docs',
         '--database-url-env',
         '1URL',
+        '--install-from',
+        'npm',
       ],
       { cwd: dir },
     );
@@ -333,9 +340,24 @@ describe('restorecheck init: choices and bad input', () => {
     const run = await runCli(['init', '--environment', 'production'], { cwd: dir });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /no terminal to ask on/);
-    for (const flag of ['--subscription-id', '--resource-group', '--server', '--storage-account']) assert.match(run.stderr, new RegExp(`^\\s+${flag}\\s`, 'm'));
+    for (const flag of ['--subscription-id', '--resource-group', '--server', '--storage-account', '--install-from'])
+      assert.match(run.stderr, new RegExp(`^\\s+${flag}\\s`, 'm'));
     assert.doesNotMatch(run.stderr, /--environment\s/, 'an answer given is not listed');
     assert.deepEqual(filesUnder(dir), []);
+  });
+
+  it('--install-from: nonsense is exit 2 naming the forms; npm is taken with a warning that this version is not published', async () => {
+    const bad = freshDir();
+    const nonsense = await runCli(['init', ...FLAGS.slice(0, -2), '--install-from', 'latest'], { cwd: bad });
+    assert.equal(nonsense.code, 2);
+    assert.match(nonsense.stderr, /--install-from "latest": must be npm, git\+https:\/\/…\/restorecheck\.git#v\d+\.\d+\.\d+, or a restorecheck-/);
+    assert.deepEqual(filesUnder(bad), []);
+    const dir = freshDir();
+    const npm = await runCli(['init', ...FLAGS.slice(0, -2), '--install-from', 'npm', '--ci', 'github'], { cwd: dir });
+    assert.equal(npm.code, 0, npm.stderr);
+    assert.match(npm.stderr, /warning: restorecheck \d+\.\d+\.\d+ is not on the npm registry yet/);
+    assert.match(readFileSync(join(dir, GITHUB), 'utf8'), /npm install --global "restorecheck@\$RESTORECHECK_VERSION"/);
+    assert.match(readFileSync(join(dir, GITHUB), 'utf8'), /is not published there yet/);
   });
 
   it('--dir that does not exist is exit 2', async () => {
@@ -364,13 +386,30 @@ describe('restorecheck init on a terminal', { skip: hasScript ? false : 'util-li
   it('asks for what the flags did not give, shows defaults, asks again after a bad answer', () => {
     const dir = freshDir();
     // environment, subscription (bad, then good), resource group, server, storage account, storage RG (default), container (left out), env var (default), CI.
-    const typed = ['staging', 'not-a-uuid', SUBSCRIPTION, 'medicapp-rg', 'medicappdbstaging', 'medicappstorage', '', '', '', 'github', ''].join('\n');
+    // Then where CI installs from (bad, then good).
+    const typed = [
+      'staging',
+      'not-a-uuid',
+      SUBSCRIPTION,
+      'medicapp-rg',
+      'medicappdbstaging',
+      'medicappstorage',
+      '',
+      '',
+      '',
+      'github',
+      'latest',
+      'git+https://example.org/medicapp/restorecheck.git',
+      '',
+    ].join('\n');
     const run = onTerminal(['init'], typed, dir);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Environment label .*\[production\]: /);
     assert.match(run.output, /Azure subscription id: +must be a subscription id/);
     assert.match(run.output, /Resource group of the storage account \[medicapp-rg\]: /);
+    assert.match(run.output, /Where CI installs restorecheck from \(npm, git\+https:.*\): +must be npm/);
     assert.deepEqual(filesUnder(dir), [GITHUB, CONFIG].sort());
+    assert.match(readFileSync(join(dir, GITHUB), 'utf8'), /git\+https:\/\/example\.org\/medicapp\/restorecheck\.git#v\$RESTORECHECK_VERSION/);
     const config = parseYaml(readFileSync(join(dir, CONFIG), 'utf8')) as {
       environment: string;
       azure: { postgres: { server: string }; storage: Record<string, unknown> };

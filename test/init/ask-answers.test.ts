@@ -18,7 +18,20 @@ function scripted(lines: string[]): Terminal & { prompts: string[] } {
 
 describe('askAnswers', () => {
   it('asks every open question in order, takes defaults on Enter, asks again after a bad answer', async () => {
-    const terminal = scripted(['', 'nope', '1B2C3D4E-0000-4000-8000-000000000001', 'rg', 'db-prod', 'storeprod', '', 'docs', '', 'azure-devops']);
+    const terminal = scripted([
+      '',
+      'nope',
+      '1B2C3D4E-0000-4000-8000-000000000001',
+      'rg',
+      'db-prod',
+      'storeprod',
+      '',
+      'docs',
+      '',
+      'azure-devops',
+      'latest',
+      'npm',
+    ]);
     const answers = await askAnswers({}, terminal);
     assert.deepEqual(answers, {
       environment: 'production',
@@ -30,7 +43,12 @@ describe('askAnswers', () => {
       container: 'docs',
       databaseUrlEnv: 'DATABASE_URL',
       ci: 'azure-devops',
+      installFrom: 'npm',
     });
+    assert.ok(
+      terminal.prompts.some((p) => /^ {2}must be npm, git\+https/.test(p)),
+      'a bad install source is asked again',
+    );
     assert.ok(terminal.prompts.some((p) => /must be a subscription id/.test(p)));
     assert.equal(terminal.prompts.filter((p) => p.startsWith('Azure subscription id')).length, 2);
     assert.ok(validateAnswers(answers).answers);
@@ -44,7 +62,7 @@ describe('askAnswers', () => {
     );
     assert.equal(answers.container, undefined);
     assert.equal(answers.ci, 'none');
-    assert.equal(terminal.prompts.length, 4);
+    assert.equal(terminal.prompts.length, 4, 'no install source asked when no CI file is written');
   });
 
   it('stops after three bad answers, and at end of input', async () => {

@@ -3,8 +3,10 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
 import { type Terminal, askAnswers } from '../../init/ask-answers.js';
-import { CI_CHOICES, INIT_QUESTIONS, type RawAnswers, missingAnswers, validateAnswers } from '../../init/init-answers.js';
+import { CI_CHOICES, INIT_QUESTIONS, type RawAnswers, lowerFirst, missingAnswers, validateAnswers } from '../../init/init-answers.js';
 import { type PlannedFile, planInit } from '../../init/init-plan.js';
+import { ON_NPM_REGISTRY } from '../../init/install-source.js';
+import { TOOL_VERSION } from '../../version.js';
 import { type CommandContext, defineCommand } from '../command.js';
 import type { Output } from '../io.js';
 
@@ -20,7 +22,7 @@ export const initCommand = defineCommand({
       y = y.option(optionName(q.flag), {
         type: 'string',
         requiresArg: true,
-        describe: q.prompt.charAt(0).toLowerCase() + q.prompt.slice(1),
+        describe: lowerFirst(q.flagHelp ?? q.prompt),
         ...(q.key === 'ci' ? { choices: [...CI_CHOICES] } : {}),
         ...(q.key === 'storageResourceGroup' ? { defaultDescription: 'the --resource-group' } : fallback !== undefined ? { defaultDescription: fallback } : {}),
       });
@@ -28,7 +30,8 @@ export const initCommand = defineCommand({
     return y
       .option('dir', { type: 'string', requiresArg: true, describe: 'the repository to write into', defaultDescription: 'the current directory' })
       .option('force', { type: 'boolean', default: false, describe: 'replace files that already exist' })
-      .example('$0 init --dir ../medicapp', 'asks on a terminal for every answer not given as a flag');
+      .example('$0 init --dir ../medicapp', 'asks on a terminal for every answer not given as a flag')
+      .example('$0 init --install-from git+https://HOST/restorecheck.git', `CI installs this version from the git tag v${TOOL_VERSION}`);
   },
   async run(argv, ctx) {
     const dir = resolve(typeof argv.dir === 'string' ? argv.dir : process.cwd());
@@ -61,6 +64,11 @@ export const initCommand = defineCommand({
       });
       ctx.output.out(`wrote ${file.path}\n`);
     }
+    if (validated.answers.installFrom === 'npm' && !ON_NPM_REGISTRY)
+      ctx.output.err(
+        `warning: restorecheck ${TOOL_VERSION} is not on the npm registry yet: the CI install step fails until it is; ` +
+          `run init again with --install-from git+https://…#v${TOOL_VERSION} or a release tarball (restorecheck init --help)`,
+      );
     ctx.output.out(`\nNext steps:\n${plan.nextSteps.map((line) => `  ${line}\n`).join('')}`);
   },
 });

@@ -110,6 +110,17 @@ export const reportCommand = defineCommand({
       })
       .example('$0 report verify reports/', 'check that no report or audit line was edited, removed, inserted or reordered')
       .example('$0 report render reports/20261121T030000Z-production-check.json --format html > report.html', 're-render a stored report'),
+  actions: {
+    verify: {
+      usage: 'verify <dir>',
+      describe: 'check the hash chain and the audit log of a report directory (exit 0 intact, 1 broken, 2 nothing to verify or a torn write)',
+      hide: ['format'],
+    },
+    render: {
+      usage: 'render <file.json> --format FMT',
+      describe: 're-render a stored JSON report to stdout (HTML and PDF get the reports beside it as history)',
+    },
+  },
   async run(argv, { output }) {
     const path = argv.path;
     if (path === undefined) throw new UsageError('name the report directory or file', 'restorecheck report verify DIR'); // yargs demands <path>; this keeps the types honest

@@ -60,6 +60,15 @@ export const restoreTestCommand = defineCommand({
       })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the restored server/database (restore-cleanup is then warn)' })
       .option('timeout', { type: 'string', default: '60m', describe: 'deadline of the whole restore (e.g. 90m, 2h)', requiresArg: true }),
+  actions: {
+    cleanup: {
+      usage: 'cleanup --config FILE',
+      describe:
+        "delete leftover restore servers: those in the ledger, and expired ones found by restorecheck's tags alone " +
+        '(with --local: stop and remove abandoned local throwaway clusters instead)',
+      hide: ['format', 'out-dir', 'only', 'fail-on', 'archive', 'point-in-time', 'keep', 'timeout'],
+    },
+  },
   async run(argv, ctx) {
     ctx.output.verbose = argv.verbose;
     if (argv.action === 'cleanup') return cleanup(argv, ctx);
