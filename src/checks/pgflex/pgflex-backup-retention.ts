@@ -1,6 +1,19 @@
 import { known } from '../azure-property.js';
-import { CONTROLS, defineCheck } from '../types.js';
+import { messages, text } from '../messages.js';
+import { CONTROLS, defineCheck, postgresSlots } from '../types.js';
 
+const t = messages('pgflex-backup-retention', {
+  tooShort: text<{ server: string; days: number; min: number }>(
+    (p) => `Flexible Server ${p.server} keeps backups ${p.days} days; expected at least ${p.min}.`,
+    (p) => `Le Flexible Server ${p.server} conserve ses sauvegardes ${p.days} jours ; au moins ${p.min} attendus.`,
+  ),
+  enough: text<{ server: string; days: number; min: number }>(
+    (p) => `Flexible Server ${p.server} keeps backups ${p.days} days (at least ${p.min} required).`,
+    (p) => `Le Flexible Server ${p.server} conserve ses sauvegardes ${p.days} jours (au moins ${p.min} exigés).`,
+  ),
+});
+
+// A.8.13: the retention is how far back a backup can bring data.
 export const pgflexBackupRetention = defineCheck({
   id: 'pgflex-backup-retention',
   title: 'Flexible Server backups are kept at least the required number of days',
@@ -8,8 +21,16 @@ export const pgflexBackupRetention = defineCheck({
   description: "Compares the server's backupRetentionDays (Resource Manager) with azure.postgres.minRetentionDays.",
   risk: 'A short retention means a corruption or deletion noticed late can no longer be undone from backup.',
   remediation:
-    'Raise the retention: `az postgres flexible-server update -g RG -n SERVER --backup-retention DAYS` (7 to 35 days; longer needs long-term retention).',
-  controls: [CONTROLS.backup, CONTROLS.hdsBackup],
+    'Raise the retention: `az postgres flexible-server update -g <resource-group> -n <server> --backup-retention <days>` (7 to 35 days; longer needs long-term retention).',
+  fr: {
+    title: 'Les sauvegardes du Flexible Server sont conservées au moins le nombre de jours exigé',
+    description: 'Compare la rétention des sauvegardes du serveur (backupRetentionDays, Resource Manager) à azure.postgres.minRetentionDays.',
+    risk: 'Avec une rétention courte, une corruption ou une suppression découverte tard ne peut plus être réparée à partir des sauvegardes.',
+    remediation:
+      'Allonger la rétention : `az postgres flexible-server update -g <resource-group> -n <server> --backup-retention <days>` (7 à 35 jours ; au-delà, il faut la rétention à long terme).',
+  },
+  slots: postgresSlots,
+  controls: [CONTROLS.backup],
   needs: ['azurePostgres'],
   command: 'check',
   async run(ctx) {
@@ -17,17 +38,8 @@ export const pgflexBackupRetention = defineCheck({
     const found = await ctx.gateways.azurePostgres().getServer(resourceGroup, server);
     const backupRetentionDays = known(found.backupRetentionDays, `backupRetentionDays of Flexible Server ${server}`);
     const evidence = { backupRetentionDays, minRetentionDays };
-    if (backupRetentionDays < minRetentionDays) {
-      return {
-        status: 'fail',
-        message: `Flexible Server ${server} keeps backups ${backupRetentionDays} days; expected at least ${minRetentionDays}.`,
-        evidence,
-      };
-    }
-    return {
-      status: 'pass',
-      message: `Flexible Server ${server} keeps backups ${backupRetentionDays} days (at least ${minRetentionDays} required).`,
-      evidence,
-    };
+    const params = { server, days: backupRetentionDays, min: minRetentionDays };
+    if (backupRetentionDays < minRetentionDays) return { status: 'fail', message: t.tooShort(params), evidence };
+    return { status: 'pass', message: t.enough(params), evidence };
   },
 });
