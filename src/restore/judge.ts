@@ -7,7 +7,8 @@ import type { Read, RestoreOutcome, StepFailure } from './outcome.js';
 
 /** Throws for an evaluation problem; returns a `fail` finding when the backup itself did not restore. */
 export function failedStep(failure: StepFailure, what: LocalText): Finding {
-  if (failure.kind === 'restore-failed') return { status: 'fail', message: restoreTexts.stepFailed({ what: asParam(what), reason: failure.message }), evidence: {} };
+  if (failure.kind === 'restore-failed')
+    return { status: 'fail', message: restoreTexts.stepFailed({ what: asParam(what), reason: failure.message }), evidence: {} };
   throw new EvaluationError(failure.kind, failure.message, failure.hint, failure.requestId ? { requestId: failure.requestId } : {});
 }
 

@@ -224,7 +224,9 @@ async function runOne(
     // The report holds at most report.maxEvidenceBytes of it, and says when it was cut.
     const capped = capEvidence(finding.evidence ?? {}, options.config.report?.maxEvidenceBytes ?? DEFAULT_MAX_EVIDENCE_BYTES);
     // A finding's own remediation (the fix for what was observed) replaces the check's general one.
-    const own = finding.remediation ? { remediation: finding.remediation.en, remediationKey: finding.remediation.key, remediationParams: finding.remediation.params } : {};
+    const own = finding.remediation
+      ? { remediation: finding.remediation.en, remediationKey: finding.remediation.key, remediationParams: finding.remediation.params }
+      : {};
     return make({
       status: finding.status,
       ...messageFields(finding.message),

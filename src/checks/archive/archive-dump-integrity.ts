@@ -48,8 +48,7 @@ export const archiveDumpIntegrity = defineCheck({
       'PostgreSQL en texte et sa fin `dump complete`, l’en-tête d’un export MariaDB/MySQL et sa fin `Dump completed`, le nombre magique, la version et le ' +
       'CRC-64 final d’un RDB Redis, le nombre magique et le terminateur final d’une archive mongodump, et que data.tar.gz de MinIO est un tar complet aux ' +
       'entrées sûres. Des limites contre les bombes de décompression s’appliquent.',
-    risk:
-      'Une archive peut être intacte alors qu’un export qu’elle contient a été interrompu (disque plein, pg_dump tué) : la restauration manque alors de données sans le dire.',
+    risk: 'Une archive peut être intacte alors qu’un export qu’elle contient a été interrompu (disque plein, pg_dump tué) : la restauration manque alors de données sans le dire.',
     remediation:
       'Chercher dans le journal de la tâche de sauvegarde l’export qui a échoué (un pg_dump/mariadb-dump/SAVE redis/mongodump tué ou en erreur), le corriger, ' +
       'et refaire une sauvegarde.',

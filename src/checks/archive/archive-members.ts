@@ -46,7 +46,8 @@ const t = messages('archive-members', {
   ),
   unfinished: text<{ file: string }>(
     (p) => `${p.file}: every required member was seen, but the archive could not be read to its end, so the member list is not proven complete.`,
-    (p) => `${p.file} : tous les membres requis ont été vus, mais l’archive n’a pas pu être lue jusqu’au bout : la liste des membres n’est pas prouvée complète.`,
+    (p) =>
+      `${p.file} : tous les membres requis ont été vus, mais l’archive n’a pas pu être lue jusqu’au bout : la liste des membres n’est pas prouvée complète.`,
   ),
   complete: text<{ file: string; environment: string; count: number; top: string }>(
     (p) => `${p.file} (${p.environment}) holds ${p.count} members under ${p.top}/: every required one, nothing unexpected, duplicated or unsafe.`,
@@ -117,8 +118,7 @@ export const archiveMembers = defineCheck({
       } else if (!expected.includes(entry.path)) {
         unexpected.push(entry.rawName);
         unexpectedParts.push({ name: entry.rawName, outside: null });
-      }
-      else files.add(entry.path);
+      } else files.add(entry.path);
     }
     const duplicateParts = [...counts].filter(([, n]) => n > 1).map(([path, times]) => ({ path, times }));
     const duplicates = duplicateParts.map((d) => `${d.path} (${d.times} times)`);

@@ -11,7 +11,8 @@ const t = messages('blob-soft-delete', {
   ),
   disabled: text<{ account: string; min: number }>(
     (p) => `Blob soft delete is disabled on storage account ${p.account}; expected enabled for at least ${p.min} days.`,
-    (p) => `La suppression réversible (soft delete) des blobs est désactivée sur le compte de stockage ${p.account} ; activée pour au moins ${p.min} jours attendue.`,
+    (p) =>
+      `La suppression réversible (soft delete) des blobs est désactivée sur le compte de stockage ${p.account} ; activée pour au moins ${p.min} jours attendue.`,
   ),
   tooShort: text<{ account: string; days: number; min: number }>(
     (p) => `Blob soft delete on storage account ${p.account} keeps deleted blobs ${p.days} days; expected at least ${p.min}.`,

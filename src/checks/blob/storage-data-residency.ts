@@ -12,7 +12,8 @@ const WHAT_FR = { primary: 'emplacement principal', secondary: 'emplacement seco
 
 const t = messages('storage-data-residency', {
   outside: text<{ account: string; outside: Place[]; allowed: string[] }>(
-    (p) => `Storage account ${p.account}: ${p.outside.map((o) => `${o.what} location ${o.region}`).join(', ')} outside the allowed regions (${p.allowed.join(', ')}).`,
+    (p) =>
+      `Storage account ${p.account}: ${p.outside.map((o) => `${o.what} location ${o.region}`).join(', ')} outside the allowed regions (${p.allowed.join(', ')}).`,
     (p) =>
       `Compte de stockage ${p.account} : ${p.outside.map((o) => `${WHAT_FR[o.what]} ${o.region}`).join(', ')} hors des régions autorisées (${p.allowed.join(', ')}).`,
   ),

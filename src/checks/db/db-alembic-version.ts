@@ -28,7 +28,10 @@ const t = messages('db-alembic-version', {
       return `The database is at Alembic ${plural(p.versions.length, 'revision')} ${p.versions.join(', ')}; expected ${p.heads.join(', ')} (${fromEn(p.from)}): ${parts.join('; ')}.`;
     },
     (p) => {
-      const parts = [...(p.missing.length ? [`manquante(s) : ${p.missing.join(', ')}`] : []), ...(p.extra.length ? [`pas une tête : ${p.extra.join(', ')}`] : [])];
+      const parts = [
+        ...(p.missing.length ? [`manquante(s) : ${p.missing.join(', ')}`] : []),
+        ...(p.extra.length ? [`pas une tête : ${p.extra.join(', ')}`] : []),
+      ];
       return (
         `La base est à la ${plural(p.versions.length, 'révision')} Alembic ${p.versions.join(', ')} ; ${p.heads.join(', ')} attendue(s) (${fromFr(p.from)}) : ` +
         `${parts.join(' ; ')}.`
@@ -76,10 +79,7 @@ export const dbAlembicVersion = defineCheck({
   needs: ['database'],
   command: 'check',
   // Without an expected head there is nothing to compare with: skipped, not a fail on a missing table.
-  notApplicable: (config) =>
-    config.database?.alembic.expectedHead || config.database?.alembic.migrationsDir
-      ? undefined
-      : t.notConfigured({}),
+  notApplicable: (config) => (config.database?.alembic.expectedHead || config.database?.alembic.migrationsDir ? undefined : t.notConfigured({})),
   async run(ctx) {
     const alembic = ctx.config.database.alembic;
     const expected = await expectedHeads(alembic);

@@ -21,7 +21,8 @@ const problemsFr = (missing: string[], short: Short[]) => [
 
 const t = messages('db-core-row-counts', {
   fail: text<{ missing: string[]; short: Short[]; notCounted: string[] }>(
-    (p) => `Core tables not as expected: ${problemsEn(p.missing, p.short).join('; ')}${p.notCounted.length ? `; not counted: ${p.notCounted.join('; ')}` : ''}.`,
+    (p) =>
+      `Core tables not as expected: ${problemsEn(p.missing, p.short).join('; ')}${p.notCounted.length ? `; not counted: ${p.notCounted.join('; ')}` : ''}.`,
     (p) =>
       `Tables principales non conformes : ${problemsFr(p.missing, p.short).join(' ; ')}${p.notCounted.length ? ` ; non comptées : ${p.notCounted.join(' ; ')}` : ''}.`,
   ),

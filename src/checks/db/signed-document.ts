@@ -66,8 +66,8 @@ export const signedDocument = defineCheck({
   // `az storage blob undelete` brings back a soft-deleted blob; with versioning on, a deleted or overwritten blob comes back by copying
   // an earlier version over it (undelete does not restore versions).
   remediation:
-    'Find out why the blob is missing or altered; with soft delete, restore it (`az storage blob undelete --account-name <account> -c <container> -n <blob>`); ' +
-    'with versioning, copy its last good version over it (`az storage blob list --account-name <account> -c <container> --prefix <blob> --include v`, then ' +
+    'Find out why the blob is missing or altered; with soft delete, restore it (`az storage blob undelete --account-name <account> -c <container> -n <blob> --auth-mode login`); ' +
+    'with versioning, copy its last good version over it (`az storage blob list --account-name <account> -c <container> --prefix <blob> --include v --auth-mode login`, then ' +
     '`az storage blob copy start`); otherwise restore it from backup.',
   fr: {
     title: 'Le dernier document signé est enregistré dans la base et intact dans Blob Storage',
@@ -78,8 +78,8 @@ export const signedDocument = defineCheck({
       'Les documents signés (consentements, ordonnances) ont valeur de preuve : un enregistrement dont le fichier est absent ou altéré ne peut pas être ' +
       'produit quand on le demande.',
     remediation:
-      'Chercher pourquoi le blob est absent ou altéré ; avec la suppression réversible, le restaurer (`az storage blob undelete --account-name <account> -c <container> -n <blob>`) ; ' +
-      'avec la gestion des versions, recopier sa dernière version saine par-dessus (`az storage blob list --account-name <account> -c <container> --prefix <blob> --include v`, puis ' +
+      'Chercher pourquoi le blob est absent ou altéré ; avec la suppression réversible, le restaurer (`az storage blob undelete --account-name <account> -c <container> -n <blob> --auth-mode login`) ; ' +
+      'avec la gestion des versions, recopier sa dernière version saine par-dessus (`az storage blob list --account-name <account> -c <container> --prefix <blob> --include v --auth-mode login`, puis ' +
       '`az storage blob copy start`) ; sinon, le restaurer depuis une sauvegarde.',
   },
   slots: storageSlots,

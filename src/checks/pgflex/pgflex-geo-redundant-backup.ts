@@ -33,8 +33,7 @@ export const pgflexGeoRedundantBackup = defineCheck({
     'then delete <server>. Check with azure.allowedRegions that the paired region is allowed (pgflex-data-residency).',
   fr: {
     title: 'Les sauvegardes du Flexible Server sont géo-redondantes',
-    description:
-      'Lit backup.geoRedundantBackup du serveur dans Resource Manager ; évalué quand azure.postgres.requireGeoRedundantBackup vaut true.',
+    description: 'Lit backup.geoRedundantBackup du serveur dans Resource Manager ; évalué quand azure.postgres.requireGeoRedundantBackup vaut true.',
     risk: 'Sans sauvegarde géo-redondante, la perte de la région emporte les sauvegardes avec le serveur.',
     remediation:
       'La géo-redondance ne se choisit qu’à la création d’un serveur : restaurer le serveur dans un nouveau serveur avec sauvegarde géo-redondante (`az postgres ' +

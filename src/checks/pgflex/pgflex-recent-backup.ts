@@ -68,7 +68,8 @@ const t = messages('pgflex-recent-backup', {
     fr: `La dernière sauvegarde terminée du Flexible Server ${p.server}`,
   })),
   stopped: text<{ server: string; ageHours: number; latest: string; max: number; why: Why }>(
-    (p) => `The newest completed backup of Flexible Server ${p.server} is ${p.ageHours} h old (${p.latest}), more than ${p.max} h, and ${whyEn(p.why)}: backups look stopped.`,
+    (p) =>
+      `The newest completed backup of Flexible Server ${p.server} is ${p.ageHours} h old (${p.latest}), more than ${p.max} h, and ${whyEn(p.why)}: backups look stopped.`,
     (p) =>
       `La dernière sauvegarde terminée du Flexible Server ${p.server} date de ${p.ageHours} h (${p.latest}), plus de ${p.max} h, et ${whyFr(p.why)} : ` +
       'les sauvegardes semblent arrêtées.',
@@ -83,7 +84,8 @@ const t = messages('pgflex-recent-backup', {
   ),
   fresh: text<{ server: string; ageHours: number; latest: string; max: number; listed: number }>(
     (p) => `The newest completed backup of Flexible Server ${p.server} is ${p.ageHours} h old (${p.latest}), within ${p.max} h; ${p.listed} backups listed.`,
-    (p) => `La dernière sauvegarde terminée du Flexible Server ${p.server} date de ${p.ageHours} h (${p.latest}), dans la limite de ${p.max} h ; ${p.listed} sauvegardes listées.`,
+    (p) =>
+      `La dernière sauvegarde terminée du Flexible Server ${p.server} date de ${p.ageHours} h (${p.latest}), dans la limite de ${p.max} h ; ${p.listed} sauvegardes listées.`,
   ),
 });
 

@@ -17,7 +17,8 @@ const t = messages('pgflex-server-state', {
   ),
   transient: text<{ server: string; state: string }>(
     (p) => `Flexible Server ${p.server} is ${p.state} (an operation in progress that ends by itself; backups go on); expected Ready.`,
-    (p) => `Le Flexible Server ${p.server} est à l’état ${p.state} (une opération en cours qui se termine d’elle-même ; les sauvegardes continuent) ; Ready attendu.`,
+    (p) =>
+      `Le Flexible Server ${p.server} est à l’état ${p.state} (une opération en cours qui se termine d’elle-même ; les sauvegardes continuent) ; Ready attendu.`,
   ),
   notReady: text<{ server: string; state: string }>(
     (p) => `Flexible Server ${p.server} is ${p.state}; expected Ready.`,

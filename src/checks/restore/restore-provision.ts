@@ -128,7 +128,9 @@ function rpoEvidence(rpo: RpoReading, outcome: RestoreOutcome): Evidence {
     rpoMeasured: rpo.measured,
     ...(outcome.limits.rpoMinutes !== undefined ? { rpoMinutes: outcome.limits.rpoMinutes } : {}),
     ...(query ? { freshnessQuery: query } : {}),
-    ...(rpo.measured ? { measuredRpoMinutes: rpo.minutes, newestRowAt: rpo.newestRowAt } : { rpoNotMeasured: `The RPO was not measured: ${reasonEn(rpo.reason)}.` }),
+    ...(rpo.measured
+      ? { measuredRpoMinutes: rpo.minutes, newestRowAt: rpo.newestRowAt }
+      : { rpoNotMeasured: `The RPO was not measured: ${reasonEn(rpo.reason)}.` }),
   };
 }
 

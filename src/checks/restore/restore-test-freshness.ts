@@ -69,7 +69,8 @@ export const restoreTestFreshness = defineCheck({
     'audit log records (same file name and SHA-256) and compares its age with restoreTest.maxRestoreTestAgeDays (default 35: a monthly test ' +
     'plus slack). A report finished in the future beyond limits.clockSkewSeconds fails as a clock or data anomaly.',
   risk: 'Backups drift (new tables, new extensions, grown volumes): a restore proven once a year says little about today. Periodic restore tests are what Microsoft and ISO 27001 A.8.13 ask for.',
-  remediation: 'Run `restorecheck restore-test --config <config-file> --out-dir <report-dir>` (monthly, from the scheduled CI job) and fix whatever makes it fail.',
+  remediation:
+    'Run `restorecheck restore-test --config <config-file> --out-dir <report-dir>` (monthly, from the scheduled CI job) and fix whatever makes it fail.',
   fr: {
     title: 'Un test de restauration réussi, plus récent que l’âge autorisé, est enregistré',
     description:
