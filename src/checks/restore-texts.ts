@@ -4,22 +4,26 @@
  * Azure, pg_restore or psql and stays English in both languages.
  */
 import type { JsonValue } from '../vocabulary.js';
-import { type Language, fromParam, messages, text } from './messages.js';
+import { fromParam, messages, text } from './messages.js';
 
-const SOURCE_FR: Record<string, string> = {
-  'the archive metadata': 'les métadonnées de l’archive',
-  'the production database': 'la base de production',
-};
-
-/** The source's label in a language; a label this version does not know stays as it is. */
-export function sourceLabel(label: string, language: Language): string {
-  return language === 'fr' ? (SOURCE_FR[label] ?? label) : label;
+/** The French forms of a source's label: French contracts "de les" and agrees the verb, so each form is written out. */
+interface SourceFr {
+  /** "la base de production" */
+  the: string;
+  /** "de la base de production" */
+  of: string;
+  /** "dans la base de production" */
+  in: string;
 }
 
-/** The same, capitalised for the start of a French sentence. */
-export function sourceLabelStart(label: string, language: Language): string {
-  const text = sourceLabel(label, language);
-  return language === 'fr' ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+const SOURCE_FR: Record<string, SourceFr> = {
+  'the archive metadata': { the: 'les métadonnées de l’archive', of: 'des métadonnées de l’archive', in: 'dans les métadonnées de l’archive' },
+  'the production database': { the: 'la base de production', of: 'de la base de production', in: 'dans la base de production' },
+};
+
+/** The French forms of a source's label; a label this version does not know stays as it is. */
+export function sourceFr(label: string): SourceFr {
+  return SOURCE_FR[label] ?? { the: label, of: `de ${label}`, in: `dans ${label}` };
 }
 
 export const restoreTexts = messages('restore', {
@@ -33,7 +37,7 @@ export const restoreTexts = messages('restore', {
   ),
   sourceCountsUnread: text<{ label: string }>(
     (p) => `The row counts of ${p.label} could not be read`,
-    (p) => `Les nombres de lignes de ${sourceLabel(p.label, 'fr')} n’ont pas pu être lus`,
+    (p) => `Les nombres de lignes ${sourceFr(p.label).of} n’ont pas pu être lus`,
   ),
   restoredCountsUnread: text(
     () => 'The restored row counts could not be read',
@@ -41,7 +45,7 @@ export const restoreTexts = messages('restore', {
   ),
   sourceAlembicUnread: text<{ label: string }>(
     (p) => `The Alembic revision of ${p.label} could not be read`,
-    (p) => `La révision Alembic de ${sourceLabel(p.label, 'fr')} n’a pas pu être lue`,
+    (p) => `La révision Alembic ${sourceFr(p.label).of} n’a pas pu être lue`,
   ),
   restoredAlembicUnread: text(
     () => 'The restored Alembic revision could not be read',

@@ -53,7 +53,7 @@ function whyFr(w: Why): string {
     default: {
       const window = `sa fenêtre de restauration à un point dans le temps remonte à ${w.windowDays} jours (earliestRestoreDate ${w.earliest})`;
       const retention = `sa rétention de ${w.retentionDays} jours moins ${w.slackDays} jour(s) de marge`;
-      return w.kind === 'short' ? `${window}, moins que ${retention}` : `${window} : ${retention}`;
+      return w.kind === 'short' ? `${window}, moins que ${retention}` : `${window}, soit au moins ${retention}`;
     }
   }
 }

@@ -11,11 +11,11 @@ const t = messages('pgflex-restore-window', {
   })),
   short: text<{ server: string; earliest: string; days: number; required: number }>(
     (p) => `Flexible Server ${p.server} can be restored back to ${p.earliest} (${p.days} days); expected at least ${p.required} days.`,
-    (p) => `Le Flexible Server ${p.server} peut être restauré jusqu’au ${p.earliest} (${p.days} jours) ; au moins ${p.required} jours attendus.`,
+    (p) => `Le Flexible Server ${p.server} peut être restauré à un point remontant au ${p.earliest} (${p.days} jours) ; au moins ${p.required} jours attendus.`,
   ),
   enough: text<{ server: string; earliest: string; days: number; required: number }>(
     (p) => `Flexible Server ${p.server} can be restored back to ${p.earliest} (${p.days} days, at least ${p.required} required).`,
-    (p) => `Le Flexible Server ${p.server} peut être restauré jusqu’au ${p.earliest} (${p.days} jours, au moins ${p.required} exigés).`,
+    (p) => `Le Flexible Server ${p.server} peut être restauré à un point remontant au ${p.earliest} (${p.days} jours, au moins ${p.required} exigés).`,
   ),
 });
 

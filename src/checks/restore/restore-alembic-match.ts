@@ -1,6 +1,6 @@
 import { restoredOrThrow, valueOr } from '../../restore/judge.js';
 import { messages, text } from '../messages.js';
-import { restoreTexts, sourceLabel, sourceLabelStart } from '../restore-texts.js';
+import { restoreTexts, sourceFr } from '../restore-texts.js';
 import { CONTROLS, defineCheck } from '../types.js';
 
 const show = (v: string | string[] | null) => (v === null ? 'none' : Array.isArray(v) ? v.join(', ') : v);
@@ -9,7 +9,7 @@ const showFr = (v: string | string[] | null) => (v === null ? 'aucune' : Array.i
 const t = messages('restore-alembic-match', {
   noSource: text<{ label: string }>(
     (p) => `${p.label} records no Alembic revision to compare with.`,
-    (p) => `${sourceLabelStart(p.label, 'fr')} n’enregistrent aucune révision Alembic à comparer.`,
+    (p) => `Aucune révision Alembic à comparer n’est enregistrée ${sourceFr(p.label).in}.`,
   ),
   differs: text<{ restored: string | string[] | null; source: string | string[] | null; label: string; missing: string[]; extra: string[] }>(
     (p) => {
@@ -21,12 +21,12 @@ const t = messages('restore-alembic-match', {
         ...(p.missing.length ? [`manquante(s) : ${p.missing.join(', ')}`] : []),
         ...(p.extra.length ? [`absente(s) de la source : ${p.extra.join(', ')}`] : []),
       ];
-      return `La base restaurée est à la révision Alembic ${showFr(p.restored)} ; ${sourceLabel(p.label, 'fr')} : ${showFr(p.source)} (${parts.join(' ; ')}).`;
+      return `La base restaurée est à la révision Alembic ${showFr(p.restored)} ; celle ${sourceFr(p.label).of} est ${showFr(p.source)} (${parts.join(' ; ')}).`;
     },
   ),
   same: text<{ restored: string | string[] | null; label: string }>(
     (p) => `The restored database is at Alembic revision ${show(p.restored)}, as ${p.label}.`,
-    (p) => `La base restaurée est à la révision Alembic ${showFr(p.restored)}, comme ${sourceLabel(p.label, 'fr')}.`,
+    (p) => `La base restaurée est à la révision Alembic ${showFr(p.restored)}, comme celle ${sourceFr(p.label).of}.`,
   ),
 });
 

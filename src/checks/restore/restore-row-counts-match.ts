@@ -1,7 +1,7 @@
 import { countsToJson } from '../../restore/outcome.js';
 import { restoredOrThrow, valueOr } from '../../restore/judge.js';
 import { messages, text } from '../messages.js';
-import { restoreTexts, sourceLabel, sourceLabelStart } from '../restore-texts.js';
+import { restoreTexts, sourceFr } from '../restore-texts.js';
 import { CONTROLS, defineCheck } from '../types.js';
 
 type Problem = { table: string; got: string | null; expected: string | null };
@@ -12,12 +12,12 @@ const t = messages('restore-row-counts-match', {
       `Nothing to compare: ${p.label} records neither row counts nor an Alembic revision, so the restored copy was ` +
       'compared with nothing (the restore loaded, but nothing proves its content).',
     (p) =>
-      `Rien à comparer : ${sourceLabel(p.label, 'fr')} n’enregistrent ni nombres de lignes ni révision Alembic, donc la copie restaurée n’a été ` +
-      'comparée à rien (la restauration s’est chargée, mais rien ne prouve son contenu).',
+      `Rien à comparer : ni nombres de lignes ni révision Alembic ne sont enregistrés ${sourceFr(p.label).in}, donc la copie restaurée n’a été ` +
+      'comparée à rien (la restauration a été chargée, mais rien ne prouve son contenu).',
   ),
   noCounts: text<{ label: string }>(
     (p) => `${p.label} records no row counts to compare with.`,
-    (p) => `${sourceLabelStart(p.label, 'fr')} n’enregistrent aucun nombre de lignes à comparer.`,
+    (p) => `Aucun nombre de lignes à comparer n’est enregistré ${sourceFr(p.label).in}.`,
   ),
   noTable: text(
     () => 'No core table to compare.',
@@ -31,13 +31,13 @@ const t = messages('restore-row-counts-match', {
     (p) =>
       `Les nombres de lignes restaurés diffèrent au-delà de ${p.tolerance} % : ${p.problems
         .map((x) =>
-          x.got === null ? `« ${x.table} » est absente de la restauration` : `« ${x.table} » a ${x.got} lignes, ${sourceLabel(p.label, 'fr')} ${x.expected}`,
+          x.got === null ? `« ${x.table} » est absente de la restauration` : `« ${x.table} » a ${x.got} lignes, contre ${x.expected} ${sourceFr(p.label).in}`,
         )
         .join(' ; ')}.`,
   ),
   match: text<{ count: number; label: string; tolerance: number }>(
     (p) => `All ${p.count} core tables match ${p.label} within ${p.tolerance}%.`,
-    (p) => `Les ${p.count} tables principales correspondent à ${sourceLabel(p.label, 'fr')} à ${p.tolerance} % près.`,
+    (p) => `Les ${p.count} tables principales concordent avec ${sourceFr(p.label).the} à ${p.tolerance} % près.`,
   ),
 });
 

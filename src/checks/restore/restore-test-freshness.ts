@@ -36,7 +36,7 @@ const t = messages('restore-test-freshness', {
       `${p.last ? ` (the last one, ${p.last.name}, ended ${p.last.outcome})` : ''}; expected one younger than ${p.maxDays} days.${ignoredEn(p.ignored)}`,
     (p) =>
       `Aucun test de restauration réussi de l’environnement ${p.environment} n’est enregistré dans ${p.dir}` +
-      `${p.last ? ` (le dernier, ${p.last.name}, s’est terminé en ${p.last.outcome})` : ''} ; un test de moins de ${p.maxDays} jours est attendu.${ignoredFr(p.ignored)}`,
+      `${p.last ? ` (le dernier, ${p.last.name}, a pour résultat ${p.last.outcome})` : ''} ; un test de moins de ${p.maxDays} jours est attendu.${ignoredFr(p.ignored)}`,
   ),
   future: text<{ report: string; at: string; aheadMs: number; ignored: Ignored }>(
     (p) => `${futureTimestampMessage(`The newest successful restore test (${p.report})`, new Date(p.at), p.aheadMs)}${ignoredEn(p.ignored)}`,
