@@ -197,7 +197,10 @@ export const CONTROL_TITLES_FR: Record<string, string> = {
 /** Slots of the checks on azure.postgres. */
 export function postgresSlots(config: Config): Record<string, string | number | undefined> {
   const pg = config.azure?.postgres;
-  return { 'resource-group': pg?.resourceGroup, server: pg?.server, days: pg?.minRetentionDays };
+  // `--backup-retention` accepts 7 to 35 days: a larger minimum is capped so that the command offered works
+  // (pgflex-backup-retention says what to do beyond it).
+  const days = pg?.minRetentionDays === undefined ? undefined : Math.min(Math.max(pg.minRetentionDays, 7), 35);
+  return { 'resource-group': pg?.resourceGroup, server: pg?.server, days };
 }
 
 /** Slots of the checks on azure.storage. */

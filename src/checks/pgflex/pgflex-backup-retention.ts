@@ -11,6 +11,18 @@ const t = messages('pgflex-backup-retention', {
     (p) => `Flexible Server ${p.server} keeps backups ${p.days} days (at least ${p.min} required).`,
     (p) => `Le Flexible Server ${p.server} conserve ses sauvegardes ${p.days} jours (au moins ${p.min} exigés).`,
   ),
+  // Azure keeps point-in-time backups 7 to 35 days (az postgres flexible-server update --backup-retention): a minimum
+  // above 35 cannot be reached with that command, so it is not offered as such.
+  beyondAzure: text<{ resourceGroup: string; server: string; min: number }>(
+    (p) =>
+      `Azure keeps point-in-time backups at most 35 days, less than the ${p.min} days required: set the maximum ` +
+      `(\`az postgres flexible-server update -g ${p.resourceGroup} -n ${p.server} --backup-retention 35\`) and keep older backups with long-term ` +
+      'retention (Azure Backup) or archives of your own, or lower azure.postgres.minRetentionDays to 35.',
+    (p) =>
+      `Azure conserve les sauvegardes de restauration à un point dans le temps 35 jours au plus, moins que les ${p.min} jours exigés : régler le maximum ` +
+      `(\`az postgres flexible-server update -g ${p.resourceGroup} -n ${p.server} --backup-retention 35\`) et conserver les sauvegardes plus anciennes par la ` +
+      'rétention à long terme (Azure Backup) ou par vos propres archives, ou ramener azure.postgres.minRetentionDays à 35.',
+  ),
 });
 
 // A.8.13: the retention is how far back a backup can bring data.
@@ -39,7 +51,10 @@ export const pgflexBackupRetention = defineCheck({
     const backupRetentionDays = known(found.backupRetentionDays, `backupRetentionDays of Flexible Server ${server}`);
     const evidence = { backupRetentionDays, minRetentionDays };
     const params = { server, days: backupRetentionDays, min: minRetentionDays };
-    if (backupRetentionDays < minRetentionDays) return { status: 'fail', message: t.tooShort(params), evidence };
+    if (backupRetentionDays < minRetentionDays) {
+      const beyond = minRetentionDays > 35 ? { remediation: t.beyondAzure({ resourceGroup, server, min: minRetentionDays }) } : {};
+      return { status: 'fail', message: t.tooShort(params), evidence, ...beyond };
+    }
     return { status: 'pass', message: t.enough(params), evidence };
   },
 });
