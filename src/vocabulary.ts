@@ -25,10 +25,11 @@ export const jsonValueSchema: z.ZodType<JsonValue> = z
 export type Evidence = Record<string, JsonValue>;
 export const evidenceSchema = z.record(z.string(), jsonValueSchema);
 
-/** A requirement a check answers to, e.g. ISO27001:2022 A.8.13 or an HDS chapter. */
+/** A requirement a check answers to, e.g. ISO27001:2022 A.8.13 or HDS v2 EXI 28. */
 export const controlRefSchema = z.strictObject({
-  framework: z.string().min(1).describe('e.g. ISO27001:2022, HDS'),
-  control: z.string().min(1),
+  framework: z.string().min(1).describe('e.g. ISO27001:2022, HDS v2'),
+  control: z.string().min(1).describe('e.g. A.8.13, EXI 28'),
+  title: z.string().min(1).optional().describe('the short title of the control, e.g. Information backup'),
 });
 export type ControlRef = z.output<typeof controlRefSchema>;
 

@@ -8,6 +8,7 @@ import type { StoredReport } from '../evidence/report-directory.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { Gateways } from '../run/gateways.js';
 import type { ControlRef, Evidence, Logger, Severity } from '../vocabulary.js';
+import type { LocalText } from './messages.js';
 
 /** What a check needs configured; when absent the check is `skipped` with the reason (listed by `list-checks`). */
 export type Need = 'database' | 'azurePostgres' | 'azureStorage' | 'archive';
@@ -31,11 +32,39 @@ export interface CheckMeta {
   description: string;
   /** Why an auditor cares. */
   risk: string;
-  /** What to do, with the az CLI command where one exists. */
+  /**
+   * What to do, with the az CLI command where one exists, commands between backticks (the reporters render them as code).
+   * Names the run knows are written as placeholders (`<resource-group>`, `<server>`, `<account>`, `<days>`…): `list-checks`
+   * shows them as they are, and the runner fills them from the configuration through `slots` (fillRemediation).
+   */
   remediation: string;
+  /** The same texts in French, with the same placeholders and the commands unchanged. Required: every check speaks both. */
+  fr: CheckTexts;
+  /** The values of the remediation's placeholders for a run's configuration (placeholder without its brackets → value). */
+  slots?(config: Config): Record<string, string | number | undefined>;
   controls: ControlRef[];
   needs: readonly Need[];
   command: CheckCommand;
+}
+
+/** A check's texts in one language. */
+export interface CheckTexts {
+  title: string;
+  description: string;
+  risk: string;
+  remediation: string;
+}
+
+/**
+ * Fills a remediation's `<name>` placeholders with the slots' values; a placeholder without a value stays as it is
+ * (`list-checks`, or a configuration that lacks the section), so the text is always pasteable once the gaps are filled.
+ */
+export function fillRemediation(template: string, slots: Record<string, string | number | undefined> | undefined): string {
+  if (!slots) return template;
+  return template.replace(/<([a-z][a-z0-9-]*)>/g, (whole, name: string) => {
+    const value = slots[name];
+    return value === undefined ? whole : String(value);
+  });
 }
 
 /**
@@ -45,9 +74,17 @@ export interface CheckMeta {
  */
 export interface Finding {
   status: 'pass' | 'fail' | 'warn' | 'skipped';
-  /** One sentence for auditors: the resource, the observed value, the expected value. */
-  message: string;
+  /**
+   * One sentence for auditors: the resource, the observed value, the expected value. A catalog message (messages.ts)
+   * so that it exists in every language; a plain string stays English only.
+   */
+  message: string | LocalText;
   evidence?: Evidence;
+  /**
+   * The fix for what was observed, when it differs from the check's general remediation (a command that cannot work in
+   * the observed state must not be offered: pgflex-data-residency without geo-redundant backup, say).
+   */
+  remediation?: LocalText;
 }
 
 /** What every check gets. */
@@ -96,14 +133,14 @@ export interface CheckDefinition<N extends Need, U extends RunInput> extends Che
   needs: readonly N[];
   uses?: readonly U[];
   /** Returns a skip reason when the check's own inputs are not configured (beyond `needs`). */
-  notApplicable?(config: Config): string | undefined;
+  notApplicable?(config: Config): string | LocalText | undefined;
   run(ctx: CheckContext<N | U>): Promise<Finding>;
 }
 
 /** A check as the registry and the runner hold it. */
 export interface Check extends CheckMeta {
   uses?: readonly RunInput[];
-  notApplicable?(config: Config): string | undefined;
+  notApplicable?(config: Config): string | LocalText | undefined;
   /** Called only with the declared needs present and run inputs given (run/runner.ts makes sure). */
   run(ctx: RunContext): Promise<Finding>;
 }
@@ -113,15 +150,61 @@ export function defineCheck<const N extends Need = never, const U extends RunInp
   return definition;
 }
 
-/** Common control references, so that every check cites them the same way. */
+/**
+ * The requirements the checks cite, each once, so that every check cites them the same way (and the reports can group
+ * the checks by requirement). Each check file says in a comment why it cites what it cites.
+ *
+ * ISO/IEC 27001:2022 Annex A controls, by their number and short title.
+ *
+ * HDS v2 (référentiel de certification HDS, arrêté du 26 avril 2024, 31 exigences; in force for new candidates since
+ * 16 November 2024): only EXI 28 is cited, the hosting (storage) of health data on the territory of an EEA state,
+ * which the residency checks evidence. Sources: the ministry's statement quoted by Archimag
+ * (https://archimag.com/univers-data/2024/05/17/h%C3%A9bergement-donnees-sante-referentiel-publie-journal-officiel:
+ * "l'hébergement physique des données de santé doit être réalisé exclusivement sur le territoire d'un pays situé au
+ * sein de l'Espace Economique Européen"), the 31 exigences (https://www.delsolavocats.com/Le-nouveau-referentiel-de-certification-Hebergeur-de-Donnees-de-Sante-HDS-en-cours-d-adoption,
+ * https://desmarais-avocats.fr/?p=1519); exigences 28 to 31 are the sovereignty ones. The numbers of the HDS
+ * requirements on backup/restore, traceability and integrity were not found stated by a credible source, so none is
+ * cited: HDS v2 builds on ISO 27001, whose controls below carry those requirements. Do not add an HDS number here
+ * without its source.
+ */
 export const CONTROLS = {
-  backup: { framework: 'ISO27001:2022', control: 'A.8.13' },
-  redundancy: { framework: 'ISO27001:2022', control: 'A.8.14' },
-  continuity: { framework: 'ISO27001:2022', control: 'A.5.30' },
-  logging: { framework: 'ISO27001:2022', control: 'A.8.15' },
-  changeManagement: { framework: 'ISO27001:2022', control: 'A.8.32' },
-  dataLocation: { framework: 'ISO27001:2022', control: 'A.5.34' },
-  hdsBackup: { framework: 'HDS', control: 'Référentiel HDS v2 — sauvegarde et restauration des données de santé' },
-  hdsIntegrity: { framework: 'HDS', control: 'Référentiel HDS v2 — intégrité des données de santé' },
-  hdsLocation: { framework: 'HDS', control: 'Référentiel HDS v2 — localisation des données dans l’EEE' },
+  backup: { framework: 'ISO27001:2022', control: 'A.8.13', title: 'Information backup' },
+  redundancy: { framework: 'ISO27001:2022', control: 'A.8.14', title: 'Redundancy of information processing facilities' },
+  continuity: { framework: 'ISO27001:2022', control: 'A.5.30', title: 'ICT readiness for business continuity' },
+  logging: { framework: 'ISO27001:2022', control: 'A.8.15', title: 'Logging' },
+  changeManagement: { framework: 'ISO27001:2022', control: 'A.8.32', title: 'Change management' },
+  records: { framework: 'ISO27001:2022', control: 'A.5.33', title: 'Protection of records' },
+  privacy: { framework: 'ISO27001:2022', control: 'A.5.34', title: 'Privacy and protection of PII' },
+  cryptography: { framework: 'ISO27001:2022', control: 'A.8.24', title: 'Use of cryptography' },
+  deletion: { framework: 'ISO27001:2022', control: 'A.8.10', title: 'Information deletion' },
+  hdsLocation: { framework: 'HDS v2', control: 'EXI 28', title: 'Hosting of health data in the EEA' },
 } as const satisfies Record<string, ControlRef>;
+
+/** The French titles of CONTROLS (the control ids stay as they are). */
+export const CONTROL_TITLES_FR: Record<string, string> = {
+  'ISO27001:2022 A.8.13': 'Sauvegarde des informations',
+  'ISO27001:2022 A.8.14': 'Redondance des moyens de traitement de l’information',
+  'ISO27001:2022 A.5.30': 'Préparation des TIC à la continuité d’activité',
+  'ISO27001:2022 A.8.15': 'Journalisation',
+  'ISO27001:2022 A.8.32': 'Gestion des changements',
+  'ISO27001:2022 A.5.33': 'Protection des enregistrements',
+  'ISO27001:2022 A.5.34': 'Vie privée et protection des DCP',
+  'ISO27001:2022 A.8.24': 'Utilisation de la cryptographie',
+  'ISO27001:2022 A.8.10': 'Suppression des informations',
+  'HDS v2 EXI 28': 'Hébergement des données de santé dans l’EEE',
+};
+
+/** Slots of the checks on azure.postgres. */
+export function postgresSlots(config: Config): Record<string, string | number | undefined> {
+  const pg = config.azure?.postgres;
+  // `--backup-retention` accepts 7 to 35 days: a larger minimum is capped so that the command offered works
+  // (pgflex-backup-retention says what to do beyond it).
+  const days = pg?.minRetentionDays === undefined ? undefined : Math.min(Math.max(pg.minRetentionDays, 7), 35);
+  return { 'resource-group': pg?.resourceGroup, server: pg?.server, days };
+}
+
+/** Slots of the checks on azure.storage. */
+export function storageSlots(config: Config): Record<string, string | number | undefined> {
+  const st = config.azure?.storage;
+  return { 'resource-group': st?.resourceGroup, account: st?.account, container: st?.container, days: st?.minSoftDeleteDays };
+}

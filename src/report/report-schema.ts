@@ -38,6 +38,13 @@ const checkResult = z
     requestId: z.string().optional().describe("Azure's request id of the failed call"),
     evidenceTruncated: z.literal(true).optional().describe('the evidence was cut to report.maxEvidenceBytes (its first entries are kept)'),
     evidenceOriginalBytes: count.optional().describe('size of the evidence as JSON before the cut, in bytes'),
+    messageKey: z.string().min(1).optional().describe("the message's key in restorecheck's message catalog (renders it in another language)"),
+    messageParams: z.record(z.string(), jsonValueSchema).optional().describe("the message's parameters (plain JSON)"),
+    remediationParams: z
+      .record(z.string(), jsonValueSchema)
+      .optional()
+      .describe("the values filled into the remediation's placeholders, or its own parameters"),
+    remediationKey: z.string().min(1).optional().describe('when the finding gave its own remediation: its key in the message catalog'),
   })
   .meta({ id: 'CheckResult' });
 

@@ -3,6 +3,7 @@
  * both produce it, and the five restore-* checks each interpret one part of it. The orchestration
  * (provision → probe → compare → clean up) lives in src/restore/; the checks only judge.
  */
+import type { LocalText } from '../checks/messages.js';
 import type { Evidence, JsonValue } from '../vocabulary.js';
 import type { EvaluationErrorKind } from '../errors.js';
 
@@ -34,7 +35,8 @@ export interface RestoreOutcome {
     alembic: Read<string | string[] | null>;
     counts: Read<Record<string, bigint | null>>;
     /** undefined: no signed-document probe configured. */
-    signedDocument?: Read<{ status: 'pass' | 'fail' | 'warn'; message: string; evidence: Evidence }>;
+    /** signed-document's finding on the restored database; its message a catalog text, so that it renders in every language. */
+    signedDocument?: Read<{ status: 'pass' | 'fail' | 'warn'; message: string | LocalText; evidence: Evidence }>;
     /**
      * undefined: no restoreTest.freshnessQuery configured. The newest row's time on the restored database (ISO 8601 UTC;
      * null: no row, or NULL). restore-provision measures the RPO as the restore point minus this time.

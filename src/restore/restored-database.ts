@@ -3,6 +3,7 @@
  * the core-table row counts, and (when configured) the signed-document probe and the freshness query. Each read is kept
  * separately, so one failure (a missing table) does not hide the others.
  */
+import { english } from '../checks/messages.js';
 import type { Finding } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { EvaluationError, describeError } from '../errors.js';
@@ -65,7 +66,7 @@ export async function probeRestoredDatabase(
   if (config.database?.signedDocument && signedDocument) {
     restored.signedDocument = await read(async () => {
       const finding = await signedDocument(db);
-      if (finding.status === 'skipped') throw new EvaluationError('config', finding.message, 'configure database.signedDocument');
+      if (finding.status === 'skipped') throw new EvaluationError('config', english(finding.message), 'configure database.signedDocument');
       return { status: finding.status, message: finding.message, evidence: finding.evidence ?? {} };
     });
   }

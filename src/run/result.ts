@@ -2,7 +2,7 @@
  * The one model every command produces and every reporter renders (contract.md, "The JSON report").
  * The JSON report is this object serialised; the other formats are pure functions of it.
  */
-import { type ControlRef, type Evidence, SEVERITIES, type Severity, type Status } from '../vocabulary.js';
+import { type ControlRef, type Evidence, type JsonValue, SEVERITIES, type Severity, type Status } from '../vocabulary.js';
 
 export interface CheckResult {
   id: string;
@@ -22,6 +22,12 @@ export interface CheckResult {
   /** Set when the evidence was cut to report.maxEvidenceBytes; its size (JSON bytes) before the cut. */
   evidenceTruncated?: true;
   evidenceOriginalBytes?: number;
+  /** The message's catalog key and parameters (checks/messages.ts): what renders it in another language (localize.ts). */
+  messageKey?: string;
+  messageParams?: Record<string, JsonValue>;
+  /** The values filled into the remediation's placeholders; or, when the finding gave its own remediation, its key and parameters. */
+  remediationParams?: Record<string, JsonValue>;
+  remediationKey?: string;
 }
 
 export type Outcome = 'pass' | 'fail' | 'incomplete';

@@ -4,11 +4,12 @@
  * not configured is `skipped` with the reason. Nothing here prints, writes files or exits.
  */
 import { randomUUID } from 'node:crypto';
-import type { Check, Need, RunContext, RunInput, RunInputs } from '../checks/types.js';
+import { type LocalText, asParam, fromParam, messages, text } from '../checks/messages.js';
+import { type Check, type Finding, type Need, type RunContext, type RunInput, type RunInputs, fillRemediation } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { deadline, raceAbort } from '../deadline.js';
 import { EvaluationError, UsageError, describeError } from '../errors.js';
-import { type Logger, SILENT_LOGGER, type Severity } from '../vocabulary.js';
+import { type JsonValue, type Logger, SILENT_LOGGER, type Severity } from '../vocabulary.js';
 import { TOOL_VERSION } from '../version.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES, capEvidence } from './evidence-cap.js';
 import type { Gateways } from './gateways.js';
@@ -30,6 +31,66 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Deadlines for this run instead of `config.limits` (verify: one read of a large archive outlasts a check's usual deadline). */
   limits?: { checkTimeoutMs: number; runTimeoutMs: number };
+}
+
+/**
+ * The runner's own sentences (skip reasons, deadlines), in both languages. The reason of an EvaluationError comes from a
+ * gateway, Azure or PostgreSQL and stays English inside the French sentence.
+ */
+const t = messages('runner', {
+  // The reason is a check's notApplicable: its own catalog text (rendered in the language), or a plain English string.
+  skipped: text<{ reason: JsonValue }>(
+    (p) => `Not evaluated: ${fromParam(p.reason, 'en')}.`,
+    (p) => `Non évalué : ${fromParam(p.reason, 'fr')}.`,
+  ),
+  noDatabase: text(
+    () => 'Not evaluated: no database section in the configuration.',
+    () => 'Non évalué : la configuration n’a pas de section database.',
+  ),
+  noAzurePostgres: text(
+    () => 'Not evaluated: no azure.postgres section in the configuration.',
+    () => 'Non évalué : la configuration n’a pas de section azure.postgres.',
+  ),
+  noAzureStorage: text(
+    () => 'Not evaluated: no azure.storage section in the configuration.',
+    () => 'Non évalué : la configuration n’a pas de section azure.storage.',
+  ),
+  noArchive: text(
+    () => 'Not evaluated: no archive to verify.',
+    () => 'Non évalué : aucune archive à vérifier.',
+  ),
+  interrupted: text(
+    () => 'Not evaluated: the run was interrupted.',
+    () => 'Non évalué : l’exécution a été interrompue.',
+  ),
+  checkDeadline: text<{ seconds: number }>(
+    (p) => `Not evaluated: the check did not finish within its deadline: the check deadline of ${p.seconds} s (limits.checkTimeoutMs) was reached.`,
+    (p) => `Non évalué : le contrôle ne s’est pas terminé dans son délai : le délai par contrôle de ${p.seconds} s (limits.checkTimeoutMs) a été atteint.`,
+  ),
+  runDeadline: text<{ seconds: number }>(
+    (p) => `Not evaluated: the check did not finish within the run: the run deadline of ${p.seconds} s (limits.runTimeoutMs) was reached.`,
+    (p) => `Non évalué : le contrôle ne s’est pas terminé pendant l’exécution : le délai d’exécution de ${p.seconds} s (limits.runTimeoutMs) a été atteint.`,
+  ),
+  notEvaluated: text<{ reason: string }>(
+    (p) => `Not evaluated: ${p.reason}.`.replace(/\.\.$/, '.'),
+    (p) => `Non évalué : ${p.reason}.`.replace(/\.\.$/, '.'),
+  ),
+  unexpected: text<{ reason: string }>(
+    (p) => `Not evaluated: unexpected error: ${p.reason}.`,
+    (p) => `Non évalué : erreur inattendue : ${p.reason}.`,
+  ),
+});
+
+const NEED_TEXT: Record<Need, () => LocalText> = {
+  database: () => t.noDatabase({}),
+  azurePostgres: () => t.noAzurePostgres({}),
+  azureStorage: () => t.noAzureStorage({}),
+  archive: () => t.noArchive({}),
+};
+
+/** A message as the report stores it: the English, and the key and parameters that render it in another language. */
+function messageFields(message: Finding['message']): { message: string; messageKey?: string; messageParams?: LocalText['params'] } {
+  return typeof message === 'string' ? { message } : { message: message.en, messageKey: message.key, messageParams: message.params };
 }
 
 /** Throws UsageError when `only` names an id that is not a check of this command. */
@@ -119,6 +180,10 @@ async function runOne(
   checkTimeoutMs: number,
   runTimeoutMs: number,
 ): Promise<CheckResult> {
+  // The remediation with the names of this run filled in (resource group, server, days…), and the values used, so
+  // that a reporter can fill the French text the same way.
+  const slots = check.slots ? Object.fromEntries(Object.entries(check.slots(options.config)).filter(([, v]) => v !== undefined)) : undefined;
+  const slotFields = slots && Object.keys(slots).length > 0 ? { remediationParams: slots as Record<string, string | number> } : {};
   // Keys in the order of contract.md's example, so that a report reads top-down.
   const make = (fields: Pick<CheckResult, 'status' | 'message' | 'evidence' | 'durationMs'> & Partial<CheckResult>): CheckResult => {
     const { status, message, evidence, durationMs, ...rest } = fields;
@@ -129,18 +194,21 @@ async function runOne(
       severity: check.severity,
       message,
       evidence,
-      remediation: check.remediation,
+      remediation: fillRemediation(check.remediation, slots),
       controls: check.controls,
       durationMs,
+      ...slotFields,
       ...rest,
     };
   };
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
 
-  const skipReason = check.needs.map((need) => missingNeed(need, options.config, options.inputs)).find(Boolean) ?? check.notApplicable?.(options.config);
-  if (skipReason) {
-    return make({ status: 'skipped', message: `Not evaluated: ${skipReason}.`, evidence: {}, durationMs: 0 });
+  const missingNeedOf = check.needs.find((need) => missingNeed(need, options.config, options.inputs));
+  const notApplicable = missingNeedOf ? undefined : check.notApplicable?.(options.config);
+  const skipText = missingNeedOf ? NEED_TEXT[missingNeedOf]() : notApplicable ? t.skipped({ reason: asParam(notApplicable) }) : undefined;
+  if (skipText) {
+    return make({ status: 'skipped', ...messageFields(skipText), evidence: {}, durationMs: 0 });
   }
 
   const checkDeadline = deadline(checkTimeoutMs);
@@ -155,11 +223,16 @@ async function runOne(
     options.log.debug(`${check.id}: ${finding.status} in ${elapsed()} ms`);
     // The report holds at most report.maxEvidenceBytes of it, and says when it was cut.
     const capped = capEvidence(finding.evidence ?? {}, options.config.report?.maxEvidenceBytes ?? DEFAULT_MAX_EVIDENCE_BYTES);
+    // A finding's own remediation (the fix for what was observed) replaces the check's general one.
+    const own = finding.remediation
+      ? { remediation: finding.remediation.en, remediationKey: finding.remediation.key, remediationParams: finding.remediation.params }
+      : {};
     return make({
       status: finding.status,
-      message: finding.message,
+      ...messageFields(finding.message),
       evidence: capped.evidence,
       durationMs: elapsed(),
+      ...own,
       ...(capped.truncatedFrom === undefined ? {} : { evidenceTruncated: true as const, evidenceOriginalBytes: capped.truncatedFrom }),
     });
   } catch (error) {
@@ -169,20 +242,25 @@ async function runOne(
     if (signal.aborted && (!(error instanceof EvaluationError) || error.kind === 'timeout')) {
       const byCheck = checkDeadline.signal.aborted;
       const userAbort = options.signal?.aborted;
-      result.message = userAbort
-        ? 'Not evaluated: the run was interrupted.'
-        : byCheck
-          ? `Not evaluated: the check did not finish within its deadline: the check deadline of ${Math.round(checkTimeoutMs / 1000)} s (limits.checkTimeoutMs) was reached.`
-          : `Not evaluated: the check did not finish within the run: the run deadline of ${Math.round(runTimeoutMs / 1000)} s (limits.runTimeoutMs) was reached.`;
+      Object.assign(
+        result,
+        messageFields(
+          userAbort
+            ? t.interrupted({})
+            : byCheck
+              ? t.checkDeadline({ seconds: Math.round(checkTimeoutMs / 1000) })
+              : t.runDeadline({ seconds: Math.round(runTimeoutMs / 1000) }),
+        ),
+      );
       result.errorKind = 'timeout';
       result.hint = userAbort ? 'run the command again' : 'raise limits.checkTimeoutMs / limits.runTimeoutMs, or find out what is slow';
     } else if (error instanceof EvaluationError) {
-      result.message = `Not evaluated: ${error.message}.`.replace(/\.\.$/, '.');
+      Object.assign(result, messageFields(t.notEvaluated({ reason: error.message })));
       result.errorKind = error.kind;
       result.hint = error.hint;
       if (error.requestId) result.requestId = error.requestId;
     } else {
-      result.message = `Not evaluated: unexpected error: ${describeError(error)}.`;
+      Object.assign(result, messageFields(t.unexpected({ reason: describeError(error) })));
       result.errorKind = 'internal';
       result.hint = 'this is a bug in restorecheck: please report it with RESTORECHECK_DEBUG=1 output';
       if (process.env.RESTORECHECK_DEBUG) options.log.info(`${check.id}: ${(error as Error)?.stack ?? String(error)}`);

@@ -20,6 +20,7 @@ function fake(id: string, finding: Finding): Check {
     description: 'd',
     risk: 'r',
     remediation: 'fix it',
+    fr: { title: `${id} titre`, description: 'd', risk: 'r', remediation: 'corriger' },
     controls: [],
     needs: [],
     command: 'check',

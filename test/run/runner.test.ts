@@ -24,6 +24,7 @@ function fake(id: string, run: () => Promise<Finding>, extra: Partial<Check> = {
     description: 'd',
     risk: 'r',
     remediation: 'fix it',
+    fr: { title: `${id} titre`, description: 'd', risk: 'r', remediation: 'corriger' },
     controls: [],
     needs: [],
     command: 'check',

@@ -1,6 +1,30 @@
 import { documentedDefault, known } from '../azure-property.js';
-import { CONTROLS, defineCheck } from '../types.js';
+import { messages, text } from '../messages.js';
+import { CONTROLS, defineCheck, storageSlots } from '../types.js';
 
+const t = messages('blob-soft-delete', {
+  neverConfigured: text<{ account: string; min: number }>(
+    (p) => `Blob soft delete was never configured on storage account ${p.account} (Azure's default: disabled); expected enabled for at least ${p.min} days.`,
+    (p) =>
+      `La suppression réversible (soft delete) des blobs n’a jamais été configurée sur le compte de stockage ${p.account} (valeur par défaut d’Azure : désactivée) ; ` +
+      `activée pour au moins ${p.min} jours attendue.`,
+  ),
+  disabled: text<{ account: string; min: number }>(
+    (p) => `Blob soft delete is disabled on storage account ${p.account}; expected enabled for at least ${p.min} days.`,
+    (p) =>
+      `La suppression réversible (soft delete) des blobs est désactivée sur le compte de stockage ${p.account} ; activée pour au moins ${p.min} jours attendue.`,
+  ),
+  tooShort: text<{ account: string; days: number; min: number }>(
+    (p) => `Blob soft delete on storage account ${p.account} keeps deleted blobs ${p.days} days; expected at least ${p.min}.`,
+    (p) => `La suppression réversible du compte de stockage ${p.account} conserve les blobs supprimés ${p.days} jours ; au moins ${p.min} attendus.`,
+  ),
+  enough: text<{ account: string; days: number; min: number }>(
+    (p) => `Blob soft delete on storage account ${p.account} keeps deleted blobs ${p.days} days (at least ${p.min} required).`,
+    (p) => `La suppression réversible du compte de stockage ${p.account} conserve les blobs supprimés ${p.days} jours (au moins ${p.min} exigés).`,
+  ),
+});
+
+// A.8.13 (a deleted blob can be brought back) and A.5.33 (signed documents are records, protected from loss).
 export const blobSoftDelete = defineCheck({
   id: 'blob-soft-delete',
   title: 'Blob soft delete is enabled for at least the required days',
@@ -8,8 +32,18 @@ export const blobSoftDelete = defineCheck({
   description:
     "Reads deleteRetentionPolicy of the storage account's blob service from Resource Manager and compares its days with azure.storage.minSoftDeleteDays.",
   risk: 'Without soft delete, a deleted or overwritten signed document is gone at once, with no way back.',
-  remediation: 'Enable it: `az storage account blob-service-properties update -g RG -n ACCOUNT --enable-delete-retention true --delete-retention-days DAYS`.',
-  controls: [CONTROLS.backup, CONTROLS.hdsIntegrity],
+  remediation:
+    'Enable it: `az storage account blob-service-properties update -g <resource-group> -n <account> --enable-delete-retention true --delete-retention-days <days>`.',
+  fr: {
+    title: 'La suppression réversible (soft delete) des blobs est activée pour au moins la durée exigée',
+    description:
+      'Lit deleteRetentionPolicy du service blob du compte de stockage dans Resource Manager et compare sa durée en jours à azure.storage.minSoftDeleteDays.',
+    risk: 'Sans suppression réversible, un document signé supprimé ou écrasé est perdu immédiatement, sans retour possible.',
+    remediation:
+      'L’activer : `az storage account blob-service-properties update -g <resource-group> -n <account> --enable-delete-retention true --delete-retention-days <days>`.',
+  },
+  slots: storageSlots,
+  controls: [CONTROLS.backup, CONTROLS.records],
   needs: ['azureStorage'],
   command: 'check',
   async run(ctx) {
@@ -21,35 +55,19 @@ export const blobSoftDelete = defineCheck({
     if (neverConfigured) {
       // A variable, not a literal: TypeScript would widen the other returns' evidence with `neverConfigured?: undefined`.
       const evidence = { enabled: false, days: null, minSoftDeleteDays, neverConfigured: true };
-      return {
-        status: 'fail',
-        message:
-          `Blob soft delete was never configured on storage account ${account} (Azure's default: disabled); ` +
-          `expected enabled for at least ${minSoftDeleteDays} days.`,
-        evidence,
-      };
+      return { status: 'fail', message: t.neverConfigured({ account, min: minSoftDeleteDays }), evidence };
     }
     const enabled = known(policy.enabled, `whether blob soft delete is enabled on storage account ${account}`);
     if (!enabled) {
       return {
         status: 'fail',
-        message: `Blob soft delete is disabled on storage account ${account}; expected enabled for at least ${minSoftDeleteDays} days.`,
+        message: t.disabled({ account, min: minSoftDeleteDays }),
         evidence: { enabled, days: policy.days ?? null, minSoftDeleteDays },
       };
     }
     const days = known(policy.days, `the blob soft delete retention days of storage account ${account}`);
     const evidence = { enabled, days, minSoftDeleteDays };
-    if (days < minSoftDeleteDays) {
-      return {
-        status: 'fail',
-        message: `Blob soft delete on storage account ${account} keeps deleted blobs ${days} days; expected at least ${minSoftDeleteDays}.`,
-        evidence,
-      };
-    }
-    return {
-      status: 'pass',
-      message: `Blob soft delete on storage account ${account} keeps deleted blobs ${days} days (at least ${minSoftDeleteDays} required).`,
-      evidence,
-    };
+    if (days < minSoftDeleteDays) return { status: 'fail', message: t.tooShort({ account, days, min: minSoftDeleteDays }), evidence };
+    return { status: 'pass', message: t.enough({ account, days, min: minSoftDeleteDays }), evidence };
   },
 });

@@ -1,8 +1,10 @@
-import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
+import { clockSkewMs, judgeTimestamp } from '../../clock-rule.js';
 import type { FlexibleServerGateway } from '../../azure/types.js';
 import { EvaluationError, describeError } from '../../errors.js';
 import { daysBetween } from '../azure-property.js';
-import { CONTROLS, defineCheck } from '../types.js';
+import { futureText } from '../future-text.js';
+import { messages, text } from '../messages.js';
+import { CONTROLS, defineCheck, postgresSlots } from '../types.js';
 import type { Evidence } from '../../vocabulary.js';
 import type { AzureConfig } from '../../config/schema.js';
 
@@ -17,33 +19,102 @@ import type { AzureConfig } from '../../config/schema.js';
  * the retention period. When backups stop, the window is what Azure cannot keep up: it no longer reaches back (or Azure
  * has no earliest restore point at all).
  */
+/** Why the restore window does or does not reach back, as plain JSON (a message parameter), rendered in each language below. */
+type Why =
+  | { kind: 'unread' }
+  | { kind: 'noEarliest' }
+  | { kind: 'badEarliest'; earliest: string }
+  | { kind: 'short' | 'reaches'; windowDays: number; earliest: string; retentionDays: number; slackDays: number };
+
+function whyEn(w: Why): string {
+  switch (w.kind) {
+    case 'unread':
+      return 'its restore window could not be read';
+    case 'noEarliest':
+      return 'Azure gives no earliest restore point for it';
+    case 'badEarliest':
+      return `its earliest restore point ${w.earliest} is unreadable or in the future`;
+    default: {
+      const window = `its point-in-time restore window reaches back ${w.windowDays} days (earliestRestoreDate ${w.earliest})`;
+      const retention = `its ${w.retentionDays}-day retention less ${w.slackDays} day(s) of slack`;
+      return w.kind === 'short' ? `${window}, less than ${retention}` : `${window}: ${retention}`;
+    }
+  }
+}
+
+function whyFr(w: Why): string {
+  switch (w.kind) {
+    case 'unread':
+      return 'sa fenêtre de restauration n’a pas pu être lue';
+    case 'noEarliest':
+      return 'Azure ne donne aucun point de restauration le plus ancien pour ce serveur';
+    case 'badEarliest':
+      return `son point de restauration le plus ancien ${w.earliest} est illisible ou dans le futur`;
+    default: {
+      const window = `sa fenêtre de restauration à un point dans le temps remonte à ${w.windowDays} jours (earliestRestoreDate ${w.earliest})`;
+      const retention = `sa rétention de ${w.retentionDays} jours moins ${w.slackDays} jour(s) de marge`;
+      return w.kind === 'short' ? `${window}, moins que ${retention}` : `${window}, soit au moins ${retention}`;
+    }
+  }
+}
+
+const t = messages('pgflex-recent-backup', {
+  none: text<{ server: string; listed: number; max: number }>(
+    (p) => `Flexible Server ${p.server} has no completed backup (${p.listed} listed); expected one younger than ${p.max} h.`,
+    (p) => `Le Flexible Server ${p.server} n’a aucune sauvegarde terminée (${p.listed} listées) ; une sauvegarde de moins de ${p.max} h est attendue.`,
+  ),
+  future: futureText((p: { server: string }) => ({
+    en: `The newest completed backup of Flexible Server ${p.server}`,
+    fr: `La dernière sauvegarde terminée du Flexible Server ${p.server}`,
+  })),
+  stopped: text<{ server: string; ageHours: number; latest: string; max: number; why: Why }>(
+    (p) =>
+      `The newest completed backup of Flexible Server ${p.server} is ${p.ageHours} h old (${p.latest}), more than ${p.max} h, and ${whyEn(p.why)}: backups look stopped.`,
+    (p) =>
+      `La dernière sauvegarde terminée du Flexible Server ${p.server} date de ${p.ageHours} h (${p.latest}), plus de ${p.max} h, et ${whyFr(p.why)} : ` +
+      'les sauvegardes semblent arrêtées.',
+  ),
+  quiet: text<{ server: string; ageHours: number; latest: string; max: number; why: Why }>(
+    (p) =>
+      `The newest completed backup of Flexible Server ${p.server} is ${p.ageHours} h old (${p.latest}), more than ${p.max} h, but ${whyEn(p.why)}: ` +
+      'consistent with Azure suspending snapshots while nothing changes (a quiet database), not with stopped backups; a restore test confirms it.',
+    (p) =>
+      `La dernière sauvegarde terminée du Flexible Server ${p.server} date de ${p.ageHours} h (${p.latest}), plus de ${p.max} h, mais ${whyFr(p.why)} : ` +
+      'cela correspond à la suspension des instantanés par Azure tant que rien ne change (une base peu active), non à des sauvegardes arrêtées ; un test de restauration le confirme.',
+  ),
+  fresh: text<{ server: string; ageHours: number; latest: string; max: number; listed: number }>(
+    (p) => `The newest completed backup of Flexible Server ${p.server} is ${p.ageHours} h old (${p.latest}), within ${p.max} h; ${p.listed} backups listed.`,
+    (p) =>
+      `La dernière sauvegarde terminée du Flexible Server ${p.server} date de ${p.ageHours} h (${p.latest}), dans la limite de ${p.max} h ; ${p.listed} sauvegardes listées.`,
+  ),
+});
+
 async function restoreWindow(
   gateway: FlexibleServerGateway,
   postgres: NonNullable<AzureConfig['postgres']>,
   now: Date,
   skewMs: number,
-): Promise<{ reaches: boolean; why: string; evidence: Evidence }> {
+): Promise<{ reaches: boolean; why: Why; evidence: Evidence }> {
   const { resourceGroup, server, minRetentionDays, restoreWindowSlackDays } = postgres;
   const found = await gateway.getServer(resourceGroup, server).catch((error: unknown) => describeError(error));
   // Unread, the window proves nothing: the old snapshot stands as the finding (fail), with the reason beside it.
-  if (typeof found === 'string') return { reaches: false, why: 'its restore window could not be read', evidence: { restoreWindowUnavailable: found } };
+  if (typeof found === 'string') return { reaches: false, why: { kind: 'unread' }, evidence: { restoreWindowUnavailable: found } };
   // The server's own retention, not minRetentionDays: the question here is whether backups continue, not whether the retention
   // is long enough (pgflex-backup-retention and pgflex-restore-window judge that).
   const retentionDays = found.backupRetentionDays ?? minRetentionDays;
   const requiredDays = retentionDays - restoreWindowSlackDays;
   const base = { earliestRestoreDate: found.earliestRestoreDate ?? null, backupRetentionDays: retentionDays, requiredWindowDays: requiredDays };
-  if (!found.earliestRestoreDate) return { reaches: false, why: 'Azure gives no earliest restore point for it', evidence: base };
+  if (!found.earliestRestoreDate) return { reaches: false, why: { kind: 'noEarliest' }, evidence: base };
   const earliest = new Date(found.earliestRestoreDate);
   const judged = Number.isNaN(earliest.getTime()) ? undefined : judgeTimestamp(earliest, now, skewMs);
   if (!judged || judged.kind === 'future') {
-    return { reaches: false, why: `its earliest restore point ${found.earliestRestoreDate} is unreadable or in the future`, evidence: base };
+    return { reaches: false, why: { kind: 'badEarliest', earliest: found.earliestRestoreDate }, evidence: base };
   }
   const windowDays = judged.kind === 'past' ? daysBetween(earliest, now) : 0;
   const evidence = { ...base, restoreWindowDays: windowDays };
-  const window = `its point-in-time restore window reaches back ${windowDays} days (earliestRestoreDate ${found.earliestRestoreDate})`;
-  const retention = `its ${retentionDays}-day retention less ${restoreWindowSlackDays} day(s) of slack`;
-  if (windowDays < requiredDays) return { reaches: false, why: `${window}, less than ${retention}`, evidence };
-  return { reaches: true, why: `${window}: ${retention}`, evidence };
+  const measured = { windowDays, earliest: found.earliestRestoreDate, retentionDays, slackDays: restoreWindowSlackDays };
+  if (windowDays < requiredDays) return { reaches: false, why: { kind: 'short', ...measured }, evidence };
+  return { reaches: true, why: { kind: 'reaches', ...measured }, evidence };
 }
 
 export const pgflexRecentBackup = defineCheck({
@@ -59,10 +130,28 @@ export const pgflexRecentBackup = defineCheck({
     'point), backups look stopped (fail). Long-term retention backups are listed as evidence when available.',
   risk: 'Backups that silently stopped leave a growing window of data that no restore can bring back.',
   remediation:
-    "Look at the server's backups (`az postgres flexible-server backup list -g RG -n SERVER`) and the Azure service health; take an on-demand " +
-    'backup (`az postgres flexible-server backup create -g RG -n SERVER --backup-name NAME`) and open a support request if automatic backups stopped. ' +
+    "Look at the server's backups (`az postgres flexible-server backup list -g <resource-group> -n <server>`) and the Azure service health; take an on-demand " +
+    'backup (`az postgres flexible-server backup create -g <resource-group> -n <server> --backup-name <backup-name>`) and open a support request if automatic backups stopped. ' +
     'For a quiet server (warn), a `restorecheck restore-test` with restoreTest.freshnessQuery proves the restore and measures its RPO.',
-  controls: [CONTROLS.backup, CONTROLS.hdsBackup],
+  fr: {
+    title: 'La dernière sauvegarde terminée du Flexible Server est récente',
+    description:
+      'Liste les sauvegardes automatiques et à la demande du serveur (toutes les pages de backupsAutomaticAndOnDemand.listByServer) et compare la date de ' +
+      'fin de la plus récente à azure.postgres.maxBackupAgeHours. Azure suspend l’instantané quotidien tant qu’aucune base ne change (Microsoft, ' +
+      '« Backup frequency ») : une dernière sauvegarde plus ancienne est donc jugée avec la fenêtre de restauration. Si earliestRestoreDate remonte encore ' +
+      'à backupRetentionDays moins azure.postgres.restoreWindowSlackDays, les sauvegardes nécessaires à une restauration à un point dans le temps sont ' +
+      'conservées et le serveur est jugé peu actif (avertissement, raisonnement dans les preuves, jamais un échec) ; sinon (ou sans point de restauration ' +
+      'le plus ancien), les sauvegardes semblent arrêtées (échec). Les sauvegardes à rétention longue sont ajoutées aux preuves quand elles sont disponibles.',
+    risk: 'Des sauvegardes arrêtées sans bruit laissent une période croissante de données qu’aucune restauration ne pourra ramener.',
+    remediation:
+      'Examiner les sauvegardes du serveur (`az postgres flexible-server backup list -g <resource-group> -n <server>`) et l’état des services Azure ; lancer une ' +
+      'sauvegarde à la demande (`az postgres flexible-server backup create -g <resource-group> -n <server> --backup-name <backup-name>`) et ouvrir une demande de ' +
+      'support si les sauvegardes automatiques se sont arrêtées. Pour un serveur peu actif (avertissement), un `restorecheck restore-test` avec ' +
+      'restoreTest.freshnessQuery prouve la restauration et mesure son RPO.',
+  },
+  slots: postgresSlots,
+  // A.8.13: backups are being taken.
+  controls: [CONTROLS.backup],
   needs: ['azurePostgres'],
   command: 'check',
   async run(ctx) {
@@ -101,7 +190,7 @@ export const pgflexRecentBackup = defineCheck({
     if (!latest) {
       return {
         status: 'fail',
-        message: `Flexible Server ${server} has no completed backup (${backups.length} listed); expected one younger than ${maxBackupAgeHours} h.`,
+        message: t.none({ server, listed: backups.length, max: maxBackupAgeHours }),
         evidence: { ...evidence, latestBackupAt: null, ageHours: null },
       };
     }
@@ -109,35 +198,25 @@ export const pgflexRecentBackup = defineCheck({
     const judged = judgeTimestamp(new Date(latest), ctx.now(), clockSkewMs(ctx.config.limits));
     if (judged.kind === 'future') {
       Object.assign(evidence, { latestBackupAt: latest, ageHours: null, aheadHours: Math.round((judged.aheadMs / 3_600_000) * 10) / 10 });
-      const message = futureTimestampMessage(`The newest completed backup of Flexible Server ${server}`, new Date(latest), judged.aheadMs);
+      const message = t.future({ server, at: new Date(latest).toISOString(), aheadMs: judged.aheadMs });
       return { status: 'fail', message, evidence };
     }
     const ageHours = Math.round((judged.ageMs / 3_600_000) * 10) / 10;
     Object.assign(evidence, { latestBackupAt: latest, ageHours });
     if (ageHours > maxBackupAgeHours) {
-      const old = `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}), more than ${maxBackupAgeHours} h`;
+      const old = { server, ageHours, latest, max: maxBackupAgeHours };
       const window = await restoreWindow(gateway, ctx.config.azure.postgres, ctx.now(), clockSkewMs(ctx.config.limits));
       Object.assign(evidence, window.evidence, { quietDatabase: window.reaches });
       if (!window.reaches) {
-        evidence.reasoning = `An old newest snapshot and a restore window that does not reach back: ${window.why}; backups look stopped.`;
-        return { status: 'fail', message: `${old}, and ${window.why}: backups look stopped.`, evidence };
+        evidence.reasoning = `An old newest snapshot and a restore window that does not reach back: ${whyEn(window.why)}; backups look stopped.`;
+        return { status: 'fail', message: t.stopped({ ...old, why: window.why }), evidence };
       }
       evidence.reasoning =
         'Azure suspends the daily snapshot while no database changes and keeps every backup a point-in-time restore within the retention ' +
-        `needs; ${window.why}: consistent with a quiet database whose backups continue, not with stopped backups. Azure exposes nothing ` +
+        `needs; ${whyEn(window.why)}: consistent with a quiet database whose backups continue, not with stopped backups. Azure exposes nothing ` +
         'that tells the two apart for certain: a restore test (restore-test with restoreTest.freshnessQuery) does.';
-      return {
-        status: 'warn',
-        message:
-          `${old}, but ${window.why}: consistent with Azure suspending snapshots while nothing changes (a quiet database), ` +
-          'not with stopped backups; a restore test confirms it.',
-        evidence,
-      };
+      return { status: 'warn', message: t.quiet({ ...old, why: window.why }), evidence };
     }
-    return {
-      status: 'pass',
-      message: `The newest completed backup of Flexible Server ${server} is ${ageHours} h old (${latest}), within ${maxBackupAgeHours} h; ${backups.length} backups listed.`,
-      evidence,
-    };
+    return { status: 'pass', message: t.fresh({ server, ageHours, latest, max: maxBackupAgeHours, listed: backups.length }), evidence };
   },
 });

@@ -2,13 +2,102 @@ import { clockSkewMs, judgeTimestamp } from '../../clock-rule.js';
 import { failedStep } from '../../restore/judge.js';
 import type { RestoreOutcome } from '../../restore/outcome.js';
 import type { Evidence } from '../../vocabulary.js';
-import { CONTROLS, defineCheck } from '../types.js';
+import { messages, text } from '../messages.js';
+import { restoreTexts } from '../restore-texts.js';
+import { CONTROLS, defineCheck, postgresSlots } from '../types.js';
+
+/** Why the RPO could not be measured, as plain JSON (a message parameter), rendered in each language below. */
+type NotMeasured =
+  | { kind: 'noQuery' | 'noRow' | 'noPoint' }
+  | { kind: 'queryFailed'; error: string }
+  | { kind: 'future'; newestRowAt: string; aheadMinutes: number; restorePoint: string | null };
 
 /** The RPO as measured on the restored data, or why it could not be. */
-type RpoReading = { measured: true; minutes: number; newestRowAt: string } | { measured: false; configured: boolean; reason: string };
+type RpoReading = { measured: true; minutes: number; newestRowAt: string } | { measured: false; configured: boolean; reason: NotMeasured };
 
 /** Minutes for a small RPO; hours or days for one an auditor should not have to divide. */
 const minutesText = (m: number) => (m < 120 ? `${m.toFixed(1)} min` : m < 2880 ? `${(m / 60).toFixed(1)} h` : `${(m / 1440).toFixed(1)} days`);
+const minutesFr = (m: number) => (m < 120 ? `${m.toFixed(1)} min` : m < 2880 ? `${(m / 60).toFixed(1)} h` : `${(m / 1440).toFixed(1)} jours`);
+
+function reasonEn(r: NotMeasured): string {
+  switch (r.kind) {
+    case 'noQuery':
+      return 'no restoreTest.freshnessQuery is configured';
+    case 'queryFailed':
+      return `the freshness query failed on the restored database: ${r.error}`;
+    case 'noRow':
+      return 'the freshness query returned no row (or NULL) on the restored database';
+    case 'noPoint':
+      return 'the restore point is not known';
+    case 'future':
+      return (
+        `the newest row (${r.newestRowAt}) is ${minutesText(r.aheadMinutes)} after the restore point ${r.restorePoint}: a clock or data ` +
+        'anomaly (a local time stored without a time zone is read as UTC; or the restore did not stop at its point in time)'
+      );
+  }
+}
+
+function reasonFr(r: NotMeasured): string {
+  switch (r.kind) {
+    case 'noQuery':
+      return 'aucune requête restoreTest.freshnessQuery n’est configurée';
+    case 'queryFailed':
+      return `la requête de fraîcheur a échoué sur la base restaurée : ${r.error}`;
+    case 'noRow':
+      return 'la requête de fraîcheur n’a renvoyé aucune ligne (ou NULL) sur la base restaurée';
+    case 'noPoint':
+      return 'le point de restauration n’est pas connu';
+    case 'future':
+      return (
+        `la ligne la plus récente (${r.newestRowAt}) est ${minutesFr(r.aheadMinutes)} après le point de restauration ${r.restorePoint} : une anomalie ` +
+        'd’horloge ou de données (une heure locale stockée sans fuseau horaire est lue comme UTC ; ou la restauration ne s’est pas arrêtée à son point dans le temps)'
+      );
+  }
+}
+
+type Restored = { target: string | null; seconds: number; restorePoint: string | null; rtoMinutes: number | null };
+const took = (seconds: number) => (seconds < 120 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`);
+const restoredEn = (r: Restored) =>
+  `Restored to ${r.target} in ${took(r.seconds)}${r.restorePoint ? ` (restore point ${r.restorePoint})` : ''}` +
+  `${r.rtoMinutes !== null ? `, within the RTO of ${r.rtoMinutes} min` : ''}`;
+const restoredFr = (r: Restored) =>
+  `Restauré vers ${r.target} en ${took(r.seconds)}${r.restorePoint ? ` (point de restauration ${r.restorePoint})` : ''}` +
+  `${r.rtoMinutes !== null ? `, dans la limite du RTO de ${r.rtoMinutes} min` : ''}`;
+
+const t = messages('restore-provision', {
+  overRto: text<{ target: string | null; seconds: number; rtoMinutes: number }>(
+    (p) => `The restore to ${p.target} took ${took(p.seconds)}, more than the RTO of ${p.rtoMinutes} min.`,
+    (p) => `La restauration vers ${p.target} a pris ${took(p.seconds)}, plus que le RTO de ${p.rtoMinutes} min.`,
+  ),
+  overRpo: text<{ target: string | null; newestRowAt: string; minutes: number; restorePoint: string | null; rpoMinutes: number }>(
+    (p) =>
+      `The newest row restored to ${p.target} (restoreTest.freshnessQuery) is from ${p.newestRowAt}, ${minutesText(p.minutes)} before ` +
+      `the restore point ${p.restorePoint}: more than the RPO of ${p.rpoMinutes} min.`,
+    (p) =>
+      `La ligne restaurée la plus récente de ${p.target} (restoreTest.freshnessQuery) date du ${p.newestRowAt}, ${minutesFr(p.minutes)} avant ` +
+      `le point de restauration ${p.restorePoint} : plus que le RPO de ${p.rpoMinutes} min.`,
+  ),
+  rpoUnmeasured: text<{ restored: Restored; rpoMinutes: number | null; configured: boolean; reason: NotMeasured }>(
+    (p) =>
+      `${restoredEn(p.restored)}, but the RPO${p.rpoMinutes !== null ? ` of ${p.rpoMinutes} min` : ''} could not be measured: ${reasonEn(p.reason)}` +
+      `${p.configured ? '' : ' (set restoreTest.freshnessQuery, e.g. SELECT max(created_at) FROM appointments)'}.`,
+    (p) =>
+      `${restoredFr(p.restored)}, mais le RPO${p.rpoMinutes !== null ? ` de ${p.rpoMinutes} min` : ''} n’a pas pu être mesuré : ${reasonFr(p.reason)}` +
+      `${p.configured ? '' : ' (renseigner restoreTest.freshnessQuery, par exemple SELECT max(created_at) FROM appointments)'}.`,
+  ),
+  rpoNotAsked: text<{ restored: Restored }>(
+    (p) => `${restoredEn(p.restored)}; the RPO was not measured (no restoreTest.freshnessQuery).`,
+    (p) => `${restoredFr(p.restored)} ; le RPO n’a pas été mesuré (pas de restoreTest.freshnessQuery).`,
+  ),
+  pass: text<{ restored: Restored; minutes: number; rpoMinutes: number | null }>(
+    (p) =>
+      `${restoredEn(p.restored)}; the newest restored row is ${minutesText(p.minutes)} older than the restore point` +
+      `${p.rpoMinutes !== null ? `, within the RPO of ${p.rpoMinutes} min` : ' (no restoreTest.rpoMinutes to judge it against)'}.`,
+    (p) =>
+      `${restoredFr(p.restored)} ; la ligne restaurée la plus récente est antérieure de ${minutesFr(p.minutes)} au point de restauration` +
+      `${p.rpoMinutes !== null ? `, dans la limite du RPO de ${p.rpoMinutes} min` : ' (pas de restoreTest.rpoMinutes pour en juger)'}.`,
+  ),
+});
 
 /**
  * The measured RPO: how far the newest row of restoreTest.freshnessQuery lies before the restore point (Azure: the point in
@@ -17,21 +106,18 @@ const minutesText = (m: number) => (m < 120 ? `${m.toFixed(1)} min` : m < 2880 ?
  */
 function readRpo(outcome: RestoreOutcome, restorePoint: string | null, skewMs: number): RpoReading {
   const freshness = outcome.restored?.freshness;
-  if (!freshness) return { measured: false, configured: false, reason: 'no restoreTest.freshnessQuery is configured' };
-  const notMeasured = (reason: string): RpoReading => ({ measured: false, configured: true, reason });
+  if (!freshness) return { measured: false, configured: false, reason: { kind: 'noQuery' } };
+  const notMeasured = (reason: NotMeasured): RpoReading => ({ measured: false, configured: true, reason });
   const read = freshness.newestRowAt;
-  if (!read.ok) return notMeasured(`the freshness query failed on the restored database: ${read.failure.message}`);
-  if (read.value === null) return notMeasured('the freshness query returned no row (or NULL) on the restored database');
+  if (!read.ok) return notMeasured({ kind: 'queryFailed', error: read.failure.message });
+  if (read.value === null) return notMeasured({ kind: 'noRow' });
   const point = restorePoint === null ? Number.NaN : Date.parse(restorePoint);
-  if (Number.isNaN(point)) return notMeasured('the restore point is not known');
+  if (Number.isNaN(point)) return notMeasured({ kind: 'noPoint' });
   const judged = judgeTimestamp(new Date(read.value), new Date(point), skewMs);
   if (judged.kind === 'future') {
     // Rows newer than the restore point: not a small RPO but a clock or data anomaly (a local time stored without a time
     // zone, clocks that disagree, or a restore that did not stop at its point in time). Any number here would be false.
-    return notMeasured(
-      `the newest row (${read.value}) is ${minutesText(judged.aheadMs / 60_000)} after the restore point ${restorePoint}: a clock or data ` +
-        'anomaly (a local time stored without a time zone is read as UTC; or the restore did not stop at its point in time)',
-    );
+    return notMeasured({ kind: 'future', newestRowAt: read.value, aheadMinutes: judged.aheadMs / 60_000, restorePoint });
   }
   return { measured: true, minutes: Math.round(judged.ageMs / 6_000) / 10, newestRowAt: read.value };
 }
@@ -42,7 +128,9 @@ function rpoEvidence(rpo: RpoReading, outcome: RestoreOutcome): Evidence {
     rpoMeasured: rpo.measured,
     ...(outcome.limits.rpoMinutes !== undefined ? { rpoMinutes: outcome.limits.rpoMinutes } : {}),
     ...(query ? { freshnessQuery: query } : {}),
-    ...(rpo.measured ? { measuredRpoMinutes: rpo.minutes, newestRowAt: rpo.newestRowAt } : { rpoNotMeasured: `The RPO was not measured: ${rpo.reason}.` }),
+    ...(rpo.measured
+      ? { measuredRpoMinutes: rpo.minutes, newestRowAt: rpo.newestRowAt }
+      : { rpoNotMeasured: `The RPO was not measured: ${reasonEn(rpo.reason)}.` }),
   };
 }
 
@@ -62,15 +150,35 @@ export const restoreProvision = defineCheck({
   remediation:
     'Find why the restore failed (the Azure activity log of the new server, or the psql errors in the evidence); for a slow restore, review ' +
     'the RTO or the server size; for a large RPO, look at when the newest restored row was written (WAL archiving, the backup job). ' +
-    '`az postgres flexible-server restore --source-server SERVER --name NEW --restore-time ISO -g RG` reproduces the Azure path by hand.',
-  controls: [CONTROLS.backup, CONTROLS.continuity, CONTROLS.hdsBackup],
+    '`az postgres flexible-server restore -g <resource-group> -n <new-server> --source-server <server> --restore-time <iso-time>` reproduces the Azure path by hand.',
+  fr: {
+    title: 'La sauvegarde se restaure sur un nouveau serveur (ou une base jetable) dans le délai imparti, le RTO et le RPO',
+    description:
+      'Restaure la sauvegarde sur une nouvelle cible : une restauration Azure à un point dans le temps vers un nouveau Flexible Server, ou le chargement des ' +
+      'exports d’une archive dans un PostgreSQL jetable. Mesure la durée de restauration (de la demande à la disponibilité) par rapport à rtoMinutes, et le RPO ' +
+      'par rapport à rpoMinutes : l’âge de la ligne la plus récente que restoreTest.freshnessQuery trouve dans la base restaurée, par rapport au point de ' +
+      'restauration (Azure : le point dans le temps demandé ; archive : l’horodatage de metadata.json). Sans cette requête, le RPO n’est pas mesuré : les ' +
+      'preuves l’indiquent et, avec rpoMinutes renseigné, le contrôle est en avertissement, jamais une réussite du RPO. Une requête en échec ou sans ligne ' +
+      'donne le même résultat (avertissement, avec la raison).',
+    risk:
+      'Une sauvegarde jamais restaurée est un espoir, pas une sauvegarde : seule une vraie restauration prouve que les données peuvent revenir, en combien de ' +
+      'temps, et quelle part des données les plus récentes elle ramène.',
+    remediation:
+      'Chercher pourquoi la restauration a échoué (le journal d’activité Azure du nouveau serveur, ou les erreurs psql dans les preuves) ; pour une restauration ' +
+      'lente, revoir le RTO ou la taille du serveur ; pour un RPO élevé, regarder quand la ligne restaurée la plus récente a été écrite (archivage des WAL, tâche ' +
+      'de sauvegarde). `az postgres flexible-server restore -g <resource-group> -n <new-server> --source-server <server> --restore-time <iso-time>` reproduit ' +
+      'le chemin Azure à la main.',
+  },
+  slots: postgresSlots,
+  // A.8.13 (backups are tested by restoring them) and A.5.30 (the RTO and RPO the continuity plan promises).
+  controls: [CONTROLS.backup, CONTROLS.continuity],
   needs: [],
   uses: ['restore'],
   command: 'restore-test',
   async run(ctx) {
     const outcome = ctx.restore;
     const { provision, limits } = outcome;
-    if (!provision.ok) return failedStep(provision.failure, `The restore to ${outcome.target ?? 'a new target'} did not complete`);
+    if (!provision.ok) return failedStep(provision.failure, restoreTexts.restoreIncomplete({ target: outcome.target }));
     const { restoreSeconds, restorePoint, details } = provision.value;
     const rpo = readRpo(outcome, restorePoint, clockSkewMs(ctx.config.limits));
     // details keeps lagMinutes (Azure: how far before the request the point in time was chosen) as evidence only: restorecheck
@@ -84,37 +192,27 @@ export const restoreProvision = defineCheck({
       ...details,
       ...rpoEvidence(rpo, outcome),
     };
-    const took = restoreSeconds < 120 ? `${restoreSeconds.toFixed(1)} s` : `${(restoreSeconds / 60).toFixed(1)} min`;
+    const target = outcome.target;
     if (limits.rtoMinutes !== undefined && restoreSeconds > limits.rtoMinutes * 60) {
-      return { status: 'fail', message: `The restore to ${outcome.target} took ${took}, more than the RTO of ${limits.rtoMinutes} min.`, evidence };
+      return { status: 'fail', message: t.overRto({ target, seconds: restoreSeconds, rtoMinutes: limits.rtoMinutes }), evidence };
     }
     if (rpo.measured && limits.rpoMinutes !== undefined && rpo.minutes > limits.rpoMinutes) {
       return {
         status: 'fail',
-        message:
-          `The newest row restored to ${outcome.target} (restoreTest.freshnessQuery) is from ${rpo.newestRowAt}, ${minutesText(rpo.minutes)} before ` +
-          `the restore point ${restorePoint}: more than the RPO of ${limits.rpoMinutes} min.`,
+        message: t.overRpo({ target, newestRowAt: rpo.newestRowAt, minutes: rpo.minutes, restorePoint, rpoMinutes: limits.rpoMinutes }),
         evidence,
       };
     }
-    const point = restorePoint ? ` (restore point ${restorePoint})` : '';
-    const withinRto = limits.rtoMinutes !== undefined ? `, within the RTO of ${limits.rtoMinutes} min` : '';
-    const restored = `Restored to ${outcome.target} in ${took}${point}${withinRto}`;
+    const restored: Restored = { target, seconds: restoreSeconds, restorePoint, rtoMinutes: limits.rtoMinutes ?? null };
+    const rpoMinutes = limits.rpoMinutes ?? null;
     if (!rpo.measured) {
       // Asked for an RPO (rpoMinutes) or a measurement (freshnessQuery) and did not get one: warn. A pass would claim an RPO
       // nobody measured; a fail would call a backup bad that restored, for want of a query. Neither asked: the RTO verdict stands.
       if (limits.rpoMinutes !== undefined || rpo.configured) {
-        const limit = limits.rpoMinutes !== undefined ? ` of ${limits.rpoMinutes} min` : '';
-        const fix = rpo.configured ? '' : ' (set restoreTest.freshnessQuery, e.g. SELECT max(created_at) FROM appointments)';
-        return { status: 'warn', message: `${restored}, but the RPO${limit} could not be measured: ${rpo.reason}${fix}.`, evidence };
+        return { status: 'warn', message: t.rpoUnmeasured({ restored, rpoMinutes, configured: rpo.configured, reason: rpo.reason }), evidence };
       }
-      return { status: 'pass', message: `${restored}; the RPO was not measured (no restoreTest.freshnessQuery).`, evidence };
+      return { status: 'pass', message: t.rpoNotAsked({ restored }), evidence };
     }
-    const withinRpo = limits.rpoMinutes !== undefined ? `, within the RPO of ${limits.rpoMinutes} min` : ' (no restoreTest.rpoMinutes to judge it against)';
-    return {
-      status: 'pass',
-      message: `${restored}; the newest restored row is ${minutesText(rpo.minutes)} older than the restore point${withinRpo}.`,
-      evidence,
-    };
+    return { status: 'pass', message: t.pass({ restored, minutes: rpo.minutes, rpoMinutes }), evidence };
   },
 });

@@ -1,9 +1,64 @@
 import { clockSkewMs, futureTimestampMessage, judgeTimestamp } from '../../clock-rule.js';
-import type { StoredReport } from '../../evidence/report-directory.js';
-import { CONTROLS, defineCheck } from '../types.js';
 import type { Evidence } from '../../vocabulary.js';
+import { futureTimestampFr } from '../future-text.js';
+import { messages, text } from '../messages.js';
+import { CONTROLS, defineCheck } from '../types.js';
 
 const DAY_MS = 86_400_000;
+
+/** The reports not on record, as plain JSON: the count, the last three with why, and the report directory. */
+type Ignored = { count: number; shown: { name: string; hashDiffers: boolean }[]; dir: string };
+
+function ignoredEn(i: Ignored): string {
+  if (i.count === 0) return '';
+  const shown = i.shown.map((s) => `${s.name} (${s.hashDiffers ? 'differs from what the audit log recorded' : 'not recorded in the audit log'})`).join(', ');
+  return (
+    ` Ignored ${i.count} restore-test report${i.count === 1 ? '' : 's'} not on record: ${shown}${i.count > 3 ? ', …' : ''};` +
+    ` run \`restorecheck report verify ${i.dir}\`.`
+  );
+}
+
+function ignoredFr(i: Ignored): string {
+  if (i.count === 0) return '';
+  const shown = i.shown
+    .map((s) => `${s.name} (${s.hashDiffers ? 'diffère de ce que le journal d’audit a enregistré' : 'absent du journal d’audit'})`)
+    .join(', ');
+  return (
+    ` ${i.count === 1 ? 'Un rapport' : `${i.count} rapports`} de restore-test hors registre ignoré${i.count === 1 ? '' : 's'} : ${shown}${i.count > 3 ? ', …' : ''} ;` +
+    ` lancer \`restorecheck report verify ${i.dir}\`.`
+  );
+}
+
+const t = messages('restore-test-freshness', {
+  none: text<{ environment: string; dir: string; last: { name: string; outcome: string } | null; maxDays: number; ignored: Ignored }>(
+    (p) =>
+      `No successful restore test of environment ${p.environment} is on record in ${p.dir}` +
+      `${p.last ? ` (the last one, ${p.last.name}, ended ${p.last.outcome})` : ''}; expected one younger than ${p.maxDays} days.${ignoredEn(p.ignored)}`,
+    (p) =>
+      `Aucun test de restauration réussi de l’environnement ${p.environment} n’est enregistré dans ${p.dir}` +
+      `${p.last ? ` (le dernier, ${p.last.name}, a pour résultat ${p.last.outcome})` : ''} ; un test de moins de ${p.maxDays} jours est attendu.${ignoredFr(p.ignored)}`,
+  ),
+  future: text<{ report: string; at: string; aheadMs: number; ignored: Ignored }>(
+    (p) => `${futureTimestampMessage(`The newest successful restore test (${p.report})`, new Date(p.at), p.aheadMs)}${ignoredEn(p.ignored)}`,
+    (p) => `${futureTimestampFr(`Le dernier test de restauration réussi (${p.report})`, p.at, p.aheadMs)}${ignoredFr(p.ignored)}`,
+  ),
+  old: text<{ report: string; ageDays: number; maxDays: number; ignored: Ignored }>(
+    (p) => `The newest successful restore test (${p.report}) is ${p.ageDays} days old; expected younger than ${p.maxDays} days.${ignoredEn(p.ignored)}`,
+    (p) =>
+      `Le dernier test de restauration réussi (${p.report}) date de ${p.ageDays} jours ; un test de moins de ${p.maxDays} jours est attendu.${ignoredFr(p.ignored)}`,
+  ),
+  fresh: text<{ report: string; ageDays: number; maxDays: number; ignored: Ignored }>(
+    (p) => `The newest successful restore test on record (${p.report}) is ${p.ageDays} days old, within ${p.maxDays} days.${ignoredEn(p.ignored)}`,
+    (p) =>
+      `Le dernier test de restauration réussi enregistré (${p.report}) date de ${p.ageDays} jours, dans la limite de ${p.maxDays} jours.${ignoredFr(p.ignored)}`,
+  ),
+  noDir: text(
+    () => 'no report.dir configured, so there is no record of restore tests to look at',
+    () => 'aucun report.dir n’est configuré : il n’y a pas de registre des tests de restauration à consulter',
+  ),
+});
+
+// A.8.13 (backups are tested regularly) and A.5.30 (continuity rests on a restore proven recently).
 
 export const restoreTestFreshness = defineCheck({
   id: 'restore-test-freshness',
@@ -14,12 +69,26 @@ export const restoreTestFreshness = defineCheck({
     'audit log records (same file name and SHA-256) and compares its age with restoreTest.maxRestoreTestAgeDays (default 35: a monthly test ' +
     'plus slack). A report finished in the future beyond limits.clockSkewSeconds fails as a clock or data anomaly.',
   risk: 'Backups drift (new tables, new extensions, grown volumes): a restore proven once a year says little about today. Periodic restore tests are what Microsoft and ISO 27001 A.8.13 ask for.',
-  remediation: 'Run `restorecheck restore-test --config FILE --out-dir REPORT_DIR` (monthly, from the scheduled CI job) and fix whatever makes it fail.',
-  controls: [CONTROLS.backup, CONTROLS.continuity, CONTROLS.hdsBackup],
+  remediation:
+    'Run `restorecheck restore-test --config <config-file> --out-dir <report-dir>` (monthly, from the scheduled CI job) and fix whatever makes it fail.',
+  fr: {
+    title: 'Un test de restauration réussi, plus récent que l’âge autorisé, est enregistré',
+    description:
+      'Cherche dans le répertoire des rapports (report.dir) le dernier rapport `restorecheck restore-test` réussi de cet environnement que le journal d’audit ' +
+      'enregistre (même nom de fichier et même SHA-256) et compare son âge à restoreTest.maxRestoreTestAgeDays (35 par défaut : un test mensuel plus une marge). ' +
+      'Un rapport terminé dans le futur au-delà de limits.clockSkewSeconds échoue comme anomalie d’horloge ou de données.',
+    risk:
+      'Les sauvegardes dérivent (nouvelles tables, nouvelles extensions, volumes qui grossissent) : une restauration prouvée une fois par an dit peu de chose ' +
+      'd’aujourd’hui. Des tests de restauration périodiques sont ce que demandent Microsoft et le contrôle A.8.13 d’ISO 27001.',
+    remediation:
+      'Lancer `restorecheck restore-test --config <config-file> --out-dir <report-dir>` (chaque mois, depuis la tâche CI planifiée) et corriger ce qui le fait échouer.',
+  },
+  slots: (config) => ({ 'report-dir': config.report?.dir }),
+  controls: [CONTROLS.backup, CONTROLS.continuity],
   needs: [],
   uses: ['storedReports'],
   command: 'check',
-  notApplicable: (config) => (config.report?.dir ? undefined : 'no report.dir configured, so there is no record of restore tests to look at'),
+  notApplicable: (config) => (config.report?.dir ? undefined : t.noDir({})),
   async run(ctx) {
     const maxDays = ctx.config.restoreTest.maxRestoreTestAgeDays;
     const stored = await ctx.storedReports();
@@ -37,24 +106,22 @@ export const restoreTestFreshness = defineCheck({
       reportsNotOnRecord: ignored.length,
       ...(ignored.length > 0 ? { reportsIgnored: ignored.slice(-10).map((s) => ({ report: s.name, audit: s.audit })) } : {}),
     };
-    const why = (s: StoredReport) => (s.audit === 'hash-differs' ? 'differs from what the audit log recorded' : 'not recorded in the audit log');
-    const shown = ignored
-      .slice(-3)
-      .map((s) => `${s.name} (${why(s)})`)
-      .join(', ');
-    const ignoredNote =
-      ignored.length === 0
-        ? ''
-        : ` Ignored ${ignored.length} restore-test report${ignored.length === 1 ? '' : 's'} not on record: ${shown}${ignored.length > 3 ? ', …' : ''};` +
-          ` run \`restorecheck report verify ${ctx.config.report.dir}\`.`;
+    const ignoredText: Ignored = {
+      count: ignored.length,
+      shown: ignored.slice(-3).map((s) => ({ name: s.name, hashDiffers: s.audit === 'hash-differs' })),
+      dir: ctx.config.report.dir,
+    };
     if (!newest) {
       const last = tests.at(-1);
       return {
         status: 'fail',
-        message:
-          `No successful restore test of ` +
-          `environment ${ctx.config.environment} is on record in ${ctx.config.report.dir}${last ? ` (the last one, ${last.name}, ended ${last.report.outcome})` : ''}; expected ` +
-          `one younger than ${maxDays} days.${ignoredNote}`,
+        message: t.none({
+          environment: ctx.config.environment,
+          dir: ctx.config.report.dir,
+          last: last ? { name: last.name, outcome: last.report.outcome } : null,
+          maxDays,
+          ignored: ignoredText,
+        }),
         evidence: { ...evidence, latestRestoreTestAt: null },
       };
     }
@@ -66,7 +133,7 @@ export const restoreTestFreshness = defineCheck({
     if (judged.kind === 'future') {
       return {
         status: 'fail',
-        message: `${futureTimestampMessage(`The newest successful restore test (${newest.name})`, new Date(at), judged.aheadMs)}${ignoredNote}`,
+        message: t.future({ report: newest.name, at: new Date(at).toISOString(), aheadMs: judged.aheadMs, ignored: ignoredText }),
         evidence: { ...full, ageDays: null, aheadHours: Math.round((judged.aheadMs / 3_600_000) * 10) / 10 },
       };
     }
@@ -75,7 +142,7 @@ export const restoreTestFreshness = defineCheck({
     if (ageDays > maxDays) {
       return {
         status: 'fail',
-        message: `The newest successful restore test (${newest.name}) is ${ageDays} days old; expected younger than ${maxDays} days.${ignoredNote}`,
+        message: t.old({ report: newest.name, ageDays, maxDays, ignored: ignoredText }),
         evidence: full,
       };
     }
@@ -83,7 +150,7 @@ export const restoreTestFreshness = defineCheck({
     const newerIgnored = ignored.some((s) => s.report.outcome === 'pass' && s.report.run.startedAt > newest.report.run.startedAt);
     return {
       status: newerIgnored ? 'warn' : 'pass',
-      message: `The newest successful restore test on record (${newest.name}) is ${ageDays} days old, within ${maxDays} days.${ignoredNote}`,
+      message: t.fresh({ report: newest.name, ageDays, maxDays, ignored: ignoredText }),
       evidence: full,
     };
   },

@@ -1,4 +1,5 @@
 import { checksFor } from '../../checks/index.js';
+import { english } from '../../checks/messages.js';
 import { missingNeed } from '../../run/runner.js';
 import { maskUrl } from '../../secrets/redact.js';
 import { defineCommand } from '../command.js';
@@ -15,7 +16,7 @@ export const validateConfigCommand = defineCommand({
     output.out('  `restorecheck check` would evaluate:\n');
     for (const check of checksFor('check')) {
       const skip = check.needs.map((n) => missingNeed(n, config)).find(Boolean) ?? check.notApplicable?.(config);
-      output.out(`    ${check.id.padEnd(28)} ${skip ? `skipped: ${skip}` : 'yes'}\n`);
+      output.out(`    ${check.id.padEnd(28)} ${skip ? `skipped: ${english(skip)}` : 'yes'}\n`);
     }
   },
 });
