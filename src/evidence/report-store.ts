@@ -13,7 +13,7 @@
  * ("If-None-Match: *") into the lock between two runs: of two runs that read the same store, the second to store line N
  * gets "exists" and stops with an error, instead of forking the chain. Nothing is ever overwritten or deleted.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ReportStoreBlobs } from '../azure/types.js';
 import { EvaluationError } from '../errors.js';
@@ -95,6 +95,8 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
   });
   const storeLog = lines.join('');
 
+  // The pull may come first (restore-test-freshness asks for the stored reports during the run).
+  await mkdir(dir, { recursive: true });
   return withDirectoryLock(dir, async () => {
     const logPath = join(dir, AUDIT_LOG_FILE);
     const local = (await readTextIfExists(logPath)) ?? '';
