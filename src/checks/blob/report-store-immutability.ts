@@ -28,8 +28,8 @@ export const reportStoreImmutability = defineCheck({
   needs: [],
   command: 'check',
   notApplicable: (config) => {
-    if (!config.report?.store) return 'report.store is not configured';
-    if (!config.azure) return 'no azure section (azure.subscriptionId) to read the container through Resource Manager';
+    if (!config.report?.store) return 'no report.store in the configuration';
+    if (!config.azure) return 'no azure section in the configuration (azure.subscriptionId, to read the container through Resource Manager)';
     return undefined;
   },
   async run(ctx) {

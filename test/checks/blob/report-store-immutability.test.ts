@@ -124,6 +124,6 @@ describe('report-store-immutability', () => {
   it('is skipped without report.store', async () => {
     const r = await run(container({ state: 'Locked', days: 400 }), null);
     assert.equal(r.status, 'skipped');
-    assert.match(r.message, /report\.store is not configured/);
+    assert.match(r.message, /no report\.store in the configuration/);
   });
 });
