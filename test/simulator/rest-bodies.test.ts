@@ -346,7 +346,8 @@ describe('blobServiceBody (BlobServices_GetServiceProperties)', () => {
 describe('containerBody (BlobContainers_Get)', () => {
   const examples = [example('storage/BlobContainersGetWithAllowProtectedAppendWritesAll.json'), example('storage/BlobContainersPutObjectLevelWorm.json')];
   const withContainers = (containers: unknown[]) => {
-    const a = scenario({ storageAccounts: [{ resourceGroup: 'medic-rg', name: 'medicstore', location: 'francecentral', containers }] as never }).storageAccounts[0]!;
+    const a = scenario({ storageAccounts: [{ resourceGroup: 'medic-rg', name: 'medicstore', location: 'francecentral', containers }] as never })
+      .storageAccounts[0]!;
     return (i = 0) => containerBody(a, a.containers[i]!, SUB);
   };
   // What storage-gateway.ts reads (the SDK flattens properties and the policy's own properties).
@@ -364,7 +365,10 @@ describe('containerBody (BlobContainers_Get)', () => {
       { name: 'records', immutabilityPolicy: { state: 'Locked', days: 400, allowProtectedAppendWritesAll: true }, versionLevelImmutability: true },
     ])();
     assertShape(body, examples, { reads });
-    assert.equal(body.id, `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.Storage/storageAccounts/medicstore/blobServices/default/containers/records`);
+    assert.equal(
+      body.id,
+      `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.Storage/storageAccounts/medicstore/blobServices/default/containers/records`,
+    );
   });
 
   it('sends the scenario’s policy as it is, and no policy when the scenario has none', () => {
