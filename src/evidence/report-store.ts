@@ -103,11 +103,18 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
     if (storeLog.startsWith(local)) {
       if (storeLog !== local) await writeFileAtomic(logPath, storeLog, { mode: 0o644 });
     } else if (!local.startsWith(storeLog)) {
-      // A local directory with a history of its own: merging two chains is not something to guess at.
-      throw storeError(
-        `the audit log in ${dir} and the one in the report store (${blobs.where}, prefix ${prefix}) differ`,
-        'with report.store, use a report directory that is empty or holds only what the store holds (on CI, a fresh one)',
-      );
+      // Lines only this directory has, after what it shares with the store: on CI, typically `restore-test cleanup`
+      // recording a deletion in the fresh directory just before `check`. Actions without a report are moved after the
+      // store's lines (their seq and link recomputed; they were never stored, so no stored hash changes) and stored with
+      // this run's. A local report line is another chain: merging two chains is not something to guess at.
+      const rebased = rebaseActions(linesOf(storeLog), linesOf(local));
+      if (rebased === undefined) {
+        throw storeError(
+          `the audit log in ${dir} and the one in the report store (${blobs.where}, prefix ${prefix}) differ`,
+          'with report.store, use a report directory that is empty or holds only what the store holds (on CI, a fresh one)',
+        );
+      }
+      await writeFileAtomic(logPath, rebased, { mode: 0o644 });
     }
     // local.startsWith(storeLog) and longer: lines a failed push left behind; pushReportStore uploads them now.
 
@@ -145,6 +152,31 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
     );
     return { auditLines: lines.length, reports: wanted.length };
   });
+}
+
+/**
+ * The store's lines followed by the local lines past the part both share, re-linked (seq, previousLineSha256); undefined
+ * when one of those local lines records a report (or is not a valid line), which no re-linking may move.
+ */
+function rebaseActions(storeLines: readonly string[], localLines: readonly string[]): string | undefined {
+  let shared = 0;
+  while (shared < storeLines.length && shared < localLines.length && storeLines[shared] === localLines[shared]) shared++;
+  const out = [...storeLines];
+  for (const line of localLines.slice(shared)) {
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+    if (record.report !== null || typeof record.seq !== 'number' || !('previousLineSha256' in record)) return undefined;
+    const previous = out[out.length - 1];
+    // Assigning existing keys keeps their order: the line keeps audit-log.ts's key order.
+    record.seq = out.length + 1;
+    record.previousLineSha256 = previous === undefined ? null : sha256Hex(previous.replace(/\n$/, ''));
+    out.push(`${JSON.stringify(record)}\n`);
+  }
+  return out.join('');
 }
 
 function contentType(file: string): string {

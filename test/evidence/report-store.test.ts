@@ -17,6 +17,7 @@ import { withReportStore } from '../../src/cli/report-store-sync.js';
 import { Output } from '../../src/cli/io.js';
 import { configSchema } from '../../src/config/schema.js';
 import { EvaluationError } from '../../src/errors.js';
+import { appendAuditEvent } from '../../src/evidence/audit-log.js';
 import { writeChainedReport } from '../../src/evidence/report-directory.js';
 import { type ReportStoreTarget, pullReportStore, pushReportStore } from '../../src/evidence/report-store.js';
 import { freePort, startCluster, type PostgresCluster } from '../../src/simulator/postgres-cluster.js';
@@ -231,6 +232,53 @@ describe('report.store (Azurite)', () => {
     await pullReportStore(target, z);
     const rz = await writeChainedReport(z, result('z', '2027-01-01T03:00:00.000Z'), '20270101T030000Z-race-check', (t) => t);
     assert.equal(rz.result.previousReportSha256, rx.sha256);
+  });
+
+  it('a cleanup line recorded in the fresh directory before the run is moved after the store’s lines and stored', async () => {
+    const blobs = new BlobReportStore(
+      { account: azurite.account, container: 'records', connectionString: azurite.connectionString, maxReports: 10, maxPages: 2, timeoutMs: 10_000 },
+      { requestTimeoutMs: 10_000, maxRetries: 0 },
+    );
+    const target: ReportStoreTarget = { blobs, prefix: 'race/', maxReports: 100, timeoutMs: 20_000, log: () => undefined };
+    const dir = await mkdtemp(join(work, 'cleanup-first-'));
+    // As `restore-test cleanup` does on a fresh runner: seq 1, no previous line.
+    await appendAuditEvent(dir, {
+      action: 'cleanup',
+      command: 'restore-test',
+      environment: 'race',
+      outcome: 'deleted',
+      details: { server: 'rg/db-restore-202612010300' },
+    });
+    const pulled = await pullReportStore(target, dir);
+    assert.equal(pulled.auditLines, 2);
+    const template = checkReport();
+    const written = await writeChainedReport(
+      dir,
+      { ...template, run: { ...template.run, id: 'c', environment: 'race', startedAt: '2027-02-01T03:00:00.000Z' } },
+      '20270201T030000Z-race-check',
+      (t) => t,
+    );
+    await pushReportStore(target, dir, pulled, [written.jsonPath]);
+    const audit = await blobNames('race/audit/');
+    assert.deepEqual(audit, ['race/audit/0000000001.jsonl', 'race/audit/0000000002.jsonl', 'race/audit/0000000003.jsonl', 'race/audit/0000000004.jsonl']);
+    const moved = JSON.parse(await blobText('race/audit/0000000003.jsonl')) as { seq: number; action: string; previousLineSha256: string };
+    assert.equal(moved.action, 'cleanup');
+    assert.equal(moved.seq, 3);
+    assert.equal(moved.previousLineSha256, sha256((await blobText('race/audit/0000000002.jsonl')).replace(/\n$/, '')));
+    // The directory verifies as one chain: the reports it pulled, and the log with the moved line.
+    const verify = await runCli(['report', 'verify', dir], { timeoutMs: 30_000 });
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+
+  it('a directory with a report chain of its own is not merged into the store’s', async () => {
+    const blobs = new BlobReportStore(
+      { account: azurite.account, container: 'records', connectionString: azurite.connectionString, maxReports: 10, maxPages: 2, timeoutMs: 10_000 },
+      { requestTimeoutMs: 10_000, maxRetries: 0 },
+    );
+    const target: ReportStoreTarget = { blobs, prefix: 'race/', maxReports: 100, timeoutMs: 20_000, log: () => undefined };
+    const dir = await mkdtemp(join(work, 'own-chain-'));
+    await writeChainedReport(dir, checkReport(), '20261121T030000Z-production-check', (t) => t);
+    await assert.rejects(pullReportStore(target, dir), /the audit log in .* and the one in the report store .* differ/);
   });
 
   it('a stored report that differs from its audit line stops the pull', async () => {
