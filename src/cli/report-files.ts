@@ -23,7 +23,10 @@ import type { PulledStore } from '../evidence/report-store.js';
 export interface ReportStoreSession {
   /** The local report directory the store is pulled into. */
   dir: string;
+  /** Reads the store into `dir` afresh (what another run stored meanwhile included). */
   pull(): Promise<PulledStore>;
+  /** The first pull of this command, made once: before the run (fail fast) and for restore-test-freshness. */
+  ensurePulled(): Promise<PulledStore>;
   push(files: readonly string[]): Promise<void>;
 }
 

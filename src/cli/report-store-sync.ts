@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { type ReportStoreTarget, pullReportStore, pushReportStore } from '../evidence/report-store.js';
+import { EvaluationError } from '../errors.js';
+import { type PulledStore, type ReportStoreTarget, pullReportStore, pushReportStore } from '../evidence/report-store.js';
 import { once } from '../run/gateways.js';
 import type { Output } from './io.js';
 import type { ReportRequest, ReportStoreSession } from './report-files.js';
@@ -20,6 +21,7 @@ export function withReportStore(request: ReportRequest, config: Config | undefin
   }
   const dir = resolve(request.outDir);
   const azure = config.azure;
+  const lineCache = new Map<number, string>();
   const target = once(async (): Promise<ReportStoreTarget> => {
     // Loaded only by a run that has a store: the SDK takes a third of a second to load.
     const { BlobReportStore } = await import('../azure/report-store-gateway.js');
@@ -39,7 +41,42 @@ export function withReportStore(request: ReportRequest, config: Config | undefin
       log: (line) => output.err(line),
     };
   });
-  const pull = once(async () => pullReportStore(await target(), dir));
-  const session: ReportStoreSession = { dir, pull, push: async (files) => pushReportStore(await target(), dir, await pull(), files) };
+  let last: PulledStore | undefined;
+  const pull = async (): Promise<PulledStore> => {
+    const pulled = await storeStep(() => target().then((t) => pullReportStore(t, dir)), 'read');
+    last = pulled;
+    return pulled;
+  };
+  const session: ReportStoreSession = {
+    dir,
+    pull,
+    ensurePulled: once(pull),
+    push: async (files) => {
+      const pulled = last ?? (await pull());
+      await storeStep(async () => pushReportStore(await target(), dir, pulled, files), 'write');
+    },
+  };
   return { ...request, store: session };
+}
+
+/** A store error names the store in its message, and its hint says what happened to the record. */
+async function storeStep<T>(step: () => Promise<T>, what: 'read' | 'write'): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!(error instanceof EvaluationError)) throw error;
+    const consequence =
+      what === 'read'
+        ? 'no report was written, so no chain was restarted; run again once the store can be read'
+        : 'the report is in the local report directory only; keep it with the job artifacts';
+    throw new EvaluationError(
+      error.kind,
+      `report store: ${error.message}`,
+      `${error.hint}; check report.store (account, container, blobEndpoint or connectionString); ${consequence}`,
+      {
+        ...(error.requestId ? { requestId: error.requestId } : {}),
+        cause: error,
+      },
+    );
+  }
 }

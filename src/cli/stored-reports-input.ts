@@ -13,7 +13,7 @@ export function storedReportsInput(config: Config, store?: ReportStoreSession): 
   if (!dir) return {};
   return {
     storedReports: once(async () => {
-      await store?.pull();
+      await store?.ensurePulled();
       try {
         return await readStoredReports(dir);
       } catch (error) {

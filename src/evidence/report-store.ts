@@ -32,6 +32,8 @@ export interface ReportStoreTarget {
   timeoutMs: number;
   /** Progress lines (stderr). */
   log: (line: string) => void;
+  /** Audit lines already read in this process, by seq: a stored line never changes, so a second pull reads only new ones. */
+  lineCache?: Map<number, string>;
 }
 
 /** What the store held when it was read: the number of audit lines is where this run's own lines start. */
@@ -87,7 +89,14 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
       );
     }
   });
-  const lines = await mapLimited(seqs, 8, async (seq) => (await blobs.read(auditBlobName(prefix, seq), signal)).toString('utf8'));
+  const cache = target.lineCache ?? new Map<number, string>();
+  const lines = await mapLimited(seqs, 8, async (seq) => {
+    const cached = cache.get(seq);
+    if (cached !== undefined) return cached;
+    const line = (await blobs.read(auditBlobName(prefix, seq), signal)).toString('utf8');
+    cache.set(seq, line);
+    return line;
+  });
   lines.forEach((line, index) => {
     if (!line.endsWith('\n') || line.indexOf('\n') !== line.length - 1) {
       throw storeError(`${auditBlobName(prefix, index + 1)} in ${blobs.where} is not one audit line`, 'the store was changed outside restorecheck');

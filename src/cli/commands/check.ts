@@ -13,6 +13,8 @@ export const checkCommand = defineCommand({
     output.verbose = argv.verbose;
     const { config } = await loadConfigFor(argv.config, output);
     const request = withReportStore(reportRequest(argv, config), config, output);
+    // A store that cannot be read stops the run now, not after the checks.
+    await request.store?.ensurePulled();
     const result = await runThenClose({
       command: 'check',
       checks: checksFor('check'),

@@ -86,6 +86,7 @@ async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { outp
   await removeAbandonedClusters(loaded?.config, environment, output);
   const config: Config = { ...base, environment, archives: archivesConfigOrDefault(base.archives) };
   const request = withReportStore(reportRequest(argv, loaded?.config), config, output); // validated before the long work
+  await request.store?.ensurePulled(); // a store that cannot be read stops the run before the restore
   const result = await runArchiveRestoreTest({
     config,
     path,
@@ -107,6 +108,7 @@ async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: Comma
   if (!config.azure?.postgres)
     throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
   const request = withReportStore(reportRequest(argv, config), config, output);
+  await request.store?.ensurePulled(); // a store that cannot be read stops the run before the restore
   await removeAbandonedClusters(config, config.environment, output);
   let pointInTime: Date | undefined;
   if (argv['point-in-time'] !== undefined) {
