@@ -39,6 +39,7 @@ export function withReportStore(request: ReportRequest, config: Config | undefin
       maxReports: store.maxReports,
       timeoutMs: store.timeoutMs,
       log: (line) => output.err(line),
+      lineCache,
     };
   });
   let last: PulledStore | undefined;
