@@ -42,13 +42,23 @@ export class BlobReportStore implements ReportStoreBlobs {
         retryOptions: { maxTries: this.options.maxRetries + 1, tryTimeoutInMs: this.options.requestTimeoutMs, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
         userAgentOptions: { userAgentPrefix: `restorecheck/${TOOL_VERSION}` },
       };
-      const service = this.store.connectionString
-        ? BlobServiceClient.fromConnectionString(this.store.connectionString, pipeline)
-        : new BlobServiceClient(
-            this.store.blobEndpoint ?? `https://${this.store.account}.blob.core.windows.net`,
-            this.options.credential ?? createCredential(Math.max(1_000, Math.floor(this.options.requestTimeoutMs * 0.75))),
-            pipeline,
-          );
+      let service: BlobServiceClient;
+      try {
+        service = this.store.connectionString
+          ? BlobServiceClient.fromConnectionString(this.store.connectionString, pipeline)
+          : new BlobServiceClient(
+              this.store.blobEndpoint ?? `https://${this.store.account}.blob.core.windows.net`,
+              this.options.credential ?? createCredential(Math.max(1_000, Math.floor(this.options.requestTimeoutMs * 0.75))),
+              pipeline,
+            );
+      } catch {
+        // The SDK's message may quote the string it could not parse: it is not passed on.
+        throw new EvaluationError(
+          'config',
+          `report.store.connectionString is not a connection string restorecheck can use for storage account ${this.store.account}`,
+          "use the account's connection string (DefaultEndpointsProtocol=https;AccountName=…;AccountKey=… or a SAS with BlobEndpoint=…), or leave it out to sign in with Entra ID",
+        );
+      }
       this.client = service.getContainerClient(this.store.container);
     }
     return this.client;

@@ -20,7 +20,7 @@ import { EvaluationError } from '../errors.js';
 import { AUDIT_LOG_FILE, readTextIfExists, recordedReportHashes } from './audit-log.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { withDirectoryLock } from './dir-lock.js';
-import { sha256Hex } from './report-chain.js';
+import { REPORT_JSON_NAME, sha256Hex } from './report-chain.js';
 
 export interface ReportStoreTarget {
   blobs: ReportStoreBlobs;
@@ -132,6 +132,13 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
     const wanted = recorded.slice(-target.maxReports);
     let pulled = 0;
     await mapLimited(wanted, 8, async ([file, sha256]) => {
+      // The name becomes a local path: only a report file name, never a path, is taken from the store.
+      if (!REPORT_JSON_NAME.test(file) || file !== basename(file)) {
+        throw storeError(
+          `the report store's audit log names ${JSON.stringify(file)}, which is not a report file name`,
+          'the store was changed outside restorecheck',
+        );
+      }
       const blobName = `${prefix}${file}`;
       const path = join(dir, file);
       const existing = await readFile(path).catch(() => undefined);

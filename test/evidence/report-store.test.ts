@@ -282,6 +282,30 @@ describe('report.store (Azurite)', () => {
     await assert.rejects(pullReportStore(target, dir), /the audit log in .* and the one in the report store .* differ/);
   });
 
+  it('an audit line naming a path instead of a report file stops the pull, and nothing is written outside the directory', async () => {
+    const blobs = new BlobReportStore(
+      { account: azurite.account, container: 'records', connectionString: azurite.connectionString, maxReports: 10, maxPages: 2, timeoutMs: 10_000 },
+      { requestTimeoutMs: 10_000, maxRetries: 0 },
+    );
+    const target: ReportStoreTarget = { blobs, prefix: 'escape/', maxReports: 100, timeoutMs: 20_000, log: () => undefined };
+    const file = '../20261101T030000Z-escape-check.json';
+    const line = `${JSON.stringify({ seq: 1, timestamp: '2026-11-01T03:00:00.000Z', action: 'report', command: 'check', environment: 'escape', outcome: 'pass', report: { file, sha256: sha256('{}') }, user: 'u', host: 'h', previousLineSha256: null })}\n`;
+    await records.getBlockBlobClient('escape/audit/0000000001.jsonl').upload(line, line.length);
+    await records.getBlockBlobClient(`escape/${file}`).upload('{}', 2);
+    const parent = await mkdtemp(join(work, 'escape-'));
+    const dir = join(parent, 'reports');
+    await assert.rejects(pullReportStore(target, dir), /names "\.\.\/20261101T030000Z-escape-check\.json", which is not a report file name/);
+    assert.deepEqual(await readdir(parent), ['reports']);
+  });
+
+  it('a connection string that cannot be parsed: exit 2 naming the key, without quoting it', async () => {
+    const { config } = await freshRunner();
+    const r = await check(config, 'AccountKey=not-a-connection-string-7f3a9c');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /report\.store\.connectionString is not a connection string/);
+    assert.ok(!r.stderr.includes('not-a-connection-string-7f3a9c'));
+  });
+
   it('a stored report that differs from its audit line stops the pull', async () => {
     const blobs = new BlobReportStore(
       { account: azurite.account, container: 'records', connectionString: azurite.connectionString, maxReports: 10, maxPages: 2, timeoutMs: 10_000 },
