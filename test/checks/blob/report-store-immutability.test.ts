@@ -121,6 +121,15 @@ describe('report-store-immutability', () => {
     assert.equal(r.status, 'error', r.message);
   });
 
+  it('is skipped without an azure section (a store reached by connection string only)', async () => {
+    const path = join(dir, 'no-azure.json');
+    await writeFile(path, JSON.stringify({ environment: 'prod', report: { store: { account: 'recordsstore', container: 'restorecheck-records' } } }));
+    const result = await runCli(['check', '--config', path, '--only', 'report-store-immutability', '--format', 'json'], { env: sim.env, timeoutMs: 60_000 });
+    const r = (JSON.parse(result.stdout) as { checks: Checked[] }).checks[0]!;
+    assert.equal(r.status, 'skipped');
+    assert.match(r.message, /no azure section in the configuration/);
+  });
+
   it('is skipped without report.store', async () => {
     const r = await run(container({ state: 'Locked', days: 400 }), null);
     assert.equal(r.status, 'skipped');
