@@ -1,7 +1,9 @@
 /**
  * The CLI's hook to the report store (report.store; evidence/report-store.ts): one session per command, attached to the
- * report request. Its pull runs once (when restore-test-freshness first asks for the stored reports, or just before the
- * reports are written); the push runs after every file is written. Without a report directory there is nothing to keep.
+ * report request. The command pulls once before its run (a store that cannot be read stops it before the checks or the
+ * restore; restore-test-freshness reads what that pull brought), emitReports pulls again just before the JSON joins the
+ * chain (what another run stored meanwhile), and pushes after every file is written. Without a report directory there is
+ * nothing to keep.
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -73,7 +75,9 @@ async function storeStep<T>(step: () => Promise<T>, what: 'read' | 'write'): Pro
     throw new EvaluationError(
       error.kind,
       `report store: ${error.message}`,
-      `${error.hint}; check report.store (account, container, blobEndpoint or connectionString); ${consequence}`,
+      error.kind === 'conflict'
+        ? `${error.hint}; ${consequence}`
+        : `${error.hint}; check report.store (account, container, blobEndpoint or connectionString); ${consequence}`,
       {
         ...(error.requestId ? { requestId: error.requestId } : {}),
         cause: error,
