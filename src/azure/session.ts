@@ -13,6 +13,7 @@ export class AzureSession {
   private settings: AzureSettings | undefined;
   private postgres: FlexibleServerGateway | undefined;
   private storage: StorageGateway | undefined;
+  private reportStore: StorageGateway | undefined;
 
   constructor(private readonly config: AzureConfig) {}
 
@@ -39,5 +40,11 @@ export class AzureSession {
   storageGateway(storage: NonNullable<AzureConfig['storage']>): StorageGateway {
     this.storage ??= new AzureStorageGateway(this.shared(), storage);
     return this.storage;
+  }
+
+  /** Resource Manager reads of the report store's account (report.store), which need not be azure.storage's. */
+  reportStoreGateway(store: { resourceGroup: string; account: string }): StorageGateway {
+    this.reportStore ??= new AzureStorageGateway(this.shared(), { ...store, minSoftDeleteDays: 7, requireVersioning: true });
+    return this.reportStore;
   }
 }

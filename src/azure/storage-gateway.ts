@@ -13,7 +13,7 @@ import { TOOL_VERSION } from '../version.js';
 import { type AzureSettings, armPipelineOptions, armScope, guardPipeline, withDeadline } from './azure-settings.js';
 import { type AzureCall, requestIdOf, toEvaluationError } from './error-mapping.js';
 import { ResourceManagerCalls, validated } from './resource-manager-calls.js';
-import type { BlobProbe, BlobServiceSettings, StorageAccountInfo, StorageGateway } from './types.js';
+import type { BlobProbe, BlobServiceSettings, ContainerImmutability, StorageAccountInfo, StorageGateway } from './types.js';
 
 type StorageConfig = NonNullable<AzureConfig['storage']>;
 
@@ -31,6 +31,19 @@ const accountSchema = z.object({
   primaryLocation: z.string().optional(),
   secondaryLocation: z.string().optional(),
   sku: z.object({ name: z.string().optional() }).optional(),
+});
+
+const containerSchema = z.object({
+  immutabilityPolicy: z
+    .object({
+      state: z.string().optional(),
+      immutabilityPeriodSinceCreationInDays: z.number().int().optional(),
+      allowProtectedAppendWrites: z.boolean().optional(),
+      allowProtectedAppendWritesAll: z.boolean().optional(),
+    })
+    .optional(),
+  immutableStorageWithVersioning: z.object({ enabled: z.boolean().optional() }).optional(),
+  hasLegalHold: z.boolean().optional(),
 });
 
 const API_HINT = 'the endpoint does not speak the Microsoft.Storage API version restorecheck uses (2025-08-01)';
@@ -107,6 +120,26 @@ export class AzureStorageGateway implements StorageGateway {
         primaryLocation: raw.primaryLocation,
         secondaryLocation: raw.secondaryLocation,
         skuName: raw.sku?.name,
+      };
+      return result;
+    });
+  }
+
+  getContainerImmutability(resourceGroup: string, account: string, container: string): Promise<ContainerImmutability> {
+    const call = this.calls.describe(
+      `GET container ${container} of storage account ${account} (resource group ${resourceGroup})`,
+      resourceGroup,
+      'Reader',
+      'report.store.resourceGroup',
+    );
+    return this.calls.once(`container:${resourceGroup}/${account}/${container}`, call, async (abortSignal) => {
+      // BlobContainers_Get flattens properties: immutabilityPolicy is the policy's properties (state, period), or absent.
+      const raw = validated(containerSchema, await this.armClient().blobContainers.get(resourceGroup, account, container, { abortSignal }), call, API_HINT);
+      const policy = raw.immutabilityPolicy;
+      const result: ContainerImmutability = {
+        ...(policy && (policy.state !== undefined || policy.immutabilityPeriodSinceCreationInDays !== undefined) ? { policy } : {}),
+        ...(raw.immutableStorageWithVersioning?.enabled !== undefined ? { versionLevelImmutability: raw.immutableStorageWithVersioning.enabled } : {}),
+        ...(raw.hasLegalHold !== undefined ? { hasLegalHold: raw.hasLegalHold } : {}),
       };
       return result;
     });

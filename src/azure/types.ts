@@ -182,4 +182,41 @@ export interface StorageGateway {
   getAccount(resourceGroup: string, account: string): Promise<StorageAccountInfo>;
   /** Reads one blob through the data plane: existence, size, last-modified and a streamed SHA-256. */
   probeBlob(container: string, blobName: string, signal: AbortSignal): Promise<BlobProbe>;
+  /** BlobContainers_Get through Resource Manager: the container's immutability policy (report-store-immutability). */
+  getContainerImmutability(resourceGroup: string, account: string, container: string): Promise<ContainerImmutability>;
+}
+
+/** One blob of the report store's listing. */
+export interface StoredBlob {
+  name: string;
+  size?: number;
+}
+
+/**
+ * The report store's container through the blob data plane (azure/report-store-gateway.ts): list, read, and create-only
+ * writes. No overwrite and no delete exist here on purpose: the container may be under a WORM policy.
+ */
+export interface ReportStoreBlobs {
+  /** Where the store is, for messages: `container <name> of storage account <account>` (never a key or SAS). */
+  readonly where: string;
+  /** Every blob under `prefix`, at most `maxPages` pages; more is an EvaluationError. */
+  list(prefix: string, signal: AbortSignal): Promise<StoredBlob[]>;
+  read(name: string, signal: AbortSignal): Promise<Buffer>;
+  /** Creates the blob only if no blob of that name exists ("If-None-Match: *"); `exists` when one does, untouched. */
+  create(name: string, bytes: Uint8Array, contentType: string, signal: AbortSignal): Promise<'created' | 'exists'>;
+}
+
+/** A container's time-based retention (immutability) policy and version-level immutability, as Resource Manager says. */
+export interface ContainerImmutability {
+  /** properties.immutabilityPolicy; absent when the container has none. */
+  policy?: {
+    /** "Locked" or "Unlocked" (extensible). */
+    state?: string;
+    immutabilityPeriodSinceCreationInDays?: number;
+    allowProtectedAppendWrites?: boolean;
+    allowProtectedAppendWritesAll?: boolean;
+  };
+  /** properties.immutableStorageWithVersioning.enabled */
+  versionLevelImmutability?: boolean;
+  hasLegalHold?: boolean;
 }

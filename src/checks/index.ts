@@ -5,6 +5,7 @@
 import { blobContainerSoftDelete } from './blob/blob-container-soft-delete.js';
 import { blobSoftDelete } from './blob/blob-soft-delete.js';
 import { blobVersioning } from './blob/blob-versioning.js';
+import { reportStoreImmutability } from './blob/report-store-immutability.js';
 import { storageDataResidency } from './blob/storage-data-residency.js';
 import { archiveAge } from './archive/archive-age.js';
 import { archiveChecksum } from './archive/archive-checksum.js';
@@ -45,6 +46,7 @@ export const checks: readonly Check[] = [
   blobContainerSoftDelete,
   blobVersioning,
   storageDataResidency,
+  reportStoreImmutability,
   archiveChecksum,
   archiveIntegrity,
   archiveMembers,

@@ -17,10 +17,24 @@ import type { Output } from './io.js';
 import { DiskFullError, isDiskFull, writeFileAtomic } from '../evidence/atomic-write.js';
 import { findChromium, printPdf } from './pdf-printer.js';
 import { loadHistory, writeChainedReport } from '../evidence/report-directory.js';
+import type { PulledStore } from '../evidence/report-store.js';
+
+/** The report store of one command (cli/report-store-sync.ts builds it). */
+export interface ReportStoreSession {
+  /** The local report directory the store is pulled into. */
+  dir: string;
+  /** Reads the store into `dir` afresh (what another run stored meanwhile included). */
+  pull(): Promise<PulledStore>;
+  /** The first pull of this command, made once: before the run (fail fast) and for restore-test-freshness. */
+  ensurePulled(): Promise<PulledStore>;
+  push(files: readonly string[]): Promise<void>;
+}
 
 export interface ReportRequest {
   formats: ReportFormatName[];
   outDir?: string;
+  /** report.store: pulled before the JSON joins the chain, pushed after every file is written (cli/report-store-sync.ts). */
+  store?: ReportStoreSession;
 }
 
 /** Validates requested formats before anything runs, so a typo costs nothing. */
@@ -68,6 +82,8 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   await mkdir(dir, { recursive: true }).catch((error: unknown) => {
     throw isDiskFull(error) ? new DiskFullError(dir, 'the report directory') : error;
   });
+  // Report store hook (1/2): the chain and the trends continue from the store; a store that cannot be read stops here.
+  await request.store?.pull();
   const chained = await writeChainedReport(dir, result, reportBaseName(result), (text) => output.redactor.redact(text));
   const written: string[] = [chained.jsonPath];
   const needsHistory = request.formats.includes('html') || request.formats.includes('pdf');
@@ -83,5 +99,7 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   if (request.formats.includes('console')) output.out(reporters.console!.render(chained.result, { color }));
   await appendStepSummary(chained.result, output);
   for (const path of written) output.err(`report written: ${path}`);
+  // Report store hook (2/2): the new audit line(s), the JSON record and every rendered file.
+  await request.store?.push(written);
   return written;
 }

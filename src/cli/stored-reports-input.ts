@@ -4,13 +4,16 @@ import type { Config } from '../config/schema.js';
 import { EvaluationError } from '../errors.js';
 import { readStoredReports } from '../evidence/report-directory.js';
 import { once } from '../run/gateways.js';
+import type { ReportStoreSession } from './report-files.js';
 
 /** Read once, when a check first asks; an unreadable directory makes that check `error`. No report.dir: no input. */
-export function storedReportsInput(config: Config): RunInputs {
-  const dir = config.report?.dir;
+export function storedReportsInput(config: Config, store?: ReportStoreSession): RunInputs {
+  // With report.store, the reports are those of the store, pulled into the report directory first.
+  const dir = store?.dir ?? config.report?.dir;
   if (!dir) return {};
   return {
     storedReports: once(async () => {
+      await store?.ensurePulled();
       try {
         return await readStoredReports(dir);
       } catch (error) {

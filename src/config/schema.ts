@@ -190,6 +190,31 @@ export const archivesSchema = z.strictObject({
   timeoutMs: positiveInt.default(3 * 3600_000),
 });
 
+/**
+ * report.store: the Azure Blob container that keeps the record across CI runs (evidence/report-store.ts). Like
+ * azure.storage: Entra ID through the run's credential against blobEndpoint (default the account's public endpoint), or a
+ * connection string (Azurite, a SAS). resourceGroup is for the Resource Manager read of report-store-immutability.
+ */
+export const reportStoreSchema = z.strictObject({
+  account: z.string().min(1),
+  container: z.string().min(1),
+  /** Default: azure.storage.resourceGroup. */
+  resourceGroup: z.string().min(1).optional(),
+  blobEndpoint: httpsUrl.optional(),
+  connectionString: z.string().min(1).optional(),
+  /** Blob name prefix of this environment's record; default `<environment>/`. Several environments can share a container. */
+  prefix: z
+    .string()
+    .regex(/^(?!\/)[A-Za-z0-9._/-]*\/$/, { message: 'must be a blob name prefix of letters, digits, dot, dash, underscore and slash, ending with a slash' })
+    .optional(),
+  /** The newest this many JSON reports are read back (trends, restore-test-freshness, the chain head); older ones stay in the store. */
+  maxReports: positiveInt.default(1000),
+  /** Listing pages (5,000 blobs each) read at most; past it the read is an error, not a wait. */
+  maxPages: positiveInt.default(100),
+  /** Deadline of the whole read, and of the whole upload. */
+  timeoutMs: positiveInt.default(120_000),
+});
+
 // pdf: the HTML report printed through headless Chromium (an addition to contract.md's list).
 export const reportFormatSchema = z.enum(['console', 'json', 'markdown', 'html', 'junit', 'pdf']);
 
@@ -210,6 +235,10 @@ export const configSchema = z.strictObject({
       failOn: severity.optional(),
       /** A check's evidence beyond this many bytes (as JSON) is cut in the report, marked evidenceTruncated. Default 64 KiB. */
       maxEvidenceBytes: positiveInt.optional(),
+      /** Where the record outlives the CI runner: an Azure Blob container the reports, rendered files and audit lines go to. */
+      store: reportStoreSchema.optional(),
+      /** report-store-immutability: the store's container must have a locked time-based retention policy of at least this. */
+      minRetentionDays: positiveInt.default(365),
     })
     .optional(),
   restoreTest: z
@@ -286,5 +315,6 @@ export function archivesConfigOrDefault(archives: ArchivesConfig | undefined): A
 export type DatabaseConfig = z.output<typeof databaseSchema>;
 export type AzureConfig = z.output<typeof azureSchema>;
 export type ArchivesConfig = z.output<typeof archivesSchema>;
+export type ReportStoreConfig = z.output<typeof reportStoreSchema>;
 export type ReportFormatName = z.output<typeof reportFormatSchema>;
 export type SeverityName = z.output<typeof severity>;

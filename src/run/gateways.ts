@@ -19,6 +19,8 @@ export interface Gateways {
   azurePostgres(): FlexibleServerGateway;
   /** Storage account settings (Resource Manager) and blob probe (data plane) (`azure.storage`). */
   azureStorage(): StorageGateway;
+  /** The report store's account through Resource Manager (`report.store`, with azure.subscriptionId): its container's immutability. */
+  reportStore(): StorageGateway;
   /**
    * How `database()` signs in, for another server read with the same credentials (restore-test's restored copy):
    * with database.auth: entra, the token provider; otherwise nothing (the URL's password). Absent in test fakes.
@@ -32,6 +34,7 @@ export class LiveGateways implements Gateways {
   private azure: Promise<AzureSession> | undefined;
   private postgresGateway: FlexibleServerGateway | undefined;
   private storageGateway: StorageGateway | undefined;
+  private reportStoreGateway: StorageGateway | undefined;
   private entraPassword: (() => Promise<string>) | undefined;
 
   constructor(private readonly config: Config) {}
@@ -89,6 +92,22 @@ export class LiveGateways implements Gateways {
     return this.storageGateway;
   }
 
+  reportStore(): StorageGateway {
+    const azure = this.config.azure;
+    const store = this.config.report?.store;
+    const resourceGroup = store?.resourceGroup ?? azure?.storage?.resourceGroup;
+    if (!azure || !store || !resourceGroup)
+      throw new EvaluationError(
+        'config',
+        'the report store is not fully configured for Resource Manager',
+        'set report.store (account, container, resourceGroup) and azure.subscriptionId',
+      );
+    this.reportStoreGateway ??= storageOnFirstCall(
+      once(async () => (await this.azureSession(azure)).reportStoreGateway({ resourceGroup, account: store.account })),
+    );
+    return this.reportStoreGateway;
+  }
+
   async close(): Promise<void> {
     await this.db?.close();
   }
@@ -100,6 +119,7 @@ export function withDatabase(gateways: Gateways, db: DatabaseGateway): Gateways 
     database: () => db,
     azurePostgres: () => gateways.azurePostgres(),
     azureStorage: () => gateways.azureStorage(),
+    reportStore: () => gateways.reportStore(),
     databaseSignIn: () => gateways.databaseSignIn?.() ?? {},
     close: () => gateways.close(),
   };
@@ -131,5 +151,6 @@ function storageOnFirstCall(load: () => Promise<StorageGateway>): StorageGateway
     getBlobServiceSettings: async (...args) => (await load()).getBlobServiceSettings(...args),
     getAccount: async (...args) => (await load()).getAccount(...args),
     probeBlob: async (...args) => (await load()).probeBlob(...args),
+    getContainerImmutability: async (...args) => (await load()).getContainerImmutability(...args),
   };
 }

@@ -157,6 +157,41 @@ export function blobServiceBody(a: ScenarioStorageAccount, subscriptionId: strin
   };
 }
 
+/**
+ * BlobContainers_Get, shaped like the official examples BlobContainersGetWithAllowProtectedAppendWritesAll.json and
+ * BlobContainersPutObjectLevelWorm.json (its 200 body, for immutableStorageWithVersioning): the policy's
+ * own properties sit under properties.immutabilityPolicy.properties (the SDK flattens them), with the policy's etag beside.
+ */
+export function containerBody(a: ScenarioStorageAccount, c: ScenarioStorageAccount['containers'][number], subscriptionId: string) {
+  const policy = c.immutabilityPolicy;
+  return {
+    id: `${accountId(subscriptionId, a)}/blobServices/default/containers/${c.name}`,
+    name: c.name,
+    type: 'Microsoft.Storage/storageAccounts/blobServices/containers',
+    etag: '"0x8D592D74CC20EBA"',
+    properties: {
+      publicAccess: 'None',
+      leaseStatus: 'Unlocked',
+      leaseState: 'Available',
+      ...(policy
+        ? {
+            immutabilityPolicy: {
+              etag: '"8d592d74cb3011a"',
+              properties: {
+                immutabilityPeriodSinceCreationInDays: policy.days,
+                ...(policy.allowProtectedAppendWritesAll !== undefined ? { allowProtectedAppendWritesAll: policy.allowProtectedAppendWritesAll } : {}),
+                state: policy.state,
+              },
+            },
+          }
+        : {}),
+      ...(c.versionLevelImmutability !== undefined ? { immutableStorageWithVersioning: { enabled: c.versionLevelImmutability } } : {}),
+      hasImmutabilityPolicy: policy !== undefined,
+      hasLegalHold: false,
+    },
+  };
+}
+
 /** The Azure-AsyncOperation status body (ARM's convention; no official example shows one). */
 export function operationStatusBody(op: Operation) {
   return { name: op.id, status: op.status, startTime: op.startTime, ...(op.endTime ? { endTime: op.endTime } : {}), ...(op.error ? { error: op.error } : {}) };

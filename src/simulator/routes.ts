@@ -10,7 +10,17 @@ import { handleFirewallRule } from './firewall-rules.js';
 import { handleIdentity, MSI_PATH } from './identity-endpoint.js';
 import type { Operation } from './long-running-operations.js';
 import { lroHeaders, type ServerTarget, startDelete, startRestore } from './restore-and-delete.js';
-import { accountBody, backupBodies, blobServiceBody, firewallRuleBody, ltrBodies, operationStatusBody, serverBody, serverId } from './rest-bodies.js';
+import {
+  accountBody,
+  backupBodies,
+  blobServiceBody,
+  containerBody,
+  firewallRuleBody,
+  ltrBodies,
+  operationStatusBody,
+  serverBody,
+  serverId,
+} from './rest-bodies.js';
 import { resourceKey, type SimulatorState } from './simulator-state.js';
 
 export type RouteGroup = 'postgres' | 'operations' | 'storage' | 'identity';
@@ -150,6 +160,20 @@ function storageHandler(body: 'account' | 'blobService'): RouteHandler {
   };
 }
 
+/** BlobContainers_Get (GET only): a container the scenario lists, or ContainerNotFound. */
+function handleContainer(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
+  const [, sub, rg, name, container] = m as unknown as [string, string, string, string, string];
+  requireApiVersion(url, 'storage');
+  state.requireSubscription(sub);
+  state.requireResourceGroup(rg);
+  if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on blob containers, not ${req.method}.`);
+  const account = state.accounts.get(resourceKey(sub, rg, name));
+  if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
+  const found = account.containers.find((c) => c.name.toLowerCase() === container.toLowerCase());
+  if (!found) throw new ArmHttpError(404, 'ContainerNotFound', 'The specified container does not exist.');
+  return send(res, 200, containerBody(account, found, state.scenario.subscriptionId));
+}
+
 const FLEXIBLE_SERVERS = String.raw`^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.DBforPostgreSQL/flexibleServers`;
 const OPERATIONS = String.raw`^/subscriptions/([^/]+)/providers/Microsoft\.DBforPostgreSQL/locations/[^/]+`;
 const STORAGE_ACCOUNT = String.raw`^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Storage/storageAccounts/([^/]+)`;
@@ -167,6 +191,7 @@ export const routes: readonly Route[] = [
   { name: 'operation-result', group: 'operations', pattern: arm(`${OPERATIONS}/operationResults/([^/]+)`), handle: handleOperationResult },
   { name: 'storage-account', group: 'storage', pattern: arm(STORAGE_ACCOUNT), handle: storageHandler('account') },
   { name: 'blob-service', group: 'storage', pattern: arm(`${STORAGE_ACCOUNT}/blobServices/default`), handle: storageHandler('blobService') },
+  { name: 'blob-container', group: 'storage', pattern: arm(`${STORAGE_ACCOUNT}/blobServices/default/containers/([^/]+)`), handle: handleContainer },
 ];
 
 /** The first route whose pattern matches the path, with its captures. */

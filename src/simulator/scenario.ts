@@ -115,6 +115,25 @@ const storageAccountSchema = z.strictObject({
       changeFeed: z.strictObject({ enabled: z.boolean() }).optional(),
     })
     .default({}),
+  /** Blob containers Resource Manager describes (BlobContainers_Get): the report store's, with its immutability policy. */
+  containers: z
+    .array(
+      z.strictObject({
+        name,
+        /** The container's time-based retention policy; left out: none was ever set. */
+        immutabilityPolicy: z
+          .strictObject({
+            state: z.enum(['Locked', 'Unlocked']),
+            days: z.number().int().nonnegative(),
+            /** allowProtectedAppendWritesAll (append and block blobs may still be appended to). */
+            allowProtectedAppendWritesAll: z.boolean().optional(),
+          })
+          .optional(),
+        /** immutableStorageWithVersioning.enabled (version-level immutability). */
+        versionLevelImmutability: z.boolean().optional(),
+      }),
+    )
+    .default([]),
 });
 
 export const injectionSchema = z.strictObject({

@@ -74,6 +74,7 @@ function gateways(world: World): Gateways {
     getBlobServiceSettings: async () => world.blob ?? HEALTHY_BLOB,
     getAccount: async () => world.account ?? HEALTHY_ACCOUNT,
     probeBlob: async () => world.probe ?? fail('probeBlob'),
+    getContainerImmutability: async () => fail('getContainerImmutability'),
   };
   const database = {
     querySignedDocument: async () => (world.document === undefined ? { blobName: 'doc.pdf', sha256: 'aa'.repeat(32) } : world.document),

@@ -12,6 +12,7 @@ export function fakeGateways(given: Partial<Gateways> = {}): Gateways {
     database: unexpected('database'),
     azurePostgres: unexpected('azurePostgres'),
     azureStorage: unexpected('azureStorage'),
+    reportStore: unexpected('reportStore'),
     close: async () => undefined,
     ...given,
   };

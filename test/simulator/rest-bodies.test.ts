@@ -14,6 +14,7 @@ import {
   accountBody,
   backupBodies,
   blobServiceBody,
+  containerBody,
   firewallRuleBody,
   ltrBodies,
   operationStatusBody,
@@ -339,6 +340,44 @@ describe('blobServiceBody (BlobServices_GetServiceProperties)', () => {
       containerDeleteRetentionPolicy: null,
       changeFeed: null,
     });
+  });
+});
+
+describe('containerBody (BlobContainers_Get)', () => {
+  const examples = [example('storage/BlobContainersGetWithAllowProtectedAppendWritesAll.json'), example('storage/BlobContainersPutObjectLevelWorm.json')];
+  const withContainers = (containers: unknown[]) => {
+    const a = scenario({ storageAccounts: [{ resourceGroup: 'medic-rg', name: 'medicstore', location: 'francecentral', containers }] as never })
+      .storageAccounts[0]!;
+    return (i = 0) => containerBody(a, a.containers[i]!, SUB);
+  };
+  // What storage-gateway.ts reads (the SDK flattens properties and the policy's own properties).
+  const reads = [
+    'id',
+    'name',
+    'properties.immutabilityPolicy.properties.state',
+    'properties.immutabilityPolicy.properties.immutabilityPeriodSinceCreationInDays',
+    'properties.immutableStorageWithVersioning.enabled',
+    'properties.hasLegalHold',
+  ];
+
+  it('has the examples’ shape for every property restorecheck reads, and no key the examples lack', () => {
+    const body = withContainers([
+      { name: 'records', immutabilityPolicy: { state: 'Locked', days: 400, allowProtectedAppendWritesAll: true }, versionLevelImmutability: true },
+    ])();
+    assertShape(body, examples, { reads });
+    assert.equal(
+      body.id,
+      `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.Storage/storageAccounts/medicstore/blobServices/default/containers/records`,
+    );
+  });
+
+  it('sends the scenario’s policy as it is, and no policy when the scenario has none', () => {
+    const bodies = withContainers([{ name: 'a', immutabilityPolicy: { state: 'Unlocked', days: 7 } }, { name: 'b' }]);
+    assert.deepEqual(bodies(0).properties.immutabilityPolicy?.properties, { immutabilityPeriodSinceCreationInDays: 7, state: 'Unlocked' });
+    assert.equal(bodies(0).properties.hasImmutabilityPolicy, true);
+    assert.equal('immutabilityPolicy' in bodies(1).properties, false);
+    assert.equal(bodies(1).properties.hasImmutabilityPolicy, false);
+    assert.equal('immutableStorageWithVersioning' in bodies(1).properties, false);
   });
 });
 

@@ -3,6 +3,7 @@ import { LiveGateways } from '../../run/gateways.js';
 import { exitCodeFor } from '../../run/result.js';
 import { defineCommand } from '../command.js';
 import { emitReports } from '../report-files.js';
+import { withReportStore } from '../report-store-sync.js';
 import { storedReportsInput } from '../stored-reports-input.js';
 import { loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
 
@@ -11,13 +12,15 @@ export const checkCommand = defineCommand({
   async run(argv, { output, signal }) {
     output.verbose = argv.verbose;
     const { config } = await loadConfigFor(argv.config, output);
-    const request = reportRequest(argv, config);
+    const request = withReportStore(reportRequest(argv, config), config, output);
+    // A store that cannot be read stops the run now, not after the checks.
+    await request.store?.ensurePulled();
     const result = await runThenClose({
       command: 'check',
       checks: checksFor('check'),
       config,
       gateways: new LiveGateways(config),
-      inputs: storedReportsInput(config),
+      inputs: storedReportsInput(config, request.store),
       only: argv.only,
       failOn: argv['fail-on'],
       log: output.logger(),

@@ -13,6 +13,7 @@ import { removeAbandonedClusters } from '../abandoned-clusters.js';
 import { type CommandContext, defineCommand } from '../command.js';
 import type { Output } from '../io.js';
 import { emitReports } from '../report-files.js';
+import { withReportStore } from '../report-store-sync.js';
 import { type ReportArgs, loadConfigFor, reportRequest, withConfigOption, withReportOptions } from '../shared-options.js';
 
 /** "90m", "2h", "45s", or a bare number of minutes. */
@@ -93,7 +94,8 @@ async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { outp
   const base = loaded?.config ?? configSchema.parse({ environment });
   await removeAbandonedClusters(loaded?.config, environment, output);
   const config: Config = { ...base, environment, archives: archivesConfigOrDefault(base.archives) };
-  const request = reportRequest(argv, loaded?.config); // validated before the long work
+  const request = withReportStore(reportRequest(argv, loaded?.config), config, output); // validated before the long work
+  await request.store?.ensurePulled(); // a store that cannot be read stops the run before the restore
   const result = await runArchiveRestoreTest({
     config,
     path,
@@ -114,7 +116,8 @@ async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: Comma
   const { config } = await loadConfigFor(argv.config, output);
   if (!config.azure?.postgres)
     throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
-  const request = reportRequest(argv, config);
+  const request = withReportStore(reportRequest(argv, config), config, output);
+  await request.store?.ensurePulled(); // a store that cannot be read stops the run before the restore
   await removeAbandonedClusters(config, config.environment, output);
   let pointInTime: Date | undefined;
   if (argv['point-in-time'] !== undefined) {

@@ -11,6 +11,7 @@ import { exitCodeFor } from '../../run/result.js';
 import { defineCommand } from '../command.js';
 import { ProgressBar } from '../progress-bar.js';
 import { emitReports } from '../report-files.js';
+import { withReportStore } from '../report-store-sync.js';
 import { loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
 
 /** Below this size a verification takes a second or two: a progress bar would only flicker. */
@@ -55,8 +56,6 @@ export const verifyCommand = defineCommand({
     if (maxAge !== undefined && !(typeof maxAge === 'number' && Number.isFinite(maxAge) && maxAge > 0)) {
       throw new UsageError('--max-age-hours must be a positive number of hours');
     }
-    const request = reportRequest(argv, loaded?.config);
-
     // The report is about the archive: its environment is the one in its file name.
     const environment = parseArchiveName(basename(path))?.environment ?? loaded?.config.environment ?? 'unknown';
     const base = loaded?.config ?? configSchema.parse({ environment });
@@ -69,6 +68,10 @@ export const verifyCommand = defineCommand({
           ? { ...archives, environments: { ...archives.environments, [environment]: { ...archives.environments[environment], maxAgeHours: maxAge } } }
           : archives,
     };
+
+    // With report.store, the verify report joins the stored record of the archive's environment (its own prefix).
+    const request = withReportStore(reportRequest(argv, loaded?.config), loaded ? config : undefined, output);
+    await request.store?.ensurePulled();
 
     const size = statSync(path).size;
     const bar =
