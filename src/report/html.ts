@@ -10,7 +10,21 @@ import type { Status } from '../vocabulary.js';
 import type { CheckResult, RunResult } from '../run/result.js';
 import { exitCodeFor } from '../run/result.js';
 import { escapeMarkup as x } from './escape.js';
-import { OUTCOME_WORD, STATUS_WORD, byAttention, controlText, duration, evidenceEntries, evidenceValue, utcDate } from './presentation.js';
+import { LABELS } from './labels.js';
+import {
+  OUTCOME_WORD,
+  STATUS_WORD,
+  byAttention,
+  byRequirement,
+  codeSegments,
+  controlText,
+  duration,
+  evidenceEntries,
+  evidenceValue,
+  provenanceRows,
+  requirementText,
+} from './presentation.js';
+import { utcDate } from './presentation.js';
 import { renderChart } from './svg-chart.js';
 import { trendsOf } from './trends.js';
 import type { Reporter } from './types.js';
@@ -61,6 +75,10 @@ article.check h3 code { font-size: 14px; } article.check h3 small { color: var(-
 .facts { color: var(--muted); font-size: 12px; margin: 0 0 8px; }
 table.evidence td:first-child { width: 28%; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 table.evidence td pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
+.remediation code, .remediation pre { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; background: rgba(0,0,0,.06); border-radius: 4px; }
+.remediation code { padding: 1px 4px; } .remediation pre { margin: 6px 0; padding: 6px 8px; white-space: pre-wrap; }
+table.run td:first-child { width: 22%; color: var(--muted); } table.run td { overflow-wrap: anywhere; }
+table.requirements td:nth-child(2) { width: 38%; } table.requirements .status { min-width: 56px; }
 .remediation { margin: 8px 0 0; padding: 8px 10px; background: #fff8c5; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
 article.pass .remediation, article.skipped .remediation { background: #f6f8fa; color: var(--muted); }
 .controls { margin: 8px 0 0; display: flex; flex-wrap: wrap; gap: 6px; }
@@ -82,6 +100,44 @@ function meta(label: string, value: string): string {
   return `<div><dt>${label}</dt><dd>${value}</dd></div>`;
 }
 
+/** A command line to paste: long enough, or starting with a known tool, to deserve a block of its own. */
+const COMMAND = /^(az|restorecheck|psql|pg_dump|pg_restore|gh|kubectl|terraform|npx|npm)\s/;
+
+/** Prose escaped; `backtick spans` as <code>, and a whole command line as a <pre> block of its own. */
+function withCode(text: string): string {
+  return codeSegments(text)
+    .map((segment) => {
+      if (!segment.code) return x(segment.text);
+      return COMMAND.test(segment.text) && segment.text.length > 40 ? `<pre><code>${x(segment.text)}</code></pre>` : `<code>${x(segment.text)}</code>`;
+    })
+    .join('');
+}
+
+function runTable(result: RunResult): string {
+  const rows = provenanceRows(result.provenance);
+  if (rows.length === 0) return '';
+  const body = rows
+    .map((row) => `<tr><td>${x(row.label)}</td><td>${row.link ? `<a href="${x(row.link)}">${x(row.value)}</a>` : `<code>${x(row.value)}</code>`}</td></tr>`)
+    .join('\n');
+  return `<section class="run">\n<h2>${LABELS.run}</h2>\n<table class="run"><tbody>\n${body}\n</tbody></table>\n</section>`;
+}
+
+function requirementSection(result: RunResult): string {
+  const views = byRequirement(result.checks);
+  const body = views
+    .map(
+      (r) =>
+        `<tr><td>${statusBadge(r.status)}</td><td>${x(requirementText(r))}</td><td>${r.checks
+          .map((c) => `${statusBadge(c.status)} <a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a>`)
+          .join('<br>')}</td></tr>`,
+    )
+    .join('\n');
+  const table = views.length
+    ? `<table class="requirements"><thead><tr><th>${LABELS.status}</th><th>${LABELS.requirement}</th><th>${LABELS.evidencedBy}</th></tr></thead><tbody>\n${body}\n</tbody></table>`
+    : `<p class="nodata">${LABELS.noRequirement}</p>`;
+  return `<section class="requirements">\n<h2>${LABELS.byRequirement}</h2>\n${table}\n</section>`;
+}
+
 function checkSection(check: CheckResult): string {
   const facts = [`severity ${check.severity}`, `${duration(check.durationMs)}`];
   if (check.errorKind) facts.push(`error kind ${x(check.errorKind)}`);
@@ -101,8 +157,8 @@ function checkSection(check: CheckResult): string {
     }
     parts.push('</tbody></table>');
   }
-  if (check.hint) parts.push(`<p class="remediation"><strong>Hint:</strong> ${x(check.hint)}</p>`);
-  parts.push(`<p class="remediation"><strong>Remediation:</strong> ${x(check.remediation)}</p>`);
+  if (check.hint) parts.push(`<div class="remediation"><strong>${LABELS.hint}:</strong> ${withCode(check.hint)}</div>`);
+  parts.push(`<div class="remediation"><strong>${LABELS.remediation}:</strong> ${withCode(check.remediation)}</div>`);
   if (check.controls.length > 0)
     parts.push(`<p class="controls">${check.controls.map((c) => `<span class="control">${x(controlText(c))}</span>`).join('')}</p>`);
   parts.push('</article>');
@@ -191,6 +247,8 @@ ${meta('Run id', `<code>${x(run.id)}</code>`)}
 <h2>Checks at a glance</h2>
 ${ordered.length ? `${OVERVIEW_HEAD}<tbody>\n${overview}\n</tbody></table>` : '<p class="nodata">No check selected.</p>'}
 </section>
+${runTable(result)}
+${requirementSection(result)}
 ${trendSection(result, history)}
 <section class="details">
 <h2>Details and evidence</h2>

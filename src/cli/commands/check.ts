@@ -1,6 +1,8 @@
 import { checksFor } from '../../checks/index.js';
 import { LiveGateways } from '../../run/gateways.js';
+import { collectProvenance } from '../../run/provenance.js';
 import { exitCodeFor } from '../../run/result.js';
+import { commandStartNow } from '../../run/runner.js';
 import { defineCommand } from '../command.js';
 import { emitReports } from '../report-files.js';
 import { storedReportsInput } from '../stored-reports-input.js';
@@ -9,6 +11,7 @@ import { loadConfigFor, reportRequest, runThenClose, withConfigOption, withRepor
 export const checkCommand = defineCommand({
   builder: (yargs) => withReportOptions(withConfigOption(yargs, true)),
   async run(argv, { output, signal }) {
+    const commandStart = commandStartNow();
     output.verbose = argv.verbose;
     const { config } = await loadConfigFor(argv.config, output);
     const request = reportRequest(argv, config);
@@ -22,6 +25,8 @@ export const checkCommand = defineCommand({
       failOn: argv['fail-on'],
       log: output.logger(),
       signal,
+      commandStart,
+      provenance: collectProvenance({ env: output.env, config }),
     });
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);
