@@ -76,7 +76,7 @@ article.check h3 code { font-size: 14px; } article.check h3 small { color: var(-
 table.evidence td:first-child { width: 28%; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 table.evidence td pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 .remediation code, .remediation pre { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; background: rgba(0,0,0,.06); border-radius: 4px; }
-.remediation code { padding: 1px 4px; } .remediation pre { margin: 6px 0; padding: 6px 8px; white-space: pre-wrap; }
+.remediation code { padding: 1px 4px; } .remediation pre { margin: 6px 0; padding: 6px 8px; white-space: pre-wrap; } .remediation pre code { background: none; padding: 0; }
 table.run td:first-child { width: 22%; color: var(--muted); } table.run td { overflow-wrap: anywhere; }
 table.requirements td:nth-child(2) { width: 38%; } table.requirements .status { min-width: 56px; }
 .remediation { margin: 8px 0 0; padding: 8px 10px; background: #fff8c5; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }

@@ -79,7 +79,7 @@ export async function runAzureRestoreTest(options: RestoreTestOptions & { pointI
       checks: restoreTestChecks('azure-point-in-time'),
       config,
       gateways,
-      inputs: { restore: outcome },
+      inputs: { restore: stampDeletion(outcome) },
       only: options.only,
       failOn: options.failOn,
       log,
@@ -143,7 +143,7 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
       ...common,
       command: 'restore-test',
       checks: restoreTestChecks('archive'),
-      inputs: { archive, restore: outcome },
+      inputs: { archive, restore: stampDeletion(outcome) },
       only: options.only,
       commandStart,
       ...(options.provenance ? { provenance: options.provenance } : {}),
@@ -152,6 +152,13 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
     if (!handedOver) await database.then((db) => db.drop()).catch(() => undefined);
     await gateways.close();
   }
+}
+
+/** The restore and its cleanup are over when it returns: a deletion done is stamped then (restore-cleanup's `deletedAt`). */
+function stampDeletion(outcome: RestoreOutcome): RestoreOutcome {
+  if (outcome.cleanup.status === 'deleted' && outcome.cleanup.removed.length > 0 && !outcome.cleanup.deletedAt)
+    outcome.cleanup.deletedAt = new Date().toISOString();
+  return outcome;
 }
 
 /** The outcome of an archive that failed its gate: nothing was restored, and the throwaway cluster is gone. */

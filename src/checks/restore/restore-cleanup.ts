@@ -16,7 +16,7 @@ export const restoreCleanup = defineCheck({
   command: 'restore-test',
   async run(ctx) {
     const { cleanup, target } = ctx.restore;
-    const evidence = { removed: cleanup.removed, leftover: cleanup.leftover };
+    const evidence = { removed: cleanup.removed, leftover: cleanup.leftover, ...(cleanup.deletedAt ? { deletedAt: cleanup.deletedAt } : {}) };
     if (cleanup.status === 'kept') {
       return {
         status: 'warn',
