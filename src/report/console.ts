@@ -6,6 +6,7 @@ import { LABELS } from './labels.js';
 import { byRequirement, inAttentionOrder, requirementText } from './presentation.js';
 import type { Reporter } from './types.js';
 
+const STATUS_ORDER = ['pass', 'fail', 'warn', 'error', 'skipped'] as const;
 const LABEL: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIP' };
 const COLOR: Record<Status, Parameters<typeof styleText>[0]> = { pass: 'green', fail: 'red', warn: 'yellow', error: 'magenta', skipped: 'gray' };
 
@@ -39,12 +40,14 @@ export const consoleReporter: Reporter = {
       const label = paint(COLOR[check.status], LABEL[check.status].padEnd(5));
       lines.push(`  ${label}  ${check.id.padEnd(width)}  ${printable(check.message)}`);
       const indent = ' '.repeat(2 + 5 + 2 + width + 2);
-      if (check.status === 'fail') lines.push(`${indent}${paint('dim', `fix: ${printable(check.remediation)}`)}`);
+      if (check.status === 'fail') lines.push(`${indent}${paint('dim', `${LABELS.fix}: ${printable(check.remediation)}`)}`);
       if (check.status === 'error' && check.hint) {
-        lines.push(`${indent}${paint('dim', `hint: ${printable(check.hint)}${check.requestId ? ` (request id ${printable(check.requestId)})` : ''}`)}`);
+        lines.push(
+          `${indent}${paint('dim', `${LABELS.hintLower}: ${printable(check.hint)}${check.requestId ? ` (${LABELS.requestId} ${printable(check.requestId)})` : ''}`)}`,
+        );
       }
     }
-    if (result.checks.length === 0) lines.push('  (no check selected)');
+    if (result.checks.length === 0) lines.push(LABELS.noCheckConsole);
     // The short form of "by requirement": only the requirements that are not met, each with its worst check.
     const unmet = byRequirement(result.checks).filter((r) => r.status === 'fail' || r.status === 'error');
     if (unmet.length > 0) {
@@ -60,8 +63,8 @@ export const consoleReporter: Reporter = {
     const outcomeColor = result.outcome === 'pass' ? 'green' : result.outcome === 'fail' ? 'red' : 'magenta';
     lines.push('');
     lines.push(
-      `${result.checks.length} checks: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.error} error, ${s.skipped} skipped · ` +
-        `outcome ${paint(['bold', outcomeColor], outcome)} (exit ${exitCodeFor(result.outcome)}) · ${result.run.durationMs} ms`,
+      `${LABELS.checksCount(result.checks.length)}: ${STATUS_ORDER.map((k) => `${s[k]} ${LABELS.counted[k]}`).join(', ')} · ` +
+        `${LABELS.outcome} ${paint(['bold', outcomeColor], outcome)} (${LABELS.exit} ${exitCodeFor(result.outcome)}) · ${result.run.durationMs} ms`,
     );
     return `${lines.join('\n')}\n`;
   },

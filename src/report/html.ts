@@ -29,7 +29,8 @@ import { renderChart } from './svg-chart.js';
 import { trendsOf } from './trends.js';
 import type { Reporter } from './types.js';
 
-const OVERVIEW_HEAD = '<table><thead><tr><th>Status</th><th>Check</th><th>Compliant state</th><th>Severity</th></tr></thead>';
+const H = LABELS.overviewHead;
+const OVERVIEW_HEAD = `<table><thead><tr><th>${H.status}</th><th>${H.check}</th><th>${H.compliantState}</th><th>${H.severity}</th></tr></thead>`;
 
 const STYLE =
   `
@@ -139,9 +140,9 @@ function requirementSection(result: RunResult): string {
 }
 
 function checkSection(check: CheckResult): string {
-  const facts = [`severity ${check.severity}`, `${duration(check.durationMs)}`];
-  if (check.errorKind) facts.push(`error kind ${x(check.errorKind)}`);
-  if (check.requestId) facts.push(`request id <code>${x(check.requestId)}</code>`);
+  const facts = [LABELS.severityFact(check.severity), `${duration(check.durationMs)}`];
+  if (check.errorKind) facts.push(`${LABELS.errorKindFact} ${x(check.errorKind)}`);
+  if (check.requestId) facts.push(`${LABELS.requestId} <code>${x(check.requestId)}</code>`);
   const evidence = evidenceEntries(check.evidence);
   const parts = [
     `<article class="check ${check.status}" id="check-${x(check.id)}">`,
@@ -150,7 +151,7 @@ function checkSection(check: CheckResult): string {
     `<p class="facts">${facts.join(' · ')}</p>`,
   ];
   if (evidence.length > 0) {
-    parts.push('<table class="evidence"><thead><tr><th>Evidence</th><th>Value</th></tr></thead><tbody>');
+    parts.push(`<table class="evidence"><thead><tr><th>${LABELS.evidence}</th><th>${LABELS.value}</th></tr></thead><tbody>`);
     for (const [key, value] of evidence) {
       const text = typeof value === 'object' && value !== null ? JSON.stringify(value, null, 2) : evidenceValue(value);
       parts.push(`<tr><td>${x(key)}</td><td><pre>${x(text)}</pre></td></tr>`);
@@ -178,16 +179,14 @@ function trendSection(result: RunResult, history: readonly RunResult[]): string 
     return [
       `<figure id="trend-${trend.id}">`,
       `<figcaption>${x(trend.title)} <small>(${x(trend.unit)})</small></figcaption>`,
-      charts.length ? `<div class="charts">${charts.join('\n')}</div>` : '<p class="nodata">No value yet in the reports of this directory.</p>',
+      charts.length ? `<div class="charts">${charts.join('\n')}</div>` : `<p class="nodata">${LABELS.noTrendValue}</p>`,
       '</figure>',
     ].join('\n');
   });
-  const facts = runs
-    ? `across ${runs} report${runs === 1 ? '' : 's'} of ${x(result.run.environment)} in the report directory`
-    : 'no report of this directory holds a value to plot yet';
+  const facts = runs ? LABELS.trendFacts(runs, x(result.run.environment)) : LABELS.noTrendYet;
   return [
     '<section class="trend-section">',
-    `<h2>Trends <small class="facts">${facts}</small></h2>`,
+    `<h2>${LABELS.trends} <small class="facts">${facts}</small></h2>`,
     `<div class="trends">${figures.join('\n')}</div>`,
     '</section>',
   ].join('\n');
@@ -197,13 +196,13 @@ export const htmlReporter: Reporter = {
   extension: 'html',
   render(result, { history = [] }) {
     const { run, summary } = result;
-    const title = `restorecheck report · ${run.environment} · ${run.command} · ${utcDate(run.startedAt)}`;
+    const title = `${LABELS.reportKicker} · ${run.environment} · ${run.command} · ${utcDate(run.startedAt)}`;
     const ordered = [...result.checks].sort(byAttention);
     const previous =
       result.previousReportSha256 === undefined
-        ? 'not recorded'
+        ? LABELS.previousNotRecorded
         : result.previousReportSha256 === null
-          ? 'none (first report)'
+          ? LABELS.previousNone
           : `<code>${x(result.previousReportSha256)}</code>`;
     const overview = ordered
       .map(
@@ -228,35 +227,35 @@ export const htmlReporter: Reporter = {
 <body>
 <main>
 <header class="banner outcome-${result.outcome}">
-<div class="kicker">restorecheck report · ${x(run.command)}</div>
+<div class="kicker">${LABELS.reportKicker} · ${x(run.command)}</div>
 <h1><span>${x(run.environment)}</span> <span class="verdict">${OUTCOME_WORD[result.outcome]}</span></h1>
 <dl class="meta">
-${meta('Date (UTC)', x(utcDate(run.startedAt)))}
-${meta('Finished (UTC)', x(utcDate(run.finishedAt)))}
-${meta('Duration', duration(run.durationMs))}
-${meta('Tool version', `restorecheck ${x(result.tool.version)}`)}
-${meta('Exit code', `${exitCodeFor(result.outcome)} (fail-on ${run.failOn})`)}
-${meta('Run id', `<code>${x(run.id)}</code>`)}
+${meta(LABELS.dateUtc, x(utcDate(run.startedAt)))}
+${meta(LABELS.finishedUtc, x(utcDate(run.finishedAt)))}
+${meta(LABELS.duration, duration(run.durationMs))}
+${meta(LABELS.toolVersion, `restorecheck ${x(result.tool.version)}`)}
+${meta(LABELS.exitCode, `${exitCodeFor(result.outcome)} (${LABELS.failOn} ${run.failOn})`)}
+${meta(LABELS.runId, `<code>${x(run.id)}</code>`)}
 </dl>
 </header>
 <section class="summary">
-<h2>Summary: ${result.checks.length} check${result.checks.length === 1 ? '' : 's'}</h2>
+<h2>${LABELS.summaryHeading(result.checks.length)}</h2>
 <div class="tiles">${tiles}</div>
 </section>
 <section class="overview">
-<h2>Checks at a glance</h2>
-${ordered.length ? `${OVERVIEW_HEAD}<tbody>\n${overview}\n</tbody></table>` : '<p class="nodata">No check selected.</p>'}
+<h2>${LABELS.checksAtAGlance}</h2>
+${ordered.length ? `${OVERVIEW_HEAD}<tbody>\n${overview}\n</tbody></table>` : `<p class="nodata">${LABELS.noCheckSelected}</p>`}
 </section>
 ${runTable(result)}
 ${requirementSection(result)}
 ${trendSection(result, history)}
 <section class="details">
-<h2>Details and evidence</h2>
+<h2>${LABELS.detailsAndEvidence}</h2>
 ${ordered.map(checkSection).join('\n')}
 </section>
 <footer>
-This document is rendered from the JSON report of the same name, which is the record. Previous report in the chain (SHA-256): ${previous}.
-Verify the chain with <code>restorecheck report verify DIR</code>.
+${LABELS.footerRecord} ${previous}.
+${LABELS.footerVerify} <code>restorecheck report verify DIR</code>.
 </footer>
 </main>
 </body>

@@ -8,6 +8,7 @@
 import type { CheckResult, RunResult } from '../run/result.js';
 import { escapeMarkup as x, escapeXmlAttribute as attr } from './escape.js';
 import { STATUS_WORD, byAttention, controlText, evidenceEntries, evidenceValue, groupOf, inAttentionOrder, provenanceRows } from './presentation.js';
+import { LABELS } from './labels.js';
 import type { Reporter } from './types.js';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
@@ -17,12 +18,12 @@ function details(check: CheckResult): string {
   const lines = [check.message];
   const evidence = evidenceEntries(check.evidence);
   if (evidence.length > 0) {
-    lines.push('', 'Evidence:');
+    lines.push('', `${LABELS.evidence}:`);
     for (const [key, value] of evidence) lines.push(`  ${key}: ${evidenceValue(value)}`);
   }
-  if (check.hint) lines.push('', `Hint: ${check.hint}${check.requestId ? ` (request id ${check.requestId})` : ''}`);
-  lines.push('', `Remediation: ${check.remediation}`);
-  if (check.controls.length > 0) lines.push(`Controls: ${check.controls.map(controlText).join('; ')}`);
+  if (check.hint) lines.push('', `${LABELS.hint}: ${check.hint}${check.requestId ? ` (${LABELS.requestId} ${check.requestId})` : ''}`);
+  lines.push('', `${LABELS.remediation}: ${check.remediation}`);
+  if (check.controls.length > 0) lines.push(`${LABELS.controls}: ${check.controls.map(controlText).join('; ')}`);
   return lines.join('\n');
 }
 

@@ -41,11 +41,12 @@ export const markdownReporter: Reporter = {
     const lines: string[] = [];
     lines.push(`## ${outcomeIcon} restorecheck ${md(run.command)} · ${md(run.environment)}: ${OUTCOME_WORD[result.outcome]}`);
     lines.push('');
-    lines.push('| Environment | Command | Started | Duration | Tool | Outcome |');
+    const head = LABELS.markdownHead;
+    lines.push(`| ${head.environment} | ${head.command} | ${head.started} | ${head.duration} | ${head.tool} | ${head.outcome} |`);
     lines.push('| --- | --- | --- | --- | --- | --- |');
     lines.push(
       `| ${md(run.environment)} | ${md(run.command)} | ${md(utcDate(run.startedAt))} | ${duration(run.durationMs)} ` +
-        `| restorecheck ${md(result.tool.version)} | **${OUTCOME_WORD[result.outcome]}** (exit ${exitCodeFor(result.outcome)}) |`,
+        `| restorecheck ${md(result.tool.version)} | **${OUTCOME_WORD[result.outcome]}** (${LABELS.exit} ${exitCodeFor(result.outcome)}) |`,
     );
     const rows = provenanceRows(result.provenance);
     if (rows.length > 0) {
@@ -57,25 +58,25 @@ export const markdownReporter: Reporter = {
     }
     lines.push('');
     lines.push(
-      `**${result.checks.length} checks:** ${summary.pass} pass · ${summary.fail} fail · ${summary.warn} warn · ${summary.error} error · ${summary.skipped} skipped`,
+      `**${LABELS.checksCount(result.checks.length)}:** ${(['pass', 'fail', 'warn', 'error', 'skipped'] as const).map((k) => `${summary[k]} ${LABELS.counted[k]}`).join(' · ')}`,
     );
     lines.push('');
-    lines.push(run.command === 'check' ? '### Monthly checklist' : '### Checklist');
+    lines.push(`### ${run.command === 'check' ? LABELS.monthlyChecklist : LABELS.checklist}`);
     lines.push('');
     for (const check of inAttentionOrder(result.checks)) {
       const box = isTicked(check) ? '[x]' : '[ ]';
       lines.push(`- ${box} ${ICON[check.status]} **${md(check.id)}**: ${md(check.title)} (${STATUS_WORD[check.status]}, ${check.severity})`);
       lines.push(`  - ${md(check.message)}`);
       const evidence = evidenceEntries(check.evidence);
-      if (evidence.length > 0) lines.push(`  - Evidence: ${evidence.map(([key, value]) => `${md(key)} = ${md(evidenceValue(value))}`).join('; ')}`);
+      if (evidence.length > 0) lines.push(`  - ${LABELS.evidence}: ${evidence.map(([key, value]) => `${md(key)} = ${md(evidenceValue(value))}`).join('; ')}`);
       if (check.status === 'error' && check.hint) {
-        lines.push(`  - ${LABELS.hint}: ${withCode(check.hint)}${check.requestId ? ` (request id ${md(check.requestId)})` : ''}`);
+        lines.push(`  - ${LABELS.hint}: ${withCode(check.hint)}${check.requestId ? ` (${LABELS.requestId} ${md(check.requestId)})` : ''}`);
       }
       if (check.status === 'fail' || check.status === 'warn' || check.status === 'error')
         lines.push(`  - ${LABELS.remediation}: ${withCode(check.remediation)}`);
       if (check.controls.length > 0) lines.push(`  - ${LABELS.controls}: ${check.controls.map((c) => md(controlText(c))).join('; ')}`);
     }
-    if (result.checks.length === 0) lines.push('_No check selected._');
+    if (result.checks.length === 0) lines.push(LABELS.noCheckSelectedMd);
     const requirements = byRequirement(result.checks);
     if (requirements.length > 0) {
       lines.push('');
@@ -89,8 +90,8 @@ export const markdownReporter: Reporter = {
       }
     }
     lines.push('');
-    const chain = result.previousReportSha256 === undefined ? '' : ` · previous report sha256 ${result.previousReportSha256 ?? 'none (first report)'}`;
-    lines.push(`<sub>Run ${md(run.id)} · fail-on ${run.failOn}${chain}</sub>`);
+    const chain = result.previousReportSha256 === undefined ? '' : ` · ${LABELS.previousReport} ${result.previousReportSha256 ?? LABELS.previousNone}`;
+    lines.push(`<sub>${LABELS.run} ${md(run.id)} · ${LABELS.failOn} ${run.failOn}${chain}</sub>`);
     return `${lines.join('\n')}\n`;
   },
 };
