@@ -3,7 +3,9 @@
  * the runner as a plain object, so that the reporters stay pure and a test can pass any environment it likes.
  * Only names, ids and URLs: never a password (the database URL is shown through maskUrl).
  */
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { maskUrl } from '../secrets/redact.js';
 import type { Provenance, RunTarget, RunWho } from './result.js';
@@ -16,6 +18,51 @@ export interface ProvenanceInput {
   /** Tests pass these; the default asks the operating system (guarded: userInfo throws for a uid without a passwd entry). */
   osUser?: string | undefined;
   host?: string | undefined;
+  /** Outside CI: the commit checked out in this directory (or a parent) is recorded, read from .git without running git. */
+  cwd?: string | undefined;
+}
+
+/** The commit HEAD names in the git repository holding `start`, read from the files (a few small reads, no process). */
+export function gitCommitAt(start: string): string | undefined {
+  try {
+    let dir = resolve(start);
+    for (let depth = 0; depth < 40; depth++) {
+      const dotGit = join(dir, '.git');
+      if (existsSync(dotGit)) {
+        // A worktree or submodule has a `.git` file naming its git directory; refs may live in the common directory.
+        const gitDir = statSync(dotGit).isDirectory()
+          ? dotGit
+          : resolve(
+              dir,
+              readFileSync(dotGit, 'utf8')
+                .replace(/^gitdir:\s*/, '')
+                .trim(),
+            );
+        const commonFile = join(gitDir, 'commondir');
+        const common = existsSync(commonFile) ? resolve(gitDir, readFileSync(commonFile, 'utf8').trim()) : gitDir;
+        const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
+        if (/^[0-9a-f]{40,64}$/.test(head)) return head;
+        const ref = /^ref:\s*(refs\/\S+)$/.exec(head)?.[1];
+        if (!ref || ref.split('/').includes('..')) return undefined;
+        for (const base of [gitDir, common]) {
+          const file = join(base, ref);
+          if (existsSync(file)) return /^[0-9a-f]{40,64}$/.exec(readFileSync(file, 'utf8').trim())?.[0];
+        }
+        const packed = join(common, 'packed-refs');
+        if (!existsSync(packed)) return undefined;
+        const line = readFileSync(packed, 'utf8')
+          .split('\n')
+          .find((l) => l.endsWith(` ${ref}`));
+        return line ? /^[0-9a-f]{40,64}/.exec(line)?.[0] : undefined;
+      }
+      const parent = dirname(dir);
+      if (parent === dir || !isAbsolute(parent)) return undefined;
+      dir = parent;
+    }
+  } catch {
+    // not a readable repository: no commit recorded
+  }
+  return undefined;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value && value.trim() !== '' ? value.trim() : undefined);
@@ -128,10 +175,12 @@ function targetOf(config: Config | undefined, archive: string | undefined): RunT
 }
 
 export function collectProvenance(input: ProvenanceInput): Provenance {
+  const ci = ciOf(input.env);
   const who: RunWho = defined({
     osUser: 'osUser' in input ? input.osUser : osUserName(),
     host: 'host' in input ? input.host : hostName(),
-    ...ciOf(input.env),
+    ...ci,
+    ...(ci.commit === undefined && input.cwd ? { commit: gitCommitAt(input.cwd) } : {}),
   });
   return { who, target: targetOf(input.config, input.archive) };
 }

@@ -260,3 +260,38 @@ describe('remediation rendered as code', () => {
     assert.ok(out.includes('- Remediation: Quote it: ``echo `date` ``, then \\*retry\\*.'), out);
   });
 });
+
+describe('provenance outside CI: the commit of the current directory', () => {
+  it('read from .git (a branch ref, then packed-refs), without running git; none outside a repository', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, mkdirSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const repo = mkdtempSync(join(tmpdir(), 'restorecheck-git-'));
+    try {
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], { encoding: 'utf8' }).trim();
+      git('init', '-q', '-b', 'main');
+      git('commit', '-q', '--allow-empty', '-m', 'first');
+      const head = git('rev-parse', 'HEAD');
+      mkdirSync(join(repo, 'sub', 'dir'), { recursive: true });
+      assert.equal(collectProvenance({ env: {}, cwd: join(repo, 'sub', 'dir') }).who.commit, head);
+      git('pack-refs', '--all');
+      assert.equal(collectProvenance({ env: {}, cwd: repo }).who.commit, head);
+      // In CI the CI's commit wins.
+      assert.equal(collectProvenance({ env: GITHUB_ENV, cwd: repo }).who.commit, GITHUB_ENV.GITHUB_SHA);
+      // Outside a repository: nothing (or, should the temp dir sit inside one, what git itself says).
+      const outside = mkdtempSync(join(tmpdir(), 'restorecheck-nogit-'));
+      let expected: string | undefined;
+      try {
+        expected = execFileSync('git', ['-C', outside, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      } catch {
+        expected = undefined;
+      }
+      assert.equal(collectProvenance({ env: {}, cwd: outside }).who.commit, expected);
+      rmSync(outside, { recursive: true, force: true });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});

@@ -26,7 +26,7 @@ export const checkCommand = defineCommand({
       log: output.logger(),
       signal,
       commandStart,
-      provenance: collectProvenance({ env: output.env, config }),
+      provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config }),
     });
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);

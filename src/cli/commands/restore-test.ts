@@ -102,7 +102,7 @@ async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { outp
     log: output.logger(),
     signal,
     commandStart,
-    provenance: collectProvenance({ env: output.env, config: loaded?.config, archive: path }),
+    provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config: loaded?.config, archive: path }),
   });
   return { result, request };
 }
@@ -130,7 +130,7 @@ async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: Comma
     log: output.logger(),
     signal,
     commandStart,
-    provenance: collectProvenance({ env: output.env, config }),
+    provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config }),
     ...(pointInTime ? { pointInTime } : {}),
   });
   return { result, request };

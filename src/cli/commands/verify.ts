@@ -94,7 +94,7 @@ export const verifyCommand = defineCommand({
         signal,
         limits: { checkTimeoutMs: archives.timeoutMs, runTimeoutMs: archives.timeoutMs + 60_000 },
         commandStart,
-        provenance: collectProvenance({ env: output.env, config: loaded?.config, archive: path }),
+        provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config: loaded?.config, archive: path }),
       },
       () => bar?.finish(),
     );
