@@ -21,6 +21,8 @@ export const LABELS = {
   storageContainer: 'Container',
   database: 'Database',
   databaseUrl: 'Database URL',
+  databaseValue: (name: string | undefined, host: string, port: number, user: string | undefined) =>
+    `${name ?? '(default)'} on ${host}:${port}${user ? ` as ${user}` : ''}`,
   archive: 'Archive',
   on: 'on',
   byRequirement: 'By requirement',

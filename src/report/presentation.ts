@@ -110,7 +110,7 @@ export function provenanceRows(provenance: Provenance | undefined): Array<{ key:
   add('storageContainer', LABELS.storageContainer, target.storageContainer);
   if (target.database) {
     const d = target.database;
-    add('database', LABELS.database, `${d.name ?? '(default)'} on ${d.host}:${d.port}${d.user ? ` as ${d.user}` : ''}`);
+    add('database', LABELS.database, LABELS.databaseValue(d.name, d.host, d.port, d.user));
     add('databaseUrl', LABELS.databaseUrl, d.url);
   }
   add('archive', LABELS.archive, target.archive);
