@@ -2,8 +2,11 @@ import { styleText } from 'node:util';
 import type { Status } from '../vocabulary.js';
 import { exitCodeFor } from '../run/result.js';
 import { printable } from './escape.js';
+import { LABELS } from './labels.js';
+import { byRequirement, inAttentionOrder, requirementText } from './presentation.js';
 import type { Reporter } from './types.js';
 
+const STATUS_ORDER = ['pass', 'fail', 'warn', 'error', 'skipped'] as const;
 const LABEL: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIP' };
 const COLOR: Record<Status, Parameters<typeof styleText>[0]> = { pass: 'green', fail: 'red', warn: 'yellow', error: 'magenta', skipped: 'gray' };
 
@@ -23,24 +26,45 @@ export const consoleReporter: Reporter = {
         `restorecheck ${printable(result.tool.version)} · ${printable(result.run.command)} · ${printable(result.run.environment)} · ${result.run.startedAt}`,
       ),
     );
+    // Who and on what, in one short line (the full rows are in the Markdown/HTML/JSON).
+    const who = result.provenance?.who;
+    const target = result.provenance?.target;
+    if (who || target) {
+      const by = [who?.ci?.actor ?? who?.osUser, who?.host ? `@${who.host}` : undefined].filter(Boolean).join('');
+      const on = target?.postgresServerId?.split('/').pop() ?? target?.serverFqdn ?? target?.database?.host ?? target?.archive;
+      const parts = [by ? `${LABELS.ranBy.toLowerCase()} ${by}` : undefined, who?.ci?.runUrl, on ? `${LABELS.on} ${on}` : undefined].filter(Boolean);
+      if (parts.length > 0) lines.push(paint('dim', printable(parts.join(' · '))));
+    }
     lines.push('');
-    for (const check of result.checks) {
+    for (const check of inAttentionOrder(result.checks)) {
       const label = paint(COLOR[check.status], LABEL[check.status].padEnd(5));
       lines.push(`  ${label}  ${check.id.padEnd(width)}  ${printable(check.message)}`);
       const indent = ' '.repeat(2 + 5 + 2 + width + 2);
-      if (check.status === 'fail') lines.push(`${indent}${paint('dim', `fix: ${printable(check.remediation)}`)}`);
+      if (check.status === 'fail') lines.push(`${indent}${paint('dim', `${LABELS.fix}: ${printable(check.remediation)}`)}`);
       if (check.status === 'error' && check.hint) {
-        lines.push(`${indent}${paint('dim', `hint: ${printable(check.hint)}${check.requestId ? ` (request id ${printable(check.requestId)})` : ''}`)}`);
+        lines.push(
+          `${indent}${paint('dim', `${LABELS.hintLower}: ${printable(check.hint)}${check.requestId ? ` (${LABELS.requestId} ${printable(check.requestId)})` : ''}`)}`,
+        );
       }
     }
-    if (result.checks.length === 0) lines.push('  (no check selected)');
+    if (result.checks.length === 0) lines.push(LABELS.noCheckConsole);
+    // The short form of "by requirement": only the requirements that are not met, each with its worst check.
+    const unmet = byRequirement(result.checks).filter((r) => r.status === 'fail' || r.status === 'error');
+    if (unmet.length > 0) {
+      lines.push('');
+      lines.push(`${LABELS.unmetRequirements}:`);
+      for (const r of unmet) {
+        const checks = r.checks.filter((c) => c.status === r.status).map((c) => c.id);
+        lines.push(`  ${paint(COLOR[r.status], LABEL[r.status].padEnd(5))}  ${printable(requirementText(r))}: ${printable(checks.join(', '))}`);
+      }
+    }
     const s = result.summary;
     const outcome = result.outcome.toUpperCase();
     const outcomeColor = result.outcome === 'pass' ? 'green' : result.outcome === 'fail' ? 'red' : 'magenta';
     lines.push('');
     lines.push(
-      `${result.checks.length} checks: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.error} error, ${s.skipped} skipped · ` +
-        `outcome ${paint(['bold', outcomeColor], outcome)} (exit ${exitCodeFor(result.outcome)}) · ${result.run.durationMs} ms`,
+      `${LABELS.checksCount(result.checks.length)}: ${STATUS_ORDER.map((k) => `${s[k]} ${LABELS.counted[k]}`).join(', ')} · ` +
+        `${LABELS.outcome} ${paint(['bold', outcomeColor], outcome)} (${LABELS.exit} ${exitCodeFor(result.outcome)}) · ${result.run.durationMs} ms`,
     );
     return `${lines.join('\n')}\n`;
   },

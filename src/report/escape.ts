@@ -46,3 +46,15 @@ export function escapeXmlAttribute(text: string): string {
 export function escapeMarkdown(text: string): string {
   return printable(text).replace(/[\\`*_[\]<>#|~&$]/g, (c) => `\\${c}`);
 }
+
+/**
+ * Inline Markdown code: the text as typed (no escape works inside a code span), fenced by one more backtick than its
+ * longest run of backticks, padded when it starts or ends with one. Newlines and controls are made printable first.
+ */
+export function markdownCode(text: string): string {
+  const body = printable(text);
+  const longest = Math.max(0, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = body.startsWith('`') || body.endsWith('`') || (body.startsWith(' ') && body.endsWith(' ') && body.trim() !== '') ? ' ' : '';
+  return `${fence}${pad}${body}${pad}${fence}`;
+}

@@ -10,12 +10,27 @@ import type { Status } from '../vocabulary.js';
 import type { CheckResult, RunResult } from '../run/result.js';
 import { exitCodeFor } from '../run/result.js';
 import { escapeMarkup as x } from './escape.js';
-import { OUTCOME_WORD, STATUS_WORD, byAttention, controlText, duration, evidenceEntries, evidenceValue, utcDate } from './presentation.js';
+import { LABELS } from './labels.js';
+import {
+  OUTCOME_WORD,
+  STATUS_WORD,
+  byAttention,
+  byRequirement,
+  codeSegments,
+  controlText,
+  duration,
+  evidenceEntries,
+  evidenceValue,
+  provenanceRows,
+  requirementText,
+} from './presentation.js';
+import { utcDate } from './presentation.js';
 import { renderChart } from './svg-chart.js';
 import { trendsOf } from './trends.js';
 import type { Reporter } from './types.js';
 
-const OVERVIEW_HEAD = '<table><thead><tr><th>Status</th><th>Check</th><th>Compliant state</th><th>Severity</th></tr></thead>';
+const H = LABELS.overviewHead;
+const OVERVIEW_HEAD = `<table><thead><tr><th>${H.status}</th><th>${H.check}</th><th>${H.compliantState}</th><th>${H.severity}</th></tr></thead>`;
 
 const STYLE =
   `
@@ -61,6 +76,10 @@ article.check h3 code { font-size: 14px; } article.check h3 small { color: var(-
 .facts { color: var(--muted); font-size: 12px; margin: 0 0 8px; }
 table.evidence td:first-child { width: 28%; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 table.evidence td pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
+.remediation code, .remediation pre { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; background: rgba(0,0,0,.06); border-radius: 4px; }
+.remediation code { padding: 1px 4px; } .remediation pre { margin: 6px 0; padding: 6px 8px; white-space: pre-wrap; } .remediation pre code { background: none; padding: 0; }
+table.run td:first-child { width: 22%; color: var(--muted); } table.run td { overflow-wrap: anywhere; }
+table.requirements td:nth-child(2) { width: 38%; } table.requirements .status { min-width: 56px; }
 .remediation { margin: 8px 0 0; padding: 8px 10px; background: #fff8c5; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
 article.pass .remediation, article.skipped .remediation { background: #f6f8fa; color: var(--muted); }
 .controls { margin: 8px 0 0; display: flex; flex-wrap: wrap; gap: 6px; }
@@ -82,10 +101,48 @@ function meta(label: string, value: string): string {
   return `<div><dt>${label}</dt><dd>${value}</dd></div>`;
 }
 
+/** A command line to paste: long enough, or starting with a known tool, to deserve a block of its own. */
+const COMMAND = /^(az|restorecheck|psql|pg_dump|pg_restore|gh|kubectl|terraform|npx|npm)\s/;
+
+/** Prose escaped; `backtick spans` as <code>, and a whole command line as a <pre> block of its own. */
+function withCode(text: string): string {
+  return codeSegments(text)
+    .map((segment) => {
+      if (!segment.code) return x(segment.text);
+      return COMMAND.test(segment.text) && segment.text.length > 40 ? `<pre><code>${x(segment.text)}</code></pre>` : `<code>${x(segment.text)}</code>`;
+    })
+    .join('');
+}
+
+function runTable(result: RunResult): string {
+  const rows = provenanceRows(result.provenance);
+  if (rows.length === 0) return '';
+  const body = rows
+    .map((row) => `<tr><td>${x(row.label)}</td><td>${row.link ? `<a href="${x(row.link)}">${x(row.value)}</a>` : `<code>${x(row.value)}</code>`}</td></tr>`)
+    .join('\n');
+  return `<section class="run">\n<h2>${LABELS.run}</h2>\n<table class="run"><tbody>\n${body}\n</tbody></table>\n</section>`;
+}
+
+function requirementSection(result: RunResult): string {
+  const views = byRequirement(result.checks);
+  const body = views
+    .map(
+      (r) =>
+        `<tr><td>${statusBadge(r.status)}</td><td>${x(requirementText(r))}</td><td>${r.checks
+          .map((c) => `${statusBadge(c.status)} <a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a>`)
+          .join('<br>')}</td></tr>`,
+    )
+    .join('\n');
+  const table = views.length
+    ? `<table class="requirements"><thead><tr><th>${LABELS.status}</th><th>${LABELS.requirement}</th><th>${LABELS.evidencedBy}</th></tr></thead><tbody>\n${body}\n</tbody></table>`
+    : `<p class="nodata">${LABELS.noRequirement}</p>`;
+  return `<section class="requirements">\n<h2>${LABELS.byRequirement}</h2>\n${table}\n</section>`;
+}
+
 function checkSection(check: CheckResult): string {
-  const facts = [`severity ${check.severity}`, `${duration(check.durationMs)}`];
-  if (check.errorKind) facts.push(`error kind ${x(check.errorKind)}`);
-  if (check.requestId) facts.push(`request id <code>${x(check.requestId)}</code>`);
+  const facts = [LABELS.severityFact(check.severity), `${duration(check.durationMs)}`];
+  if (check.errorKind) facts.push(`${LABELS.errorKindFact} ${x(check.errorKind)}`);
+  if (check.requestId) facts.push(`${LABELS.requestId} <code>${x(check.requestId)}</code>`);
   const evidence = evidenceEntries(check.evidence);
   const parts = [
     `<article class="check ${check.status}" id="check-${x(check.id)}">`,
@@ -94,15 +151,15 @@ function checkSection(check: CheckResult): string {
     `<p class="facts">${facts.join(' · ')}</p>`,
   ];
   if (evidence.length > 0) {
-    parts.push('<table class="evidence"><thead><tr><th>Evidence</th><th>Value</th></tr></thead><tbody>');
+    parts.push(`<table class="evidence"><thead><tr><th>${LABELS.evidence}</th><th>${LABELS.value}</th></tr></thead><tbody>`);
     for (const [key, value] of evidence) {
       const text = typeof value === 'object' && value !== null ? JSON.stringify(value, null, 2) : evidenceValue(value);
       parts.push(`<tr><td>${x(key)}</td><td><pre>${x(text)}</pre></td></tr>`);
     }
     parts.push('</tbody></table>');
   }
-  if (check.hint) parts.push(`<p class="remediation"><strong>Hint:</strong> ${x(check.hint)}</p>`);
-  parts.push(`<p class="remediation"><strong>Remediation:</strong> ${x(check.remediation)}</p>`);
+  if (check.hint) parts.push(`<div class="remediation"><strong>${LABELS.hint}:</strong> ${withCode(check.hint)}</div>`);
+  parts.push(`<div class="remediation"><strong>${LABELS.remediation}:</strong> ${withCode(check.remediation)}</div>`);
   if (check.controls.length > 0)
     parts.push(`<p class="controls">${check.controls.map((c) => `<span class="control">${x(controlText(c))}</span>`).join('')}</p>`);
   parts.push('</article>');
@@ -122,16 +179,14 @@ function trendSection(result: RunResult, history: readonly RunResult[]): string 
     return [
       `<figure id="trend-${trend.id}">`,
       `<figcaption>${x(trend.title)} <small>(${x(trend.unit)})</small></figcaption>`,
-      charts.length ? `<div class="charts">${charts.join('\n')}</div>` : '<p class="nodata">No value yet in the reports of this directory.</p>',
+      charts.length ? `<div class="charts">${charts.join('\n')}</div>` : `<p class="nodata">${LABELS.noTrendValue}</p>`,
       '</figure>',
     ].join('\n');
   });
-  const facts = runs
-    ? `across ${runs} report${runs === 1 ? '' : 's'} of ${x(result.run.environment)} in the report directory`
-    : 'no report of this directory holds a value to plot yet';
+  const facts = runs ? LABELS.trendFacts(runs, x(result.run.environment)) : LABELS.noTrendYet;
   return [
     '<section class="trend-section">',
-    `<h2>Trends <small class="facts">${facts}</small></h2>`,
+    `<h2>${LABELS.trends} <small class="facts">${facts}</small></h2>`,
     `<div class="trends">${figures.join('\n')}</div>`,
     '</section>',
   ].join('\n');
@@ -141,13 +196,13 @@ export const htmlReporter: Reporter = {
   extension: 'html',
   render(result, { history = [] }) {
     const { run, summary } = result;
-    const title = `restorecheck report · ${run.environment} · ${run.command} · ${utcDate(run.startedAt)}`;
+    const title = `${LABELS.reportKicker} · ${run.environment} · ${run.command} · ${utcDate(run.startedAt)}`;
     const ordered = [...result.checks].sort(byAttention);
     const previous =
       result.previousReportSha256 === undefined
-        ? 'not recorded'
+        ? LABELS.previousNotRecorded
         : result.previousReportSha256 === null
-          ? 'none (first report)'
+          ? LABELS.previousNone
           : `<code>${x(result.previousReportSha256)}</code>`;
     const overview = ordered
       .map(
@@ -172,33 +227,35 @@ export const htmlReporter: Reporter = {
 <body>
 <main>
 <header class="banner outcome-${result.outcome}">
-<div class="kicker">restorecheck report · ${x(run.command)}</div>
+<div class="kicker">${LABELS.reportKicker} · ${x(run.command)}</div>
 <h1><span>${x(run.environment)}</span> <span class="verdict">${OUTCOME_WORD[result.outcome]}</span></h1>
 <dl class="meta">
-${meta('Date (UTC)', x(utcDate(run.startedAt)))}
-${meta('Finished (UTC)', x(utcDate(run.finishedAt)))}
-${meta('Duration', duration(run.durationMs))}
-${meta('Tool version', `restorecheck ${x(result.tool.version)}`)}
-${meta('Exit code', `${exitCodeFor(result.outcome)} (fail-on ${run.failOn})`)}
-${meta('Run id', `<code>${x(run.id)}</code>`)}
+${meta(LABELS.dateUtc, x(utcDate(run.startedAt)))}
+${meta(LABELS.finishedUtc, x(utcDate(run.finishedAt)))}
+${meta(LABELS.duration, duration(run.durationMs))}
+${meta(LABELS.toolVersion, `restorecheck ${x(result.tool.version)}`)}
+${meta(LABELS.exitCode, `${exitCodeFor(result.outcome)} (${LABELS.failOn} ${run.failOn})`)}
+${meta(LABELS.runId, `<code>${x(run.id)}</code>`)}
 </dl>
 </header>
 <section class="summary">
-<h2>Summary: ${result.checks.length} check${result.checks.length === 1 ? '' : 's'}</h2>
+<h2>${LABELS.summaryHeading(result.checks.length)}</h2>
 <div class="tiles">${tiles}</div>
 </section>
 <section class="overview">
-<h2>Checks at a glance</h2>
-${ordered.length ? `${OVERVIEW_HEAD}<tbody>\n${overview}\n</tbody></table>` : '<p class="nodata">No check selected.</p>'}
+<h2>${LABELS.checksAtAGlance}</h2>
+${ordered.length ? `${OVERVIEW_HEAD}<tbody>\n${overview}\n</tbody></table>` : `<p class="nodata">${LABELS.noCheckSelected}</p>`}
 </section>
+${runTable(result)}
+${requirementSection(result)}
 ${trendSection(result, history)}
 <section class="details">
-<h2>Details and evidence</h2>
+<h2>${LABELS.detailsAndEvidence}</h2>
 ${ordered.map(checkSection).join('\n')}
 </section>
 <footer>
-This document is rendered from the JSON report of the same name, which is the record. Previous report in the chain (SHA-256): ${previous}.
-Verify the chain with <code>restorecheck report verify DIR</code>.
+${LABELS.footerRecord} ${previous}.
+${LABELS.footerVerify} <code>restorecheck report verify DIR</code>.
 </footer>
 </main>
 </body>

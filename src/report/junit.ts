@@ -7,7 +7,8 @@
  */
 import type { CheckResult, RunResult } from '../run/result.js';
 import { escapeMarkup as x, escapeXmlAttribute as attr } from './escape.js';
-import { STATUS_WORD, controlText, evidenceEntries, evidenceValue, groupOf } from './presentation.js';
+import { STATUS_WORD, byAttention, controlText, evidenceEntries, evidenceValue, groupOf, inAttentionOrder, provenanceRows } from './presentation.js';
+import { LABELS } from './labels.js';
 import type { Reporter } from './types.js';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
@@ -17,12 +18,12 @@ function details(check: CheckResult): string {
   const lines = [check.message];
   const evidence = evidenceEntries(check.evidence);
   if (evidence.length > 0) {
-    lines.push('', 'Evidence:');
+    lines.push('', `${LABELS.evidence}:`);
     for (const [key, value] of evidence) lines.push(`  ${key}: ${evidenceValue(value)}`);
   }
-  if (check.hint) lines.push('', `Hint: ${check.hint}${check.requestId ? ` (request id ${check.requestId})` : ''}`);
-  lines.push('', `Remediation: ${check.remediation}`);
-  if (check.controls.length > 0) lines.push(`Controls: ${check.controls.map(controlText).join('; ')}`);
+  if (check.hint) lines.push('', `${LABELS.hint}: ${check.hint}${check.requestId ? ` (${LABELS.requestId} ${check.requestId})` : ''}`);
+  lines.push('', `${LABELS.remediation}: ${check.remediation}`);
+  if (check.controls.length > 0) lines.push(`${LABELS.controls}: ${check.controls.map(controlText).join('; ')}`);
   return lines.join('\n');
 }
 
@@ -49,7 +50,7 @@ export const junitReporter: Reporter = {
   extension: 'xml',
   render(result: RunResult) {
     const groups = new Map<string, CheckResult[]>();
-    for (const check of result.checks) {
+    for (const check of inAttentionOrder(result.checks)) {
       const group = groupOf(check.id);
       groups.set(group, [...(groups.get(group) ?? []), check]);
     }
@@ -64,15 +65,22 @@ export const junitReporter: Reporter = {
       property('outcome', result.outcome),
       property('failOn', result.run.failOn),
       ...(result.previousReportSha256 === undefined ? [] : [property('previousReportSha256', result.previousReportSha256 ?? '')]),
+      // Who ran it and on what: provenance.<key>, the JSON's names.
+      ...provenanceRows(result.provenance).map((row) => property(`provenance.${row.key}`, row.value)),
     ].join('\n');
-    const suites = [...groups.keys()].sort().map((group, index) => {
+    // The real host (the XSD's hostname is the host the suite ran on), `localhost` when unknown.
+    const host = result.provenance?.who.host ?? 'localhost';
+    // The suite holding the worst check first (a CI view lists failures first), then by name.
+    const worst = (group: string) => groups.get(group)![0]!;
+    const order = [...groups.keys()].sort((a, b) => byAttention(worst(a), worst(b)) || (a < b ? -1 : a > b ? 1 : 0));
+    const suites = order.map((group, index) => {
       const checks = groups.get(group)!;
       const count = (status: CheckResult['status']) => checks.filter((c) => c.status === status).length;
       const time = seconds(checks.reduce((sum, c) => sum + c.durationMs, 0));
       // Passes and warnings have no child element in JUnit: their message and evidence go to system-out.
       const out = checks.map((c) => `${STATUS_WORD[c.status]} ${c.id}: ${c.message}`).join('\n');
       return [
-        `  <testsuite name="${attr(group)}" package="restorecheck.${attr(result.run.command)}" id="${index}" timestamp="${timestamp}" hostname="localhost" ` +
+        `  <testsuite name="${attr(group)}" package="restorecheck.${attr(result.run.command)}" id="${index}" timestamp="${timestamp}" hostname="${attr(host)}" ` +
           `tests="${checks.length}" failures="${count('fail')}" errors="${count('error')}" skipped="${count('skipped')}" time="${time}">`,
         '    <properties>',
         properties,

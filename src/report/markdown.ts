@@ -4,10 +4,32 @@
  * Every value from the report goes through escapeMarkdown: a name like `<script>` or `a|b` is shown as typed.
  */
 import { exitCodeFor } from '../run/result.js';
-import { escapeMarkdown as md } from './escape.js';
-import { OUTCOME_WORD, STATUS_WORD, controlText, duration, evidenceEntries, evidenceValue, isTicked, utcDate } from './presentation.js';
+import { markdownCode, escapeMarkdown as md } from './escape.js';
+import { LABELS } from './labels.js';
+import {
+  OUTCOME_WORD,
+  STATUS_WORD,
+  byRequirement,
+  codeSegments,
+  controlText,
+  duration,
+  evidenceEntries,
+  evidenceValue,
+  inAttentionOrder,
+  isTicked,
+  provenanceRows,
+  requirementText,
+  utcDate,
+} from './presentation.js';
 import type { Reporter } from './types.js';
 import type { Status } from '../vocabulary.js';
+
+/** Prose escaped, `backtick spans` (commands, names to paste) as inline code. */
+function withCode(text: string): string {
+  return codeSegments(text)
+    .map((segment) => (segment.code ? markdownCode(segment.text) : md(segment.text)))
+    .join('');
+}
 
 const ICON: Record<Status, string> = { pass: '✅', fail: '❌', warn: '⚠️', error: '⛔', skipped: '⏭️' };
 
@@ -19,35 +41,57 @@ export const markdownReporter: Reporter = {
     const lines: string[] = [];
     lines.push(`## ${outcomeIcon} restorecheck ${md(run.command)} · ${md(run.environment)}: ${OUTCOME_WORD[result.outcome]}`);
     lines.push('');
-    lines.push('| Environment | Command | Started | Duration | Tool | Outcome |');
+    const head = LABELS.markdownHead;
+    lines.push(`| ${head.environment} | ${head.command} | ${head.started} | ${head.duration} | ${head.tool} | ${head.outcome} |`);
     lines.push('| --- | --- | --- | --- | --- | --- |');
     lines.push(
       `| ${md(run.environment)} | ${md(run.command)} | ${md(utcDate(run.startedAt))} | ${duration(run.durationMs)} ` +
-        `| restorecheck ${md(result.tool.version)} | **${OUTCOME_WORD[result.outcome]}** (exit ${exitCodeFor(result.outcome)}) |`,
+        `| restorecheck ${md(result.tool.version)} | **${OUTCOME_WORD[result.outcome]}** (${LABELS.exit} ${exitCodeFor(result.outcome)}) |`,
     );
+    const rows = provenanceRows(result.provenance);
+    if (rows.length > 0) {
+      lines.push('');
+      lines.push(`| ${LABELS.run} | |`);
+      lines.push('| --- | --- |');
+      for (const row of rows)
+        lines.push(`| ${md(row.label)} | ${row.link ? `[${md(row.value)}](${row.link.replace(/[()\s]/g, encodeURIComponent)})` : md(row.value)} |`);
+    }
     lines.push('');
     lines.push(
-      `**${result.checks.length} checks:** ${summary.pass} pass · ${summary.fail} fail · ${summary.warn} warn · ${summary.error} error · ${summary.skipped} skipped`,
+      `**${LABELS.checksCount(result.checks.length)}:** ${(['pass', 'fail', 'warn', 'error', 'skipped'] as const).map((k) => `${summary[k]} ${LABELS.counted[k]}`).join(' · ')}`,
     );
     lines.push('');
-    lines.push(run.command === 'check' ? '### Monthly checklist' : '### Checklist');
+    lines.push(`### ${run.command === 'check' ? LABELS.monthlyChecklist : LABELS.checklist}`);
     lines.push('');
-    for (const check of result.checks) {
+    for (const check of inAttentionOrder(result.checks)) {
       const box = isTicked(check) ? '[x]' : '[ ]';
       lines.push(`- ${box} ${ICON[check.status]} **${md(check.id)}**: ${md(check.title)} (${STATUS_WORD[check.status]}, ${check.severity})`);
       lines.push(`  - ${md(check.message)}`);
       const evidence = evidenceEntries(check.evidence);
-      if (evidence.length > 0) lines.push(`  - Evidence: ${evidence.map(([key, value]) => `${md(key)} = ${md(evidenceValue(value))}`).join('; ')}`);
+      if (evidence.length > 0) lines.push(`  - ${LABELS.evidence}: ${evidence.map(([key, value]) => `${md(key)} = ${md(evidenceValue(value))}`).join('; ')}`);
       if (check.status === 'error' && check.hint) {
-        lines.push(`  - Hint: ${md(check.hint)}${check.requestId ? ` (request id ${md(check.requestId)})` : ''}`);
+        lines.push(`  - ${LABELS.hint}: ${withCode(check.hint)}${check.requestId ? ` (${LABELS.requestId} ${md(check.requestId)})` : ''}`);
       }
-      if (check.status === 'fail' || check.status === 'warn' || check.status === 'error') lines.push(`  - Remediation: ${md(check.remediation)}`);
-      if (check.controls.length > 0) lines.push(`  - Controls: ${check.controls.map((c) => md(controlText(c))).join('; ')}`);
+      if (check.status === 'fail' || check.status === 'warn' || check.status === 'error')
+        lines.push(`  - ${LABELS.remediation}: ${withCode(check.remediation)}`);
+      if (check.controls.length > 0) lines.push(`  - ${LABELS.controls}: ${check.controls.map((c) => md(controlText(c))).join('; ')}`);
     }
-    if (result.checks.length === 0) lines.push('_No check selected._');
+    if (result.checks.length === 0) lines.push(LABELS.noCheckSelectedMd);
+    const requirements = byRequirement(result.checks);
+    if (requirements.length > 0) {
+      lines.push('');
+      lines.push(`### ${LABELS.byRequirement}`);
+      lines.push('');
+      lines.push(`| ${LABELS.status} | ${LABELS.requirement} | ${LABELS.evidencedBy} |`);
+      lines.push('| --- | --- | --- |');
+      for (const r of requirements) {
+        const checks = r.checks.map((c) => `${ICON[c.status]} ${md(c.id)} (${STATUS_WORD[c.status]})`).join(', ');
+        lines.push(`| ${ICON[r.status]} ${STATUS_WORD[r.status]} | ${md(requirementText(r))} | ${checks} |`);
+      }
+    }
     lines.push('');
-    const chain = result.previousReportSha256 === undefined ? '' : ` · previous report sha256 ${result.previousReportSha256 ?? 'none (first report)'}`;
-    lines.push(`<sub>Run ${md(run.id)} · fail-on ${run.failOn}${chain}</sub>`);
+    const chain = result.previousReportSha256 === undefined ? '' : ` · ${LABELS.previousReport} ${result.previousReportSha256 ?? LABELS.previousNone}`;
+    lines.push(`<sub>${LABELS.run} ${md(run.id)} · ${LABELS.failOn} ${run.failOn}${chain}</sub>`);
     return `${lines.join('\n')}\n`;
   },
 };

@@ -2,8 +2,9 @@
  * What the human formats (Markdown, HTML, JUnit) say the same way: status words, evidence as text,
  * UTC dates, durations. Plain strings here; each format escapes them for itself.
  */
-import type { Evidence, JsonValue, Status } from '../vocabulary.js';
-import type { CheckResult, Outcome } from '../run/result.js';
+import { type Evidence, type JsonValue, SEVERITIES, type Status } from '../vocabulary.js';
+import type { CheckResult, Outcome, Provenance } from '../run/result.js';
+import { CONTROL_NAMES, LABELS } from './labels.js';
 
 export const STATUS_WORD: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIPPED' };
 export const OUTCOME_WORD: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', incomplete: 'INCOMPLETE' };
@@ -14,9 +15,106 @@ export function isTicked(check: CheckResult): boolean {
 }
 
 /** Failures first, then what could not be evaluated, warnings, passes, skips; by id within each. */
-const STATUS_RANK: Record<Status, number> = { fail: 0, error: 1, warn: 2, pass: 3, skipped: 4 };
-export function byAttention(a: CheckResult, b: CheckResult): number {
-  return STATUS_RANK[a.status] - STATUS_RANK[b.status] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+export const STATUS_RANK: Record<Status, number> = { fail: 0, error: 1, warn: 2, pass: 3, skipped: 4 };
+/** Failures first, the most severe (critical → info) first; then errors, warnings, passes, skips; by id within each. */
+export function byAttention(a: Pick<CheckResult, 'id' | 'status' | 'severity'>, b: Pick<CheckResult, 'id' | 'status' | 'severity'>): number {
+  const severity = a.status === 'fail' && b.status === 'fail' ? SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) : 0;
+  return STATUS_RANK[a.status] - STATUS_RANK[b.status] || severity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** The checks in the order a reader needs them (the JSON keeps them by id). */
+export function inAttentionOrder(checks: readonly CheckResult[]): CheckResult[] {
+  return [...checks].sort(byAttention);
+}
+
+/** One requirement (framework + control), the checks that evidence it, and its status: the worst of theirs. */
+export interface RequirementView {
+  framework: string;
+  control: string;
+  /** Its human name when known (the control's own title/label, or CONTROL_NAMES). */
+  name?: string;
+  status: Status;
+  checks: CheckResult[];
+}
+
+/** The `controls` of every check, grouped by requirement; ControlRef read generically (a title or label, if any, names it). */
+export function byRequirement(checks: readonly CheckResult[]): RequirementView[] {
+  const views = new Map<string, RequirementView>();
+  for (const check of checks) {
+    for (const ref of check.controls as ReadonlyArray<{ framework: string; control: string; title?: unknown; label?: unknown }>) {
+      const key = `${ref.framework} ${ref.control}`;
+      let view = views.get(key);
+      if (!view) {
+        const own = typeof ref.title === 'string' ? ref.title : typeof ref.label === 'string' ? ref.label : undefined;
+        const name = own ?? CONTROL_NAMES[key];
+        view = { framework: ref.framework, control: ref.control, ...(name ? { name } : {}), status: 'skipped', checks: [] };
+        views.set(key, view);
+      }
+      if (!view.checks.includes(check)) view.checks.push(check);
+    }
+  }
+  for (const view of views.values()) {
+    view.checks.sort(byAttention);
+    // The worst of its checks; a requirement whose checks were all skipped is skipped (not evidenced by this run).
+    view.status = view.checks[0]?.status ?? 'skipped';
+  }
+  return [...views.values()].sort(
+    (a, b) =>
+      STATUS_RANK[a.status] - STATUS_RANK[b.status] || a.framework.localeCompare(b.framework) || a.control.localeCompare(b.control, 'en', { numeric: true }),
+  );
+}
+
+/** A piece of remediation (or hint) text: prose, or a `backtick span` that is a command or a name to paste. */
+export interface TextSegment {
+  code: boolean;
+  text: string;
+}
+
+/** Splits on backtick spans (one or more backticks, closed by the same run, as CommonMark); an unclosed backtick stays prose. */
+export function codeSegments(text: string): TextSegment[] {
+  const segments: TextSegment[] = [];
+  const pattern = /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g;
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    if (m.index > last) segments.push({ code: false, text: text.slice(last, m.index) });
+    segments.push({ code: true, text: m[2]!.trim() === '' ? m[2]! : m[2]!.replace(/^ (.*) $/s, '$1') });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) segments.push({ code: false, text: text.slice(last) });
+  return segments;
+}
+
+/** Who ran it and on what, as label/value rows (the same rows in every format). Values are plain text. */
+export function provenanceRows(provenance: Provenance | undefined): Array<{ key: string; label: string; value: string; link?: string }> {
+  if (!provenance) return [];
+  const { who, target } = provenance;
+  const rows: Array<{ key: string; label: string; value: string; link?: string }> = [];
+  const add = (key: string, label: string, value: string | undefined, link?: string) => {
+    if (value !== undefined && value !== '') rows.push({ key, label, value, ...(link ? { link } : {}) });
+  };
+  add('osUser', LABELS.osUser, who.osUser);
+  add('host', LABELS.host, who.host);
+  if (who.ci) {
+    add('ciProvider', LABELS.ciProvider, LABELS.provider[who.ci.provider] ?? who.ci.provider);
+    add('ciActor', LABELS.ciActor, who.ci.actor);
+    add('ciRunUrl', LABELS.ciRun, who.ci.runUrl, who.ci.runUrl && /^https:\/\//.test(who.ci.runUrl) ? who.ci.runUrl : undefined);
+    add('workflow', LABELS.workflow, who.ci.workflow);
+    add('ref', LABELS.ref, who.ci.ref);
+  }
+  add('repository', LABELS.repository, who.repository);
+  add('commit', LABELS.commit, who.commit);
+  add('subscriptionId', LABELS.subscription, target.subscriptionId);
+  add('postgresServerId', LABELS.postgresServer, target.postgresServerId);
+  add('serverFqdn', LABELS.serverFqdn, target.serverFqdn);
+  add('storageAccountId', LABELS.storageAccount, target.storageAccountId);
+  add('storageContainer', LABELS.storageContainer, target.storageContainer);
+  if (target.database) {
+    const d = target.database;
+    add('database', LABELS.database, LABELS.databaseValue(d.name, d.host, d.port, d.user));
+    add('databaseUrl', LABELS.databaseUrl, d.url);
+  }
+  add('archive', LABELS.archive, target.archive);
+  return rows;
 }
 
 /** `2026-11-21T03:00:00.000Z` → `2026-11-21 03:00:00 UTC`. */
@@ -43,6 +141,11 @@ export function evidenceEntries(evidence: Evidence): Array<[string, JsonValue]> 
 
 export function controlText(control: { framework: string; control: string }): string {
   return `${control.framework} ${control.control}`;
+}
+
+/** The id, and the human name when one is known: `ISO27001:2022 A.8.13 (Information backup)`. */
+export function requirementText(view: Pick<RequirementView, 'framework' | 'control' | 'name'>): string {
+  return view.name && view.name !== view.control ? `${view.framework} ${view.control} (${view.name})` : `${view.framework} ${view.control}`;
 }
 
 /** The JUnit suite and the report section a check belongs to: its id up to the first dash (db, pgflex, blob, archive, restore…). */

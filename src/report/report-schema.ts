@@ -48,6 +48,47 @@ const checkResult = z
   })
   .meta({ id: 'CheckResult' });
 
+const provenance = z
+  .strictObject({
+    who: z
+      .strictObject({
+        osUser: z.string().optional().describe('the operating-system user that ran the command'),
+        host: z.string().optional().describe('the host name of the machine that ran it'),
+        ci: z
+          .strictObject({
+            provider: z.enum(['github-actions', 'azure-devops']),
+            actor: z.string().optional().describe('GITHUB_ACTOR / BUILD_REQUESTEDFOR'),
+            runUrl: z.string().optional().describe('the CI run (GitHub Actions run, Azure DevOps build results)'),
+            workflow: z.string().optional(),
+            ref: z.string().optional().describe('the branch or tag the run was started on'),
+          })
+          .optional(),
+        repository: z.string().optional(),
+        commit: z.string().optional(),
+      })
+      .describe('who ran the command, from the environment (only what it told)'),
+    target: z
+      .strictObject({
+        subscriptionId: z.string().optional(),
+        postgresServerId: z.string().optional().describe('ARM resource id of the Flexible Server'),
+        storageAccountId: z.string().optional().describe('ARM resource id of the storage account'),
+        storageContainer: z.string().optional(),
+        serverFqdn: z.string().optional(),
+        database: z
+          .strictObject({
+            host: z.string(),
+            port: z.number().int().positive(),
+            name: z.string().optional(),
+            user: z.string().optional(),
+            url: z.string().describe('the database URL with its password masked'),
+          })
+          .optional(),
+        archive: z.string().optional().describe('verify / restore-test --archive: the archive file'),
+      })
+      .describe('what the command ran on, from the configuration; never a password'),
+  })
+  .describe('who ran the command and on what (0.2; absent in older reports)');
+
 export const reportSchema = z
   .strictObject({
     schemaVersion: z.literal(1),
@@ -64,6 +105,7 @@ export const reportSchema = z
     checks: z.array(checkResult).describe('sorted by id'),
     summary: z.strictObject({ pass: count, fail: count, warn: count, error: count, skipped: count }),
     outcome: z.enum(['pass', 'fail', 'incomplete']),
+    provenance: provenance.optional(),
     previousReportSha256: z
       .string()
       .regex(/^[0-9a-f]{64}$/)

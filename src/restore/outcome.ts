@@ -54,6 +54,8 @@ export interface RestoreOutcome {
     removed: string[];
     leftover: string[];
     message?: string;
+    /** When the deletion was seen done (ISO 8601 UTC): the restore's last timestamp, after requestedAt and readyAt. */
+    deletedAt?: string;
   };
 }
 

@@ -19,8 +19,8 @@ import type { SignedDocumentProbe } from '../restore/restored-database.js';
 import { createThrowawayDatabase } from '../restore/throwaway-database.js';
 import type { Logger, Severity } from '../vocabulary.js';
 import { type Gateways, LiveGateways, once, withDatabase } from './gateways.js';
-import type { RunResult } from './result.js';
-import { runChecks, selectChecks } from './runner.js';
+import type { Provenance, RunResult } from './result.js';
+import { type CommandStart, commandStartNow, runChecks, selectChecks } from './runner.js';
 
 export interface RestoreTestOptions {
   config: Config;
@@ -32,6 +32,9 @@ export interface RestoreTestOptions {
   log: Logger;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /** When the command began (default: when this function was called): the report's start, before the restore request. */
+  commandStart?: CommandStart;
+  provenance?: Provenance;
 }
 
 /** Every check a restore test reports, in the order of its report; `--only` is checked against these before anything starts. */
@@ -54,6 +57,8 @@ const judgingLimits = (timeoutMs: number) => ({ checkTimeoutMs: timeoutMs, runTi
 
 export async function runAzureRestoreTest(options: RestoreTestOptions & { pointInTime?: Date }): Promise<RunResult> {
   const { config, log, timeoutMs } = options;
+  // The report's start and duration cover the restore, not only the checks that judge it afterwards.
+  const commandStart = options.commandStart ?? commandStartNow();
   const deadline = AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]);
   const gateways = new LiveGateways(config);
   try {
@@ -74,11 +79,13 @@ export async function runAzureRestoreTest(options: RestoreTestOptions & { pointI
       checks: restoreTestChecks('azure-point-in-time'),
       config,
       gateways,
-      inputs: { restore: outcome },
+      inputs: { restore: stampDeletion(outcome) },
       only: options.only,
       failOn: options.failOn,
       log,
       limits: judgingLimits(timeoutMs),
+      commandStart,
+      ...(options.provenance ? { provenance: options.provenance } : {}),
     });
   } finally {
     await gateways.close();
@@ -87,6 +94,7 @@ export async function runAzureRestoreTest(options: RestoreTestOptions & { pointI
 
 export async function runArchiveRestoreTest(options: RestoreTestOptions & { path: string; fileName: string }): Promise<RunResult> {
   const { config, log, timeoutMs, signal } = options;
+  const commandStart = options.commandStart ?? commandStartNow();
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
   const gateways = new LiveGateways(config);
   const archive = once(() => verifyArchive(options.path, { limits: archivesConfigOrDefault(config.archives).limits, signal: deadline }));
@@ -135,13 +143,22 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
       ...common,
       command: 'restore-test',
       checks: restoreTestChecks('archive'),
-      inputs: { archive, restore: outcome },
+      inputs: { archive, restore: stampDeletion(outcome) },
       only: options.only,
+      commandStart,
+      ...(options.provenance ? { provenance: options.provenance } : {}),
     });
   } finally {
     if (!handedOver) await database.then((db) => db.drop()).catch(() => undefined);
     await gateways.close();
   }
+}
+
+/** The restore and its cleanup are over when it returns: a deletion done is stamped then (restore-cleanup's `deletedAt`). */
+function stampDeletion(outcome: RestoreOutcome): RestoreOutcome {
+  if (outcome.cleanup.status === 'deleted' && outcome.cleanup.removed.length > 0 && !outcome.cleanup.deletedAt)
+    outcome.cleanup.deletedAt = new Date().toISOString();
+  return outcome;
 }
 
 /** The outcome of an archive that failed its gate: nothing was restored, and the throwaway cluster is gone. */

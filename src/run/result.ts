@@ -30,6 +30,44 @@ export interface CheckResult {
   remediationKey?: string;
 }
 
+/** The CI system that ran the command, from its standard variables (GitHub Actions, Azure DevOps). */
+export interface CiInfo {
+  provider: 'github-actions' | 'azure-devops';
+  /** Who started the run (GITHUB_ACTOR, BUILD_REQUESTEDFOR). */
+  actor?: string;
+  runUrl?: string;
+  workflow?: string;
+  ref?: string;
+}
+
+/** Who ran the command. Every field is optional: only what the environment told. */
+export interface RunWho {
+  osUser?: string;
+  host?: string;
+  ci?: CiInfo;
+  repository?: string;
+  commit?: string;
+}
+
+/** What the command ran on, from the configuration (and the command line). Never a password. */
+export interface RunTarget {
+  subscriptionId?: string;
+  /** ARM resource ids. */
+  postgresServerId?: string;
+  storageAccountId?: string;
+  storageContainer?: string;
+  serverFqdn?: string;
+  /** `url` is the database URL with its password masked. */
+  database?: { host: string; port: number; name?: string; user?: string; url: string };
+  /** verify / restore-test --archive: the archive file. */
+  archive?: string;
+}
+
+export interface Provenance {
+  who: RunWho;
+  target: RunTarget;
+}
+
 export type Outcome = 'pass' | 'fail' | 'incomplete';
 
 export interface RunInfo {
@@ -51,6 +89,8 @@ export interface RunResult {
   checks: CheckResult[];
   summary: Record<Status, number>;
   outcome: Outcome;
+  /** Who ran it and on what (issue 13); absent in reports written before 0.2. */
+  provenance?: Provenance;
   /** SHA-256 of the previous report in the same directory (the tamper-evident chain). */
   previousReportSha256?: string | null;
 }

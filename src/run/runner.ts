@@ -13,7 +13,7 @@ import { type JsonValue, type Logger, SILENT_LOGGER, type Severity } from '../vo
 import { TOOL_VERSION } from '../version.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES, capEvidence } from './evidence-cap.js';
 import type { Gateways } from './gateways.js';
-import { type CheckResult, type RunResult, computeOutcome, summarise } from './result.js';
+import { type CheckResult, type Provenance, type RunResult, computeOutcome, summarise } from './result.js';
 
 export interface RunOptions {
   command: string;
@@ -31,6 +31,23 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Deadlines for this run instead of `config.limits` (verify: one read of a large archive outlasts a check's usual deadline). */
   limits?: { checkTimeoutMs: number; runTimeoutMs: number };
+  /**
+   * When the command began, if before the checks (restore-test: before the restore was requested). run.startedAt and
+   * run.durationMs then cover the whole command, not only the judging checks.
+   */
+  commandStart?: CommandStart;
+  /** Who ran the command and on what (collectProvenance); written to the report as `provenance`. */
+  provenance?: Provenance;
+}
+
+/** A command's start: the wall-clock instant, and the monotonic clock (performance.now()) at the same moment. */
+export interface CommandStart {
+  at: Date;
+  perfMs: number;
+}
+
+export function commandStartNow(): CommandStart {
+  return { at: new Date(), perfMs: performance.now() };
 }
 
 /**
@@ -140,8 +157,8 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
   const log = options.log ?? SILENT_LOGGER;
   const failOn = options.failOn ?? options.config.report?.failOn ?? 'low';
   const selected = selectChecks(options.checks, options.only);
-  const started = now();
-  const startedMs = performance.now();
+  const started = options.commandStart?.at ?? now();
+  const startedMs = options.commandStart?.perfMs ?? performance.now();
   const limits = options.limits ?? options.config.limits;
 
   const runDeadline = deadline(limits.runTimeoutMs);
@@ -170,6 +187,7 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
     checks: results,
     summary: summarise(results),
     outcome: computeOutcome(results, failOn),
+    ...(options.provenance ? { provenance: options.provenance } : {}),
   };
 }
 

@@ -38,7 +38,14 @@ describe('hostile text in every format', () => {
     assert.equal(items.length, report.checks.length, 'one checklist item per check, whatever the text holds');
     const html = new MarkdownIt({ html: true, linkify: true }).render(out);
     assert.doesNotMatch(html, /<script|<img|href="javascript:/i);
-    assert.doesNotMatch(html, /<strong>bold<\/strong>|<code>rm -rf|<h1>\s*heading|<s>del<\/s>/);
+    assert.doesNotMatch(html, /<strong>bold<\/strong>|<h1>\s*heading|<s>del<\/s>/);
+    // Remediation and hints render their `backtick spans` as code (commands to paste, issue 13); everywhere else no code.
+    const rest = out
+      .split('\n')
+      .filter((line) => !/^ {2}- (Remediation|Hint): /.test(line))
+      .join('\n');
+    assert.doesNotMatch(new MarkdownIt({ html: true, linkify: true }).render(rest), /<code>rm -rf/);
+    assert.match(html, /Remediation: Remediation .*<code>rm -rf \/<\/code>/);
     assert.match(html, /&lt;script&gt;window.__pwned=1&lt;\/script&gt;/);
     // The summary table keeps its six cells: pipes in the text do not split it.
     // (GFM drops cells past the header's count, so check what each cell holds, not just how many there are.)

@@ -52,7 +52,7 @@ export const restoreCleanup = defineCheck({
   command: 'restore-test',
   async run(ctx) {
     const { cleanup, target } = ctx.restore;
-    const evidence = { removed: cleanup.removed, leftover: cleanup.leftover };
+    const evidence = { removed: cleanup.removed, leftover: cleanup.leftover, ...(cleanup.deletedAt ? { deletedAt: cleanup.deletedAt } : {}) };
     const note = cleanup.message || null;
     if (cleanup.status === 'kept') return { status: 'warn', message: t.kept({ target: target ?? null, note }), evidence };
     if (cleanup.status === 'failed' || cleanup.leftover.length > 0) {

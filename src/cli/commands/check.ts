@@ -1,6 +1,8 @@
 import { checksFor } from '../../checks/index.js';
 import { LiveGateways } from '../../run/gateways.js';
+import { collectProvenance } from '../../run/provenance.js';
 import { exitCodeFor } from '../../run/result.js';
+import { commandStartNow } from '../../run/runner.js';
 import { defineCommand } from '../command.js';
 import { emitReports } from '../report-files.js';
 import { withReportStore } from '../report-store-sync.js';
@@ -10,6 +12,7 @@ import { loadConfigFor, reportRequest, runThenClose, withConfigOption, withRepor
 export const checkCommand = defineCommand({
   builder: (yargs) => withReportOptions(withConfigOption(yargs, true)),
   async run(argv, { output, signal }) {
+    const commandStart = commandStartNow();
     output.verbose = argv.verbose;
     const { config } = await loadConfigFor(argv.config, output);
     const request = withReportStore(reportRequest(argv, config), config, output);
@@ -25,6 +28,8 @@ export const checkCommand = defineCommand({
       failOn: argv['fail-on'],
       log: output.logger(),
       signal,
+      commandStart,
+      provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config }),
     });
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);

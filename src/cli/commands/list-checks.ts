@@ -1,4 +1,6 @@
 import { checks } from '../../checks/index.js';
+import { CONTROL_NAMES } from '../../report/labels.js';
+import { requirementText } from '../../report/presentation.js';
 import { defineCommand } from '../command.js';
 
 export const listChecksCommand = defineCommand({
@@ -16,15 +18,25 @@ export const listChecksCommand = defineCommand({
         description,
         risk,
         remediation,
-        controls,
+        // Each requirement as framework + control, with its human name when one is known.
+        controls: controls.map((c) => ({
+          ...c,
+          ...(CONTROL_NAMES[`${c.framework} ${c.control}`] ? { name: CONTROL_NAMES[`${c.framework} ${c.control}`] } : {}),
+        })),
       }));
       output.out(`${JSON.stringify(catalogue, null, 2)}\n`);
       return;
     }
     const width = Math.max(...sorted.map((c) => c.id.length));
+    // One line per check, then one indented line per requirement it evidences (framework, control, name).
+    const lines: string[] = [];
     for (const check of sorted) {
-      const controls = check.controls.map((c) => (c.framework === 'HDS' ? 'HDS' : `${c.framework} ${c.control}`)).join(', ');
-      output.out(`${check.id.padEnd(width)}  ${check.severity.padEnd(8)}  ${check.command.padEnd(12)}  ${check.title}  [${controls}]\n`);
+      lines.push(`${check.id.padEnd(width)}  ${check.severity.padEnd(8)}  ${check.command.padEnd(12)}  ${check.title}`);
+      for (const c of check.controls) {
+        const name = (c as { title?: unknown; label?: unknown }).title ?? (c as { label?: unknown }).label ?? CONTROL_NAMES[`${c.framework} ${c.control}`];
+        lines.push(`${' '.repeat(width + 2)}- ${requirementText({ ...c, ...(typeof name === 'string' ? { name } : {}) })}`);
+      }
     }
+    output.out(`${lines.join('\n')}\n`);
   },
 });

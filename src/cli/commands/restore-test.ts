@@ -7,7 +7,9 @@ import { appendAuditEvent } from '../../evidence/audit-log.js';
 import { UsageError, describeError } from '../../errors.js';
 import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { LiveGateways } from '../../run/gateways.js';
+import { collectProvenance } from '../../run/provenance.js';
 import { exitCodeFor } from '../../run/result.js';
+import { type CommandStart, commandStartNow } from '../../run/runner.js';
 import { checkOnly, runArchiveRestoreTest, runAzureRestoreTest } from '../../run/restore-test.js';
 import { removeAbandonedClusters } from '../abandoned-clusters.js';
 import { type CommandContext, defineCommand } from '../command.js';
@@ -71,19 +73,23 @@ export const restoreTestCommand = defineCommand({
     },
   },
   async run(argv, ctx) {
+    // The report starts here, before the restore is requested (not when its judging checks start).
+    const commandStart = commandStartNow();
     ctx.output.verbose = argv.verbose;
     if (argv.action === 'cleanup') return cleanup(argv, ctx);
     if (argv.local) throw new UsageError('--local applies to `restore-test cleanup`', 'restorecheck restore-test cleanup --local');
     const timeoutMs = parseDuration(argv.timeout);
     checkOnly(argv.only);
     const { result, request } =
-      argv.archive !== undefined ? await archiveRestoreTest(argv, argv.archive, ctx, timeoutMs) : await azureRestoreTest(argv, ctx, timeoutMs);
+      argv.archive !== undefined
+        ? await archiveRestoreTest(argv, argv.archive, ctx, timeoutMs, commandStart)
+        : await azureRestoreTest(argv, ctx, timeoutMs, commandStart);
     await emitReports(result, request, ctx.output);
     ctx.output.exitCode = exitCodeFor(result.outcome);
   },
 });
 
-async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { output, signal }: CommandContext, timeoutMs: number) {
+async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { output, signal }: CommandContext, timeoutMs: number, commandStart: CommandStart) {
   const path = resolve(archive);
   if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`archive not found: ${archive}`, 'pass the path of a .tar.gz backup archive');
   if (argv['point-in-time'] !== undefined)
@@ -106,11 +112,13 @@ async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { outp
     failOn: argv['fail-on'],
     log: output.logger(),
     signal,
+    commandStart,
+    provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config: loaded?.config, archive: path }),
   });
   return { result, request };
 }
 
-async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: CommandContext, timeoutMs: number) {
+async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: CommandContext, timeoutMs: number, commandStart: CommandStart) {
   if (argv.config === undefined)
     throw new UsageError('restore-test needs --config FILE (with azure.postgres), or --archive FILE', 'restorecheck restore-test --config restorecheck.yaml');
   const { config } = await loadConfigFor(argv.config, output);
@@ -133,6 +141,8 @@ async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: Comma
     failOn: argv['fail-on'],
     log: output.logger(),
     signal,
+    commandStart,
+    provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config }),
     ...(pointInTime ? { pointInTime } : {}),
   });
   return { result, request };

@@ -7,7 +7,9 @@ import { type Config, archivesConfigOrDefault, configSchema } from '../../config
 import { UsageError } from '../../errors.js';
 import { verifyArchive } from '../../archive/verify-archive.js';
 import { LiveGateways, once } from '../../run/gateways.js';
+import { collectProvenance } from '../../run/provenance.js';
 import { exitCodeFor } from '../../run/result.js';
+import { commandStartNow } from '../../run/runner.js';
 import { defineCommand } from '../command.js';
 import { ProgressBar } from '../progress-bar.js';
 import { emitReports } from '../report-files.js';
@@ -49,6 +51,7 @@ export const verifyCommand = defineCommand({
       .option('environment', { type: 'string', describe: 'with --dir: the newest archive of this environment', requiresArg: true })
       .option('max-age-hours', { type: 'number', describe: 'fail archive-age past this age (overrides the configuration)', requiresArg: true }),
   async run(argv, { output, signal }) {
+    const commandStart = commandStartNow();
     output.verbose = argv.verbose;
     const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv.config, output);
     const path = await resolveArchive(argv, loaded?.config);
@@ -93,6 +96,8 @@ export const verifyCommand = defineCommand({
         log: output.logger(),
         signal,
         limits: { checkTimeoutMs: archives.timeoutMs, runTimeoutMs: archives.timeoutMs + 60_000 },
+        commandStart,
+        provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config: loaded?.config, archive: path }),
       },
       () => bar?.finish(),
     );
