@@ -210,6 +210,11 @@ export const configSchema = z.strictObject({
       failOn: severity.optional(),
       /** A check's evidence beyond this many bytes (as JSON) is cut in the report, marked evidenceTruncated. Default 64 KiB. */
       maxEvidenceBytes: positiveInt.optional(),
+      /**
+       * Ed25519 private key (PKCS#8 PEM) that signs each JSON report and its audit line: a file path (relative to this file),
+       * or the PEM itself, typically `${REPORT_SIGNING_KEY}` from a CI secret. Without it reports are integrity only, not authenticity.
+       */
+      signingKey: z.string().trim().min(1).optional(),
     })
     .optional(),
   restoreTest: z

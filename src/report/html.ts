@@ -10,7 +10,7 @@ import type { Status } from '../vocabulary.js';
 import type { CheckResult, RunResult } from '../run/result.js';
 import { exitCodeFor } from '../run/result.js';
 import { escapeMarkup as x } from './escape.js';
-import { OUTCOME_WORD, STATUS_WORD, byAttention, controlText, duration, evidenceEntries, evidenceValue, utcDate } from './presentation.js';
+import { OUTCOME_WORD, authenticityLine, STATUS_WORD, byAttention, controlText, duration, evidenceEntries, evidenceValue, utcDate } from './presentation.js';
 import { renderChart } from './svg-chart.js';
 import { trendsOf } from './trends.js';
 import type { Reporter } from './types.js';
@@ -198,7 +198,7 @@ ${ordered.map(checkSection).join('\n')}
 </section>
 <footer>
 This document is rendered from the JSON report of the same name, which is the record. Previous report in the chain (SHA-256): ${previous}.
-Verify the chain with <code>restorecheck report verify DIR</code>.
+Verify the chain with <code>restorecheck report verify DIR</code>.${authenticityLine(result) ? ` <strong class="authenticity">${x(authenticityLine(result))}</strong>` : ''}
 </footer>
 </main>
 </body>

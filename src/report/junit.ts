@@ -7,7 +7,7 @@
  */
 import type { CheckResult, RunResult } from '../run/result.js';
 import { escapeMarkup as x, escapeXmlAttribute as attr } from './escape.js';
-import { STATUS_WORD, controlText, evidenceEntries, evidenceValue, groupOf } from './presentation.js';
+import { STATUS_WORD, authenticityLine, controlText, evidenceEntries, evidenceValue, groupOf } from './presentation.js';
 import type { Reporter } from './types.js';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
@@ -64,6 +64,7 @@ export const junitReporter: Reporter = {
       property('outcome', result.outcome),
       property('failOn', result.run.failOn),
       ...(result.previousReportSha256 === undefined ? [] : [property('previousReportSha256', result.previousReportSha256 ?? '')]),
+      ...(authenticityLine(result) ? [property('authenticity', authenticityLine(result))] : []),
     ].join('\n');
     const suites = [...groups.keys()].sort().map((group, index) => {
       const checks = groups.get(group)!;

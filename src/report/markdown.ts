@@ -5,7 +5,7 @@
  */
 import { exitCodeFor } from '../run/result.js';
 import { escapeMarkdown as md } from './escape.js';
-import { OUTCOME_WORD, STATUS_WORD, controlText, duration, evidenceEntries, evidenceValue, isTicked, utcDate } from './presentation.js';
+import { OUTCOME_WORD, authenticityLine, STATUS_WORD, controlText, duration, evidenceEntries, evidenceValue, isTicked, utcDate } from './presentation.js';
 import type { Reporter } from './types.js';
 import type { Status } from '../vocabulary.js';
 
@@ -48,6 +48,7 @@ export const markdownReporter: Reporter = {
     lines.push('');
     const chain = result.previousReportSha256 === undefined ? '' : ` · previous report sha256 ${result.previousReportSha256 ?? 'none (first report)'}`;
     lines.push(`<sub>Run ${md(run.id)} · fail-on ${run.failOn}${chain}</sub>`);
+    if (authenticityLine(result)) lines.push('', `<sub>${md(authenticityLine(result))}</sub>`);
     return `${lines.join('\n')}\n`;
   },
 };

@@ -3,7 +3,7 @@
  * UTC dates, durations. Plain strings here; each format escapes them for itself.
  */
 import type { Evidence, JsonValue, Status } from '../vocabulary.js';
-import type { CheckResult, Outcome } from '../run/result.js';
+import type { CheckResult, Outcome, RunResult } from '../run/result.js';
 
 export const STATUS_WORD: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIPPED' };
 export const OUTCOME_WORD: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', incomplete: 'INCOMPLETE' };
@@ -23,6 +23,16 @@ export function byAttention(a: CheckResult, b: CheckResult): number {
 export function utcDate(iso: string): string {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
   return m ? `${m[1]} ${m[2]} UTC` : iso;
+}
+
+/**
+ * The one line each rendered format states about authenticity (issue 13); empty when the report was not
+ * written to a directory (no chain, no signature). signedBy null: hashes only, which anyone can recompute.
+ */
+export function authenticityLine(result: RunResult): string {
+  if (result.signedBy === undefined) return '';
+  if (result.signedBy === null) return 'Integrity only, not authenticity: this report is not signed (no report.signingKey).';
+  return `Signed (Ed25519) with key id ${result.signedBy.keyId}: check with restorecheck report verify DIR --public-key FILE.`;
 }
 
 export function duration(ms: number): string {
