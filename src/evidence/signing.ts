@@ -89,9 +89,7 @@ export function loadSigningKey(value: string, key = 'report.signingKey'): Signer
     throw problem(`${source} is not an unencrypted private key in PEM (PKCS#8) form`);
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw problem(
-      `${source} is a${/^[aeiou]/i.test(privateKey.asymmetricKeyType ?? '') ? 'n' : ''} ${privateKey.asymmetricKeyType ?? 'unknown'} key; reports are signed with Ed25519`,
-    );
+    throw problem(`${source} is a key of type ${privateKey.asymmetricKeyType ?? 'unknown'}; reports are signed with Ed25519`);
   }
   const keyId = keyIdOf(createPublicKey(privateKey));
   return {
@@ -114,7 +112,7 @@ export function loadPublicKey(path: string): Verifier {
   } catch {
     throw problem(`${path} is not a public key in PEM form`);
   }
-  if (publicKey.asymmetricKeyType !== 'ed25519') throw problem(`${path} is a ${publicKey.asymmetricKeyType ?? 'unknown'} key, not Ed25519`);
+  if (publicKey.asymmetricKeyType !== 'ed25519') throw problem(`${path} is a key of type ${publicKey.asymmetricKeyType ?? 'unknown'}, not Ed25519`);
   return {
     keyId: keyIdOf(publicKey),
     verify: (purpose, data, signature) => {
