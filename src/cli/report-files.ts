@@ -8,7 +8,7 @@
  * With $GITHUB_STEP_SUMMARY set, the Markdown checklist is appended there too.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ReportFormatName } from '../config/schema.js';
 import { utcDate } from '../report/presentation.js';
 import { isTextFormat, reporters } from '../report/index.js';

@@ -138,3 +138,11 @@ export function canonicalJson(value: unknown): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
+
+/**
+ * `{ signer }` for the audit-log options of a command that has a configuration, `{}` without report.signingKey:
+ * every line a configured command appends is signed, so that the audit head stays signed whichever command wrote last.
+ */
+export function auditSigning(signingKey: string | undefined): { signer?: Signer } {
+  return signingKey === undefined ? {} : { signer: loadSigningKey(signingKey) };
+}

@@ -9,6 +9,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { appendAuditEvent } from '../../src/evidence/audit-log.js';
+import { auditSigning } from '../../src/evidence/signing.js';
 import { runCli } from '../helpers/cli.js';
 import { makeWorkspace, runCheck, type Workspace } from '../helpers/report-workspace.js';
 
@@ -139,6 +141,24 @@ describe('signatures, not only hashes', () => {
     assert.equal(keyed.code, 1, keyed.stdout);
     assert.match(keyed.stdout, /signature that does not verify: the report was changed after it was signed/);
     assert.match(keyed.stdout, /audit\.log\.jsonl line 2 has a signature that does not verify/);
+  });
+
+  it('a later line from another command (retention, cleanup) is signed too; an unsigned head fails', async () => {
+    const dir = join(signed.root, 'later-lines');
+    await runCheck(signed, ['json'], { outDir: dir });
+    const event = { action: 'delete', command: 'retention', environment: 'production', outcome: 'deleted' };
+    await appendAuditEvent(dir, event, auditSigning(join(signed.root, 'report-signing.pem')));
+    const pub = join(signed.root, 'pub.pem');
+    const ok = await runCli(['report', 'verify', dir, '--public-key', pub]);
+    assert.equal(ok.code, 0, ok.stdout);
+    await appendAuditEvent(dir, event);
+    const head = await runCli(['report', 'verify', dir, '--public-key', pub]);
+    assert.equal(head.code, 1, head.stdout);
+    assert.match(head.stdout, /audit\.log\.jsonl line 3 is the audit head and is not signed/);
+    await appendAuditEvent(dir, event, auditSigning(join(signed.root, 'report-signing.pem')));
+    const covered = await runCli(['report', 'verify', dir, '--public-key', pub]);
+    assert.equal(covered.code, 0, covered.stdout);
+    assert.match(covered.stdout, /1 earlier unsigned audit line is covered by the signed head's links/);
   });
 
   it('an unsigned directory fails --public-key (reports and the audit head)', async () => {
