@@ -7,6 +7,7 @@
 import type { Config } from '../config/schema.js';
 import { type AbandonedCluster, sweepAbandonedClusters } from '../restore/throwaway-cluster.js';
 import { appendAuditEvent } from '../evidence/audit-log.js';
+import { auditSigning } from '../evidence/signing.js';
 import type { Output } from './io.js';
 
 export async function removeAbandonedClusters(config: Config | undefined, environment: string, output: Output): Promise<AbandonedCluster[]> {
@@ -32,7 +33,7 @@ export async function removeAbandonedClusters(config: Config | undefined, enviro
           outcome: c.removed ? 'deleted' : 'failed',
           details: { abandonedCluster: c.dir, ownerPid: c.ownerPid, postmasterPid: c.postmasterPid, ...(c.problem ? { problem: c.problem } : {}) },
         },
-        { redact: (text) => output.redactor.redact(text) },
+        { redact: (text) => output.redactor.redact(text), ...auditSigning(config?.report?.signingKey) },
       );
     } catch (error) {
       output.err(`restore-test: could not record the removal in ${reportDir}/audit.log.jsonl: ${error instanceof Error ? error.message : String(error)}`);

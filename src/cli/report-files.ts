@@ -1,22 +1,24 @@
 /**
  * Renders a RunResult in the chosen formats and writes them: one format and no directory → stdout;
  * a directory → every format as `<UTC timestamp>-<environment>-<command>.<ext>`, and the JSON always,
- * since it is the record the others are rendered from (contract.md). In a directory the JSON report
- * joins the directory's hash chain and audit log first (evidence/report-directory.ts), then the other formats
- * are rendered from it, the HTML with the directory's earlier reports as its trend history.
+ * since it is the record the others are rendered from (contract.md). In a directory, under its lock
+ * (evidence/report-directory.ts): the other formats are rendered from the result as chained (the HTML with
+ * the directory's earlier reports as its trend history) and written first, then the JSON that records their
+ * SHA-256 (signed with report.signingKey), then its audit line.
  * With $GITHUB_STEP_SUMMARY set, the Markdown checklist is appended there too.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ReportFormatName } from '../config/schema.js';
 import { utcDate } from '../report/presentation.js';
 import { isTextFormat, reporters } from '../report/index.js';
 import type { RenderOptions } from '../report/types.js';
 import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
-import { DiskFullError, isDiskFull, writeFileAtomic } from '../evidence/atomic-write.js';
+import { DiskFullError, isDiskFull } from '../evidence/atomic-write.js';
+import type { Signer } from '../evidence/signing.js';
 import { findChromium, printPdf } from './pdf-printer.js';
-import { loadHistory, writeChainedReport } from '../evidence/report-directory.js';
+import { type RenderedFile, loadHistory, writeChainedReport } from '../evidence/report-directory.js';
 import type { PulledStore } from '../evidence/report-store.js';
 
 /** The report store of one command (cli/report-store-sync.ts builds it). */
@@ -35,6 +37,8 @@ export interface ReportRequest {
   outDir?: string;
   /** report.store: pulled before the JSON joins the chain, pushed after every file is written (cli/report-store-sync.ts). */
   store?: ReportStoreSession;
+  /** report.signingKey: the JSON report and its audit line are signed (only in a directory). */
+  signer?: Signer;
 }
 
 /** Validates requested formats before anything runs, so a typo costs nothing. */
@@ -84,17 +88,22 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   });
   // Report store hook (1/2): the chain and the trends continue from the store; a store that cannot be read stops here.
   await request.store?.pull();
-  const chained = await writeChainedReport(dir, result, reportBaseName(result), (text) => output.redactor.redact(text));
-  const written: string[] = [chained.jsonPath];
+  // The rendered formats are written first and the JSON records their SHA-256 (and, with a key, signs them): see writeChainedReport.
   const needsHistory = request.formats.includes('html') || request.formats.includes('pdf');
-  const history = needsHistory ? await loadHistory(dir, chained.result) : [];
-  for (const format of new Set(request.formats)) {
-    if (format === 'console' || format === 'json') continue;
-    const path = join(dir, `${chained.base}.${extensionOf(format)}`);
-    // Atomic, like the JSON: a full disk leaves no half-written HTML or PDF.
-    await writeFileAtomic(path, await renderFormat(format, chained.result, { color: false, history }, output), { exclusive: true });
-    written.push(path);
-  }
+  const render = async (chained: RunResult): Promise<RenderedFile[]> => {
+    const history = needsHistory ? await loadHistory(dir, chained) : [];
+    const files: RenderedFile[] = [];
+    for (const format of new Set(request.formats)) {
+      if (format === 'console' || format === 'json') continue;
+      files.push({ extension: extensionOf(format), data: await renderFormat(format, chained, { color: false, history }, output) });
+    }
+    return files;
+  };
+  const chained = await writeChainedReport(dir, result, reportBaseName(result), (text) => output.redactor.redact(text), {
+    render,
+    ...(request.signer ? { signer: request.signer } : {}),
+  });
+  const written: string[] = [chained.jsonPath, ...chained.renderedPaths];
   // The human summary still goes to the terminal when asked for (or by default).
   if (request.formats.includes('console')) output.out(reporters.console!.render(chained.result, { color }));
   await appendStepSummary(chained.result, output);

@@ -42,6 +42,7 @@ export function withReportStore(request: ReportRequest, config: Config | undefin
       timeoutMs: store.timeoutMs,
       log: (line) => output.err(line),
       lineCache,
+      ...(request.signer ? { signer: request.signer } : {}),
     };
   });
   let last: PulledStore | undefined;

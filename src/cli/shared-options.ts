@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import type { RunResult } from '../run/result.js';
 import { type RunOptions, runChecks } from '../run/runner.js';
 import { SEVERITIES, type Severity } from '../vocabulary.js';
+import { loadSigningKey } from '../evidence/signing.js';
 import { type ReportRequest, checkFormats } from './report-files.js';
 
 /** The arguments of withReportOptions, as the commands receive them. */
@@ -51,7 +52,10 @@ export function reportRequest(argv: Pick<ReportArgs, 'format' | 'out-dir'>, conf
       'add --out-dir DIR, or choose one --format for stdout',
     );
   }
-  return outDir ? { formats, outDir } : { formats };
+  if (!outDir) return { formats };
+  // Read again here (load.ts checked it already): the key object stays out of the configuration.
+  const signingKey = config?.report?.signingKey;
+  return signingKey === undefined ? { formats, outDir } : { formats, outDir, signer: loadSigningKey(signingKey) };
 }
 
 /** Runs the checks with the given gateways, and closes the gateways whatever happens (connections, pools). */

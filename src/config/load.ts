@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Redactor, looksSecretName, registerEnvironmentSecrets } from '../secrets/redact.js';
+import { isPem, loadSigningKey } from '../evidence/signing.js';
 import { configSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -56,6 +57,15 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
   if (problems.length > 0)
     throw unset.size > 0 ? new ConfigError(problems, unsetVariablesHint([...unset], problems.length > unset.size)) : new ConfigError(problems);
   const config = resolvePaths(parsed.data as Config, dirname(resolve(path)));
+  const signingKey = config.report?.signingKey;
+  if (signingKey !== undefined) {
+    // The PEM itself (from ${VAR}, or inline): a secret whatever the variable is called, so masked in every output.
+    if (isPem(signingKey)) {
+      redactor.add(signingKey);
+      for (const line of signingKey.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) redactor.add(line.trim());
+    }
+    loadSigningKey(signingKey); // a key that cannot sign is a configuration error now (exit 2), not after an hour-long run
+  }
 
   // Secrets carried by the validated configuration, whatever variable (if any) they came from.
   if (config.database) redactor.addFromConnectionString(config.database.url);
@@ -72,6 +82,7 @@ function resolvePaths(config: Config, dir: string): Config {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   if (config.database?.alembic.migrationsDir) config.database.alembic.migrationsDir = at(config.database.alembic.migrationsDir);
   if (config.report?.dir) config.report.dir = at(config.report.dir);
+  if (config.report?.signingKey && !isPem(config.report.signingKey)) config.report.signingKey = at(config.report.signingKey);
   if (config.archives?.dir) config.archives.dir = at(config.archives.dir);
   // Defaulted by the schema (.restorecheck): beside the configuration file too.
   config.restoreTest.ledgerDir = at(config.restoreTest.ledgerDir);

@@ -239,6 +239,11 @@ export const configSchema = z.strictObject({
       store: reportStoreSchema.optional(),
       /** report-store-immutability: the store's container must have a locked time-based retention policy of at least this. */
       minRetentionDays: positiveInt.default(365),
+      /**
+       * Ed25519 private key (PKCS#8 PEM) that signs each JSON report and its audit line: a file path (relative to this file),
+       * or the PEM itself, typically `${REPORT_SIGNING_KEY}` from a CI secret. Without it reports are integrity only, not authenticity.
+       */
+      signingKey: z.string().trim().min(1).optional(),
     })
     .optional(),
   restoreTest: z

@@ -18,6 +18,7 @@ import { jsonValueSchema } from '../report/report-schema.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { withDirectoryLock } from './dir-lock.js';
 import { type ChainProblem, type ReportFile, byReportTime, sha256Hex, shortHash } from './report-chain.js';
+import { type Signer, type Verifier, canonicalJson } from './signing.js';
 
 export const AUDIT_LOG_FILE = 'audit.log.jsonl';
 
@@ -35,6 +36,8 @@ const auditRecordSchema = z.strictObject({
   host: z.string(),
   details: z.record(z.string(), jsonValueSchema).optional(),
   previousLineSha256: sha256.nullable(),
+  /** With report.signingKey: Ed25519 over "restorecheck-audit-line-v1\n" + the canonical JSON of this record without `signature`. */
+  signature: z.strictObject({ algorithm: z.literal('Ed25519'), keyId: sha256, value: z.string().min(1) }).optional(),
 });
 
 /** One line of the audit log. */
@@ -51,10 +54,15 @@ export interface AuditEvent {
   details?: Record<string, JsonValue>;
 }
 
-/** Builds the next line (without its newline). Keys in a fixed order, so the bytes are predictable. */
+/**
+ * Builds the next line (without its newline). Keys in a fixed order, so the bytes are predictable.
+ * With a signer the line ends with its signature: the newest line's signature authenticates the head,
+ * and through the previous-line hashes every line before it.
+ */
 export function auditLine(
   event: AuditEvent,
   context: { seq: number; timestamp: string; user: string; host: string; previousLineSha256: string | null },
+  signer?: Signer,
 ): string {
   const record: AuditRecord = {
     seq: context.seq,
@@ -69,6 +77,7 @@ export function auditLine(
     ...(event.details ? { details: event.details } : {}),
     previousLineSha256: context.previousLineSha256,
   };
+  if (signer) record.signature = { algorithm: signer.algorithm, keyId: signer.keyId, value: signer.sign('audit-line', canonicalJson(record)) };
   return JSON.stringify(record);
 }
 
@@ -214,11 +223,50 @@ export function checkAuditLog(auditLog: string | null, reports: readonly ReportF
   return { reportProblems, lineProblems, lines: lines.length, headSha256: previousLine === null ? null : sha256Hex(previousLine) };
 }
 
+/**
+ * The signature half of the log (`report verify --public-key`): every signature present must be this
+ * key's and verify; the newest complete line (the head) must be signed. Earlier unsigned lines (written
+ * before report.signingKey was set, or by a command without it) are authenticated through the head's
+ * links, so they are counted, not flagged. Unparsable lines are the integrity check's business.
+ */
+export function checkAuditSignatures(auditLog: string | null, verifier: Verifier): { problems: ChainProblem[]; unsignedCovered: number } {
+  const problems: ChainProblem[] = [];
+  if (auditLog === null) return { problems, unsignedCovered: 0 };
+  const { lines } = splitLog(auditLog);
+  let unsigned = 0;
+  lines.forEach((line, index) => {
+    const record = parseAuditLine(line);
+    if (!record) return;
+    const subject = `${AUDIT_LOG_FILE} line ${index + 1}`;
+    const { signature, ...content } = record;
+    if (!signature) {
+      if (index === lines.length - 1) {
+        problems.push({
+          subject,
+          message: 'is the audit head and is not signed: nothing authenticates the log (a line appended without the key, or signing is off)',
+        });
+      } else unsigned++;
+      return;
+    }
+    if (signature.keyId !== verifier.keyId) {
+      problems.push({
+        subject,
+        message: `is signed by another key (key id ${shortHash(signature.keyId)}), not the public key given (${shortHash(verifier.keyId)})`,
+      });
+    } else if (!verifier.verify('audit-line', canonicalJson(content), signature.value)) {
+      problems.push({ subject, message: 'has a signature that does not verify: the line was changed after it was signed (forged)' });
+    }
+  });
+  return { problems, unsignedCovered: unsigned };
+}
+
 export interface AuditOptions {
   /** Applied to every string of the event (the CLI passes its redactor): no secret in the log. */
   redact?: (text: string) => string;
   /** Clock, for tests; UTC is written whatever the machine's zone. */
   now?: () => Date;
+  /** report.signingKey: the line is signed (auditLine). */
+  signer?: Signer;
 }
 
 function redactStrings<T extends JsonValue>(value: T, redact: (text: string) => string): T {
@@ -258,12 +306,16 @@ export async function appendAuditEventLocked(dir: string, event: AuditEvent, opt
   const safe = redactStrings(event as unknown as JsonValue, redact) as unknown as AuditEvent;
   const before = await readTextIfExists(path);
   const tail = auditTail(before);
-  const line = auditLine(safe, {
-    ...tail,
-    timestamp: (options.now?.() ?? new Date()).toISOString(),
-    user: redact(currentUser()),
-    host: redact(hostname()),
-  });
+  const line = auditLine(
+    safe,
+    {
+      ...tail,
+      timestamp: (options.now?.() ?? new Date()).toISOString(),
+      user: redact(currentUser()),
+      host: redact(hostname()),
+    },
+    options.signer,
+  );
   // Old content plus the new line, to a temp file, fsynced, renamed over the log: a full disk or a
   // crash mid-write leaves the old log or the new one, never half a line that verify would call an edit.
   // The lock makes read-then-replace safe against another writer.

@@ -11,6 +11,9 @@ import type { ParsedReport } from '../report/report-schema.js';
 /** `<UTC timestamp>-<environment>-<command>.json` (contract.md); milliseconds appear only to keep names unique. */
 export const REPORT_JSON_NAME = /^\d{8}T\d{6}(?:\.\d{3})?Z-.+\.json$/;
 
+/** A file rendered from a report beside it (`report verify` checks it against the JSON's renderedFiles). */
+export const RENDERED_FILE_NAME = /^\d{8}T\d{6}(?:\.\d{3})?Z-.+\.(?:html|md|xml|pdf)$/;
+
 /**
  * Orders report file names in time: `…T030000Z` (the usual name) before `…T030000.250Z` (a run
  * that started in the same second, named with milliseconds), which plain string order gets wrong.

@@ -11,16 +11,22 @@ import type { RunResult } from '../run/result.js';
 import { AUDIT_LOG_FILE, appendAuditEventLocked, chainHead, readTextIfExists, recordedReportHashes } from './audit-log.js';
 import { TEMP_FILE_PREFIX, writeFileAtomic } from './atomic-write.js';
 import { withDirectoryLock } from './dir-lock.js';
-import { REPORT_JSON_NAME, sha256Hex } from './report-chain.js';
+import { RENDERED_FILE_NAME, REPORT_JSON_NAME, sha256Hex } from './report-chain.js';
+import { type Signer, canonicalJson } from './signing.js';
 import type { DirectorySnapshot } from './verify-chain.js';
 
-/** The JSON reports (by contract name) with their exact bytes, and the audit log. */
-export async function readSnapshot(dir: string): Promise<DirectorySnapshot & { names: string[] }> {
+/** The JSON reports (by contract name) with their exact bytes, and the audit log; for verify, the rendered files' hashes too. */
+export async function readSnapshot(dir: string, options: { rendered?: boolean } = {}): Promise<DirectorySnapshot & { names: string[] }> {
   const names = (await readdir(dir)).sort();
   const reportNames = names.filter((name) => REPORT_JSON_NAME.test(name));
   const reports = await Promise.all(reportNames.map(async (name) => ({ name, bytes: await readFile(join(dir, name)) })));
   const tempFiles = names.filter((name) => name.startsWith(TEMP_FILE_PREFIX));
-  return { reports, auditLog: await readTextIfExists(join(dir, AUDIT_LOG_FILE)), tempFiles, names };
+  const auditLog = await readTextIfExists(join(dir, AUDIT_LOG_FILE));
+  if (!options.rendered) return { reports, auditLog, tempFiles, names };
+  const rendered = await Promise.all(
+    names.filter((name) => RENDERED_FILE_NAME.test(name)).map(async (name) => ({ name, sha256: sha256Hex(await readFile(join(dir, name))) })),
+  );
+  return { reports, auditLog, tempFiles, rendered, names };
 }
 
 /**
@@ -38,57 +44,109 @@ function uniqueBaseName(base: string, result: RunResult, taken: readonly string[
 }
 
 export interface ChainedReport {
-  /** The result as written: with previousReportSha256. */
+  /** The result as written: with previousReportSha256, renderedFiles, signedBy (and signature). */
   result: RunResult;
   base: string;
   jsonPath: string;
   sha256: string;
+  /** The rendered files written beside the JSON, in the order rendered. */
+  renderedPaths: string[];
+}
+
+/** A format rendered from the report, to be written as `<base>.<extension>` beside the JSON. */
+export interface RenderedFile {
+  extension: string;
+  data: string | Uint8Array;
+}
+
+export interface ChainOptions {
+  /**
+   * Renders the other formats from the result as it will be recorded (previousReportSha256 and signedBy set, not yet
+   * renderedFiles nor signature, which cover these files): called under the lock, before the JSON is written.
+   */
+  render?: (chained: RunResult) => Promise<RenderedFile[]>;
+  /** report.signingKey: the JSON report and its audit line are signed. */
+  signer?: Signer;
 }
 
 /**
- * Writes the JSON report into DIR's chain and records it in the audit log, all under the directory
- * lock: picking the previous report, naming the file and appending the log line cannot interleave
- * with another run's.
+ * The JSON text of the record: redacted, and with a signer, signed. The signature covers the canonical
+ * JSON of the redacted record (what the file holds) without `signature`, so verify rebuilds it from the file.
  */
-export async function writeChainedReport(dir: string, result: RunResult, base: string, redact: (text: string) => string): Promise<ChainedReport> {
+function recordText(record: RunResult, redact: (text: string) => string, signer: Signer | undefined): string {
+  const text = redact(jsonReporter.render(record, { color: false }));
+  if (!signer) return text;
+  const written = JSON.parse(text) as RunResult;
+  return jsonReporter.render({ ...written, signature: signer.sign('report', canonicalJson(written)) }, { color: false });
+}
+
+/**
+ * Writes a report into DIR's chain, all under the directory lock: picking the previous report, naming
+ * the files, writing the rendered formats, then the JSON that records their SHA-256, then the audit
+ * line, cannot interleave with another run's. The rendered files come first because the JSON (and its
+ * signature) must cover them: an edited HTML then breaks `report verify`. When a later step fails (a
+ * full disk), what this call wrote is removed again, so the directory keeps its old state.
+ */
+export async function writeChainedReport(
+  dir: string,
+  result: RunResult,
+  base: string,
+  redact: (text: string) => string,
+  options: ChainOptions = {},
+): Promise<ChainedReport> {
+  const { signer } = options;
   return withDirectoryLock(dir, async () => {
     const snapshot = await readSnapshot(dir);
-    const chained: RunResult = { ...result, previousReportSha256: chainHead(snapshot.auditLog, snapshot.reports) };
+    const chained: RunResult = {
+      ...result,
+      previousReportSha256: chainHead(snapshot.auditLog, snapshot.reports),
+      // null says it in the record itself: integrity only, not authenticity.
+      signedBy: signer ? { algorithm: signer.algorithm, keyId: signer.keyId } : null,
+    };
     const name = uniqueBaseName(base, result, snapshot.names);
-    const jsonPath = join(dir, `${name}.${jsonReporter.extension}`);
-    const bytes = redact(jsonReporter.render(chained, { color: false }));
-    // Atomic (temp file, fsync, link): a full disk leaves no partial report behind.
-    await writeFileAtomic(jsonPath, bytes, { exclusive: true });
-    const sha256 = sha256Hex(bytes);
-    await recordOrUndo(jsonPath, () =>
-      appendAuditEventLocked(
+    const jsonName = `${name}.${jsonReporter.extension}`;
+    const jsonPath = join(dir, jsonName);
+    const written: string[] = [];
+    const undo = async () => {
+      for (const path of written) await unlink(path).catch(() => undefined);
+    };
+    try {
+      const renderedFiles: Record<string, string> = {};
+      const renderedPaths: string[] = [];
+      for (const file of (await options.render?.(chained)) ?? []) {
+        const fileName = `${name}.${file.extension}`;
+        const path = join(dir, fileName);
+        // Atomic, like the JSON: a full disk leaves no half-written HTML or PDF.
+        await writeFileAtomic(path, file.data, { exclusive: true });
+        written.push(path);
+        renderedPaths.push(path);
+        renderedFiles[fileName] = sha256Hex(file.data);
+      }
+      const { signature: _ignored, ...unsigned } = chained;
+      const record: RunResult = { ...unsigned, renderedFiles, signedBy: chained.signedBy };
+      const bytes = recordText(record, redact, signer);
+      // Atomic (temp file, fsync, link): a full disk leaves no partial report behind.
+      await writeFileAtomic(jsonPath, bytes, { exclusive: true });
+      written.push(jsonPath);
+      const sha256 = sha256Hex(bytes);
+      await appendAuditEventLocked(
         dir,
         {
           action: 'report',
           command: result.run.command,
           environment: result.run.environment,
           outcome: result.outcome,
-          report: { file: `${name}.${jsonReporter.extension}`, sha256 },
+          report: { file: jsonName, sha256 },
         },
-        { redact },
-      ),
-    );
-    return { result: chained, base: name, jsonPath, sha256 };
+        { redact, ...(signer ? { signer } : {}) },
+      );
+      return { result: JSON.parse(bytes) as RunResult, base: name, jsonPath, sha256, renderedPaths };
+    } catch (error) {
+      // A report its audit log does not know would be called inserted, a rendered file no JSON lists forged: remove them.
+      await undo();
+      throw error;
+    }
   });
-}
-
-/**
- * Records the report just written; when that fails (a full disk, typically), removes the report again,
- * so that the directory keeps its old state instead of holding a report its audit log does not know
- * (which verify would rightly call inserted).
- */
-async function recordOrUndo<T>(reportPath: string, record: () => Promise<T>): Promise<T> {
-  try {
-    return await record();
-  } catch (error) {
-    await unlink(reportPath).catch(() => undefined);
-    throw error;
-  }
 }
 
 /** `recorded`: an audit line names the file with its hash; `not-recorded`: none names it; `hash-differs`: edited since. */

@@ -20,7 +20,8 @@ import { EvaluationError } from '../errors.js';
 import { AUDIT_LOG_FILE, readTextIfExists, recordedReportHashes } from './audit-log.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { withDirectoryLock } from './dir-lock.js';
-import { REPORT_JSON_NAME, sha256Hex } from './report-chain.js';
+import { RENDERED_FILE_NAME, REPORT_JSON_NAME, sha256Hex } from './report-chain.js';
+import { type Signer, canonicalJson } from './signing.js';
 
 export interface ReportStoreTarget {
   blobs: ReportStoreBlobs;
@@ -34,6 +35,8 @@ export interface ReportStoreTarget {
   log: (line: string) => void;
   /** Audit lines already read in this process, by seq: a stored line never changes, so a second pull reads only new ones. */
   lineCache?: Map<number, string>;
+  /** report.signingKey: a local line moved after the store's (rebaseActions) is signed again, its old signature no longer fitting. */
+  signer?: Signer;
 }
 
 /** What the store held when it was read: the number of audit lines is where this run's own lines start. */
@@ -116,7 +119,7 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
       // recording a deletion in the fresh directory just before `check`. Actions without a report are moved after the
       // store's lines (their seq and link recomputed; they were never stored, so no stored hash changes) and stored with
       // this run's. A local report line is another chain: merging two chains is not something to guess at.
-      const rebased = rebaseActions(linesOf(storeLog), linesOf(local));
+      const rebased = rebaseActions(linesOf(storeLog), linesOf(local), target.signer);
       if (rebased === undefined) {
         throw storeError(
           `the audit log in ${dir} and the one in the report store (${blobs.where}, prefix ${prefix}) differ`,
@@ -126,6 +129,41 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
       await writeFileAtomic(logPath, rebased, { mode: 0o644 });
     }
     // local.startsWith(storeLog) and longer: lines a failed push left behind; pushReportStore uploads them now.
+
+    // The files rendered from a report (its renderedFiles, hashed into the JSON): report verify needs them beside it.
+    const pullRenderedFiles = async (json: Buffer): Promise<void> => {
+      let rendered: unknown;
+      try {
+        rendered = (JSON.parse(json.toString('utf8')) as { renderedFiles?: unknown }).renderedFiles;
+      } catch {
+        return; // a report that does not parse is verify's to report
+      }
+      if (typeof rendered !== 'object' || rendered === null) return;
+      for (const [name, sha256] of Object.entries(rendered)) {
+        if (typeof sha256 !== 'string' || !RENDERED_FILE_NAME.test(name) || name !== basename(name)) continue;
+        const path = join(dir, name);
+        if (
+          await readFile(path).then(
+            () => true,
+            () => false,
+          )
+        )
+          continue;
+        const blobName = `${prefix}${name}`;
+        if (!names.has(blobName)) {
+          target.log(`report store: ${name} is listed by its report but missing in ${blobs.where}`);
+          continue;
+        }
+        const bytes = await blobs.read(blobName, signal);
+        if (sha256Hex(bytes) !== sha256) {
+          throw storeError(
+            `${blobName} in ${blobs.where} differs from what its report recorded (sha256 ${sha256.slice(0, 12)}…)`,
+            'the stored rendered file was replaced; keep the store as evidence and investigate (a container under a locked immutability policy prevents this)',
+          );
+        }
+        await writeFileAtomic(path, bytes, { exclusive: true });
+      }
+    };
 
     // The newest reports the store's audit log records, each checked against its recorded hash.
     const recorded = [...recordedReportHashes(storeLog)];
@@ -145,6 +183,7 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
       if (existing) {
         if (sha256Hex(existing) !== sha256)
           throw storeError(`${path} differs from the report the store's audit log records`, 'use an empty report directory with report.store');
+        await pullRenderedFiles(existing);
         return;
       }
       if (!names.has(blobName)) {
@@ -161,6 +200,7 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
       }
       await writeFileAtomic(path, bytes, { exclusive: true });
       pulled++;
+      await pullRenderedFiles(bytes);
     });
     target.log(
       `report store: read ${lines.length} audit line${lines.length === 1 ? '' : 's'} and ${wanted.length} report${wanted.length === 1 ? '' : 's'} ` +
@@ -174,7 +214,7 @@ export async function pullReportStore(target: ReportStoreTarget, dir: string): P
  * The store's lines followed by the local lines past the part both share, re-linked (seq, previousLineSha256); undefined
  * when one of those local lines records a report (or is not a valid line), which no re-linking may move.
  */
-function rebaseActions(storeLines: readonly string[], localLines: readonly string[]): string | undefined {
+function rebaseActions(storeLines: readonly string[], localLines: readonly string[], signer: Signer | undefined): string | undefined {
   let shared = 0;
   while (shared < storeLines.length && shared < localLines.length && storeLines[shared] === localLines[shared]) shared++;
   const out = [...storeLines];
@@ -190,6 +230,10 @@ function rebaseActions(storeLines: readonly string[], localLines: readonly strin
     // Assigning existing keys keeps their order: the line keeps audit-log.ts's key order.
     record.seq = out.length + 1;
     record.previousLineSha256 = previous === undefined ? null : sha256Hex(previous.replace(/\n$/, ''));
+    // Its signature covered the old seq and link: signed again with the run's key, or dropped (an unsigned line before a
+    // signed head is covered by the head's signature through the links; report verify --public-key accepts it).
+    delete record.signature;
+    if (signer) record.signature = { algorithm: signer.algorithm, keyId: signer.keyId, value: signer.sign('audit-line', canonicalJson(record)) };
     out.push(`${JSON.stringify(record)}\n`);
   }
   return out.join('');

@@ -14,6 +14,7 @@ import { LABELS } from './labels.js';
 import {
   OUTCOME_WORD,
   STATUS_WORD,
+  authenticityLine,
   byAttention,
   byRequirement,
   codeSegments,
@@ -255,7 +256,7 @@ ${ordered.map(checkSection).join('\n')}
 </section>
 <footer>
 ${LABELS.footerRecord} ${previous}.
-${LABELS.footerVerify} <code>restorecheck report verify DIR</code>.
+${LABELS.footerVerify} <code>restorecheck report verify DIR</code>.${authenticityLine(result) ? ` <strong class="authenticity">${x(authenticityLine(result))}</strong>` : ''}
 </footer>
 </main>
 </body>

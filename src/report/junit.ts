@@ -7,7 +7,17 @@
  */
 import type { CheckResult, RunResult } from '../run/result.js';
 import { escapeMarkup as x, escapeXmlAttribute as attr } from './escape.js';
-import { STATUS_WORD, byAttention, controlText, evidenceEntries, evidenceValue, groupOf, inAttentionOrder, provenanceRows } from './presentation.js';
+import {
+  STATUS_WORD,
+  authenticityLine,
+  byAttention,
+  controlText,
+  evidenceEntries,
+  evidenceValue,
+  groupOf,
+  inAttentionOrder,
+  provenanceRows,
+} from './presentation.js';
 import { LABELS } from './labels.js';
 import type { Reporter } from './types.js';
 
@@ -67,6 +77,7 @@ export const junitReporter: Reporter = {
       ...(result.previousReportSha256 === undefined ? [] : [property('previousReportSha256', result.previousReportSha256 ?? '')]),
       // Who ran it and on what: provenance.<key>, the JSON's names.
       ...provenanceRows(result.provenance).map((row) => property(`provenance.${row.key}`, row.value)),
+      ...(authenticityLine(result) ? [property('authenticity', authenticityLine(result))] : []),
     ].join('\n');
     // The real host (the XSD's hostname is the host the suite ran on), `localhost` when unknown.
     const host = result.provenance?.who.host ?? 'localhost';

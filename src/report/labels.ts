@@ -58,6 +58,8 @@ export const LABELS = {
   requestId: 'request id',
   footerRecord: 'This document is rendered from the JSON report of the same name, which is the record. Previous report in the chain (SHA-256):',
   footerVerify: 'Verify the chain with',
+  unsigned: 'Integrity only, not authenticity: this report is not signed (no report.signingKey).',
+  signedWith: (keyId: string) => `Signed (Ed25519) with key id ${keyId}: check with restorecheck report verify DIR --public-key FILE.`,
   previousNotRecorded: 'not recorded',
   previousNone: 'none (first report)',
   markdownHead: { environment: 'Environment', command: 'Command', started: 'Started', duration: 'Duration', tool: 'Tool', outcome: 'Outcome' },

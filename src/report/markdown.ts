@@ -9,6 +9,7 @@ import { LABELS } from './labels.js';
 import {
   OUTCOME_WORD,
   STATUS_WORD,
+  authenticityLine,
   byRequirement,
   codeSegments,
   controlText,
@@ -92,6 +93,7 @@ export const markdownReporter: Reporter = {
     lines.push('');
     const chain = result.previousReportSha256 === undefined ? '' : ` · ${LABELS.previousReport} ${result.previousReportSha256 ?? LABELS.previousNone}`;
     lines.push(`<sub>${LABELS.run} ${md(run.id)} · ${LABELS.failOn} ${run.failOn}${chain}</sub>`);
+    if (authenticityLine(result)) lines.push('', `<sub>${md(authenticityLine(result))}</sub>`);
     return `${lines.join('\n')}\n`;
   },
 };

@@ -3,7 +3,7 @@
  * UTC dates, durations. Plain strings here; each format escapes them for itself.
  */
 import { type Evidence, type JsonValue, SEVERITIES, type Status } from '../vocabulary.js';
-import type { CheckResult, Outcome, Provenance } from '../run/result.js';
+import type { CheckResult, Outcome, Provenance, RunResult } from '../run/result.js';
 import { CONTROL_NAMES, LABELS } from './labels.js';
 
 export const STATUS_WORD: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIPPED' };
@@ -121,6 +121,16 @@ export function provenanceRows(provenance: Provenance | undefined): Array<{ key:
 export function utcDate(iso: string): string {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
   return m ? `${m[1]} ${m[2]} UTC` : iso;
+}
+
+/**
+ * The one line each rendered format states about authenticity (issue 13); empty when the report was not
+ * written to a directory (no chain, no signature). signedBy null: hashes only, which anyone can recompute.
+ */
+export function authenticityLine(result: RunResult): string {
+  if (result.signedBy === undefined) return '';
+  if (result.signedBy === null) return LABELS.unsigned;
+  return LABELS.signedWith(result.signedBy.keyId);
 }
 
 export function duration(ms: number): string {

@@ -112,6 +112,20 @@ export const reportSchema = z
       .nullable()
       .optional()
       .describe('SHA-256 of the previous JSON report in the same directory; null for the first (absent when not written to a directory)'),
+    renderedFiles: z
+      .record(z.string().min(1), z.string().regex(/^[0-9a-f]{64}$/))
+      .optional()
+      .describe('SHA-256 of each file rendered from this report in the same directory (HTML, Markdown, JUnit XML, PDF), by file name'),
+    signedBy: z
+      .strictObject({ algorithm: z.literal('Ed25519'), keyId: z.string().regex(/^[0-9a-f]{64}$/) })
+      .nullable()
+      .optional()
+      .describe('the key that signed the report (keyId: SHA-256 of its SPKI DER public key, hex); null: not signed, integrity only, not authenticity'),
+    signature: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+      .optional()
+      .describe('Ed25519 signature (base64) of "restorecheck-report-v1\\n" + the canonical JSON of the report without this field'),
   })
   .meta({ title: 'restorecheck report', description: 'The record of one restorecheck run (check, verify, restore-test).' });
 

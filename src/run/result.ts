@@ -93,6 +93,15 @@ export interface RunResult {
   provenance?: Provenance;
   /** SHA-256 of the previous report in the same directory (the tamper-evident chain). */
   previousReportSha256?: string | null;
+  /**
+   * SHA-256 (hex) of each file rendered from this report beside it (HTML, Markdown, JUnit, PDF), by file name:
+   * those files are rendered first, so they cannot list themselves, but the JSON (and its signature) covers them.
+   */
+  renderedFiles?: Record<string, string>;
+  /** The key that signed this report (key id: SHA-256 of its SPKI DER, hex); null: not signed, integrity only, not authenticity. */
+  signedBy?: { algorithm: 'Ed25519'; keyId: string } | null;
+  /** Ed25519 signature (base64) of the canonical JSON of this report without this field (evidence/signing.ts). */
+  signature?: string;
 }
 
 export function summarise(checks: CheckResult[]): Record<Status, number> {

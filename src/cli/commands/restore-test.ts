@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import { parseArchiveName } from '../../archive/archive-name.js';
 import { type Config, archivesConfigOrDefault, configSchema } from '../../config/schema.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
+import { auditSigning } from '../../evidence/signing.js';
 import { UsageError, describeError } from '../../errors.js';
 import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { LiveGateways } from '../../run/gateways.js';
@@ -198,7 +199,7 @@ async function recordCleanup(config: Config, d: CleanupDecision, output: Output)
         outcome: d.action,
         details: { server: `${d.resourceGroup}/${d.name}`, runId: d.runId, basis: d.basis, expiresAt: d.expiresAt, reason: d.reason },
       },
-      { redact: (text) => output.redactor.redact(text) },
+      { redact: (text) => output.redactor.redact(text), ...auditSigning(config.report?.signingKey) },
     );
   } catch (error) {
     output.err(`restore-test cleanup: could not record the deletion of ${d.name} in ${reportDir}/audit.log.jsonl: ${describeError(error)}`);

@@ -4,6 +4,7 @@ import { archivesConfigOrDefault } from '../../config/schema.js';
 import { type RetentionApplied, type RetentionDeletion, applyRetention, planRetention } from '../../archive/retention.js';
 import { printable } from '../../report/console.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
+import { auditSigning } from '../../evidence/signing.js';
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import { loadConfigFor, withConfigOption } from '../config-option.js';
@@ -38,7 +39,7 @@ export const retentionCommand = defineCommand({
           outcome: 'deleted',
           details: { archive: d.archive, sidecar: d.sidecar ?? null, archiveTimestamp: d.timestamp, ageDays: d.ageDays, reason: d.reason },
         },
-        { redact: (text) => output.redactor.redact(text) },
+        { redact: (text) => output.redactor.redact(text), ...auditSigning(loaded?.config.report?.signingKey) },
       );
     };
     const applied: RetentionApplied | undefined = argv.apply ? await applyRetention(plan, record) : undefined;
