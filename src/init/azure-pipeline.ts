@@ -2,7 +2,7 @@
  * The Azure DevOps pipeline `init` writes: the same schedule and commands (cleanup included) as the GitHub workflow,
  * through AzureCLI@2 tasks on a workload-identity-federation service connection (no secret stored).
  */
-import { CONFIG_FILE } from './config-document.js';
+import { CONFIG_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
 import {
   CI_NODE_MAJOR,
@@ -39,7 +39,10 @@ function azureCliTask(displayName: string, script: string, answers: InitAnswers,
       failOnStandardError: false,
     },
     // Secret variables are not in the environment unless mapped, one by one.
-    env: { [answers.databaseUrlEnv]: `$(${answers.databaseUrlEnv})` },
+    env: {
+      [answers.databaseUrlEnv]: `$(${answers.databaseUrlEnv})`,
+      ...(answers.sign === 'yes' ? { [SIGNING_KEY_VARIABLE]: `$(${SIGNING_KEY_SECRET})` } : {}),
+    },
   };
 }
 
@@ -106,6 +109,11 @@ export function renderAzurePipeline(answers: InitAnswers): string {
     `  a service connection named "${SERVICE_CONNECTION}" (Azure Resource Manager, workload identity federation: no secret stored),`,
     '    whose identity has the roles the README lists;',
     `  a secret pipeline variable ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}});`,
+    ...(answers.sign === 'yes'
+      ? [
+          `  a secret pipeline variable ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}});`,
+        ]
+      : []),
     '  a pipeline created from this file (Pipelines → New pipeline → Existing Azure Pipelines YAML file).',
     '',
     'A failed check (exit 1) or one that could not be evaluated (exit 2) fails its task, and so the run.',
@@ -146,6 +154,10 @@ export function renderAzurePipeline(answers: InitAnswers): string {
       'always(): a cancelled, failed or timed-out restore test may leave its server (a copy of production)',
       'behind; this deletes it. A deletion that fails here fails the run (exit 2).',
     )
-    .above([...steps, 8], 'always(): the reports of a failed run are the evidence you need most.')
+    .above(
+      [...steps, 8],
+      'always(): the reports of a failed run are the evidence you need most.',
+      ...(answers.reportStore ? ["The report store is the record (each task uploaded its files there); the artifact below is a copy for the run's page."] : []),
+    )
     .toString();
 }

@@ -3,16 +3,14 @@
  * cannot disagree on the schedule, the version, the commands or where the reports go.
  */
 import { TOOL_VERSION } from '../version.js';
-import { CLIENT_IP_VARIABLE, CONFIG_FILE } from './config-document.js';
+import { CLIENT_IP_VARIABLE, CONFIG_FILE, REPORTS_DIR } from './config-document.js';
 import type { InitAnswers } from './init-answers.js';
 import { type InstallSource, ON_NPM_REGISTRY, installScript, parseInstallSource } from './install-source.js';
 
-export { CLIENT_IP_VARIABLE };
+export { CLIENT_IP_VARIABLE, REPORTS_DIR };
 
 /** 03:17 UTC on the 1st of each month: monthly, and off the hour, when hosted schedulers are least crowded. */
 export const MONTHLY_CRON = '17 3 1 * *';
-
-export const REPORTS_DIR = 'reports';
 
 /** The version that wrote the pipeline is the version it runs; upgrading is a one-line change. */
 export const PINNED_VERSION = TOOL_VERSION;

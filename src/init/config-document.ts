@@ -4,6 +4,7 @@
  * back through the real configuration loader before anyone sees it. A generated file that would
  * not pass `validate-config` is a bug here, and fails here.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { parseConfigText } from '../config/load.js';
 import { azureSchema, configSchema } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
@@ -15,6 +16,23 @@ export const CONFIG_FILE = 'restorecheck.yaml';
 
 /** The runner's public IPv4 address, exported by the CI files `init` writes (ci-commands.ts) for restoreTest.clientIp. */
 export const CLIENT_IP_VARIABLE = 'RESTORECHECK_CLIENT_IP';
+
+/** Where the CI steps write the reports (--out-dir; ci-commands.ts), and report.dir beside a report store. */
+export const REPORTS_DIR = 'reports';
+
+/** The variable report.signingKey reads (`--sign`), and the CI secret the CI files pass into it. */
+export const SIGNING_KEY_VARIABLE = 'REPORT_SIGNING_KEY';
+export const SIGNING_KEY_SECRET = 'RESTORECHECK_SIGNING_KEY';
+/** The key files the next steps tell the user to make; init never writes a key. */
+export const SIGNING_KEY_FILE = 'restorecheck-signing.pem';
+export const PUBLIC_KEY_FILE = 'restorecheck-signing.pub.pem';
+
+/** `--report-store ACCOUNT/CONTAINER` (validated) as its two names. */
+export function reportStoreOf(answers: InitAnswers): { account: string; container: string } | undefined {
+  if (!answers.reportStore) return undefined;
+  const [account = '', container = ''] = answers.reportStore.split('/');
+  return { account, container };
+}
 
 /** A stand-in database URL, only for reading the generated text back through the loader. */
 const PLACEHOLDER_DATABASE_URL = 'postgres://restorecheck@localhost:5432/postgres';
@@ -28,7 +46,18 @@ export function configData(answers: InitAnswers): Record<string, unknown> {
     storage: { resourceGroup: answers.storageResourceGroup, account: answers.storageAccount },
   });
   const { postgres, storage } = azure as Required<typeof azure>;
-  const restoreTest = configSchema.parse({ environment: answers.environment }).restoreTest;
+  const defaults = configSchema.parse({ environment: answers.environment });
+  const restoreTest = defaults.restoreTest;
+  // The schema's report defaults (report itself is optional, so it is parsed empty).
+  const reportDefaults = configSchema.shape.report.unwrap().parse({});
+  const store = reportStoreOf(answers);
+  const sign = answers.sign === 'yes';
+  // report.dir only with a store: the store refills it each run, so restore-test-freshness sees the stored restore tests
+  // (without a store a CI job would only ever see its own run, README). --out-dir names the same directory.
+  const report = {
+    ...(store ? { dir: REPORTS_DIR, store, minRetentionDays: reportDefaults.minRetentionDays } : {}),
+    ...(sign ? { signingKey: `\${${SIGNING_KEY_VARIABLE}}` } : {}),
+  };
   return {
     environment: answers.environment,
     database: {
@@ -53,6 +82,7 @@ export function configData(answers: InitAnswers): Record<string, unknown> {
         requireVersioning: storage.requireVersioning,
       },
     },
+    ...(store || sign ? { report } : {}),
     restoreTest: {
       maxRestoreTestAgeDays: restoreTest.maxRestoreTestAgeDays,
       rowCountTolerancePercent: restoreTest.rowCountTolerancePercent,
@@ -105,9 +135,13 @@ export function renderConfig(answers: InitAnswers): string {
     .above(
       ['restoreTest'],
       'restore-test: a point-in-time restore to a NEW server, compared with the source, then deleted.',
-      'restore-test-freshness (in `check`) looks for a successful restore test in report.dir. report.dir is',
-      'left out on purpose: a CI job starts from a fresh checkout, so it would only ever see its own run;',
-      'the scheduled workflow runs restore-test itself every month. Set report.dir where reports persist.',
+      ...(answers.reportStore
+        ? ['restore-test-freshness (in `check`) looks for a successful restore test in report.dir, which the report store fills.']
+        : [
+            'restore-test-freshness (in `check`) looks for a successful restore test in report.dir. report.dir is',
+            'left out on purpose: a CI job starts from a fresh checkout, so it would only ever see its own run;',
+            'the scheduled workflow runs restore-test itself every month. Set report.dir where reports persist.',
+          ]),
     )
     // clientIp stays a comment: a missing ${VAR} is a configuration error (src/config/load.ts), so an active
     // `clientIp: ${RESTORECHECK_CLIENT_IP}` would stop every command wherever the variable is unset: on a laptop, in a
@@ -121,6 +155,40 @@ export function renderConfig(answers: InitAnswers): string {
     )
     .after(['restoreTest', 'maxRestoreTestAgeDays'], 'restore-test-freshness: a monthly test plus slack')
     .after(['restoreTest', 'rowCountTolerancePercent'], 'allowed difference of core-table counts, source vs restore');
+  const store = reportStoreOf(answers);
+  if (store) {
+    const { account, container } = store;
+    const rg = answers.storageResourceGroup;
+    yaml
+      .above(
+        ['report'],
+        'The record (README, "The report store"). Each run reads what the store holds into report.dir (the runner\'s scratch',
+        'copy), chains its report to the newest stored one, then uploads its audit line, JSON record and rendered files;',
+        "nothing is ever overwritten or deleted. The CI artifact is only a copy for the run's page: the store is the record.",
+        'The CI identity needs Storage Blob Data Contributor on the container, and Reader on its resource group',
+        '(README, "Roles the identity needs").',
+      )
+      .after(['report', 'dir'], 'the --out-dir of the CI steps; restore-test-freshness reads the stored restore tests here')
+      .above(
+        ['report', 'store', 'account'],
+        `resourceGroup: the store account's resource group, for report-store-immutability; default azure.storage.resourceGroup (${rg}).`,
+        ...(account === answers.storageAccount ? [] : [`resourceGroup: ${rg}   # uncomment and correct if ${account} is in another resource group`]),
+      )
+      .above(
+        ['report', 'minRetentionDays'],
+        'report-store-immutability checks that the container has a locked time-based retention policy of at least this. Once',
+        '(locking cannot be undone, which is the point; the etag is in the output of the create):',
+        `  az storage container immutability-policy create -g ${rg} --account-name ${account} -c ${container} --period 365`,
+        `  az storage container immutability-policy lock -g ${rg} --account-name ${account} -c ${container} --if-match "<etag>"`,
+      );
+  }
+  if (answers.sign === 'yes') {
+    yaml.after(
+      ['report', 'signingKey'],
+      `Ed25519 private key (PKCS#8 PEM) from the CI secret ${SIGNING_KEY_SECRET}; auditor: restorecheck report verify DIR --public-key ${PUBLIC_KEY_FILE}`,
+    );
+    if (!store) yaml.above(['report'], 'Each JSON report and audit line is signed (README, "History and tamper evidence").');
+  }
   if (answers.container) yaml.after(['azure', 'storage', 'container'], 'where signed documents live (signed-document probes the blob)');
   else yaml.above(['azure', 'storage', 'minSoftDeleteDays'], 'container: documents   # where signed documents live; lets signed-document probe the blob');
 
@@ -131,7 +199,9 @@ export function renderConfig(answers: InitAnswers): string {
 
 function assertLoads(text: string, databaseUrlEnv: string): void {
   try {
-    parseConfigText(text, CONFIG_FILE, { [databaseUrlEnv]: PLACEHOLDER_DATABASE_URL });
+    // The loader reads the signing key too: a throwaway key stands in for the secret (kept in memory, never written).
+    const standInKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    parseConfigText(text, CONFIG_FILE, { [databaseUrlEnv]: PLACEHOLDER_DATABASE_URL, [SIGNING_KEY_VARIABLE]: standInKey });
   } catch (error) {
     const problems = error instanceof ConfigError ? error.problems.join('; ') : String(error);
     throw new Error(`init generated a configuration that does not load (a bug in restorecheck): ${problems}`);

@@ -3,7 +3,7 @@
  * `check` then `restore-test`, `restore-test cleanup` before and after them, every report kept as an artifact, the
  * checklist as the job summary.
  */
-import { CONFIG_FILE } from './config-document.js';
+import { CONFIG_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
 import {
   CI_NODE_MAJOR,
@@ -35,7 +35,11 @@ const AZURE_LOGIN = {
 const CHECK_RAN = "${{ !cancelled() && (steps.check.outcome == 'success' || steps.check.outcome == 'failure') }}";
 
 export function githubWorkflowData(answers: InitAnswers): Record<string, unknown> {
-  const secretEnv = { [answers.databaseUrlEnv]: `\${{ secrets.${answers.databaseUrlEnv} }}` };
+  // Every restorecheck step loads the configuration, and an unset ${VAR} in it is an error: each gets both secrets.
+  const secretEnv = {
+    [answers.databaseUrlEnv]: `\${{ secrets.${answers.databaseUrlEnv} }}`,
+    ...(answers.sign === 'yes' ? { [SIGNING_KEY_VARIABLE]: `\${{ secrets.${SIGNING_KEY_SECRET} }}` } : {}),
+  };
   return {
     name: `restorecheck (${answers.environment})`,
     on: {
@@ -87,6 +91,10 @@ export function renderGithubWorkflow(answers: InitAnswers): string {
     '  variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID: the app registration that has a',
     '    federated credential for this repository (OIDC: no client secret is stored anywhere);',
     `  secret ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}}).`,
+    ...(answers.sign === 'yes'
+      ? [`  secret ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}}).`]
+      : []),
+    ...(answers.reportStore ? ["The report store (report.store in restorecheck.yaml) keeps the record; the artifact is a copy for the run's page."] : []),
     '',
     'A failed check (exit 1) or a check that could not be evaluated (exit 2) fails its step, and so the job:',
     'the default shell stops on a non-zero exit code. Later steps still run where their `if:` says so.',
@@ -148,7 +156,9 @@ export function renderGithubWorkflow(answers: InitAnswers): string {
     .above(
       [...steps, 11],
       'always(): the reports of a failed or cancelled run are the evidence you need most.',
-      'Artifacts expire (90 days by default): keep the monthly reports somewhere lasting for the auditor.',
+      ...(answers.reportStore
+        ? ["The report store is the record (each step uploaded its files there); this artifact is a copy for the run's page."]
+        : ['Artifacts expire (90 days by default): keep the monthly reports somewhere lasting for the auditor.']),
     )
     .toString();
 }

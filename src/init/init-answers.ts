@@ -17,6 +17,11 @@ const resourceGroup = z
   .regex(/^[\p{L}\p{N}_().-]{1,90}$/u, { message: 'must be an Azure resource group name (1 to 90 letters, digits, _ ( ) - .)' })
   .refine((v) => !v.endsWith('.'), { message: 'an Azure resource group name cannot end with a period' });
 
+const storageAccountName = z.string().regex(/^[a-z0-9]{3,24}$/, { message: 'must be a storage account name: 3 to 24 lowercase letters and digits' });
+const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, {
+  message: 'must be a blob container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
+});
+
 /** One schema per answer, keyed like InitAnswers. */
 export const answerSchemas = {
   // The same rule as the configuration's `environment` (it ends up in report file names).
@@ -32,16 +37,41 @@ export const answerSchemas = {
     message:
       'must be a Flexible Server name: 3 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen (the name, not the host name)',
   }),
-  storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/, { message: 'must be a storage account name: 3 to 24 lowercase letters and digits' }),
+  storageAccount: storageAccountName,
   storageResourceGroup: resourceGroup,
-  container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, {
-    message: 'must be a blob container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
-  }),
+  container: containerName,
   databaseUrlEnv: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name (letters, digits, underscore; not starting with a digit)' })
     // GitHub refuses secret names starting with GITHUB_, and the workflow passes the URL as a secret of the same name.
     .refine((v) => !/^GITHUB_/i.test(v), { message: 'cannot start with GITHUB_ (GitHub reserves those names for its own variables)' }),
+  // ACCOUNT/CONTAINER of the report store (report.store), held to the same naming rules as --storage-account and --container.
+  reportStore: z.string().superRefine((value, ctx) => {
+    const parts = value.split('/');
+    if (parts.length !== 2) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be ACCOUNT/CONTAINER, a storage account and a blob container (e.g. medicapprecords/restorecheck-records)',
+      });
+      return;
+    }
+    const [account = '', container = ''] = parts;
+    for (const [rule, part, what] of [
+      [storageAccountName, account, 'the account'],
+      [containerName, container, 'the container'],
+    ] as const) {
+      const parsed = rule.safeParse(part);
+      if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${what} ${JSON.stringify(part)} ${parsed.error.issues[0]?.message ?? 'is not valid'}` });
+    }
+  }),
+  // A yes/no answer (the boolean flag --sign, or typed in), normalised to yes or no.
+  sign: z.string().transform((value, ctx) => {
+    const v = value.trim().toLowerCase();
+    if (['yes', 'y', 'true'].includes(v)) return 'yes';
+    if (['no', 'n', 'false'].includes(v)) return 'no';
+    ctx.addIssue({ code: 'custom', message: 'must be yes or no' });
+    return z.NEVER;
+  }),
   ci: z.enum(CI_CHOICES, { message: `must be one of ${CI_CHOICES.join(', ')}` }),
   // Normalised to npm's install spec (a git URL without a ref gets the version's tag).
   installFrom: z.string().transform((value, ctx) => {
@@ -62,6 +92,8 @@ export interface InitQuestion {
   key: AnswerKey;
   flag: string;
   prompt: string;
+  /** A boolean flag (`--sign`, no value): its answer is yes or no. */
+  boolean?: true;
   /** The flag's --help line, when the prompt's wording is for the terminal only. */
   flagHelp?: string;
   /** Without a default, an empty answer is refused for a required question and means "leave out" for an optional one. */
@@ -117,6 +149,22 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
     // Only the CI files install restorecheck.
     appliesTo: (filled) => filled.ci !== 'none',
   },
+  {
+    key: 'reportStore',
+    flag: '--report-store',
+    prompt: 'Report store, ACCOUNT/CONTAINER: the Azure Blob container that keeps the record across CI runs (empty: none)',
+    flagHelp: 'ACCOUNT/CONTAINER of the report store (report.store), the Azure Blob container that keeps the record (optional)',
+    required: false,
+  },
+  {
+    key: 'sign',
+    flag: '--sign',
+    boolean: true,
+    prompt: 'Sign every report with an Ed25519 key from the CI secret RESTORECHECK_SIGNING_KEY (report.signingKey; yes/no)',
+    flagHelp: 'sign every report and audit line with an Ed25519 key from the CI secret RESTORECHECK_SIGNING_KEY (report.signingKey)',
+    required: true,
+    defaultFor: () => 'no',
+  },
 ];
 
 /** Whether a question applies to these answers (defaults filled in). */
@@ -158,7 +206,14 @@ export function checkAnswer(key: AnswerKey, value: string): { ok: true; value: s
  * when a CI file is written (a refinement below).
  */
 const initAnswersSchema = z
-  .strictObject({ ...answerSchemas, container: answerSchemas.container.optional(), installFrom: answerSchemas.installFrom.optional() })
+  .strictObject({
+    ...answerSchemas,
+    container: answerSchemas.container.optional(),
+    installFrom: answerSchemas.installFrom.optional(),
+    reportStore: answerSchemas.reportStore.optional(),
+    // Defaulted to no by validateAnswers; optional so that answers built in code (tests) need not say it.
+    sign: answerSchemas.sign.optional(),
+  })
   .superRefine((answers, ctx) => {
     if (answers.ci !== 'none' && answers.installFrom === undefined) ctx.addIssue({ code: 'custom', path: ['installFrom'], message: 'required' });
   });
@@ -181,6 +236,7 @@ export function validateAnswers(given: RawAnswers): { answers: InitAnswers; prob
   }
   const problems = INIT_QUESTIONS.filter((q) => byKey.has(q.key)).map((q) => {
     const raw = input[q.key];
+    if (q.boolean) return `${q.flag}: ${byKey.get(q.key)!.join('; ')}`;
     return raw === undefined ? `${q.flag}: required (${lowerFirst(q.prompt)})` : `${q.flag} ${JSON.stringify(raw)}: ${byKey.get(q.key)!.join('; ')}`;
   });
   return { problems };

@@ -3,7 +3,7 @@
  * CLI decides whether it may write them.
  */
 import { AZURE_PIPELINE_FILE, SERVICE_CONNECTION, renderAzurePipeline } from './azure-pipeline.js';
-import { CONFIG_FILE, renderConfig } from './config-document.js';
+import { CONFIG_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE, renderConfig, reportStoreOf } from './config-document.js';
 import { GITHUB_WORKFLOW_FILE, renderGithubWorkflow } from './github-workflow.js';
 import type { InitAnswers } from './init-answers.js';
 
@@ -32,10 +32,12 @@ function nextSteps(answers: InitAnswers, ci: { github: boolean; azureDevops: boo
   const env = answers.databaseUrlEnv;
   const sub = `/subscriptions/${answers.subscriptionId}`;
   const groups = [...new Set([answers.resourceGroup, answers.storageResourceGroup])];
+  const sign = answers.sign === 'yes';
+  const store = reportStoreOf(answers);
   const steps: string[] = [
     `Fill in what init cannot know: database.coreTables, database.alembic (expectedHead or migrationsDir) and, optionally, database.signedDocument in ${CONFIG_FILE}.`,
-    `Check it (contacts nothing): ${env}='postgres://…' npx restorecheck validate-config --config ${CONFIG_FILE}`,
-    'Give the CI identity (an app registration, or a user-assigned managed identity) read access:',
+    `Check it (contacts nothing): ${env}='postgres://…' ${sign ? `${SIGNING_KEY_VARIABLE}="$(cat ${SIGNING_KEY_FILE})" ` : ''}npx restorecheck validate-config --config ${CONFIG_FILE}`,
+    `Give the CI identity (an app registration, or a user-assigned managed identity) read access${store ? ', and write access to the report store' : ''}:`,
     ...groups.map((g) => `  az role assignment create --assignee <client id> --role Reader --scope ${sub}/resourceGroups/${g}`),
   ];
   if (answers.container) {
@@ -44,7 +46,35 @@ function nextSteps(answers: InitAnswers, ci: { github: boolean; azureDevops: boo
         `--scope ${sub}/resourceGroups/${answers.storageResourceGroup}/providers/Microsoft.Storage/storageAccounts/${answers.storageAccount}/blobServices/default/containers/${answers.container}`,
     );
   }
+  if (store) {
+    const rg = answers.storageResourceGroup;
+    steps.push(
+      `  az role assignment create --assignee <client id> --role "Storage Blob Data Contributor" ` +
+        `--scope ${sub}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/${store.account}/blobServices/default/containers/${store.container}`,
+      `  (the report store; Reader on its resource group too, for report-store-immutability, if it is not ${rg})`,
+    );
+  }
   steps.push(`  restore-test also creates a server in ${answers.resourceGroup} from a backup and deletes it: Reader is not enough for that step.`);
+  if (store) {
+    const target = `-g ${answers.storageResourceGroup} --account-name ${store.account} -c ${store.container}`;
+    steps.push(
+      `The report store: create the container and lock a 365-day retention policy on it (once; locking cannot be undone):`,
+      `  az storage container create --auth-mode login --account-name ${store.account} -n ${store.container}`,
+      `  az storage container immutability-policy create ${target} --period 365`,
+      `  az storage container immutability-policy lock ${target} --if-match "<etag from the create>"`,
+    );
+  }
+  if (sign) {
+    steps.push(
+      'The signing key (init writes no key): generate it, store the private key as a CI secret, keep the public key for the auditor:',
+      `  openssl genpkey -algorithm ed25519 -out ${SIGNING_KEY_FILE}`,
+      `  openssl pkey -in ${SIGNING_KEY_FILE} -pubout -out ${PUBLIC_KEY_FILE}`,
+      ...(ci.github ? [`  gh secret set ${SIGNING_KEY_SECRET} < ${SIGNING_KEY_FILE}`] : []),
+      ...(ci.azureDevops ? [`  Azure DevOps: a secret pipeline variable ${SIGNING_KEY_SECRET} holding the PEM, its line breaks included`] : []),
+      `  Commit ${PUBLIC_KEY_FILE} (or hand it to the auditor); never commit ${SIGNING_KEY_FILE}: keep it offline or delete it.`,
+      `  The auditor verifies: restorecheck report verify DIR --public-key ${PUBLIC_KEY_FILE}`,
+    );
+  }
   if (ci.github) {
     steps.push(
       'GitHub: a federated credential for the repository (scheduled runs use the default branch), then the variables and the secret:',

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -278,6 +279,67 @@ describe('restorecheck init with flags', () => {
 });
 
 describe('restorecheck init: choices and bad input', () => {
+  it('--report-store and --sign: report.store and report.signingKey in a configuration validate-config accepts with a real key', async () => {
+    const dir = freshDir();
+    const run = await initIn(dir, ['--report-store', 'medicapprecords/restorecheck-records', '--sign']);
+    assert.equal(run.code, 0, run.stderr);
+    const text = readFileSync(join(dir, CONFIG), 'utf8');
+    const config = parseYaml(text) as { report: Record<string, unknown> };
+    assert.deepEqual(config.report, {
+      dir: 'reports',
+      store: { account: 'medicapprecords', container: 'restorecheck-records' },
+      minRetentionDays: 365,
+      signingKey: '${REPORT_SIGNING_KEY}',
+    });
+    assert.match(text, /default azure\.storage\.resourceGroup \(medicapp-rg\)/);
+    assert.match(text, /# resourceGroup: medicapp-rg {3}# uncomment/, 'another account than azure.storage: its resource group shown as a comment');
+    assert.match(text, /az storage container immutability-policy create -g medicapp-rg --account-name medicapprecords -c restorecheck-records --period 365/);
+    assert.match(text, /az storage container immutability-policy lock .* --if-match "<etag>"/);
+    assert.match(text, /Storage Blob Data Contributor on the container/);
+    // The next steps: the key is made by the user (never written by init), and how the auditor checks it.
+    assert.match(run.stdout, /openssl genpkey -algorithm ed25519 -out restorecheck-signing\.pem/);
+    assert.match(run.stdout, /openssl pkey -in restorecheck-signing\.pem -pubout -out restorecheck-signing\.pub\.pem/);
+    assert.match(run.stdout, /restorecheck report verify DIR --public-key restorecheck-signing\.pub\.pem/);
+    assert.match(
+      run.stdout,
+      /--role "Storage Blob Data Contributor" --scope .*storageAccounts\/medicapprecords\/blobServices\/default\/containers\/restorecheck-records/,
+    );
+    assert.doesNotMatch(filesUnder(dir).join(' '), /\.pem/, 'init writes no key');
+
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const env = {
+      DATABASE_URL: 'postgres://reader:pw@medicappdbprod.postgres.database.azure.com:5432/medicapp',
+      REPORT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    };
+    const valid = await runCli(['validate-config', '--config', CONFIG], { cwd: dir, env });
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.match(valid.stdout, /restore-test-freshness +yes/, 'report.dir, filled from the store, lets restore-test-freshness run');
+    const unset = await runCli(['validate-config', '--config', CONFIG], { cwd: dir, env: { DATABASE_URL: env.DATABASE_URL } });
+    assert.equal(unset.code, 2);
+    assert.match(unset.stderr, /REPORT_SIGNING_KEY is not set/);
+    // The same answers without --sign: no key in the configuration, no secret in the CI files.
+    const plain = freshDir();
+    assert.equal((await initIn(plain, ['--report-store', 'medicapprecords/restorecheck-records'])).code, 0);
+    assert.equal('signingKey' in (parseYaml(readFileSync(join(plain, CONFIG), 'utf8')) as { report: object }).report, false);
+    for (const file of [GITHUB, AZURE_DEVOPS]) assert.doesNotMatch(readFileSync(join(plain, file), 'utf8'), /SIGNING_KEY/);
+  });
+
+  it('a bad --report-store is exit 2 naming the rule, and nothing is written', async () => {
+    for (const [value, problem] of [
+      ['medicapprecords', /--report-store "medicapprecords": must be ACCOUNT\/CONTAINER/],
+      ['Medicapp-Records/restorecheck-records', /the account "Medicapp-Records" must be a storage account name: 3 to 24 lowercase letters and digits/],
+      ['medicapprecords/Records_2026', /the container "Records_2026" must be a blob container name: 3 to 63 lowercase letters, digits and single hyphens/],
+      ['medicapprecords/rc/x', /must be ACCOUNT\/CONTAINER/],
+    ] as const) {
+      const dir = freshDir();
+      const run = await initIn(dir, ['--report-store', value]);
+      assert.equal(run.code, 2, value);
+      assert.match(run.stderr, problem);
+      assert.match(run.stderr, /correct them and run init again/);
+      assert.deepEqual(filesUnder(dir), []);
+    }
+  });
+
   it('--ci github writes no Azure DevOps pipeline, --ci none only the configuration; --dir writes elsewhere', async () => {
     const repo = freshDir();
     const github = await runCli(['init', ...FLAGS, '--ci', 'github', '--dir', repo], { cwd: tmpdir() });
@@ -400,6 +462,8 @@ describe('restorecheck init on a terminal', { skip: hasScript ? false : 'util-li
       'github',
       'latest',
       'git+https://example.org/medicapp/restorecheck.git',
+      '', // no report store
+      '', // not signed (default no)
       '',
     ].join('\n');
     const run = onTerminal(['init'], typed, dir);
@@ -422,10 +486,10 @@ describe('restorecheck init on a terminal', { skip: hasScript ? false : 'util-li
 
   it('asks only what the flags did not answer, and nothing at all when they answer every required question', () => {
     const dir = freshDir();
-    // server, then the two questions with defaults (storage resource group, database URL variable).
+    // server, then the two questions with defaults (storage resource group, database URL variable), no report store, not signed.
     const run = onTerminal(
       ['init', ...FLAGS.filter((f, i, all) => f !== '--server' && all[i - 1] !== '--server'), '--ci', 'none'],
-      'medicappdbprod\n\n\n',
+      'medicappdbprod\n\n\n\n\n',
       dir,
     );
     assert.equal(run.code, 0, run.output);

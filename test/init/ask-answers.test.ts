@@ -31,6 +31,9 @@ describe('askAnswers', () => {
       'azure-devops',
       'latest',
       'npm',
+      'medicapprecords/Records',
+      'medicapprecords/records',
+      'Y',
     ]);
     const answers = await askAnswers({}, terminal);
     assert.deepEqual(answers, {
@@ -44,7 +47,13 @@ describe('askAnswers', () => {
       databaseUrlEnv: 'DATABASE_URL',
       ci: 'azure-devops',
       installFrom: 'npm',
+      reportStore: 'medicapprecords/records',
+      sign: 'yes',
     });
+    assert.ok(
+      terminal.prompts.some((p) => /^ {2}the container "Records" must be a blob container name/.test(p)),
+      'a bad report store is asked again',
+    );
     assert.ok(
       terminal.prompts.some((p) => /^ {2}must be npm, git\+https/.test(p)),
       'a bad install source is asked again',
@@ -55,14 +64,16 @@ describe('askAnswers', () => {
   });
 
   it('skips what was given; an empty optional answer leaves it out', async () => {
-    const terminal = scripted(['', '', '', 'none']);
+    const terminal = scripted(['', '', '', 'none', '', '']);
     const answers = await askAnswers(
       { environment: 'dev', subscriptionId: '1b2c3d4e-0000-4000-8000-000000000001', resourceGroup: 'rg', server: 'db1', storageAccount: 'st1' },
       terminal,
     );
     assert.equal(answers.container, undefined);
     assert.equal(answers.ci, 'none');
-    assert.equal(terminal.prompts.length, 4, 'no install source asked when no CI file is written');
+    assert.equal(answers.reportStore, undefined);
+    assert.equal(answers.sign, 'no', 'Enter takes the default: not signed');
+    assert.equal(terminal.prompts.length, 6, 'no install source asked when no CI file is written');
   });
 
   it('stops after three bad answers, and at end of input', async () => {

@@ -48,7 +48,13 @@ const COMBINATIONS: RawAnswers[] = [
   ...SOURCES.map((installFrom) => ({ ...BASE, installFrom, ci: 'github' })),
   { ...BASE, installFrom: 'npm', ci: 'both', container: 'documents', databaseUrlEnv: 'MEDICAPP_DB_URL', environment: 'staging.eu-1' },
   { ...BASE, installFrom: SOURCES[1], ci: 'both', storageResourceGroup: 'other-rg' },
+  { ...BASE, installFrom: SOURCES[1], ci: 'both', reportStore: 'medicapprecords/restorecheck-records', sign: 'yes' },
+  { ...BASE, installFrom: 'npm', ci: 'both', reportStore: 'medicappstorage/restorecheck-records' },
+  { ...BASE, installFrom: 'npm', ci: 'github', sign: 'yes', databaseUrlEnv: 'MEDICAPP_DB_URL' },
 ];
+
+/** The steps that run restorecheck (check, restore-test, both cleanups): each loads the configuration, so each needs its secrets. */
+const RESTORECHECK_RUN = /^restorecheck (check|restore-test)\b/;
 
 function filesOf(raw: RawAnswers): Map<string, string> {
   const validated = validateAnswers(raw);
@@ -61,10 +67,28 @@ const AZURE_DEVOPS = '.azure-pipelines/restorecheck.yml';
 
 describe('the GitHub workflow init writes passes actionlint', () => {
   for (const raw of COMBINATIONS) {
-    it(`--install-from ${raw.installFrom} --ci ${raw.ci}${raw.container ? ' --container' : ''}`, async () => {
-      const workflow = filesOf(raw).get(GITHUB)!;
+    const flags = `${raw.container ? ' --container' : ''}${raw.reportStore ? ' --report-store' : ''}${raw.sign === 'yes' ? ' --sign' : ''}`;
+    it(`--install-from ${raw.installFrom} --ci ${raw.ci}${flags}`, async () => {
+      const files = filesOf(raw);
+      const workflow = files.get(GITHUB)!;
       assert.ok(workflow, 'a GitHub workflow is written');
       assert.deepEqual(await runLint(workflow, GITHUB), []);
+      // --sign: the signing key reaches every restorecheck step from the secret, and only with --sign (both CI files).
+      type Step = { run?: string; script?: string; inputs?: { inlineScript?: string }; env?: Record<string, string> };
+      const github = Object.values((parseDocument(workflow).toJS() as { jobs: Record<string, { steps: Step[] }> }).jobs)[0]!.steps;
+      const azure = files.has(AZURE_DEVOPS) ? (parseDocument(files.get(AZURE_DEVOPS)!).toJS() as { jobs: Array<{ steps: Step[] }> }).jobs[0]!.steps : [];
+      const runs = [
+        ...github.filter((s) => RESTORECHECK_RUN.test(s.run ?? '')).map((s) => [s.env, '${{ secrets.RESTORECHECK_SIGNING_KEY }}'] as const),
+        ...azure
+          .filter((s) => /^restorecheck (check|restore-test)\b/m.test(s.inputs?.inlineScript ?? ''))
+          .map((s) => [s.env, '$(RESTORECHECK_SIGNING_KEY)'] as const),
+      ];
+      assert.equal(runs.length, files.has(AZURE_DEVOPS) ? 8 : 4, 'check, restore-test and two cleanups in each CI file');
+      for (const [env, secret] of runs) assert.equal(env?.REPORT_SIGNING_KEY, raw.sign === 'yes' ? secret : undefined);
+      assert.equal(workflow.includes('RESTORECHECK_SIGNING_KEY'), raw.sign === 'yes');
+      // With a store, the artifact stays (a copy for the run's page), and the workflow says the store is the record.
+      assert.match(workflow, /uses: actions\/upload-artifact@v7/);
+      assert.equal(/the store is the record|The report store is the record/.test(workflow), raw.reportStore !== undefined);
       // The runtime and action majors that run on Node 24 (the Node 20 ones are deprecated on GitHub's runners).
       assert.match(workflow, /uses: actions\/setup-node@v7\n\s+with:\n\s+node-version: 24\n/);
       for (const action of ['actions/checkout@v7', 'actions/upload-artifact@v7', 'azure/login@v3']) assert.ok(workflow.includes(`uses: ${action}`), action);

@@ -19,6 +19,11 @@ export const initCommand = defineCommand({
     // No yargs defaults on the answers: an answer not given is asked on a terminal, and defaulted only without one.
     for (const q of INIT_QUESTIONS) {
       const fallback = q.defaultFor?.({});
+      if (q.boolean) {
+        // No yargs default: not given means asked on a terminal (defaulting to no), and no without one.
+        y = y.option(optionName(q.flag), { type: 'boolean', describe: lowerFirst(q.flagHelp ?? q.prompt) });
+        continue;
+      }
       y = y.option(optionName(q.flag), {
         type: 'string',
         requiresArg: true,
@@ -78,6 +83,7 @@ function givenAnswers(argv: Record<string, unknown>): RawAnswers {
   for (const q of INIT_QUESTIONS) {
     const value = argv[optionName(q.flag)];
     if (typeof value === 'string') given[q.key] = value;
+    else if (q.boolean && typeof value === 'boolean') given[q.key] = value ? 'yes' : 'no';
   }
   return given;
 }
