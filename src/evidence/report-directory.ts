@@ -21,12 +21,24 @@ export async function readSnapshot(dir: string, options: { rendered?: boolean } 
   const reportNames = names.filter((name) => REPORT_JSON_NAME.test(name));
   const reports = await Promise.all(reportNames.map(async (name) => ({ name, bytes: await readFile(join(dir, name)) })));
   const tempFiles = names.filter((name) => name.startsWith(TEMP_FILE_PREFIX));
-  const auditLog = await readTextIfExists(join(dir, AUDIT_LOG_FILE));
+  const auditLog = (await readTextIfExists(join(dir, AUDIT_LOG_FILE))) ?? (await storeCopyAuditLog(dir));
   if (!options.rendered) return { reports, auditLog, tempFiles, names };
   const rendered = await Promise.all(
     names.filter((name) => RENDERED_FILE_NAME.test(name)).map(async (name) => ({ name, sha256: sha256Hex(await readFile(join(dir, name))) })),
   );
   return { reports, auditLog, tempFiles, rendered, names };
+}
+
+/**
+ * The audit log of a copy of the report store (`az storage blob download-batch` of one prefix): one file per line,
+ * `audit/<seq, 10 digits>.jsonl`, joined in seq order (evidence/report-store.ts writes them so). Null when there is none.
+ * A missing seq is left to the chain check, which reports the broken link.
+ */
+async function storeCopyAuditLog(dir: string): Promise<string | null> {
+  const names = await readdir(join(dir, 'audit')).catch(() => undefined);
+  const lines = (names ?? []).filter((name) => /^\d{10}\.jsonl$/.test(name)).sort();
+  if (lines.length === 0) return null;
+  return (await Promise.all(lines.map((name) => readFile(join(dir, 'audit', name), 'utf8')))).join('');
 }
 
 /**

@@ -74,13 +74,26 @@ function readKeyFile(path: string, what: (problem: string) => Error): Buffer {
 }
 
 /**
+ * A PEM whose line breaks were lost on the way: Azure DevOps secret variables are one line, so a pasted key arrives with
+ * its breaks turned into spaces (or removed). crypto refuses that, so the base64 body is re-wrapped at 64 characters
+ * between its BEGIN and END lines. A well-formed PEM comes out the same; anything else is left for crypto to refuse.
+ */
+export function rewrapPem(value: string): string {
+  const match = /^\s*(-----BEGIN [A-Z0-9 ]+-----)\s*([A-Za-z0-9+/=\s]*?)\s*(-----END [A-Z0-9 ]+-----)\s*$/.exec(value);
+  if (!match) return value;
+  const [, begin, body = '', end] = match;
+  const base64 = body.replace(/\s+/g, '');
+  return `${begin}\n${(base64.match(/.{1,64}/g) ?? []).join('\n')}\n${end}\n`;
+}
+
+/**
  * The signing key of `report.signingKey` (already resolved: an absolute path, or the PEM). Throws
  * ConfigError naming `key` when it cannot be read, is not a private key, or is not Ed25519.
  */
 export function loadSigningKey(value: string, key = 'report.signingKey'): Signer {
   const problem = (text: string) => new ConfigError([`${key}: ${text}`], KEY_HINT);
   const source = isPem(value) ? 'the PEM given' : value;
-  const pem = isPem(value) ? value : readKeyFile(value, problem);
+  const pem = isPem(value) ? rewrapPem(value) : readKeyFile(value, problem);
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' });

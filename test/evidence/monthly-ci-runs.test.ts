@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -136,6 +136,21 @@ describe('two monthly CI runs on fresh runners, one signed record in the store',
     const verdict = await verify(three.dir);
     assert.equal(verdict.code, 0, verdict.stdout + verdict.stderr);
     assert.doesNotMatch(verdict.stdout, /integrity only/);
+  });
+
+  it('the auditor downloads the store itself (one prefix, as az storage blob download-batch does) and verifies it', async () => {
+    const copy = join(work, 'auditor-copy');
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('records');
+    for await (const blob of container.listBlobsFlat({ prefix: 'production/' })) {
+      const path = join(copy, blob.name);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, await container.getBlobClient(blob.name).downloadToBuffer());
+    }
+    const stored = join(copy, 'production');
+    assert.deepEqual((await readdir(join(stored, 'audit'))).length, 3, 'one blob per audit line');
+    const verdict = await verify(stored);
+    assert.equal(verdict.code, 0, verdict.stdout + verdict.stderr);
+    assert.match(verdict.stdout, /3 reports, 3 audit lines/);
   });
 
   it('an HTML edited from FAIL to PASS fails report verify --public-key', async () => {
