@@ -6,7 +6,7 @@
  *  - the auditor's `report verify --public-key` passes on what the store holds (read back by a third, empty runner);
  *  - an HTML edited from FAIL to PASS, and a JSON flipped and re-hashed with its audit line re-linked (the ten lines of
  *    Python), both fail `report verify --public-key`;
- *  - the GitHub workflow `init` writes for this setup passes actionlint.
+ *  - the GitHub workflow `init --report-store … --sign` writes for this setup passes actionlint.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -188,10 +188,13 @@ describe('two monthly CI runs on fresh runners, one signed record in the store',
       storageAccount: 'medicappstorage',
       installFrom: 'git+https://github.com/example/restorecheck.git',
       ci: 'github',
+      reportStore: 'medicapprecords/restorecheck-records',
+      sign: 'yes',
     });
     assert.deepEqual(validated.problems, []);
     const workflow = planInit(validated.answers!).files.find((f) => f.path === '.github/workflows/restorecheck.yml');
     assert.ok(workflow);
     assert.deepEqual(await runLint(workflow.content, workflow.path), []);
+    assert.match(workflow.content, /REPORT_SIGNING_KEY: \$\{\{ secrets\.RESTORECHECK_SIGNING_KEY \}\}/, 'the signing secret reaches the steps');
   });
 });
