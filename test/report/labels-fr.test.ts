@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LABELS, LABELS_BY_LANGUAGE, labelsFor, SEVERITY_WORDS, STATUS_WORDS } from '../../src/report/labels.js';
+
+// Labels that are the same word in French (product names, technical terms an auditor reads as is).
+const SAME_IN_FRENCH = new Set(['ciProvider', 'workflow', 'commit', 'postgresServer', 'archive', 'dateUtc', 'provider']);
+
+test('the French table translates every plain English label (only product names and technical terms stay)', () => {
+  const en = LABELS_BY_LANGUAGE.en as Record<string, unknown>;
+  const fr = LABELS_BY_LANGUAGE.fr as Record<string, unknown>;
+  assert.deepEqual(Object.keys(fr).sort(), Object.keys(en).sort());
+  for (const [key, value] of Object.entries(en)) {
+    if (SAME_IN_FRENCH.has(key)) continue;
+    if (typeof value === 'string') assert.notEqual(fr[key], value, `label ${key} is still English`);
+    if (typeof value === 'object' && value) {
+      for (const [sub, word] of Object.entries(value)) assert.notEqual((fr[key] as Record<string, string>)[sub], word, `label ${key}.${sub} is still English`);
+    }
+  }
+});
+
+test('the functions agree in French (plural, names filled in)', () => {
+  const fr = labelsFor('fr');
+  assert.equal(fr.summaryHeading(1), 'Synthèse : 1 contrôle');
+  assert.equal(fr.summaryHeading(3), 'Synthèse : 3 contrôles');
+  assert.equal(fr.databaseValue('app', 'db.example', 5432, 'auditor'), 'app sur db.example:5432 en tant que auditor');
+  assert.equal(labelsFor(undefined), LABELS);
+});
+
+test('statuses and severities have French words an auditor expects', () => {
+  assert.equal(STATUS_WORDS.fr.pass, 'CONFORME');
+  assert.equal(STATUS_WORDS.fr.fail, 'NON CONFORME');
+  assert.equal(SEVERITY_WORDS.fr.critical, 'critique');
+  assert.deepEqual(Object.keys(STATUS_WORDS.fr), Object.keys(STATUS_WORDS.en));
+});
