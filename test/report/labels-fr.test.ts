@@ -32,3 +32,18 @@ test('statuses and severities have French words an auditor expects', () => {
   assert.equal(SEVERITY_WORDS.fr.critical, 'critique');
   assert.deepEqual(Object.keys(STATUS_WORDS.fr), Object.keys(STATUS_WORDS.en));
 });
+
+test('the console report in French: French statuses, labels and check messages; the JSON does not change with the language', async () => {
+  const { reporters } = await import('../../src/report/index.js');
+  const { checkReport } = await import('../helpers/report-fixtures.js');
+  const result = checkReport();
+  const fr = reporters.console.render(result, { color: false, language: 'fr' });
+  const en = reporters.console.render(result, { color: false });
+  assert.notEqual(fr, en);
+  assert.match(fr, /NON CONFORME|CONFORME/);
+  assert.ok(fr.includes('résultat NON CONFORME (sortie 1)'), fr);
+  assert.ok(fr.includes('Exigences non satisfaites'), fr);
+  assert.doesNotMatch(fr, /\bfix: /);
+  assert.doesNotMatch(fr, /\b(PASS|FAIL|SKIP)\b/);
+  assert.equal(reporters.json.render(result, { color: false, language: 'fr' }), reporters.json.render(result, { color: false }));
+});
