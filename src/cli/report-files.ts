@@ -12,6 +12,7 @@ import type { ReportFormatName } from '../config/schema.js';
 import { utcDate } from '../report/presentation.js';
 import { isTextFormat, reporters } from '../report/index.js';
 import type { RenderOptions } from '../report/types.js';
+import type { ReportLanguage } from '../report/labels.js';
 import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
 import { DiskFullError, isDiskFull, writeFileAtomic } from '../evidence/atomic-write.js';
@@ -33,6 +34,8 @@ export interface ReportStoreSession {
 export interface ReportRequest {
   formats: ReportFormatName[];
   outDir?: string;
+  /** report.language / --lang: the language of every rendered format; the JSON record stays language-neutral. */
+  language?: ReportLanguage;
   /** report.store: pulled before the JSON joins the chain, pushed after every file is written (cli/report-store-sync.ts). */
   store?: ReportStoreSession;
 }
@@ -57,10 +60,10 @@ export function extensionOf(format: ReportFormatName): string {
 }
 
 /** GitHub Actions shows what a step appends to $GITHUB_STEP_SUMMARY on the run's page. */
-async function appendStepSummary(result: RunResult, output: Output): Promise<void> {
+async function appendStepSummary(result: RunResult, output: Output, language?: ReportLanguage): Promise<void> {
   const path = output.env.GITHUB_STEP_SUMMARY;
   if (!path) return;
-  await appendFile(path, `${output.redactor.redact(reporters.markdown.render(result, { color: false }))}\n`);
+  await appendFile(path, `${output.redactor.redact(reporters.markdown.render(result, { color: false, language }))}\n`);
 }
 
 export function reportBaseName(result: RunResult): string {
@@ -72,10 +75,10 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   const color = output.interactive;
   if (!request.outDir) {
     const format = request.formats[0] ?? 'console';
-    const rendered = await renderFormat(format, result, { color }, output);
+    const rendered = await renderFormat(format, result, { color, language: request.language }, output);
     if (typeof rendered === 'string') output.out(rendered);
     else output.outBytes(rendered);
-    await appendStepSummary(result, output);
+    await appendStepSummary(result, output, request.language);
     return [];
   }
   const dir = resolve(request.outDir);
@@ -92,12 +95,12 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
     if (format === 'console' || format === 'json') continue;
     const path = join(dir, `${chained.base}.${extensionOf(format)}`);
     // Atomic, like the JSON: a full disk leaves no half-written HTML or PDF.
-    await writeFileAtomic(path, await renderFormat(format, chained.result, { color: false, history }, output), { exclusive: true });
+    await writeFileAtomic(path, await renderFormat(format, chained.result, { color: false, history, language: request.language }, output), { exclusive: true });
     written.push(path);
   }
   // The human summary still goes to the terminal when asked for (or by default).
-  if (request.formats.includes('console')) output.out(reporters.console!.render(chained.result, { color }));
-  await appendStepSummary(chained.result, output);
+  if (request.formats.includes('console')) output.out(reporters.console!.render(chained.result, { color, language: request.language }));
+  await appendStepSummary(chained.result, output, request.language);
   for (const path of written) output.err(`report written: ${path}`);
   // Report store hook (2/2): the new audit line(s), the JSON record and every rendered file.
   await request.store?.push(written);

@@ -239,6 +239,8 @@ export const configSchema = z.strictObject({
       store: reportStoreSchema.optional(),
       /** report-store-immutability: the store's container must have a locked time-based retention policy of at least this. */
       minRetentionDays: positiveInt.default(365),
+      /** The language of the rendered reports (console, Markdown, HTML, PDF, JUnit messages); the JSON record is language-neutral. */
+      language: z.enum(['en', 'fr']).optional(),
     })
     .optional(),
   restoreTest: z
