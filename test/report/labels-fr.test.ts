@@ -47,3 +47,17 @@ test('the console report in French: French statuses, labels and check messages; 
   assert.doesNotMatch(fr, /\b(PASS|FAIL|SKIP)\b/);
   assert.equal(reporters.json.render(result, { color: false, language: 'fr' }), reporters.json.render(result, { color: false }));
 });
+
+test('the Markdown report (and job summary) in French matches its golden file', async () => {
+  const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { reporters } = await import('../../src/report/index.js');
+  const { checkReport } = await import('../helpers/report-fixtures.js');
+  const fr = reporters.markdown.render(checkReport(), { color: false, language: 'fr' });
+  const path = join(import.meta.dirname, '../fixtures/golden/check-report.fr.md');
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, fr);
+  assert.equal(fr, readFileSync(path, 'utf8'));
+  assert.match(fr, /Liste de contrôle mensuelle/);
+  assert.match(fr, /NON CONFORME, critique|NON CONFORME, élevée/);
+  assert.doesNotMatch(fr, /Monthly checklist|Remediation:|Evidence:|\(FAIL,|\(PASS,/);
+});
