@@ -61,3 +61,20 @@ test('the Markdown report (and job summary) in French matches its golden file', 
   assert.match(fr, /NON CONFORME, critique|NON CONFORME, élevée/);
   assert.doesNotMatch(fr, /Monthly checklist|Remediation:|Evidence:|\(FAIL,|\(PASS,/);
 });
+
+test('JUnit in French: French labels and remediation, still valid against the JUnit XSD; golden check-report.fr.xml', async () => {
+  const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { reporters } = await import('../../src/report/index.js');
+  const { checkReport } = await import('../helpers/report-fixtures.js');
+  const { xmllintText } = await import('../helpers/xmllint.js');
+  const xml = reporters.junit.render(checkReport(), { color: false, language: 'fr' });
+  assert.match(xml, /Remédiation: /);
+  assert.match(xml, /CONFORME db-connectivity/);
+  assert.doesNotMatch(xml, /Remediation: |PASS db-connectivity/);
+  const lint = xmllintText(xml);
+  assert.ok(lint.ok, lint.stderr);
+  const path = join(import.meta.dirname, '../fixtures/golden/check-report.fr.xml');
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, xml);
+  assert.equal(xml, readFileSync(path, 'utf8'));
+});
