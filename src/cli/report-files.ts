@@ -13,6 +13,7 @@ import type { ReportFormatName } from '../config/schema.js';
 import { utcDate } from '../report/presentation.js';
 import { isTextFormat, reporters } from '../report/index.js';
 import type { RenderOptions } from '../report/types.js';
+import type { ReportLanguage } from '../report/labels.js';
 import type { RunResult } from '../run/result.js';
 import type { Output } from './io.js';
 import { DiskFullError, isDiskFull } from '../evidence/atomic-write.js';
@@ -35,6 +36,8 @@ export interface ReportStoreSession {
 export interface ReportRequest {
   formats: ReportFormatName[];
   outDir?: string;
+  /** report.language / --lang: the language of every rendered format; the JSON record stays language-neutral. */
+  language?: ReportLanguage;
   /** report.store: pulled before the JSON joins the chain, pushed after every file is written (cli/report-store-sync.ts). */
   store?: ReportStoreSession;
   /** report.signingKey: the JSON report and its audit line are signed (only in a directory). */
@@ -61,10 +64,10 @@ export function extensionOf(format: ReportFormatName): string {
 }
 
 /** GitHub Actions shows what a step appends to $GITHUB_STEP_SUMMARY on the run's page. */
-async function appendStepSummary(result: RunResult, output: Output): Promise<void> {
+async function appendStepSummary(result: RunResult, output: Output, language?: ReportLanguage): Promise<void> {
   const path = output.env.GITHUB_STEP_SUMMARY;
   if (!path) return;
-  await appendFile(path, `${output.redactor.redact(reporters.markdown.render(result, { color: false }))}\n`);
+  await appendFile(path, `${output.redactor.redact(reporters.markdown.render(result, { color: false, language }))}\n`);
 }
 
 export function reportBaseName(result: RunResult): string {
@@ -76,10 +79,10 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   const color = output.interactive;
   if (!request.outDir) {
     const format = request.formats[0] ?? 'console';
-    const rendered = await renderFormat(format, result, { color }, output);
+    const rendered = await renderFormat(format, result, { color, language: request.language }, output);
     if (typeof rendered === 'string') output.out(rendered);
     else output.outBytes(rendered);
-    await appendStepSummary(result, output);
+    await appendStepSummary(result, output, request.language);
     return [];
   }
   const dir = resolve(request.outDir);
@@ -95,7 +98,10 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
     const files: RenderedFile[] = [];
     for (const format of new Set(request.formats)) {
       if (format === 'console' || format === 'json') continue;
-      files.push({ extension: extensionOf(format), data: await renderFormat(format, chained, { color: false, history }, output) });
+      files.push({
+        extension: extensionOf(format),
+        data: await renderFormat(format, chained, { color: false, history, ...(request.language ? { language: request.language } : {}) }, output),
+      });
     }
     return files;
   };
@@ -105,8 +111,8 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   });
   const written: string[] = [chained.jsonPath, ...chained.renderedPaths];
   // The human summary still goes to the terminal when asked for (or by default).
-  if (request.formats.includes('console')) output.out(reporters.console!.render(chained.result, { color }));
-  await appendStepSummary(chained.result, output);
+  if (request.formats.includes('console')) output.out(reporters.console!.render(chained.result, { color, language: request.language }));
+  await appendStepSummary(chained.result, output, request.language);
   for (const path of written) output.err(`report written: ${path}`);
   // Report store hook (2/2): the new audit line(s), the JSON record and every rendered file.
   await request.store?.push(written);

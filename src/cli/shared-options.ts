@@ -16,6 +16,7 @@ export interface ReportArgs {
   only: string[] | undefined;
   'fail-on': Severity | undefined;
   verbose: boolean;
+  lang: 'en' | 'fr' | undefined;
 }
 
 export function withReportOptions<T>(yargs: Argv<T>): Argv<T & ReportArgs> {
@@ -36,11 +37,18 @@ export function withReportOptions<T>(yargs: Argv<T>): Argv<T & ReportArgs> {
       describe: 'failures below this severity do not set exit code 1 (default: low, every failure counts)',
       requiresArg: true,
     })
-    .option('verbose', { type: 'boolean', describe: 'print diagnostics to stderr', default: false });
+    .option('verbose', { type: 'boolean', describe: 'print diagnostics to stderr', default: false })
+    .option('lang', {
+      type: 'string',
+      choices: ['en', 'fr'] as const,
+      describe: 'language of the rendered reports (overrides report.language; the JSON record does not change)',
+      requiresArg: true,
+    });
 }
 
 /** --format / --out-dir, falling back to the configuration's report section when no flag is given. */
-export function reportRequest(argv: Pick<ReportArgs, 'format' | 'out-dir'>, config: Config | undefined): ReportRequest {
+export function reportRequest(argv: Pick<ReportArgs, 'format' | 'out-dir'> & Partial<Pick<ReportArgs, 'lang'>>, config: Config | undefined): ReportRequest {
+  const language = argv.lang ?? config?.report?.language;
   const flagFormats = argv.format;
   const flagDir = argv['out-dir'];
   const formats: ReportFormatName[] = [...new Set<ReportFormatName>(flagFormats ?? config?.report?.formats ?? ['console'])];
@@ -52,10 +60,12 @@ export function reportRequest(argv: Pick<ReportArgs, 'format' | 'out-dir'>, conf
       'add --out-dir DIR, or choose one --format for stdout',
     );
   }
-  if (!outDir) return { formats };
+  const request: ReportRequest = outDir ? { formats, outDir } : { formats };
+  if (language) request.language = language;
   // Read again here (load.ts checked it already): the key object stays out of the configuration.
   const signingKey = config?.report?.signingKey;
-  return signingKey === undefined ? { formats, outDir } : { formats, outDir, signer: loadSigningKey(signingKey) };
+  if (outDir && signingKey !== undefined) request.signer = loadSigningKey(signingKey);
+  return request;
 }
 
 /** Runs the checks with the given gateways, and closes the gateways whatever happens (connections, pools). */

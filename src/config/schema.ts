@@ -244,6 +244,8 @@ export const configSchema = z.strictObject({
        * or the PEM itself, typically `${REPORT_SIGNING_KEY}` from a CI secret. Without it reports are integrity only, not authenticity.
        */
       signingKey: z.string().trim().min(1).optional(),
+      /** The language of the rendered reports (console, Markdown, HTML, PDF, JUnit messages); the JSON record is language-neutral. */
+      language: z.enum(['en', 'fr']).optional(),
     })
     .optional(),
   restoreTest: z

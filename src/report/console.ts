@@ -2,12 +2,13 @@ import { styleText } from 'node:util';
 import type { Status } from '../vocabulary.js';
 import { exitCodeFor } from '../run/result.js';
 import { printable } from './escape.js';
-import { LABELS } from './labels.js';
+import { localizedMessage, localizedRemediation } from '../checks/localize.js';
+import { STATUS_WORDS, labelsFor } from './labels.js';
 import { byRequirement, inAttentionOrder, requirementText } from './presentation.js';
 import type { Reporter } from './types.js';
 
 const STATUS_ORDER = ['pass', 'fail', 'warn', 'error', 'skipped'] as const;
-const LABEL: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIP' };
+const EN_LABEL: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIP' };
 const COLOR: Record<Status, Parameters<typeof styleText>[0]> = { pass: 'green', fail: 'red', warn: 'yellow', error: 'magenta', skipped: 'gray' };
 
 /** Text from a check or a resource name must not steer the terminal (moved to escape.ts, shared by every format). */
@@ -16,7 +17,11 @@ export { printable };
 /** The human summary: one aligned line per check, the remediation under failures, the hint under errors. */
 export const consoleReporter: Reporter = {
   extension: 'txt',
-  render(result, { color }) {
+  render(result, { color, language = 'en' }) {
+    const LABELS = labelsFor(language);
+    // English keeps its short SKIP (the goldens and users' greps rely on it); French uses the full words, aligned.
+    const LABEL: Record<Status, string> = language === 'en' ? EN_LABEL : STATUS_WORDS[language];
+    const statusWidth = Math.max(...Object.values(LABEL).map((w) => w.length));
     const paint = (style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text) : text);
     const width = Math.max(...result.checks.map((c) => c.id.length), 10);
     const lines: string[] = [];
@@ -37,10 +42,10 @@ export const consoleReporter: Reporter = {
     }
     lines.push('');
     for (const check of inAttentionOrder(result.checks)) {
-      const label = paint(COLOR[check.status], LABEL[check.status].padEnd(5));
-      lines.push(`  ${label}  ${check.id.padEnd(width)}  ${printable(check.message)}`);
-      const indent = ' '.repeat(2 + 5 + 2 + width + 2);
-      if (check.status === 'fail') lines.push(`${indent}${paint('dim', `${LABELS.fix}: ${printable(check.remediation)}`)}`);
+      const label = paint(COLOR[check.status], LABEL[check.status].padEnd(statusWidth));
+      lines.push(`  ${label}  ${check.id.padEnd(width)}  ${printable(localizedMessage(check, language))}`);
+      const indent = ' '.repeat(2 + statusWidth + 2 + width + 2);
+      if (check.status === 'fail') lines.push(`${indent}${paint('dim', `${LABELS.fix}: ${printable(localizedRemediation(check, language))}`)}`);
       if (check.status === 'error' && check.hint) {
         lines.push(
           `${indent}${paint('dim', `${LABELS.hintLower}: ${printable(check.hint)}${check.requestId ? ` (${LABELS.requestId} ${printable(check.requestId)})` : ''}`)}`,
@@ -55,11 +60,11 @@ export const consoleReporter: Reporter = {
       lines.push(`${LABELS.unmetRequirements}:`);
       for (const r of unmet) {
         const checks = r.checks.filter((c) => c.status === r.status).map((c) => c.id);
-        lines.push(`  ${paint(COLOR[r.status], LABEL[r.status].padEnd(5))}  ${printable(requirementText(r))}: ${printable(checks.join(', '))}`);
+        lines.push(`  ${paint(COLOR[r.status], LABEL[r.status].padEnd(statusWidth))}  ${printable(requirementText(r))}: ${printable(checks.join(', '))}`);
       }
     }
     const s = result.summary;
-    const outcome = result.outcome.toUpperCase();
+    const outcome = language === 'en' || result.outcome === 'incomplete' ? result.outcome.toUpperCase() : STATUS_WORDS[language][result.outcome];
     const outcomeColor = result.outcome === 'pass' ? 'green' : result.outcome === 'fail' ? 'red' : 'magenta';
     lines.push('');
     lines.push(

@@ -7,45 +7,38 @@
  */
 import type { CheckResult, RunResult } from '../run/result.js';
 import { escapeMarkup as x, escapeXmlAttribute as attr } from './escape.js';
-import {
-  STATUS_WORD,
-  authenticityLine,
-  byAttention,
-  controlText,
-  evidenceEntries,
-  evidenceValue,
-  groupOf,
-  inAttentionOrder,
-  provenanceRows,
-} from './presentation.js';
-import { LABELS } from './labels.js';
+import { authenticityLine, byAttention, controlText, evidenceEntries, evidenceValue, groupOf, inAttentionOrder, provenanceRows } from './presentation.js';
+import { localizedMessage, localizedRemediation } from '../checks/localize.js';
+import { type ReportLanguage, STATUS_WORDS, labelsFor } from './labels.js';
 import type { Reporter } from './types.js';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 /** The body of a failure or error: everything an engineer needs without opening the HTML. */
-function details(check: CheckResult): string {
-  const lines = [check.message];
+function details(check: CheckResult, language: ReportLanguage): string {
+  const LABELS = labelsFor(language);
+  const lines = [localizedMessage(check, language)];
   const evidence = evidenceEntries(check.evidence);
   if (evidence.length > 0) {
     lines.push('', `${LABELS.evidence}:`);
     for (const [key, value] of evidence) lines.push(`  ${key}: ${evidenceValue(value)}`);
   }
   if (check.hint) lines.push('', `${LABELS.hint}: ${check.hint}${check.requestId ? ` (${LABELS.requestId} ${check.requestId})` : ''}`);
-  lines.push('', `${LABELS.remediation}: ${check.remediation}`);
+  lines.push('', `${LABELS.remediation}: ${localizedRemediation(check, language)}`);
   if (check.controls.length > 0) lines.push(`${LABELS.controls}: ${check.controls.map(controlText).join('; ')}`);
   return lines.join('\n');
 }
 
-function testcase(check: CheckResult): string {
+function testcase(check: CheckResult, language: ReportLanguage): string {
+  const message = localizedMessage(check, language);
   const open = `    <testcase name="${attr(check.id)}" classname="restorecheck.${attr(groupOf(check.id))}" time="${seconds(check.durationMs)}"`;
   switch (check.status) {
     case 'fail':
-      return `${open}>\n      <failure message="${attr(check.message)}" type="${attr(`${check.severity}`)}">${x(details(check))}</failure>\n    </testcase>`;
+      return `${open}>\n      <failure message="${attr(message)}" type="${attr(`${check.severity}`)}">${x(details(check, language))}</failure>\n    </testcase>`;
     case 'error':
-      return `${open}>\n      <error message="${attr(check.message)}" type="${attr(check.errorKind ?? 'error')}">${x(details(check))}</error>\n    </testcase>`;
+      return `${open}>\n      <error message="${attr(message)}" type="${attr(check.errorKind ?? 'error')}">${x(details(check, language))}</error>\n    </testcase>`;
     case 'skipped':
-      return `${open}>\n      <skipped message="${attr(check.message)}"/>\n    </testcase>`;
+      return `${open}>\n      <skipped message="${attr(message)}"/>\n    </testcase>`;
     case 'pass':
     case 'warn':
       return `${open}/>`;
@@ -58,7 +51,8 @@ function property(name: string, value: string): string {
 
 export const junitReporter: Reporter = {
   extension: 'xml',
-  render(result: RunResult) {
+  render(result: RunResult, { language = 'en' } = { color: false }) {
+    const STATUS_WORD = STATUS_WORDS[language];
     const groups = new Map<string, CheckResult[]>();
     for (const check of inAttentionOrder(result.checks)) {
       const group = groupOf(check.id);
@@ -77,7 +71,7 @@ export const junitReporter: Reporter = {
       ...(result.previousReportSha256 === undefined ? [] : [property('previousReportSha256', result.previousReportSha256 ?? '')]),
       // Who ran it and on what: provenance.<key>, the JSON's names.
       ...provenanceRows(result.provenance).map((row) => property(`provenance.${row.key}`, row.value)),
-      ...(authenticityLine(result) ? [property('authenticity', authenticityLine(result))] : []),
+      ...(authenticityLine(result, labelsFor(language)) ? [property('authenticity', authenticityLine(result, labelsFor(language)))] : []),
     ].join('\n');
     // The real host (the XSD's hostname is the host the suite ran on), `localhost` when unknown.
     const host = result.provenance?.who.host ?? 'localhost';
@@ -89,14 +83,14 @@ export const junitReporter: Reporter = {
       const count = (status: CheckResult['status']) => checks.filter((c) => c.status === status).length;
       const time = seconds(checks.reduce((sum, c) => sum + c.durationMs, 0));
       // Passes and warnings have no child element in JUnit: their message and evidence go to system-out.
-      const out = checks.map((c) => `${STATUS_WORD[c.status]} ${c.id}: ${c.message}`).join('\n');
+      const out = checks.map((c) => `${STATUS_WORD[c.status]} ${c.id}: ${localizedMessage(c, language)}`).join('\n');
       return [
         `  <testsuite name="${attr(group)}" package="restorecheck.${attr(result.run.command)}" id="${index}" timestamp="${timestamp}" hostname="${attr(host)}" ` +
           `tests="${checks.length}" failures="${count('fail')}" errors="${count('error')}" skipped="${count('skipped')}" time="${time}">`,
         '    <properties>',
         properties,
         '    </properties>',
-        ...checks.map(testcase),
+        ...checks.map((c) => testcase(c, language)),
         `    <system-out>${x(out)}</system-out>`,
         '    <system-err/>',
         '  </testsuite>',

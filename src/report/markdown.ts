@@ -5,10 +5,10 @@
  */
 import { exitCodeFor } from '../run/result.js';
 import { markdownCode, escapeMarkdown as md } from './escape.js';
-import { LABELS } from './labels.js';
+import { localizedCheckText, localizedMessage, localizedRemediation } from '../checks/localize.js';
+import { SEVERITY_WORDS, STATUS_WORDS, labelsFor } from './labels.js';
 import {
-  OUTCOME_WORD,
-  STATUS_WORD,
+  OUTCOME_WORD as EN_OUTCOME_WORD,
   authenticityLine,
   byRequirement,
   codeSegments,
@@ -36,7 +36,11 @@ const ICON: Record<Status, string> = { pass: '✅', fail: '❌', warn: '⚠️',
 
 export const markdownReporter: Reporter = {
   extension: 'md',
-  render(result) {
+  render(result, { language = 'en' } = { color: false }) {
+    const LABELS = labelsFor(language);
+    const STATUS_WORD = STATUS_WORDS[language];
+    const OUTCOME_WORD = language === 'en' ? EN_OUTCOME_WORD : { ...STATUS_WORDS[language], incomplete: 'INCOMPLET' };
+    const severityWord = (s: keyof (typeof SEVERITY_WORDS)['en']) => SEVERITY_WORDS[language][s];
     const { run, summary } = result;
     const outcomeIcon = result.outcome === 'pass' ? '✅' : result.outcome === 'fail' ? '❌' : '⛔';
     const lines: string[] = [];
@@ -66,15 +70,17 @@ export const markdownReporter: Reporter = {
     lines.push('');
     for (const check of inAttentionOrder(result.checks)) {
       const box = isTicked(check) ? '[x]' : '[ ]';
-      lines.push(`- ${box} ${ICON[check.status]} **${md(check.id)}**: ${md(check.title)} (${STATUS_WORD[check.status]}, ${check.severity})`);
-      lines.push(`  - ${md(check.message)}`);
+      lines.push(
+        `- ${box} ${ICON[check.status]} **${md(check.id)}**: ${md((language === 'en' ? undefined : localizedCheckText(check.id, language)?.title) ?? check.title)} (${STATUS_WORD[check.status]}, ${severityWord(check.severity)})`,
+      );
+      lines.push(`  - ${md(localizedMessage(check, language))}`);
       const evidence = evidenceEntries(check.evidence);
       if (evidence.length > 0) lines.push(`  - ${LABELS.evidence}: ${evidence.map(([key, value]) => `${md(key)} = ${md(evidenceValue(value))}`).join('; ')}`);
       if (check.status === 'error' && check.hint) {
         lines.push(`  - ${LABELS.hint}: ${withCode(check.hint)}${check.requestId ? ` (${LABELS.requestId} ${md(check.requestId)})` : ''}`);
       }
       if (check.status === 'fail' || check.status === 'warn' || check.status === 'error')
-        lines.push(`  - ${LABELS.remediation}: ${withCode(check.remediation)}`);
+        lines.push(`  - ${LABELS.remediation}: ${withCode(localizedRemediation(check, language))}`);
       if (check.controls.length > 0) lines.push(`  - ${LABELS.controls}: ${check.controls.map((c) => md(controlText(c))).join('; ')}`);
     }
     if (result.checks.length === 0) lines.push(LABELS.noCheckSelectedMd);
@@ -93,7 +99,7 @@ export const markdownReporter: Reporter = {
     lines.push('');
     const chain = result.previousReportSha256 === undefined ? '' : ` · ${LABELS.previousReport} ${result.previousReportSha256 ?? LABELS.previousNone}`;
     lines.push(`<sub>${LABELS.run} ${md(run.id)} · ${LABELS.failOn} ${run.failOn}${chain}</sub>`);
-    if (authenticityLine(result)) lines.push('', `<sub>${md(authenticityLine(result))}</sub>`);
+    if (authenticityLine(result, LABELS)) lines.push('', `<sub>${md(authenticityLine(result, LABELS))}</sub>`);
     return `${lines.join('\n')}\n`;
   },
 };

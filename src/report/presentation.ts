@@ -127,10 +127,10 @@ export function utcDate(iso: string): string {
  * The one line each rendered format states about authenticity (issue 13); empty when the report was not
  * written to a directory (no chain, no signature). signedBy null: hashes only, which anyone can recompute.
  */
-export function authenticityLine(result: RunResult): string {
+export function authenticityLine(result: RunResult, labels: Pick<typeof LABELS, 'unsigned' | 'signedWith'> = LABELS): string {
   if (result.signedBy === undefined) return '';
-  if (result.signedBy === null) return LABELS.unsigned;
-  return LABELS.signedWith(result.signedBy.keyId);
+  if (result.signedBy === null) return labels.unsigned;
+  return labels.signedWith(result.signedBy.keyId);
 }
 
 export function duration(ms: number): string {

@@ -1,4 +1,5 @@
 import type { RunResult } from '../run/result.js';
+import type { ReportLanguage } from './labels.js';
 
 export interface RenderOptions {
   /** ANSI colours (console only): decided by the CLI from TTY, NO_COLOR and CI. */
@@ -8,6 +9,8 @@ export interface RenderOptions {
    * from the report directory so that reporters stay pure; absent or empty → no trend.
    */
   history?: readonly RunResult[];
+  /** The language of the labels (report.language, --lang); absent → English. The JSON never depends on it. */
+  language?: ReportLanguage;
 }
 
 /** A reporter is a pure function of the RunResult: same input, same bytes. */
