@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import type { ReportFormatName } from '../config/schema.js';
 import { utcDate } from '../report/presentation.js';
 import { isTextFormat, reporters } from '../report/index.js';
+import { labelsFor } from '../report/labels.js';
 import type { RenderOptions } from '../report/types.js';
 import type { ReportLanguage } from '../report/labels.js';
 import type { RunResult } from '../run/result.js';
@@ -55,7 +56,7 @@ export async function renderFormat(format: ReportFormatName, result: RunResult, 
   const redact = (text: string) => output.redactor.redact(text);
   if (isTextFormat(format)) return redact(reporters[format].render(result, options));
   const html = redact(reporters.html.render(result, options));
-  const footer = redact(`restorecheck report · ${result.run.environment} · ${result.run.command} · ${utcDate(result.run.startedAt)}`);
+  const footer = redact(`${labelsFor(options.language).reportKicker} · ${result.run.environment} · ${result.run.command} · ${utcDate(result.run.startedAt)}`);
   return printPdf(html, { executablePath: findChromium(output.env), footer });
 }
 

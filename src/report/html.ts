@@ -10,10 +10,10 @@ import type { Status } from '../vocabulary.js';
 import type { CheckResult, RunResult } from '../run/result.js';
 import { exitCodeFor } from '../run/result.js';
 import { escapeMarkup as x } from './escape.js';
-import { LABELS } from './labels.js';
+import { localizedCheckText, localizedMessage, localizedRemediation } from '../checks/localize.js';
+import { type Labels, type ReportLanguage, SEVERITY_WORDS, STATUS_WORDS, labelsFor } from './labels.js';
 import {
   OUTCOME_WORD,
-  STATUS_WORD,
   authenticityLine,
   byAttention,
   byRequirement,
@@ -29,9 +29,6 @@ import { utcDate } from './presentation.js';
 import { renderChart } from './svg-chart.js';
 import { trendsOf } from './trends.js';
 import type { Reporter } from './types.js';
-
-const H = LABELS.overviewHead;
-const OVERVIEW_HEAD = `<table><thead><tr><th>${H.status}</th><th>${H.check}</th><th>${H.compliantState}</th><th>${H.severity}</th></tr></thead>`;
 
 const STYLE =
   `
@@ -94,8 +91,20 @@ footer { color: var(--muted); font-size: 12px; margin: 16px 4px; overflow-wrap: 
   a { text-decoration: none; }
 }`;
 
-function statusBadge(status: Status): string {
-  return `<span class="status ${status}">${STATUS_WORD[status]}</span>`;
+/** The words of one language: labels, status words, and the language for the check texts. */
+interface Texts {
+  L: Labels;
+  S: Record<Status, string>;
+  lang: ReportLanguage;
+}
+
+/** A check's title in the report's language; English keeps the title the report holds. */
+function titleOf(check: CheckResult, t: Texts): string {
+  return t.lang === 'en' ? check.title : (localizedCheckText(check.id, t.lang)?.title ?? check.title);
+}
+
+function statusBadge(status: Status, t: Texts): string {
+  return `<span class="status ${status}">${t.S[status]}</span>`;
 }
 
 function meta(label: string, value: string): string {
@@ -115,59 +124,59 @@ function withCode(text: string): string {
     .join('');
 }
 
-function runTable(result: RunResult): string {
-  const rows = provenanceRows(result.provenance);
+function runTable(result: RunResult, t: Texts): string {
+  const rows = provenanceRows(result.provenance, t.L);
   if (rows.length === 0) return '';
   const body = rows
     .map((row) => `<tr><td>${x(row.label)}</td><td>${row.link ? `<a href="${x(row.link)}">${x(row.value)}</a>` : `<code>${x(row.value)}</code>`}</td></tr>`)
     .join('\n');
-  return `<section class="run">\n<h2>${LABELS.run}</h2>\n<table class="run"><tbody>\n${body}\n</tbody></table>\n</section>`;
+  return `<section class="run">\n<h2>${t.L.run}</h2>\n<table class="run"><tbody>\n${body}\n</tbody></table>\n</section>`;
 }
 
-function requirementSection(result: RunResult): string {
-  const views = byRequirement(result.checks);
+function requirementSection(result: RunResult, t: Texts): string {
+  const views = byRequirement(result.checks, t.lang);
   const body = views
     .map(
       (r) =>
-        `<tr><td>${statusBadge(r.status)}</td><td>${x(requirementText(r))}</td><td>${r.checks
-          .map((c) => `${statusBadge(c.status)} <a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a>`)
+        `<tr><td>${statusBadge(r.status, t)}</td><td>${x(requirementText(r))}</td><td>${r.checks
+          .map((c) => `${statusBadge(c.status, t)} <a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a>`)
           .join('<br>')}</td></tr>`,
     )
     .join('\n');
   const table = views.length
-    ? `<table class="requirements"><thead><tr><th>${LABELS.status}</th><th>${LABELS.requirement}</th><th>${LABELS.evidencedBy}</th></tr></thead><tbody>\n${body}\n</tbody></table>`
-    : `<p class="nodata">${LABELS.noRequirement}</p>`;
-  return `<section class="requirements">\n<h2>${LABELS.byRequirement}</h2>\n${table}\n</section>`;
+    ? `<table class="requirements"><thead><tr><th>${t.L.status}</th><th>${t.L.requirement}</th><th>${t.L.evidencedBy}</th></tr></thead><tbody>\n${body}\n</tbody></table>`
+    : `<p class="nodata">${t.L.noRequirement}</p>`;
+  return `<section class="requirements">\n<h2>${t.L.byRequirement}</h2>\n${table}\n</section>`;
 }
 
-function checkSection(check: CheckResult): string {
-  const facts = [LABELS.severityFact(check.severity), `${duration(check.durationMs)}`];
-  if (check.errorKind) facts.push(`${LABELS.errorKindFact} ${x(check.errorKind)}`);
-  if (check.requestId) facts.push(`${LABELS.requestId} <code>${x(check.requestId)}</code>`);
+function checkSection(check: CheckResult, t: Texts): string {
+  const facts = [t.L.severityFact(SEVERITY_WORDS[t.lang][check.severity]), `${duration(check.durationMs)}`];
+  if (check.errorKind) facts.push(`${t.L.errorKindFact} ${x(check.errorKind)}`);
+  if (check.requestId) facts.push(`${t.L.requestId} <code>${x(check.requestId)}</code>`);
   const evidence = evidenceEntries(check.evidence);
   const parts = [
     `<article class="check ${check.status}" id="check-${x(check.id)}">`,
-    `<h3>${statusBadge(check.status)} <code>${x(check.id)}</code> <small>${x(check.title)}</small></h3>`,
-    `<p class="message">${x(check.message)}</p>`,
+    `<h3>${statusBadge(check.status, t)} <code>${x(check.id)}</code> <small>${x(titleOf(check, t))}</small></h3>`,
+    `<p class="message">${x(localizedMessage(check, t.lang))}</p>`,
     `<p class="facts">${facts.join(' · ')}</p>`,
   ];
   if (evidence.length > 0) {
-    parts.push(`<table class="evidence"><thead><tr><th>${LABELS.evidence}</th><th>${LABELS.value}</th></tr></thead><tbody>`);
+    parts.push(`<table class="evidence"><thead><tr><th>${t.L.evidence}</th><th>${t.L.value}</th></tr></thead><tbody>`);
     for (const [key, value] of evidence) {
       const text = typeof value === 'object' && value !== null ? JSON.stringify(value, null, 2) : evidenceValue(value);
       parts.push(`<tr><td>${x(key)}</td><td><pre>${x(text)}</pre></td></tr>`);
     }
     parts.push('</tbody></table>');
   }
-  if (check.hint) parts.push(`<div class="remediation"><strong>${LABELS.hint}:</strong> ${withCode(check.hint)}</div>`);
-  parts.push(`<div class="remediation"><strong>${LABELS.remediation}:</strong> ${withCode(check.remediation)}</div>`);
+  if (check.hint) parts.push(`<div class="remediation"><strong>${t.L.hint}:</strong> ${withCode(check.hint)}</div>`);
+  parts.push(`<div class="remediation"><strong>${t.L.remediation}:</strong> ${withCode(localizedRemediation(check, t.lang))}</div>`);
   if (check.controls.length > 0)
     parts.push(`<p class="controls">${check.controls.map((c) => `<span class="control">${x(controlText(c))}</span>`).join('')}</p>`);
   parts.push('</article>');
   return parts.join('\n');
 }
 
-function trendSection(result: RunResult, history: readonly RunResult[]): string {
+function trendSection(result: RunResult, history: readonly RunResult[], t: Texts): string {
   const trends = trendsOf(result, history);
   const runs = new Set(trends.flatMap((t) => t.series.flatMap((s) => s.points.map((p) => p.at)))).size;
   const figures = trends.map((trend) => {
@@ -179,15 +188,15 @@ function trendSection(result: RunResult, history: readonly RunResult[]): string 
     );
     return [
       `<figure id="trend-${trend.id}">`,
-      `<figcaption>${x(trend.title)} <small>(${x(trend.unit)})</small></figcaption>`,
-      charts.length ? `<div class="charts">${charts.join('\n')}</div>` : `<p class="nodata">${LABELS.noTrendValue}</p>`,
+      `<figcaption>${x(t.L.trendTitle[trend.id] ?? trend.title)} <small>(${x(t.L.trendUnit[trend.unit] ?? trend.unit)})</small></figcaption>`,
+      charts.length ? `<div class="charts">${charts.join('\n')}</div>` : `<p class="nodata">${t.L.noTrendValue}</p>`,
       '</figure>',
     ].join('\n');
   });
-  const facts = runs ? LABELS.trendFacts(runs, x(result.run.environment)) : LABELS.noTrendYet;
+  const facts = runs ? t.L.trendFacts(runs, x(result.run.environment)) : t.L.noTrendYet;
   return [
     '<section class="trend-section">',
-    `<h2>${LABELS.trends} <small class="facts">${facts}</small></h2>`,
+    `<h2>${t.L.trends} <small class="facts">${facts}</small></h2>`,
     `<div class="trends">${figures.join('\n')}</div>`,
     '</section>',
   ].join('\n');
@@ -195,27 +204,31 @@ function trendSection(result: RunResult, history: readonly RunResult[]): string 
 
 export const htmlReporter: Reporter = {
   extension: 'html',
-  render(result, { history = [] }) {
+  render(result, { history = [], language = 'en' }) {
+    const t: Texts = { L: labelsFor(language), S: STATUS_WORDS[language], lang: language };
+    const OUTCOME = language === 'en' ? OUTCOME_WORD : { ...STATUS_WORDS[language], incomplete: 'INCOMPLET' };
+    const H = t.L.overviewHead;
+    const OVERVIEW_HEAD = `<table><thead><tr><th>${H.status}</th><th>${H.check}</th><th>${H.compliantState}</th><th>${H.severity}</th></tr></thead>`;
     const { run, summary } = result;
-    const title = `${LABELS.reportKicker} · ${run.environment} · ${run.command} · ${utcDate(run.startedAt)}`;
+    const title = `${t.L.reportKicker} · ${run.environment} · ${run.command} · ${utcDate(run.startedAt)}`;
     const ordered = [...result.checks].sort(byAttention);
     const previous =
       result.previousReportSha256 === undefined
-        ? LABELS.previousNotRecorded
+        ? t.L.previousNotRecorded
         : result.previousReportSha256 === null
-          ? LABELS.previousNone
+          ? t.L.previousNone
           : `<code>${x(result.previousReportSha256)}</code>`;
     const overview = ordered
       .map(
         (c) =>
-          `<tr><td>${statusBadge(c.status)}</td><td><a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a></td><td>${x(c.title)}</td><td>${c.severity}</td></tr>`,
+          `<tr><td>${statusBadge(c.status, t)}</td><td><a href="#check-${x(c.id)}"><code>${x(c.id)}</code></a></td><td>${x(titleOf(c, t))}</td><td>${SEVERITY_WORDS[language][c.severity]}</td></tr>`,
       )
       .join('\n');
     const tiles = (['pass', 'fail', 'warn', 'error', 'skipped'] as const)
-      .map((s) => `<div class="tile ${s}"><b>${summary[s]}</b><span>${STATUS_WORD[s]}</span></div>`)
+      .map((s) => `<div class="tile ${s}"><b>${summary[s]}</b><span>${t.S[s]}</span></div>`)
       .join('');
     return `<!doctype html>
-<html lang="en">
+<html lang="${language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -228,35 +241,35 @@ export const htmlReporter: Reporter = {
 <body>
 <main>
 <header class="banner outcome-${result.outcome}">
-<div class="kicker">${LABELS.reportKicker} · ${x(run.command)}</div>
-<h1><span>${x(run.environment)}</span> <span class="verdict">${OUTCOME_WORD[result.outcome]}</span></h1>
+<div class="kicker">${t.L.reportKicker} · ${x(run.command)}</div>
+<h1><span>${x(run.environment)}</span> <span class="verdict">${OUTCOME[result.outcome]}</span></h1>
 <dl class="meta">
-${meta(LABELS.dateUtc, x(utcDate(run.startedAt)))}
-${meta(LABELS.finishedUtc, x(utcDate(run.finishedAt)))}
-${meta(LABELS.duration, duration(run.durationMs))}
-${meta(LABELS.toolVersion, `restorecheck ${x(result.tool.version)}`)}
-${meta(LABELS.exitCode, `${exitCodeFor(result.outcome)} (${LABELS.failOn} ${run.failOn})`)}
-${meta(LABELS.runId, `<code>${x(run.id)}</code>`)}
+${meta(t.L.dateUtc, x(utcDate(run.startedAt)))}
+${meta(t.L.finishedUtc, x(utcDate(run.finishedAt)))}
+${meta(t.L.duration, duration(run.durationMs))}
+${meta(t.L.toolVersion, `restorecheck ${x(result.tool.version)}`)}
+${meta(t.L.exitCode, `${exitCodeFor(result.outcome)} (${t.L.failOn} ${run.failOn})`)}
+${meta(t.L.runId, `<code>${x(run.id)}</code>`)}
 </dl>
 </header>
 <section class="summary">
-<h2>${LABELS.summaryHeading(result.checks.length)}</h2>
+<h2>${t.L.summaryHeading(result.checks.length)}</h2>
 <div class="tiles">${tiles}</div>
 </section>
 <section class="overview">
-<h2>${LABELS.checksAtAGlance}</h2>
-${ordered.length ? `${OVERVIEW_HEAD}<tbody>\n${overview}\n</tbody></table>` : `<p class="nodata">${LABELS.noCheckSelected}</p>`}
+<h2>${t.L.checksAtAGlance}</h2>
+${ordered.length ? `${OVERVIEW_HEAD}<tbody>\n${overview}\n</tbody></table>` : `<p class="nodata">${t.L.noCheckSelected}</p>`}
 </section>
-${runTable(result)}
-${requirementSection(result)}
-${trendSection(result, history)}
+${runTable(result, t)}
+${requirementSection(result, t)}
+${trendSection(result, history, t)}
 <section class="details">
-<h2>${LABELS.detailsAndEvidence}</h2>
-${ordered.map(checkSection).join('\n')}
+<h2>${t.L.detailsAndEvidence}</h2>
+${ordered.map((check) => checkSection(check, t)).join('\n')}
 </section>
 <footer>
-${LABELS.footerRecord} ${previous}.
-${LABELS.footerVerify} <code>restorecheck report verify DIR</code>.${authenticityLine(result) ? ` <strong class="authenticity">${x(authenticityLine(result))}</strong>` : ''}
+${t.L.footerRecord} ${previous}.
+${t.L.footerVerify} <code>restorecheck report verify DIR</code>.${authenticityLine(result, t.L) ? ` <strong class="authenticity">${x(authenticityLine(result, t.L))}</strong>` : ''}
 </footer>
 </main>
 </body>

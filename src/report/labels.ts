@@ -43,6 +43,9 @@ const EN = {
   trends: 'Trends',
   trendFacts: (runs: number, environment: string) => `across ${runs} report${runs === 1 ? '' : 's'} of ${environment} in the report directory`,
   noTrendYet: 'no report of this directory holds a value to plot yet',
+  /** The trend charts' titles and units (report/trends.ts ids and units); the English ones are trends.ts's own. */
+  trendTitle: {} as Record<string, string>,
+  trendUnit: {} as Record<string, string>,
   dateUtc: 'Date (UTC)',
   finishedUtc: 'Finished (UTC)',
   duration: 'Duration',
@@ -127,6 +130,12 @@ const FR: Labels = {
   trends: 'Tendances',
   trendFacts: (runs: number, environment: string) => `sur ${runs} rapport${runs > 1 ? 's' : ''} de ${environment} dans le répertoire des rapports`,
   noTrendYet: 'aucun rapport de ce répertoire ne contient encore de valeur à tracer',
+  trendTitle: {
+    'core-row-counts': 'Nombre de lignes des tables principales',
+    'backup-age': 'Âge de la sauvegarde la plus récente',
+    'restore-time': 'Durée de restauration',
+  } as Record<string, string>,
+  trendUnit: { rows: 'lignes', hours: 'heures', seconds: 'secondes' } as Record<string, string>,
   dateUtc: 'Date (UTC)',
   finishedUtc: 'Fin (UTC)',
   duration: 'Durée',

@@ -4,7 +4,8 @@
  */
 import { type Evidence, type JsonValue, SEVERITIES, type Status } from '../vocabulary.js';
 import type { CheckResult, Outcome, Provenance, RunResult } from '../run/result.js';
-import { CONTROL_NAMES, LABELS } from './labels.js';
+import { localizedControlTitle } from '../checks/localize.js';
+import { CONTROL_NAMES, LABELS, type Labels, type ReportLanguage } from './labels.js';
 
 export const STATUS_WORD: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', error: 'ERROR', skipped: 'SKIPPED' };
 export const OUTCOME_WORD: Record<Outcome, string> = { pass: 'PASS', fail: 'FAIL', incomplete: 'INCOMPLETE' };
@@ -38,7 +39,7 @@ export interface RequirementView {
 }
 
 /** The `controls` of every check, grouped by requirement; ControlRef read generically (a title or label, if any, names it). */
-export function byRequirement(checks: readonly CheckResult[]): RequirementView[] {
+export function byRequirement(checks: readonly CheckResult[], language: ReportLanguage = 'en'): RequirementView[] {
   const views = new Map<string, RequirementView>();
   for (const check of checks) {
     for (const ref of check.controls as ReadonlyArray<{ framework: string; control: string; title?: unknown; label?: unknown }>) {
@@ -46,7 +47,8 @@ export function byRequirement(checks: readonly CheckResult[]): RequirementView[]
       let view = views.get(key);
       if (!view) {
         const own = typeof ref.title === 'string' ? ref.title : typeof ref.label === 'string' ? ref.label : undefined;
-        const name = own ?? CONTROL_NAMES[key];
+        const name =
+          (language === 'en' ? undefined : localizedControlTitle({ framework: ref.framework, control: ref.control }, language)) ?? own ?? CONTROL_NAMES[key];
         view = { framework: ref.framework, control: ref.control, ...(name ? { name } : {}), status: 'skipped', checks: [] };
         views.set(key, view);
       }
@@ -85,35 +87,38 @@ export function codeSegments(text: string): TextSegment[] {
 }
 
 /** Who ran it and on what, as label/value rows (the same rows in every format). Values are plain text. */
-export function provenanceRows(provenance: Provenance | undefined): Array<{ key: string; label: string; value: string; link?: string }> {
+export function provenanceRows(
+  provenance: Provenance | undefined,
+  labels: Labels = LABELS,
+): Array<{ key: string; label: string; value: string; link?: string }> {
   if (!provenance) return [];
   const { who, target } = provenance;
   const rows: Array<{ key: string; label: string; value: string; link?: string }> = [];
   const add = (key: string, label: string, value: string | undefined, link?: string) => {
     if (value !== undefined && value !== '') rows.push({ key, label, value, ...(link ? { link } : {}) });
   };
-  add('osUser', LABELS.osUser, who.osUser);
-  add('host', LABELS.host, who.host);
+  add('osUser', labels.osUser, who.osUser);
+  add('host', labels.host, who.host);
   if (who.ci) {
-    add('ciProvider', LABELS.ciProvider, LABELS.provider[who.ci.provider] ?? who.ci.provider);
-    add('ciActor', LABELS.ciActor, who.ci.actor);
-    add('ciRunUrl', LABELS.ciRun, who.ci.runUrl, who.ci.runUrl && /^https:\/\//.test(who.ci.runUrl) ? who.ci.runUrl : undefined);
-    add('workflow', LABELS.workflow, who.ci.workflow);
-    add('ref', LABELS.ref, who.ci.ref);
+    add('ciProvider', labels.ciProvider, labels.provider[who.ci.provider] ?? who.ci.provider);
+    add('ciActor', labels.ciActor, who.ci.actor);
+    add('ciRunUrl', labels.ciRun, who.ci.runUrl, who.ci.runUrl && /^https:\/\//.test(who.ci.runUrl) ? who.ci.runUrl : undefined);
+    add('workflow', labels.workflow, who.ci.workflow);
+    add('ref', labels.ref, who.ci.ref);
   }
-  add('repository', LABELS.repository, who.repository);
-  add('commit', LABELS.commit, who.commit);
-  add('subscriptionId', LABELS.subscription, target.subscriptionId);
-  add('postgresServerId', LABELS.postgresServer, target.postgresServerId);
-  add('serverFqdn', LABELS.serverFqdn, target.serverFqdn);
-  add('storageAccountId', LABELS.storageAccount, target.storageAccountId);
-  add('storageContainer', LABELS.storageContainer, target.storageContainer);
+  add('repository', labels.repository, who.repository);
+  add('commit', labels.commit, who.commit);
+  add('subscriptionId', labels.subscription, target.subscriptionId);
+  add('postgresServerId', labels.postgresServer, target.postgresServerId);
+  add('serverFqdn', labels.serverFqdn, target.serverFqdn);
+  add('storageAccountId', labels.storageAccount, target.storageAccountId);
+  add('storageContainer', labels.storageContainer, target.storageContainer);
   if (target.database) {
     const d = target.database;
-    add('database', LABELS.database, LABELS.databaseValue(d.name, d.host, d.port, d.user));
-    add('databaseUrl', LABELS.databaseUrl, d.url);
+    add('database', labels.database, labels.databaseValue(d.name, d.host, d.port, d.user));
+    add('databaseUrl', labels.databaseUrl, d.url);
   }
-  add('archive', LABELS.archive, target.archive);
+  add('archive', labels.archive, target.archive);
   return rows;
 }
 

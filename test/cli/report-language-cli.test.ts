@@ -2,7 +2,7 @@
  * report.language / --lang through the built binary: French console, the flag overrides the config.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -85,5 +85,41 @@ describe('report.language and --lang', () => {
     assert.match(fr.stdout, /CONFORME\s+db-connectivity/);
     const bad = await cli(['check', '--config', path, '--lang', 'de']);
     assert.equal(bad.code, 2);
+  });
+
+  it('the HTML report in French (lang="fr", French statuses, titles and messages); the JSON is the same in both languages; report render --lang fr', async () => {
+    const path = await config('fr-html.yaml', healthy);
+    const out = (name: string) => join(dir, name);
+    const fr = await cli(['check', '--config', path, '--format', 'json', '--format', 'html', '--out-dir', out('fr'), '--lang', 'fr']);
+    const en = await cli(['check', '--config', path, '--format', 'json', '--format', 'html', '--out-dir', out('en')]);
+    assert.equal(fr.code, 0, fr.stderr);
+    assert.equal(en.code, 0, en.stderr);
+    const file = async (sub: string, ext: string) => {
+      const name = (await readdir(out(sub))).find((n) => n.endsWith(`.${ext}`));
+      assert.ok(name, `${ext} in ${sub}`);
+      return readFile(join(out(sub), name), 'utf8');
+    };
+    const html = await file('fr', 'html');
+    assert.match(html, /<html lang="fr">/);
+    for (const french of ['Vue d’ensemble des contrôles', 'Détails et preuves', 'Par exigence', 'CONFORME', 'La base de données']) {
+      assert.ok(html.includes(french), `the French HTML says ${french}`);
+    }
+    for (const english of ['Checks at a glance', 'Details and evidence', 'By requirement', '>PASS<', 'Remediation:', 'Information backup']) {
+      assert.ok(!html.includes(english), `no English "${english}" in the French HTML`);
+    }
+    // The record does not depend on the language: the same keys and checks, the English messages.
+    type Json = { checks: Array<{ id: string; status: string; message: string; messageKey?: string; title: string; remediation: string }> };
+    const jsonFr = JSON.parse(await file('fr', 'json')) as Json;
+    const jsonEn = JSON.parse(await file('en', 'json')) as Json;
+    // (messages hold timings, so two runs differ there: their keys, titles and remediation must not)
+    const shape = (j: Json) => j.checks.map((c) => [c.id, c.status, c.messageKey, c.title, c.remediation]);
+    assert.deepEqual(shape(jsonFr), shape(jsonEn));
+    assert.match(jsonFr.checks.find((c) => c.id === 'db-connectivity')?.message ?? '', /^Connected to /, 'the record keeps the English message');
+    // A stored English record re-rendered in French: the JSON alone is enough.
+    const jsonName = (await readdir(out('en'))).find((n) => n.endsWith('.json'))!;
+    const rendered = await cli(['report', 'render', join(out('en'), jsonName), '--format', 'markdown', '--lang', 'fr']);
+    assert.equal(rendered.code, 0, rendered.stderr);
+    assert.match(rendered.stdout, /CONFORME/);
+    assert.doesNotMatch(rendered.stdout, /\(PASS,/);
   });
 });

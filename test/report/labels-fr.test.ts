@@ -78,3 +78,23 @@ test('JUnit in French: French labels and remediation, still valid against the JU
   if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, xml);
   assert.equal(xml, readFileSync(path, 'utf8'));
 });
+
+test('the HTML report (so the PDF) in French: lang="fr", French labels and statuses, no English label left; golden check-report.fr.html', async () => {
+  const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { reporters } = await import('../../src/report/index.js');
+  const { checkReport, reportHistory } = await import('../helpers/report-fixtures.js');
+  const html = reporters.html.render({ ...checkReport(), previousReportSha256: 'a'.repeat(64) }, { color: false, history: reportHistory(), language: 'fr' });
+  assert.match(html, /<html lang="fr">/);
+  for (const french of ['Vue d’ensemble des contrôles', 'Détails et preuves', 'NON CONFORME', 'Remédiation', 'Tendances'])
+    assert.ok(html.includes(french), french);
+  // Every plain English label of the reporters' table is absent (a few words are the same in both languages).
+  const same = new Set(['CI', 'Workflow', 'Commit', 'Flexible Server', 'Archive', 'Date (UTC)', 'restorecheck report']);
+  for (const [key, label] of Object.entries(LABELS)) {
+    if (typeof label !== 'string' || same.has(label) || label.length < 4) continue;
+    assert.ok(!html.includes(`>${label}<`) && !html.includes(`>${label}:`), `English label ${key} ("${label}") left in the French HTML`);
+  }
+  const path = join(import.meta.dirname, '../fixtures/golden/check-report.fr.html');
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, html);
+  assert.equal(html, readFileSync(path, 'utf8'));
+});

@@ -3,7 +3,7 @@
  * the audit log of a report directory, and with --public-key the signatures of the reports and the audit head
  * (exit 0 intact, 1 broken with the first broken link named, 2 nothing to verify, or intact but
  * holding a torn write: a leftover temp file or an unrecorded report that is not JSON).
- * `restorecheck report render FILE.json --format FMT`: re-renders a stored report to stdout; the HTML
+ * `restorecheck report render FILE.json --format FMT [--lang fr]`: re-renders a stored report to stdout; the HTML
  * (and PDF) get the reports beside FILE as trend history.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -87,7 +87,7 @@ async function verify(dirArg: string, publicKeyArg: string | undefined, output: 
   output.exitCode = 1;
 }
 
-async function render(fileArg: string, format: ReportFormatName, output: Output): Promise<void> {
+async function render(fileArg: string, format: ReportFormatName, language: 'en' | 'fr' | undefined, output: Output): Promise<void> {
   const path = resolve(fileArg);
   let text: string;
   try {
@@ -105,7 +105,7 @@ async function render(fileArg: string, format: ReportFormatName, output: Output)
   }
   checkFormats([format], output.env);
   const history = format === 'html' || format === 'pdf' ? await loadHistory(dirname(path), parsed.report) : [];
-  const rendered = await renderFormat(format, parsed.report, { color: output.interactive, history }, output);
+  const rendered = await renderFormat(format, parsed.report, { color: output.interactive, history, ...(language ? { language } : {}) }, output);
   if (typeof rendered === 'string') output.out(rendered);
   else output.outBytes(rendered);
 }
@@ -127,6 +127,12 @@ export const reportCommand = defineCommand({
         describe: 'render: the output format (written to stdout)',
         requiresArg: true,
       })
+      .option('lang', {
+        type: 'string',
+        choices: ['en', 'fr'] as const,
+        describe: 'render: the language of the rendered report (the JSON record is the same in every language)',
+        requiresArg: true,
+      })
       .example('$0 report verify reports/', 'check that no report, rendered file or audit line was edited, removed, inserted or reordered')
       .example('$0 report verify reports/ --public-key report-signing.pub.pem', 'the same, and that the reports and the audit head are signed by this key')
       .example('$0 report render reports/20261121T030000Z-production-check.json --format html > report.html', 're-render a stored report'),
@@ -134,7 +140,7 @@ export const reportCommand = defineCommand({
     verify: {
       usage: 'verify <dir>',
       describe: 'check the hash chain and the audit log of a report directory (exit 0 intact, 1 broken, 2 nothing to verify or a torn write)',
-      hide: ['format'],
+      hide: ['format', 'lang'],
     },
     render: {
       usage: 'render <file.json> --format FMT',
@@ -146,11 +152,12 @@ export const reportCommand = defineCommand({
     if (path === undefined) throw new UsageError('name the report directory or file', 'restorecheck report verify DIR'); // yargs demands <path>; this keeps the types honest
     if (argv.action === 'verify') {
       if (argv.format !== undefined) throw new UsageError('report verify takes no --format', 'run `restorecheck report verify DIR`');
+      if (argv.lang !== undefined) throw new UsageError('report verify takes no --lang', 'run `restorecheck report verify DIR`');
       await verify(path, argv['public-key'], output);
       return;
     }
     if (argv['public-key'] !== undefined) throw new UsageError('report render takes no --public-key', 'run `restorecheck report verify DIR --public-key FILE`');
     if (argv.format === undefined) throw new UsageError('report render needs --format FMT', `formats: ${reportFormatSchema.options.join(', ')}`);
-    await render(path, argv.format, output);
+    await render(path, argv.format, argv.lang, output);
   },
 });
