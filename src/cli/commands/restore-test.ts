@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { parseArchiveName } from '../../archive/archive-name.js';
 import { type Config, archivesConfigOrDefault, configSchema } from '../../config/schema.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
-import { auditSigning } from '../../evidence/signing.js';
+import { auditSigning, loadSigningKey } from '../../evidence/signing.js';
 import { UsageError, describeError } from '../../errors.js';
 import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { LiveGateways } from '../../run/gateways.js';
@@ -175,8 +175,33 @@ async function cleanup(argv: RestoreTestArgs, { output }: CommandContext): Promi
     }
     output.out(`${count('deleted')} deleted, ${count('kept')} kept${count('failed') ? `, ${count('failed')} failed` : ''}\n`);
     if (count('failed') > 0) output.exitCode = 2;
+    if (decisions.length > 0) await storeCleanupLines(config, output);
   } finally {
     await gateways.close();
+  }
+}
+
+/**
+ * With report.store, the audit lines cleanup just wrote go to the store too: on CI the step after restore-test (`if:
+ * always()`) is the last of the job, and its local directory dies with the runner. The pull re-links them after the
+ * store's lines (report-store.ts, rebaseActions); the push stores them. A store that cannot be reached is exit 2: the
+ * deletions happened, but their record is then only in the job's artifact, and stderr says so.
+ */
+async function storeCleanupLines(config: Config, output: Output): Promise<void> {
+  const dir = config.report?.dir;
+  if (!config.report?.store || !dir) return;
+  const signingKey = config.report.signingKey;
+  const request = withReportStore(
+    { formats: ['json'], outDir: dir, ...(signingKey === undefined ? {} : { signer: loadSigningKey(signingKey) }) },
+    config,
+    output,
+  );
+  try {
+    await request.store?.pull();
+    await request.store?.push([]);
+  } catch (error) {
+    output.err(`restore-test cleanup: the record of this cleanup is in ${dir}/audit.log.jsonl only, not in the report store: ${describeError(error)}`);
+    output.exitCode = 2;
   }
 }
 
