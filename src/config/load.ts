@@ -67,8 +67,20 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
     loadSigningKey(signingKey); // a key that cannot sign is a configuration error now (exit 2), not after an hour-long run
   }
 
+  const backupKey = config.selfHosted?.signingKey;
+  if (backupKey !== undefined) {
+    if (isPem(backupKey)) {
+      redactor.add(backupKey);
+      for (const line of backupKey.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) redactor.add(line.trim());
+    }
+    loadSigningKey(backupKey, 'selfHosted.signingKey');
+  }
+
   // Secrets carried by the validated configuration, whatever variable (if any) they came from.
   if (config.database) redactor.addFromConnectionString(config.database.url);
+  const sources = config.selfHosted?.sources;
+  for (const url of [sources?.postgres?.url, sources?.mariadb?.url, sources?.mongodb?.url, sources?.redis?.url]) redactor.addFromConnectionString(url);
+  redactor.add(sources?.mariadb?.password);
   redactor.addFromConnectionString(config.azure?.storage?.connectionString);
   redactor.add(config.azure?.storage?.connectionString);
   return { config, redactor, path };
@@ -86,6 +98,16 @@ function resolvePaths(config: Config, dir: string): Config {
   if (config.archives?.dir) config.archives.dir = at(config.archives.dir);
   // Defaulted by the schema (.restorecheck): beside the configuration file too.
   config.restoreTest.ledgerDir = at(config.restoreTest.ledgerDir);
+  const selfHosted = config.selfHosted;
+  if (selfHosted) {
+    if (selfHosted.backupDir) selfHosted.backupDir = at(selfHosted.backupDir);
+    if (selfHosted.gitDir) selfHosted.gitDir = at(selfHosted.gitDir);
+    if (selfHosted.signingKey && !isPem(selfHosted.signingKey)) selfHosted.signingKey = at(selfHosted.signingKey);
+    // Behind an exec prefix a path is the container's, not this machine's: left as written.
+    const { redis, minio } = selfHosted.sources;
+    if (redis?.dataDir && !redis.exec) redis.dataDir = at(redis.dataDir);
+    if (minio && !minio.exec) minio.dataDir = at(minio.dataDir);
+  }
   return config;
 }
 

@@ -215,6 +215,104 @@ export const reportStoreSchema = z.strictObject({
   timeoutMs: positiveInt.default(120_000),
 });
 
+/** A command prefix the dump tool runs behind, e.g. `[docker, compose, exec, -T, postgres]` (as today's backup.sh does). */
+const execPrefix = z.array(z.string().min(1)).min(1, { message: 'must list the command and its arguments, e.g. [docker, compose, exec, -T, postgres]' });
+
+/** A URL of one of the given schemes with a host, e.g. `redis://:password@localhost:6379/0`. */
+const urlOf = (schemes: string[], example: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return schemes.includes(url.protocol.slice(0, -1)) && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${example} URL` },
+  );
+
+/** Table names as the dump tool's server knows them: `patients`, `billing.invoices`. */
+const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, {
+  message: 'must be a table name, optionally schema-qualified (patients, billing.invoices)',
+});
+
+/**
+ * selfHosted: what `restorecheck backup` dumps, and where the archive goes (contract.md, "Additions in 0.2"). A source that
+ * is not configured is not backed up, and metadata.json says so.
+ */
+export const selfHostedSchema = z.strictObject({
+  /** The `<name>` of `<name>_<env>_<YYYYMMDD>_<HHMMSS>.tar.gz`. No underscore: the file name is split on it. */
+  name: z.string().regex(/^[A-Za-z0-9.-]+$/, { message: 'must be letters, digits, dot or dash (no underscore: it separates the parts of the file name)' }),
+  /** Default `/var/backups/<name>`; relative to the configuration file. */
+  backupDir: z.string().min(1).optional(),
+  /** The git checkout whose HEAD commit is recorded as git_commit (default: none recorded). */
+  gitDir: z.string().min(1).optional(),
+  /** Ed25519 private key (PKCS#8 PEM, a path or the PEM) that signs each archive: `<file>.sig` (as report.signingKey). */
+  signingKey: z.string().trim().min(1).optional(),
+  /** Deadline of one whole backup (every dump, the packing and the verification). */
+  timeoutMinutes: z.number().positive().default(180),
+  sources: z
+    .strictObject({
+      postgres: z
+        .strictObject({
+          url: postgresUrl,
+          exec: execPrefix.optional(),
+          /** Tables whose exact row counts go into metadata.json (row_counts), in the dump's own snapshot. Default: database.coreTables. */
+          coreTables: z.array(tableName).optional(),
+          /** The Alembic version table (default: database.alembic.table, else alembic_version); absent from the database → none recorded. */
+          alembicTable: tableName.optional(),
+        })
+        .optional(),
+      mariadb: z
+        .strictObject({
+          /** `mariadb://user:password@host:3306` (or `mysql://`); or host/port/user/password below. */
+          url: urlOf(['mariadb', 'mysql'], 'mariadb://user:password@host:3306').optional(),
+          host: z.string().min(1).optional(),
+          port: z.number().int().min(1).max(65535).optional(),
+          /** A Unix socket instead of host/port. */
+          socket: z.string().min(1).optional(),
+          user: z.string().min(1).optional(),
+          password: z.string().optional(),
+          /** The databases dumped; default all of them (`--all-databases`). */
+          databases: z
+            .array(z.string().regex(/^[A-Za-z0-9_$-]+$/, { message: 'must be a database name' }))
+            .min(1)
+            .optional(),
+          exec: execPrefix.optional(),
+        })
+        .refine((m) => [m.url, m.host, m.socket].filter((v) => v !== undefined).length === 1, {
+          message: 'give exactly one of url, host (with port, user, password) or socket',
+        })
+        .optional(),
+      mongodb: z
+        .strictObject({
+          url: urlOf(['mongodb', 'mongodb+srv'], 'mongodb://user:password@host:27017'),
+          exec: execPrefix.optional(),
+        })
+        .optional(),
+      redis: z
+        .strictObject({
+          url: urlOf(['redis', 'rediss'], 'redis://:password@host:6379'),
+          exec: execPrefix.optional(),
+          /**
+           * The server's `dir` (where it writes dump.rdb), as this machine or the exec prefix sees it: then the backup runs BGSAVE
+           * and copies the file, instead of streaming `redis-cli --rdb -` (which a replica-less managed Redis may refuse).
+           */
+          dataDir: z.string().min(1).optional(),
+        })
+        .optional(),
+      minio: z
+        .strictObject({
+          /** The MinIO data volume on disk (the folder holding `.minio.sys` and the buckets). */
+          dataDir: z.string().min(1),
+          exec: execPrefix.optional(),
+        })
+        .optional(),
+    })
+    .default({}),
+});
+
 // pdf: the HTML report printed through headless Chromium (an addition to contract.md's list).
 export const reportFormatSchema = z.enum(['console', 'json', 'markdown', 'html', 'junit', 'pdf']);
 
@@ -228,6 +326,7 @@ export const configSchema = z.strictObject({
   database: databaseSchema.superRefine(noPasswordWithEntra).optional(),
   azure: azureSchema.optional(),
   archives: archivesSchema.optional(),
+  selfHosted: selfHostedSchema.optional(),
   report: z
     .strictObject({
       dir: z.string().min(1).optional(),
@@ -322,6 +421,7 @@ export function archivesConfigOrDefault(archives: ArchivesConfig | undefined): A
 export type DatabaseConfig = z.output<typeof databaseSchema>;
 export type AzureConfig = z.output<typeof azureSchema>;
 export type ArchivesConfig = z.output<typeof archivesSchema>;
+export type SelfHostedConfig = z.output<typeof selfHostedSchema>;
 export type ReportStoreConfig = z.output<typeof reportStoreSchema>;
 export type ReportFormatName = z.output<typeof reportFormatSchema>;
 export type SeverityName = z.output<typeof severity>;

@@ -1,0 +1,65 @@
+/**
+ * One module per self-hosted component (architecture.md, "One component, one module"): it knows its engine once. For
+ * `backup` a module checks its tool (and reads its version) before anything is written, then dumps its source into the
+ * spool folder as the archive member(s) of contract.md, and says what a later restore test compares with (counts).
+ * The restore test and the in-place restore add their own operations to the same modules.
+ */
+import type { Config, SelfHostedConfig } from '../config/schema.js';
+import type { JsonValue, Logger } from '../vocabulary.js';
+
+export type ComponentName = 'postgres' | 'mariadb' | 'mongodb' | 'redis' | 'minio';
+
+/** The order of the archive (and of the progress lines and report checks). */
+export const COMPONENT_NAMES: readonly ComponentName[] = ['postgres', 'mariadb', 'mongodb', 'redis', 'minio'];
+
+export type Sources = SelfHostedConfig['sources'];
+export type SourceOf<N extends ComponentName> = NonNullable<Sources[N]>;
+
+/** A member written to the spool folder: its path inside the archive's top folder, and what the manifest records. */
+export interface SpooledMember {
+  /** e.g. `postgres_full.sql.gz`, `minio/data.tar.gz`. */
+  path: string;
+  /** The spooled file. */
+  file: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ToolVersion {
+  /** The program run, e.g. `pg_dump`. */
+  name: string;
+  /** Its own first line of `--version`, e.g. `pg_dump (PostgreSQL) 15.10 (Debian 15.10-0+deb12u1)`. */
+  version: string;
+}
+
+export interface BackupContext {
+  /** The member files go under it, at their member path. */
+  spoolDir: string;
+  signal: AbortSignal;
+  log: Logger;
+  /** Called as a member grows (bytes written so far, compressed), for the progress lines. */
+  progress(bytes: number): void;
+  /** The whole configuration: a component may take defaults from other sections (database.coreTables). */
+  config: Config;
+}
+
+/** What one component's backup produced (its tool's version is the one toolVersion read before). */
+export interface ComponentBackup {
+  members: SpooledMember[];
+  /** metadata.json's `components.<name>`: what the dump holds, for a later restore test (counts, sizes, versions). */
+  facts: Record<string, JsonValue>;
+  /** PostgreSQL only: the manifest's top-level row_counts and alembic_revision (what restore-test --archive compares). */
+  rowCounts?: Record<string, number>;
+  alembicRevision?: string | string[];
+}
+
+export interface SelfHostedComponent<N extends ComponentName = ComponentName> {
+  name: N;
+  /** The member paths this component writes (contract.md's archive format). */
+  members: readonly string[];
+  /** Where the source is, without any secret, e.g. `postgres://backup@db.internal:5432/medicapp` or `docker compose exec … redis`. */
+  describe(source: SourceOf<N>): string;
+  /** Runs the tool's `--version` (through the exec prefix): a missing tool throws ToolMissingError before anything is dumped. */
+  toolVersion(source: SourceOf<N>, signal: AbortSignal): Promise<ToolVersion>;
+  backup(source: SourceOf<N>, ctx: BackupContext): Promise<ComponentBackup>;
+}

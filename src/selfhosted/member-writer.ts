@@ -1,0 +1,65 @@
+/**
+ * Writes one archive member into the spool folder as it streams out of its tool: gzip (when the member is a `.gz`),
+ * SHA-256 and size of the bytes written, then fsync. The manifest's hash is thus computed on the way, never by a
+ * second read of the file.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { constants, createGzip } from 'node:zlib';
+import type { SpooledMember } from './component.js';
+
+export interface WrittenMember extends SpooledMember {
+  /** Bytes that came out of the tool (before gzip). */
+  rawBytes: number;
+}
+
+export interface MemberWriteOptions {
+  /** Gzip the stream (level 6, as `gzip` does by default). */
+  gzip: boolean;
+  signal: AbortSignal;
+  onProgress?: (bytesWritten: number) => void;
+}
+
+/** Progress is reported at most this often (bytes). */
+const PROGRESS_STEP = 8 * 1024 * 1024;
+
+export async function writeMember(source: NodeJS.ReadableStream, path: string, file: string, options: MemberWriteOptions): Promise<WrittenMember> {
+  await mkdir(dirname(file), { recursive: true });
+  let rawBytes = 0;
+  let size = 0;
+  let reported = 0;
+  const hash = createHash('sha256');
+  const countRaw = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      rawBytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (options.onProgress && size - reported >= PROGRESS_STEP) {
+        reported = size;
+        options.onProgress(size);
+      }
+      callback(null, chunk);
+    },
+  });
+  // `wx`: a spool file is new, always; 1 MiB chunks keep the syscalls few on a multi-GB dump.
+  const out = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+  const stages = options.gzip ? [countRaw, createGzip({ level: 6, chunkSize: 256 * 1024, memLevel: constants.Z_DEFAULT_MEMLEVEL }), meter] : [countRaw, meter];
+  await pipeline([source, ...stages, out], { signal: options.signal });
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  options.onProgress?.(size);
+  return { path, file, sha256: hash.digest('hex'), size, rawBytes };
+}
