@@ -11,20 +11,22 @@ import type { JsonValue } from '../vocabulary.js';
 import { messages, text } from './messages.js';
 import { CONTROLS, type Check, type CheckTexts, defineCheck } from './types.js';
 
-const t = messages('backup', {
-  done: text<{ members: string; source: string; tool: string; seconds: number; summaryEn: string; summaryFr: string }>(
-    (p) => `${p.members} written from ${p.source} with ${p.tool} in ${p.seconds} s${p.summaryEn ? `; ${p.summaryEn}` : ''}.`,
-    (p) => `${p.members} écrit depuis ${p.source} avec ${p.tool} en ${p.seconds} s${p.summaryFr ? ` ; ${p.summaryFr}` : ''}.`,
-  ),
-  warned: text<{ members: string; warningEn: string; warningFr: string }>(
-    (p) => `${p.members} written, but ${p.warningEn}.`,
-    (p) => `${p.members} écrit, mais ${p.warningFr}.`,
-  ),
-  notConfigured: text<{ component: string }>(
-    (p) => `selfHosted.sources.${p.component} is not configured: not backed up (metadata.json says so)`,
-    (p) => `selfHosted.sources.${p.component} n’est pas configuré : non sauvegardé (metadata.json l’indique)`,
-  ),
-});
+/** The catalog of one backup-* check (its own namespace, as every check has: texts.test.ts). */
+const catalog = (component: ComponentName) =>
+  messages(`backup-${component}`, {
+    done: text<{ members: string; source: string; tool: string; seconds: number; summaryEn: string; summaryFr: string }>(
+      (p) => `${p.members} written from ${p.source} with ${p.tool} in ${p.seconds} s${p.summaryEn ? `; ${p.summaryEn}` : ''}.`,
+      (p) => `${p.members} écrit depuis ${p.source} avec ${p.tool} en ${p.seconds} s${p.summaryFr ? ` ; ${p.summaryFr}` : ''}.`,
+    ),
+    warned: text<{ members: string; warningEn: string; warningFr: string }>(
+      (p) => `${p.members} written, but ${p.warningEn}.`,
+      (p) => `${p.members} écrit, mais ${p.warningFr}.`,
+    ),
+    notConfigured: text<{ component: string }>(
+      (p) => `selfHosted.sources.${p.component} is not configured: not backed up (metadata.json says so)`,
+      (p) => `selfHosted.sources.${p.component} n’est pas configuré : non sauvegardé (metadata.json l’indique)`,
+    ),
+  });
 
 const KINDS: readonly EvaluationErrorKind[] = [
   'auth',
@@ -71,6 +73,7 @@ export interface ComponentCheckSpec {
 }
 
 export function componentBackupCheck(spec: ComponentCheckSpec): Check {
+  const t = catalog(spec.component);
   return defineCheck({
     id: `backup-${spec.component}`,
     title: spec.title,
