@@ -5,8 +5,9 @@
  * fsynced after (writeFileAtomic). A crash before the rename leaves no final name; after it, at worst an archive
  * without its sidecar, which `verify` fails (archive-checksum).
  *
- * The members are already compressed (gzip, RDB's LZF), so the outer gzip runs at level 1: the format wants a .tar.gz,
- * and compressing compressed bytes again would cost time for nothing (this is what keeps the packing nearly free).
+ * The members are already compressed (gzip, RDB's LZF), so the outer gzip stores (level 0: deflate's stored blocks, still
+ * a .tar.gz that every gzip reads): compressing compressed bytes again would cost time and save nothing (this keeps the
+ * packing nearly free). metadata.json is a few KB.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -83,7 +84,7 @@ export async function packArchive(options: {
   });
   const written = pipeline(
     pack,
-    createGzip({ level: 1, chunkSize: 256 * 1024 }),
+    createGzip({ level: 0, chunkSize: 256 * 1024 }),
     meter,
     createWriteStream(partial, { flags: 'wx', mode: 0o644, highWaterMark: 1024 * 1024 }),
     { signal: options.signal },

@@ -300,6 +300,8 @@ export async function runBackup(options: BackupOptions): Promise<{ result: RunRe
       };
   if (written) await archive().catch(() => undefined); // verified before the checks, so the timings are known to them
   outcome.timings.totalSeconds = Math.round((performance.now() - commandStart.perfMs) / 100) / 10;
+  const { dumpSeconds, packSeconds, verifySeconds, totalSeconds } = outcome.timings;
+  if (written) options.log.info(`backup: dumps ${dumpSeconds} s, packing ${packSeconds} s, verification ${verifySeconds} s; ${totalSeconds} s in all`);
   const gateways = new LiveGateways(config);
   try {
     const result = await runChecks({

@@ -9,8 +9,8 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants, createGzip } from 'node:zlib';
 import type { SpooledMember } from './component.js';
+import { createParallelGzip } from './parallel-gzip.js';
 
 export interface WrittenMember extends SpooledMember {
   /** Bytes that came out of the tool (before gzip). */
@@ -18,7 +18,7 @@ export interface WrittenMember extends SpooledMember {
 }
 
 export interface MemberWriteOptions {
-  /** Gzip the stream (level 6, as `gzip` does by default). */
+  /** Gzip the stream (level 6, as `gzip` does by default; several cores: parallel-gzip.ts). */
   gzip: boolean;
   signal: AbortSignal;
   onProgress?: (bytesWritten: number) => void;
@@ -52,7 +52,7 @@ export async function writeMember(source: NodeJS.ReadableStream, path: string, f
   });
   // `wx`: a spool file is new, always; 1 MiB chunks keep the syscalls few on a multi-GB dump.
   const out = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
-  const stages = options.gzip ? [countRaw, createGzip({ level: 6, chunkSize: 256 * 1024, memLevel: constants.Z_DEFAULT_MEMLEVEL }), meter] : [countRaw, meter];
+  const stages = options.gzip ? [countRaw, createParallelGzip({ level: 6 }), meter] : [countRaw, meter];
   await pipeline([source, ...stages, out], { signal: options.signal });
   const handle = await open(file, 'r');
   try {
