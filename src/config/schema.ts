@@ -232,10 +232,13 @@ const urlOf = (schemes: string[], example: string) =>
     { message: `must be a ${example} URL` },
   );
 
-/** Table names as the dump tool's server knows them: `patients`, `billing.invoices`. */
-const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, {
-  message: 'must be a table name, optionally schema-qualified (patients, billing.invoices)',
-});
+/** Table names as SQL writes them (database.coreTables' rule): `patients`, `billing.invoices`, `audit."Event Log"`. */
+const tableName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[^\r\n]+$/, { message: 'must be one line' });
 
 /**
  * selfHosted: what `restorecheck backup` dumps, and where the archive goes (contract.md, "Additions in 0.2"). A source that

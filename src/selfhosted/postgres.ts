@@ -31,14 +31,6 @@ function command(source: Source, tool: string, args: string[], env: Record<strin
   return { component: 'postgres', debianPackage: PACKAGE, exec: source.exec, tool, args, env };
 }
 
-/** `"schema"."table"` from `schema.table` or `table` (names are validated by the configuration schema). */
-function quoteTable(name: string): string {
-  return name
-    .split('.')
-    .map((part) => `"${part.replace(/"/g, '""')}"`)
-    .join('.');
-}
-
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
@@ -123,20 +115,29 @@ export const postgres: SelfHostedComponent<'postgres'> = {
       }
       const present = await session.query(
         [alembicTable, ...coreTables]
-          .map((t) => `SELECT ${literal(t)} || '=' || CASE WHEN to_regclass(${literal(quoteTable(t))}) IS NULL THEN 'no' ELSE 'yes' END;`)
+          // to_regclass resolves a name as SQL does (patients, billing.invoices, audit."Event Log"); its regclass text is
+          // the name quoted by PostgreSQL itself, which is what the counts below select from: a name is never pasted raw.
+          .map((t) => `SELECT ${literal(t)} || '=' || coalesce(to_regclass(${literal(t)})::text, '');`)
           .join('\n'),
       );
-      const exists = new Map(present.map((line) => [line.slice(0, line.lastIndexOf('=')), line.endsWith('=yes')]));
+      const resolved = new Map(
+        present.map((line, i) => {
+          const name = [alembicTable, ...coreTables][i]!;
+          const regclass = line.slice(name.length + 1);
+          return [name, regclass === '' ? undefined : regclass] as const;
+        }),
+      );
+      const exists = new Map([...resolved].map(([name, regclass]) => [name, regclass !== undefined]));
       let alembicRevision: string | string[] | undefined;
       if (exists.get(alembicTable)) {
-        const heads = await session.query(`SELECT version_num FROM ${quoteTable(alembicTable)} ORDER BY version_num;`);
+        const heads = await session.query(`SELECT version_num FROM ${resolved.get(alembicTable)} ORDER BY version_num;`);
         alembicRevision = heads.length === 1 ? heads[0] : heads.length > 1 ? heads : undefined;
       }
       const rowCounts: Record<string, number> = {};
       const missing = coreTables.filter((t) => !exists.get(t));
       const counted = coreTables.filter((t) => exists.get(t));
       if (counted.length > 0) {
-        const lines = await session.query(counted.map((t) => `SELECT count(*) FROM ${quoteTable(t)};`).join('\n'));
+        const lines = await session.query(counted.map((t) => `SELECT count(*) FROM ${resolved.get(t)};`).join('\n'));
         counted.forEach((table, i) => {
           rowCounts[table] = Number(lines[i]);
         });

@@ -75,7 +75,8 @@ describe('restorecheck backup (PostgreSQL)', { timeout: 600_000 }, () => {
        CREATE TABLE patients (id int PRIMARY KEY, family_name text, note text);
        INSERT INTO patients SELECT g, 'Martin', md5(g::text) FROM generate_series(1, ${PATIENTS}) g;
        CREATE TABLE documents (id int PRIMARY KEY, patient_id int REFERENCES patients(id));
-       INSERT INTO documents SELECT g, g FROM generate_series(1, 120) g;`,
+       INSERT INTO documents SELECT g, g FROM generate_series(1, 120) g;
+       CREATE SCHEMA audit; CREATE TABLE audit."Event Log" (id int); INSERT INTO audit."Event Log" SELECT generate_series(1, 7);`,
       'medicapp',
     );
     url = cluster.url({ database: 'medicapp' });
@@ -88,7 +89,7 @@ describe('restorecheck backup (PostgreSQL)', { timeout: 600_000 }, () => {
   it('writes an archive that verify, the seed procedure and restore-test --archive accept, through the exec prefix', async () => {
     const backupDir = join(work, 'ok');
     const wrapper = await forwardingWrapper();
-    const config = await writeConfig('ok', backupDir, { url, exec: [wrapper.path, 'postgres'], coreTables: ['patients', 'documents'] });
+    const config = await writeConfig('ok', backupDir, { url, exec: [wrapper.path, 'postgres'], coreTables: ['patients', 'documents', 'audit."Event Log"'] });
     const r = await runCli(['backup', '--config', config, '--environment', 'dev', '--format', 'json'], { timeoutMs: 240_000 });
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { checks: { id: string; status: string; evidence?: Record<string, unknown> }[] };
@@ -123,7 +124,7 @@ describe('restorecheck backup (PostgreSQL)', { timeout: 600_000 }, () => {
     const metadata = JSON.parse(await readFile(join(extracted, stem, 'metadata.json'), 'utf8'));
     assert.equal(metadata.environment, 'dev');
     assert.equal(metadata.alembic_revision, '4b2d9c1e7f00');
-    assert.deepEqual(metadata.row_counts, { patients: PATIENTS, documents: 120 });
+    assert.deepEqual(metadata.row_counts, { patients: PATIENTS, documents: 120, 'audit."Event Log"': 7 });
     assert.match(metadata.tools.pg_dump, /^pg_dump \(PostgreSQL\) \d+/);
     assert.equal(metadata.components.mongodb.backed_up, false);
     assert.match(metadata.components.mongodb.reason, /not configured/);
@@ -148,7 +149,7 @@ describe('restorecheck backup (PostgreSQL)', { timeout: 600_000 }, () => {
     const restored = JSON.parse(rt.stdout) as { checks: { id: string; status: string; message: string }[] };
     const counts = restored.checks.find((c) => c.id === 'restore-row-counts-match')!;
     assert.equal(counts.status, 'pass', counts.message);
-    assert.match(counts.message, /All 2 core tables match/);
+    assert.match(counts.message, /All 3 core tables match/);
     assert.equal(restored.checks.find((c) => c.id === 'restore-alembic-match')!.status, 'pass');
   });
 
