@@ -13,6 +13,7 @@ import { archiveDumpIntegrity } from './archive/archive-dump-integrity.js';
 import { archiveIntegrity } from './archive/archive-integrity.js';
 import { archiveMembers } from './archive/archive-members.js';
 import { archiveMetadata } from './archive/archive-metadata.js';
+import { archiveSignature } from './archive/archive-signature.js';
 import { dbAlembicVersion } from './db/db-alembic-version.js';
 import { dbConnectivity } from './db/db-connectivity.js';
 import { dbCoreRowCounts } from './db/db-core-row-counts.js';
@@ -52,6 +53,7 @@ export const checks: readonly Check[] = [
   archiveMembers,
   archiveDumpIntegrity,
   archiveMetadata,
+  archiveSignature,
   archiveAge,
   restoreProvision,
   restoreAlembicMatch,

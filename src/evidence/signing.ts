@@ -112,9 +112,14 @@ export function loadSigningKey(value: string, key = 'report.signingKey'): Signer
   };
 }
 
-/** The public key `report verify --public-key FILE` checks with. Throws UsageError (exit 2). */
-export function loadPublicKey(path: string): Verifier {
-  const problem = (text: string) => new UsageError(`--public-key: ${text}`, `pass the Ed25519 public key in PEM form (${KEY_HINT.split('; ')[0]})`);
+/**
+ * The public key `report verify --public-key FILE` (and `verify --public-key`) checks with. Throws UsageError (exit 2);
+ * with `configKey` (archives.publicKey, a path from the configuration) a ConfigError naming that key, exit 2 too.
+ */
+export function loadPublicKey(path: string, configKey?: string): Verifier {
+  const hint = `pass the Ed25519 public key in PEM form (${KEY_HINT.split('; ')[0]})`;
+  const problem = (text: string) =>
+    configKey === undefined ? new UsageError(`--public-key: ${text}`, hint) : new ConfigError([`${configKey}: ${text}`], hint);
   const pem = readKeyFile(path, problem).toString('utf8');
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
     throw problem(`${path} is a private key: pass the public key (openssl pkey -in ${path} -pubout), and keep the private key where only the runs can read it`);
