@@ -65,9 +65,17 @@ export const checks: readonly Check[] = [
 
 /**
  * The archive-* checks that must pass before an archive is restored by `restore-test --archive`. Its age does not
- * matter there (restoring last month's backup is a fair test), so archive-age is not one of them.
+ * matter there (restoring last month's backup is a fair test), so archive-age is not one of them. archive-signature is
+ * (skipped without archives.publicKey): a tampered archive must not be restored.
  */
-export const archiveRestoreGate: readonly Check[] = [archiveChecksum, archiveIntegrity, archiveMembers, archiveDumpIntegrity, archiveMetadata];
+export const archiveRestoreGate: readonly Check[] = [
+  archiveChecksum,
+  archiveIntegrity,
+  archiveMembers,
+  archiveDumpIntegrity,
+  archiveMetadata,
+  archiveSignature,
+];
 
 export function checksFor(command: CheckCommand): Check[] {
   return checks.filter((c) => c.command === command);

@@ -167,4 +167,23 @@ describe('verify --public-key: archive-signature', () => {
     assert.equal(config.code, 2, config.detail);
     assert.match(config.stderr, /archives\.publicKey: cannot read .*missing\.pub\.pem \(file not found\)/);
   });
+
+  it('restore-test --archive with archives.publicKey refuses an archive without a valid signature, and restores nothing', async () => {
+    const archive = await signedArchive();
+    await writeFile(`${archive.path}.sig`, signArchive({ fileName: archive.fileName, ...(await contentOf(archive.path)) }, other.signer));
+    const dir = join(work, `config-${++counter}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'restorecheck.yaml'), `environment: production\narchives:\n  publicKey: ${backup.publicPath}\n`);
+    const r = await runCli(['restore-test', '--archive', archive.path, '--config', join(dir, 'restorecheck.yaml'), '--format', 'json'], {
+      timeoutMs: 180_000,
+    });
+    const report = JSON.parse(r.stdout) as Report;
+    const byId = new Map(report.checks.map((c) => [c.id, c]));
+    const detail = `code ${r.code}\n${r.stderr}\n${report.checks.map((c) => `${c.status} ${c.id}: ${c.message}`).join('\n')}`;
+    assert.equal(r.code, 1, detail);
+    assert.equal(byId.get('archive-checksum')?.status, 'pass', detail);
+    assert.equal(byId.get('archive-signature')?.status, 'fail', detail);
+    assert.match(byId.get('restore-provision')!.message, /not restored because it failed verification: archive-signature/, detail);
+    assert.equal(byId.get('restore-cleanup')?.status, 'pass', detail);
+  });
 });
