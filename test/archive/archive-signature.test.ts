@@ -16,6 +16,7 @@ import {
   parseArchiveSignature,
   signArchive,
 } from '../../src/archive/archive-signature.js';
+import { verifyArchive } from '../../src/archive/verify-archive.js';
 import { canonicalJson, loadPublicKey, loadSigningKey } from '../../src/evidence/signing.js';
 
 const work = mkdtempSync(join(tmpdir(), 'restorecheck-sigformat-'));
@@ -137,5 +138,32 @@ describe('checkArchiveSignature', () => {
     // A changed manifest in a rebuilt archive: both hashes differ, the manifest first.
     assert.deepEqual(fields({ ...actual, metadataSha256: other, actualSha256: other }), ['metadataSha256', 'sha256']);
     assert.equal(fields({ ...actual, actualSha256: SHA.toUpperCase() }), 'ok');
+  });
+});
+
+describe('verifyArchive reads <archive>.sig beside the archive', () => {
+  const limits = { maxExpansionRatio: 200, maxTotalBytes: 2 ** 40, maxEntries: 100_000, maxMinioEntries: 10_000_000 };
+
+  it('with a bound: a huge .sig is read no further than the cap, and refused', async () => {
+    const path = join(work, FILE);
+    writeFileSync(path, 'not an archive, only hashed here\n');
+    writeFileSync(`${path}.sig`, Buffer.alloc(1024 * 1024, 0x7b));
+    const v = await verifyArchive(path, { limits });
+    assert.equal(v.signature.path, `${path}.sig`);
+    assert.equal(v.signature.content?.length, MAX_SIGNATURE_BYTES + 1);
+    const verdict = checkArchiveSignature(
+      v.signature.content,
+      { fileName: v.fileName, actualSha256: v.sha256, metadataSha256: v.metadata.sha256 },
+      key.verifier,
+    );
+    assert.deepEqual(verdict, { state: 'invalid', problem: `it is larger than ${MAX_SIGNATURE_BYTES} bytes` });
+  });
+
+  it('null when there is none', async () => {
+    const path = join(work, 'other_production_20261121_030000.tar.gz');
+    writeFileSync(path, 'x\n');
+    const v = await verifyArchive(path, { limits });
+    assert.equal(v.signature.content, null);
+    assert.equal(v.metadata.sha256, undefined);
   });
 });
