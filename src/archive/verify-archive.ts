@@ -33,6 +33,7 @@ import {
   postgresDumpInspector,
   redisRdbInspector,
 } from './dump-inspectors.js';
+import { MAX_SIGNATURE_BYTES, SIGNATURE_SUFFIX } from './archive-signature.js';
 import { type ArchiveMetadata, MAX_METADATA_BYTES, parseArchiveMetadata } from './metadata.js';
 import { MAX_SIDECAR_BYTES, parseSidecar } from './sidecar.js';
 import { type TarEntryRecord, classifyEntry } from './tar-entry.js';
@@ -66,6 +67,13 @@ export interface SidecarResult {
   sha256?: string;
 }
 
+/** `<archive>.sig` beside the archive, read as bytes (at most MAX_SIGNATURE_BYTES + 1: the parser refuses a larger one). */
+export interface SignatureFile {
+  path: string;
+  /** Null when there is no such file. */
+  content: Buffer | null;
+}
+
 export interface ContainerResult {
   /** Undefined when the gzip stream and the tar structure are complete and valid. */
   problem?: string;
@@ -88,10 +96,13 @@ export interface ArchiveVerification {
   /** SHA-256 of the whole file, lower-case hex. */
   sha256: string;
   sidecar: SidecarResult;
+  /** Judged by archive-signature (archive-signature.ts) against `sha256` and `metadata.sha256`, never against the sidecar. */
+  signature: SignatureFile;
   container: ContainerResult;
   entries: TarEntryRecord[];
   dumps: DumpResult[];
-  metadata: { present: boolean; value?: ArchiveMetadata; problem?: string };
+  /** `sha256`: of metadata.json's bytes as read from the archive (set when it was read to its end, whatever its content). */
+  metadata: { present: boolean; value?: ArchiveMetadata; problem?: string; sha256?: string };
   /** Set when a decompression-bomb limit ended a stream. */
   limitExceeded?: { where: string; detail: string };
   limits: { maxExpansionRatio: number; maxTotalBytes: number; maxEntries: number; maxMinioEntries: number };
@@ -279,6 +290,30 @@ async function readSidecar(path: string, fileName: string): Promise<SidecarResul
   }
 }
 
+/** Reads `<archive>.sig` when there is one: a small file, read with a bound like the sidecar. */
+async function readSignatureFile(path: string): Promise<SignatureFile> {
+  const signaturePath = `${path}${SIGNATURE_SUFFIX}`;
+  let handle;
+  try {
+    handle = await open(signaturePath, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { path: signaturePath, content: null };
+    throw new EvaluationError(
+      'not-found',
+      `cannot read the signature ${signaturePath} (${code ?? String(error)})`,
+      'check the file permissions of the backup directory',
+    );
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_SIGNATURE_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return { path: signaturePath, content: buffer.subarray(0, bytesRead) };
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads `body` wholly (it is bounded by MAX_METADATA_BYTES), keeping nothing beyond that bound. */
 async function readSmall(body: TarEntryBody): Promise<Buffer | undefined> {
   const chunks: Uint8Array[] = [];
@@ -327,6 +362,7 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
     throw new EvaluationError('not-found', `cannot read the archive ${path} (${code ?? String(error)})`, 'check the path and the file permissions');
   }
   const sidecar = await readSidecar(path, fileName);
+  const signature = await readSignatureFile(path);
   const guard = new ExpansionGuard(options.limits);
   const entries: TarEntryRecord[] = [];
   const dumps: DumpResult[] = [];
@@ -346,6 +382,8 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
       } else if (kind === 'metadata') {
         metadata.present = true;
         const bytes = await readSmall(source);
+        // tapped() hashed every byte (also of one too large to keep): the hash a .sig signs.
+        if (record.sha256 !== undefined && !record.incomplete) metadata.sha256 = record.sha256;
         if (!bytes) metadata.problem = `metadata.json is larger than ${MAX_METADATA_BYTES} bytes`;
         else {
           const parsed = parseArchiveMetadata(bytes);
@@ -456,6 +494,7 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
     bytesRead,
     sha256: fileHash.digest('hex'),
     sidecar,
+    signature,
     container,
     entries,
     dumps,

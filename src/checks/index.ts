@@ -14,6 +14,7 @@ import { archiveDumpIntegrity } from './archive/archive-dump-integrity.js';
 import { archiveIntegrity } from './archive/archive-integrity.js';
 import { archiveMembers } from './archive/archive-members.js';
 import { archiveMetadata } from './archive/archive-metadata.js';
+import { archiveSignature } from './archive/archive-signature.js';
 import { dbAlembicVersion } from './db/db-alembic-version.js';
 import { dbConnectivity } from './db/db-connectivity.js';
 import { dbCoreRowCounts } from './db/db-core-row-counts.js';
@@ -53,6 +54,7 @@ export const checks: readonly Check[] = [
   archiveMembers,
   archiveDumpIntegrity,
   archiveMetadata,
+  archiveSignature,
   archiveAge,
   backupPostgres,
   restoreProvision,
@@ -65,9 +67,17 @@ export const checks: readonly Check[] = [
 
 /**
  * The archive-* checks that must pass before an archive is restored by `restore-test --archive`. Its age does not
- * matter there (restoring last month's backup is a fair test), so archive-age is not one of them.
+ * matter there (restoring last month's backup is a fair test), so archive-age is not one of them. archive-signature is
+ * (skipped without archives.publicKey): a tampered archive must not be restored.
  */
-export const archiveRestoreGate: readonly Check[] = [archiveChecksum, archiveIntegrity, archiveMembers, archiveDumpIntegrity, archiveMetadata];
+export const archiveRestoreGate: readonly Check[] = [
+  archiveChecksum,
+  archiveIntegrity,
+  archiveMembers,
+  archiveDumpIntegrity,
+  archiveMetadata,
+  archiveSignature,
+];
 
 export function checksFor(command: CheckCommand): Check[] {
   return checks.filter((c) => c.command === command);

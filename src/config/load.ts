@@ -8,7 +8,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Redactor, looksSecretName, registerEnvironmentSecrets } from '../secrets/redact.js';
-import { isPem, loadSigningKey } from '../evidence/signing.js';
+import { isPem, loadPublicKey, loadSigningKey } from '../evidence/signing.js';
 import { configSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -76,6 +76,9 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
     loadSigningKey(backupKey, 'selfHosted.signingKey');
   }
 
+  // A public key that cannot verify is a configuration error now (exit 2), not a failed check after an hour-long read.
+  if (config.archives?.publicKey !== undefined) loadPublicKey(config.archives.publicKey, 'archives.publicKey');
+
   // Secrets carried by the validated configuration, whatever variable (if any) they came from.
   if (config.database) redactor.addFromConnectionString(config.database.url);
   const sources = config.selfHosted?.sources;
@@ -96,6 +99,7 @@ function resolvePaths(config: Config, dir: string): Config {
   if (config.report?.dir) config.report.dir = at(config.report.dir);
   if (config.report?.signingKey && !isPem(config.report.signingKey)) config.report.signingKey = at(config.report.signingKey);
   if (config.archives?.dir) config.archives.dir = at(config.archives.dir);
+  if (config.archives?.publicKey) config.archives.publicKey = at(config.archives.publicKey);
   // Defaulted by the schema (.restorecheck): beside the configuration file too.
   config.restoreTest.ledgerDir = at(config.restoreTest.ledgerDir);
   const selfHosted = config.selfHosted;

@@ -188,6 +188,11 @@ export const archivesSchema = z.strictObject({
     .default({ maxExpansionRatio: 200, maxTotalBytes: 2 ** 40, maxEntries: 100_000, maxMinioEntries: 10_000_000 }),
   /** Deadline of one verification (the whole read of the archive). */
   timeoutMs: positiveInt.default(3 * 3600_000),
+  /**
+   * Ed25519 public key (PEM file, relative to the configuration file) that the archives' `<file>.sig` must verify with
+   * (archive-signature); without it that check is skipped. `verify --public-key` overrides it.
+   */
+  publicKey: z.string().trim().min(1).optional(),
 });
 
 /**

@@ -39,6 +39,8 @@ export interface Signer {
   readonly keyId: string;
   /** The signature of `data` for `purpose`, base64. */
   sign(purpose: SignaturePurpose, data: string | Uint8Array): string;
+  /** The public half in PEM (SPKI), for a run that checks its own signature (backup verifies the archive it signed). */
+  readonly publicKeyPem?: string;
 }
 
 export interface Verifier {
@@ -104,17 +106,24 @@ export function loadSigningKey(value: string, key = 'report.signingKey'): Signer
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw problem(`${source} is a key of type ${privateKey.asymmetricKeyType ?? 'unknown'}; reports are signed with Ed25519`);
   }
-  const keyId = keyIdOf(createPublicKey(privateKey));
+  const publicKey = createPublicKey(privateKey);
+  const keyId = keyIdOf(publicKey);
   return {
     algorithm: SIGNATURE_ALGORITHM,
     keyId,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     sign: (purpose, data) => cryptoSign(null, message(purpose, data), privateKey).toString('base64'),
   };
 }
 
-/** The public key `report verify --public-key FILE` checks with. Throws UsageError (exit 2). */
-export function loadPublicKey(path: string): Verifier {
-  const problem = (text: string) => new UsageError(`--public-key: ${text}`, `pass the Ed25519 public key in PEM form (${KEY_HINT.split('; ')[0]})`);
+/**
+ * The public key `report verify --public-key FILE` (and `verify --public-key`) checks with. Throws UsageError (exit 2);
+ * with `configKey` (archives.publicKey, a path from the configuration) a ConfigError naming that key, exit 2 too.
+ */
+export function loadPublicKey(path: string, configKey?: string): Verifier {
+  const hint = `pass the Ed25519 public key in PEM form (${KEY_HINT.split('; ')[0]})`;
+  const problem = (text: string) =>
+    configKey === undefined ? new UsageError(`--public-key: ${text}`, hint) : new ConfigError([`${configKey}: ${text}`], hint);
   const pem = readKeyFile(path, problem).toString('utf8');
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
     throw problem(`${path} is a private key: pass the public key (openssl pkey -in ${path} -pubout), and keep the private key where only the runs can read it`);

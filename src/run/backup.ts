@@ -6,22 +6,24 @@
  * Nothing here prints: progress goes to the logger; the CLI writes the reports and the audit line.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { listArchiveDirectory } from '../archive/archive-directory.js';
+import { signArchive } from '../archive/archive-signature.js';
 import { applyRetention, planRetention, type RetentionDeletion } from '../archive/retention.js';
 import { type ArchiveVerification, verifyArchive } from '../archive/verify-archive.js';
 import { packArchive } from '../backup/archive-writer.js';
 import { manifestBytes } from '../backup/manifest.js';
 import type { BackupOutcome, ComponentOutcome } from '../backup/outcome.js';
-import { createSpool, sweepAbandonedSpools } from '../backup/spool.js';
+import { type Spool, createSpool, sweepAbandonedSpools } from '../backup/spool.js';
 import { formatBytes } from '../checks/backup-texts.js';
 import { checksFor } from '../checks/index.js';
 import { type ArchivesConfig, type Config, type SelfHostedConfig, archivesConfigOrDefault } from '../config/schema.js';
 import { EvaluationError, UsageError, describeError, isRestorecheckError } from '../errors.js';
-import { isDiskFull } from '../evidence/atomic-write.js';
+import { isDiskFull, writeFileAtomic } from '../evidence/atomic-write.js';
+import { loadSigningKey } from '../evidence/signing.js';
 import { COMPONENT_NAMES, type ComponentName, type SpooledMember } from '../selfhosted/component.js';
 import { configuredComponent, expectedMembers } from '../selfhosted/components.js';
 import type { Logger, Severity } from '../vocabulary.js';
@@ -98,8 +100,16 @@ function diskFull(backupDir: string, what: string, needed: number): { kind: stri
   };
 }
 
+interface WriteResult {
+  outcome: BackupOutcome;
+  /** Kept after a success, for the checks (the signature's public key); removed by the caller. */
+  spool?: Spool;
+  /** The public key the archive-signature check uses, when derived from selfHosted.signingKey. */
+  publicKey?: string;
+}
+
 /** Writes the archive; returns the outcome (never throws for a failed dump: the checks report it). */
-async function writeBackup(options: BackupOptions, selfHosted: SelfHostedConfig, started: Date): Promise<BackupOutcome> {
+async function writeBackup(options: BackupOptions, selfHosted: SelfHostedConfig, started: Date): Promise<WriteResult> {
   const { config, log, signal } = options;
   const t0 = performance.now();
   const backupDir = backupDirOf(selfHosted);
@@ -166,10 +176,12 @@ async function writeBackup(options: BackupOptions, selfHosted: SelfHostedConfig,
       m.outcomeOf.failure = m.failure;
     }
     stop(missing[0]!.failure);
-    return outcome;
+    return { outcome };
   }
 
   const spool = await createSpool(backupDir, stem);
+  let keep = false;
+  let publicKey: string | undefined;
   const rowCounts: Record<string, number> = {};
   let alembicRevision: string | string[] | undefined;
   let spooledBytes = 0;
@@ -179,7 +191,7 @@ async function writeBackup(options: BackupOptions, selfHosted: SelfHostedConfig,
       const c = components.find((x) => x.name === name)!;
       if (signal.aborted) {
         stop(failureOf(signal.reason, 'run the backup again'));
-        return outcome;
+        return { outcome };
       }
       log.info(`backup: ${name}: dumping ${c.source} (${c.tool?.version})`);
       const began = performance.now();
@@ -225,7 +237,7 @@ async function writeBackup(options: BackupOptions, selfHosted: SelfHostedConfig,
             ? diskFull(backupDir, `the ${name} dump`, 2 * (spooledBytes + written) + 64 * 1024 * 1024)
             : failureOf(error, `run the ${name} dump by hand to see why`);
         stop(failure, c);
-        return outcome;
+        return { outcome };
       }
     }
     outcome.timings.dumpSeconds = Math.round((performance.now() - t0) / 100) / 10;
@@ -259,13 +271,41 @@ async function writeBackup(options: BackupOptions, selfHosted: SelfHostedConfig,
             ? diskFull(backupDir, fileName, spooledBytes + 64 * 1024 * 1024)
             : failureOf(error, 'run the backup again'),
       );
-      return outcome;
+      return { outcome };
     }
     outcome.timings.packSeconds = Math.round((performance.now() - packStart) / 100) / 10;
-    log.info(`backup: ${fileName}: ${formatBytes(outcome.archive.size)}, SHA-256 ${outcome.archive.sha256}`);
-    return outcome;
+    const written = outcome.archive;
+    if (selfHosted.signingKey) {
+      // Authenticity, not only integrity: `<file>.sig` over the archive's hash and the manifest (archive-signature.ts).
+      const signer = loadSigningKey(selfHosted.signingKey, 'selfHosted.signingKey');
+      const path = `${written.path}.sig`;
+      try {
+        await writeFileAtomic(path, signArchive({ fileName, sha256: written.sha256, metadataBytes: metadata }, signer), { mode: 0o644 });
+      } catch (error) {
+        // With a key configured, an unsigned archive is not the backup that was asked for: it loses its final name.
+        await rm(written.path, { force: true });
+        await rm(written.sidecar, { force: true });
+        delete outcome.archive;
+        stop(isDiskFull(error) ? diskFull(backupDir, `${fileName}.sig`, 1024 * 1024) : failureOf(error, 'run the backup again'));
+        return { outcome };
+      }
+      written.signature = { path, keyId: signer.keyId };
+      if (signer.publicKeyPem && !config.archives?.publicKey) {
+        // The verification below checks the signature just written with the key's public half (in the spool folder,
+        // removed after the checks), unless archives.publicKey names the key that verify uses elsewhere.
+        publicKey = join(spool.dir, 'signing-key.pub.pem');
+        await writeFile(publicKey, signer.publicKeyPem, { mode: 0o600 });
+      }
+    }
+    log.info(
+      `backup: ${fileName}: ${formatBytes(written.size)}, SHA-256 ${written.sha256}${written.signature ? `, signed by key ${written.signature.keyId.slice(0, 16)}…` : ''}`,
+    );
+    // The dumps are in the archive now; the folder stays (empty but for the public key) until the checks are done.
+    await Promise.all(members.map((m) => rm(m.file, { force: true })));
+    keep = true;
+    return { outcome, spool, ...(publicKey ? { publicKey } : {}) };
   } finally {
-    await spool.remove();
+    if (!keep) await spool.remove();
   }
 }
 
@@ -278,9 +318,25 @@ export async function runBackup(options: BackupOptions): Promise<{ result: RunRe
   const commandStart = options.commandStart ?? commandStartNow();
   const started = new Date(Math.floor((options.now?.() ?? commandStart.at).getTime() / 1000) * 1000);
   const deadline = AbortSignal.any([options.signal, AbortSignal.timeout(selfHosted.timeoutMinutes * 60_000)]);
-  const archives = archivesOfStack(options.config);
+  const stack = archivesOfStack(options.config);
+  const written0 = await writeBackup({ ...options, config: { ...options.config, archives: stack }, signal: deadline }, selfHosted, started);
+  try {
+    return await judgeBackup(options, written0, stack, commandStart, deadline);
+  } finally {
+    await written0.spool?.remove();
+  }
+}
+
+/** The verification of the archive written (one read), then the checks. */
+async function judgeBackup(
+  options: BackupOptions,
+  { outcome, publicKey }: WriteResult,
+  stack: ArchivesConfig,
+  commandStart: CommandStart,
+  deadline: AbortSignal,
+): Promise<{ result: RunResult; outcome: BackupOutcome; verification?: ArchiveVerification }> {
+  const archives: ArchivesConfig = publicKey ? { ...stack, publicKey } : stack;
   const config: Config = { ...options.config, archives };
-  const outcome = await writeBackup({ ...options, config, signal: deadline }, selfHosted, started);
   let verification: ArchiveVerification | undefined;
   const written = outcome.archive;
   const archive = written

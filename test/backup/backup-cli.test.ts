@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
@@ -151,6 +152,42 @@ describe('restorecheck backup (PostgreSQL)', { timeout: 600_000 }, () => {
     assert.equal(counts.status, 'pass', counts.message);
     assert.match(counts.message, /All 3 core tables match/);
     assert.equal(restored.checks.find((c) => c.id === 'restore-alembic-match')!.status, 'pass');
+  });
+
+  it('signs the archive with selfHosted.signingKey: verify --public-key accepts it, and rejects it once tampered', async () => {
+    const backupDir = join(work, 'signed');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const keyFile = join(work, 'backup-signing.pem');
+    const pubFile = join(work, 'backup-signing.pub.pem');
+    await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    await writeFile(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
+    const config = await writeConfig('signed', backupDir, { url }, `  signingKey: ${keyFile}`);
+    const r = await runCli(['backup', '--config', config, '--format', 'json'], { timeoutMs: 240_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { checks: { id: string; status: string; evidence?: Record<string, unknown> }[] };
+    const signature = report.checks.find((c) => c.id === 'archive-signature')!;
+    assert.equal(signature.status, 'pass', JSON.stringify(signature));
+    const archive = (await listing(backupDir)).find((f) => f.endsWith('.tar.gz'))!;
+    assert.deepEqual(
+      (await listing(backupDir)).filter((f) => f.startsWith(archive)),
+      [archive, `${archive}.sha256`, `${archive}.sig`],
+    );
+    const v = await runCli(['verify', '--config', config, '--public-key', pubFile, join(backupDir, archive)]);
+    assert.equal(v.code, 0, v.stdout);
+    assert.match(v.stdout, /PASS\s+archive-signature/);
+
+    // One byte of the manifest changed, the archive repacked and its sidecar regenerated: only the signature tells.
+    const stem = archive.slice(0, -'.tar.gz'.length);
+    const unpacked = await mkdtemp(join(work, 'tamper-'));
+    await sh('tar', ['-xzf', join(backupDir, archive), '-C', unpacked]);
+    const metaPath = join(unpacked, stem, 'metadata.json');
+    await writeFile(metaPath, (await readFile(metaPath, 'utf8')).replace(`"patients": ${PATIENTS}`, `"patients": ${PATIENTS + 1}`));
+    await sh('tar', ['-czf', join(backupDir, archive), '-C', unpacked, stem]);
+    await sh('bash', ['-c', `sha256sum ${archive} > ${archive}.sha256`], { cwd: backupDir });
+    const t = await runCli(['verify', '--public-key', pubFile, join(backupDir, archive)]);
+    assert.equal(t.code, 1, t.stdout);
+    assert.match(t.stdout, /PASS\s+archive-checksum/);
+    assert.match(t.stdout, /FAIL\s+archive-signature/);
   });
 
   it('a wrong password: exit 2, no archive, and the password in no output', async () => {

@@ -128,10 +128,12 @@ export function verification(overrides: VerificationOverrides = {}): ArchiveVeri
     bytesRead: sizeBytes,
     sha256,
     sidecar: { path: `${path}.sha256`, state: 'ok', sha256 },
+    // Unsigned by default (archive-signature is skipped without a public key anyway).
+    signature: { path: `${path}.sig`, content: null },
     container: { tarBytes, entries: entries.length },
     entries,
     dumps: defaultDumps(),
-    metadata: { present: true, value: metadataValue },
+    metadata: { present: true, value: metadataValue, sha256: fakeSha256('metadata.json') },
     limits: archivesSchema.parse({}).limits,
     durationMs: 412,
     ...given,

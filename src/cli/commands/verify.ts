@@ -5,6 +5,7 @@ import { parseArchiveName } from '../../archive/archive-name.js';
 import { checksFor } from '../../checks/index.js';
 import { type Config, configSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
+import { loadPublicKey } from '../../evidence/signing.js';
 import { verifyArchive } from '../../archive/verify-archive.js';
 import { archivesOfStack } from '../../run/backup.js';
 import { LiveGateways, once } from '../../run/gateways.js';
@@ -50,10 +51,19 @@ export const verifyCommand = defineCommand({
       .positional('archive', { type: 'string', describe: 'the .tar.gz archive (default: the newest in --dir or archives.dir)' })
       .option('dir', { type: 'string', describe: 'backup directory to take the newest archive from', requiresArg: true })
       .option('environment', { type: 'string', describe: 'with --dir: the newest archive of this environment', requiresArg: true })
-      .option('max-age-hours', { type: 'number', describe: 'fail archive-age past this age (overrides the configuration)', requiresArg: true }),
+      .option('max-age-hours', { type: 'number', describe: 'fail archive-age past this age (overrides the configuration)', requiresArg: true })
+      .option('public-key', {
+        type: 'string',
+        describe: 'Ed25519 public key (PEM) the archive’s .sig must verify with (overrides archives.publicKey)',
+        requiresArg: true,
+      }),
   async run(argv, { output, signal }) {
     const commandStart = commandStartNow();
     output.verbose = argv.verbose;
+    // The key before anything is read: a wrong --public-key is a usage error (exit 2), as for report verify.
+    const publicKeyArg = argv['public-key'];
+    const publicKey = typeof publicKeyArg === 'string' ? resolve(publicKeyArg) : undefined;
+    if (publicKey !== undefined) loadPublicKey(publicKey);
     const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv.config, output);
     const path = await resolveArchive(argv, loaded?.config);
     const maxAge = argv['max-age-hours'];
@@ -64,7 +74,9 @@ export const verifyCommand = defineCommand({
     const environment = parseArchiveName(basename(path))?.environment ?? loaded?.config.environment ?? 'unknown';
     const base = loaded?.config ?? configSchema.parse({ environment });
     // With a selfHosted section, the configured sources say which members an archive must hold.
-    const archives = archivesOfStack(base);
+    const configured = archivesOfStack(base);
+    // archive-signature reads the key's path from archives.publicKey (skipped without one).
+    const archives = publicKey === undefined ? configured : { ...configured, publicKey };
     const config: Config = {
       ...base,
       environment,
