@@ -7,7 +7,11 @@ import { blobSoftDelete } from './blob/blob-soft-delete.js';
 import { blobVersioning } from './blob/blob-versioning.js';
 import { reportStoreImmutability } from './blob/report-store-immutability.js';
 import { storageDataResidency } from './blob/storage-data-residency.js';
+import { backupMariadb } from './backup/backup-mariadb.js';
+import { backupMinio } from './backup/backup-minio.js';
+import { backupMongodb } from './backup/backup-mongodb.js';
 import { backupPostgres } from './backup/backup-postgres.js';
+import { backupRedis } from './backup/backup-redis.js';
 import { archiveAge } from './archive/archive-age.js';
 import { archiveChecksum } from './archive/archive-checksum.js';
 import { archiveDumpIntegrity } from './archive/archive-dump-integrity.js';
@@ -57,6 +61,10 @@ export const checks: readonly Check[] = [
   archiveSignature,
   archiveAge,
   backupPostgres,
+  backupMariadb,
+  backupMongodb,
+  backupRedis,
+  backupMinio,
   restoreProvision,
   restoreAlembicMatch,
   restoreRowCountsMatch,
