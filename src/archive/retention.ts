@@ -4,6 +4,7 @@
  * `planRetention` is pure; `applyRetention` deletes exactly the expired archives, each with its
  * sidecar, and records each deletion for the audit log.
  */
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { ArchivesConfig } from '../config/schema.js';
 import { describeError } from '../errors.js';
@@ -56,6 +57,7 @@ export function planRetention(listing: DirectoryListing, archives: ArchivesConfi
 export interface RetentionDeletion {
   archive: string;
   sidecar?: string;
+  signature?: string;
   environment: string;
   timestamp: string;
   ageDays: number;
@@ -100,6 +102,16 @@ export async function applyRetention(
         deletion.sidecar = sidecar;
       } catch (error) {
         applied.failed.push({ archive: sidecar, error: describeError(error) });
+      }
+    }
+    // The signature of `backup` (selfHosted.signingKey) goes with its archive.
+    const signature = `${archive.path}.sig`;
+    if (existsSync(signature)) {
+      try {
+        await rm(signature, { force: true });
+        deletion.signature = signature;
+      } catch (error) {
+        applied.failed.push({ archive: signature, error: describeError(error) });
       }
     }
     applied.deleted.push(deletion);

@@ -7,6 +7,7 @@ import { blobSoftDelete } from './blob/blob-soft-delete.js';
 import { blobVersioning } from './blob/blob-versioning.js';
 import { reportStoreImmutability } from './blob/report-store-immutability.js';
 import { storageDataResidency } from './blob/storage-data-residency.js';
+import { backupPostgres } from './backup/backup-postgres.js';
 import { archiveAge } from './archive/archive-age.js';
 import { archiveChecksum } from './archive/archive-checksum.js';
 import { archiveDumpIntegrity } from './archive/archive-dump-integrity.js';
@@ -53,6 +54,7 @@ export const checks: readonly Check[] = [
   archiveDumpIntegrity,
   archiveMetadata,
   archiveAge,
+  backupPostgres,
   restoreProvision,
   restoreAlembicMatch,
   restoreRowCountsMatch,

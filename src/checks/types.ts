@@ -3,6 +3,7 @@
  * A check gets everything through its context: no SDK imports, no module singletons.
  */
 import type { ArchiveVerification } from '../archive/verify-archive.js';
+import type { BackupOutcome } from '../backup/outcome.js';
 import type { Config } from '../config/schema.js';
 import type { StoredReport } from '../evidence/report-directory.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
@@ -17,10 +18,10 @@ export type Need = 'database' | 'azurePostgres' | 'azureStorage' | 'archive';
  * What a check uses that the run itself produced: the restore test's outcome (restore-test), the reports stored in
  * report.dir (restore-test-freshness). Not configuration, so not in `needs`: a run that lacks one is a misuse, an `error`.
  */
-export type RunInput = 'restore' | 'storedReports';
+export type RunInput = 'restore' | 'storedReports' | 'backup';
 
 /** Which command's report the check belongs to. */
-export type CheckCommand = 'check' | 'verify' | 'restore-test';
+export type CheckCommand = 'check' | 'verify' | 'restore-test' | 'backup';
 
 export interface CheckMeta {
   /** kebab-case, equals the file name, stable forever (contract.md). */
@@ -109,6 +110,8 @@ interface Provided {
   archive: { archive: () => Promise<ArchiveVerification> };
   /** What this run's restore test found; the restore-* checks judge it. */
   restore: { restore: RestoreOutcome };
+  /** What this run's backup did, component by component; the backup-* checks judge it. */
+  backup: { backup: BackupOutcome };
   /** The valid reports stored in report.dir, oldest first, each with its standing in the audit log. */
   storedReports: { config: { report: Present<NonNullable<Config['report']>, 'dir'> }; storedReports: () => Promise<StoredReport[]> };
 }
@@ -123,7 +126,7 @@ type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: 
 export type CheckContext<R extends Need | RunInput = never> = BaseContext & Intersection<Provided[R]>;
 
 /** The context the runner builds: every input it has, whatever the check declared. */
-export type RunContext = BaseContext & Partial<Provided['archive'] & Provided['restore'] & Omit<Provided['storedReports'], 'config'>>;
+export type RunContext = BaseContext & Partial<Provided['archive'] & Provided['restore'] & Provided['backup'] & Omit<Provided['storedReports'], 'config'>>;
 
 /** The inputs a run hands to its checks (runChecks' `inputs`). */
 export type RunInputs = Omit<RunContext, keyof BaseContext>;

@@ -33,6 +33,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/restore-test.js')).restoreTestCommand,
   },
   {
+    name: 'backup',
+    usage: 'backup',
+    describe: 'write a self-hosted backup archive: every configured component dumped with its own tool, a manifest, a sidecar (and signature), then verified',
+    reports: true,
+    load: async () => (await import('./commands/backup.js')).backupCommand,
+  },
+  {
     name: 'verify',
     usage: 'verify [archive]',
     describe: 'verify a self-hosted backup archive in one read: sidecar checksum, gzip/tar integrity, members, dumps, metadata, age',

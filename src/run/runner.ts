@@ -145,6 +145,8 @@ function missingInput(input: RunInput, inputs: RunInputs | undefined): Evaluatio
       return inputs?.restore
         ? undefined
         : new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`');
+    case 'backup':
+      return inputs?.backup ? undefined : new EvaluationError('internal', 'this run made no backup', 'backup-* checks run only under `restorecheck backup`');
     case 'storedReports':
       return inputs?.storedReports
         ? undefined

@@ -122,9 +122,11 @@ export const postgres: SelfHostedComponent<'postgres'> = {
         throw new EvaluationError('tool', 'postgres: psql did not return the snapshot id', 'check that the server is PostgreSQL 9.2 or newer');
       }
       const present = await session.query(
-        [alembicTable, ...coreTables].map((t) => `SELECT ${literal(t)} || '=' || (to_regclass(${literal(quoteTable(t))}) IS NOT NULL);`).join('\n'),
+        [alembicTable, ...coreTables]
+          .map((t) => `SELECT ${literal(t)} || '=' || CASE WHEN to_regclass(${literal(quoteTable(t))}) IS NULL THEN 'no' ELSE 'yes' END;`)
+          .join('\n'),
       );
-      const exists = new Map(present.map((line) => [line.slice(0, line.lastIndexOf('=')), line.endsWith('=t')]));
+      const exists = new Map(present.map((line) => [line.slice(0, line.lastIndexOf('=')), line.endsWith('=yes')]));
       let alembicRevision: string | string[] | undefined;
       if (exists.get(alembicTable)) {
         const heads = await session.query(`SELECT version_num FROM ${quoteTable(alembicTable)} ORDER BY version_num;`);

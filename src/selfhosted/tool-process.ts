@@ -125,7 +125,7 @@ export async function runToolForOutput(command: ToolCommand, signal: AbortSignal
 
 /** `<tool> --version`'s first line; a tool that cannot run is a ToolMissingError. */
 export async function toolVersion(command: Omit<ToolCommand, 'args'> & { args?: readonly string[] }, signal: AbortSignal): Promise<string> {
-  const out = await runToolForOutput({ ...command, args: command.args ?? ['--version'] }, signal);
+  const out = await runToolForOutput({ ...command, args: command.args?.length ? command.args : ['--version'] }, signal);
   return (
     out
       .split('\n')

@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArchiveName } from '../../archive/archive-name.js';
-import { type Config, archivesConfigOrDefault, configSchema } from '../../config/schema.js';
+import { type Config, configSchema } from '../../config/schema.js';
+import { archivesOfStack } from '../../run/backup.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
 import { auditSigning, loadSigningKey } from '../../evidence/signing.js';
 import { UsageError, describeError } from '../../errors.js';
@@ -100,7 +101,8 @@ async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { outp
   const environment = parseArchiveName(basename(path))?.environment ?? loaded?.config.environment ?? 'unknown';
   const base = loaded?.config ?? configSchema.parse({ environment });
   await removeAbandonedClusters(loaded?.config, environment, output);
-  const config: Config = { ...base, environment, archives: archivesConfigOrDefault(base.archives) };
+  // With a selfHosted section, the configured sources say which members the archive must hold (as for verify).
+  const config: Config = { ...base, environment, archives: archivesOfStack(base) };
   const request = withReportStore(reportRequest(argv, loaded?.config), config, output); // validated before the long work
   await request.store?.ensurePulled(); // a store that cannot be read stops the run before the restore
   const result = await runArchiveRestoreTest({

@@ -3,9 +3,10 @@ import { basename, resolve } from 'node:path';
 import { listArchiveDirectory, newestArchive } from '../../archive/archive-directory.js';
 import { parseArchiveName } from '../../archive/archive-name.js';
 import { checksFor } from '../../checks/index.js';
-import { type Config, archivesConfigOrDefault, configSchema } from '../../config/schema.js';
+import { type Config, configSchema } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import { verifyArchive } from '../../archive/verify-archive.js';
+import { archivesOfStack } from '../../run/backup.js';
 import { LiveGateways, once } from '../../run/gateways.js';
 import { collectProvenance } from '../../run/provenance.js';
 import { exitCodeFor } from '../../run/result.js';
@@ -62,7 +63,8 @@ export const verifyCommand = defineCommand({
     // The report is about the archive: its environment is the one in its file name.
     const environment = parseArchiveName(basename(path))?.environment ?? loaded?.config.environment ?? 'unknown';
     const base = loaded?.config ?? configSchema.parse({ environment });
-    const archives = archivesConfigOrDefault(base.archives);
+    // With a selfHosted section, the configured sources say which members an archive must hold.
+    const archives = archivesOfStack(base);
     const config: Config = {
       ...base,
       environment,
