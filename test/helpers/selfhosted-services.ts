@@ -63,15 +63,24 @@ function track(entry: { child: ChildProcess; dir: string }): void {
   });
 }
 
+/** True when `promise` settled within `ms` (the timer is cleared either way: a pending one would hold the test process open). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Stops a server: SIGTERM, SIGKILL after the grace period, then waits for the exit (bounded too). */
 async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const inTime = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
-  if (!inTime) {
+  if (!(await within(exited, graceMs))) {
     child.kill('SIGKILL');
-    await Promise.race([exited, sleep(5_000)]);
+    await within(exited, 5_000);
   }
 }
 
