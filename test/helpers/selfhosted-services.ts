@@ -13,7 +13,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -242,6 +242,8 @@ export interface RedisOptions {
   dbfilename?: string;
   /** More configuration lines (e.g. `user alice on >secret ~* +@all`). */
   extraConfig?: string[];
+  /** An RDB file copied in as `dbfilename` before the start: the server loads it (to check what a backup holds). */
+  preload?: string;
   startTimeoutMs?: number;
 }
 
@@ -266,6 +268,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServi
   const dir = await mkdtemp(join(tmpdir(), 'restorecheck-svc-redis-'));
   const conf = join(dir, 'redis.conf');
   const logFile = join(dir, 'redis.log');
+  if (options.preload) await copyFile(options.preload, join(dir, dbfilename));
 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
