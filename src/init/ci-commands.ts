@@ -23,6 +23,31 @@ export function restorecheckCommandLine(command: 'check' | 'restore-test'): stri
   return ['restorecheck', command, '--config', CONFIG_FILE, '--out-dir', REPORTS_DIR, ...FORMATS.flatMap((f) => ['--format', f])].join(' ');
 }
 
+/** The environment a deployment is backed up in (the archive's `<env>`), and the runner label the backup job asks for. */
+export const BACKUP_ENVIRONMENT = 'production';
+export const BACKUP_RUNNER_LABEL = 'restorecheck-backup';
+
+/**
+ * `restorecheck backup` before a deployment: the archive written and verified, its report kept (JSON, and the Markdown
+ * checklist for the job summary). Any exit code but 0 fails the step, and the deployment after it does not run.
+ */
+export function backupCommandLine(): string {
+  return [
+    'restorecheck',
+    'backup',
+    '--config',
+    CONFIG_FILE,
+    '--environment',
+    BACKUP_ENVIRONMENT,
+    '--out-dir',
+    REPORTS_DIR,
+    '--format',
+    'json',
+    '--format',
+    'markdown',
+  ].join(' ');
+}
+
 /**
  * The Node.js the CI files run restorecheck on: the Active LTS line (Node 20 reached its end of life in April 2026).
  * package.json's engines stay wider: this is what CI runs, not what restorecheck needs.

@@ -192,10 +192,34 @@ export function renderConfig(answers: InitAnswers): string {
   if (answers.container) yaml.after(['azure', 'storage', 'container'], 'where signed documents live (signed-document probes the blob)');
   else yaml.above(['azure', 'storage', 'minSoftDeleteDays'], 'container: documents   # where signed documents live; lets signed-document probe the blob');
 
-  const text = yaml.toString();
+  const text = yaml.toString() + (answers.backupBeforeDeploy === 'yes' ? `\n${SELF_HOSTED_SKELETON.map((line) => `# ${line}`.trimEnd()).join('\n')}\n` : '');
   assertLoads(text, env);
   return text;
 }
+
+/**
+ * The selfHosted section `init --backup-before-deploy` sketches (commented out: init cannot know the stack, and an
+ * uncommented ${PGPASSWORD} would make every monthly run need that secret too). Uncommented as it is, it validates
+ * (test/init/init-backup-workflow.test.ts).
+ */
+export const SELF_HOSTED_SKELETON = [
+  'selfHosted: what `restorecheck backup` dumps before a deployment (.github/workflows/restorecheck-backup.yml). Uncomment',
+  'and fill in; a source left out is not backed up (metadata.json says so). README, "restorecheck backup".',
+  'selfHosted:',
+  '  name: medicapp                     # the <name> of <name>_<env>_<YYYYMMDD>_<HHMMSS>.tar.gz',
+  '  backupDir: /var/backups/medicapp',
+  '  gitDir: .                          # the deployed checkout: git_commit in metadata.json',
+  '  signingKey: ${BACKUP_SIGNING_KEY}  # Ed25519 PEM: <file>.sig (openssl genpkey -algorithm ed25519)',
+  '  sources:',
+  '    postgres:',
+  '      url: postgres://backup:${PGPASSWORD}@localhost:5432/medicapp',
+  '      exec: [docker, compose, exec, -T, -e, PGPASSWORD, postgres]',
+  '      coreTables: [patients]',
+  '    # mariadb: { url: "mariadb://backup:${MARIADB_PASSWORD}@localhost:3306", exec: [docker, compose, exec, -T, -e, MYSQL_PWD, mariadb] }',
+  '    # redis: { url: "redis://:${REDIS_PASSWORD}@localhost:6379", exec: [docker, compose, exec, -T, -e, REDISCLI_AUTH, redis] }',
+  '    # mongodb: { url: "mongodb://backup:${MONGO_PASSWORD}@localhost:27017", exec: [docker, compose, exec, -T, mongodb] }',
+  '    # minio: { dataDir: /var/lib/docker/volumes/medicapp_minio-data/_data }',
+];
 
 function assertLoads(text: string, databaseUrlEnv: string): void {
   try {

@@ -72,6 +72,13 @@ export const answerSchemas = {
     ctx.addIssue({ code: 'custom', message: 'must be yes or no' });
     return z.NEVER;
   }),
+  backupBeforeDeploy: z.string().transform((value, ctx) => {
+    const v = value.trim().toLowerCase();
+    if (['yes', 'y', 'true'].includes(v)) return 'yes';
+    if (['no', 'n', 'false'].includes(v)) return 'no';
+    ctx.addIssue({ code: 'custom', message: 'must be yes or no' });
+    return z.NEVER;
+  }),
   ci: z.enum(CI_CHOICES, { message: `must be one of ${CI_CHOICES.join(', ')}` }),
   // Normalised to npm's install spec (a git URL without a ref gets the version's tag).
   installFrom: z.string().transform((value, ctx) => {
@@ -165,6 +172,18 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
     required: true,
     defaultFor: () => 'no',
   },
+  {
+    key: 'backupBeforeDeploy',
+    flag: '--backup-before-deploy',
+    boolean: true,
+    prompt:
+      'Also write a "backup before deploy" workflow (restorecheck backup on a self-hosted runner, verified, or the deployment stops; self-hosted stacks; yes/no)',
+    flagHelp:
+      'also write a reusable "backup before deploy" CI workflow: restorecheck backup of the self-hosted stack on a self-hosted runner, the deployment stops unless it passes',
+    required: true,
+    defaultFor: () => 'no',
+    appliesTo: (filled) => filled.ci !== 'none',
+  },
 ];
 
 /** Whether a question applies to these answers (defaults filled in). */
@@ -213,6 +232,7 @@ const initAnswersSchema = z
     reportStore: answerSchemas.reportStore.optional(),
     // Defaulted to no by validateAnswers; optional so that answers built in code (tests) need not say it.
     sign: answerSchemas.sign.optional(),
+    backupBeforeDeploy: answerSchemas.backupBeforeDeploy.optional(),
   })
   .superRefine((answers, ctx) => {
     if (answers.ci !== 'none' && answers.installFrom === undefined) ctx.addIssue({ code: 'custom', path: ['installFrom'], message: 'required' });

@@ -4,6 +4,7 @@
  */
 import { AZURE_PIPELINE_FILE, SERVICE_CONNECTION, renderAzurePipeline } from './azure-pipeline.js';
 import { CONFIG_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE, renderConfig, reportStoreOf } from './config-document.js';
+import { GITHUB_BACKUP_WORKFLOW_FILE, renderGithubBackupWorkflow } from './github-backup-workflow.js';
 import { GITHUB_WORKFLOW_FILE, renderGithubWorkflow } from './github-workflow.js';
 import type { InitAnswers } from './init-answers.js';
 
@@ -24,6 +25,7 @@ export function planInit(answers: InitAnswers): InitPlan {
   const github = answers.ci === 'github' || answers.ci === 'both';
   const azureDevops = answers.ci === 'azure-devops' || answers.ci === 'both';
   if (github) files.push({ path: GITHUB_WORKFLOW_FILE, content: renderGithubWorkflow(answers) });
+  if (github && answers.backupBeforeDeploy === 'yes') files.push({ path: GITHUB_BACKUP_WORKFLOW_FILE, content: renderGithubBackupWorkflow(answers) });
   if (azureDevops) files.push({ path: AZURE_PIPELINE_FILE, content: renderAzurePipeline(answers) });
   return { files, nextSteps: nextSteps(answers, { github, azureDevops }) };
 }
@@ -92,6 +94,19 @@ function nextSteps(answers: InitAnswers, ci: { github: boolean; azureDevops: boo
   // A tarball in the repository: the runner has only the checkout, so the file must be committed with the workflow.
   if (answers.ci !== 'none' && answers.installFrom?.startsWith('./'))
     steps.push(`Add ${answers.installFrom} to the repository (npm pack in a restorecheck checkout makes it): the install step installs it from the checkout.`);
+  if (answers.backupBeforeDeploy === 'yes') {
+    steps.push(
+      `Backup before deploy: fill in and uncomment the selfHosted section of ${CONFIG_FILE}, then check it on the server: restorecheck backup --config ${CONFIG_FILE} --environment dev`,
+      ...(ci.github
+        ? [
+            `  GitHub: a self-hosted runner on that server with the label restorecheck-backup, the secrets PGPASSWORD and BACKUP_SIGNING_KEY, and in the deploy workflow a job \`backup: { uses: ./${GITHUB_BACKUP_WORKFLOW_FILE}, secrets: inherit }\` that the deploy job \`needs:\`.`,
+          ]
+        : []),
+      ...(ci.azureDevops
+        ? ['  Azure DevOps: init writes no backup stage yet; the README, "Backup before deploy", shows the step to add before the deployment stage.']
+        : []),
+    );
+  }
   steps.push('Commit the files, then start the first run by hand (GitHub: Actions → Run workflow) rather than waiting for the 1st of the month.');
   return steps;
 }
