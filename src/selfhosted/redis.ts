@@ -237,7 +237,7 @@ export const redis: SelfHostedComponent<'redis'> = {
     if (!head.subarray(0, 5).equals(Buffer.from('REDIS'))) {
       throw new EvaluationError(
         'invalid-response',
-        'redis: what was received is not an RDB file (no REDIS magic)',
+        `redis: what was received is not an RDB file (no REDIS magic; ${written.size} bytes, starting ${JSON.stringify(head.subarray(0, Math.min(9, written.size)).toString('latin1'))})`,
         'run the redis-cli command by hand to see what it writes',
       );
     }

@@ -7,7 +7,7 @@
  * Every run is bounded: it ends with the signal (SIGTERM, then SIGKILL), and its stderr is kept only as a short tail.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { EvaluationError } from '../errors.js';
 
 /** A tool that cannot be run: named with the Debian package that has it, or the exec prefix to use. */
@@ -57,6 +57,16 @@ export function startTool(command: ToolCommand, signal: AbortSignal): RunningToo
     stdio: [command.stdin ?? 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...command.env },
   });
+  // Read from the start, into a PassThrough the caller consumes: a consumer (writeMember) attaches a moment later, and
+  // when a short-lived tool (cat of a small RDB) has exited by then, Node resumes the stdio nobody reads yet and drops
+  // its output (child_process flushStdio): an empty member from a tool that exited 0. Piped, nothing is dropped.
+  const stdout = new PassThrough({ highWaterMark: 1024 * 1024 });
+  child.stdout!.pipe(stdout);
+  // A consumer that gives up (a full disk, an abort) destroys the PassThrough: the pipe to the tool is closed too, so
+  // that the tool dies of SIGPIPE rather than dumping on into nothing.
+  stdout.once('close', () => {
+    if (!child.stdout!.readableEnded) child.stdout!.destroy();
+  });
   let tail = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
@@ -96,7 +106,7 @@ export function startTool(command: ToolCommand, signal: AbortSignal): RunningToo
       }
     });
   });
-  return { child, stdout: child.stdout!, stdin: child.stdin, done, stderrTail: () => tail };
+  return { child, stdout, stdin: child.stdin, done, stderrTail: () => tail };
 }
 
 /** The last three non-empty lines of a tool's stderr, on one line. */
