@@ -182,7 +182,8 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
       'also write a reusable "backup before deploy" CI workflow: restorecheck backup of the self-hosted stack on a self-hosted runner, the deployment stops unless it passes',
     required: true,
     defaultFor: () => 'no',
-    appliesTo: (filled) => filled.ci !== 'none',
+    // Only GitHub gets the backup workflow (Azure DevOps: the README shows the stage to add).
+    appliesTo: (filled) => filled.ci === 'github' || filled.ci === 'both',
   },
 ];
 

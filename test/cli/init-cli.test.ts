@@ -464,6 +464,7 @@ describe('restorecheck init on a terminal', { skip: hasScript ? false : 'util-li
       'git+https://example.org/medicapp/restorecheck.git',
       '', // no report store
       '', // not signed (default no)
+      '', // no backup-before-deploy workflow (default no)
       '',
     ].join('\n');
     const run = onTerminal(['init'], typed, dir);
