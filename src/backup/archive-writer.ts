@@ -11,14 +11,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { SIDECAR_SUFFIX } from '../archive/archive-name.js';
-import { writeFileAtomic } from '../evidence/atomic-write.js';
+import { fsyncPath, writeFileAtomic } from '../evidence/atomic-write.js';
 import type { SpooledMember } from '../selfhosted/component.js';
 
 export interface PackedArchive {
@@ -26,18 +26,6 @@ export interface PackedArchive {
   sha256: string;
   size: number;
   sidecar: string;
-}
-
-async function fsyncPath(path: string, flags = 'r'): Promise<void> {
-  const handle = await open(path, flags);
-  try {
-    await handle.sync();
-  } catch (error) {
-    // A directory cannot be fsynced on some file systems (EINVAL); the rename is atomic there all the same.
-    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-  } finally {
-    await handle.close();
-  }
 }
 
 /** The folders above each member (`mongodb/`, `minio/`), each once, parents first. */

@@ -12,9 +12,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ownerAlive, processStartTime } from '../process-owner.js';
 
 export const SPOOL_PREFIX = '.restorecheck-spool-';
 
@@ -23,27 +23,6 @@ interface SpoolOwner {
   /** Field 22 of /proc/<pid>/stat: a reused pid has another start time. */
   startTime: number | null;
   startedAt: string;
-}
-
-function processStartTime(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-function ownerAlive(owner: SpoolOwner): boolean {
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  if (owner.startTime === null) return true;
-  const now = processStartTime(owner.pid);
-  return now === null ? existsSync(`/proc/${owner.pid}`) : now === owner.startTime;
 }
 
 /**

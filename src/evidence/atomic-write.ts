@@ -39,7 +39,11 @@ export interface AtomicWriteOptions {
   mode?: number;
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+/**
+ * fsync of a file, or of a directory (so that a rename into it survives a crash), tolerating the file systems that
+ * cannot fsync a directory (EINVAL: the rename is atomic there all the same).
+ */
+export async function fsyncPath(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
@@ -76,7 +80,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
       await rename(temp, path);
       placed = true;
     }
-    await fsyncDirectory(dir);
+    await fsyncPath(dir);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     if (isDiskFull(error)) {

@@ -23,6 +23,15 @@ const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]
 });
 
 /** One schema per answer, keyed like InitAnswers. */
+/** A yes/no answer (a boolean flag such as --sign, or typed in), normalised to yes or no. */
+const yesNo = z.string().transform((value, ctx) => {
+  const v = value.trim().toLowerCase();
+  if (['yes', 'y', 'true'].includes(v)) return 'yes';
+  if (['no', 'n', 'false'].includes(v)) return 'no';
+  ctx.addIssue({ code: 'custom', message: 'must be yes or no' });
+  return z.NEVER;
+});
+
 export const answerSchemas = {
   // The same rule as the configuration's `environment` (it ends up in report file names).
   environment: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be a short label of letters, digits, dot, dash or underscore (e.g. production)' }),
@@ -64,21 +73,8 @@ export const answerSchemas = {
       if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${what} ${JSON.stringify(part)} ${parsed.error.issues[0]?.message ?? 'is not valid'}` });
     }
   }),
-  // A yes/no answer (the boolean flag --sign, or typed in), normalised to yes or no.
-  sign: z.string().transform((value, ctx) => {
-    const v = value.trim().toLowerCase();
-    if (['yes', 'y', 'true'].includes(v)) return 'yes';
-    if (['no', 'n', 'false'].includes(v)) return 'no';
-    ctx.addIssue({ code: 'custom', message: 'must be yes or no' });
-    return z.NEVER;
-  }),
-  backupBeforeDeploy: z.string().transform((value, ctx) => {
-    const v = value.trim().toLowerCase();
-    if (['yes', 'y', 'true'].includes(v)) return 'yes';
-    if (['no', 'n', 'false'].includes(v)) return 'no';
-    ctx.addIssue({ code: 'custom', message: 'must be yes or no' });
-    return z.NEVER;
-  }),
+  sign: yesNo,
+  backupBeforeDeploy: yesNo,
   ci: z.enum(CI_CHOICES, { message: `must be one of ${CI_CHOICES.join(', ')}` }),
   // Normalised to npm's install spec (a git URL without a ref gets the version's tag).
   installFrom: z.string().transform((value, ctx) => {

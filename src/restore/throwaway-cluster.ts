@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EvaluationError } from '../errors.js';
 import { sandboxUser } from './sandbox-user.js';
+import { ownerAlive, processStartTime } from '../process-owner.js';
 
 const run = promisify(execFile);
 
@@ -284,31 +285,6 @@ interface ClusterOwner {
   user: string;
   /** A process on another host (a container sharing /tmp) cannot be seen from here: never judged dead. */
   host: string;
-}
-
-/** Field 22 of /proc/PID/stat, or null (no /proc, or no such process). */
-function processStartTime(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const value = Number(fields[19]);
-    return Number.isFinite(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-function ownerAlive(owner: ClusterOwner): boolean {
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  // The pid exists (or we may not signal it): it is the owner only if it started when the owner did.
-  if (owner.startTime === null) return true;
-  const now = processStartTime(owner.pid);
-  return now === null ? existsSync(`/proc/${owner.pid}`) : now === owner.startTime;
 }
 
 export interface AbandonedCluster {

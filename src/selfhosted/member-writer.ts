@@ -4,8 +4,8 @@
  * second read of the file.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,7 +28,9 @@ export interface MemberWriteOptions {
 const PROGRESS_STEP = 8 * 1024 * 1024;
 
 export async function writeMember(source: NodeJS.ReadableStream, path: string, file: string, options: MemberWriteOptions): Promise<WrittenMember> {
-  await mkdir(dirname(file), { recursive: true });
+  // Synchronously, before anything is awaited: the source is attached at once, so a stream that fails early (a file
+  // not found) or a short tool's output meets its consumer instead of an empty event loop.
+  mkdirSync(dirname(file), { recursive: true });
   let rawBytes = 0;
   let size = 0;
   let reported = 0;

