@@ -5,6 +5,8 @@
  * - ConfigError: the configuration file cannot be read or is invalid; lists every problem (exit 2).
  * - EvaluationError: a check could not evaluate something (a database, an Azure call); the runner
  *   turns it into status `error` with the hint, and the Azure request id when there is one.
+ * - RestoreFailedError: the backup's own content did not restore (a dump the server rejects, an RDB that does not
+ *   load): the restore check `fail`s, unlike an EvaluationError (we could not tell).
  *
  * Anything else that escapes is a bug: main.ts reports it in one line, without a stack trace
  * unless RESTORECHECK_DEBUG is set.
@@ -70,6 +72,17 @@ export class EvaluationError extends RestorecheckError {
     this.kind = kind;
     this.hint = hint;
     if (options.requestId !== undefined) this.requestId = options.requestId;
+  }
+}
+
+export class RestoreFailedError extends RestorecheckError {
+  override readonly name = 'RestoreFailedError';
+  constructor(
+    message: string,
+    readonly hint: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
   }
 }
 

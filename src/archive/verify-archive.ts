@@ -38,6 +38,7 @@ import { type ArchiveMetadata, MAX_METADATA_BYTES, parseArchiveMetadata } from '
 import { MAX_SIDECAR_BYTES, parseSidecar } from './sidecar.js';
 import { type TarEntryRecord, classifyEntry } from './tar-entry.js';
 import { type EntryContext, type TarEntryBody, drain, walkTar } from './tar-walk.js';
+import { type MemberConsumer, MemberTee, teeing } from './member-tap.js';
 
 /** How each known member is checked, by its path relative to the top folder. */
 export type MemberKind = 'metadata' | 'postgres-dump' | 'mariadb-dump' | 'redis-rdb' | 'mongodb-archive' | 'minio-data';
@@ -114,6 +115,14 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Called as the file is read (bytes so far, file size); the CLI draws a progress bar from it. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Restore while verifying (member-tap.ts): asked once per known member (its first regular-file entry) as the walk
+   * reaches it; a consumer returned gets the member's content as it is read. verifyArchive resolves only after every
+   * consumer has settled.
+   */
+  tap?: (member: string, kind: Exclude<MemberKind, 'metadata'>) => MemberConsumer | undefined;
+  /** Called as soon as metadata.json has been read and parsed (it comes first in archives restorecheck writes). */
+  onMetadata?: (metadata: ArchiveMetadata) => void;
 }
 
 /** File reads and inflate output in large chunks: fewer round trips through the event loop. */
@@ -195,6 +204,7 @@ async function inspectGzipMember(
   where: string,
   inspector: Inspector,
   guard: ExpansionGuard,
+  tee?: MemberTee,
 ): Promise<{ problem?: string; details: Record<string, string | number>; limit?: string }> {
   const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
   gunzip.on('error', () => undefined); // reported through the consumer below
@@ -216,7 +226,12 @@ async function inspectGzipMember(
   let failure: string | undefined;
   let limit: string | undefined;
   try {
-    verdict = await inspector(inflated(gunzip, where, guard, () => compressedIn));
+    verdict = await inspector(
+      teeing(
+        inflated(gunzip, where, guard, () => compressedIn),
+        tee,
+      ),
+    );
   } catch (error) {
     if (error instanceof LimitExceeded) {
       limit = error.message;
@@ -369,6 +384,14 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
   const metadata: ArchiveVerification['metadata'] = { present: false };
   const seenMembers = new Set<string>();
   let limitExceeded: ArchiveVerification['limitExceeded'];
+  const tees: MemberTee[] = [];
+  const teeFor = (member: string, kind: Exclude<MemberKind, 'metadata'>): MemberTee | undefined => {
+    const consumer = options.tap?.(member, kind);
+    if (!consumer) return undefined;
+    const tee = new MemberTee(consumer);
+    tees.push(tee);
+    return tee;
+  };
 
   const onEntry = async (header: Parameters<Parameters<typeof walkTar>[1]>[0], body: TarEntryBody, context: EntryContext) => {
     const record = classifyEntry(header, topFolder, context.paxGlobal);
@@ -387,14 +410,16 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
         if (!bytes) metadata.problem = `metadata.json is larger than ${MAX_METADATA_BYTES} bytes`;
         else {
           const parsed = parseArchiveMetadata(bytes);
-          if (parsed.ok) metadata.value = parsed.value;
-          else metadata.problem = parsed.problem;
+          if (parsed.ok) {
+            metadata.value = parsed.value;
+            options.onMetadata?.(parsed.value);
+          } else metadata.problem = parsed.problem;
         }
       } else if (kind === 'redis-rdb') {
-        const verdict = await redisRdbInspector(source);
+        const verdict = await redisRdbInspector(teeing(source, teeFor(record.path!, kind)));
         dumps.push({ path: record.path!, kind, compressed: false, ...verdict });
       } else {
-        const result = await inspectGzipMember(source, record.path!, INSPECTORS[kind](options.limits), guard);
+        const result = await inspectGzipMember(source, record.path!, INSPECTORS[kind](options.limits), guard, teeFor(record.path!, kind));
         if (result.limit) limitExceeded ??= { where: record.path!, detail: result.limit };
         const dump: DumpResult = { path: record.path!, kind, compressed: true, details: result.details };
         if (result.problem) dump.problem = result.problem;
@@ -472,6 +497,8 @@ export async function verifyArchive(path: string, options: VerifyOptions): Promi
     outer.destroy();
   }
   await reading;
+  // A consumer may still be finishing (a restore committing) after its member's last byte: the pass is over when it is.
+  await Promise.all(tees.map((tee) => tee.settled));
   if (readError !== undefined) {
     if (deadline?.aborted) throw deadline.reason;
     const code = (readError as NodeJS.ErrnoException).code;

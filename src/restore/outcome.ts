@@ -6,6 +6,7 @@
 import type { LocalText } from '../checks/messages.js';
 import type { Evidence, JsonValue } from '../vocabulary.js';
 import type { EvaluationErrorKind } from '../errors.js';
+import type { ComponentName, RestoreComparison } from '../selfhosted/component.js';
 
 /** A step that could not be done, and whether that proves the backup bad (`restore-failed`) or only that we could not tell. */
 export interface StepFailure {
@@ -49,6 +50,11 @@ export interface RestoreOutcome {
     rtoMinutes?: number;
     rpoMinutes?: number;
   };
+  /**
+   * Archive restore tests: what each self-hosted component other than PostgreSQL gave (PostgreSQL is the rest of this
+   * outcome). A component absent here is not in the archive.
+   */
+  components?: Partial<Record<ComponentName, ComponentRestoreResult>>;
   cleanup: {
     status: 'deleted' | 'kept' | 'failed';
     removed: string[];
@@ -64,4 +70,26 @@ export function countsToJson(counts: Record<string, bigint | null>): Record<stri
   return Object.fromEntries(
     Object.entries(counts).map(([table, n]) => [table, n === null ? null : n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString()]),
   );
+}
+
+/** One component's restore test (restore-mariadb, restore-redis, restore-minio, restore-mongodb judge these). */
+export interface ComponentRestoreResult {
+  /** The archive members it restored, e.g. `['mariadb_full.sql.gz']`. */
+  members: string[];
+  /**
+   * `skipped`: not restore-tested, `reason` says why (the tools are not installed here).
+   * `failed`: `failure` says why (kind `restore-failed`: the backup did not restore; anything else: we could not tell).
+   * `restored`: `comparison` says what it holds against the metadata.
+   */
+  state: 'skipped' | 'failed' | 'restored';
+  reason?: string;
+  failure?: StepFailure;
+  /** Where it was restored, without secrets. */
+  target?: string;
+  /** From the start of the restore test to the end of the member's load (server start included). */
+  restoreSeconds?: number;
+  comparison?: RestoreComparison;
+  /** Set when the member (or the archive) failed verification: whatever was restored proves nothing, and this says why. */
+  discarded?: string;
+  cleanup: { removed: string[]; leftover: string[] };
 }

@@ -4,6 +4,7 @@
  * spool folder as the archive member(s) of contract.md, and says what a later restore test compares with (counts).
  * The restore test and the in-place restore add their own operations to the same modules.
  */
+import type { Readable } from 'node:stream';
 import type { Config, SelfHostedConfig } from '../config/schema.js';
 import type { JsonValue, Logger } from '../vocabulary.js';
 
@@ -62,4 +63,56 @@ export interface SelfHostedComponent<N extends ComponentName = ComponentName> {
   /** Runs the tool's `--version` (through the exec prefix): a missing tool throws ToolMissingError before anything is dumped. */
   toolVersion(source: SourceOf<N>, signal: AbortSignal): Promise<ToolVersion>;
   backup(source: SourceOf<N>, ctx: BackupContext): Promise<ComponentBackup>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Restore test (issue 15): each component proves its member restores, into a throwaway server of its own.
+
+/** What a component restore test is given: never anything of the user's running servers. */
+export interface RestoreTestContext {
+  /** Short id of the run: in the names of what is created, so that the janitor and the report can tell them. */
+  runId: string;
+  signal: AbortSignal;
+  log: Logger;
+  config: Config;
+}
+
+/**
+ * One component's restore into a throwaway target. `start` may run while the archive is still being read (an empty
+ * server reveals nothing); `load` is fed the member as verify-archive reads it (member-tap.ts: decompressed when the
+ * member is gzip, the RDB as stored; the read waits for it). `compare` runs after every member was fed and verified.
+ * `dispose` removes everything `start` made, also after a failure, and is safe to call twice.
+ */
+export interface RestoreSession {
+  /** Where the member was restored, without any secret, e.g. `throwaway mariadbd 10.11.6 on 127.0.0.1:41234`. */
+  target: string;
+  /** Loads one member (one of the component's `members`). Throws RestoreRefused when the content itself does not restore. */
+  load(member: string, content: Readable): Promise<void>;
+  /**
+   * Reads what the throwaway target now holds and compares it with `recorded` (metadata.json's `components.<name>`,
+   * undefined when the archive's metadata has none, e.g. an archive made by another tool).
+   */
+  compare(recorded: Record<string, JsonValue> | undefined): Promise<RestoreComparison>;
+  dispose(): Promise<{ removed: string[]; leftover: string[] }>;
+}
+
+/** What a component's restore test found, for its restore-<component> check (all of it goes into the evidence). */
+export interface RestoreComparison {
+  /** What the restored copy holds: counts, bytes, versions (e.g. `{ keys: 200 }`, `{ table_counts: {…} }`). */
+  restored: Record<string, JsonValue>;
+  /** Each thing compared and equal, named (e.g. `keys`, `table medicapp.appointments`). */
+  matched: string[];
+  /** Each difference, as a sentence naming both sides (e.g. `the RDB loads 0 keys, the metadata records 200`). Any → fail. */
+  differences: string[];
+  /** What could not be compared because the metadata does not record it (e.g. `per-table row counts`). Any → warn, never a silent pass. */
+  notCompared: string[];
+}
+
+export interface ComponentRestoreTest {
+  /**
+   * Why this machine cannot restore-test the component (e.g. `mongod/mongorestore not installed`), or undefined when it
+   * can. A reason makes the check `skipped`, never `pass`.
+   */
+  unavailable(): Promise<string | undefined>;
+  start(ctx: RestoreTestContext): Promise<RestoreSession>;
 }
