@@ -38,6 +38,8 @@ export interface ClusterOptions {
   password?: string;
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string>;
+  /** Which server binaries (and which psql) to run; default: the machine's newest (findPostgresBinDir). */
+  server?: { binDir: string; clientBinDir: string };
 }
 
 export interface PostgresCluster {
@@ -47,6 +49,8 @@ export interface PostgresCluster {
   password: string;
   dir: string;
   binDir: string;
+  /** Where psql is (the server's binDir when it has one: the npm server packages do not). */
+  clientBinDir: string;
   /** An empty directory owned by the cluster's OS user: HOME of its programs and of the restore's psql. */
   home: string;
   /** The OS user the server runs as. */
@@ -134,7 +138,8 @@ function installExitHook(binDir: string): void {
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<PostgresCluster> {
-  const binDir = findPostgresBinDir();
+  const binDir = options.server?.binDir ?? findPostgresBinDir();
+  const clientBinDir = options.server?.clientBinDir ?? binDir;
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const password = options.password ?? randomBytes(12).toString('hex');
@@ -241,6 +246,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       password,
       dir,
       binDir,
+      clientBinDir,
       home,
       osUser: user.name,
       ...(caFile ? { caFile } : {}),
@@ -250,7 +256,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       },
       sql: async (sql, database = 'postgres') => {
         const { stdout } = await asOwner(
-          binDir,
+          clientBinDir,
           'psql',
           ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql],
           { home },

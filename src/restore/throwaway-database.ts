@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { startCluster, type PostgresCluster } from './throwaway-cluster.js';
 import type { PsqlTarget } from './sql-restore.js';
+import type { PostgresServer } from './postgres-binaries.js';
 
 export interface ThrowawayDatabase {
   /** Credentials of the restricted restore role. */
@@ -33,10 +34,11 @@ export function scratchDatabaseName(runId: string): string {
     .slice(0, 32)}`;
 }
 
-export async function createThrowawayDatabase(runId: string): Promise<ThrowawayDatabase> {
+export async function createThrowawayDatabase(runId: string, options: { server?: PostgresServer } = {}): Promise<ThrowawayDatabase> {
   // Tuned for one bulk load into data that is thrown away: no WAL beyond what crash recovery of this
   // very cluster needs, rare checkpoints, memory for index builds, no autovacuum racing the load.
   const cluster: PostgresCluster = await startCluster({
+    ...(options.server ? { server: options.server } : {}),
     settings: {
       wal_level: 'minimal',
       max_wal_senders: '0',
@@ -57,7 +59,7 @@ export async function createThrowawayDatabase(runId: string): Promise<ThrowawayD
     let dropped = false;
     return {
       target: {
-        binDir: cluster.binDir,
+        binDir: cluster.clientBinDir,
         host: cluster.host,
         port: cluster.port,
         user: RESTORE_ROLE,

@@ -63,6 +63,8 @@ export interface SelfHostedComponent<N extends ComponentName = ComponentName> {
   /** Runs the tool's `--version` (through the exec prefix): a missing tool throws ToolMissingError before anything is dumped. */
   toolVersion(source: SourceOf<N>, signal: AbortSignal): Promise<ToolVersion>;
   backup(source: SourceOf<N>, ctx: BackupContext): Promise<ComponentBackup>;
+  /** The restore test of the component's members (issue 15); PostgreSQL's lives in src/restore/archive-restore.ts. */
+  restoreTest?: ComponentRestoreTest;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
