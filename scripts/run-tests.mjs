@@ -6,10 +6,18 @@
 // temp dir (clusters, Azurite, sandboxes, archives) and no process still running from one (a PostgreSQL
 // server, Azurite). A leftover fails the run even when every test passed. (Run the suite alone: a
 // benchmark running beside it creates such directories too.)
+//
+// The tests run with a temp dir of their own (TMPDIR=<temp>/restorecheck-tests-XXXX, removed afterwards): on a shared
+// machine another run's clusters in /tmp are neither taken for this run's leftovers nor swept by its janitor tests.
+// It is traversable by all (0755), since the throwaway servers run as an unprivileged user when the tests run as root.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir as systemTmpdir } from 'node:os';
 import { join } from 'node:path';
+
+const testTmp = mkdtempSync(join(systemTmpdir(), 'restorecheck-tests-'));
+chmodSync(testTmp, 0o755);
+const tmpdir = () => testTmp;
 
 function collect(path) {
   if (statSync(path).isFile()) return path.endsWith('.test.ts') ? [path] : [];
@@ -36,7 +44,7 @@ if (files.length === 0) {
 const before = footprint();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TMPDIR: testTmp },
 });
 
 // Give exit hooks of killed children a moment, then look.
@@ -51,4 +59,6 @@ if (leftDirs.length || leftProcesses.length) {
   process.exit(1);
 }
 console.error(`\nnothing left behind: no new restorecheck-* directory in ${tmpdir()}, no process running from one`);
+// What is left is not ours to judge (files a test wrote beside its own folders): removed with the folder.
+rmSync(testTmp, { recursive: true, force: true });
 process.exit(result.status ?? 1);

@@ -31,7 +31,11 @@ import { pgflexRestoreWindow } from './pgflex/pgflex-restore-window.js';
 import { pgflexServerState } from './pgflex/pgflex-server-state.js';
 import { restoreAlembicMatch } from './restore/restore-alembic-match.js';
 import { restoreCleanup } from './restore/restore-cleanup.js';
+import { restoreMariadb } from './restore/restore-mariadb.js';
+import { restoreMinio } from './restore/restore-minio.js';
+import { restoreMongodb } from './restore/restore-mongodb.js';
 import { restoreProvision } from './restore/restore-provision.js';
+import { restoreRedis } from './restore/restore-redis.js';
 import { restoreRowCountsMatch } from './restore/restore-row-counts-match.js';
 import { restoreSignedDocument } from './restore/restore-signed-document.js';
 import { restoreTestFreshness } from './restore/restore-test-freshness.js';
@@ -69,6 +73,10 @@ export const checks: readonly Check[] = [
   restoreAlembicMatch,
   restoreRowCountsMatch,
   restoreSignedDocument,
+  restoreMariadb,
+  restoreMongodb,
+  restoreRedis,
+  restoreMinio,
   restoreCleanup,
   restoreTestFreshness,
 ];
@@ -90,3 +98,6 @@ export const archiveRestoreGate: readonly Check[] = [
 export function checksFor(command: CheckCommand): Check[] {
   return checks.filter((c) => c.command === command);
 }
+
+/** The restore-<component> checks: an archive restore test's only (an Azure point-in-time restore has no such components). */
+export const componentRestoreChecks: readonly Check[] = [restoreMariadb, restoreMongodb, restoreRedis, restoreMinio];

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { ArchiveVerification } from '../archive/verify-archive.js';
 import { verifyArchive } from '../archive/verify-archive.js';
 import { signedDocument } from '../checks/db/signed-document.js';
-import { archiveRestoreGate, checksFor } from '../checks/index.js';
+import { archiveRestoreGate, checksFor, componentRestoreChecks } from '../checks/index.js';
 import { type Config, archivesConfigOrDefault } from '../config/schema.js';
 import { restoreArchive } from '../restore/archive-restore.js';
 import { restoreAzurePointInTime } from '../restore/azure-restore.js';
@@ -39,7 +39,9 @@ export interface RestoreTestOptions {
 
 /** Every check a restore test reports, in the order of its report; `--only` is checked against these before anything starts. */
 export function restoreTestChecks(method: 'archive' | 'azure-point-in-time') {
-  return method === 'archive' ? [...archiveRestoreGate, ...checksFor('restore-test')] : checksFor('restore-test');
+  return method === 'archive'
+    ? [...archiveRestoreGate, ...checksFor('restore-test')]
+    : checksFor('restore-test').filter((check) => !componentRestoreChecks.includes(check));
 }
 
 /** Throws UsageError for an `--only` id that is not a check of a restore test: a typo must cost nothing (nothing restored or created). */

@@ -1,0 +1,3 @@
+import { componentRestoreCheckTests } from '../../helpers/component-restore-judge.js';
+
+componentRestoreCheckTests('redis', 'redis_dump.rdb');
