@@ -1,5 +1,7 @@
 /**
- * A throwaway PostgreSQL cluster from the machine's PostgreSQL binaries: a temp directory, a free
+ * A throwaway PostgreSQL cluster from the machine's PostgreSQL binaries, or from the server resolvePostgresServer
+ * chose for a dump (postgres-binaries.ts: an npm package's initdb/pg_ctl/postgres, with the machine's psql; they find
+ * their libraries and share/ relative to themselves, so nothing but the path changes): a temp directory, a free
  * port (or a given address and port), password authentication over TCP, optional TLS with a
  * self-signed certificate. Used by the tests, `restorecheck demo`, and the Resource Manager
  * simulator's point-in-time restores.
