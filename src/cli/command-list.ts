@@ -68,6 +68,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/list-checks.js')).listChecksCommand,
   },
   {
+    name: 'doctor',
+    usage: 'doctor',
+    describe: 'what this machine has for each component: the backup tools and restore-test servers found (with versions), and what is missing (read-only)',
+    reports: false,
+    load: async () => (await import('./commands/doctor.js')).doctorCommand,
+  },
+  {
     name: 'report',
     usage: 'report <action> <path>',
     describe: 'work with stored reports: `report verify DIR` checks the hash chain and audit log; `report render FILE.json --format FMT` re-renders one',

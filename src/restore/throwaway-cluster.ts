@@ -1,5 +1,7 @@
 /**
- * A throwaway PostgreSQL cluster from the machine's PostgreSQL binaries: a temp directory, a free
+ * A throwaway PostgreSQL cluster from the machine's PostgreSQL binaries, or from the server resolvePostgresServer
+ * chose for a dump (postgres-binaries.ts: an npm package's initdb/pg_ctl/postgres, with the machine's psql; they find
+ * their libraries and share/ relative to themselves, so nothing but the path changes): a temp directory, a free
  * port (or a given address and port), password authentication over TCP, optional TLS with a
  * self-signed certificate. Used by the tests, `restorecheck demo`, and the Resource Manager
  * simulator's point-in-time restores.
@@ -25,6 +27,7 @@ import { promisify } from 'node:util';
 import { EvaluationError } from '../errors.js';
 import { sandboxUser } from './sandbox-user.js';
 import { ownerAlive, processStartTime } from '../process-owner.js';
+import { isKnownServerBinDir } from './postgres-binaries.js';
 
 const run = promisify(execFile);
 
@@ -38,7 +41,10 @@ export interface ClusterOptions {
   password?: string;
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string>;
-  /** Which server binaries (and which psql) to run; default: the machine's newest (findPostgresBinDir). */
+  /**
+   * Which server binaries (and which psql) to run; default: the machine's newest (findPostgresBinDir). A
+   * resolvePostgresServer answer (postgres-binaries.ts), e.g. an npm package's server with the machine's psql.
+   */
   server?: { binDir: string; clientBinDir: string };
 }
 
@@ -121,15 +127,16 @@ async function asOwner(binDir: string, tool: string, args: string[], options: { 
   return run(cmd, cmdArgs, { env: { ...ownerEnv(options.home), ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 });
 }
 
-const live = new Set<string>();
+/** The clusters this process runs: directory → the bin directory of its server (each stopped by its own pg_ctl). */
+const live = new Map<string, string>();
 let exitHookInstalled = false;
 
 /** A test or demo that dies must not leave a server running: stop them synchronously on exit. */
-function installExitHook(binDir: string): void {
+function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const dir of live) {
+    for (const [dir, binDir] of live) {
       const [cmd, args] = ownerCommand(join(binDir, 'pg_ctl'), ['stop', '-D', join(dir, 'data'), '-m', 'immediate'], join(dir, 'home'));
       spawnSync(cmd, args, { stdio: 'ignore', env: ownerEnv(join(dir, 'home')) });
       spawnSync('rm', ['-rf', dir], { stdio: 'ignore' });
@@ -151,8 +158,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
     join(dir, OWNER_FILE),
     `${JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), binDir, user: user.name, host: hostname() } satisfies ClusterOwner)}\n`,
   );
-  installExitHook(binDir);
-  live.add(dir);
+  installExitHook();
+  live.set(dir, binDir);
   const dataDir = join(dir, 'data');
   const pwfile = join(dir, 'pwfile');
   const home = join(dir, 'home');
@@ -298,6 +305,8 @@ export interface AbandonedCluster {
   ownerPid: number;
   /** The postmaster that was still running from it, if any. */
   postmasterPid: number | null;
+  /** The pg_ctl that stopped it: its own server's (owner.json), when that is one restorecheck itself would run. */
+  pgCtl?: string;
   removed: boolean;
   problem?: string;
 }
@@ -336,9 +345,15 @@ export async function sweepAbandonedClusters(dir = tmpdir()): Promise<AbandonedC
     );
     const entry: AbandonedCluster = { dir: clusterDir, ownerPid: owner.pid, postmasterPid, removed: false };
     if (postmasterPid !== null) {
-      // Our own binaries, never a path read from the directory (a file in TMPDIR must not choose what we run).
-      const binDir = findPostgresBinDir();
-      await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], { home: join(clusterDir, 'home') }).catch(() => undefined);
+      // Its own server's pg_ctl (a 17 cluster from the npm package is best stopped by 17's), but only when owner.json
+      // names a bin directory we would run anyway: a file in TMPDIR must not choose what we run. Else the machine's.
+      const binDir = typeof owner.binDir === 'string' && isKnownServerBinDir(owner.binDir) ? owner.binDir : machineBinDirOrNone();
+      if (binDir) {
+        entry.pgCtl = join(binDir, 'pg_ctl');
+        await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], { home: join(clusterDir, 'home') }).catch(
+          () => undefined,
+        );
+      }
       // pg_ctl returns once postmaster.pid is gone, a moment before the process is; and it may refuse
       // (a damaged directory). Either way the postmaster must not outlive its data.
       for (let i = 0; i < 100 && isPostmaster(postmasterPid, dataDir); i++) await new Promise((r) => setTimeout(r, 100));
@@ -357,6 +372,15 @@ export async function sweepAbandonedClusters(dir = tmpdir()): Promise<AbandonedC
     swept.push(entry);
   }
   return swept;
+}
+
+/** The machine's server binaries, or none (then the postmaster is killed by its pid alone). */
+function machineBinDirOrNone(): string | undefined {
+  try {
+    return findPostgresBinDir();
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when PID is a postgres process running from DATADIR (not an unrelated process that reused the pid, nor a zombie: its cmdline is empty). */

@@ -82,6 +82,31 @@ describe('throwaway cluster launcher', () => {
     assert.equal(existsSync(alive), true, "a live owner's cluster is never touched");
   });
 
+  it('a cluster whose owner.json names a bin directory restorecheck would not run: the sweep never runs its pg_ctl', async () => {
+    await chmod(work, 0o755); // the sandbox user runs pg_ctl (as root): it must reach the drop box below
+    const drop = join(work, 'drop');
+    await mkdir(drop);
+    await chmod(drop, 0o1777);
+    const evil = join(work, 'evil-bin');
+    await mkdir(evil);
+    const marker = join(drop, 'evil-ran');
+    for (const tool of ['initdb', 'pg_ctl', 'postgres']) await writeFile(join(evil, tool), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const dir = join(work, 'restorecheck-pg-planted');
+    await mkdir(join(dir, 'data'), { recursive: true });
+    await chmod(dir, 0o700);
+    await writeFile(join(dir, 'owner.json'), JSON.stringify({ pid: Number(dead.stdout), startTime: null, binDir: evil, user: 'x', host: hostname() }));
+    // A postmaster.pid (of a process long gone): what makes the sweep reach for a pg_ctl at all.
+    await writeFile(join(dir, 'data', 'postmaster.pid'), `${Number(dead.stdout)}\n${join(dir, 'data')}\n`);
+    const swept = await sweepAbandonedClusters(work);
+    const entry = swept.find((c) => c.dir === dir);
+    assert.ok(entry, JSON.stringify(swept));
+    assert.notEqual(entry.pgCtl, join(evil, 'pg_ctl'));
+    assert.match(entry.pgCtl ?? '', /\/usr\/lib\/postgresql\/\d+\/bin\/pg_ctl$|^$/);
+    assert.equal(entry.removed, true);
+    assert.equal(existsSync(marker), false, 'the planted pg_ctl ran');
+  });
+
   it('knows which psql versions carry the CVE-2026-18408 fix, and is conservative about the rest', () => {
     assert.equal(hasCve202618408Fix('15.18'), false);
     assert.equal(hasCve202618408Fix('15.19'), true);
