@@ -11,8 +11,8 @@
  * - `abandonedDirectories` lists those whose owner is gone; the component's sweep stops what still runs from one
  *   (found in /proc by its command line, never by a pid read from the directory) and removes it.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { chmod, lstat, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmod, lstat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ownerAlive, processStartTime } from '../process-owner.js';
@@ -133,4 +133,41 @@ export function processUid(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+export interface AbandonedDirectory {
+  dir: string;
+  ownerPid: number;
+  /** Processes that still ran from it (killed with SIGKILL: what they held is thrown away). */
+  killedPids: number[];
+  removed: boolean;
+  problem?: string;
+}
+
+/**
+ * Kills what still runs from (`programs`, found by processesRunningFrom), and removes, every `<prefix>*` directory of
+ * `parent` (default TMPDIR) whose owner is gone. A live owner's directory is never touched.
+ */
+export async function sweepAbandonedDirectories(prefix: string, programs: readonly string[], parent?: string): Promise<AbandonedDirectory[]> {
+  const swept: AbandonedDirectory[] = [];
+  for (const { dir, ownerPid } of await abandonedDirectories(prefix, parent)) {
+    const running = () => programs.flatMap((program) => processesRunningFrom(dir, program));
+    const killedPids = running();
+    for (const pid of killedPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    // SIGKILL is delivered at once, but the process is listed until the kernel has torn it down: wait (bounded).
+    for (let i = 0; i < 100 && running().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const entry: AbandonedDirectory = { dir, ownerPid, killedPids, removed: false };
+    await rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
+      entry.problem = (error as Error).message;
+    });
+    entry.removed = !existsSync(dir);
+    swept.push(entry);
+  }
+  return swept;
 }

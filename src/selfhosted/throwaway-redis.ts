@@ -29,14 +29,14 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { archivesConfigOrDefault } from '../config/schema.js';
 import { EvaluationError, RestoreFailedError } from '../errors.js';
 import { sandboxUser } from '../restore/sandbox-user.js';
-import { abandonedDirectories, createThrowawayDirectory, onExit, processesRunningFrom, released } from '../restore/throwaway-directory.js';
+import { type AbandonedDirectory, createThrowawayDirectory, onExit, released, sweepAbandonedDirectories } from '../restore/throwaway-directory.js';
 import type { JsonValue } from '../vocabulary.js';
 import type { ComponentRestoreTest, RestoreComparison, RestoreSession, RestoreTestContext } from './component.js';
 import { infoFields, keyspaceByDb } from './redis-info.js';
@@ -301,7 +301,6 @@ async function startSession(ctx: RestoreTestContext): Promise<RedisRestoreSessio
       onExit(dir, () => server.kill('SIGKILL'));
 
       const deadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(REDIS_LOAD_TIMEOUT_MS)]);
-      let wait = 5;
       for (;;) {
         if (spawnError) throw new EvaluationError('tool', `redis: redis-server could not be started: ${spawnError.message}`, 'install redis-server');
         if (server.exitCode !== null || server.signalCode !== null) {
@@ -319,8 +318,8 @@ async function startSession(ctx: RestoreTestContext): Promise<RedisRestoreSessio
           const state = await cli(['INFO', 'persistence'], /^# Persistence\n/m, deadline).then(infoFields, () => undefined);
           if (state?.get('loading') === '0') break;
         }
-        await sleep(wait, deadline).catch(() => undefined);
-        wait = Math.min(wait * 2, 250);
+        // Each wait is 5 % of the time so far (5–250 ms): a small RDB is seen loaded at once, a large one is not polled hard.
+        await sleep(Math.min(250, Math.max(5, (performance.now() - started) / 20)), deadline).catch(() => undefined);
       }
       const loadSeconds = (performance.now() - started) / 1000;
       const log = await readFile(logFile, 'utf8').catch(() => '');
@@ -385,40 +384,10 @@ export const redisRestoreTest: ComponentRestoreTest = {
   start: startSession,
 };
 
-export interface AbandonedRedis {
-  dir: string;
-  ownerPid: number;
-  /** redis-server processes that still ran from it (killed). */
-  serverPids: number[];
-  removed: boolean;
-  problem?: string;
-}
-
 /**
- * Kills (SIGKILL: the data is thrown away) what still runs from, and removes, every throwaway Redis directory in
- * `parent` (default TMPDIR) whose owner is gone (throwaway-directory.ts). A live owner's directory is never touched.
+ * Kills the redis-server still running from, and removes, every throwaway Redis directory in `parent` (default TMPDIR)
+ * whose owner is gone (throwaway-directory.ts). A live owner's directory is never touched.
  */
-export async function sweepAbandonedRedis(parent?: string): Promise<AbandonedRedis[]> {
-  const swept: AbandonedRedis[] = [];
-  for (const { dir, ownerPid } of await abandonedDirectories(REDIS_DIR_PREFIX, parent)) {
-    const serverPids = processesRunningFrom(dir, 'redis-server');
-    for (const pid of serverPids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    for (let i = 0; i < 100 && processesRunningFrom(dir, 'redis-server').length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    const entry: AbandonedRedis = { dir, ownerPid, serverPids, removed: false };
-    await rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
-      entry.problem = (error as Error).message;
-    });
-    entry.removed = !(await stat(dir).then(
-      () => true,
-      () => false,
-    ));
-    swept.push(entry);
-  }
-  return swept;
+export function sweepAbandonedRedis(parent?: string): Promise<AbandonedDirectory[]> {
+  return sweepAbandonedDirectories(REDIS_DIR_PREFIX, ['redis-server'], parent);
 }

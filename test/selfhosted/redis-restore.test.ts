@@ -254,7 +254,7 @@ describe('redis restore test', { skip }, () => {
     const swept = await sweepAbandonedRedis(parent);
     assert.equal(swept.length, 1, JSON.stringify(swept));
     assert.equal(swept[0]!.dir, dir);
-    assert.deepEqual(swept[0]!.serverPids, [pid]);
+    assert.deepEqual(swept[0]!.killedPids, [pid]);
     assert.equal(swept[0]!.removed, true);
     assert.ok(!existsSync(dir));
     const gone = !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '';
