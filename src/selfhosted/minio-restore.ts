@@ -79,7 +79,11 @@ async function writeFileEntry(handle: FileHandle, body: AsyncIterable<Uint8Array
   }
 }
 
-async function extract(content: Readable, filesDir: string, limits: { maxMinioEntries: number; maxTotalBytes: number }): Promise<{ entries: number; bytes: number }> {
+async function extract(
+  content: Readable,
+  filesDir: string,
+  limits: { maxMinioEntries: number; maxTotalBytes: number },
+): Promise<{ entries: number; bytes: number }> {
   let bytes = 0;
   let lastFolder = '';
   const count = (n: number) => {

@@ -163,7 +163,11 @@ async function startSession(ctx: RestoreTestContext): Promise<RestoreSession> {
       }
       if (await accepts(port)) break;
       if (Date.now() > deadline) {
-        throw new EvaluationError('timeout', `mongodb: the throwaway mongod did not accept connections within ${MONGOD_START_TIMEOUT_MS / 1000} s`, 'check the machine load');
+        throw new EvaluationError(
+          'timeout',
+          `mongodb: the throwaway mongod did not accept connections within ${MONGOD_START_TIMEOUT_MS / 1000} s`,
+          'check the machine load',
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -214,21 +218,36 @@ async function startSession(ctx: RestoreTestContext): Promise<RestoreSession> {
       if (cut !== undefined) throw cut;
       const said = tail.split('\n').filter(Boolean).slice(-4).join(' / ').slice(0, 600);
       if (code !== 0) {
-        if (signal.aborted) throw new EvaluationError('timeout', `mongodb: mongorestore had not read the archive after ${MONGORESTORE_TIMEOUT_MS / 60_000} minutes`, 'check the machine load');
+        if (signal.aborted)
+          throw new EvaluationError(
+            'timeout',
+            `mongodb: mongorestore had not read the archive after ${MONGORESTORE_TIMEOUT_MS / 60_000} minutes`,
+            'check the machine load',
+          );
         if (killedBy === null && REFUSED_ARCHIVE.test(tail)) {
           throw new RestoreFailedError(
             `mongodb: mongorestore refused the archive: ${said}`,
             'the MongoDB member of this archive is damaged: take a new backup, and check the copies of this one',
           );
         }
-        throw new EvaluationError('tool', `mongodb: mongorestore ${killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`}: ${said}`, 'run mongorestore --archive --dryRun by hand on the archive to see why');
+        throw new EvaluationError(
+          'tool',
+          `mongodb: mongorestore ${killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`}: ${said}`,
+          'run mongorestore --archive --dryRun by hand on the archive to see why',
+        );
       }
       restored = { archiveBytes, seconds: (performance.now() - started) / 1000, mongorestore };
     },
     async compare(_recorded: Record<string, JsonValue> | undefined): Promise<RestoreComparison> {
       if (!restored) throw new EvaluationError('internal', 'mongodb: compare before the archive was loaded', 'report this as a bug');
       return {
-        restored: { archive_bytes: restored.archiveBytes, mongod_version: version, mongorestore_version: restored.mongorestore, dry_run: true, load_seconds: Number(restored.seconds.toFixed(3)) },
+        restored: {
+          archive_bytes: restored.archiveBytes,
+          mongod_version: version,
+          mongorestore_version: restored.mongorestore,
+          dry_run: true,
+          load_seconds: Number(restored.seconds.toFixed(3)),
+        },
         matched: [],
         differences: [],
         notCompared: ['document counts (a mongorestore dry run restores none, and the metadata records none)'],

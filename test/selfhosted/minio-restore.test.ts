@@ -60,7 +60,9 @@ async function tarOf(entries: (Partial<Header> & { name: string; content?: strin
   });
   for (const { content, ...header } of entries) {
     await new Promise<void>((resolve, reject) =>
-      content === undefined ? tar.entry(header, (error) => (error ? reject(error) : resolve())) : tar.entry(header, content, (error) => (error ? reject(error) : resolve())),
+      content === undefined
+        ? tar.entry(header, (error) => (error ? reject(error) : resolve()))
+        : tar.entry(header, content, (error) => (error ? reject(error) : resolve())),
     );
   }
   tar.finalize();
@@ -147,14 +149,21 @@ describe('minio restore test', () => {
       await session.load(MEMBER, inflated(archive));
       const comparison = await session.compare(undefined);
       assert.deepEqual(comparison.matched, []);
-      assert.deepEqual(comparison.notCompared, ['objects (the metadata records none)', 'bytes (the metadata records none)', 'per-object hashes (the metadata records none)']);
+      assert.deepEqual(comparison.notCompared, [
+        'objects (the metadata records none)',
+        'bytes (the metadata records none)',
+        'per-object hashes (the metadata records none)',
+      ]);
     } finally {
       await session.dispose();
     }
   });
 
   it('per-object hashes, when the metadata records them, are compared: one altered and one missing are differences', async () => {
-    const sha = async (rel: string) => createHash('sha256').update(await readFile(join(volume, rel))).digest('hex');
+    const sha = async (rel: string) =>
+      createHash('sha256')
+        .update(await readFile(join(volume, rel)))
+        .digest('hex');
     const report = 'documents/patients/1/report.pdf/xl.meta';
     const letter = 'documents/patients/2/letter.pdf/xl.meta';
     const session = await startSession();
@@ -184,7 +193,14 @@ describe('minio restore test', () => {
     });
 
     const cases: [string, () => (Partial<Header> & { name: string; content?: string })[], RegExp][] = [
-      ['`../x`', () => [{ name: 'documents/', type: 'directory' }, { name: '../x', content: 'escaped' }], /"\.\.\/x" \(path with `\.\.`/],
+      [
+        '`../x`',
+        () => [
+          { name: 'documents/', type: 'directory' },
+          { name: '../x', content: 'escaped' },
+        ],
+        /"\.\.\/x" \(path with `\.\.`/,
+      ],
       ['`a/../../x`', () => [{ name: 'a/../../../outside/x', content: 'escaped' }], /path with `\.\.`/],
       ['an absolute path', () => [{ name: join(ws.dir, 'outside', 'abs.txt'), content: 'escaped' }], /absolute path/],
       [
@@ -205,9 +221,30 @@ describe('minio restore test', () => {
         /"h" \(hard link to/,
       ],
       ['a device', () => [{ name: 'dev', type: 'character-device', devmajor: 1, devminor: 3 }], /character device/],
-      ['an entry stored twice', () => [{ name: 'a.txt', content: 'one' }, { name: 'a.txt', content: 'two' }], /"a\.txt" \(stored twice/],
-      ['a file where a folder is', () => [{ name: 'a/', type: 'directory' }, { name: 'a', content: 'x' }], /"a" \(stored twice, or where a folder/],
-      ['a folder through a file', () => [{ name: 'a', content: 'x' }, { name: 'a/b', content: 'y' }], /"a\/b" \(a crosses a file of the same name/],
+      [
+        'an entry stored twice',
+        () => [
+          { name: 'a.txt', content: 'one' },
+          { name: 'a.txt', content: 'two' },
+        ],
+        /"a\.txt" \(stored twice/,
+      ],
+      [
+        'a file where a folder is',
+        () => [
+          { name: 'a/', type: 'directory' },
+          { name: 'a', content: 'x' },
+        ],
+        /"a" \(stored twice, or where a folder/,
+      ],
+      [
+        'a folder through a file',
+        () => [
+          { name: 'a', content: 'x' },
+          { name: 'a/b', content: 'y' },
+        ],
+        /"a\/b" \(a crosses a file of the same name/,
+      ],
     ];
     for (const [label, entries, message] of cases) {
       it(label, async () => {

@@ -62,7 +62,9 @@ describe('mongodb restore test', () => {
     assert.equal(await mongodbRestoreTest.unavailable(), installed ? undefined : 'mongod/mongorestore not installed');
   });
 
-  it('a mongodump archive goes through mongorestore --dryRun against a throwaway mongod', { skip: installed ? false : 'mongod/mongorestore not installed' }, async () => {
+  it('a mongodump archive goes through mongorestore --dryRun against a throwaway mongod', {
+    skip: installed ? false : 'mongod/mongorestore not installed',
+  }, async () => {
     const raw = join(ws.dir, 'dump.archive');
     await writeMongoArchive(raw, 50);
     const session = await mongodbRestoreTest.start({ runId: 'test', signal: AbortSignal.timeout(300_000), log: SILENT_LOGGER, config });

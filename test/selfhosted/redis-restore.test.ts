@@ -73,7 +73,10 @@ describe('redis restore test', { skip }, () => {
       assert.ok(pid);
       const expectedUid = sandboxUser().uid;
       assert.equal(processUid(pid), expectedUid, 'redis-server runs as the sandbox user');
-      if (userInfo().uid === 0) assert.notEqual(processUid(pid), 0, 'never as root');
+      if (userInfo().uid === 0) {
+        assert.notEqual(processUid(pid), 0, 'never as root');
+        assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Groups:\s*$/m, 'without supplementary groups (ssl-cert, …)');
+      }
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       assert.deepEqual(cmdline.slice(0, 2), ['redis-server', join(session.dir, 'server', 'redis.conf')]);
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
