@@ -64,6 +64,8 @@ export async function walkTar(
     if (options.maxEntries !== undefined && entries > options.maxEntries) {
       entries--;
       limitExceeded ??= `more than ${options.maxEntries} tar entries (${options.limitName ?? 'maxEntries'}); the walk stopped there`;
+      // The entry nobody reads is destroyed with this error: without a listener it would be an uncaught exception.
+      stream.on('error', () => undefined);
       next(new Error(limitExceeded));
       return;
     }
@@ -143,12 +145,28 @@ function drainedOrClosed(stream: { once(event: string, fn: () => void): unknown;
   });
 }
 
-/** Narrows a stream's chunks to bytes (streamx types them as unknown). Never break out of it early: that destroys the whole parser. */
-async function* bytesOf(stream: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
-  for await (const chunk of stream) {
-    if (!(chunk instanceof Uint8Array)) throw new TypeError('tar entry yielded a non-byte chunk');
-    yield chunk;
-  }
+/**
+ * Narrows a stream's chunks to bytes (streamx types them as unknown). Never break out of it early: that destroys the
+ * whole parser. The stream's iterator is made at once, not at the first read: it is what listens for the entry's
+ * error, and a handler that awaits something before reading (the MinIO extraction opens its file first) would otherwise
+ * leave the error of a tar cut inside this entry without a listener, an uncaught exception. The read then rejects.
+ */
+function bytesOf(stream: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
+  const iterator = stream[Symbol.asyncIterator]();
+  return (async function* () {
+    let finished = false;
+    try {
+      for (;;) {
+        const { value, done } = await iterator.next();
+        if (done) break;
+        if (!(value instanceof Uint8Array)) throw new TypeError('tar entry yielded a non-byte chunk');
+        yield value;
+      }
+      finished = true;
+    } finally {
+      if (!finished) await iterator.return?.();
+    }
+  })();
 }
 
 /** Consumes a body to its end, discarding it. */

@@ -28,13 +28,12 @@ import { type Header, extract as tarExtract, pack as tarPack } from 'tar-stream'
 import { EvaluationError } from '../errors.js';
 import type { BackupContext, ComponentBackup, SelfHostedComponent, SourceOf } from './component.js';
 import { writeMember } from './member-writer.js';
+import { minioRestoreTest } from './minio-restore.js';
+import { MinioTally as Tally } from './minio-tally.js';
 import { type RunningTool, type ToolCommand, startTool, toolVersion } from './tool-process.js';
 
 type Source = SourceOf<'minio'>;
 const MEMBER = 'minio/data.tar.gz';
-const SYSTEM = '.minio.sys';
-const FORMAT_JSON = '.minio.sys/format.json';
-const MAX_FORMAT_JSON = 64 * 1024;
 
 type EntryHeader = Partial<Header> & { name: string };
 
@@ -48,44 +47,6 @@ const refused = (path: string, what: string) =>
     `minio: ${path} in the data folder is ${what}: only regular files and directories are backed up`,
     'remove it from the MinIO volume (MinIO never creates one), or move what it points to into the volume, then run the backup again',
   );
-
-/** Counts what the archive holds while it is written. */
-class Tally {
-  xlMeta = 0;
-  files = 0;
-  bytes = 0;
-  entries = 0;
-  private formatJson: Buffer[] = [];
-  private formatJsonBytes = 0;
-
-  add(name: string, type: 'file' | 'directory', size: number): void {
-    this.entries++;
-    if (type !== 'file' || name === SYSTEM || name.startsWith(`${SYSTEM}/`)) return;
-    this.files++;
-    this.bytes += size;
-    if (name === 'xl.meta' || name.endsWith('/xl.meta')) this.xlMeta++;
-  }
-
-  /** Keeps the first KB of `.minio.sys/format.json` as it passes. */
-  see(name: string, chunk: Buffer): void {
-    if (name !== FORMAT_JSON || this.formatJsonBytes >= MAX_FORMAT_JSON) return;
-    this.formatJson.push(chunk);
-    this.formatJsonBytes += chunk.length;
-  }
-
-  facts() {
-    let declared: string | undefined;
-    try {
-      const parsed = JSON.parse(Buffer.concat(this.formatJson).toString('utf8')) as { format?: unknown };
-      if (typeof parsed.format === 'string') declared = parsed.format;
-    } catch {
-      // no or unreadable format.json: the layout decides
-    }
-    // xl.meta files make it xl-single whatever format.json says; an empty xl volume is known by its format.json.
-    const format: 'xl-single' | 'fs' = this.xlMeta > 0 || declared?.startsWith('xl') ? 'xl-single' : 'fs';
-    return { objects: format === 'xl-single' ? this.xlMeta : this.files, bytes: this.bytes, format, entries: this.entries };
-  }
-}
 
 /** Writes a body into a tar-stream entry, waiting for it to drain (constant memory), and for the entry to be done. */
 async function writeEntry(
@@ -275,4 +236,5 @@ export const minio: SelfHostedComponent<'minio'> = {
       facts: { ...facts, tar_bytes: member.rawBytes, mode: source.exec ? 'exec-tar' : 'local' },
     };
   },
+  restoreTest: minioRestoreTest,
 };

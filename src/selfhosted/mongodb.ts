@@ -20,6 +20,7 @@ import { EvaluationError } from '../errors.js';
 import { maskUrl } from '../secrets/redact.js';
 import type { BackupContext, ComponentBackup, SelfHostedComponent, SourceOf } from './component.js';
 import { writeMember } from './member-writer.js';
+import { mongodbRestoreTest } from './throwaway-mongod.js';
 import { type ToolCommand, ToolMissingError, startTool, toolVersion } from './tool-process.js';
 
 type Source = SourceOf<'mongodb'>;
@@ -99,4 +100,5 @@ export const mongodb: SelfHostedComponent<'mongodb'> = {
       if (configFile) await rm(configFile, { force: true });
     }
   },
+  restoreTest: mongodbRestoreTest,
 };

@@ -24,6 +24,8 @@ import { EvaluationError } from '../errors.js';
 import { maskUrl } from '../secrets/redact.js';
 import type { BackupContext, ComponentBackup, SelfHostedComponent, SourceOf } from './component.js';
 import { writeMember } from './member-writer.js';
+import { infoFields, keyspaceKeys } from './redis-info.js';
+import { redisRestoreTest } from './throwaway-redis.js';
 import { type ToolCommand, startTool, toolVersion } from './tool-process.js';
 
 type Source = SourceOf<'redis'>;
@@ -72,23 +74,6 @@ async function cli(source: Source, args: string[], expect: RegExp, signal: Abort
     );
   }
   return text;
-}
-
-/** `field:value` lines of INFO. */
-function infoFields(text: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const at = line.indexOf(':');
-    if (at > 0 && !line.startsWith('#')) fields.set(line.slice(0, at), line.slice(at + 1).trim());
-  }
-  return fields;
-}
-
-/** The sum of `keys=` over INFO keyspace's `dbN:keys=…,expires=…` lines. */
-export function keyspaceKeys(info: string): number {
-  let keys = 0;
-  for (const match of info.matchAll(/^db\d+:keys=(\d+)/gm)) keys += Number(match[1]);
-  return keys;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -246,4 +231,5 @@ export const redis: SelfHostedComponent<'redis'> = {
       facts: { keys, redis_version: info.get('redis_version') ?? 'unknown', mode, rdb_version: head.subarray(5, 9).toString('latin1') },
     };
   },
+  restoreTest: redisRestoreTest,
 };

@@ -7,6 +7,8 @@
  * Every run is bounded: it ends with the signal (SIGTERM, then SIGKILL), and its stderr is kept only as a short tail.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { EvaluationError } from '../errors.js';
 
@@ -142,4 +144,19 @@ export async function toolVersion(command: Omit<ToolCommand, 'args'> & { args?: 
       .find((line) => line.trim() !== '')
       ?.trim() ?? '(no version printed)'
   );
+}
+
+/** The full path of `program` in a PATH directory (executable by us), or undefined: whether a restore test can run here. */
+export function onPath(program: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(':')) {
+    if (dir === '') continue;
+    const file = join(dir, program);
+    try {
+      accessSync(file, constants.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

@@ -1,0 +1,46 @@
+/** The facts of a MinIO volume (`objects`, `bytes`, `format`, `entries`), counted one way for the backup and the restore test. */
+export const SYSTEM = '.minio.sys';
+export const FORMAT_JSON = '.minio.sys/format.json';
+/** How much of format.json is kept (it is a few hundred bytes). */
+export const MAX_FORMAT_JSON = 64 * 1024;
+
+/**
+ * Counts what a MinIO volume holds, entry by entry: the backup as it writes data.tar.gz (minio.ts), the restore test
+ * over the extracted folder (minio-restore.ts), so that both count the same way (the facts described in minio.ts).
+ */
+export class MinioTally {
+  xlMeta = 0;
+  files = 0;
+  bytes = 0;
+  entries = 0;
+  private formatJson: Buffer[] = [];
+  private formatJsonBytes = 0;
+
+  add(name: string, type: 'file' | 'directory', size: number): void {
+    this.entries++;
+    if (type !== 'file' || name === SYSTEM || name.startsWith(`${SYSTEM}/`)) return;
+    this.files++;
+    this.bytes += size;
+    if (name === 'xl.meta' || name.endsWith('/xl.meta')) this.xlMeta++;
+  }
+
+  /** Keeps the first KB of `.minio.sys/format.json` as it passes. */
+  see(name: string, chunk: Buffer): void {
+    if (name !== FORMAT_JSON || this.formatJsonBytes >= MAX_FORMAT_JSON) return;
+    this.formatJson.push(chunk);
+    this.formatJsonBytes += chunk.length;
+  }
+
+  facts() {
+    let declared: string | undefined;
+    try {
+      const parsed = JSON.parse(Buffer.concat(this.formatJson).toString('utf8')) as { format?: unknown };
+      if (typeof parsed.format === 'string') declared = parsed.format;
+    } catch {
+      // no or unreadable format.json: the layout decides
+    }
+    // xl.meta files make it xl-single whatever format.json says; an empty xl volume is known by its format.json.
+    const format: 'xl-single' | 'fs' = this.xlMeta > 0 || declared?.startsWith('xl') ? 'xl-single' : 'fs';
+    return { objects: format === 'xl-single' ? this.xlMeta : this.files, bytes: this.bytes, format, entries: this.entries };
+  }
+}
