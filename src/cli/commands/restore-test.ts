@@ -13,7 +13,7 @@ import { collectProvenance } from '../../run/provenance.js';
 import { exitCodeFor } from '../../run/result.js';
 import { type CommandStart, commandStartNow } from '../../run/runner.js';
 import { checkOnly, runArchiveRestoreTest, runAzureRestoreTest } from '../../run/restore-test.js';
-import { removeAbandonedClusters } from '../abandoned-clusters.js';
+import { removeAbandonedThrowaways } from '../abandoned-throwaways.js';
 import { type CommandContext, defineCommand } from '../command.js';
 import type { Output } from '../io.js';
 import { emitReports } from '../report-files.js';
@@ -55,7 +55,8 @@ export const restoreTestCommand = defineCommand({
       .option('local', {
         type: 'boolean',
         default: false,
-        describe: 'cleanup: stop and remove the throwaway PostgreSQL clusters in TMPDIR whose restore-test process is gone (killed)',
+        describe:
+          'cleanup: stop and remove the throwaway servers (PostgreSQL, MariaDB, Redis, mongod) and folders in TMPDIR whose restore-test process is gone (killed)',
       })
       .option('archive', { type: 'string', describe: 'restore this self-hosted backup archive (.tar.gz) instead of the Azure server', requiresArg: true })
       .option('point-in-time', {
@@ -100,7 +101,7 @@ async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { outp
   // The report is about the archive: its environment is the one in its file name.
   const environment = parseArchiveName(basename(path))?.environment ?? loaded?.config.environment ?? 'unknown';
   const base = loaded?.config ?? configSchema.parse({ environment });
-  await removeAbandonedClusters(loaded?.config, environment, output);
+  await removeAbandonedThrowaways(loaded?.config, environment, output);
   // With a selfHosted section, the configured sources say which members the archive must hold (as for verify).
   const config: Config = { ...base, environment, archives: archivesOfStack(base) };
   const request = withReportStore(reportRequest(argv, loaded?.config), config, output); // validated before the long work
@@ -129,7 +130,7 @@ async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: Comma
     throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
   const request = withReportStore(reportRequest(argv, config), config, output);
   await request.store?.ensurePulled(); // a store that cannot be read stops the run before the restore
-  await removeAbandonedClusters(config, config.environment, output);
+  await removeAbandonedThrowaways(config, config.environment, output);
   let pointInTime: Date | undefined;
   if (argv['point-in-time'] !== undefined) {
     pointInTime = new Date(argv['point-in-time']);
@@ -153,10 +154,10 @@ async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: Comma
 
 async function cleanupLocal(argv: RestoreTestArgs, output: Output): Promise<void> {
   const loaded = argv.config === undefined ? undefined : await loadConfigFor(argv.config, output);
-  const swept = await removeAbandonedClusters(loaded?.config, loaded?.config.environment ?? 'unknown', output);
+  const swept = await removeAbandonedThrowaways(loaded?.config, loaded?.config.environment ?? 'unknown', output);
   for (const c of swept) output.out(`${c.removed ? 'removed' : 'failed'} ${c.dir}\n`);
   const failed = swept.filter((c) => !c.removed).length;
-  output.out(`${swept.length - failed} abandoned throwaway cluster(s) removed${failed ? `, ${failed} failed` : ''}\n`);
+  output.out(`${swept.length - failed} abandoned throwaway server(s) removed${failed ? `, ${failed} failed` : ''}\n`);
   if (failed > 0) output.exitCode = 2;
 }
 
