@@ -290,7 +290,10 @@ export class MariadbInputGuard extends Transform {
         continue;
       }
       if (!this.mlComment) {
-        if (c === 0x23 /* # */ || (c === 0x2d && this.peek(data, i + 1) === 0x2d && (isSpace(this.peek(data, i + 2)) || this.peek(data, i + 2) === 0 || !this.headNonEmpty))) {
+        if (
+          c === 0x23 /* # */ ||
+          (c === 0x2d && this.peek(data, i + 1) === 0x2d && (isSpace(this.peek(data, i + 2)) || this.peek(data, i + 2) === 0 || !this.headNonEmpty))
+        ) {
           this.wordBoundary();
           this.skipRestOfLine = true;
           i++;

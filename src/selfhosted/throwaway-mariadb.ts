@@ -168,9 +168,12 @@ function runProgram(
         const words = String(stderr).trim().split('\n').slice(-5).join(' / ');
         const timedOut = (error as { killed?: boolean }).killed && !options.signal?.aborted;
         reject(
-          Object.assign(new Error(`${file.split('/').pop()} ${timedOut ? `did not finish within ${options.timeoutMs} ms` : 'failed'}${words ? `: ${words}` : ''}`), {
-            cause: error,
-          }),
+          Object.assign(
+            new Error(`${file.split('/').pop()} ${timedOut ? `did not finish within ${options.timeoutMs} ms` : 'failed'}${words ? `: ${words}` : ''}`),
+            {
+              cause: error,
+            },
+          ),
         );
       },
     );
@@ -241,9 +244,14 @@ export async function startThrowawayMariadb(options: ThrowawayMariadbOptions = {
       ],
       { env, cwd: home, timeoutMs, ...ids(user), ...(options.signal ? { signal: options.signal } : {}) },
     ).catch((error: Error) => {
-      throw new EvaluationError('tool', `mariadb-install-db could not create the throwaway server's data directory: ${error.message}`, 'check the MariaDB installation (apt-get install --reinstall mariadb-server) and the free space in TMPDIR', {
-        cause: error,
-      });
+      throw new EvaluationError(
+        'tool',
+        `mariadb-install-db could not create the throwaway server's data directory: ${error.message}`,
+        'check the MariaDB installation (apt-get install --reinstall mariadb-server) and the free space in TMPDIR',
+        {
+          cause: error,
+        },
+      );
     });
 
     child = spawn(
@@ -287,14 +295,18 @@ export async function startThrowawayMariadb(options: ThrowawayMariadbOptions = {
     });
 
     const admin = (sql: string, o: { timeoutMs?: number; signal?: AbortSignal; maxBuffer?: number } = {}) =>
-      runProgram(binaries.client, ['--no-defaults', `--socket=${socket}`, '--protocol=SOCKET', `--user=${user.name}`, '-N', '-B', '-e', sql], {
-        env,
-        cwd: home,
-        timeoutMs: o.timeoutMs ?? 120_000,
-        ...(o.maxBuffer ? { maxBuffer: o.maxBuffer } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...ids(user),
-      });
+      runProgram(
+        binaries.client,
+        ['--no-defaults', `--socket=${socket}`, '--protocol=SOCKET', `--user=${user.name}`, '--default-character-set=utf8mb4', '-N', '-B', '-e', sql],
+        {
+          env,
+          cwd: home,
+          timeoutMs: o.timeoutMs ?? 120_000,
+          ...(o.maxBuffer ? { maxBuffer: o.maxBuffer } : {}),
+          ...(o.signal ? { signal: o.signal } : {}),
+          ...ids(user),
+        },
+      );
 
     const deadline = Date.now() + timeoutMs;
     let version: string | undefined;
