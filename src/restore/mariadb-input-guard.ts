@@ -61,8 +61,9 @@ const BACKTICK = 0x60;
 const HEAD_LIMIT = 2048;
 /** The longest DELIMITER line accepted (mariadb-dump writes `DELIMITER ;;`). */
 const DELIMITER_LINE_LIMIT = 1024;
-/** Bytes after a position the lexer may look at (`/*M!`, a delimiter of up to 15 bytes). */
-const LOOKAHEAD = 16;
+/** Bytes after a position the lexer may look at (`/*M!`, a delimiter of up to 15 bytes, `-- Dump completed`). */
+const LOOKAHEAD = 24;
+const DUMP_COMPLETED = '-- Dump completed';
 
 /** The client's long command names (client/mysql.cc `commands[]`, 10.11); `use` is allowed, `delimiter` handled apart. */
 const COMMAND_NAMES = new Set([
@@ -102,6 +103,11 @@ export const SYSTEM_SCHEMAS = new Set(['mysql', 'information_schema', 'performan
 export class MariadbInputGuard extends Transform {
   private inString = 0;
   private mlComment = false;
+  /**
+   * The client's `ss_comment`, of the current line only: set by `/*!` (not `/*M!`) outside a literal, even inside a
+   * plain comment, where the next `*\/` then ends it instead of the comment (`/* a /*! b *\/ \! id` is all comment).
+   */
+  private ssComment = false;
   private delimiter: Buffer = Buffer.from(';');
   /** The statement so far as the client's buffer holds it (comments out, leading blanks skipped), up to HEAD_LIMIT. */
   private head = '';
@@ -112,15 +118,12 @@ export class MariadbInputGuard extends Transform {
   /** Of the current line: nothing of it scanned yet; the rest is a comment (or was consumed by a command). */
   private atLineStart = true;
   private skipRestOfLine = false;
-  /** The first bytes of the current line and whether it began outside any literal, for `-- Dump completed`. */
-  private lineProbe = '';
-  private lineProbeFree = true;
   private lineNumber = 1;
   private carry: Buffer = Buffer.alloc(0);
 
   /** Statements the client was handed (non-empty, ended by the delimiter or by the end of the input). */
   statements = 0;
-  /** True when the last non-blank line is mariadb-dump's `-- Dump completed on …`. */
+  /** True when nothing but blanks follows mariadb-dump's closing `-- Dump completed on …` line. */
   dumpCompleted = false;
 
   constructor(
@@ -223,14 +226,15 @@ export class MariadbInputGuard extends Transform {
               if (lineEnd - i > DELIMITER_LINE_LIMIT) this.refuse('DELIMITER', 'on a line longer than 1 KiB');
               return { stop: i };
             }
-            this.startLine(data, i, lineEnd);
+            this.atLineStart = false;
+            this.dumpCompleted = false;
             this.delimiterLine(data, k, lineEnd);
             this.skipRestOfLine = true;
             i = lineEnd;
             continue;
           }
         }
-        this.startLine(data, i, lineEnd);
+        this.atLineStart = false;
       }
 
       if (!this.mlComment && c === BACKSLASH && this.inString !== BACKTICK) {
@@ -294,6 +298,8 @@ export class MariadbInputGuard extends Transform {
           c === 0x23 /* # */ ||
           (c === 0x2d && this.peek(data, i + 1) === 0x2d && (isSpace(this.peek(data, i + 2)) || this.peek(data, i + 2) === 0 || !this.headNonEmpty))
         ) {
+          // The last thing of a whole dump is mariadb-dump's `-- Dump completed on …` (LOOKAHEAD covers its bytes).
+          if (!this.headNonEmpty) this.dumpCompleted = data.toString('latin1', i, i + DUMP_COMPLETED.length) === DUMP_COMPLETED;
           this.wordBoundary();
           this.skipRestOfLine = true;
           i++;
@@ -312,12 +318,25 @@ export class MariadbInputGuard extends Transform {
       }
       if (this.mlComment) {
         if (c === 0x2a && this.peek(data, i + 1) === 0x2f) {
-          this.mlComment = false;
-          this.needSpace = true;
+          if (this.ssComment) this.ssComment = false;
+          else {
+            this.mlComment = false;
+            this.needSpace = true;
+          }
           i += 2;
           continue;
         }
+        if (c === 0x2f && this.peek(data, i + 1) === 0x2a && this.peek(data, i + 2) === 0x21) this.ssComment = true;
         i++;
+        continue;
+      }
+      if (c === 0x2f && this.peek(data, i + 1) === 0x2a && this.peek(data, i + 2) === 0x21) this.ssComment = true;
+      else if (this.ssComment && c === 0x2a && this.peek(data, i + 1) === 0x2f) {
+        // The client takes `*\/` as one here: the `/` never starts a comment with what follows.
+        this.ssComment = false;
+        this.add(c);
+        this.add(0x2f);
+        i += 2;
         continue;
       }
       if (c === QUOTE || c === DQUOTE || c === BACKTICK) this.inString = c;
@@ -325,12 +344,6 @@ export class MariadbInputGuard extends Transform {
       i++;
     }
     return { stop: end };
-  }
-
-  private startLine(data: Buffer, i: number, lineEnd: number): void {
-    this.atLineStart = false;
-    this.lineProbeFree = !this.inString && !this.mlComment;
-    this.lineProbe = data.toString('latin1', i, Math.min(lineEnd, i + 40));
   }
 
   private delimiterAt(data: Buffer, i: number): boolean {
@@ -362,6 +375,7 @@ export class MariadbInputGuard extends Transform {
   /** A byte the client appends to its statement buffer. */
   private add(c: number): void {
     if (!this.headNonEmpty && isSpace(c)) return;
+    this.dumpCompleted = false;
     if (this.needSpace && !isSpace(c) && this.headNonEmpty) this.note(0x20);
     this.needSpace = false;
     this.note(c);
@@ -397,13 +411,12 @@ export class MariadbInputGuard extends Transform {
   }
 
   private endOfLine(): void {
-    if (this.lineProbe.trim() !== '') this.dumpCompleted = this.lineProbeFree && this.lineProbe.startsWith('-- Dump completed');
     // The client appends the newline to a statement in progress (not inside a plain comment); a blank ends a word.
     if (this.headNonEmpty && !this.mlComment) this.note(NL);
     this.needSpace = false;
     this.atLineStart = true;
     this.skipRestOfLine = false;
-    this.lineProbe = '';
+    this.ssComment = false;
     this.lineNumber++;
   }
 

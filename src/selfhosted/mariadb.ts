@@ -331,7 +331,7 @@ async function withHeader(content: Readable): Promise<{ header: string; stream: 
     head.push(chunk);
     headBytes += chunk.length;
     const text = Buffer.concat(head).toString('latin1');
-    if (text.split('\n').some((line, i, all) => i < all.length - 1 && line.trim() !== '' && !line.startsWith('--') && !line.startsWith('/*!999999\\-'))) break;
+    if (text.split('\n').some((line, i, all) => i < all.length - 1 && line.trim() !== '' && !line.startsWith('--') && !/^\/\*M?!999999\\-/.test(line))) break;
   }
   let bytes = headBytes;
   async function* all(): AsyncGenerator<Buffer> {
