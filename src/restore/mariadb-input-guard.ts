@@ -109,6 +109,8 @@ export class MariadbInputGuard extends Transform {
    */
   private ssComment = false;
   private delimiter: Buffer = Buffer.from(';');
+  /** The bytes that can change the lexer's state outside literals and comments (for the fast path). */
+  private special = specialBytes(this.delimiter);
   /** The statement so far as the client's buffer holds it (comments out, leading blanks skipped), up to HEAD_LIMIT. */
   private head = '';
   private headNonEmpty = false;
@@ -285,6 +287,54 @@ export class MariadbInputGuard extends Transform {
         }
         continue;
       }
+      if (this.mlComment) {
+        // The body of a plain comment: only `*`, `/` and the line's end matter.
+        let j = i;
+        while (j < end) {
+          const b = data[j]!;
+          if (b === 0x2a || b === 0x2f || b === NL) break;
+          j++;
+        }
+        if (j > i) {
+          i = j;
+          continue;
+        }
+      } else if (this.firstWordChecked && this.head.length >= HEAD_LIMIT) {
+        // The bulk of a long statement (an extended INSERT): the head is known, so bytes that cannot change the state
+        // (digits, commas, parentheses, blanks, words) are skipped in a tight loop.
+        const special = this.special;
+        let j = i;
+        while (j < end) {
+          const b = data[j]!;
+          if (special[b] === 0) {
+            j++;
+            continue;
+          }
+          if (b !== QUOTE && b !== DQUOTE) break;
+          // A '…' or "…" literal that closes on this line, escapes and all, is skipped whole; anything else (a
+          // literal over several lines, the end of the chunk, a NUL) is left to the byte-by-byte lexer below.
+          let k = j + 1;
+          while (k < end) {
+            const x = data[k]!;
+            if (x === b || x === NL) break;
+            if (x === BACKSLASH) {
+              const y = data[k + 1];
+              if (y === undefined || y === NL || y === 0) break;
+              k += 2;
+              continue;
+            }
+            k++;
+          }
+          if (k >= end || data[k] !== b) break;
+          j = k + 1;
+        }
+        if (j > i) {
+          this.dumpCompleted = false;
+          this.needSpace = false;
+          i = j;
+          continue;
+        }
+      }
       if (!this.mlComment && c === this.delimiter[0] && this.delimiterAt(data, i)) {
         const pause = i;
         const resume = i + this.delimiter.length;
@@ -370,6 +420,7 @@ export class MariadbInputGuard extends Transform {
       value.every((b) => (b > 0x20 && b < 0x7f && b !== BACKSLASH && b !== QUOTE && b !== DQUOTE && b !== BACKTICK) || b === 0x0d);
     if (!plain) this.refuse('DELIMITER', `with the argument ${JSON.stringify(data.toString('latin1', k, Math.min(lineEnd, k + 40)))}`);
     this.delimiter = Buffer.from(value);
+    this.special = specialBytes(this.delimiter);
   }
 
   /** A byte the client appends to its statement buffer. */
@@ -441,6 +492,13 @@ export class MariadbInputGuard extends Transform {
     this.firstWordChecked = false;
     this.needSpace = false;
   }
+}
+
+/** A table of the bytes the lexer must look at outside literals and comments, with `delimiter`'s first byte. */
+function specialBytes(delimiter: Buffer): Uint8Array {
+  const table = new Uint8Array(256);
+  for (const b of [NL, BACKSLASH, QUOTE, DQUOTE, BACKTICK, 0x23 /* # */, 0x2d /* - */, 0x2f /* / */, 0x2a /* * */, 0x00, delimiter[0]!]) table[b] = 1;
+  return table;
 }
 
 /**

@@ -19,6 +19,8 @@ import { type ThrowawayMariadb, startThrowawayMariadb } from '../../src/selfhost
 import { mariadbInstalled } from '../helpers/selfhosted-services.js';
 
 const skip = mariadbInstalled() ? false : 'mariadb-server is not installed';
+/** The start of a statement longer than the head the guard keeps (2 KiB): what follows goes through its fast path. */
+const LONG = `SELECT ${'1, '.repeat(1200)}`;
 
 /** Feeds `input` in chunks of `size` bytes (where a chunk ends must not matter). */
 async function guard(input: string | Buffer, size = 7, hooks = {}): Promise<{ out: Buffer; guard: MariadbInputGuard }> {
@@ -67,6 +69,11 @@ describe('mariadb input guard', () => {
       ['SELECT 1; DELIMITER ;;\n', '"DELIMITER"', 1],
       ['delimiterX ;;\n', '"delimiterX"', 1],
       ['DELIMITER \\\\\n', 'DELIMITER', 1],
+      [`${LONG}1 \\! id\n;\n`, '\\!', 1],
+      [`${LONG}'a' \\! id;\n`, '\\!', 1],
+      [`${LONG}"a\\"" \\! id;\n`, '\\!', 1],
+      [`${LONG}'a''b' \\! id;\n`, '\\!', 1],
+      [`${LONG}'a\nb' \\! id;\n`, '\\!', 2],
     ];
     for (const [input, command, line] of cases) {
       for (const size of [1, 5, 4096]) {
@@ -99,6 +106,7 @@ describe('mariadb input guard', () => {
       'DELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT "\\\\! x"; END ;;\nDELIMITER ;\n',
       'SELECT 1;\r\nDELIMITER ;;\r\nSELECT 2;;\r\nDELIMITER ;\r\n',
       'USE `shop`;\n',
+      `${LONG}'x \\! id', "y \\! id", 'it\\'s \\! id', 'a''b \\! id', 'multi\nline \\! id' -- \\! id\n/* \\! id */;\n`,
     ];
     for (const input of inputs) {
       for (const size of [1, 3, 4096]) {
@@ -198,6 +206,12 @@ describe('mariadb input guard against the real client', { skip }, () => {
       (x) => `SELECT \`a\\\` ${x}\n;\n`,
       (x) => `DELIMITER //\nSELECT '${x}'//\n${x}\n`,
       (x) => `DELIMITER //\nSELECT 1; ${x}\n//\n`,
+      // Inside a statement longer than the head the guard keeps (its fast path).
+      (x) => `${LONG}'it\\'s ${x}', "b\\" ${x}", 'c'' ${x}';\n`,
+      (x) => `${LONG}'a' ${x}\n;\n`,
+      (x) => `${LONG}"a\\"" ${x}\n;\n`,
+      (x) => `${LONG}/* ${x} */ 1;\n`,
+      (x) => `${LONG}1 -- ${x}\n;\n`,
     ];
     const shellCommands: ((marker: string) => string)[] = [(marker) => `\\! touch ${marker}`, (marker) => `system touch ${marker}`];
     let ran = 0;
