@@ -10,6 +10,7 @@ import { auditSigning } from '../evidence/signing.js';
 import { sweepAbandonedClusters } from '../restore/throwaway-cluster.js';
 import type { AbandonedDirectory } from '../restore/throwaway-directory.js';
 import { sweepAbandonedMinio } from '../selfhosted/minio-restore.js';
+import { sweepAbandonedMariadb } from '../selfhosted/throwaway-mariadb.js';
 import { sweepAbandonedMongo } from '../selfhosted/throwaway-mongod.js';
 import { sweepAbandonedRedis } from '../selfhosted/throwaway-redis.js';
 import type { Output } from './io.js';
@@ -47,6 +48,10 @@ const SWEEPS: readonly { kind: string; sweep: () => Promise<AbandonedThrowaway[]
         removed: c.removed,
         ...(c.problem ? { problem: c.problem } : {}),
       })),
+  },
+  {
+    kind: 'MariaDB',
+    sweep: async () => (await sweepAbandonedMariadb()).map((d) => fromDirectory('MariaDB')({ ...d, killedPids: d.killed })),
   },
   { kind: 'Redis', sweep: async () => (await sweepAbandonedRedis()).map(fromDirectory('Redis')) },
   { kind: 'MongoDB', sweep: async () => (await sweepAbandonedMongo()).map(fromDirectory('MongoDB')) },
