@@ -73,7 +73,8 @@ export async function restoreSqlDump(
   });
 
   const psqlFile = join(target.binDir, 'psql');
-  const version = await psqlVersion(psqlFile);
+  // For the report only: asked while the load runs, not before it.
+  const versionAsked = psqlVersion(psqlFile);
   // Defence in depth behind the guard: psql runs as an unprivileged user with an empty HOME and a
   // minimal environment (no credentials of this process, no PG* variable redirecting it), and -X.
   const user = sandboxUser();
@@ -164,6 +165,7 @@ export async function restoreSqlDump(
     options.signal?.removeEventListener('abort', onAbort);
   }
   const code = await exited;
+  const version = await versionAsked;
   // A full disk is not the backup's fault: an evaluation error naming the directory, even when psql
   // carried on past the failed statements (exit 0).
   if (code !== 0 || diskFullSaid) await throwIfDiskFull(target, diskFullSaid);
