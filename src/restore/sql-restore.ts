@@ -73,7 +73,8 @@ export async function restoreSqlDump(
   });
 
   const psqlFile = join(target.binDir, 'psql');
-  const version = await psqlVersion(psqlFile);
+  // For the report only: asked while the load runs, not before it.
+  const versionAsked = psqlVersion(psqlFile);
   // Defence in depth behind the guard: psql runs as an unprivileged user with an empty HOME and a
   // minimal environment (no credentials of this process, no PG* variable redirecting it), and -X.
   const user = sandboxUser();
@@ -82,7 +83,30 @@ export async function restoreSqlDump(
   env.HOME = target.home ?? '/nonexistent';
   const psql = spawn(
     psqlFile,
-    ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=0', '-h', target.host, '-p', String(target.port), '-U', target.user, '-d', target.database, '-f', '-'],
+    [
+      '-X',
+      '-q',
+      '--no-password',
+      '-v',
+      'ON_ERROR_STOP=0',
+      // One transaction: with wal_level=minimal the server writes no WAL for the data of tables created in it (the bulk
+      // of a restore), and a load that breaks off commits nothing. The statements a non-superuser is expected to fail
+      // (ALTER … OWNER TO a role that does not exist here, GRANT …) must not abort it: ON_ERROR_ROLLBACK makes psql
+      // wrap each statement in a savepoint and roll back only the one that failed, as autocommit would.
+      '--single-transaction',
+      '-v',
+      'ON_ERROR_ROLLBACK=on',
+      '-h',
+      target.host,
+      '-p',
+      String(target.port),
+      '-U',
+      target.user,
+      '-d',
+      target.database,
+      '-f',
+      '-',
+    ],
     { env, cwd: target.home ?? '/', stdio: ['pipe', 'ignore', 'pipe'], ...(user.switched ? { uid: user.uid, gid: user.gid } : {}) },
   );
   const errors: string[] = [];
@@ -114,6 +138,11 @@ export async function restoreSqlDump(
     psql.kill('SIGKILL');
     sql.destroy(new Error('interrupted'));
   };
+  // A source that breaks (a cut member, a refused meta-command) must stop psql before its input is closed: psql reads a
+  // closed pipe as the end of the script and would COMMIT what it got. The kill comes first (these listeners are added
+  // before pipeline's own), and a killed psql sends nothing more.
+  const stopPsql = () => psql.kill('SIGKILL');
+  for (const stream of [sql, meter, guard]) stream.once('error', stopPsql);
   // Aborted before we got here (Ctrl-C during start-up): stop at once rather than restore everything.
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -136,6 +165,7 @@ export async function restoreSqlDump(
     options.signal?.removeEventListener('abort', onAbort);
   }
   const code = await exited;
+  const version = await versionAsked;
   // A full disk is not the backup's fault: an evaluation error naming the directory, even when psql
   // carried on past the failed statements (exit 0).
   if (code !== 0 || diskFullSaid) await throwIfDiskFull(target, diskFullSaid);

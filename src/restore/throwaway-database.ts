@@ -36,7 +36,8 @@ export function scratchDatabaseName(runId: string): string {
 
 export async function createThrowawayDatabase(runId: string, options: { server?: PostgresServer } = {}): Promise<ThrowawayDatabase> {
   // Tuned for one bulk load into data that is thrown away: no WAL beyond what crash recovery of this
-  // very cluster needs, rare checkpoints, memory for index builds, no autovacuum racing the load.
+  // very cluster needs (and none for the data of tables created in the restore's one transaction), rare
+  // checkpoints, memory for index builds, no autovacuum racing the load.
   const cluster: PostgresCluster = await startCluster({
     ...(options.server ? { server: options.server } : {}),
     settings: {
@@ -46,16 +47,27 @@ export async function createThrowawayDatabase(runId: string, options: { server?:
       checkpoint_timeout: '1h',
       maintenance_work_mem: '256MB',
       autovacuum: 'off',
+      // The whole dump loads in one transaction (sql-restore.ts), which holds a lock on every table, index and sequence
+      // it creates until it commits: room for a schema of tens of thousands of them (the lock table is shared, about
+      // 20 MB at this size), where the default (64 per connection) fails a large schema with "out of shared memory".
+      max_locks_per_transaction: '1024',
     },
   });
   const database = scratchDatabaseName(runId);
   const password = randomBytes(18).toString('base64url');
   try {
-    await cluster.sql(`CREATE ROLE ${RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '${password}'`);
-    await cluster.sql(`CREATE DATABASE ${database} OWNER ${RESTORE_ROLE}`);
-    // The dump recreates its own objects in public; PostgreSQL 15 no longer lets every role create there.
-    await cluster.sql(`ALTER SCHEMA public OWNER TO ${RESTORE_ROLE}`, database);
-    const serverVersion = (await cluster.sql('SHOW server_version')).trim();
+    // Two psql calls, not four: each one is a runuser and a connection, on the restore's critical path. CREATE DATABASE
+    // cannot share a transaction; the rest can, in the new database.
+    await cluster.sql(`CREATE DATABASE ${database}`);
+    const serverVersion = (
+      await cluster.sql(
+        `CREATE ROLE ${RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '${password}'; ` +
+          `ALTER DATABASE ${database} OWNER TO ${RESTORE_ROLE}; ` +
+          // The dump recreates its own objects in public; PostgreSQL 15 no longer lets every role create there.
+          `ALTER SCHEMA public OWNER TO ${RESTORE_ROLE}; SHOW server_version`,
+        database,
+      )
+    ).trim();
     let dropped = false;
     return {
       target: {

@@ -2,21 +2,21 @@
  * The two restore tests as runs, each ending in one RunResult: the restore (orchestrated in src/restore/) hands its
  * outcome to the restore-* checks as a plain input, and they judge it.
  *  - Azure: a point-in-time restore of the configured Flexible Server to a new server.
- *  - Archive: the archive's gating checks first (a damaged archive is not restored), then its dump into a throwaway
- *    PostgreSQL started meanwhile, then the gate's verdicts again beside the restore-* checks in one report.
+ *  - Archive: one read of the archive verifies it and restores its dump into a throwaway PostgreSQL at the same time;
+ *    a restore that verification then finds bad (the archive, or its own member) is discarded; the gate's verdicts
+ *    come again beside the restore-* checks in one report.
  * The CLI (cli/commands/restore-test.ts) parses the arguments and writes the reports; nothing here prints.
  */
 import { randomUUID } from 'node:crypto';
-import type { ArchiveVerification } from '../archive/verify-archive.js';
 import { verifyArchive } from '../archive/verify-archive.js';
 import { signedDocument } from '../checks/db/signed-document.js';
 import { archiveRestoreGate, checksFor, componentRestoreChecks } from '../checks/index.js';
 import { type Config, archivesConfigOrDefault } from '../config/schema.js';
-import { restoreArchive } from '../restore/archive-restore.js';
+import { DUMP_MEMBER, type VerificationVerdict, startArchiveRestore } from '../restore/archive-restore.js';
+import { discardReason } from '../restore/discard.js';
 import { restoreAzurePointInTime } from '../restore/azure-restore.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { SignedDocumentProbe } from '../restore/restored-database.js';
-import { createThrowawayDatabase } from '../restore/throwaway-database.js';
 import type { Logger, Severity } from '../vocabulary.js';
 import { type Gateways, LiveGateways, once, withDatabase } from './gateways.js';
 import type { Provenance, RunResult } from './result.js';
@@ -99,47 +99,42 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
   const commandStart = options.commandStart ?? commandStartNow();
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
   const gateways = new LiveGateways(config);
-  const archive = once(() => verifyArchive(options.path, { limits: archivesConfigOrDefault(config.archives).limits, signal: deadline }));
   // The judging runs are local and quick: after Ctrl-C they must still report what was cleaned up,
   // so only the gate (which reads the archive) takes the user's signal.
   const common = { config, gateways, failOn: options.failOn, log, limits: judgingLimits(timeoutMs) } as const;
-  const runId = randomUUID().slice(0, 8);
-  const startedAt = performance.now();
-  // An empty throwaway cluster reveals nothing, so it starts while the archive is verified: the
-  // restore itself still waits for the verdict.
-  log.info(`restore-test: verifying ${options.fileName} while a throwaway PostgreSQL starts`);
-  const database = createThrowawayDatabase(runId);
-  database.catch(() => undefined); // its failure is reported by the restore, not as an unhandled rejection
-  let handedOver = false; // once the restore (or the refusal) owns the cluster, it removes it
+  // One read: the dump is restored as verification reads it (the restore is a consumer of the verifier's tap), and
+  // the restore's result is judged once the verdict is in (a damaged archive's restore is discarded, discard.ts).
+  const restore = startArchiveRestore({
+    config,
+    runId: randomUUID().slice(0, 8),
+    fileName: options.fileName,
+    startedAt: performance.now(),
+    keep: options.keep,
+    signal: deadline,
+    log,
+    signedDocument: signedDocumentProbe(gateways, config, log, deadline),
+  });
+  const archive = once(() =>
+    verifyArchive(options.path, {
+      limits: archivesConfigOrDefault(config.archives).limits,
+      signal: deadline,
+      tap: restore.tap,
+      onMetadata: restore.onMetadata,
+    }),
+  );
+  log.info(`restore-test: verifying ${options.fileName} and restoring it as it is read`);
+  let outcome: RestoreOutcome | undefined;
   try {
     const gate = await runChecks({ ...common, signal, command: 'restore-test', checks: archiveRestoreGate, inputs: { archive } });
-    const refused = gate.checks.filter((c) => c.status === 'fail' || c.status === 'error');
-    let outcome: RestoreOutcome;
-    if (refused.length > 0) {
-      log.info(`restore-test: the archive failed verification (${refused.map((c) => c.id).join(', ')}); not restoring it`);
-      handedOver = true;
-      const removed = await database
-        .then((db) => db.drop())
-        .then(
-          (r) => r.removed,
-          () => [] as string[],
-        );
-      outcome = refusedOutcome(config, refused, removed);
-    } else {
-      const verification: ArchiveVerification = await archive();
-      handedOver = true;
-      outcome = await restoreArchive({
-        verification,
-        config,
-        runId,
-        database,
-        startedAt,
-        keep: options.keep,
-        signal: deadline,
-        log,
-        signedDocument: signedDocumentProbe(gateways, config, log, deadline),
-      });
-    }
+    const verdict: VerificationVerdict = await archive().then(
+      (verification) => {
+        const discard = discardReason(gate.checks, verification, DUMP_MEMBER);
+        if (discard) log.info(`restore-test: verification failed (${discard.reason}); the restore is discarded`);
+        return discard ? { ok: true as const, verification, discard } : { ok: true as const, verification };
+      },
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    outcome = await restore.finish(verdict);
     // The archive verdicts come again from the one pass already made (memoised), beside the restore-* checks.
     return await runChecks({
       ...common,
@@ -151,7 +146,8 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
       ...(options.provenance ? { provenance: options.provenance } : {}),
     });
   } finally {
-    if (!handedOver) await database.then((db) => db.drop()).catch(() => undefined);
+    // A throw before finish (the gate itself failing) must not leave the cluster behind.
+    if (!outcome) await restore.finish({ ok: false, error: new Error('the restore test stopped early') }).catch(() => undefined);
     await gateways.close();
   }
 }
@@ -161,23 +157,4 @@ function stampDeletion(outcome: RestoreOutcome): RestoreOutcome {
   if (outcome.cleanup.status === 'deleted' && outcome.cleanup.removed.length > 0 && !outcome.cleanup.deletedAt)
     outcome.cleanup.deletedAt = new Date().toISOString();
   return outcome;
-}
-
-/** The outcome of an archive that failed its gate: nothing was restored, and the throwaway cluster is gone. */
-function refusedOutcome(config: Config, refused: RunResult['checks'], removed: string[]): RestoreOutcome {
-  return {
-    method: 'archive',
-    target: null,
-    provision: {
-      ok: false,
-      failure: {
-        kind: refused.some((c) => c.status === 'fail') ? 'restore-failed' : 'internal',
-        message: `the archive was not restored because it failed verification: ${refused.map((c) => `${c.id} (${c.message})`).join('; ')}`,
-        hint: 'see the archive-* checks in this report; `restorecheck verify FILE` gives the full verdict',
-      },
-    },
-    source: { label: 'the archive metadata' },
-    limits: { rowCountTolerancePercent: config.restoreTest.archiveRowCountTolerancePercent },
-    cleanup: { status: 'deleted', removed, leftover: [] },
-  };
 }

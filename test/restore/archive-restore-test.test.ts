@@ -166,21 +166,64 @@ describe('restore-test --archive', () => {
     assertNothingLeft(r.byId['restore-cleanup']);
   });
 
-  it('refuses to restore an archive that fails verification, and creates nothing (exit 1)', async () => {
+  it('an archive damaged in its middle fails verification: whatever was restored is discarded, nothing of it counts (exit 1)', async () => {
     const archive = await assembleArchive(parts, { outDir: join(work, 'corrupt') });
     const bytes = await readFile(archive.path);
     const middle = Math.floor(bytes.length / 2);
     bytes[middle] = bytes[middle]! ^ 0xff;
-    await import('node:fs/promises').then((fs) => fs.writeFile(archive.path, bytes));
+    await writeFile(archive.path, bytes);
     const r = await restoreTest(archive.path);
     assert.equal(r.code, 1);
     assert.equal(r.byId['archive-checksum']!.status, 'fail');
     assert.equal(r.byId['restore-provision']!.status, 'fail');
-    assert.match(r.byId['restore-provision']!.message, /not restored because it failed verification: archive-checksum/);
-    assert.equal(r.byId['restore-provision']!.evidence.target, undefined, 'nothing was restored');
-    assert.equal(r.byId['restore-cleanup']!.status, 'pass', 'the cluster started in advance was removed');
+    assert.match(
+      r.byId['restore-provision']!.message,
+      /(because it failed verification before postgres_full\.sql\.gz was reached|discarded because verification failed): archive-checksum failed/,
+    );
+    assert.equal(r.byId['restore-cleanup']!.status, 'pass', 'the throwaway cluster was removed');
     assertNothingLeft(r.byId['restore-cleanup']);
-    assert.equal(r.byId['restore-row-counts-match']!.status, 'error', 'never pass when nothing was restored');
+    assert.equal(r.byId['restore-row-counts-match']!.status, 'error', 'never pass when the restore is discarded');
+    assert.equal(r.byId['restore-alembic-match']!.status, 'error');
+  });
+
+  it('a sidecar that does not match: the dump is restored into the sandbox while verified, then discarded (exit 1)', async () => {
+    const archive = await assembleArchive(parts, { outDir: join(work, 'sidecar-mismatch') });
+    await writeFile(archive.sidecarPath, `${'0'.repeat(64)}  ${archive.fileName}\n`);
+    const r = await restoreTest(archive.path);
+    assert.equal(r.code, 1);
+    assert.equal(r.byId['archive-checksum']!.status, 'fail');
+    for (const id of ['archive-integrity', 'archive-members', 'archive-dump-integrity', 'archive-metadata']) assert.equal(r.byId[id]!.status, 'pass', id);
+    const provision = r.byId['restore-provision']!;
+    assert.equal(provision.status, 'fail');
+    assert.match(
+      provision.message,
+      /postgres_full\.sql\.gz was restored into the throwaway database while the archive was verified, then discarded because verification failed: archive-checksum failed/,
+    );
+    // Restored (the load ran: the server was there), yet none of the restore-* checks passes on it.
+    assert.match(r.stderr, /restoring postgres_full\.sql\.gz from .* into throwaway PostgreSQL/);
+    assert.match(r.stderr, /the restore is discarded/);
+    for (const id of ['restore-provision', 'restore-row-counts-match', 'restore-alembic-match']) assert.notEqual(r.byId[id]!.status, 'pass', id);
+    assert.equal(r.byId['restore-cleanup']!.status, 'pass');
+    assert.ok(
+      (r.byId['restore-cleanup']!.evidence.removed as string[]).some((item) => /^cluster /.test(item)),
+      'the cluster restored into was removed',
+    );
+    assertNothingLeft(r.byId['restore-cleanup']);
+  });
+
+  it('another member damaged (a truncated MariaDB dump) does not discard the PostgreSQL restore (exit 1 for that member only)', async () => {
+    // A MariaDB dump cut before its end marker; assembleArchive records its hash in metadata.json and the sidecar, so
+    // only that member is bad.
+    const truncated = gzipSync(Buffer.from('-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB\n--\nCREATE TABLE t (id int);\nINSERT INTO t VALUES (1),(2'));
+    const archive = await assembleArchive(parts, { outDir: join(work, 'other-member'), replace: { 'mariadb_full.sql.gz': truncated } });
+    const r = await restoreTest(archive.path);
+    assert.equal(r.byId['archive-dump-integrity']!.status, 'fail', r.byId['archive-dump-integrity']!.message);
+    assert.match(r.byId['archive-dump-integrity']!.message, /mariadb_full\.sql\.gz/);
+    for (const id of ['archive-checksum', 'archive-integrity', 'archive-metadata']) assert.equal(r.byId[id]!.status, 'pass', id);
+    for (const id of ['restore-provision', 'restore-row-counts-match', 'restore-alembic-match', 'restore-cleanup'])
+      assert.equal(r.byId[id]!.status, 'pass', `${id}: ${r.byId[id]!.message}`);
+    assert.equal(r.code, 1, 'the damaged member still fails the run');
+    assertNothingLeft(r.byId['restore-cleanup']);
   });
 
   it('refuses a dump carrying a shell escape: the sentinel is never created (exit 1)', async () => {
