@@ -7,7 +7,7 @@
 // server, Azurite). A leftover fails the run even when every test passed. (Run the suite alone: a
 // benchmark running beside it creates such directories too.)
 //
-// The tests run with a temp dir of their own (TMPDIR=<temp>/restorecheck-tests-XXXX, removed afterwards): on a shared
+// The tests run with a temp dir of their own (TMPDIR=<temp>/rct-XXXXXX, removed afterwards): on a shared
 // machine another run's clusters in /tmp are neither taken for this run's leftovers nor swept by its janitor tests.
 // It is traversable by all (0755), since the throwaway servers run as an unprivileged user when the tests run as root.
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,8 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir as systemTmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const testTmp = mkdtempSync(join(systemTmpdir(), 'restorecheck-tests-'));
+// Short: Unix socket paths of the throwaway servers (nested in test folders) must stay under 108 bytes.
+const testTmp = mkdtempSync(join(systemTmpdir(), 'rct-'));
 chmodSync(testTmp, 0o755);
 const tmpdir = () => testTmp;
 

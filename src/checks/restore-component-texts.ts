@@ -120,7 +120,12 @@ export function componentRestoreCheck(spec: ComponentRestoreCheckSpec): Check {
       if (!result) return { status: 'skipped', message: t.notInArchive({ members: spec.members.join(', ') }) };
       const evidence = evidenceOf(result);
       const members = result.members.join(', ');
-      if (result.discarded) return { status: 'fail', message: t.discarded({ members, reason: result.discarded }), evidence };
+      if (result.discarded) {
+        // Verification could not tell (a gate check errored): neither proven bad nor vouched for.
+        if (result.discardedBecause === 'error')
+          throw new EvaluationError('invalid-response', t.discarded({ members, reason: result.discarded }).en, 'see the archive-* checks of this report');
+        return { status: 'fail', message: t.discarded({ members, reason: result.discarded }), evidence };
+      }
       if (result.state === 'skipped') return { status: 'skipped', message: t.skipped({ reason: result.reason ?? 'no reason given' }), evidence };
       if (result.state === 'failed' || !result.comparison) {
         const failure = result.failure ?? { kind: 'internal' as const, message: 'the restore test did not finish', hint: 'run it again' };

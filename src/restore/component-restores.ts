@@ -19,6 +19,7 @@ import { EvaluationError, RestoreFailedError, describeError } from '../errors.js
 import type { ComponentName, ComponentRestoreTest, RestoreSession } from '../selfhosted/component.js';
 import { COMPONENTS } from '../selfhosted/components.js';
 import type { JsonValue, Logger } from '../vocabulary.js';
+import type { Discard } from './discard.js';
 import type { ComponentRestoreResult, StepFailure } from './outcome.js';
 
 type Component = Exclude<ComponentName, 'postgres'>;
@@ -148,7 +149,7 @@ export class ComponentRestores {
    */
   async finish(input: {
     metadata: ArchiveMetadata | undefined;
-    discardReason: (member: string) => string | undefined;
+    discardReason: (member: string) => Discard | undefined;
   }): Promise<Partial<Record<Component, ComponentRestoreResult>>> {
     const fed = this.slots.filter((slot) => slot.fed.length > 0);
     const results = await Promise.all(fed.map((slot) => this.finishOne(slot, input)));
@@ -158,14 +159,17 @@ export class ComponentRestores {
 
   private async finishOne(
     slot: Slot,
-    input: { metadata: ArchiveMetadata | undefined; discardReason: (member: string) => string | undefined },
+    input: { metadata: ArchiveMetadata | undefined; discardReason: (member: string) => Discard | undefined },
   ): Promise<ComponentRestoreResult> {
     await Promise.all(slot.loads);
     const result: ComponentRestoreResult = { members: [...slot.fed], state: 'failed', cleanup: { removed: [], leftover: [] } };
     const reason = await slot.unavailable;
     if (reason !== undefined) return { ...result, state: 'skipped', reason };
     const discarded = slot.fed.map((m) => input.discardReason(m)).find((r) => r !== undefined);
-    if (discarded) result.discarded = discarded;
+    if (discarded) {
+      result.discarded = discarded.reason;
+      result.discardedBecause = discarded.status;
+    }
     let session: RestoreSession | undefined;
     try {
       session = await this.start(slot);

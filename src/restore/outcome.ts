@@ -91,5 +91,7 @@ export interface ComponentRestoreResult {
   comparison?: RestoreComparison;
   /** Set when the member (or the archive) failed verification: whatever was restored proves nothing, and this says why. */
   discarded?: string;
+  /** `error` when verification could not tell (a gate check that errored), rather than proved the member bad. */
+  discardedBecause?: 'fail' | 'error';
   cleanup: { removed: string[]; leftover: string[] };
 }

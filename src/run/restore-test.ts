@@ -15,6 +15,7 @@ import { type Config, archivesConfigOrDefault } from '../config/schema.js';
 import { DUMP_MEMBER, type VerificationVerdict, startArchiveRestore } from '../restore/archive-restore.js';
 import { discardReason } from '../restore/discard.js';
 import { restoreAzurePointInTime } from '../restore/azure-restore.js';
+import { ComponentRestores } from '../restore/component-restores.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { SignedDocumentProbe } from '../restore/restored-database.js';
 import type { Logger, Severity } from '../vocabulary.js';
@@ -104,22 +105,29 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
   const common = { config, gateways, failOn: options.failOn, log, limits: judgingLimits(timeoutMs) } as const;
   // One read: the dump is restored as verification reads it (the restore is a consumer of the verifier's tap), and
   // the restore's result is judged once the verdict is in (a damaged archive's restore is discarded, discard.ts).
+  const runId = randomUUID().slice(0, 8);
+  const startedAt = performance.now();
   const restore = startArchiveRestore({
     config,
-    runId: randomUUID().slice(0, 8),
+    runId,
     fileName: options.fileName,
-    startedAt: performance.now(),
+    startedAt,
     keep: options.keep,
     signal: deadline,
     log,
     signedDocument: signedDocumentProbe(gateways, config, log, deadline),
   });
+  // The other components (MariaDB, Redis, MinIO, MongoDB), each into a throwaway target of its own, fed by the same read.
+  const components = new ComponentRestores({ config, runId, signal: deadline, log, startedAt });
   const archive = once(() =>
     verifyArchive(options.path, {
       limits: archivesConfigOrDefault(config.archives).limits,
       signal: deadline,
-      tap: restore.tap,
-      onMetadata: restore.onMetadata,
+      tap: (member, kind) => restore.tap(member, kind) ?? components.tap(member),
+      onMetadata: (metadata) => {
+        restore.onMetadata(metadata);
+        components.onMetadata(metadata);
+      },
     }),
   );
   log.info(`restore-test: verifying ${options.fileName} and restoring it as it is read`);
@@ -134,7 +142,17 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
       },
       (error: unknown) => ({ ok: false as const, error }),
     );
-    outcome = await restore.finish(verdict);
+    // PostgreSQL's outcome and the components' results are judged and cleaned up side by side.
+    const [pg, others] = await Promise.all([
+      restore.finish(verdict),
+      verdict.ok
+        ? components.finish({
+            metadata: verdict.verification.metadata.value,
+            discardReason: (member) => discardReason(gate.checks, verdict.verification, member),
+          })
+        : components.dispose().then(() => undefined),
+    ]);
+    outcome = others ? { ...pg, components: others } : pg;
     // The archive verdicts come again from the one pass already made (memoised), beside the restore-* checks.
     return await runChecks({
       ...common,
@@ -148,6 +166,7 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
   } finally {
     // A throw before finish (the gate itself failing) must not leave the cluster behind.
     if (!outcome) await restore.finish({ ok: false, error: new Error('the restore test stopped early') }).catch(() => undefined);
+    await components.dispose();
     await gateways.close();
   }
 }

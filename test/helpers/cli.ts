@@ -1,6 +1,6 @@
 /**
  * Runs the built binary (dist/cli/main.js) as a child process, as a user's script would:
- * NO_COLOR=1, no TTY, the environment given. `npm test` builds first.
+ * NO_COLOR=1, no TTY, the suite's TMPDIR, the environment given. `npm test` builds first.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -25,7 +25,14 @@ export interface RunningCli {
 
 /** Starts the binary and hands back the child, for tests that signal it while it runs. */
 export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): RunningCli {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env };
+  // TMPDIR too: the suite's own temp dir (scripts/run-tests.mjs), where the leftover check looks.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NO_COLOR: '1',
+    ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+    ...options.env,
+  };
   const child = spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

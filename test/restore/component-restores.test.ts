@@ -75,7 +75,11 @@ function metadataWith(bytes: number): Buffer {
   return Buffer.from(JSON.stringify({ environment: 'production', timestamp: '2026-11-21T03:00:00Z', components: { mariadb: { backed_up: true, bytes } } }));
 }
 
-async function run(path: string, restores: ComponentRestores, discard: (member: string) => string | undefined = () => undefined) {
+async function run(
+  path: string,
+  restores: ComponentRestores,
+  discard: (member: string) => { reason: string; status: 'fail' | 'error' } | undefined = () => undefined,
+) {
   const verification = await verifyArchive(path, {
     limits,
     tap: (member) => restores.tap(member),
@@ -121,7 +125,7 @@ describe('component restores driven by the one read of the archive', () => {
     const results = await run(
       await pack({ 'metadata.json': metadataWith(sql.length), 'mariadb_full.sql.gz': gzipSync(sql) }),
       new ComponentRestores({ ...options(), registry: { mariadb: test } }),
-      (member) => (member === 'mariadb_full.sql.gz' ? 'no "-- Dump completed" line' : undefined),
+      (member) => (member === 'mariadb_full.sql.gz' ? { reason: 'no "-- Dump completed" line', status: 'fail' } : undefined),
     );
     assert.equal(results.mariadb?.discarded, 'no "-- Dump completed" line');
     assert.ok(!events.some((e) => e.startsWith('compare')));
