@@ -189,7 +189,8 @@ async function startSession(ctx: RestoreTestContext): Promise<RedisRestoreSessio
   const version = await serverVersion(ctx.signal);
   const dir = await createThrowawayDirectory(REDIS_DIR_PREFIX, { traversable: user.switched });
   const serverDir = join(dir, 'server');
-  const socket = join(serverDir, 'redis.sock');
+  // Short: a Unix socket path has at most 107 bytes, and TMPDIR may be deep.
+  const socket = join(serverDir, 'sock');
   const conf = join(serverDir, 'redis.conf');
   const logFile = join(serverDir, 'redis.log');
   const password = randomBytes(24).toString('hex');

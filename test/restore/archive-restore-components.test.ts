@@ -93,7 +93,7 @@ describe('restore-test --archive restores every component', {
   });
 
   /** Runs restore-test with a temp dir of its own (traversable by the sandbox user), so that what it leaves is seen. */
-  async function restoreTest(path: string): Promise<{ code: number; checks: Record<string, Check>; stderr: string; tmp: string }> {
+  async function restoreTest(path: string): Promise<{ code: number | null; checks: Record<string, Check>; stderr: string; tmp: string }> {
     const tmp = join(work, `tmp-${++cases}`);
     await mkdir(tmp, { mode: 0o755 });
     await chmod(tmp, 0o755);
