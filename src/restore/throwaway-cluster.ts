@@ -28,6 +28,7 @@ import { EvaluationError } from '../errors.js';
 import { sandboxUser } from './sandbox-user.js';
 import { ownerAlive, processStartTime } from '../process-owner.js';
 import { isKnownServerBinDir } from './postgres-binaries.js';
+import { cachedTemplate, saveTemplate, templateKey } from './cluster-template.js';
 
 const run = promisify(execFile);
 
@@ -61,6 +62,8 @@ export interface PostgresCluster {
   home: string;
   /** The OS user the server runs as. */
   osUser: string;
+  /** How its data directory was made: a copy of the cached initdb template (cluster-template.ts), or initdb itself. */
+  initializedFrom: 'template' | 'initdb';
   /** CA (the self-signed certificate itself) when TLS is on. */
   caFile?: string;
   url(options?: { user?: string; password?: string; database?: string; params?: Record<string, string> }): string;
@@ -144,6 +147,34 @@ function installExitHook(): void {
   });
 }
 
+/** initdb's arguments other than the data directory and the password file (cluster-template.ts keys on them). */
+const INITDB_ARGS = ['-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'] as const;
+
+/**
+ * The cluster's data directory: a copy of the cached template for these binaries when there is one (as the cluster's
+ * owner, so that every file is its own), else initdb, whose result becomes the template (before any server ran on
+ * it). True when it came from the template: the superuser's password is then still the template's.
+ */
+async function initializeDataDir(binDir: string, dataDir: string, pwfile: string, home: string): Promise<boolean> {
+  const key = await templateKey(binDir, INITDB_ARGS).catch(() => undefined);
+  const template = key ? await cachedTemplate(key) : undefined;
+  if (template) {
+    try {
+      const [cmd, args] = ownerCommand('cp', ['-R', template, dataDir], home);
+      await run(cmd, args, { env: ownerEnv(home), timeout: 120_000 });
+      // PostgreSQL refuses a data directory that others can read (the copy has the template's 0755). We may: we are
+      // its owner, or root.
+      await chmod(dataDir, 0o700);
+      return true;
+    } catch {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  await asOwner(binDir, 'initdb', ['-D', dataDir, '--pwfile', pwfile, ...INITDB_ARGS], { home });
+  if (key) await saveTemplate(key, dataDir);
+  return false;
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<PostgresCluster> {
   const binDir = options.server?.binDir ?? findPostgresBinDir();
   const clientBinDir = options.server?.clientBinDir ?? binDir;
@@ -191,12 +222,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
   };
 
   try {
-    await asOwner(
-      binDir,
-      'initdb',
-      ['-D', dataDir, '-U', 'postgres', '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
-      { home },
-    );
+    const fromTemplate = await initializeDataDir(binDir, dataDir, pwfile, home);
+    const superuserSql = async (sql: string, database = 'postgres'): Promise<string> => {
+      const { stdout } = await asOwner(
+        clientBinDir,
+        'psql',
+        ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql],
+        { home },
+      );
+      return stdout;
+    };
     const settings: Record<string, string> = {
       listen_addresses: host,
       port: String(port),
@@ -245,6 +280,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
     await writeFile(join(dataDir, 'postgresql.auto.conf'), `${conf}\n`);
     if (user.switched) await chown(join(dataDir, 'postgresql.auto.conf'), user.uid, user.gid);
     await asOwner(binDir, 'pg_ctl', ['start', '-D', dataDir, '-w', '-t', '60', '-l', join(dir, 'server.log')], { timeoutMs: 90_000, home });
+    // The template's superuser password was a random one, thrown away: this cluster's own, for TCP connections
+    // (the socket, which sql() uses, trusts the local superuser).
+    if (fromTemplate) await superuserSql(`ALTER ROLE postgres PASSWORD '${password.replace(/'/g, "''")}'`);
 
     const cluster: PostgresCluster = {
       host,
@@ -256,20 +294,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       clientBinDir,
       home,
       osUser: user.name,
+      initializedFrom: fromTemplate ? 'template' : 'initdb',
       ...(caFile ? { caFile } : {}),
       url: ({ user = 'postgres', password: pw = password, database = 'postgres', params = {} } = {}) => {
         const query = new URLSearchParams(params).toString();
         return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${host.includes(':') ? `[${host}]` : host}:${port}/${encodeURIComponent(database)}${query ? `?${query}` : ''}`;
       },
-      sql: async (sql, database = 'postgres') => {
-        const { stdout } = await asOwner(
-          clientBinDir,
-          'psql',
-          ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql],
-          { home },
-        );
-        return stdout;
-      },
+      sql: superuserSql,
       log: async () => (await run('cat', [join(dir, 'server.log')])).stdout,
       stop: async ({ immediate = false } = {}) => {
         if (!live.has(dir)) return;
