@@ -223,6 +223,17 @@ export const reportStoreSchema = z.strictObject({
 /** A command prefix the dump tool runs behind, e.g. `[docker, compose, exec, -T, postgres]` (as today's backup.sh does). */
 const execPrefix = z.array(z.string().min(1)).min(1, { message: 'must list the command and its arguments, e.g. [docker, compose, exec, -T, postgres]' });
 
+/** Commands run as given on this machine (no shell), in order, each with a deadline: e.g. [[docker, compose, stop, app]]. */
+const commandList = z
+  .array(z.array(z.string().min(1)).min(1, { message: 'must list the command and its arguments, e.g. [docker, compose, stop, app]' }))
+  .min(1, { message: 'must list at least one command, e.g. [[docker, compose, stop, app]]' });
+
+/** restore (issue 16): the services a component's in-place restore stops before it, and starts again after it. */
+const componentServices = {
+  stop: commandList.optional(),
+  start: commandList.optional(),
+};
+
 /** A URL of one of the given schemes with a host, e.g. `redis://:password@localhost:6379/0`. */
 const urlOf = (schemes: string[], example: string) =>
   z.string().refine(
@@ -258,8 +269,19 @@ export const selfHostedSchema = z.strictObject({
   gitDir: z.string().min(1).optional(),
   /** Ed25519 private key (PKCS#8 PEM, a path or the PEM) that signs each archive: `<file>.sig` (as report.signingKey). */
   signingKey: z.string().trim().min(1).optional(),
-  /** Deadline of one whole backup (every dump, the packing and the verification). */
+  /** Deadline of one whole backup (every dump, the packing and the verification), and of one whole restore. */
   timeoutMinutes: z.number().positive().default(180),
+  /** restore: the recovery time objective the restore is measured against (the seed procedure promises < 5 minutes). */
+  rtoMinutes: z.number().positive().default(5),
+  /** restore: an HTTP(S) URL that answers 2xx once the application is healthy again (checked after the restore). */
+  healthUrl: urlOf(['http', 'https'], 'https://app.internal/health').optional(),
+  /** restore: the deadline of the health URL (it is asked again until then while it does not answer 2xx). */
+  healthTimeoutSeconds: z.number().positive().default(60),
+  /** restore: the safety backup it takes is kept this long whatever the retention policy says (backup --prune). */
+  safetyBackupKeepDays: z.number().int().min(1).default(30),
+  /** restore: commands run before anything is overwritten (e.g. stop the application) and after the restore. */
+  stop: commandList.optional(),
+  start: commandList.optional(),
   sources: z
     .strictObject({
       postgres: z
@@ -270,6 +292,11 @@ export const selfHostedSchema = z.strictObject({
           coreTables: z.array(tableName).optional(),
           /** The Alembic version table (default: database.alembic.table, else alembic_version); absent from the database → none recorded. */
           alembicTable: tableName.optional(),
+          /**
+           * restore: where the dump goes back. `url` (default: the source's) names the database to replace, as a role that
+           * may create and drop databases on that server (its owner or an admin).
+           */
+          restore: z.strictObject({ url: postgresUrl.optional(), ...componentServices }).optional(),
         })
         .optional(),
       mariadb: z
@@ -288,6 +315,8 @@ export const selfHostedSchema = z.strictObject({
             .min(1)
             .optional(),
           exec: execPrefix.optional(),
+          /** restore: `url` (default: the source's connection), a user that may drop and create the dumped databases. */
+          restore: z.strictObject({ url: urlOf(['mariadb', 'mysql'], 'mariadb://root:password@host:3306').optional(), ...componentServices }).optional(),
         })
         .refine((m) => [m.url, m.host, m.socket].filter((v) => v !== undefined).length === 1, {
           message: 'give exactly one of url, host (with port, user, password) or socket',
@@ -297,6 +326,8 @@ export const selfHostedSchema = z.strictObject({
         .strictObject({
           url: urlOf(['mongodb', 'mongodb+srv'], 'mongodb://user:password@host:27017'),
           exec: execPrefix.optional(),
+          /** restore: `url` (default: the source's), a user that may drop and restore the dumped collections. */
+          restore: z.strictObject({ url: urlOf(['mongodb', 'mongodb+srv'], 'mongodb://user:password@host:27017').optional(), ...componentServices }).optional(),
         })
         .optional(),
       redis: z
@@ -308,6 +339,12 @@ export const selfHostedSchema = z.strictObject({
            * and copies the file, instead of streaming `redis-cli --rdb -` (which a replica-less managed Redis may refuse).
            */
           dataDir: z.string().min(1).optional(),
+          /**
+           * restore: the RDB goes into `dataDir` (default: the one above), as this machine sees it (a Docker volume's host
+           * path), while the server is stopped: `stop` (default: SHUTDOWN NOSAVE through redis-cli) and `start` (required
+           * to restore Redis) are the commands that stop and start it.
+           */
+          restore: z.strictObject({ dataDir: z.string().min(1).optional(), ...componentServices }).optional(),
         })
         .optional(),
       minio: z
@@ -315,6 +352,8 @@ export const selfHostedSchema = z.strictObject({
           /** The MinIO data volume on disk (the folder holding `.minio.sys` and the buckets). */
           dataDir: z.string().min(1),
           exec: execPrefix.optional(),
+          /** restore: the commands that stop MinIO before its data folder is swapped, and start it after. */
+          restore: z.strictObject(componentServices).optional(),
         })
         .optional(),
     })

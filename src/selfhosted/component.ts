@@ -65,6 +65,60 @@ export interface SelfHostedComponent<N extends ComponentName = ComponentName> {
   backup(source: SourceOf<N>, ctx: BackupContext): Promise<ComponentBackup>;
   /** The restore test of the component's members (issue 15); PostgreSQL's lives in src/restore/archive-restore.ts. */
   restoreTest?: ComponentRestoreTest;
+  /** The in-place restore of `restorecheck restore` (issue 16): the member back into the configured source. */
+  inPlace?: InPlaceRestore<N>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// In-place restore (issue 16): `restorecheck restore` puts an archive's member back into the user's own server (the
+// configured source, or its `restore` target). The orchestration (src/run/restore.ts) has already verified the whole
+// archive, checked its environment, had the restore confirmed, taken the safety backup and run the global `stop`
+// commands; it calls preflight for every component first (nothing is changed until they all pass), then restore for
+// each component in archive order.
+
+export interface InPlaceContext {
+  /** Short id of the run: in the names of what is created aside (a new database, a new folder, a temp RDB). */
+  runId: string;
+  signal: AbortSignal;
+  log: Logger;
+  config: Config;
+  /** Called as the member is consumed (bytes read so far, decompressed), for the progress lines. */
+  progress(bytes: number): void;
+}
+
+/** What preflight found: the target, and what the restore needs on disk there (checked by the orchestration with the safety backup's needs). */
+export interface InPlacePreflight {
+  /** Where the member goes, without any secret, e.g. `database medicapp on db.internal:5432 (as admin)`. */
+  target: string;
+  /** A folder on this machine the restore writes into, and about how many bytes it needs there (e.g. the new MinIO folder). */
+  disk?: { path: string; bytes: number };
+}
+
+/** What one component's in-place restore did. */
+export interface InPlaceResult {
+  target: string;
+  /** What the restore did, in order, each as one sentence (e.g. `stopped redis (docker compose stop redis)`, `loaded 3 databases`). */
+  steps: string[];
+  /** What the target holds now against the metadata's `components.<name>` (as a restore test compares a throwaway copy). */
+  comparison: RestoreComparison;
+}
+
+export interface InPlaceRestore<N extends ComponentName = ComponentName> {
+  /**
+   * Before anything is changed: the target is reachable, the credentials work, the tools and the configuration the
+   * restore needs are there (e.g. Redis's `restore.start`). Throws a RestorecheckError (UsageError for configuration,
+   * EvaluationError otherwise) whose message names the problem and whose hint the fix. Changes nothing.
+   */
+  preflight(source: SourceOf<N>, ctx: InPlaceContext): Promise<InPlacePreflight>;
+  /**
+   * Replaces what the target holds with `content` (the member as member-tap.ts gives it: decompressed when gzip, the RDB
+   * as stored), then compares the result with `recorded` (metadata.json's `components.<name>`; undefined when the
+   * archive's metadata has none). Runs the component's own `restore.stop` before it overwrites and `restore.start`
+   * after. Prefers to build the new state aside and swap it in (a new database, a new folder), so that a failure before
+   * the swap leaves the target as it was; says in the thrown error's message what state it left. Throws
+   * RestoreFailedError when the content itself does not restore, EvaluationError for anything else.
+   */
+  restore(source: SourceOf<N>, member: string, content: Readable, recorded: Record<string, JsonValue> | undefined, ctx: InPlaceContext): Promise<InPlaceResult>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
