@@ -29,7 +29,12 @@ export interface RetentionPlan {
 
 const DAY_MS = 86_400_000;
 
-export function planRetention(listing: DirectoryListing, archives: ArchivesConfig, now: Date): RetentionPlan {
+/** A safety backup (`restorecheck restore`'s, `<name>-safety_…`): kept this long whatever the policy, and never one of the "newest N". */
+export const SAFETY_NAME_SUFFIX = '-safety';
+export const DEFAULT_SAFETY_KEEP_DAYS = 30;
+
+export function planRetention(listing: DirectoryListing, archives: ArchivesConfig, now: Date, options: { safetyKeepDays?: number } = {}): RetentionPlan {
+  const safetyKeepDays = options.safetyKeepDays ?? DEFAULT_SAFETY_KEEP_DAYS;
   const policies: Record<string, ArchivePolicy> = {};
   const decisions: RetentionDecision[] = [];
   const environments = [...new Set(listing.archives.map((a) => a.name.environment))].sort();
@@ -38,8 +43,22 @@ export function planRetention(listing: DirectoryListing, archives: ArchivesConfi
     policies[environment] = policy;
     // listing.archives is newest first already.
     const mine = listing.archives.filter((a) => a.name.environment === environment);
-    mine.forEach((archive, rank) => {
+    // The newest-N protection counts regular backups only: a few restores must not push a real backup out of it.
+    let rank = 0;
+    for (const archive of mine) {
       const ageDays = Math.round(((now.getTime() - archive.name.timestamp.getTime()) / DAY_MS) * 100) / 100;
+      if (archive.name.name.endsWith(SAFETY_NAME_SUFFIX)) {
+        const kept = ageDays <= Math.max(safetyKeepDays, policy.retentionDays);
+        decisions.push({
+          archive,
+          action: kept ? 'keep' : 'expire',
+          ageDays,
+          reason: kept
+            ? `a safety backup taken before a restore, kept ${Math.max(safetyKeepDays, policy.retentionDays)} days`
+            : `a safety backup older than ${Math.max(safetyKeepDays, policy.retentionDays)} days`,
+        });
+        continue;
+      }
       const within = ageDays <= policy.retentionDays;
       const protectedNewest = rank < policy.keepNewest;
       const action = within || protectedNewest ? 'keep' : 'expire';
@@ -49,7 +68,8 @@ export function planRetention(listing: DirectoryListing, archives: ArchivesConfi
           ? `older than ${policy.retentionDays} days, but one of the newest ${policy.keepNewest}`
           : `older than ${policy.retentionDays} days`;
       decisions.push({ archive, action, ageDays, reason });
-    });
+      rank++;
+    }
   }
   return { now, policies, decisions };
 }

@@ -39,6 +39,14 @@ import { restoreRedis } from './restore/restore-redis.js';
 import { restoreRowCountsMatch } from './restore/restore-row-counts-match.js';
 import { restoreSignedDocument } from './restore/restore-signed-document.js';
 import { restoreTestFreshness } from './restore/restore-test-freshness.js';
+import { restoreHealth } from './in-place/restore-health.js';
+import { restoreRto } from './in-place/restore-rto.js';
+import { restoreSafetyBackup } from './in-place/restore-safety-backup.js';
+import { restoredMariadb } from './in-place/restored-mariadb.js';
+import { restoredMinio } from './in-place/restored-minio.js';
+import { restoredMongodb } from './in-place/restored-mongodb.js';
+import { restoredPostgres } from './in-place/restored-postgres.js';
+import { restoredRedis } from './in-place/restored-redis.js';
 import type { Check, CheckCommand } from './types.js';
 
 export const checks: readonly Check[] = [
@@ -79,6 +87,14 @@ export const checks: readonly Check[] = [
   restoreMinio,
   restoreCleanup,
   restoreTestFreshness,
+  restoreSafetyBackup,
+  restoredPostgres,
+  restoredMariadb,
+  restoredMongodb,
+  restoredRedis,
+  restoredMinio,
+  restoreHealth,
+  restoreRto,
 ];
 
 /**

@@ -6,6 +6,7 @@ import type { ArchiveVerification } from '../archive/verify-archive.js';
 import type { BackupOutcome } from '../backup/outcome.js';
 import type { Config } from '../config/schema.js';
 import type { StoredReport } from '../evidence/report-directory.js';
+import type { InPlaceOutcome } from '../restore/in-place-outcome.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { Gateways } from '../run/gateways.js';
 import type { ControlRef, Evidence, Logger, Severity } from '../vocabulary.js';
@@ -18,10 +19,10 @@ export type Need = 'database' | 'azurePostgres' | 'azureStorage' | 'archive';
  * What a check uses that the run itself produced: the restore test's outcome (restore-test), the reports stored in
  * report.dir (restore-test-freshness). Not configuration, so not in `needs`: a run that lacks one is a misuse, an `error`.
  */
-export type RunInput = 'restore' | 'storedReports' | 'backup';
+export type RunInput = 'restore' | 'storedReports' | 'backup' | 'inPlace';
 
 /** Which command's report the check belongs to. */
-export type CheckCommand = 'check' | 'verify' | 'restore-test' | 'backup';
+export type CheckCommand = 'check' | 'verify' | 'restore-test' | 'backup' | 'restore';
 
 export interface CheckMeta {
   /** kebab-case, equals the file name, stable forever (contract.md). */
@@ -112,6 +113,8 @@ interface Provided {
   restore: { restore: RestoreOutcome };
   /** What this run's backup did, component by component; the backup-* checks judge it. */
   backup: { backup: BackupOutcome };
+  /** What this run's in-place restore did (`restorecheck restore`); the restored-* and restore-* checks of its report judge it. */
+  inPlace: { inPlace: InPlaceOutcome };
   /** The valid reports stored in report.dir, oldest first, each with its standing in the audit log. */
   storedReports: { config: { report: Present<NonNullable<Config['report']>, 'dir'> }; storedReports: () => Promise<StoredReport[]> };
 }
@@ -126,7 +129,8 @@ type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: 
 export type CheckContext<R extends Need | RunInput = never> = BaseContext & Intersection<Provided[R]>;
 
 /** The context the runner builds: every input it has, whatever the check declared. */
-export type RunContext = BaseContext & Partial<Provided['archive'] & Provided['restore'] & Provided['backup'] & Omit<Provided['storedReports'], 'config'>>;
+export type RunContext = BaseContext &
+  Partial<Provided['archive'] & Provided['restore'] & Provided['backup'] & Provided['inPlace'] & Omit<Provided['storedReports'], 'config'>>;
 
 /** The inputs a run hands to its checks (runChecks' `inputs`). */
 export type RunInputs = Omit<RunContext, keyof BaseContext>;

@@ -40,6 +40,14 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/backup.js')).backupCommand,
   },
   {
+    name: 'restore',
+    usage: 'restore [archive]',
+    describe:
+      'the real restore of a self-hosted stack from its archive (or `latest`): verified, confirmed, a safety backup first, then each component put back and the health checked',
+    reports: true,
+    load: async () => (await import('./commands/restore.js')).restoreCommand,
+  },
+  {
     name: 'verify',
     usage: 'verify [archive]',
     describe: 'verify a self-hosted backup archive in one read: sidecar checksum, gzip/tar integrity, members, dumps, metadata, age',

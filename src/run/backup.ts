@@ -390,7 +390,9 @@ export async function pruneAfterBackup(
   record: (deletion: RetentionDeletion) => Promise<void>,
 ): Promise<NonNullable<BackupOutcome['pruned']>> {
   const listing = await listArchiveDirectory(outcome.backupDir);
-  const plan = planRetention(listing, archivesConfigOrDefault(config.archives), new Date());
+  const plan = planRetention(listing, archivesConfigOrDefault(config.archives), new Date(), {
+    ...(config.selfHosted ? { safetyKeepDays: config.selfHosted.safetyBackupKeepDays } : {}),
+  });
   plan.decisions = plan.decisions.map((d) =>
     d.archive.name.fileName === outcome.fileName ? { ...d, action: 'keep', reason: 'the archive this backup just wrote' } : d,
   );

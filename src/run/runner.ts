@@ -147,6 +147,8 @@ function missingInput(input: RunInput, inputs: RunInputs | undefined): Evaluatio
         : new EvaluationError('internal', 'this run made no restore test', 'restore-* checks run only under `restorecheck restore-test`');
     case 'backup':
       return inputs?.backup ? undefined : new EvaluationError('internal', 'this run made no backup', 'backup-* checks run only under `restorecheck backup`');
+    case 'inPlace':
+      return inputs?.inPlace ? undefined : new EvaluationError('internal', 'this run made no restore', 'these checks run only under `restorecheck restore`');
     case 'storedReports':
       return inputs?.storedReports
         ? undefined
