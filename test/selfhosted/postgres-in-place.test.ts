@@ -118,6 +118,11 @@ describe('postgres in-place restore', { timeout: 600_000 }, () => {
       result.steps.join('\n'),
     );
     assert.ok(result.steps.some((step) => /^dropped clinic__rc_old_/.test(step)));
+    if (process.getuid?.() === 0)
+      assert.ok(
+        result.steps.some((step) => /with psql as (postgres|nobody),/.test(step)),
+        'psql ran as the sandbox user, not root',
+      );
   });
 
   it('a comparison against other counts names the difference', async () => {
