@@ -164,6 +164,26 @@ describe('mariadb in-place restore', { skip, timeout: 600_000 }, () => {
     assert.equal(await state(), before);
   });
 
+  it('an abort while the dump is still being read changes nothing', async () => {
+    const before = await state();
+    const controller = new AbortController();
+    let sent = false;
+    const held = new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        this.push(dump.subarray(0, Math.floor(dump.length / 2)));
+        setTimeout(() => controller.abort(new Error('operator pressed Ctrl-C')), 300);
+      },
+    });
+    await assert.rejects(inPlace.restore(source, 'mariadb_full.sql.gz', held, recorded, { ...context(), signal: controller.signal }), (error: unknown) => {
+      assert.ok(error instanceof EvaluationError && error.kind === 'timeout', String(error));
+      assert.match(error.message, /interrupted; nothing was changed on the server/);
+      return true;
+    });
+    assert.equal(await state(), before);
+  });
+
   it('a statement the server rejects stops the load at once (no --force) and names what was dropped', async () => {
     const bad = Buffer.from(dump.toString('utf8').replace('CREATE TABLE `invoices`', 'CREATE TABLEX `invoices`'));
     await assert.rejects(inPlace.restore(source, 'mariadb_full.sql.gz', Readable.from([bad]), recorded, context()), (error: unknown) => {

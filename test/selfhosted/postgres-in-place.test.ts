@@ -125,6 +125,68 @@ describe('postgres in-place restore', { timeout: 600_000 }, () => {
       );
   });
 
+  it('through an exec prefix, with restore.stop before the swap and restore.start after it', async () => {
+    const wrapper = await ws.wrapper('pg-exec');
+    const stopFile = join(ws.dir, 'stopped');
+    const startFile = join(ws.dir, 'started');
+    const viaExec = parseSource('postgres', {
+      url: source.url,
+      exec: wrapper.exec,
+      coreTables: ['test_table'],
+      restore: { stop: [['touch', stopFile]], start: [['touch', startFile]] },
+    });
+    await cluster.sql('INSERT INTO test_table VALUES (999)', 'clinic');
+    const ctx = context();
+    await inPlace.preflight(viaExec, ctx);
+    const result = await inPlace.restore(viaExec, 'postgres_full.sql.gz', Readable.from([dump]), recorded, ctx);
+    assert.equal((await cluster.sql('SELECT count(*) FROM test_table', 'clinic')).trim(), String(ROWS));
+    assert.deepEqual(result.comparison.differences, []);
+    assert.ok(existsSync(stopFile) && existsSync(startFile));
+    const at = (pattern: RegExp) => result.steps.findIndex((step) => pattern.test(step));
+    assert.ok(at(/^ran touch .*stopped/) > at(/^counted/), result.steps.join('\n'));
+    assert.ok(at(/^renamed clinic/) > at(/^ran touch .*stopped/));
+    assert.ok(at(/^ran touch .*started/) > at(/^renamed clinic/));
+    assert.ok(result.steps.some((step) => step.includes(`with psql via ${wrapper.exec.join(' ')}`)));
+    const calls = await wrapper.calls();
+    assert.ok(calls.length >= 5 && calls.every((call) => call.startsWith('the-service psql -X')), calls.join('\n'));
+    assert.ok(!calls.some((call) => call.includes(cluster.password)), 'the password never reaches the command line');
+  });
+
+  it('an abort while psql reads the dump stops it: nothing committed, the new database dropped, the target unchanged', async () => {
+    const [rowsBefore, oidBefore] = [await rows(), await oid()];
+    const controller = new AbortController();
+    const ctx = { ...context(), signal: controller.signal };
+    const text = dump.toString('utf8');
+    // Everything up to the end of test_table's rows: psql has loaded them, in the transaction not yet committed.
+    const upTo = text.indexOf('\\.\n', text.indexOf('COPY public.test_table')) + 3;
+    let sent = false;
+    const held = new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        this.push(dump.subarray(0, Buffer.byteLength(text.slice(0, upTo))));
+        // and then nothing more, until the abort
+      },
+    });
+    const restoring = inPlace.restore(source, 'postgres_full.sql.gz', held, recorded, ctx);
+    // Wait until the new database holds the loaded (uncommitted) rows' table, seen from pg_stat_activity's open transaction.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const busy = (await cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'clinic\\_\\_rc\\_new\\_%' AND xact_start IS NOT NULL")).trim();
+      if (busy !== '0') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    controller.abort(new Error('operator pressed Ctrl-C'));
+    await assert.rejects(restoring, (error: unknown) => {
+      assert.ok(error instanceof EvaluationError && error.kind === 'timeout', String(error));
+      assert.match(error.message, /interrupted; the target database clinic was left exactly as it was \(the new database clinic__rc_new_\w+ was dropped\)/);
+      return true;
+    });
+    assert.equal(await rows(), rowsBefore);
+    assert.equal(await oid(), oidBefore);
+    assert.equal(await aside(), '');
+  });
+
   it('a comparison against other counts names the difference', async () => {
     const result = await inPlace.restore(
       source,
