@@ -12,6 +12,7 @@ import { EvaluationError } from '../errors.js';
 import { maskUrl } from '../secrets/redact.js';
 import type { BackupContext, ComponentBackup, SelfHostedComponent, SourceOf } from './component.js';
 import { writeMember } from './member-writer.js';
+import { postgresInPlace } from './postgres-in-place.js';
 import { type RunningTool, type ToolCommand, startTool, toolVersion } from './tool-process.js';
 
 type Source = SourceOf<'postgres'>;
@@ -166,4 +167,5 @@ export const postgres: SelfHostedComponent<'postgres'> = {
       await session.close();
     }
   },
+  inPlace: postgresInPlace,
 };

@@ -37,6 +37,11 @@ export interface ToolCommand {
   env?: Record<string, string>;
   /** `pipe` to write to the tool's stdin; default ignored. */
   stdin?: 'pipe' | 'ignore';
+  /**
+   * For a client fed untrusted input on this machine (an in-place restore's psql or mariadb): run as this OS user, in
+   * `cwd`, with exactly `env` (and `command.env`) instead of this process's environment.
+   */
+  isolate?: { uid?: number; gid?: number; cwd: string; env: NodeJS.ProcessEnv };
 }
 
 export interface RunningTool {
@@ -57,7 +62,10 @@ export function startTool(command: ToolCommand, signal: AbortSignal): RunningToo
   const argv = [...(command.exec ?? []), command.tool, ...command.args];
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: [command.stdin ?? 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...command.env },
+    env: { ...(command.isolate?.env ?? process.env), ...command.env },
+    ...(command.isolate
+      ? { cwd: command.isolate.cwd, ...(command.isolate.uid !== undefined ? { uid: command.isolate.uid, gid: command.isolate.gid } : {}) }
+      : {}),
   });
   // Read from the start, into a PassThrough the caller consumes: a consumer (writeMember) attaches a moment later, and
   // when a short-lived tool (cat of a small RDB) has exited by then, Node resumes the stdio nobody reads yet and drops
