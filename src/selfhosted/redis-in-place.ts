@@ -29,9 +29,10 @@ import { type FileHandle, access, lstat, open, realpath, rename, rm, stat } from
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { archivesConfigOrDefault } from '../config/schema.js';
-import { EvaluationError, RestoreFailedError, RestorecheckError, UsageError, describeError } from '../errors.js';
+import { EvaluationError, RestoreFailedError, UsageError, describeError } from '../errors.js';
 import { maskUrl } from '../secrets/redact.js';
 import type { JsonValue } from '../vocabulary.js';
+import { withRestoreState } from './in-place-state.js';
 import type { InPlaceContext, InPlacePreflight, InPlaceRestore, InPlaceResult, RestoreComparison, SourceOf } from './component.js';
 import { redisCli, redisCommand, redisConnection } from './redis-cli.js';
 import { infoFields, keyspaceByDb } from './redis-info.js';
@@ -336,18 +337,6 @@ async function compareKeys(source: Source, recorded: Record<string, JsonValue> |
   return comparison;
 }
 
-/** The same error class with what state the restore left appended to its message. */
-function withState(error: unknown, state: string): RestorecheckError {
-  const message = `${describeError(error)}; ${state}`;
-  if (error instanceof RestoreFailedError) return new RestoreFailedError(message, error.hint, { cause: error });
-  if (error instanceof UsageError) return new UsageError(message, error.hint);
-  if (error instanceof EvaluationError) return new EvaluationError(error.kind, message, error.hint, { cause: error });
-  const code = (error as NodeJS.ErrnoException).code;
-  return new EvaluationError(code === 'EACCES' || code === 'EPERM' ? 'permission' : 'tool', message, 'see the message, fix the cause, then run the restore again', {
-    cause: error,
-  });
-}
-
 export const redisInPlace: InPlaceRestore<'redis'> = {
   async preflight(source, ctx): Promise<InPlacePreflight> {
     const facts = await inspect(source, ctx);
@@ -368,7 +357,7 @@ export const redisInPlace: InPlaceRestore<'redis'> = {
       rdbBytes = await writeTemp(content, temp, archivesConfigOrDefault(ctx.config.archives).limits.maxTotalBytes, await wantedOwner(facts), ctx);
     } catch (error) {
       await rm(temp, { force: true });
-      throw withState(error, 'nothing was changed: the server still runs with its data');
+      throw withRestoreState(error, 'nothing was changed: the server still runs with its data');
     }
     steps.push(`wrote the archive's RDB (${rdbBytes} bytes) beside ${finalPath}`);
 
@@ -387,7 +376,7 @@ export const redisInPlace: InPlaceRestore<'redis'> = {
         phase === 'replaced'
           ? `the server's RDB file ${finalPath} now holds the archive's (the data from before the restore is in the safety backup)`
           : `the server's RDB file ${finalPath} was not replaced`;
-      throw withState(error, `${replaced}; ${await startAgain(source, ctx, phase)}`);
+      throw withRestoreState(error, `${replaced}; ${await startAgain(source, ctx, phase)}`);
     }
     const comparison = await compareKeys(source, recorded, rdbBytes, ctx);
     steps.push(`the server holds ${comparison.restored.keys} keys`);
