@@ -12,6 +12,11 @@ export function withRestoreState(error: unknown, state: string): RestorecheckErr
   if (error instanceof UsageError) return new UsageError(message, error.hint);
   if (error instanceof EvaluationError) return new EvaluationError(error.kind, message, error.hint, { cause: error });
   const code = (error as NodeJS.ErrnoException).code;
-  const kind = code === 'EACCES' || code === 'EPERM' ? 'permission' : (error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError' ? 'timeout' : 'tool';
+  const kind =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission'
+      : (error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError'
+        ? 'timeout'
+        : 'tool';
   return new EvaluationError(kind, message, 'fix the cause named in the message, then run the restore again', { cause: error });
 }

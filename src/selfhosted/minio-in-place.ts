@@ -142,8 +142,17 @@ export const minioInPlace: InPlaceRestore<'minio'> = {
     const untouched = `nothing was swapped: ${dataDir} is untouched`;
 
     // 1. Build aside and compare, before anything of the data folder is touched.
-    if (await lstat(oldDir).then(() => true, () => false)) {
-      throw new EvaluationError('conflict', `minio: ${oldDir} exists (left by an earlier restore?); ${untouched}`, 'look at it, remove it, then run the restore again');
+    if (
+      await lstat(oldDir).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      throw new EvaluationError(
+        'conflict',
+        `minio: ${oldDir} exists (left by an earlier restore?); ${untouched}`,
+        'look at it, remove it, then run the restore again',
+      );
     }
     try {
       await mkdir(newDir, { mode: 0o700 });

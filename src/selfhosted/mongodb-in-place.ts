@@ -104,21 +104,18 @@ async function runMongorestore(source: Source, content: Readable, configFile: st
   tool.stdout.resume();
   let bytes = 0;
   let contentError: unknown;
-  const fed = pipeline(
-    async function* () {
-      try {
-        for await (const chunk of content as AsyncIterable<Buffer>) {
-          bytes += chunk.length;
-          ctx.progress(bytes);
-          yield chunk;
-        }
-      } catch (error) {
-        contentError = error;
-        throw error;
+  const fed = pipeline(async function* () {
+    try {
+      for await (const chunk of content as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        ctx.progress(bytes);
+        yield chunk;
       }
-    },
-    tool.stdin!,
-  );
+    } catch (error) {
+      contentError = error;
+      throw error;
+    }
+  }, tool.stdin!);
   const [feeding, done] = await Promise.allSettled([fed, tool.done]);
   // The member itself broke (verification says why): whatever mongorestore made of part of an archive is no restore.
   if (contentError !== undefined) throw contentError;
@@ -135,7 +132,11 @@ async function runMongorestore(source: Source, content: Readable, configFile: st
   }
   // mongorestore exited 0 but stopped reading (a broken pipe): it did not restore the whole archive.
   if (feeding.status === 'rejected') {
-    throw new EvaluationError('tool', `mongodb: mongorestore exited before it had read the whole archive (${describeError(feeding.reason)})`, 'run mongorestore by hand to see why');
+    throw new EvaluationError(
+      'tool',
+      `mongodb: mongorestore exited before it had read the whole archive (${describeError(feeding.reason)})`,
+      'run mongorestore by hand to see why',
+    );
   }
   return tool.stderrTail();
 }

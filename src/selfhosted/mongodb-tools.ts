@@ -30,4 +30,3 @@ export function splitMongoUrl(url: string): { uri: string; password?: string } {
 
 /** A YAML double-quoted scalar (JSON's escaping is valid YAML). */
 export const yamlString = (value: string) => JSON.stringify(value);
-

@@ -51,4 +51,3 @@ export async function redisCli(source: Source, args: string[], expect: RegExp, s
   }
   return text;
 }
-

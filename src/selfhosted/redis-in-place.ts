@@ -132,7 +132,11 @@ async function inspect(source: Source, ctx: InPlaceContext): Promise<ServerFacts
   const dbfilename = dbfilenameRead || 'dump.rdb';
   if (!configReadable) ctx.log.info(`redis: CONFIG GET refused; assuming the RDB file is ${dbfilename} in ${dataDir}`);
   if (dbfilename.includes('/') || dbfilename === '.' || dbfilename === '..') {
-    throw new EvaluationError('invalid-response', `redis: the server's dbfilename ${JSON.stringify(dbfilename)} is not a file name`, 'check the server configuration');
+    throw new EvaluationError(
+      'invalid-response',
+      `redis: the server's dbfilename ${JSON.stringify(dbfilename)} is not a file name`,
+      'check the server configuration',
+    );
   }
   const aof =
     appendonly !== undefined
@@ -170,7 +174,13 @@ async function wantedOwner(facts: ServerFacts): Promise<{ uid: number; gid: numb
 }
 
 /** Writes the RDB to `file` (new, 0600 while written), fsynced; returns its size. Refuses a content without the REDIS magic. */
-async function writeTemp(content: Readable, file: string, maxBytes: number, owner: { uid: number; gid: number; mode: number }, ctx: InPlaceContext): Promise<number> {
+async function writeTemp(
+  content: Readable,
+  file: string,
+  maxBytes: number,
+  owner: { uid: number; gid: number; mode: number },
+  ctx: InPlaceContext,
+): Promise<number> {
   const handle: FileHandle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   let bytes = 0;
   let head = Buffer.alloc(0);
@@ -313,7 +323,11 @@ async function waitLoaded(source: Source, ctx: InPlaceContext): Promise<string> 
     }
     if (load.aborted) {
       ctx.signal.throwIfAborted();
-      throw new EvaluationError('timeout', `redis: the server had not loaded the RDB after ${REDIS_LOAD_TIMEOUT_MS / 60_000} minutes`, "read the Redis server's log");
+      throw new EvaluationError(
+        'timeout',
+        `redis: the server had not loaded the RDB after ${REDIS_LOAD_TIMEOUT_MS / 60_000} minutes`,
+        "read the Redis server's log",
+      );
     }
     await sleep(wait, load).catch(() => undefined);
   }

@@ -42,7 +42,13 @@ async function snapshot(base: string): Promise<string[]> {
   const out: string[] = [];
   for (const rel of (await readdir(base, { recursive: true })).map(String).sort()) {
     const info = await lstat(join(base, rel));
-    out.push(info.isFile() ? `${rel} ${createHash('sha256').update(await readFile(join(base, rel))).digest('hex')}` : `${rel}/`);
+    out.push(
+      info.isFile()
+        ? `${rel} ${createHash('sha256')
+            .update(await readFile(join(base, rel)))
+            .digest('hex')}`
+        : `${rel}/`,
+    );
   }
   return out;
 }
@@ -134,8 +140,14 @@ describe('minio in-place restore', { timeout: 300_000 }, () => {
       { name: '../escaped.txt', type: 'file', content: 'outside' },
     ]);
     await refusedUntouched(Readable.from([tar]), facts, /\.\.\/escaped\.txt/);
-    assert.deepEqual((await readdir(ws.dir)).filter((name) => name === 'escaped.txt'), []);
-    assert.deepEqual((await readdir(parent)).filter((name) => name === 'escaped.txt'), []);
+    assert.deepEqual(
+      (await readdir(ws.dir)).filter((name) => name === 'escaped.txt'),
+      [],
+    );
+    assert.deepEqual(
+      (await readdir(parent)).filter((name) => name === 'escaped.txt'),
+      [],
+    );
   });
 
   it('a tar with a symbolic link is refused before the swap', async () => {
@@ -147,7 +159,11 @@ describe('minio in-place restore', { timeout: 300_000 }, () => {
   });
 
   it('a volume whose tally differs from the metadata (one object more recorded) fails before the swap', async () => {
-    await refusedUntouched(createReadStream(archive).pipe(createGunzip()), { ...facts, objects: Number(facts.objects) + 1 }, /differs from what the archive's metadata records/);
+    await refusedUntouched(
+      createReadStream(archive).pipe(createGunzip()),
+      { ...facts, objects: Number(facts.objects) + 1 },
+      /differs from what the archive's metadata records/,
+    );
   });
 
   it('puts the backed-up volume back: the object added after it is gone, the owner is kept, nothing left aside', async () => {
@@ -156,7 +172,10 @@ describe('minio in-place restore', { timeout: 300_000 }, () => {
     const seconds = (performance.now() - started) / 1000;
     assert.deepEqual(await snapshot(dataDir), backedUp, 'the data folder is what was backed up');
     assert.deepEqual(result.comparison.differences, []);
-    assert.ok(result.comparison.matched.some((m) => /content_sha256/.test(m)), result.comparison.matched.join(', '));
+    assert.ok(
+      result.comparison.matched.some((m) => /content_sha256/.test(m)),
+      result.comparison.matched.join(', '),
+    );
     assert.deepEqual(await services(), ['stop', 'start'], 'stopped before the swap, started after');
     assert.deepEqual(await leftovers(), []);
     if (root) {
@@ -169,11 +188,14 @@ describe('minio in-place restore', { timeout: 300_000 }, () => {
 
   it('a start that fails leaves the restored volume in place and the previous one beside it, and says so', async () => {
     await writeFile(log, '');
-    await assert.rejects(minio.inPlace!.restore(source([['false']]), MEMBER, createReadStream(archive).pipe(createGunzip()), facts, await context()), (error: unknown) => {
-      assert.ok(error instanceof EvaluationError, String(error));
-      assert.match(error.message, /the restored volume is in place at .*, the previous one kept as .*\.minio-data\.rc-old-mt1/);
-      return true;
-    });
+    await assert.rejects(
+      minio.inPlace!.restore(source([['false']]), MEMBER, createReadStream(archive).pipe(createGunzip()), facts, await context()),
+      (error: unknown) => {
+        assert.ok(error instanceof EvaluationError, String(error));
+        assert.match(error.message, /the restored volume is in place at .*, the previous one kept as .*\.minio-data\.rc-old-mt1/);
+        return true;
+      },
+    );
     assert.deepEqual(await leftovers(), ['.minio-data.rc-old-mt1']);
     assert.deepEqual(await snapshot(dataDir), backedUp);
   });

@@ -69,7 +69,13 @@ describe('mongodb in-place restore (our side, against a FAKE mongorestore)', { t
     const result = await withFake(async () => {
       const found = await mongodb.inPlace!.preflight(source, await context());
       assert.doesNotMatch(found.target, new RegExp(PASSWORD));
-      return mongodb.inPlace!.restore(source, MEMBER, Readable.from([archive.subarray(0, 1000), archive.subarray(1000)]), { tool_version: 'x' }, await context());
+      return mongodb.inPlace!.restore(
+        source,
+        MEMBER,
+        Readable.from([archive.subarray(0, 1000), archive.subarray(1000)]),
+        { tool_version: 'x' },
+        await context(),
+      );
     });
     const argv = (await readFile(join(record, 'argv'), 'utf8')).trim().split('\n');
     assert.ok(argv.includes('--drop') && argv.includes('--archive'), argv.join(' '));
@@ -89,12 +95,22 @@ describe('mongodb in-place restore (our side, against a FAKE mongorestore)', { t
   it('behind an exec prefix: the config file is written in the container through sh, never with the password on a command line', async () => {
     await installFake();
     const wrapper = await ws.wrapper();
-    const source = parseSource('mongodb', { url: `mongodb://backup:${PASSWORD}@mongodb:27017`, exec: wrapper.exec, restore: { url: `mongodb://admin:${PASSWORD}@mongodb:27017` } });
+    const source = parseSource('mongodb', {
+      url: `mongodb://backup:${PASSWORD}@mongodb:27017`,
+      exec: wrapper.exec,
+      restore: { url: `mongodb://admin:${PASSWORD}@mongodb:27017` },
+    });
     await withFake(async () => mongodb.inPlace!.restore(source, MEMBER, Readable.from([Buffer.from('archive')]), undefined, await context()));
     const calls = await wrapper.calls();
     for (const line of calls) assert.ok(!line.includes(PASSWORD), `no password on a command line: ${line}`);
-    assert.ok(calls.some((line) => /^the-service sh -c umask 077 && cat > "\$1" sh \/tmp\/\.restorecheck-mongorestore-mg1\.yaml$/.test(line)), calls.join('\n'));
-    assert.ok(calls.some((line) => line.startsWith('the-service mongorestore --uri=mongodb://admin@mongodb:27017') && line.includes('--drop')), calls.join('\n'));
+    assert.ok(
+      calls.some((line) => /^the-service sh -c umask 077 && cat > "\$1" sh \/tmp\/\.restorecheck-mongorestore-mg1\.yaml$/.test(line)),
+      calls.join('\n'),
+    );
+    assert.ok(
+      calls.some((line) => line.startsWith('the-service mongorestore --uri=mongodb://admin@mongodb:27017') && line.includes('--drop')),
+      calls.join('\n'),
+    );
     assert.ok(calls.includes('the-service rm -f /tmp/.restorecheck-mongorestore-mg1.yaml'), calls.join('\n'));
     assert.ok(!existsSync('/tmp/.restorecheck-mongorestore-mg1.yaml'));
   });

@@ -35,9 +35,12 @@ describe('selfhosted redis in-place restore', { skip, timeout: 600_000 }, () => 
 
   const cli = async (...args: string[]): Promise<string> =>
     (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 30_000, env: { ...process.env, REDISCLI_AUTH: password } })).stdout;
-  const answers = () => cli('PING').then((out) => out.trim() === 'PONG', () => false);
-  const source = (extra: Record<string, unknown> = {}) =>
-    parseSource('redis', { url, dataDir: dir, restore: { start: [['redis-server', conf]] }, ...extra });
+  const answers = () =>
+    cli('PING').then(
+      (out) => out.trim() === 'PONG',
+      () => false,
+    );
+  const source = (extra: Record<string, unknown> = {}) => parseSource('redis', { url, dataDir: dir, restore: { start: [['redis-server', conf]] }, ...extra });
 
   async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
     const deadline = Date.now() + 60_000;
@@ -131,11 +134,14 @@ describe('selfhosted redis in-place restore', { skip, timeout: 600_000 }, () => 
       assert.match(error.hint, /restore\.start/);
       return true;
     });
-    await assert.rejects(redis.inPlace!.preflight(source({ restore: { dataDir: ws.dir, start: [['redis-server', conf]] } }), await context()), (error: unknown) => {
-      assert.ok(error instanceof UsageError, String(error));
-      assert.match(error.message, /CONFIG GET dir/);
-      return true;
-    });
+    await assert.rejects(
+      redis.inPlace!.preflight(source({ restore: { dataDir: ws.dir, start: [['redis-server', conf]] } }), await context()),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError, String(error));
+        assert.match(error.message, /CONFIG GET dir/);
+        return true;
+      },
+    );
     await assert.rejects(redis.inPlace!.preflight(parseSource('redis', { url, restore: { start: [['true']] } }), await context()), UsageError);
     await unchanged();
   });
@@ -154,6 +160,17 @@ describe('selfhosted redis in-place restore', { skip, timeout: 600_000 }, () => 
     await unchanged();
   });
 
+  it('a stop command that fails: the RDB is not replaced and the server, still answering, keeps its data', async () => {
+    const failing = source({ restore: { stop: [['false']], start: [['redis-server', conf]] } });
+    await assert.rejects(redis.inPlace!.restore(failing, 'redis_dump.rdb', createReadStream(rdb), { keys: KEYS }, await context()), (error: unknown) => {
+      assert.ok(error instanceof EvaluationError, String(error));
+      assert.match(error.message, /restore\.stop: false exited with 1/);
+      assert.match(error.message, /was not replaced; the server still answers with its data/);
+      return true;
+    });
+    await unchanged();
+  });
+
   it('puts the backup back: the key added after it is gone, every key of the backup is there', async () => {
     await redis.inPlace!.preflight(source(), await context());
     const started = performance.now();
@@ -165,8 +182,14 @@ describe('selfhosted redis in-place restore', { skip, timeout: 600_000 }, () => 
     assert.deepEqual(result.comparison.matched, ['keys']);
     assert.deepEqual(result.comparison.differences, []);
     assert.equal(result.comparison.restored.keys, KEYS);
-    assert.ok(result.steps.some((step) => /SHUTDOWN NOSAVE/.test(step)), result.steps.join('\n'));
-    assert.ok(result.steps.some((step) => /^ran redis-server /.test(step)), result.steps.join('\n'));
+    assert.ok(
+      result.steps.some((step) => /SHUTDOWN NOSAVE/.test(step)),
+      result.steps.join('\n'),
+    );
+    assert.ok(
+      result.steps.some((step) => /^ran redis-server /.test(step)),
+      result.steps.join('\n'),
+    );
     assert.deepEqual((await readFile(join(dir, 'dump.rdb'))).equals(await readFile(rdb)), true, 'dump.rdb is the archive’s RDB');
     assert.deepEqual(
       (await readdir(dir)).filter((name) => name.startsWith('.restorecheck-')),
