@@ -107,9 +107,10 @@ export interface InPlaceRestore<N extends ComponentName = ComponentName> {
   /**
    * Before anything is changed: the target is reachable, the credentials work, the tools and the configuration the
    * restore needs are there (e.g. Redis's `restore.start`). Throws a RestorecheckError (UsageError for configuration,
-   * EvaluationError otherwise) whose message names the problem and whose hint the fix. Changes nothing.
+   * EvaluationError otherwise) whose message names the problem and whose hint the fix. Changes nothing. `recorded` is
+   * metadata.json's `components.<name>` when the caller has it (MinIO sizes its `disk` need from its `bytes`).
    */
-  preflight(source: SourceOf<N>, ctx: InPlaceContext): Promise<InPlacePreflight>;
+  preflight(source: SourceOf<N>, ctx: InPlaceContext, recorded?: Record<string, JsonValue>): Promise<InPlacePreflight>;
   /**
    * Replaces what the target holds with `content` (the member as member-tap.ts gives it: decompressed when gzip, the RDB
    * as stored), then compares the result with `recorded` (metadata.json's `components.<name>`; undefined when the

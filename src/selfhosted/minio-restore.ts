@@ -79,7 +79,8 @@ async function writeFileEntry(handle: FileHandle, body: AsyncIterable<Uint8Array
   }
 }
 
-async function extract(
+/** Extracts data.tar.gz's tar (decompressed) into `filesDir` under the rules above; shared with the in-place restore. */
+export async function extractVolume(
   content: Readable,
   filesDir: string,
   limits: { maxMinioEntries: number; maxTotalBytes: number },
@@ -197,7 +198,8 @@ async function sha256OfFile(path: string): Promise<string | undefined> {
 /** A recorded count: a non-negative integer, or undefined. */
 const recordedCount = (value: JsonValue | undefined) => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined);
 
-async function compareVolume(filesDir: string, recorded: Record<string, JsonValue> | undefined): Promise<RestoreComparison> {
+/** Counts the extracted folder and compares it with metadata.json's `components.minio`; shared with the in-place restore. */
+export async function compareVolume(filesDir: string, recorded: Record<string, JsonValue> | undefined): Promise<RestoreComparison> {
   const facts = (await tallyFolder(filesDir)).facts();
   const restored: Record<string, JsonValue> = { ...facts };
   const comparison: RestoreComparison = { restored, matched: [], differences: [], notCompared: [] };
@@ -269,7 +271,7 @@ async function startSession(ctx: RestoreTestContext): Promise<MinioRestoreSessio
       if (loaded) throw new EvaluationError('internal', 'minio: data.tar.gz was loaded twice into one folder', 'report this as a bug');
       loaded = true;
       const started = performance.now();
-      const { entries, bytes } = await extract(content, filesDir, archivesConfigOrDefault(ctx.config.archives).limits);
+      const { entries, bytes } = await extractVolume(content, filesDir, archivesConfigOrDefault(ctx.config.archives).limits);
       ctx.log.info(`minio: extracted ${entries} entries (${bytes} bytes) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
     },
     async compare(recorded) {

@@ -28,6 +28,7 @@ import { type Header, extract as tarExtract, pack as tarPack } from 'tar-stream'
 import { EvaluationError } from '../errors.js';
 import type { BackupContext, ComponentBackup, SelfHostedComponent, SourceOf } from './component.js';
 import { writeMember } from './member-writer.js';
+import { minioInPlace } from './minio-in-place.js';
 import { minioRestoreTest } from './minio-restore.js';
 import { MinioTally as Tally } from './minio-tally.js';
 import { type RunningTool, type ToolCommand, startTool, toolVersion } from './tool-process.js';
@@ -237,4 +238,5 @@ export const minio: SelfHostedComponent<'minio'> = {
     };
   },
   restoreTest: minioRestoreTest,
+  inPlace: minioInPlace,
 };

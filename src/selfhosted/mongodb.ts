@@ -20,42 +20,20 @@ import { EvaluationError } from '../errors.js';
 import { maskUrl } from '../secrets/redact.js';
 import type { BackupContext, ComponentBackup, SelfHostedComponent, SourceOf } from './component.js';
 import { writeMember } from './member-writer.js';
+import { mongodbInPlace } from './mongodb-in-place.js';
 import { mongodbRestoreTest } from './throwaway-mongod.js';
+import { MONGO_TOOLS_PACKAGE as PACKAGE, MongoToolsMissingError, splitMongoUrl, yamlString } from './mongodb-tools.js';
 import { type ToolCommand, ToolMissingError, startTool, toolVersion } from './tool-process.js';
+
+export { MongoToolsMissingError, splitMongoUrl } from './mongodb-tools.js';
 
 type Source = SourceOf<'mongodb'>;
 const MEMBER = 'mongodb/dump.archive.gz';
-/** The package of MongoDB's own apt repository (repo.mongodb.org), not of Debian. */
-const PACKAGE = 'mongodb-database-tools';
-
-/** mongodump missing: the Debian hint would be wrong (Debian has no such package), so this one says where it is. */
-export class MongoToolsMissingError extends ToolMissingError {
-  override readonly hint: string;
-  constructor(exec: readonly string[] | undefined, detail: string) {
-    super('mongodb', 'mongodump', PACKAGE, exec, detail);
-    this.hint = exec
-      ? 'make sure the container has mongodump (the official mongo image does), or change selfHosted.sources.mongodb.exec'
-      : 'the MongoDB Database Tools are not packaged by Debian: run mongodump where it is, in the mongo container, with ' +
-        'selfHosted.sources.mongodb.exec: [docker, compose, exec, -T, mongodb] (or install mongodb-database-tools from repo.mongodb.org)';
-  }
-}
-
-/** The URL without its password, and the password (percent-decoded) if there is one. */
-export function splitMongoUrl(url: string): { uri: string; password?: string } {
-  const parsed = new URL(url);
-  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-  parsed.password = '';
-  return { uri: parsed.toString(), ...(password !== undefined ? { password } : {}) };
-}
-
 /** mongodump's arguments (pure): never the password; `configFile` when the password is in one. */
 export function mongodumpArgs(source: Source, configFile?: string): string[] {
   const { uri } = splitMongoUrl(source.url);
   return [`--uri=${uri}`, '--archive', '--gzip', ...(configFile ? [`--config=${configFile}`] : [])];
 }
-
-/** A YAML double-quoted scalar (JSON's escaping is valid YAML). */
-const yamlString = (value: string) => JSON.stringify(value);
 
 function command(source: Source, args: string[]): ToolCommand {
   return { component: 'mongodb', debianPackage: PACKAGE, exec: source.exec, tool: 'mongodump', args };
@@ -101,4 +79,5 @@ export const mongodb: SelfHostedComponent<'mongodb'> = {
     }
   },
   restoreTest: mongodbRestoreTest,
+  inPlace: mongodbInPlace,
 };

@@ -82,7 +82,7 @@ const exitOf = (child: ChildProcess) =>
   });
 
 /** What mongorestore says when the archive itself is not one it can read (its demultiplexer and BSON reader). */
-const REFUSED_ARCHIVE = /archive|demux|prelude|magic|corrupt|invalid BSON|unexpected EOF|bad file format|checksum/i;
+export const REFUSED_ARCHIVE = /archive|demux|prelude|magic|corrupt|invalid BSON|unexpected EOF|bad file format|checksum/i;
 
 async function startSession(ctx: RestoreTestContext): Promise<RestoreSession> {
   const user = sandboxUser();
