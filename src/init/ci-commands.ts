@@ -3,7 +3,7 @@
  * cannot disagree on the schedule, the version, the commands or where the reports go.
  */
 import { TOOL_VERSION } from '../version.js';
-import { CLIENT_IP_VARIABLE, CONFIG_FILE, REPORTS_DIR } from './config-document.js';
+import { CLIENT_IP_VARIABLE, CONFIG_FILE, REPORTS_DIR, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE } from './config-document.js';
 import type { InitAnswers } from './init-answers.js';
 import { type InstallSource, ON_NPM_REGISTRY, installScript, parseInstallSource } from './install-source.js';
 
@@ -45,6 +45,48 @@ export function backupCommandLine(): string {
     'json',
     '--format',
     'markdown',
+  ].join(' ');
+}
+
+/** The secrets of the selfHosted section init sketches in restorecheck.yaml (commented out until filled in). */
+export const BACKUP_SECRET_VARIABLES = ['PGPASSWORD', 'BACKUP_SIGNING_KEY'] as const;
+
+/**
+ * The variables restorecheck.yaml needs to load (it is loaded whole): the database URL, the report signing key with
+ * --sign, and the selfHosted secrets. The backup step and the rollback's restore step load the same file.
+ */
+export function selfHostedStepEnv(answers: InitAnswers): Record<string, string> {
+  return {
+    [answers.databaseUrlEnv]: `\${{ secrets.${answers.databaseUrlEnv} }}`,
+    ...(answers.sign === 'yes' ? { [SIGNING_KEY_VARIABLE]: `\${{ secrets.${SIGNING_KEY_SECRET} }}` } : {}),
+    ...Object.fromEntries(BACKUP_SECRET_VARIABLES.map((name) => [name, `\${{ secrets.${name} }}`])),
+  };
+}
+
+/** The words `restorecheck restore` asks for before it overwrites production without a terminal. */
+export const PRODUCTION_CONFIRMATION = 'RESTORE PRODUCTION';
+
+/** The shell variables the rollback step reads its inputs from (set in the step's env:, never spliced into the script). */
+export const ROLLBACK_ENVIRONMENT_VARIABLE = 'ROLLBACK_ENVIRONMENT';
+export const ROLLBACK_REASON_VARIABLE = 'ROLLBACK_REASON';
+
+/**
+ * `restorecheck restore … latest` as CI's rollback after a failed deployment: production takes the confirmation words
+ * (restore refuses production without a terminal otherwise), any other environment --yes. The environment (other than
+ * production) and the reason come from shell variables, double-quoted: the caller's text is data to the shell, never code.
+ */
+export function rollbackCommandLine(production: boolean): string {
+  return [
+    'restorecheck',
+    'restore',
+    '--config',
+    CONFIG_FILE,
+    '--environment',
+    production ? BACKUP_ENVIRONMENT : `"$${ROLLBACK_ENVIRONMENT_VARIABLE}"`,
+    'latest',
+    ...(production ? ['--confirm', `"${PRODUCTION_CONFIRMATION}"`] : ['--yes']),
+    '--reason',
+    `"$${ROLLBACK_REASON_VARIABLE}"`,
   ].join(' ');
 }
 

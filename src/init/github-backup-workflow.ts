@@ -6,22 +6,25 @@
  * verified. The report is kept as an artifact whatever happened.
  */
 import { CommentedYaml } from './commented-yaml.js';
-import { CONFIG_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE } from './config-document.js';
-import { BACKUP_ENVIRONMENT, BACKUP_RUNNER_LABEL, CI_NODE_MAJOR, PINNED_VERSION, REPORTS_DIR, backupCommandLine, installCommandLine } from './ci-commands.js';
+import { CONFIG_FILE } from './config-document.js';
+import {
+  BACKUP_ENVIRONMENT,
+  BACKUP_RUNNER_LABEL,
+  BACKUP_SECRET_VARIABLES,
+  CI_NODE_MAJOR,
+  PINNED_VERSION,
+  REPORTS_DIR,
+  backupCommandLine,
+  installCommandLine,
+  selfHostedStepEnv,
+} from './ci-commands.js';
+import { GITHUB_ROLLBACK_WORKFLOW_FILE, rollbackCallerLines } from './github-rollback-workflow.js';
 import type { InitAnswers } from './init-answers.js';
 
 export const GITHUB_BACKUP_WORKFLOW_FILE = '.github/workflows/restorecheck-backup.yml';
 
-/** The secrets of the selfHosted section init sketches in restorecheck.yaml (commented out until filled in). */
-export const BACKUP_SECRET_VARIABLES = ['PGPASSWORD', 'BACKUP_SIGNING_KEY'] as const;
-
 export function githubBackupWorkflowData(answers: InitAnswers): Record<string, unknown> {
-  const env = {
-    // restorecheck.yaml is loaded whole: its database URL variable must be set here too.
-    [answers.databaseUrlEnv]: `\${{ secrets.${answers.databaseUrlEnv} }}`,
-    ...(answers.sign === 'yes' ? { [SIGNING_KEY_VARIABLE]: `\${{ secrets.${SIGNING_KEY_SECRET} }}` } : {}),
-    ...Object.fromEntries(BACKUP_SECRET_VARIABLES.map((name) => [name, `\${{ secrets.${name} }}`])),
-  };
+  const env = selfHostedStepEnv(answers);
   return {
     name: `restorecheck backup before deploy (${BACKUP_ENVIRONMENT})`,
     on: { workflow_call: {}, workflow_dispatch: {} },
@@ -55,7 +58,9 @@ export function renderGithubBackupWorkflow(answers: InitAnswers): string {
     `restorecheck: a verified backup of ${BACKUP_ENVIRONMENT} before every deployment, or no deployment.`,
     `Written by \`restorecheck init --backup-before-deploy\` (restorecheck ${PINNED_VERSION}); see the README, "Backup before deploy".`,
     '',
-    'Call it from the deploy workflow, and make the deployment wait for it:',
+    answers.rollbackOnFailure === 'yes'
+      ? `Call it from the deploy workflow, make the deployment wait for it, and roll a failed deployment back (${GITHUB_ROLLBACK_WORKFLOW_FILE}):`
+      : 'Call it from the deploy workflow, and make the deployment wait for it:',
     '  jobs:',
     '    backup:',
     `      uses: ./${GITHUB_BACKUP_WORKFLOW_FILE}`,
@@ -63,6 +68,7 @@ export function renderGithubBackupWorkflow(answers: InitAnswers): string {
     '    deploy:',
     '      needs: backup          # runs only when the backup passed (exit 0: written and verified)',
     '      ...',
+    ...(answers.rollbackOnFailure === 'yes' ? rollbackCallerLines().map((line) => `  ${line}`) : []),
     '',
     'Before the first run:',
     `  a self-hosted runner on the server of the stack, with the label ${BACKUP_RUNNER_LABEL} (Settings → Actions → Runners),`,

@@ -75,6 +75,7 @@ export const answerSchemas = {
   }),
   sign: yesNo,
   backupBeforeDeploy: yesNo,
+  rollbackOnFailure: yesNo,
   ci: z.enum(CI_CHOICES, { message: `must be one of ${CI_CHOICES.join(', ')}` }),
   // Normalised to npm's install spec (a git URL without a ref gets the version's tag).
   installFrom: z.string().transform((value, ctx) => {
@@ -181,6 +182,18 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
     // Only GitHub gets the backup workflow (Azure DevOps: the README shows the stage to add).
     appliesTo: (filled) => filled.ci === 'github' || filled.ci === 'both',
   },
+  {
+    key: 'rollbackOnFailure',
+    flag: '--rollback-on-failure',
+    boolean: true,
+    prompt: 'Also write a rollback workflow for a failed deployment (restorecheck restore of the archive the backup before deploy made; yes/no)',
+    flagHelp:
+      'with --backup-before-deploy, also write a reusable rollback CI workflow: restorecheck restore … latest of the self-hosted stack, for a deployment that failed after its backup passed',
+    required: true,
+    defaultFor: () => 'no',
+    // The rollback restores the archive the backup workflow made: asked only when that workflow is written.
+    appliesTo: (filled) => (filled.ci === 'github' || filled.ci === 'both') && filled.backupBeforeDeploy === 'yes',
+  },
 ];
 
 /** Whether a question applies to these answers (defaults filled in). */
@@ -230,9 +243,19 @@ const initAnswersSchema = z
     // Defaulted to no by validateAnswers; optional so that answers built in code (tests) need not say it.
     sign: answerSchemas.sign.optional(),
     backupBeforeDeploy: answerSchemas.backupBeforeDeploy.optional(),
+    rollbackOnFailure: answerSchemas.rollbackOnFailure.optional(),
   })
   .superRefine((answers, ctx) => {
     if (answers.ci !== 'none' && answers.installFrom === undefined) ctx.addIssue({ code: 'custom', path: ['installFrom'], message: 'required' });
+    // Without the backup before deploy there is no archive made by the failing run to roll back to, and `latest` would
+    // restore whatever older archive is on the disk: refused rather than quietly writing a workflow that does that.
+    if (answers.rollbackOnFailure === 'yes' && answers.backupBeforeDeploy !== 'yes')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollbackOnFailure'],
+        message:
+          'needs --backup-before-deploy: the rollback restores the archive the backup before deploy made (pass both --backup-before-deploy and --rollback-on-failure)',
+      });
   });
 export type InitAnswers = z.output<typeof initAnswersSchema>;
 

@@ -5,6 +5,7 @@
 import { AZURE_PIPELINE_FILE, SERVICE_CONNECTION, renderAzurePipeline } from './azure-pipeline.js';
 import { CONFIG_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE, renderConfig, reportStoreOf } from './config-document.js';
 import { GITHUB_BACKUP_WORKFLOW_FILE, renderGithubBackupWorkflow } from './github-backup-workflow.js';
+import { GITHUB_ROLLBACK_WORKFLOW_FILE, renderGithubRollbackWorkflow } from './github-rollback-workflow.js';
 import { GITHUB_WORKFLOW_FILE, renderGithubWorkflow } from './github-workflow.js';
 import type { InitAnswers } from './init-answers.js';
 
@@ -26,6 +27,9 @@ export function planInit(answers: InitAnswers): InitPlan {
   const azureDevops = answers.ci === 'azure-devops' || answers.ci === 'both';
   if (github) files.push({ path: GITHUB_WORKFLOW_FILE, content: renderGithubWorkflow(answers) });
   if (github && answers.backupBeforeDeploy === 'yes') files.push({ path: GITHUB_BACKUP_WORKFLOW_FILE, content: renderGithubBackupWorkflow(answers) });
+  // validateAnswers refuses a rollback without the backup before deploy; the check here only keeps the plan honest.
+  if (github && answers.backupBeforeDeploy === 'yes' && answers.rollbackOnFailure === 'yes')
+    files.push({ path: GITHUB_ROLLBACK_WORKFLOW_FILE, content: renderGithubRollbackWorkflow(answers) });
   if (azureDevops) files.push({ path: AZURE_PIPELINE_FILE, content: renderAzurePipeline(answers) });
   return { files, nextSteps: nextSteps(answers, { github, azureDevops }) };
 }
@@ -95,15 +99,23 @@ function nextSteps(answers: InitAnswers, ci: { github: boolean; azureDevops: boo
   if (answers.ci !== 'none' && answers.installFrom?.startsWith('./'))
     steps.push(`Add ${answers.installFrom} to the repository (npm pack in a restorecheck checkout makes it): the install step installs it from the checkout.`);
   if (answers.backupBeforeDeploy === 'yes') {
+    const rollback = answers.rollbackOnFailure === 'yes';
     steps.push(
       `Backup before deploy: fill in and uncomment the selfHosted section of ${CONFIG_FILE}, then check it on the server: restorecheck backup --config ${CONFIG_FILE} --environment dev`,
       ...(ci.github
         ? [
             `  GitHub: a self-hosted runner on that server with the label restorecheck-backup, the secrets PGPASSWORD and BACKUP_SIGNING_KEY, and in the deploy workflow a job \`backup: { uses: ./${GITHUB_BACKUP_WORKFLOW_FILE}, secrets: inherit }\` that the deploy job \`needs:\`.`,
+            ...(rollback
+              ? [
+                  `  Rollback: fill in selfHosted.stop and selfHosted.start too, and add to the deploy workflow a job \`rollback\` that needs [backup, deploy], runs if: failure() && needs.backup.result == 'success', and uses ./${GITHUB_ROLLBACK_WORKFLOW_FILE} with secrets: inherit and the inputs environment and reason (the header of ${GITHUB_BACKUP_WORKFLOW_FILE} shows it).`,
+                ]
+              : []),
           ]
         : []),
       ...(ci.azureDevops
-        ? ['  Azure DevOps: init writes no backup stage yet; the README, "Backup before deploy", shows the step to add before the deployment stage.']
+        ? [
+            `  Azure DevOps: init writes no backup stage yet${rollback ? ', nor a rollback stage' : ''}; the README, "Backup before deploy", shows the step to add before the deployment stage.`,
+          ]
         : []),
     );
   }

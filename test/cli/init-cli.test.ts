@@ -34,6 +34,8 @@ const FLAGS = [
 const CONFIG = 'restorecheck.yaml';
 const GITHUB = '.github/workflows/restorecheck.yml';
 const AZURE_DEVOPS = '.azure-pipelines/restorecheck.yml';
+const BACKUP_WORKFLOW = '.github/workflows/restorecheck-backup.yml';
+const ROLLBACK_WORKFLOW = '.github/workflows/restorecheck-rollback.yml';
 
 const dirs: string[] = [];
 after(() => {
@@ -340,6 +342,22 @@ describe('restorecheck init: choices and bad input', () => {
     }
   });
 
+  it('--rollback-on-failure without --backup-before-deploy is exit 2 naming both flags, and nothing is written; with it, the rollback workflow', async () => {
+    const dir = freshDir();
+    const refused = await initIn(dir, ['--ci', 'github', '--rollback-on-failure']);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /--rollback-on-failure: needs --backup-before-deploy/);
+    assert.deepEqual(filesUnder(dir), []);
+    const both = freshDir();
+    const run = await initIn(both, ['--ci', 'github', '--backup-before-deploy', '--rollback-on-failure']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(filesUnder(both), [GITHUB, BACKUP_WORKFLOW, ROLLBACK_WORKFLOW, CONFIG].sort());
+    assert.ok(run.stdout.includes(`wrote ${ROLLBACK_WORKFLOW}`));
+    assert.match(run.stdout, /Next steps:[\s\S]*Rollback: .*uses \.\/\.github\/workflows\/restorecheck-rollback\.yml/);
+    const workflow = parseYaml(readFileSync(join(both, ROLLBACK_WORKFLOW), 'utf8')) as { on: Record<string, unknown> };
+    assert.ok('workflow_call' in workflow.on);
+  });
+
   it('--ci github writes no Azure DevOps pipeline, --ci none only the configuration; --dir writes elsewhere', async () => {
     const repo = freshDir();
     const github = await runCli(['init', ...FLAGS, '--ci', 'github', '--dir', repo], { cwd: tmpdir() });
@@ -500,6 +518,21 @@ describe('restorecheck init on a terminal', { skip: hasScript ? false : 'util-li
     const quiet = onTerminal(['init', ...FLAGS, '--dir', freshDir()], '', dir);
     assert.equal(quiet.code, 0, quiet.output);
     assert.doesNotMatch(quiet.output, /Environment label|Azure subscription id|Resource group of/, 'no question asked');
+  });
+
+  it('asks whether to write the rollback workflow only after yes to the backup before deploy', () => {
+    const dir = freshDir();
+    const flags = ['init', ...FLAGS.filter((f, i, all) => f !== '--server' && all[i - 1] !== '--server')];
+    // server, storage resource group (default), database URL variable (default), CI, no report store, not signed, then the two yes.
+    const run = onTerminal(flags, ['medicappdbprod', '', '', 'github', '', '', 'yes', 'yes', ''].join('\n'), dir);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /Also write a rollback workflow for a failed deployment .*\[no\]: /);
+    assert.deepEqual(filesUnder(dir), [GITHUB, BACKUP_WORKFLOW, ROLLBACK_WORKFLOW, CONFIG].sort());
+    const without = freshDir();
+    const no = onTerminal(flags, ['medicappdbprod', '', '', 'github', '', '', 'no', ''].join('\n'), without);
+    assert.equal(no.code, 0, no.output);
+    assert.doesNotMatch(no.output, /rollback workflow/, 'not asked without the backup workflow');
+    assert.deepEqual(filesUnder(without), [GITHUB, CONFIG].sort());
   });
 
   it('end of input (Ctrl-D) stops with exit 2 and writes nothing', () => {
