@@ -215,7 +215,9 @@ export async function runRestore(options: RestoreOptions): Promise<{ result: Run
   for (const name of toRestore) {
     const entry = configuredComponent(name, selfHosted.sources)!;
     try {
-      const ready = await entry.module.inPlace!.preflight(entry.source as never, ctxFor(name));
+      const recorded = (metadata.components as Record<string, JsonValue> | undefined)?.[name];
+      const facts = recorded !== null && typeof recorded === 'object' && !Array.isArray(recorded) ? (recorded as Record<string, JsonValue>) : undefined;
+      const ready = await entry.module.inPlace!.preflight(entry.source as never, ctxFor(name), facts);
       targets[name] = ready.target;
       if (ready.disk) disks.push(ready.disk);
       log.info(`restore: ${name}: ready (${ready.target})`);
