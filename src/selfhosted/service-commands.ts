@@ -42,7 +42,20 @@ function runOne(argv: readonly string[], shown: string, what: string, signal: Ab
       reject(new EvaluationError('timeout', `${what}: not run (${shown}): interrupted`, 'run the restore again'));
       return;
     }
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    // Its own process group, so that Ctrl-C and the deadline stop the command with its children (`sh -c …`, docker
+    // compose's plugins): killing the command alone leaves them holding its output, and we would wait for them.
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    const stop = () => {
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 5000).unref();
+    };
     let tail = '';
     const keep = (chunk: Buffer) => {
       tail = (tail + chunk.toString('utf8')).slice(-2000);
@@ -52,10 +65,9 @@ function runOne(argv: readonly string[], shown: string, what: string, signal: Ab
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      stop();
     }, timeoutMs);
-    const onAbort = () => child.kill('SIGTERM');
+    const onAbort = stop;
     signal.addEventListener('abort', onAbort, { once: true });
     const finish = () => {
       clearTimeout(timer);
