@@ -90,7 +90,14 @@ export interface RestoreStack {
   maria: MariadbService;
   redis: DaemonRedis;
   /** Writes the configuration (with extra selfHosted lines, e.g. `  stop: [[touch, /tmp/x]]`) and returns its path. */
-  writeConfig(extra?: string[], options?: { redisRestore?: boolean }): Promise<string>;
+  writeConfig(
+    extra?: string[],
+    options?: {
+      redisRestore?: boolean;
+      postgresRestore?: { stop?: string[][]; start?: string[][] };
+      mariadbRestore?: { stop?: string[][]; start?: string[][] };
+    },
+  ): Promise<string>;
   /** Everything the three servers hold, as one comparable text. */
   fingerprint(): Promise<string>;
   /** The archives in the backup directory. */
@@ -132,8 +139,8 @@ export async function startRestoreStack(): Promise<RestoreStack> {
           `  backupDir: ${backupDir}`,
           ...extra,
           '  sources:',
-          `    postgres: { url: ${JSON.stringify(pg.url({ database: 'medicapp' }))}, coreTables: [patients, test_table] }`,
-          `    mariadb: { url: ${JSON.stringify(maria.url)}, databases: [agenda] }`,
+          `    postgres: { url: ${JSON.stringify(pg.url({ database: 'medicapp' }))}, coreTables: [patients, test_table]${options.postgresRestore ? `, restore: ${JSON.stringify(options.postgresRestore)}` : ''} }`,
+          `    mariadb: { url: ${JSON.stringify(maria.url)}, databases: [agenda]${options.mariadbRestore ? `, restore: ${JSON.stringify(options.mariadbRestore)}` : ''} }`,
           options.redisRestore === false
             ? `    redis: { url: ${JSON.stringify(redis.url)} }`
             : `    redis: { url: ${JSON.stringify(redis.url)}, dataDir: ${JSON.stringify(redis.dir)}, restore: { start: ${JSON.stringify([redis.startCommand])} } }`,
