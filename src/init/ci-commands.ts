@@ -87,6 +87,13 @@ export function rollbackCommandLine(production: boolean): string {
     ...(production ? ['--confirm', `"${PRODUCTION_CONFIRMATION}"`] : ['--yes']),
     '--reason',
     `"$${ROLLBACK_REASON_VARIABLE}"`,
+    // The report into reports/, which the next step uploads (without it the report went to stdout only).
+    '--out-dir',
+    REPORTS_DIR,
+    '--format',
+    'json',
+    '--format',
+    'markdown',
   ].join(' ');
 }
 

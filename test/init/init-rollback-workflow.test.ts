@@ -27,6 +27,8 @@ const BASE: RawAnswers = {
 };
 const BACKUP = '.github/workflows/restorecheck-backup.yml';
 const ROLLBACK = '.github/workflows/restorecheck-rollback.yml';
+// The report goes where the upload step takes it from.
+const REPORT_FLAGS = '--out-dir reports --format json --format markdown';
 const RESTORE_PREFIX = 'restorecheck restore --config restorecheck.yaml --environment ';
 
 type Step = { name?: string; run?: string; uses?: string; if?: string; env?: Record<string, string>; with?: Record<string, unknown> };
@@ -105,9 +107,9 @@ describe('init --rollback-on-failure', () => {
       assert.equal(restores.length, 2);
       const [production, other] = restores as [Step, Step];
       assert.equal(production.if, "inputs.environment == 'production'");
-      assert.equal(production.run, `${RESTORE_PREFIX}production latest --confirm "RESTORE PRODUCTION" --reason "$ROLLBACK_REASON"`);
+      assert.equal(production.run, `${RESTORE_PREFIX}production latest --confirm "RESTORE PRODUCTION" --reason "$ROLLBACK_REASON" ${REPORT_FLAGS}`);
       assert.equal(other.if, "inputs.environment != 'production'");
-      assert.equal(other.run, `${RESTORE_PREFIX}"$ROLLBACK_ENVIRONMENT" latest --yes --reason "$ROLLBACK_REASON"`);
+      assert.equal(other.run, `${RESTORE_PREFIX}"$ROLLBACK_ENVIRONMENT" latest --yes --reason "$ROLLBACK_REASON" ${REPORT_FLAGS}`);
       for (const step of restores) {
         assert.doesNotMatch(step.run!, /--no-safety-backup/, 'the safety backup is kept');
         assert.equal(step.env?.ROLLBACK_REASON, '${{ inputs.reason }}', 'the reason arrives through env:');
@@ -145,6 +147,7 @@ describe('init --rollback-on-failure', () => {
       'RESTORE PRODUCTION',
       '--reason',
       reason,
+      ...REPORT_FLAGS.split(' '),
     ]);
     const staging = runStep(other.run!, { ROLLBACK_ENVIRONMENT: 'staging; touch pwned-4', ROLLBACK_REASON: reason });
     assert.deepEqual(staging.argv, [
@@ -157,6 +160,7 @@ describe('init --rollback-on-failure', () => {
       '--yes',
       '--reason',
       reason,
+      ...REPORT_FLAGS.split(' '),
     ]);
     for (const { cwd } of [prod, staging]) assert.deepEqual(readdirSync(cwd).sort(), ['argv.json', 'bin'], 'nothing of the text ran');
     assert.equal(existsSync(join(prod.cwd, 'pwned-1')), false);
