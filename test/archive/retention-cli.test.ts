@@ -116,4 +116,22 @@ describe('retention', () => {
     const missing = await runCli(['retention', join(dir, 'nope')]);
     assert.equal(missing.code, 2);
   });
+
+  it('keeps a safety backup as long as selfHosted.safetyBackupKeepDays says', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'restorecheck-retention-safety-'));
+    try {
+      const name = archiveFileName('medicapp-safety', 'production', new Date(now - 45 * DAY));
+      await writeFile(join(own, name), 'not inspected by retention');
+      await writeFile(join(own, `${name}.sha256`), `${'0'.repeat(64)}  ${name}\n`);
+      const config = join(own, 'restorecheck.yaml');
+      await writeFile(config, `environment: production\nselfHosted:\n  name: medicapp\n  backupDir: ${own}\n  safetyBackupKeepDays: 60\n`);
+      const kept = await runCli(['retention', own, '--config', config, '--format', 'json']);
+      assert.equal((JSON.parse(kept.stdout) as { archives: Row[] }).archives.find((a) => a.file === name)?.action, 'keep', kept.stdout);
+      // Without the configuration, the default 30 days: it has expired.
+      const bare = await runCli(['retention', own, '--format', 'json']);
+      assert.equal((JSON.parse(bare.stdout) as { archives: Row[] }).archives.find((a) => a.file === name)?.action, 'expire', bare.stdout);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
 });

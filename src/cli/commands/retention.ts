@@ -26,7 +26,9 @@ export const retentionCommand = defineCommand({
     if (argv.dir === undefined) throw new UsageError('name the backup directory', 'restorecheck retention DIR'); // yargs demands <dir>; this keeps the types honest
     const dir = resolve(argv.dir);
     const listing = await listArchiveDirectory(dir);
-    const plan = planRetention(listing, archives, new Date());
+    // The safety backups of `restore` are kept as the configuration says (as backup --prune keeps them).
+    const safetyKeepDays = loaded?.config.selfHosted?.safetyBackupKeepDays;
+    const plan = planRetention(listing, archives, new Date(), safetyKeepDays === undefined ? {} : { safetyKeepDays });
     // Deletions are recorded in the audit log of report.dir, or else in one beside the archives.
     const auditDir = loaded?.config.report?.dir ?? dir;
     const record = async (d: RetentionDeletion) => {
