@@ -39,6 +39,7 @@ import { restoreRedis } from './restore/restore-redis.js';
 import { restoreRowCountsMatch } from './restore/restore-row-counts-match.js';
 import { restoreSignedDocument } from './restore/restore-signed-document.js';
 import { restoreTestFreshness } from './restore/restore-test-freshness.js';
+import { restoreDatabaseHealth } from './in-place/restore-database-health.js';
 import { restoreHealth } from './in-place/restore-health.js';
 import { restoreRto } from './in-place/restore-rto.js';
 import { restoreSafetyBackup } from './in-place/restore-safety-backup.js';
@@ -93,6 +94,7 @@ export const checks: readonly Check[] = [
   restoredMongodb,
   restoredRedis,
   restoredMinio,
+  restoreDatabaseHealth,
   restoreHealth,
   restoreRto,
 ];

@@ -4,6 +4,7 @@
  * the audit line records: who, why, from which archive, the way back, each step's timing, the health.
  */
 import type { ComponentName, RestoreComparison } from '../selfhosted/component.js';
+import type { DatabaseHealth } from './database-health.js';
 import type { StepFailure } from './outcome.js';
 
 export interface InPlaceComponentResult {
@@ -48,6 +49,10 @@ export interface InPlaceOutcome {
   interrupted: boolean;
   health: {
     url?: { url: string; status: number | null; ok: boolean; seconds: number; attempts: number; error?: string };
+    /** The restored PostgreSQL database as the application reaches it, once started again (database-health.ts). */
+    database?: DatabaseHealth;
+    /** Why the database was not probed although PostgreSQL was restored (e.g. its URL is the container's, behind exec). */
+    databaseNotProbed?: string;
   };
   /** From the command's start to the end of the health checks. */
   totalSeconds: number;

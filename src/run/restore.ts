@@ -31,6 +31,7 @@ import { COMPONENTS, configuredComponent } from '../selfhosted/components.js';
 import { runCommands } from '../selfhosted/service-commands.js';
 import type { JsonValue, Logger, Severity } from '../vocabulary.js';
 import { archivesOfStack, backupDirOf, runBackup } from './backup.js';
+import { probeRestoredDatabase } from '../restore/database-health.js';
 import { LiveGateways } from './gateways.js';
 import type { Provenance, RunResult } from './result.js';
 import { type CommandStart, commandStartNow, runChecks } from './runner.js';
@@ -332,7 +333,22 @@ export async function runRestore(options: RestoreOptions): Promise<{ result: Run
     }
   }
 
-  // Health: the URL, then the checks (restored-* compare what each target holds with the metadata).
+  // Health: the restored database as the application reaches it, the URL, then the checks (restored-* compare what
+  // each target holds with the metadata).
+  if (components.postgres?.state === 'restored' && !signal.aborted) {
+    const way = applicationDatabaseUrl(config);
+    if ('url' in way) {
+      t = performance.now();
+      log.info('restore: health: reading the restored database as the application does');
+      outcome.health.database = await probeRestoredDatabase({
+        url: way.url,
+        recorded: postgresFacts(metadata as Record<string, JsonValue>),
+        alembicTable: selfHosted.sources.postgres?.alembicTable ?? config.database?.alembic.table ?? 'alembic_version',
+        timeoutMs: selfHosted.healthTimeoutSeconds * 1000,
+      });
+      steps.push({ name: 'database health', seconds: seconds(t), ok: outcome.health.database.ok });
+    } else outcome.health.databaseNotProbed = way.why;
+  }
   if (selfHosted.healthUrl && !signal.aborted) {
     t = performance.now();
     outcome.health.url = await askHealth(selfHosted.healthUrl, selfHosted.healthTimeoutSeconds * 1000, log);
@@ -414,14 +430,7 @@ async function restoreMembers(
       }
       return async (content) => {
         const entry = configuredComponent(name, selfHosted.sources)!;
-        let recorded = recordedAll[name];
-        if (name === 'postgres' && (recorded === undefined || recorded === null)) {
-          // Archives of other tools: the top-level row_counts and alembic_revision are PostgreSQL's.
-          recorded = {
-            ...(metadata.row_counts !== undefined ? { row_counts: metadata.row_counts } : {}),
-            ...(metadata.alembic_revision !== undefined ? { alembic_revision: metadata.alembic_revision } : {}),
-          };
-        }
+        const recorded: JsonValue | undefined = name === 'postgres' ? postgresFacts(metadata) : recordedAll[name];
         const began = performance.now();
         run.log.info(`restore: ${name}: restoring ${member} into ${targets[name]}`);
         try {
@@ -454,6 +463,30 @@ async function restoreMembers(
       'find out what writes into the backup directory; restore from the safety backup',
     );
   }
+}
+
+/**
+ * The URL the application reaches PostgreSQL by: `database.url` (check's own) when configured, else the restore target
+ * (`restore.url`, else the source's url) unless an exec prefix says that URL is the container's view.
+ */
+function applicationDatabaseUrl(config: Config): { url: string } | { why: string } {
+  if (config.database?.url) return { url: config.database.url };
+  const source = config.selfHosted?.sources.postgres;
+  if (!source) return { why: 'selfHosted.sources.postgres is not configured' };
+  if (source.exec && !source.restore?.url) {
+    return { why: 'its URL is the container’s (selfHosted.sources.postgres.exec): set database.url to the one this machine reaches it by' };
+  }
+  return { url: source.restore?.url ?? source.url };
+}
+
+/** metadata.json's facts for PostgreSQL: components.postgres, else the top-level row_counts and alembic_revision (other tools). */
+function postgresFacts(metadata: Record<string, JsonValue>): Record<string, JsonValue> | undefined {
+  const own = (metadata.components as Record<string, JsonValue> | undefined)?.postgres;
+  if (own !== null && typeof own === 'object' && !Array.isArray(own)) return own as Record<string, JsonValue>;
+  return {
+    ...(metadata.row_counts !== undefined ? { row_counts: metadata.row_counts } : {}),
+    ...(metadata.alembic_revision !== undefined ? { alembic_revision: metadata.alembic_revision } : {}),
+  };
 }
 
 /** GET the health URL until it answers 2xx or the deadline passes (each attempt bounded, no redirect followed). */

@@ -91,7 +91,8 @@ describe('restorecheck restore: the seed procedure, from the CLI', {
     const report = JSON.parse(r.stdout) as { outcome: string; checks: { id: string; status: string; message: string }[] };
     assert.equal(report.outcome, 'pass');
     const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
-    for (const id of ['restored-postgres', 'restored-mariadb', 'restored-redis', 'restore-safety-backup', 'restore-rto']) assert.equal(status[id], 'pass', id);
+    for (const id of ['restored-postgres', 'restored-mariadb', 'restored-redis', 'restore-database-health', 'restore-safety-backup', 'restore-rto'])
+      assert.equal(status[id], 'pass', id);
     assert.equal(status['restored-mongodb'], 'skipped');
     assert.equal(status['restored-minio'], 'skipped');
     const [safety] = await safetyArchives();
@@ -116,7 +117,7 @@ describe('restorecheck restore: the seed procedure, from the CLI', {
     assert.equal(details.rtoMet, true);
     assert.deepEqual(
       details.steps.map((s: { name: string }) => s.name),
-      ['verify', 'preflight', 'safety backup', 'stop', 'mariadb', 'redis', 'postgres', 'start'],
+      ['verify', 'preflight', 'safety backup', 'stop', 'mariadb', 'redis', 'postgres', 'start', 'database health'],
     );
 
     // The safety backup holds the 999 row: restoring it (the printed undo) brings it back.
@@ -209,5 +210,26 @@ describe('restorecheck restore: the seed procedure, from the CLI', {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('an application that migrates as it starts: the database health fails, exit 1', async () => {
+    // The start command plays a newer application's `alembic upgrade head` on start, after a rollback.
+    const migrating = await stack.writeConfig([
+      `  start: [[psql, ${JSON.stringify(stack.pg.url({ database: 'medicapp' }))}, -q, -c, "UPDATE alembic_version SET version_num = '9f00aa000000'"]]`,
+    ]);
+    const r = await runCli(
+      ['restore', '--config', migrating, '--environment', 'production', 'latest', ...CONFIRMED, '--no-safety-backup', '--format', 'json'],
+      {
+        env: CI,
+        timeoutMs: 600_000,
+      },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as { checks: { id: string; status: string; message: string }[] };
+    const health = report.checks.find((c) => c.id === 'restore-database-health')!;
+    assert.equal(health.status, 'fail');
+    assert.match(health.message, /Alembic is at 9f00aa000000, the archive at 4b2d9c1e7f00/);
+    // The restore itself was right: the drift came after it.
+    assert.equal(report.checks.find((c) => c.id === 'restored-postgres')!.status, 'pass');
   });
 });
