@@ -15,7 +15,8 @@
  * judge the outcome in one report; nothing here prints.
  */
 import { randomUUID } from 'node:crypto';
-import { statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { listArchiveDirectory } from '../archive/archive-directory.js';
 import { SAFETY_NAME_SUFFIX } from '../archive/retention.js';
@@ -213,6 +214,7 @@ export async function runRestore(options: RestoreOptions): Promise<{ result: Run
   t = performance.now();
   const targets: Partial<Record<ComponentName, string>> = {};
   const disks: { path: string; bytes: number }[] = [];
+  const known = asideCopies(toRestore, selfHosted, verification);
   for (const name of toRestore) {
     const entry = configuredComponent(name, selfHosted.sources)!;
     try {
@@ -220,27 +222,19 @@ export async function runRestore(options: RestoreOptions): Promise<{ result: Run
       const facts = recorded !== null && typeof recorded === 'object' && !Array.isArray(recorded) ? (recorded as Record<string, JsonValue>) : undefined;
       const ready = await entry.module.inPlace!.preflight(entry.source as never, ctxFor(name), facts);
       targets[name] = ready.target;
-      if (ready.disk) disks.push(ready.disk);
+      // The archive says how large the member is; the component could only guess from the current data.
+      const disk = known[name] ?? ready.disk;
+      if (disk) disks.push(disk);
       log.info(`restore: ${name}: ready (${ready.target})`);
     } catch (error) {
       const failure = failureOf(error);
       throw new UsageError(`preflight: ${name}: ${failure.message} (nothing was changed)`, failure.hint);
     }
   }
-  // The safety backup is about as large as the archive (the same data, compressed the same way), beside it.
-  if (options.safetyBackup) disks.push({ path: backupDirOf(selfHosted), bytes: Math.ceil(verification.sizeBytes * 1.2) + 64 * 1024 * 1024 });
-  for (const disk of disks) {
-    const free = await statfs(disk.path).then(
-      (s) => s.bavail * s.bsize,
-      () => undefined,
-    );
-    if (free !== undefined && free < disk.bytes) {
-      throw new UsageError(
-        `preflight: ${disk.path} has ${formatBytes(free)} free, the restore needs about ${formatBytes(disk.bytes)} there (nothing was changed)`,
-        `free space on the file system of ${disk.path} (df -h ${disk.path})`,
-      );
-    }
-  }
+  // The safety backup is about as large as the archive (the same data, compressed the same way), and backup spools
+  // its members beside the archive it writes: twice that, in the backup directory.
+  if (options.safetyBackup) disks.push({ path: backupDirOf(selfHosted), bytes: Math.ceil(verification.sizeBytes * 2.2) + 64 * 1024 * 1024 });
+  await checkFreeSpace(disks);
   steps.push({ name: 'preflight', seconds: seconds(t), ok: true });
 
   // 5. The way back.
@@ -377,6 +371,51 @@ export async function runRestore(options: RestoreOptions): Promise<{ result: Run
     return { result, outcome };
   } finally {
     await gateways.close();
+  }
+}
+
+/**
+ * What the restores write beside their target on this machine: MariaDB spools the whole decompressed dump in TMPDIR
+ * (read twice, so that a cut dump changes nothing), Redis writes the RDB into its data folder before the swap. (MinIO
+ * says its own in preflight; PostgreSQL builds its new database on the server, whose free space no client can read.)
+ */
+function asideCopies(
+  toRestore: ComponentName[],
+  selfHosted: SelfHostedConfig,
+  verification: ArchiveVerification,
+): Partial<Record<ComponentName, { path: string; bytes: number }>> {
+  const needs: Partial<Record<ComponentName, { path: string; bytes: number }>> = {};
+  const decompressed = (member: string) => Number(verification.dumps.find((d) => d.path === member)?.details.decompressedBytes ?? 0);
+  const stored = (member: string) => verification.entries.find((e) => e.path === member)?.size ?? 0;
+  if (toRestore.includes('mariadb') && decompressed('mariadb_full.sql.gz') > 0) {
+    needs.mariadb = { path: tmpdir(), bytes: decompressed('mariadb_full.sql.gz') + 16 * 1024 * 1024 };
+  }
+  const redis = selfHosted.sources.redis;
+  const redisDir = redis?.restore?.dataDir ?? redis?.dataDir;
+  if (toRestore.includes('redis') && redisDir && stored('redis_dump.rdb') > 0) needs.redis = { path: redisDir, bytes: stored('redis_dump.rdb') + 1024 * 1024 };
+  return needs;
+}
+
+/** Each file system (by device) must hold the sum of what is written on it. */
+async function checkFreeSpace(disks: { path: string; bytes: number }[]): Promise<void> {
+  const byDevice = new Map<string, { paths: string[]; bytes: number; free: number }>();
+  for (const disk of disks) {
+    const [info, fs] = await Promise.all([stat(disk.path).catch(() => undefined), statfs(disk.path).catch(() => undefined)]);
+    if (!info || !fs) continue; // the component's own preflight says what is wrong with a missing folder
+    const key = String(info.dev);
+    const entry = byDevice.get(key) ?? { paths: [], bytes: 0, free: fs.bavail * fs.bsize };
+    entry.paths.push(disk.path);
+    entry.bytes += disk.bytes;
+    byDevice.set(key, entry);
+  }
+  for (const { paths, bytes, free } of byDevice.values()) {
+    if (free < bytes) {
+      const unique = [...new Set(paths)];
+      throw new UsageError(
+        `preflight: ${unique.join(' and ')} ${unique.length > 1 ? 'share a file system that has' : 'has'} ${formatBytes(free)} free, the restore needs about ${formatBytes(bytes)} there (nothing was changed)`,
+        `free space on that file system (df -h ${paths[0]})`,
+      );
+    }
   }
 }
 

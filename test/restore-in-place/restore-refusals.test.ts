@@ -4,7 +4,9 @@
  * rows, checksums and keys), no safety backup written, no stop command run.
  */
 import assert from 'node:assert/strict';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -122,5 +124,24 @@ describe('restorecheck restore refuses, and changes nothing', {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /cancelled during the countdown: nothing was restored/);
     await assertUnchanged('countdown');
+  });
+
+  it('not enough disk for what the restore writes aside (MariaDB spools its dump in TMPDIR): refused in preflight', {
+    skip: userInfo().uid !== 0 && 'mounting a tmpfs needs root',
+  }, async () => {
+    const mount = join(stack.work, 'small-tmp');
+    await mkdir(mount);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]);
+    try {
+      const r = await runCli(['restore', '--config', config, '--environment', 'production', 'latest', '--confirm', 'RESTORE PRODUCTION', '--reason', 'test'], {
+        env: { ...CI, TMPDIR: mount },
+        timeoutMs: 120_000,
+      });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /preflight: .*small-tmp has [\d.]+ [KM]B free, the restore needs about [\d.]+ MB there \(nothing was changed\)/);
+      await assertUnchanged('small TMPDIR');
+    } finally {
+      execFileSync('umount', [mount]);
+    }
   });
 });
