@@ -105,10 +105,8 @@ export interface RestoreStack {
   stop(): Promise<void>;
 }
 
-export async function startRestoreStack(): Promise<RestoreStack> {
-  const work = await mkdtemp(join(tmpdir(), 'restorecheck-restore-stack-'));
-  const backupDir = join(work, 'backups');
-  const [pg, maria, redis] = await Promise.all([startCluster(), startMariadb(), startDaemonRedis()]);
+/** The seed procedure's data: Alembic, test_table and patients in PostgreSQL, agenda in MariaDB, 50 Redis keys. */
+async function seed(pg: PostgresCluster, maria: MariadbService, redis: DaemonRedis): Promise<void> {
   await pg.sql('CREATE DATABASE medicapp');
   await pg.sql(
     `CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('4b2d9c1e7f00');
@@ -121,6 +119,34 @@ export async function startRestoreStack(): Promise<RestoreStack> {
      CREATE TABLE agenda.appointments (id INT PRIMARY KEY, room VARCHAR(8)); INSERT INTO agenda.appointments SELECT seq, CONCAT('R', seq % 9) FROM seq_1_to_140;`,
   );
   for (let i = 0; i < 50; i++) await redis.cli('SET', `session:${i}`, `v${i}`);
+}
+
+export async function startRestoreStack(): Promise<RestoreStack> {
+  const work = await mkdtemp(join(tmpdir(), 'restorecheck-restore-stack-'));
+  const backupDir = join(work, 'backups');
+  // A server that started is stopped again when another did not, or when the seeding fails: nothing is left running.
+  const started = await Promise.allSettled([startCluster(), startMariadb(), startDaemonRedis()]);
+  const stopAll = async () => {
+    const [p, m, r] = started;
+    await Promise.allSettled([
+      p.status === 'fulfilled' ? p.value.stop({ immediate: true }) : undefined,
+      m.status === 'fulfilled' ? m.value.stop() : undefined,
+      r.status === 'fulfilled' ? r.value.stop() : undefined,
+    ]);
+    await rm(work, { recursive: true, force: true });
+  };
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await stopAll();
+    throw failed.reason;
+  }
+  const [pg, maria, redis] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [PostgresCluster, MariadbService, DaemonRedis];
+  try {
+    await seed(pg, maria, redis);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 
   const stack: RestoreStack = {
     work,
