@@ -1,8 +1,10 @@
 /**
  * restore-health: the application answers again after the restore. selfHosted.healthUrl is asked (GET, no redirect
  * followed, each attempt bounded) until it answers 2xx or selfHosted.healthTimeoutSeconds pass; the last answer is the
- * verdict. Without a health URL: skipped (the restored-* checks still say whether the data is back).
+ * verdict. Without a health URL: skipped (the restored-* checks still say whether the data is back); with one that the
+ * restore did not reach (Ctrl-C): error.
  */
+import { EvaluationError } from '../../errors.js';
 import { messages, text } from '../messages.js';
 import { CONTROLS, defineCheck } from '../types.js';
 
@@ -10,10 +12,6 @@ const t = messages('restore-health', {
   none: text(
     () => 'No selfHosted.healthUrl configured: the application’s health after the restore is not checked.',
     () => 'Aucun selfHosted.healthUrl configuré : la santé de l’application après la restauration n’est pas vérifiée.',
-  ),
-  notRun: text(
-    () => 'The restore did not reach the health check.',
-    () => 'La restauration n’est pas allée jusqu’à la vérification de santé.',
   ),
   healthy: text<{ url: string; status: number; seconds: number; attempts: number }>(
     (p) => `${p.url} answered ${p.status} after the restore (${p.attempts} attempt(s), ${p.seconds} s).`,
@@ -48,7 +46,14 @@ export const restoreHealth = defineCheck({
   notApplicable: (config) => (config.selfHosted?.healthUrl ? undefined : t.none({})),
   async run(ctx) {
     const health = ctx.inPlace.health.url;
-    if (!health) return { status: 'skipped', message: t.notRun({}) };
+    // A health URL that was configured and not asked (Ctrl-C, the restore stopped before) was not evaluated: an error.
+    if (!health) {
+      throw new EvaluationError(
+        'internal',
+        `the restore did not reach the health check of ${ctx.config.selfHosted?.healthUrl ?? 'selfHosted.healthUrl'}${ctx.inPlace.interrupted ? ' (interrupted)' : ''}`,
+        'run the restore again, or ask the URL by hand (`curl -i <url>`)',
+      );
+    }
     const evidence = {
       url: health.url,
       status: health.status,
