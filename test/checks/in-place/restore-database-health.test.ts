@@ -74,7 +74,9 @@ describe('restore-database-health', () => {
 
   it('warns when the metadata records nothing to compare with', async () => {
     const r = await judge(
-      outcome((o) => void (o.health.database = probed({ alembic: undefined, notCompared: ['the Alembic revision (the metadata records none)'] }))),
+      outcome((o) => {
+        o.health.database = probed({ alembic: undefined, notCompared: ['the Alembic revision (the metadata records none)'] });
+      }),
     );
     assert.equal(r.status, 'warn');
     assert.match(r.message, /nothing to compare with for: the Alembic revision/);
