@@ -76,7 +76,8 @@ async function fill(stack: RestoreStack): Promise<void> {
     'medicapp',
   );
   await stack.maria.sql(
-    `CREATE TABLE agenda.bulk (id INT PRIMARY KEY, payload VARCHAR(140)) ENGINE=InnoDB;
+    `USE agenda;
+     CREATE TABLE agenda.bulk (id INT PRIMARY KEY, payload VARCHAR(140)) ENGINE=InnoDB;
      INSERT INTO agenda.bulk SELECT seq, CONCAT(MD5(seq), MD5(seq * 7), MD5(RAND())) FROM seq_1_to_${Number(values['maria-rows'])};`,
     30 * 60_000,
   );

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { listArchiveDirectory } from '../archive/archive-directory.js';
 import { SAFETY_NAME_SUFFIX } from '../archive/retention.js';
 import { type ArchiveVerification, MEMBER_KINDS, verifyArchive } from '../archive/verify-archive.js';
@@ -453,8 +454,39 @@ async function restoreMembers(
   const selfHosted = ctxFor('postgres').config.selfHosted!;
   const recordedAll = (metadata.components ?? {}) as Record<string, JsonValue>;
   let stoppedBy: string | undefined;
+  /** Settles when the component tapped last has finished, whatever its outcome. */
+  let previous: Promise<void> = Promise.resolve();
   const memberOf = new Map<string, ComponentName>();
   for (const name of toRestore) for (const m of COMPONENTS[name].members) memberOf.set(String(m), name);
+
+  /** One component's in-place restore of its member; a failure is recorded, and stops the components after it. */
+  const restoreOne = async (name: ComponentName, member: string, content: Readable): Promise<void> => {
+    const result = components[name]!;
+    const entry = configuredComponent(name, selfHosted.sources)!;
+    const recorded: JsonValue | undefined = name === 'postgres' ? postgresFacts(metadata) : recordedAll[name];
+    const began = performance.now();
+    run.log.info(`restore: ${name}: restoring ${member} into ${targets[name]}`);
+    try {
+      const done = await entry.module.inPlace!.restore(
+        entry.source as never,
+        member,
+        content,
+        recorded !== null && typeof recorded === 'object' && !Array.isArray(recorded) ? (recorded as Record<string, JsonValue>) : undefined,
+        ctxFor(name),
+      );
+      Object.assign(result, { state: 'restored', target: done.target, steps: done.steps, comparison: done.comparison, seconds: seconds(began) });
+      delete result.reason;
+      run.steps.push({ name, seconds: result.seconds!, ok: true });
+      run.log.info(`restore: ${name}: restored in ${result.seconds} s`);
+    } catch (error) {
+      const failure = failureOf(error);
+      Object.assign(result, { state: 'failed', target: targets[name], failure, seconds: seconds(began) });
+      delete result.reason;
+      stoppedBy = `${name} failed before it (${failure.message})`;
+      run.steps.push({ name, seconds: result.seconds!, ok: false, detail: failure.message });
+      run.log.info(`restore: ${name}: failed: ${failure.message}`);
+    }
+  };
 
   const second = await verifyArchive(path, {
     limits: run.limits,
@@ -467,30 +499,25 @@ async function restoreMembers(
         result.reason = `not restored: ${stoppedBy ?? 'interrupted'} (it keeps its data)`;
         return undefined;
       }
+      // The walk reaches this member as soon as the one before was read, while its component may still be finishing
+      // (PostgreSQL's COMMIT, counts and swap; a stop or start command): wait for it, so that its failure spares this one.
+      // Meanwhile the walk waits on this member's stream (backpressure): the archive is still read once.
+      const before = previous;
+      let finished!: () => void;
+      previous = new Promise<void>((settle) => {
+        finished = settle;
+      });
       return async (content) => {
-        const entry = configuredComponent(name, selfHosted.sources)!;
-        const recorded: JsonValue | undefined = name === 'postgres' ? postgresFacts(metadata) : recordedAll[name];
-        const began = performance.now();
-        run.log.info(`restore: ${name}: restoring ${member} into ${targets[name]}`);
         try {
-          const done = await entry.module.inPlace!.restore(
-            entry.source as never,
-            member,
-            content,
-            recorded !== null && typeof recorded === 'object' && !Array.isArray(recorded) ? (recorded as Record<string, JsonValue>) : undefined,
-            ctxFor(name),
-          );
-          Object.assign(result, { state: 'restored', target: done.target, steps: done.steps, comparison: done.comparison, seconds: seconds(began) });
-          delete result.reason;
-          run.steps.push({ name, seconds: result.seconds!, ok: true });
-          run.log.info(`restore: ${name}: restored in ${result.seconds} s`);
-        } catch (error) {
-          const failure = failureOf(error);
-          Object.assign(result, { state: 'failed', target: targets[name], failure, seconds: seconds(began) });
-          delete result.reason;
-          stoppedBy = `${name} failed before it (${failure.message})`;
-          run.steps.push({ name, seconds: result.seconds!, ok: false, detail: failure.message });
-          run.log.info(`restore: ${name}: failed: ${failure.message}`);
+          await before;
+          if (stoppedBy || run.deadline.aborted) {
+            // Returning without reading: the tee cuts this consumer off and the member is still verified to its end.
+            result.reason = `not restored: ${stoppedBy ?? 'interrupted'} (it keeps its data)`;
+            return;
+          }
+          await restoreOne(name, member, content);
+        } finally {
+          finished();
         }
       };
     },

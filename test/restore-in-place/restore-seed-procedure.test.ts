@@ -117,7 +117,7 @@ describe('restorecheck restore: the seed procedure, from the CLI', {
     assert.equal(details.rtoMet, true);
     assert.deepEqual(
       details.steps.map((s: { name: string }) => s.name),
-      ['verify', 'preflight', 'safety backup', 'stop', 'mariadb', 'redis', 'postgres', 'start', 'database health'],
+      ['verify', 'preflight', 'safety backup', 'stop', 'postgres', 'mariadb', 'redis', 'start', 'database health'],
     );
 
     // The safety backup holds the 999 row: restoring it (the printed undo) brings it back.
@@ -145,36 +145,37 @@ describe('restorecheck restore: the seed procedure, from the CLI', {
     );
     assert.equal(reset.code, 0, reset.stderr);
     await insert999();
-    // PostgreSQL comes last in the archive, and its own stop command (run once the new database is loaded, before the
-    // swap) is where Ctrl-C arrives: MariaDB and Redis are restored by then, PostgreSQL must stay as it was.
-    const inPostgresStop = join(stack.work, 'in-postgres-stop');
+    // The archive holds PostgreSQL, MariaDB, Redis in that order, restored one after the other. Ctrl-C arrives in
+    // MariaDB's own stop command (run before it overwrites anything): PostgreSQL is restored by then, MariaDB must stay
+    // as it was, and Redis is never started.
+    const inMariadbStop = join(stack.work, 'in-mariadb-stop');
     const startedAgain = join(stack.work, 'started-after-ctrl-c');
     const slowConfig = await stack.writeConfig([`  start: [[touch, ${JSON.stringify(startedAgain)}]]`], {
-      postgresRestore: { stop: [['sh', '-c', `touch ${inPostgresStop}; sleep 120`]] },
+      mariadbRestore: { stop: [['sh', '-c', `touch ${inMariadbStop}; sleep 120`]] },
     });
     const before = new Set(await safetyArchives());
     const cli = startCli(['restore', '--config', slowConfig, '--environment', 'production', 'latest', ...CONFIRMED, '--format', 'json'], {
       env: CI,
       timeoutMs: 600_000,
     });
-    for (let i = 0; i < 3000 && !existsSync(inPostgresStop); i++) await sleep(100);
-    assert.ok(existsSync(inPostgresStop), `the restore never reached PostgreSQL's stop command:\n${cli.stderr()}`);
+    for (let i = 0; i < 3000 && !existsSync(inMariadbStop); i++) await sleep(100);
+    assert.ok(existsSync(inMariadbStop), `the restore never reached MariaDB's stop command:\n${cli.stderr()}`);
     const interruptedAt = performance.now();
     cli.child.kill('SIGINT');
     const r = await cli.result;
     assert.ok(performance.now() - interruptedAt < 90_000, 'Ctrl-C waited for the stop command to end by itself');
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /restore: mariadb: restored\n/);
-    assert.match(r.stderr, /restore: redis: restored\n/);
-    assert.match(r.stderr, /restore: postgres: failed \(.*interrupted/);
+    assert.match(r.stderr, /restore: postgres: restored\n/);
+    assert.match(r.stderr, /restore: mariadb: failed \(.*interrupted/);
+    assert.match(r.stderr, /restore: redis: not-restored \(interrupted \(Ctrl-C\) before it was restored: it keeps its data\)/);
     assert.match(r.stderr, /to undo it, restore the safety backup/);
     const report = JSON.parse(r.stdout) as { checks: { id: string; status: string }[] };
     const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
-    assert.equal(status['restored-mariadb'], 'pass');
-    assert.equal(status['restored-redis'], 'pass');
-    assert.equal(status['restored-postgres'], 'error');
-    // What was restored holds the archive; PostgreSQL keeps the 999 row, and the database loaded aside is gone.
-    assert.deepEqual(await has999(), { pg: true, maria: false, redis: false });
+    assert.equal(status['restored-postgres'], 'pass');
+    assert.equal(status['restored-mariadb'], 'error');
+    assert.notEqual(status['restored-redis'], 'pass');
+    // What was restored holds the archive; MariaDB and Redis keep the 999 row, and no database loaded aside is left.
+    assert.deepEqual(await has999(), { pg: false, maria: true, redis: true });
     assert.equal((await stack.pg.sql("SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_\\_rc\\_%'")).trim(), '0', 'a database loaded aside was left');
     assert.ok(existsSync(startedAgain), 'the start commands did not run after Ctrl-C');
 
