@@ -13,11 +13,11 @@ import { TOOL_VERSION } from '../version.js';
 import { type AzureSettings, armPipelineOptions, armScope, guardPipeline, withDeadline } from './azure-settings.js';
 import { type AzureCall, requestIdOf, toEvaluationError } from './error-mapping.js';
 import { ResourceManagerCalls, validated } from './resource-manager-calls.js';
-import type { BlobProbe, BlobServiceSettings, ContainerImmutability, StorageAccountInfo, StorageGateway } from './types.js';
+import type { BlobProbe, BlobServiceSettings, ContainerImmutability, LifecycleRule, StorageAccountInfo, StorageGateway } from './types.js';
 
 type StorageConfig = NonNullable<AzureConfig['storage']>;
 
-const retention = z.object({ enabled: z.boolean().optional(), days: z.number().int().optional() }).optional();
+const retention = z.object({ enabled: z.boolean().optional(), days: z.number().int().optional(), allowPermanentDelete: z.boolean().optional() }).optional();
 const blobServiceSchema = z.object({
   isVersioningEnabled: z.boolean().optional(),
   deleteRetentionPolicy: retention,
@@ -44,6 +44,45 @@ const containerSchema = z.object({
     .optional(),
   immutableStorageWithVersioning: z.object({ enabled: z.boolean().optional() }).optional(),
   hasLegalHold: z.boolean().optional(),
+});
+
+/** ManagementPolicies_Get (`policy.rules`); only the delete actions matter here, every other field is let through. */
+const daysSchema = z.number().nonnegative().optional();
+const lifecycleSchema = z.object({
+  policy: z
+    .object({
+      rules: z
+        .array(
+          z.object({
+            name: z.string(),
+            enabled: z.boolean().optional(),
+            definition: z
+              .object({
+                filters: z.object({ prefixMatch: z.array(z.string()).optional() }).optional(),
+                actions: z
+                  .object({
+                    baseBlob: z
+                      .object({
+                        delete: z
+                          .object({
+                            daysAfterModificationGreaterThan: daysSchema,
+                            daysAfterCreationGreaterThan: daysSchema,
+                            daysAfterLastAccessTimeGreaterThan: daysSchema,
+                          })
+                          .optional(),
+                      })
+                      .optional(),
+                    version: z.object({ delete: z.object({ daysAfterCreationGreaterThan: daysSchema }).optional() }).optional(),
+                    snapshot: z.object({ delete: z.object({ daysAfterCreationGreaterThan: daysSchema }).optional() }).optional(),
+                  })
+                  .optional(),
+              })
+              .optional(),
+          }),
+        )
+        .default([]),
+    })
+    .optional(),
 });
 
 const API_HINT = 'the endpoint does not speak the Microsoft.Storage API version restorecheck uses (2025-08-01)';
@@ -142,6 +181,42 @@ export class AzureStorageGateway implements StorageGateway {
         ...(raw.hasLegalHold !== undefined ? { hasLegalHold: raw.hasLegalHold } : {}),
       };
       return result;
+    });
+  }
+
+  getLifecycleRules(resourceGroup: string, account: string): Promise<LifecycleRule[]> {
+    const call = this.calls.describe(`GET lifecycle management policy of storage account ${account} (resource group ${resourceGroup})`, resourceGroup);
+    return this.calls.once(`lifecycle:${resourceGroup}/${account}`, call, async (abortSignal) => {
+      let raw: unknown;
+      try {
+        raw = await this.armClient().managementPolicies.get(resourceGroup, account, 'default', { abortSignal });
+      } catch (error) {
+        // An account without a policy answers 404 (the account itself was read by the blob service GET before).
+        if ((error as { statusCode?: number }).statusCode === 404) return [];
+        throw error;
+      }
+      const policy = validated(lifecycleSchema, raw, call, API_HINT).policy;
+      return (policy?.rules ?? []).map((rule): LifecycleRule => {
+        const actions = rule.definition?.actions;
+        const base = actions?.baseBlob?.delete;
+        const basis: [number | undefined, LifecycleRule['baseBlobDeleteBasis']][] = [
+          [base?.daysAfterModificationGreaterThan, 'modification'],
+          [base?.daysAfterCreationGreaterThan, 'creation'],
+          [base?.daysAfterLastAccessTimeGreaterThan, 'last access'],
+        ];
+        const [baseDays, baseBasis] = basis.find(([days]) => days !== undefined) ?? [undefined, undefined];
+        const versionDays = actions?.version?.delete?.daysAfterCreationGreaterThan;
+        const snapshotDays = actions?.snapshot?.delete?.daysAfterCreationGreaterThan;
+        return {
+          name: rule.name,
+          // Azure's default: a rule is enabled unless it says otherwise.
+          enabled: rule.enabled ?? true,
+          prefixMatch: rule.definition?.filters?.prefixMatch ?? [],
+          ...(baseDays !== undefined ? { baseBlobDeleteAfterDays: baseDays, baseBlobDeleteBasis: baseBasis } : {}),
+          ...(versionDays !== undefined ? { versionDeleteAfterDays: versionDays } : {}),
+          ...(snapshotDays !== undefined ? { snapshotDeleteAfterDays: snapshotDays } : {}),
+        };
+      });
     });
   }
 

@@ -143,6 +143,8 @@ export interface FlexibleServerGateway {
 export interface RetentionPolicy {
   enabled?: boolean;
   days?: number;
+  /** Blob soft delete only: whoever may delete may also purge soft-deleted versions and snapshots (deletetype=permanent). */
+  allowPermanentDelete?: boolean;
 }
 
 /** Microsoft.Storage blobServices/default, from Resource Manager (the data plane does not expose versioning or container soft delete). */
@@ -184,6 +186,8 @@ export interface StorageGateway {
   probeBlob(container: string, blobName: string, signal: AbortSignal): Promise<BlobProbe>;
   /** BlobContainers_Get through Resource Manager: the container's immutability policy (report-store-immutability). */
   getContainerImmutability(resourceGroup: string, account: string, container: string): Promise<ContainerImmutability>;
+  /** ManagementPolicies_Get: the account's lifecycle rules; an empty list when it has no policy (Azure's 404). */
+  getLifecycleRules(resourceGroup: string, account: string): Promise<LifecycleRule[]>;
 }
 
 /** One blob of the report store's listing. */
@@ -219,4 +223,50 @@ export interface ContainerImmutability {
   /** properties.immutableStorageWithVersioning.enabled */
   versionLevelImmutability?: boolean;
   hasLegalHold?: boolean;
+}
+
+/** One entry of a listing with deleted blobs and versions included (blob-recovery-drill). */
+export interface DrillListedBlob {
+  name: string;
+  deleted: boolean;
+  /** Set for a version; absent for the base blob (and on accounts without versioning). */
+  versionId?: string;
+  isCurrentVersion?: boolean;
+  /** Days before a soft-deleted entry is gone for good, as the listing says. */
+  remainingRetentionDays?: number;
+}
+
+/** What a read of the canary found: its content's SHA-256, or nothing there. */
+export type DrillRead = { exists: false } | { exists: true; sha256: string; size: number; versionId?: string };
+
+/**
+ * The drill container through the blob data plane (azure/blob-drill-gateway.ts): the few Blob REST operations the
+ * recovery drill needs, on that container only. The drill creates and deletes nothing else.
+ */
+export interface DrillBlobs {
+  /** `container <name> of storage account <account>` (never a key or SAS), for messages. */
+  readonly where: string;
+  /** Put Blob (a block blob, overwriting); the version id Azure created when versioning is on. */
+  put(name: string, bytes: Uint8Array, signal: AbortSignal): Promise<{ versionId?: string }>;
+  /** Get Blob (of a version when given), hashed as it streams. */
+  read(name: string, signal: AbortSignal, versionId?: string): Promise<DrillRead>;
+  /** Delete Blob with its snapshots, or one version; `permanent` purges a soft-deleted version (deletetype=permanent). */
+  delete(name: string, signal: AbortSignal, options?: { versionId?: string; permanent?: boolean }): Promise<'deleted' | 'not-found'>;
+  /** List Blobs with include=deleted,versions under the name. */
+  list(prefix: string, signal: AbortSignal): Promise<DrillListedBlob[]>;
+  /** Undelete Blob. */
+  undelete(name: string, signal: AbortSignal): Promise<void>;
+}
+
+/** A lifecycle management rule's delete actions (ManagementPolicies_Get), in days; absent where the rule has none. */
+export interface LifecycleRule {
+  name: string;
+  enabled: boolean;
+  /** prefixMatch filters (`container/prefix`); empty: every container. */
+  prefixMatch: string[];
+  baseBlobDeleteAfterDays?: number;
+  /** Which clock the base blob rule counts from, for the message. */
+  baseBlobDeleteBasis?: 'modification' | 'creation' | 'last access';
+  versionDeleteAfterDays?: number;
+  snapshotDeleteAfterDays?: number;
 }

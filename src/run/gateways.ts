@@ -152,5 +152,6 @@ function storageOnFirstCall(load: () => Promise<StorageGateway>): StorageGateway
     getAccount: async (...args) => (await load()).getAccount(...args),
     probeBlob: async (...args) => (await load()).probeBlob(...args),
     getContainerImmutability: async (...args) => (await load()).getContainerImmutability(...args),
+    getLifecycleRules: async (...args) => (await load()).getLifecycleRules(...args),
   };
 }

@@ -5,7 +5,15 @@
  * the simulator and Azurite.
  */
 import assert from 'node:assert/strict';
-import type { BlobProbe, BlobServiceSettings, FlexibleServer, FlexibleServerGateway, StorageAccountInfo, StorageGateway } from '../../src/azure/types.js';
+import type {
+  BlobProbe,
+  BlobServiceSettings,
+  FlexibleServer,
+  FlexibleServerGateway,
+  LifecycleRule,
+  StorageAccountInfo,
+  StorageGateway,
+} from '../../src/azure/types.js';
 import { checks } from '../../src/checks/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import type { DatabaseGateway } from '../../src/db/types.js';
@@ -44,6 +52,8 @@ export interface World {
   server?: FlexibleServer | EvaluationError;
   backups?: string[];
   blob?: BlobServiceSettings;
+  /** ManagementPolicies_Get's rules; default none. */
+  lifecycle?: LifecycleRule[];
   account?: StorageAccountInfo;
   probe?: BlobProbe;
   document?: { blobName: string; sha256?: string } | null;
@@ -75,6 +85,7 @@ function gateways(world: World): Gateways {
     getAccount: async () => world.account ?? HEALTHY_ACCOUNT,
     probeBlob: async () => world.probe ?? fail('probeBlob'),
     getContainerImmutability: async () => fail('getContainerImmutability'),
+    getLifecycleRules: async () => world.lifecycle ?? [],
   };
   const database = {
     querySignedDocument: async () => (world.document === undefined ? { blobName: 'doc.pdf', sha256: 'aa'.repeat(32) } : world.document),
