@@ -6,8 +6,9 @@ import type { AzureConfig } from '../config/schema.js';
 import { azureSettings, createCredential, type AzureSettings } from './azure-settings.js';
 import { ArmFlexibleServerGateway } from './flexible-server-gateway.js';
 import { postgresTokenProvider } from './postgres-token.js';
+import { AzureDrillBlobs } from './blob-drill-gateway.js';
 import { AzureStorageGateway } from './storage-gateway.js';
-import type { FlexibleServerGateway, StorageGateway } from './types.js';
+import type { DrillBlobs, FlexibleServerGateway, StorageGateway } from './types.js';
 
 export class AzureSession {
   private settings: AzureSettings | undefined;
@@ -40,6 +41,17 @@ export class AzureSession {
   storageGateway(storage: NonNullable<AzureConfig['storage']>): StorageGateway {
     this.storage ??= new AzureStorageGateway(this.shared(), storage);
     return this.storage;
+  }
+
+  /** The drill container (azure.storage.drill), signed in with the run's one credential unless a connection string says otherwise. */
+  drillBlobs(storage: NonNullable<AzureConfig['storage']> & { drill: NonNullable<NonNullable<AzureConfig['storage']>['drill']> }): DrillBlobs {
+    const settings = this.shared();
+    return new AzureDrillBlobs(storage, {
+      requestTimeoutMs: settings.requestTimeoutMs,
+      maxRetries: settings.maxRetries,
+      subscriptionId: settings.subscriptionId,
+      credential: settings.credential,
+    });
   }
 
   /** Resource Manager reads of the report store's account (report.store), which need not be azure.storage's. */

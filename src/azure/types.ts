@@ -237,7 +237,7 @@ export interface DrillListedBlob {
 }
 
 /** What a read of the canary found: its content's SHA-256, or nothing there. */
-export type DrillRead = { exists: false } | { exists: true; sha256: string; size: number; versionId?: string };
+export type DrillRead = { exists: false } | { exists: true; sha256: string; size: number; versionId?: string; bytes: Buffer };
 
 /**
  * The drill container through the blob data plane (azure/blob-drill-gateway.ts): the few Blob REST operations the
@@ -248,7 +248,7 @@ export interface DrillBlobs {
   readonly where: string;
   /** Put Blob (a block blob, overwriting); the version id Azure created when versioning is on. */
   put(name: string, bytes: Uint8Array, signal: AbortSignal): Promise<{ versionId?: string }>;
-  /** Get Blob (of a version when given), hashed as it streams. */
+  /** Get Blob (of a version when given), hashed; its bytes kept (a canary is small: promoting a version writes them back). */
   read(name: string, signal: AbortSignal, versionId?: string): Promise<DrillRead>;
   /** Delete Blob with its snapshots, or one version; `permanent` purges a soft-deleted version (deletetype=permanent). */
   delete(name: string, signal: AbortSignal, options?: { versionId?: string; permanent?: boolean }): Promise<'deleted' | 'not-found'>;

@@ -2,6 +2,7 @@
  * The check registry: explicit, one line per check. A test asserts the ids are unique and equal
  * the file names. Adding a check = one file + its tests + one line here.
  */
+import { blobRecoveryDrill } from './blob/blob-recovery-drill.js';
 import { blobContainerSoftDelete } from './blob/blob-container-soft-delete.js';
 import { blobSoftDelete } from './blob/blob-soft-delete.js';
 import { blobVersioning } from './blob/blob-versioning.js';
@@ -86,6 +87,7 @@ export const checks: readonly Check[] = [
   restoreMongodb,
   restoreRedis,
   restoreMinio,
+  blobRecoveryDrill,
   restoreCleanup,
   restoreTestFreshness,
   restoreSafetyBackup,

@@ -6,6 +6,7 @@ import type { ArchiveVerification } from '../archive/verify-archive.js';
 import type { BackupOutcome } from '../backup/outcome.js';
 import type { Config } from '../config/schema.js';
 import type { StoredReport } from '../evidence/report-directory.js';
+import type { BlobDrillOutcome } from '../restore/blob-recovery-drill.js';
 import type { InPlaceOutcome } from '../restore/in-place-outcome.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { Gateways } from '../run/gateways.js';
@@ -19,7 +20,7 @@ export type Need = 'database' | 'azurePostgres' | 'azureStorage' | 'archive';
  * What a check uses that the run itself produced: the restore test's outcome (restore-test), the reports stored in
  * report.dir (restore-test-freshness). Not configuration, so not in `needs`: a run that lacks one is a misuse, an `error`.
  */
-export type RunInput = 'restore' | 'storedReports' | 'backup' | 'inPlace';
+export type RunInput = 'restore' | 'storedReports' | 'backup' | 'inPlace' | 'blobDrill';
 
 /** Which command's report the check belongs to. */
 export type CheckCommand = 'check' | 'verify' | 'restore-test' | 'backup' | 'restore';
@@ -111,6 +112,8 @@ interface Provided {
   archive: { archive: () => Promise<ArchiveVerification> };
   /** What this run's restore test found; the restore-* checks judge it. */
   restore: { restore: RestoreOutcome };
+  /** What this run's blob recovery drill did, step by step (restore-test with azure.storage.drill); blob-recovery-drill judges it. */
+  blobDrill: { blobDrill: BlobDrillOutcome };
   /** What this run's backup did, component by component; the backup-* checks judge it. */
   backup: { backup: BackupOutcome };
   /** What this run's in-place restore did (`restorecheck restore`); the restored-* and restore-* checks of its report judge it. */
@@ -130,7 +133,9 @@ export type CheckContext<R extends Need | RunInput = never> = BaseContext & Inte
 
 /** The context the runner builds: every input it has, whatever the check declared. */
 export type RunContext = BaseContext &
-  Partial<Provided['archive'] & Provided['restore'] & Provided['backup'] & Provided['inPlace'] & Omit<Provided['storedReports'], 'config'>>;
+  Partial<
+    Provided['archive'] & Provided['restore'] & Provided['backup'] & Provided['inPlace'] & Provided['blobDrill'] & Omit<Provided['storedReports'], 'config'>
+  >;
 
 /** The inputs a run hands to its checks (runChecks' `inputs`). */
 export type RunInputs = Omit<RunContext, keyof BaseContext>;

@@ -141,6 +141,32 @@ export const azureSchema = z.strictObject({
       connectionString: z.string().min(1).optional(),
       minSoftDeleteDays: positiveInt.default(7),
       requireVersioning: z.boolean().default(true),
+      /**
+       * blob-recovery-drill (restore-test, issue 18): a canary uploaded, overwritten, deleted and brought back in this
+       * dedicated container (never the documents'), which needs Storage Blob Data Contributor on that container only.
+       * Sign-in: drill.connectionString, else Entra ID against drill.blobEndpoint, else azure.storage's own.
+       */
+      drill: z
+        .strictObject({
+          container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, {
+            message: 'must be a blob container name: 3 to 63 lowercase letters, digits and single hyphens, e.g. restorecheck-drill',
+          }),
+          blobEndpoint: httpsUrl.optional(),
+          connectionString: z.string().min(1).optional(),
+          /** Size of the canary's random content. */
+          canaryBytes: z
+            .number()
+            .int()
+            .min(1)
+            .max(4 * 1024 * 1024)
+            .default(64 * 1024),
+        })
+        .optional(),
+    })
+    .refine((storage) => !storage.drill || !storage.container || storage.drill.container.toLowerCase() !== storage.container.toLowerCase(), {
+      message:
+        'drill.container must not be the documents container (azure.storage.container): the drill deletes blobs; give it a dedicated one, e.g. restorecheck-drill',
+      path: ['drill', 'container'],
     })
     .optional(),
 });
@@ -363,100 +389,118 @@ export const selfHostedSchema = z.strictObject({
 // pdf: the HTML report printed through headless Chromium (an addition to contract.md's list).
 export const reportFormatSchema = z.enum(['console', 'json', 'markdown', 'html', 'junit', 'pdf']);
 
-export const configSchema = z.strictObject({
-  environment: z
-    .string()
-    .min(1)
-    .regex(/^[A-Za-z0-9._-]+$/, {
-      message: 'must be a short label of letters, digits, dot, dash or underscore (it is used in report file names)',
-    }),
-  database: databaseSchema.superRefine(noPasswordWithEntra).optional(),
-  azure: azureSchema.optional(),
-  archives: archivesSchema.optional(),
-  selfHosted: selfHostedSchema.optional(),
-  report: z
-    .strictObject({
-      dir: z.string().min(1).optional(),
-      formats: z.array(reportFormatSchema).min(1).optional(),
-      failOn: severity.optional(),
-      /** A check's evidence beyond this many bytes (as JSON) is cut in the report, marked evidenceTruncated. Default 64 KiB. */
-      maxEvidenceBytes: positiveInt.optional(),
-      /** Where the record outlives the CI runner: an Azure Blob container the reports, rendered files and audit lines go to. */
-      store: reportStoreSchema.optional(),
-      /** report-store-immutability: the store's container must have a locked time-based retention policy of at least this. */
-      minRetentionDays: positiveInt.default(365),
-      /**
-       * Ed25519 private key (PKCS#8 PEM) that signs each JSON report and its audit line: a file path (relative to this file),
-       * or the PEM itself, typically `${REPORT_SIGNING_KEY}` from a CI secret. Without it reports are integrity only, not authenticity.
-       */
-      signingKey: z.string().trim().min(1).optional(),
-      /** The language of the rendered reports (console, Markdown, HTML, PDF, JUnit messages); the JSON record is language-neutral. */
-      language: z.enum(['en', 'fr']).optional(),
-    })
-    .optional(),
-  restoreTest: z
-    .strictObject({
-      /** restore-test-freshness: a successful restore test must be younger than this. */
-      maxRestoreTestAgeDays: z.number().positive().default(35),
-      /** Allowed relative difference of core-table row counts between source and restore, in percent. */
-      rowCountTolerancePercent: z.number().min(0).max(100).default(1),
-      /** The same for an archive: one consistent snapshot, so by default its counts must match metadata.json exactly. */
-      archiveRowCountTolerancePercent: z.number().min(0).max(100).default(0),
-      /** Restore time (request → ready) above which restore-provision fails. */
-      rtoMinutes: z.number().positive().optional(),
-      /** Measured RPO (restore point minus the newest row of freshnessQuery) above which restore-provision fails. */
-      rpoMinutes: z.number().positive().optional(),
-      /**
-       * One read-only SELECT returning one timestamp on the restored database, e.g. `SELECT max(created_at) FROM appointments`;
-       * without it the RPO is not measured (restore-provision never claims it passed).
-       */
-      freshnessQuery: z.string().trim().min(1).optional(),
-      // ---- Azure point-in-time restore (restore-test without --archive) ----
-      /** Resource group of the new server; default: the source server's. A dedicated one is recommended (README). */
-      targetResourceGroup: z.string().min(1).optional(),
-      /** The only resource groups a restore may create (and cleanup delete) servers in; default: the target resource group. */
-      allowedResourceGroups: z.array(z.string().min(1)).min(1).optional(),
-      /** Name of the new server before `-<YYYYMMDDHHmm>`; default `<server>-restore`. */
-      namePrefix: z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be lowercase letters, digits and hyphens, starting with a letter or digit (Azure server naming)' })
-        .optional(),
-      /** Where the ledger of created servers (ledger.jsonl) is kept; relative to the configuration file. */
-      ledgerDir: z.string().min(1).default('.restorecheck'),
-      /** The `restorecheck-expires` tag: `restore-test cleanup` deletes a kept server after this. */
-      expiryHours: z.number().positive().default(24),
-      /** Polling of Azure's long-running operations when Azure sends no Retry-After. */
-      pollIntervalSeconds: z.number().positive().default(10),
-      /** A progress line on stderr this often while waiting for Azure. */
-      progressIntervalSeconds: z.number().positive().default(30),
-      /** Deadline of deleting the new server (its own, fresh: it runs after a timeout or Ctrl-C too). */
-      deleteTimeoutMinutes: z.number().positive().default(30),
-      /**
-       * Where the new server joins a VNet: another delegated subnet and its private DNS zone (e.g. a dedicated restore-test
-       * VNet). Default: the source's own network block, as the Azure CLI's restore does.
-       */
-      network: z
-        .strictObject({
-          delegatedSubnetResourceId: armId('Microsoft.Network/virtualNetworks', '/subnets/'),
-          privateDnsZoneArmResourceId: armId('Microsoft.Network/privateDnsZones'),
-        })
-        .optional(),
-      /** This machine's public IPv4 address: a public-access restore gets a firewall rule for it (deleted with the server). */
-      clientIp: z.ipv4({ message: 'must be an IPv4 address (the public address this job connects from)' }).optional(),
-    })
-    // prefault: an absent section is parsed like `{}`, so every default above applies.
-    .prefault({}),
-  limits: z
-    .strictObject({
-      /** Per-check deadline: a check still running then is `error`. */
-      checkTimeoutMs: positiveInt.default(120_000),
-      /** Whole-run deadline. */
-      runTimeoutMs: positiveInt.default(900_000),
-      /** The one clock rule: an outside timestamp this far in the future is still "now"; beyond it, a clock or data anomaly. */
-      clockSkewSeconds: z.number().int().nonnegative().default(300),
-    })
-    .default({ checkTimeoutMs: 120_000, runTimeoutMs: 900_000, clockSkewSeconds: 300 }),
-});
+export const configSchema = z
+  .strictObject({
+    environment: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9._-]+$/, {
+        message: 'must be a short label of letters, digits, dot, dash or underscore (it is used in report file names)',
+      }),
+    database: databaseSchema.superRefine(noPasswordWithEntra).optional(),
+    azure: azureSchema.optional(),
+    archives: archivesSchema.optional(),
+    selfHosted: selfHostedSchema.optional(),
+    report: z
+      .strictObject({
+        dir: z.string().min(1).optional(),
+        formats: z.array(reportFormatSchema).min(1).optional(),
+        failOn: severity.optional(),
+        /** A check's evidence beyond this many bytes (as JSON) is cut in the report, marked evidenceTruncated. Default 64 KiB. */
+        maxEvidenceBytes: positiveInt.optional(),
+        /** Where the record outlives the CI runner: an Azure Blob container the reports, rendered files and audit lines go to. */
+        store: reportStoreSchema.optional(),
+        /** report-store-immutability: the store's container must have a locked time-based retention policy of at least this. */
+        minRetentionDays: positiveInt.default(365),
+        /**
+         * Ed25519 private key (PKCS#8 PEM) that signs each JSON report and its audit line: a file path (relative to this file),
+         * or the PEM itself, typically `${REPORT_SIGNING_KEY}` from a CI secret. Without it reports are integrity only, not authenticity.
+         */
+        signingKey: z.string().trim().min(1).optional(),
+        /** The language of the rendered reports (console, Markdown, HTML, PDF, JUnit messages); the JSON record is language-neutral. */
+        language: z.enum(['en', 'fr']).optional(),
+      })
+      .optional(),
+    restoreTest: z
+      .strictObject({
+        /** restore-test-freshness: a successful restore test must be younger than this. */
+        maxRestoreTestAgeDays: z.number().positive().default(35),
+        /** Allowed relative difference of core-table row counts between source and restore, in percent. */
+        rowCountTolerancePercent: z.number().min(0).max(100).default(1),
+        /** The same for an archive: one consistent snapshot, so by default its counts must match metadata.json exactly. */
+        archiveRowCountTolerancePercent: z.number().min(0).max(100).default(0),
+        /** Restore time (request → ready) above which restore-provision fails. */
+        rtoMinutes: z.number().positive().optional(),
+        /** Measured RPO (restore point minus the newest row of freshnessQuery) above which restore-provision fails. */
+        rpoMinutes: z.number().positive().optional(),
+        /**
+         * One read-only SELECT returning one timestamp on the restored database, e.g. `SELECT max(created_at) FROM appointments`;
+         * without it the RPO is not measured (restore-provision never claims it passed).
+         */
+        freshnessQuery: z.string().trim().min(1).optional(),
+        // ---- Azure point-in-time restore (restore-test without --archive) ----
+        /** Resource group of the new server; default: the source server's. A dedicated one is recommended (README). */
+        targetResourceGroup: z.string().min(1).optional(),
+        /** The only resource groups a restore may create (and cleanup delete) servers in; default: the target resource group. */
+        allowedResourceGroups: z.array(z.string().min(1)).min(1).optional(),
+        /** Name of the new server before `-<YYYYMMDDHHmm>`; default `<server>-restore`. */
+        namePrefix: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'must be lowercase letters, digits and hyphens, starting with a letter or digit (Azure server naming)' })
+          .optional(),
+        /** Where the ledger of created servers (ledger.jsonl) is kept; relative to the configuration file. */
+        ledgerDir: z.string().min(1).default('.restorecheck'),
+        /** The `restorecheck-expires` tag: `restore-test cleanup` deletes a kept server after this. */
+        expiryHours: z.number().positive().default(24),
+        /** Polling of Azure's long-running operations when Azure sends no Retry-After. */
+        pollIntervalSeconds: z.number().positive().default(10),
+        /** A progress line on stderr this often while waiting for Azure. */
+        progressIntervalSeconds: z.number().positive().default(30),
+        /** Deadline of deleting the new server (its own, fresh: it runs after a timeout or Ctrl-C too). */
+        deleteTimeoutMinutes: z.number().positive().default(30),
+        /**
+         * Where the new server joins a VNet: another delegated subnet and its private DNS zone (e.g. a dedicated restore-test
+         * VNet). Default: the source's own network block, as the Azure CLI's restore does.
+         */
+        network: z
+          .strictObject({
+            delegatedSubnetResourceId: armId('Microsoft.Network/virtualNetworks', '/subnets/'),
+            privateDnsZoneArmResourceId: armId('Microsoft.Network/privateDnsZones'),
+          })
+          .optional(),
+        /** This machine's public IPv4 address: a public-access restore gets a firewall rule for it (deleted with the server). */
+        clientIp: z.ipv4({ message: 'must be an IPv4 address (the public address this job connects from)' }).optional(),
+      })
+      // prefault: an absent section is parsed like `{}`, so every default above applies.
+      .prefault({}),
+    limits: z
+      .strictObject({
+        /** Per-check deadline: a check still running then is `error`. */
+        checkTimeoutMs: positiveInt.default(120_000),
+        /** Whole-run deadline. */
+        runTimeoutMs: positiveInt.default(900_000),
+        /** The one clock rule: an outside timestamp this far in the future is still "now"; beyond it, a clock or data anomaly. */
+        clockSkewSeconds: z.number().int().nonnegative().default(300),
+      })
+      .default({ checkTimeoutMs: 120_000, runTimeoutMs: 900_000, clockSkewSeconds: 300 }),
+  })
+  .superRefine((config, ctx) => {
+    // The drill deletes what it writes: it must never share the report store's container (WORM evidence) either.
+    const drill = config.azure?.storage?.drill;
+    const store = config.report?.store;
+    if (
+      drill &&
+      store &&
+      store.account.toLowerCase() === config.azure?.storage?.account.toLowerCase() &&
+      store.container.toLowerCase() === drill.container.toLowerCase()
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['azure', 'storage', 'drill', 'container'],
+        message: 'must not be the report store container (report.store.container): the drill deletes blobs; give it a dedicated one, e.g. restorecheck-drill',
+      });
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;
 

@@ -6,7 +6,7 @@
  * Tests pass their own implementation of `Gateways` to the runner.
  */
 import type { AzureSession } from '../azure/session.js';
-import type { FlexibleServerGateway, StorageGateway } from '../azure/types.js';
+import type { DrillBlobs, FlexibleServerGateway, StorageGateway } from '../azure/types.js';
 import type { Config } from '../config/schema.js';
 import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway, DatabaseOptions } from '../db/types.js';
@@ -19,6 +19,8 @@ export interface Gateways {
   azurePostgres(): FlexibleServerGateway;
   /** Storage account settings (Resource Manager) and blob probe (data plane) (`azure.storage`). */
   azureStorage(): StorageGateway;
+  /** The drill container of blob-recovery-drill (`azure.storage.drill`), through the blob data plane. */
+  drillBlobs(): DrillBlobs;
   /** The report store's account through Resource Manager (`report.store`, with azure.subscriptionId): its container's immutability. */
   reportStore(): StorageGateway;
   /**
@@ -35,6 +37,7 @@ export class LiveGateways implements Gateways {
   private postgresGateway: FlexibleServerGateway | undefined;
   private storageGateway: StorageGateway | undefined;
   private reportStoreGateway: StorageGateway | undefined;
+  private drill: DrillBlobs | undefined;
   private entraPassword: (() => Promise<string>) | undefined;
 
   constructor(private readonly config: Config) {}
@@ -92,6 +95,19 @@ export class LiveGateways implements Gateways {
     return this.storageGateway;
   }
 
+  drillBlobs(): DrillBlobs {
+    const azure = this.config.azure;
+    const storage = azure?.storage;
+    const drill = storage?.drill;
+    if (!azure || !storage || !drill)
+      throw new EvaluationError('config', 'no azure.storage.drill section is configured', 'add azure.storage.drill (container) to the configuration');
+    this.drill ??= drillOnFirstCall(
+      `container ${drill.container} of storage account ${storage.account}`,
+      once(async () => (await this.azureSession(azure)).drillBlobs({ ...storage, drill })),
+    );
+    return this.drill;
+  }
+
   reportStore(): StorageGateway {
     const azure = this.config.azure;
     const store = this.config.report?.store;
@@ -119,6 +135,7 @@ export function withDatabase(gateways: Gateways, db: DatabaseGateway): Gateways 
     database: () => db,
     azurePostgres: () => gateways.azurePostgres(),
     azureStorage: () => gateways.azureStorage(),
+    drillBlobs: () => gateways.drillBlobs(),
     reportStore: () => gateways.reportStore(),
     databaseSignIn: () => gateways.databaseSignIn?.() ?? {},
     close: () => gateways.close(),
@@ -153,5 +170,16 @@ function storageOnFirstCall(load: () => Promise<StorageGateway>): StorageGateway
     probeBlob: async (...args) => (await load()).probeBlob(...args),
     getContainerImmutability: async (...args) => (await load()).getContainerImmutability(...args),
     getLifecycleRules: async (...args) => (await load()).getLifecycleRules(...args),
+  };
+}
+
+function drillOnFirstCall(where: string, load: () => Promise<DrillBlobs>): DrillBlobs {
+  return {
+    where,
+    put: async (...args) => (await load()).put(...args),
+    read: async (...args) => (await load()).read(...args),
+    delete: async (...args) => (await load()).delete(...args),
+    list: async (...args) => (await load()).list(...args),
+    undelete: async (...args) => (await load()).undelete(...args),
   };
 }

@@ -12,6 +12,7 @@ import { verifyArchive } from '../archive/verify-archive.js';
 import { signedDocument } from '../checks/db/signed-document.js';
 import { archiveRestoreGate, checksFor, componentRestoreChecks } from '../checks/index.js';
 import { type Config, archivesConfigOrDefault } from '../config/schema.js';
+import { runBlobRecoveryDrill } from '../restore/blob-recovery-drill.js';
 import { DUMP_MEMBER, type VerificationVerdict, startArchiveRestore } from '../restore/archive-restore.js';
 import { discardReason } from '../restore/discard.js';
 import { restoreAzurePointInTime } from '../restore/azure-restore.js';
@@ -55,6 +56,17 @@ function signedDocumentProbe(gateways: Gateways, config: Config, log: Logger, si
   return (db) => signedDocument.run({ config, gateways: withDatabase(gateways, db), now: () => new Date(), signal, log });
 }
 
+/**
+ * The blob recovery drill (azure.storage.drill) runs beside the restore: it needs only its own container, and a
+ * point-in-time restore spends minutes waiting for Azure anyway. Undefined when not configured or not selected (--only).
+ * It never throws: a step that fails is in its outcome, for blob-recovery-drill to judge.
+ */
+function startBlobDrill(config: Config, gateways: Gateways, only: readonly string[] | undefined, signal: AbortSignal, log: Logger) {
+  const drill = config.azure?.storage?.drill;
+  if (!drill || (only && !only.includes('blob-recovery-drill'))) return Promise.resolve(undefined);
+  return runBlobRecoveryDrill(gateways.drillBlobs(), { canaryBytes: drill.canaryBytes, runId: randomUUID(), now: new Date(), signal, log });
+}
+
 /** The deadlines of the judging runs: they only read the outcome, so the restore's own deadline bounds them. */
 const judgingLimits = (timeoutMs: number) => ({ checkTimeoutMs: timeoutMs, runTimeoutMs: timeoutMs + 60_000 });
 
@@ -64,6 +76,7 @@ export async function runAzureRestoreTest(options: RestoreTestOptions & { pointI
   const commandStart = options.commandStart ?? commandStartNow();
   const deadline = AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]);
   const gateways = new LiveGateways(config);
+  const drill = startBlobDrill(config, gateways, options.only, deadline, log);
   try {
     const outcome = await restoreAzurePointInTime({
       config,
@@ -76,13 +89,14 @@ export async function runAzureRestoreTest(options: RestoreTestOptions & { pointI
       signedDocument: signedDocumentProbe(gateways, config, log, deadline),
       ...(options.pointInTime ? { pointInTime: options.pointInTime } : {}),
     });
+    const blobDrill = await drill;
     // No abort signal here: after Ctrl-C the checks still judge what happened (they only read the outcome).
     return await runChecks({
       command: 'restore-test',
       checks: restoreTestChecks('azure-point-in-time'),
       config,
       gateways,
-      inputs: { restore: stampDeletion(outcome) },
+      inputs: { restore: stampDeletion(outcome), ...(blobDrill ? { blobDrill } : {}) },
       only: options.only,
       failOn: options.failOn,
       log,
@@ -91,6 +105,8 @@ export async function runAzureRestoreTest(options: RestoreTestOptions & { pointI
       ...(options.provenance ? { provenance: options.provenance } : {}),
     });
   } finally {
+    // A restore that threw must not leave the drill's canary writes running behind the report.
+    await drill;
     await gateways.close();
   }
 }
@@ -131,6 +147,7 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
     }),
   );
   log.info(`restore-test: verifying ${options.fileName} and restoring it as it is read`);
+  const drill = startBlobDrill(config, gateways, options.only, deadline, log);
   let outcome: RestoreOutcome | undefined;
   try {
     const gate = await runChecks({ ...common, signal, command: 'restore-test', checks: archiveRestoreGate, inputs: { archive } });
@@ -153,12 +170,13 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
         : components.dispose().then(() => undefined),
     ]);
     outcome = others ? { ...pg, components: others } : pg;
+    const blobDrill = await drill;
     // The archive verdicts come again from the one pass already made (memoised), beside the restore-* checks.
     return await runChecks({
       ...common,
       command: 'restore-test',
       checks: restoreTestChecks('archive'),
-      inputs: { archive, restore: stampDeletion(outcome) },
+      inputs: { archive, restore: stampDeletion(outcome), ...(blobDrill ? { blobDrill } : {}) },
       only: options.only,
       commandStart,
       ...(options.provenance ? { provenance: options.provenance } : {}),
@@ -167,6 +185,7 @@ export async function runArchiveRestoreTest(options: RestoreTestOptions & { path
     // A throw before finish (the gate itself failing) must not leave the cluster behind.
     if (!outcome) await restore.finish({ ok: false, error: new Error('the restore test stopped early') }).catch(() => undefined);
     await components.dispose();
+    await drill;
     await gateways.close();
   }
 }

@@ -149,6 +149,14 @@ function missingInput(input: RunInput, inputs: RunInputs | undefined): Evaluatio
       return inputs?.backup ? undefined : new EvaluationError('internal', 'this run made no backup', 'backup-* checks run only under `restorecheck backup`');
     case 'inPlace':
       return inputs?.inPlace ? undefined : new EvaluationError('internal', 'this run made no restore', 'these checks run only under `restorecheck restore`');
+    case 'blobDrill':
+      return inputs?.blobDrill
+        ? undefined
+        : new EvaluationError(
+            'internal',
+            'this run made no blob recovery drill',
+            'blob-recovery-drill runs under `restorecheck restore-test` with azure.storage.drill',
+          );
     case 'storedReports':
       return inputs?.storedReports
         ? undefined

@@ -12,6 +12,7 @@ export function fakeGateways(given: Partial<Gateways> = {}): Gateways {
     database: unexpected('database'),
     azurePostgres: unexpected('azurePostgres'),
     azureStorage: unexpected('azureStorage'),
+    drillBlobs: unexpected('drillBlobs'),
     reportStore: unexpected('reportStore'),
     close: async () => undefined,
     ...given,
