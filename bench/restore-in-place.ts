@@ -81,7 +81,10 @@ async function fill(stack: RestoreStack): Promise<void> {
      INSERT INTO agenda.bulk SELECT seq, CONCAT(MD5(seq), MD5(seq * 7), MD5(RAND())) FROM seq_1_to_${Number(values['maria-rows'])};`,
     30 * 60_000,
   );
-  await stack.redis.cli('DEBUG', 'POPULATE', values['redis-keys']!, 'bulk', '512');
+  // Not DEBUG POPULATE: Redis 7 refuses DEBUG unless enable-debug-command is set (the reply is an error, not keys).
+  await stack.redis.cli('EVAL', "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'bulk:' .. i, string.rep('x', 512)) end return 1", '0', values['redis-keys']!);
+  const keys = Number((await stack.redis.cli('DBSIZE')).trim());
+  if (keys < Number(values['redis-keys'])) throw new Error(`Redis holds ${keys} keys after the fill, not ${values['redis-keys']}`);
 }
 
 async function restorecheck(config: string, archive: string, safety: boolean): Promise<{ seconds: number; steps: { name: string; seconds: number }[] }> {
