@@ -19,6 +19,7 @@ import { messages, text } from '../messages.js';
 import { CONTROLS, defineCheck } from '../types.js';
 
 type PartStatus = 'pass' | 'fail' | 'error';
+type Part = { verdict: SmokePartVerdict; evidence: Record<string, JsonValue> };
 
 /** One part's verdict: its status and, unless it passed, one clause saying what it saw against what was expected. */
 export interface SmokePartVerdict {
@@ -189,7 +190,7 @@ export const restoreSmoke = defineCheck({
         'run the restore test again; if it persists, report it with RESTORECHECK_DEBUG=1 output',
       );
     }
-    const parts: { verdict: SmokePartVerdict; evidence: Record<string, JsonValue> }[] = smoke.queries.map((q) => {
+    const queryParts: Part[] = smoke.queries.map((q) => {
       const verdict = judgeSmokeQuery(q);
       const read = q.observed.ok ? q.observed.value : undefined;
       return {
@@ -206,10 +207,11 @@ export const restoreSmoke = defineCheck({
         },
       };
     });
+    let commandPart: Part | undefined;
     if (smoke.command) {
       const c = smoke.command;
       const verdict = judgeSmokeCommand(c);
-      parts.push({
+      commandPart = {
         verdict,
         evidence: {
           argv: c.argv,
@@ -224,12 +226,13 @@ export const restoreSmoke = defineCheck({
           outputBytes: c.outputBytes,
           outputTruncated: c.outputBytes > Buffer.byteLength(c.output),
         },
-      });
+      };
     }
+    const parts = commandPart ? [...queryParts, commandPart] : queryParts;
     const queryCount = smoke.queries.length;
     const evidence = {
-      queries: parts.slice(0, queryCount).map((p) => p.evidence),
-      ...(smoke.command ? { command: parts[queryCount]!.evidence } : {}),
+      queries: queryParts.map((p) => p.evidence),
+      ...(commandPart ? { command: commandPart.evidence } : {}),
       summary: {
         pass: parts.filter((p) => p.verdict.status === 'pass').length,
         fail: parts.filter((p) => p.verdict.status === 'fail').length,
@@ -256,7 +259,7 @@ export const restoreSmoke = defineCheck({
       // One kind when every part not evaluated shares it (all past their deadline: timeout), else `query`.
       const kinds = new Set(errors.map((p) => (p.evidence.errorKind as EvaluationError['kind'] | undefined) ?? 'query'));
       throw new EvaluationError(
-        kinds.size === 1 ? [...kinds][0]! : 'query',
+        kinds.size === 1 ? ([...kinds][0] ?? 'query') : 'query',
         `${errors.length} of ${parts.length} smoke test part(s) could not be evaluated on the restored copy: ${errors.map((p) => p.verdict.reason).join('; ')}`,
         'see each part in the evidence: fix the query or the command in restoreTest, or raise restoreTest.smokeTimeoutSeconds / smokeCommand.timeoutSeconds',
         { evidence },
