@@ -103,7 +103,8 @@ export async function smokeEnvironment(connection: SmokeConnection): Promise<{ e
     ...(password !== undefined ? { PGPASSWORD: password } : {}),
     ...(parsed.sslRootCert ? { PGSSLROOTCERT: parsed.sslRootCert } : {}),
   });
-  return { env, secrets: [password ?? '', url.toString(), connection.url].filter((s) => s.length > 0) };
+  // The password alone: masked, the URL still shows where the command connected (postgres://user:***@host/db).
+  return { env, secrets: password !== undefined ? [password] : [] };
 }
 
 async function runSmokeCommand(command: NonNullable<Config['restoreTest']['smokeCommand']>, options: SmokeOptions): Promise<SmokeCommandResult> {
