@@ -139,9 +139,17 @@ restoreTest:
 
 describe('restoreTest.smoke configuration errors', () => {
   for (const [name, smoke, expected] of [
-    ['two expectations', '    - { name: a, sql: SELECT 1, expect: { returnsRow: true, equals: 1 } }', /restoreTest\.smoke\.0\.expect: give exactly one expectation, not returnsRow and equals/],
+    [
+      'two expectations',
+      '    - { name: a, sql: SELECT 1, expect: { returnsRow: true, equals: 1 } }',
+      /restoreTest\.smoke\.0\.expect: give exactly one expectation, not returnsRow and equals/,
+    ],
     ['no expectation', '    - { name: a, sql: SELECT 1, expect: {} }', /restoreTest\.smoke\.0\.expect: give exactly one expectation: \{ returnsRow: true \}/],
-    ['duplicate names', '    - { name: a, sql: SELECT 1, expect: { equals: 1 } }\n    - { name: a, sql: SELECT 2, expect: { equals: 2 } }', /restoreTest\.smoke\.1\.name: "a" is already the name/],
+    [
+      'duplicate names',
+      '    - { name: a, sql: SELECT 1, expect: { equals: 1 } }\n    - { name: a, sql: SELECT 2, expect: { equals: 2 } }',
+      /restoreTest\.smoke\.1\.name: "a" is already the name/,
+    ],
   ] as const) {
     it(`${name} → exit 2, naming the key`, async () => {
       const config = join(work, `bad-${name.replace(/ /g, '-')}.yaml`);

@@ -153,7 +153,9 @@ describe('smoke queries on the restored copy', () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const port = (proxy.address() as { port: number }).port;
-    const target = cluster.url({ user: 'smoke', password: PASSWORD, database: 'clinic', params: { sslmode: 'disable' } }).replace(`:${cluster.port}/`, `:${port}/`);
+    const target = cluster
+      .url({ user: 'smoke', password: PASSWORD, database: 'clinic', params: { sslmode: 'disable' } })
+      .replace(`:${cluster.port}/`, `:${port}/`);
     const db = openDatabase(target, { statementTimeoutMs: 5_000, connectTimeoutMs: 5_000 });
     try {
       await db.probe(); // the pool is open; from now on nothing comes back

@@ -41,7 +41,9 @@ const broken = (name: string, kind: 'query' | 'timeout' = 'query'): SmokeQueryRe
 const command = (exitCode: number | null, ran = true): SmokeCommandResult => ({
   argv: ['pytest', '-m', 'restore'],
   cwd: '/srv/app',
-  ran: ran ? { ok: true, value: { exitCode, signal: exitCode === null ? 'SIGSEGV' : null } } : { ok: false, failure: { kind: 'tool', message: 'could not be started (ENOENT)', hint: 'h' } },
+  ran: ran
+    ? { ok: true, value: { exitCode, signal: exitCode === null ? 'SIGSEGV' : null } }
+    : { ok: false, failure: { kind: 'tool', message: 'could not be started (ENOENT)', hint: 'h' } },
   seconds: 1.5,
   output: '3 passed',
   outputBytes: 8,
