@@ -12,6 +12,8 @@
  * unless RESTORECHECK_DEBUG is set.
  */
 
+import type { Evidence } from './vocabulary.js';
+
 export abstract class RestorecheckError extends Error {
   abstract readonly hint: string;
 }
@@ -67,11 +69,17 @@ export class EvaluationError extends RestorecheckError {
   readonly hint: string;
   /** Azure's x-ms-request-id (or similar), kept as evidence of a failed call. */
   readonly requestId?: string;
-  constructor(kind: EvaluationErrorKind, message: string, hint: string, options: { requestId?: string; cause?: unknown } = {}) {
+  /**
+   * What a check did evaluate before it found something it could not (restore-smoke: the queries that ran): the runner
+   * keeps it as the `error` result's evidence, so that the report shows the parts that were judged.
+   */
+  readonly evidence?: Evidence;
+  constructor(kind: EvaluationErrorKind, message: string, hint: string, options: { requestId?: string; cause?: unknown; evidence?: Evidence } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.hint = hint;
     if (options.requestId !== undefined) this.requestId = options.requestId;
+    if (options.evidence !== undefined) this.evidence = options.evidence;
   }
 }
 

@@ -39,6 +39,7 @@ import { restoreProvision } from './restore/restore-provision.js';
 import { restoreRedis } from './restore/restore-redis.js';
 import { restoreRowCountsMatch } from './restore/restore-row-counts-match.js';
 import { restoreSignedDocument } from './restore/restore-signed-document.js';
+import { restoreSmoke } from './restore/restore-smoke.js';
 import { restoreTestFreshness } from './restore/restore-test-freshness.js';
 import { restoreDatabaseHealth } from './in-place/restore-database-health.js';
 import { restoreHealth } from './in-place/restore-health.js';
@@ -83,6 +84,7 @@ export const checks: readonly Check[] = [
   restoreAlembicMatch,
   restoreRowCountsMatch,
   restoreSignedDocument,
+  restoreSmoke,
   restoreMariadb,
   restoreMongodb,
   restoreRedis,

@@ -102,6 +102,8 @@ function resolvePaths(config: Config, dir: string): Config {
   if (config.archives?.publicKey) config.archives.publicKey = at(config.archives.publicKey);
   // Defaulted by the schema (.restorecheck): beside the configuration file too.
   config.restoreTest.ledgerDir = at(config.restoreTest.ledgerDir);
+  // The smoke command runs where the team's tests are: beside the configuration file unless it says otherwise.
+  if (config.restoreTest.smokeCommand) config.restoreTest.smokeCommand.cwd = at(config.restoreTest.smokeCommand.cwd ?? '.');
   const selfHosted = config.selfHosted;
   if (selfHosted) {
     if (selfHosted.backupDir) selfHosted.backupDir = at(selfHosted.backupDir);

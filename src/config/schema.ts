@@ -27,6 +27,57 @@ const coreTable = z.strictObject({
   minRows: z.number().int().nonnegative().default(1),
 });
 
+/**
+ * One expectation of a smoke query (restoreTest.smoke): exactly one of the three keys. `returnsRow: true` at least one
+ * row (`false`: none); `equals` the first column of the first row equals the value, compared with PostgreSQL's text
+ * form of it; `atLeast` the first column of the first row is a number of at least N (compared exactly, past 2^53 too).
+ */
+const smokeExpectation = z
+  .strictObject({
+    returnsRow: z.boolean().optional(),
+    equals: z.union([z.number(), z.string(), z.boolean(), z.null()]).optional(),
+    atLeast: z.number().optional(),
+  })
+  .superRefine((expect, ctx) => {
+    const given = (['returnsRow', 'equals', 'atLeast'] as const).filter((k) => Object.hasOwn(expect, k) && expect[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          given.length === 0
+            ? 'give exactly one expectation: { returnsRow: true }, { equals: VALUE } or { atLeast: N }'
+            : `give exactly one expectation, not ${given.join(' and ')}: split it into one query per expectation`,
+      });
+    }
+  });
+
+export type SmokeExpectation = z.output<typeof smokeExpectation>;
+
+const smokeQuery = z.strictObject({
+  /** Names the query in the report; unique. */
+  name: z.string().trim().min(1),
+  /** One read-only statement, run on the restored copy in a read-only transaction. */
+  sql: z.string().trim().min(1),
+  expect: smokeExpectation,
+});
+
+/** The team's own test command, run once against the restored copy (argv, no shell). */
+const smokeCommand = z.strictObject({
+  run: z.array(z.string().min(1)).min(1, { message: 'give the command as a list, e.g. [pytest, -m, restore]' }),
+  timeoutSeconds: z.number().positive().default(600),
+  /** Relative to the configuration file; default its directory. */
+  cwd: z.string().min(1).optional(),
+});
+
+function uniqueSmokeNames(queries: { name: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  queries.forEach((q, i) => {
+    if (seen.has(q.name))
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${q.name}" is already the name of another smoke query: names must be unique` });
+    seen.add(q.name);
+  });
+}
+
 export const databaseSchema = z.strictObject({
   url: postgresUrl,
   /**
@@ -438,6 +489,12 @@ export const configSchema = z
          * without it the RPO is not measured (restore-provision never claims it passed).
          */
         freshnessQuery: z.string().trim().min(1).optional(),
+        /** The team's own smoke queries, each with one expectation, run read-only on the restored copy (restore-smoke). */
+        smoke: z.array(smokeQuery).superRefine(uniqueSmokeNames).default([]),
+        /** Each smoke query's deadline (server statement_timeout, and the client's). */
+        smokeTimeoutSeconds: z.number().positive().default(30),
+        /** The team's own test command, run once while the restored copy exists, with its connection in the environment. */
+        smokeCommand: smokeCommand.optional(),
         // ---- Azure point-in-time restore (restore-test without --archive) ----
         /** Resource group of the new server; default: the source server's. A dedicated one is recommended (README). */
         targetResourceGroup: z.string().min(1).optional(),

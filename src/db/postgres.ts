@@ -24,6 +24,7 @@ import type {
   DatabaseOptions,
   RowCountRead,
   SignedDocumentRow,
+  SmokeQueryRead,
   TableLookup,
 } from './types.js';
 
@@ -392,6 +393,88 @@ class PostgresGateway implements DatabaseGateway {
     });
   }
 
+  async runSmokeQuery(sql: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<SmokeQueryRead> {
+    const timeoutMs = Math.max(1, Math.round(options.timeoutMs));
+    const seconds = Math.round(timeoutMs / 100) / 10;
+    const pool = await this.getPool();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw mapPgError(error, this.describe());
+    }
+    // The server's statement_timeout is the deadline; this one is for a server (or network) that stopped answering:
+    // then pg's own query timeout would leave the connection busy, so the connection is dropped instead.
+    const clientDeadlineMs = timeoutMs + 5_000;
+    let broken = false;
+    let stop: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      const fail = (error: EvaluationError) => {
+        broken = true;
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new EvaluationError(
+              'timeout',
+              `no answer from ${this.parsed.target} within the smoke query's deadline (restoreTest.smokeTimeoutSeconds: ${seconds} s, plus 5 s): the connection was dropped`,
+              'the server or the network stopped answering: check the restored server, or raise restoreTest.smokeTimeoutSeconds',
+            ),
+          ),
+        clientDeadlineMs,
+      );
+      const onAbort = () => fail(new EvaluationError('timeout', 'the smoke query was interrupted', 'run the restore test again'));
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      stop = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+    });
+    stopped.catch(() => undefined);
+    // Every value as PostgreSQL's own text (no pg parsers): an expectation compares with what psql would print.
+    const asText = { getTypeParser: () => (value: string) => value };
+    const perQuery = { query_timeout: clientDeadlineMs + 5_000 };
+    const work = (async (): Promise<SmokeQueryRead> => {
+      await client.query({ text: 'BEGIN TRANSACTION READ ONLY', ...perQuery });
+      try {
+        await client.query({ text: `SET LOCAL statement_timeout = ${timeoutMs}`, ...perQuery });
+        // The extended protocol refuses several statements in one string: one query, one statement.
+        const result = await client.query({ text: sql, queryMode: 'extended', types: asText, ...perQuery } as unknown as pg.QueryConfig);
+        const field = result.fields[0];
+        const row = result.rows[0] as Record<string, unknown> | undefined;
+        const read: SmokeQueryRead = { rows: result.rows.length };
+        if (field) read.column = { name: field.name, type: PG_TYPE_NAMES[field.dataTypeID] ?? `oid ${field.dataTypeID}` };
+        if (field && row) {
+          const value = row[field.name];
+          read.firstValue = value === null || value === undefined ? null : String(value);
+        }
+        return read;
+      } finally {
+        if (!broken) await client.query({ text: 'ROLLBACK', ...perQuery }).catch(() => undefined);
+      }
+    })();
+    work.catch(() => undefined);
+    try {
+      if (options.signal?.aborted) throw new EvaluationError('timeout', 'the smoke query was interrupted', 'run the restore test again');
+      return await Promise.race([work, stopped]);
+    } catch (error) {
+      if ((error as { code?: string }).code === '57014') {
+        throw new EvaluationError(
+          'timeout',
+          `the query was cancelled at its deadline (restoreTest.smokeTimeoutSeconds: ${seconds} s)`,
+          'make the query cheaper (an index, a LIMIT), or raise restoreTest.smokeTimeoutSeconds',
+          { cause: error },
+        );
+      }
+      throw error instanceof EvaluationError ? error : mapPgError(error, this.describe());
+    } finally {
+      stop?.();
+      // A dropped connection is destroyed (its session, and the query in it, end with it), never handed to the pool again.
+      client.release(broken ? new Error('smoke query deadline') : undefined);
+    }
+  }
+
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
@@ -403,6 +486,26 @@ class PostgresGateway implements DatabaseGateway {
     }
   }
 }
+
+/** Names of the common types, for the report (any other type is shown by its oid). */
+const PG_TYPE_NAMES: Record<number, string> = {
+  16: 'bool',
+  20: 'int8',
+  21: 'int2',
+  23: 'int4',
+  25: 'text',
+  700: 'float4',
+  701: 'float8',
+  1042: 'bpchar',
+  1043: 'varchar',
+  1082: 'date',
+  1114: 'timestamp',
+  1184: 'timestamptz',
+  1700: 'numeric',
+  2950: 'uuid',
+  3802: 'jsonb',
+  114: 'json',
+};
 
 const WRITABLE_TABLES_SHOWN = 5;
 

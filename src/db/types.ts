@@ -54,6 +54,15 @@ export interface SignedDocumentRow {
   sha256?: string;
 }
 
+/** What a smoke query returned: its row count, and the first column of the first row in PostgreSQL's text form. */
+export interface SmokeQueryRead {
+  rows: number;
+  /** Absent: no row (or no column); null: SQL NULL; otherwise PostgreSQL's own text of the value (`t`, `42`, `1.50`). */
+  firstValue?: string | null;
+  /** The first column: its name and type (`int8`, `bool`, `numeric`…; `oid N` for a type without a name here). */
+  column?: { name: string; type: string };
+}
+
 export interface DatabaseGateway {
   /** Opens a connection and describes it. */
   probe(): Promise<ConnectionProbe>;
@@ -66,6 +75,13 @@ export interface DatabaseGateway {
    * first row as ISO 8601 UTC, or null for no row or a NULL value. A timestamp without time zone is read as UTC.
    */
   queryTimestamp(sql: string): Promise<string | null>;
+  /**
+   * Runs one smoke query (restoreTest.smoke) in a read-only transaction with `SET LOCAL statement_timeout` at
+   * `timeoutMs`, and a client-side deadline a little later that drops the connection (a server that stopped answering
+   * must not hang the run); `signal` drops it too. Throws EvaluationError: `timeout` past a deadline or on the signal,
+   * `query` (or the mapped kind) when the server refuses the query.
+   */
+  runSmokeQuery(sql: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<SmokeQueryRead>;
   close(): Promise<void>;
 }
 

@@ -25,6 +25,7 @@ import type { Read, RestoreOutcome, StepFailure } from './outcome.js';
 import { resolvePostgresServer } from './postgres-binaries.js';
 import { MetaCommandRefused } from './psql-input-guard.js';
 import { type SignedDocumentProbe, probeRestoredDatabase, toFailure } from './restored-database.js';
+import { runSmokeTest } from './smoke-test.js';
 import { type SqlRestoreResult, restoreSqlDump, versionMismatch } from './sql-restore.js';
 import { type ThrowawayDatabase, createThrowawayDatabase } from './throwaway-database.js';
 
@@ -258,6 +259,9 @@ export function startArchiveRestore(options: ArchiveRestoreOptions): ArchiveRest
         gateway = openDatabase(db!.url, { statementTimeoutMs: config.database?.statementTimeoutMs ?? 60_000, connectTimeoutMs: 10_000 });
         const tables = metadata?.row_counts ? Object.keys(metadata.row_counts) : (config.database?.coreTables.map((t) => t.name) ?? []);
         outcome.restored = await probeRestoredDatabase(gateway, config, tables, options.signedDocument);
+        // The team's own smoke test, while the throwaway copy exists (as its restricted role, never as a superuser).
+        const smoke = await runSmokeTest(gateway, { config, connection: { url: db!.url }, signal, log });
+        if (smoke) outcome.restored.smoke = smoke;
       } catch (error) {
         if (!provisionDecided) outcome.provision = { ok: false, failure: failureOf(error, signal) };
       } finally {

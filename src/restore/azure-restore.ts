@@ -33,6 +33,7 @@ import {
 import type { RestoreOutcome, StepFailure } from './outcome.js';
 import { currentProcess, ledgerPath, RestoreLedger, runIsOver } from './restore-ledger.js';
 import { probeRestoredDatabase, readAlembicAndCounts, toFailure, type SignedDocumentProbe } from './restored-database.js';
+import { runSmokeTest, unreadSmoke } from './smoke-test.js';
 import { customerManagedKey, databasePort, firewallRuleName, probeTcp, type RestoreNetworkPlan, restoreNetwork } from './restore-network.js';
 
 export interface AzureRestoreOptions {
@@ -191,6 +192,15 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     const connection = await connectWithGrace(restoredDb, signal);
     Object.assign(details, { serverVersion: connection.serverVersion, tls: connection.tls, connectMs: connection.connectMs });
     outcome.restored = await probeRestoredDatabase(restoredDb, config, tables, options.signedDocument);
+    // The team's own smoke test, while the copy exists; the command signs in as restorecheck did (the token, for entra).
+    const signIn = gateways.databaseSignIn?.();
+    const smoke = await runSmokeTest(restoredDb, {
+      config,
+      connection: { url: restoredDatabaseUrl(database.url, server.fullyQualifiedDomainName), ...(signIn?.password ? { password: signIn.password } : {}) },
+      signal,
+      log,
+    });
+    if (smoke) outcome.restored.smoke = smoke;
   } catch (error) {
     const failure = signal.aborted ? abortFailure(signal, options.timeoutMs) : toFailure(error);
     if (!provisionDecided) outcome.provision = { ok: false, failure };
@@ -203,6 +213,8 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
         ...(database.signedDocument && options.signedDocument ? { signedDocument: unread } : {}),
         ...(rt.freshnessQuery ? { freshness: { query: rt.freshnessQuery, newestRowAt: unread } } : {}),
       };
+      const smoke = unreadSmoke(config, failure);
+      if (smoke) outcome.restored.smoke = smoke;
     }
   } finally {
     stopProgress();

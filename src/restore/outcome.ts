@@ -4,6 +4,8 @@
  * (provision → probe → compare → clean up) lives in src/restore/; the checks only judge.
  */
 import type { LocalText } from '../checks/messages.js';
+import type { SmokeExpectation } from '../config/schema.js';
+import type { SmokeQueryRead } from '../db/types.js';
 import type { Evidence, JsonValue } from '../vocabulary.js';
 import type { EvaluationErrorKind } from '../errors.js';
 import type { ComponentName, RestoreComparison } from '../selfhosted/component.js';
@@ -43,6 +45,8 @@ export interface RestoreOutcome {
      * null: no row, or NULL). restore-provision measures the RPO as the restore point minus this time.
      */
     freshness?: { query: string; newestRowAt: Read<string | null> };
+    /** undefined: neither restoreTest.smoke nor restoreTest.smokeCommand configured. restore-smoke judges it. */
+    smoke?: SmokeResults;
   };
   limits: {
     /** Allowed relative difference of row counts, in percent (the restore point is earlier than now). */
@@ -94,4 +98,36 @@ export interface ComponentRestoreResult {
   /** `error` when verification could not tell (a gate check that errored), rather than proved the member bad. */
   discardedBecause?: 'fail' | 'error';
   cleanup: { removed: string[]; leftover: string[] };
+}
+
+/** The team's own smoke test on the restored copy (restoreTest.smoke and smokeCommand), as run; restore-smoke judges it. */
+export interface SmokeResults {
+  /** One per configured query, in the configuration's order. */
+  queries: SmokeQueryResult[];
+  /** undefined: no restoreTest.smokeCommand. */
+  command?: SmokeCommandResult;
+}
+
+export interface SmokeQueryResult {
+  name: string;
+  sql: string;
+  expect: SmokeExpectation;
+  /** What it returned, or why it could not run (a query error, its deadline, the copy unreadable). */
+  observed: Read<SmokeQueryRead>;
+  seconds: number;
+}
+
+export interface SmokeCommandResult {
+  argv: string[];
+  cwd: string;
+  /**
+   * ok: it ran to its end by itself (exit code, or the signal that ended it); not ok: it could not be started, passed
+   * its deadline, was interrupted, or the copy could not be read.
+   */
+  ran: Read<{ exitCode: number | null; signal: string | null }>;
+  seconds: number;
+  /** The end of its output (stdout and stderr interleaved), with the restored copy's password, token and URL masked. */
+  output: string;
+  /** How many bytes it wrote in all (more than `output` holds when it was cut). */
+  outputBytes: number;
 }

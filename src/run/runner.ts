@@ -289,6 +289,11 @@ async function runOne(
       result.errorKind = error.kind;
       result.hint = error.hint;
       if (error.requestId) result.requestId = error.requestId;
+      if (error.evidence) {
+        const capped = capEvidence(error.evidence, options.config.report?.maxEvidenceBytes ?? DEFAULT_MAX_EVIDENCE_BYTES);
+        result.evidence = capped.evidence;
+        if (capped.truncatedFrom !== undefined) Object.assign(result, { evidenceTruncated: true as const, evidenceOriginalBytes: capped.truncatedFrom });
+      }
     } else {
       Object.assign(result, messageFields(t.unexpected({ reason: describeError(error) })));
       result.errorKind = 'internal';

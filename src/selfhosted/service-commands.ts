@@ -36,15 +36,51 @@ export async function runCommands(
   return steps;
 }
 
-function runOne(argv: readonly string[], shown: string, what: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+/** How a command run in its own process group ended. */
+export interface GroupRun {
+  /** Its exit code; null when a signal ended it (`signal`). */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Stopped at its deadline. */
+  timedOut: boolean;
+  /** Stopped by the caller's signal (Ctrl-C, the run's deadline). */
+  interrupted: boolean;
+  /** stdout and stderr interleaved as they came: the last `tailBytes` bytes. */
+  tail: string;
+  /** How many bytes it wrote in all. */
+  bytes: number;
+  seconds: number;
+}
+
+export interface GroupRunOptions {
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Exactly this environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** How much of the end of its output is kept (default 2000 bytes). */
+  tailBytes?: number;
+  /**
+   * Kill what is left of its process group once it has exited (a child it put in the background): for a command whose
+   * work is over when it exits. Not for start commands, whose background children may be the service itself.
+   */
+  killLeftovers?: boolean;
+}
+
+/**
+ * Runs argv (no shell) in its own process group, so that the deadline and the signal stop it with its children (`sh -c
+ * …`, docker compose's plugins, pytest's workers): killing the command alone leaves them holding its output, and we would
+ * wait for them. SIGTERM, then SIGKILL 5 s later. Rejects only when it could not be started (the spawn error).
+ */
+export function runInOwnGroup(argv: readonly string[], options: GroupRunOptions): Promise<GroupRun> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(new EvaluationError('timeout', `${what}: not run (${shown}): interrupted`, 'run the restore again'));
-      return;
-    }
-    // Its own process group, so that Ctrl-C and the deadline stop the command with its children (`sh -c …`, docker
-    // compose's plugins): killing the command alone leaves them holding its output, and we would wait for them.
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const started = performance.now();
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
     const killGroup = (sig: NodeJS.Signals) => {
       try {
         if (child.pid) process.kill(-child.pid, sig);
@@ -56,39 +92,74 @@ function runOne(argv: readonly string[], shown: string, what: string, signal: Ab
       killGroup('SIGTERM');
       setTimeout(() => killGroup('SIGKILL'), 5000).unref();
     };
-    let tail = '';
+    const tailBytes = options.tailBytes ?? 2000;
+    let tail = Buffer.alloc(0);
+    let bytes = 0;
     const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString('utf8')).slice(-2000);
+      bytes += chunk.length;
+      tail = Buffer.concat([tail, chunk]);
+      if (tail.length > tailBytes * 2) tail = tail.subarray(tail.length - tailBytes);
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     let timedOut = false;
+    let interrupted = false;
     const timer = setTimeout(() => {
       timedOut = true;
       stop();
-    }, timeoutMs);
-    const onAbort = stop;
-    signal.addEventListener('abort', onAbort, { once: true });
+    }, options.timeoutMs);
+    const onAbort = () => {
+      interrupted = true;
+      stop();
+    };
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
     const finish = () => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      options.signal.removeEventListener('abort', onAbort);
+      const was = settled;
+      settled = true;
+      return !was;
     };
     child.on('error', (error) => {
-      finish();
-      reject(new EvaluationError('tool', `${what}: ${shown} could not be run (${error.message})`, `check the command in the configuration (${what})`));
+      if (finish()) reject(error);
     });
     child.on('close', (code, sig) => {
-      finish();
-      if (code === 0) return resolve();
-      const end = tail.trim().split('\n').slice(-3).join(' | ');
-      const why = timedOut ? `did not finish within ${Math.round(timeoutMs / 1000)} s` : signal.aborted ? 'was interrupted' : `exited with ${code ?? sig}`;
-      reject(
-        new EvaluationError(
-          timedOut || signal.aborted ? 'timeout' : 'tool',
-          `${what}: ${shown} ${why}${end ? `: ${end}` : ''}`,
-          `run it by hand to see why, or correct it in the configuration (${what})`,
-        ),
-      );
+      if (!finish()) return;
+      if (options.killLeftovers) killGroup('SIGKILL');
+      const end = tail.length > tailBytes ? tail.subarray(tail.length - tailBytes) : tail;
+      resolve({
+        exitCode: code,
+        signal: sig,
+        timedOut,
+        interrupted: interrupted && !timedOut,
+        tail: end.toString('utf8'),
+        bytes,
+        seconds: Math.round((performance.now() - started) / 10) / 100,
+      });
     });
   });
+}
+
+async function runOne(argv: readonly string[], shown: string, what: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+  if (signal.aborted) throw new EvaluationError('timeout', `${what}: not run (${shown}): interrupted`, 'run the restore again');
+  let run: GroupRun;
+  try {
+    run = await runInOwnGroup(argv, { signal, timeoutMs });
+  } catch (error) {
+    throw new EvaluationError('tool', `${what}: ${shown} could not be run (${(error as Error).message})`, `check the command in the configuration (${what})`);
+  }
+  if (run.exitCode === 0) return;
+  const end = run.tail.trim().split('\n').slice(-3).join(' | ');
+  const why = run.timedOut
+    ? `did not finish within ${Math.round(timeoutMs / 1000)} s`
+    : run.interrupted
+      ? 'was interrupted'
+      : `exited with ${run.exitCode ?? run.signal}`;
+  throw new EvaluationError(
+    run.timedOut || run.interrupted ? 'timeout' : 'tool',
+    `${what}: ${shown} ${why}${end ? `: ${end}` : ''}`,
+    `run it by hand to see why, or correct it in the configuration (${what})`,
+  );
 }

@@ -17,6 +17,7 @@ describe('restore-* checks', () => {
       'restore-redis': 'skipped',
       'restore-row-counts-match': 'pass',
       'restore-signed-document': 'skipped',
+      'restore-smoke': 'skipped',
     });
     assert.equal(r['restore-provision']!.evidence.restoreSeconds, 42);
     assert.equal(r['restore-provision']!.evidence.restorePoint, '2026-11-21T03:00:00.000Z');
