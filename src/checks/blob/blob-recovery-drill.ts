@@ -145,7 +145,8 @@ export const blobRecoveryDrill = defineCheck({
         kind === 'restore-failed' ? 'invalid-response' : kind,
         english(t.failed({ where, step, reason: message })),
         hint,
-        requestId ? { requestId } : {},
+        // The steps that ran stay in the report beside the error.
+        { ...(requestId ? { requestId } : {}), evidence: { ...evidence, failure: { ...drill.failure } } },
       );
     }
     if (drill.verdict === 'gone') return { status: 'fail', message: t.gone({ where }), evidence };

@@ -108,6 +108,9 @@ describe('blob-recovery-drill', () => {
     const r = await judge(drill);
     assert.equal(r.status, 'error', r.message);
     assert.match(r.message, /could not upload the canary in container restorecheck-drill .*Storage Blob Data Contributor on container restorecheck-drill/);
+    // The steps that ran stay beside the error.
+    assert.equal((r.evidence.failure as { step: string }).step, 'upload');
+    assert.equal(r.evidence.canary, 'restorecheck-drill/20261203T101500Z-1234abcd.bin');
   });
   it('is skipped without azure.storage.drill', async () => {
     const r = await judge(undefined, CONFIG.replace('    drill: { container: restorecheck-drill }\n', ''));
