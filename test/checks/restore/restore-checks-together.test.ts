@@ -18,6 +18,7 @@ describe('restore-* checks', () => {
       'restore-row-counts-match': 'pass',
       'restore-signed-document': 'skipped',
       'restore-smoke': 'skipped',
+      'blob-recovery-drill': 'skipped',
     });
     assert.equal(r['restore-provision']!.evidence.restoreSeconds, 42);
     assert.equal(r['restore-provision']!.evidence.restorePoint, '2026-11-21T03:00:00.000Z');
