@@ -114,7 +114,31 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         postgres: { resourceGroup: 'medicapp-rg', server: 'medicappdbprod' },
         storage: { resourceGroup: 'medicapp-rg', account: 'medicappstorage', container: 'documents', connectionString: '${AZURE_STORAGE_CONNECTION_STRING}' },
       },
-      restoreTest: { rtoMinutes: 60, pollIntervalSeconds: 1, progressIntervalSeconds: 5, ledgerDir: join(dir, 'ledger') },
+      restoreTest: {
+        rtoMinutes: 60,
+        pollIntervalSeconds: 1,
+        progressIntervalSeconds: 5,
+        ledgerDir: join(dir, 'ledger'),
+        // The clinic's own smoke test on the restored copy (restore-smoke): what "the application works on it" means to it.
+        smoke: [
+          {
+            name: 'a document was signed in the last 2 days',
+            sql: "SELECT 1 FROM documents WHERE signed_at > now() - interval '2 days'",
+            expect: { returnsRow: true },
+          },
+          {
+            name: 'every signed document has a hash',
+            sql: 'SELECT count(*) FROM documents WHERE signed_at IS NOT NULL AND sha256 IS NULL',
+            expect: { equals: 0 },
+          },
+          {
+            name: 'every appointment has its patient and practitioner',
+            sql: 'SELECT count(*) FROM appointments a LEFT JOIN patients p ON p.id = a.patient_id LEFT JOIN users u ON u.id = a.practitioner_id WHERE p.id IS NULL OR u.id IS NULL',
+            expect: { equals: 0 },
+          },
+          { name: 'the patient file is there', sql: 'SELECT count(*) FROM patients', expect: { atLeast: 200 } },
+        ],
+      },
       report: { dir: options.reportDir, formats: ['console', 'json', 'markdown', 'html', 'junit'] },
     };
     const configPath = join(dir, 'restorecheck.yaml');

@@ -62,6 +62,10 @@ describe('restorecheck demo', () => {
     }
     const restore = (await reportsIn(out)).find((x) => x.report.run.command === 'restore-test')!.report;
     assert.equal(restore.outcome, 'pass');
+    // The clinic's own smoke queries ran on the restored copy, each passing.
+    const smoke = restore.checks.find((c: { id: string }) => c.id === 'restore-smoke');
+    assert.equal(smoke?.status, 'pass', smoke?.message);
+    assert.equal(smoke.evidence.queries.length, 4);
     // The restored copy lived on 127.0.0.2 at the clinic's port; it must be gone too.
     const port = Number(/PostgreSQL 127\.0\.0\.1:(\d+)/.exec(r.stderr)?.[1]);
     assert.equal(await listening('127.0.0.2', port), false, 'the restored server is deleted');
