@@ -45,16 +45,20 @@ function authorise(container: Container, action: Action): void {
 }
 
 /** Azure's 401 challenge: where to get a token, and for which resource (the SDK's challenge policy reads both). */
-const challenge = { 'www-authenticate': `Bearer authorization_uri=https://login.microsoftonline.com/${SIMULATOR_TENANT_ID}/oauth2/authorize resource_id=${STORAGE_RESOURCE}` };
+const challenge = {
+  'www-authenticate': `Bearer authorization_uri=https://login.microsoftonline.com/${SIMULATOR_TENANT_ID}/oauth2/authorize resource_id=${STORAGE_RESOURCE}`,
+};
 
 function signIn(state: SimulatorState, req: IncomingMessage, record: RequestRecord): void {
   const token = storageTokenState(state, req);
   record.token = token === 'valid' ? 'valid' : token === 'none' ? 'none' : 'invalid';
   const refuse = (code: string, message: string) => new BlobHttpError(401, code, message, challenge);
-  if (token === 'none') throw refuse('NoAuthenticationInformation', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.');
+  if (token === 'none')
+    throw refuse('NoAuthenticationInformation', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.');
   if (token === 'wrong-audience') throw refuse('InvalidAuthenticationInfo', 'Audience validation failed. Audience did not match.');
   if (token === 'expired') throw refuse('InvalidAuthenticationInfo', 'Lifetime validation failed. The token is expired.');
-  if (token === 'invalid') throw refuse('InvalidAuthenticationInfo', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.');
+  if (token === 'invalid')
+    throw refuse('InvalidAuthenticationInfo', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.');
 }
 
 /** An injected fault, in the Blob service's error shape (azureError, a Resource Manager body, gives only its code here). */
@@ -64,7 +68,12 @@ async function answerInjection(state: SimulatorState, injection: Injection, req:
   const headers: Record<string, string> = injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {};
   if (injection.body !== undefined) return sendBlob(req, res, state.now(), injection.status, injection.body, { 'content-type': 'application/xml', ...headers });
   const code = injection.code ?? injection.azureError ?? 'InjectedFault';
-  return sendBlobError(req, res, state.now(), new BlobHttpError(injection.status, code, injection.message ?? `Injected by the scenario for ${injection.path}.`, headers));
+  return sendBlobError(
+    req,
+    res,
+    state.now(),
+    new BlobHttpError(injection.status, code, injection.message ?? `Injected by the scenario for ${injection.path}.`, headers),
+  );
 }
 
 /** The properties headers of Get Blob and Get Blob Properties. */
@@ -120,7 +129,12 @@ function blobXml(item: ListedBlob): string {
 }
 
 function listBlobs(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, account: ScenarioStorageAccount, container: Container) {
-  const include = new Set((url.searchParams.get('include') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+  const include = new Set(
+    (url.searchParams.get('include') ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
   const prefix = url.searchParams.get('prefix') ?? '';
   const items = state.blobs.list(account, container.name, {
     prefix,
@@ -142,7 +156,7 @@ function listBlobs(state: SimulatorState, req: IncomingMessage, res: ServerRespo
 
 async function putBlob(state: SimulatorState, req: IncomingMessage, res: ServerResponse, account: ScenarioStorageAccount, container: Container, name: string) {
   const type = req.headers['x-ms-blob-type'];
-  if (!type) throw new BlobHttpError(400, 'MissingRequiredHeader', 'An HTTP header that\'s mandatory for this request is not specified.');
+  if (!type) throw new BlobHttpError(400, 'MissingRequiredHeader', "An HTTP header that's mandatory for this request is not specified.");
   // Page and append blobs exist in Azure; this simulator keeps block blobs only.
   if (type !== 'BlockBlob') throw new BlobHttpError(400, 'InvalidHeaderValue', 'The value for one of the HTTP headers is not in the correct format.');
   const body = await readBlobBody(req);
@@ -171,7 +185,15 @@ async function putBlob(state: SimulatorState, req: IncomingMessage, res: ServerR
   });
 }
 
-function blobOperation(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, account: ScenarioStorageAccount, container: Container, name: string) {
+function blobOperation(
+  state: SimulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  account: ScenarioStorageAccount,
+  container: Container,
+  name: string,
+) {
   const comp = url.searchParams.get('comp');
   const versionId = url.searchParams.get('versionid') ?? undefined;
   const now = state.now();
@@ -181,7 +203,8 @@ function blobOperation(state: SimulatorState, req: IncomingMessage, res: ServerR
     state.blobs.undelete(account, container.name, name);
     return sendBlob(req, res, now, 200, undefined);
   }
-  if (comp !== null) throw new BlobHttpError(400, 'InvalidQueryParameterValue', 'Value for one of the query parameters specified in the request URI is invalid.');
+  if (comp !== null)
+    throw new BlobHttpError(400, 'InvalidQueryParameterValue', 'Value for one of the query parameters specified in the request URI is invalid.');
   if (req.method === 'GET' || req.method === 'HEAD') {
     authorise(container, 'read');
     const found = state.blobs.get(account, container.name, name, versionId);
@@ -204,12 +227,14 @@ function blobOperation(state: SimulatorState, req: IncomingMessage, res: ServerR
 }
 
 function containerOperation(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, account: ScenarioStorageAccount, container: Container) {
-  if (url.searchParams.get('restype') !== 'container') throw new BlobHttpError(400, 'InvalidUri', 'The requested URI does not represent any resource on the server.');
+  if (url.searchParams.get('restype') !== 'container')
+    throw new BlobHttpError(400, 'InvalidUri', 'The requested URI does not represent any resource on the server.');
   const comp = url.searchParams.get('comp');
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new BlobHttpError(405, 'UnsupportedHttpVerb', "The resource doesn't support specified Http Verb.");
   authorise(container, 'read');
   if (comp === 'list') return listBlobs(state, req, res, url, account, container);
-  if (comp !== null) throw new BlobHttpError(400, 'InvalidQueryParameterValue', 'Value for one of the query parameters specified in the request URI is invalid.');
+  if (comp !== null)
+    throw new BlobHttpError(400, 'InvalidQueryParameterValue', 'Value for one of the query parameters specified in the request URI is invalid.');
   return sendBlob(req, res, state.now(), 200, undefined, {
     etag: '"0x8D592D74CC20EBA"',
     'last-modified': httpDate(new Date(state.now().getTime() - 400 * 86_400_000)),
@@ -224,7 +249,10 @@ function containerOperation(state: SimulatorState, req: IncomingMessage, res: Se
 
 /** The account, container and blob a path names (each segment percent-decoded; a blob name may contain "/"). */
 function target(state: SimulatorState, pathname: string) {
-  const [accountName = '', containerName = '', ...rest] = pathname.split('/').slice(1).map((s) => decodeURIComponent(s));
+  const [accountName = '', containerName = '', ...rest] = pathname
+    .split('/')
+    .slice(1)
+    .map((s) => decodeURIComponent(s));
   // Storage account names are globally unique and lower case, so the name alone finds the scenario's account. An
   // unknown one has no DNS name in Azure; path-style, the simulator answers the generic ResourceNotFound.
   const account = [...state.accounts.values()].find((a) => a.name.toLowerCase() === accountName.toLowerCase());
@@ -252,6 +280,11 @@ export async function handleBlobRequest(state: SimulatorState, req: IncomingMess
   } catch (error) {
     if (res.headersSent) return res.destroy();
     if (error instanceof BlobHttpError) return sendBlobError(req, res, state.now(), error);
-    return sendBlobError(req, res, state.now(), new BlobHttpError(500, 'InternalError', `The server encountered an internal error: ${(error as Error).message}`));
+    return sendBlobError(
+      req,
+      res,
+      state.now(),
+      new BlobHttpError(500, 'InternalError', `The server encountered an internal error: ${(error as Error).message}`),
+    );
   }
 }

@@ -47,7 +47,14 @@ export function commonHeaders(req: IncomingMessage, now: Date, requestId: string
   };
 }
 
-export function sendBlob(req: IncomingMessage, res: ServerResponse, now: Date, status: number, body: Buffer | string | undefined, headers: Record<string, string> = {}) {
+export function sendBlob(
+  req: IncomingMessage,
+  res: ServerResponse,
+  now: Date,
+  status: number,
+  body: Buffer | string | undefined,
+  headers: Record<string, string> = {},
+) {
   const data = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, { ...commonHeaders(req, now, randomUUID()), 'content-length': String(data.length), ...headers });
   // HEAD: the headers only (Content-Length is the blob's, set by the caller).

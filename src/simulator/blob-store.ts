@@ -162,7 +162,12 @@ export class BlobStore {
   }
 
   /** Get Blob: the base blob, or one version (a soft-deleted one is not readable: 404, as for any other soft-deleted object). */
-  get(account: ScenarioStorageAccount, container: string, name: string, versionId?: string): { blob: BlobContent; versionId?: string; isCurrentVersion?: boolean } {
+  get(
+    account: ScenarioStorageAccount,
+    container: string,
+    name: string,
+    versionId?: string,
+  ): { blob: BlobContent; versionId?: string; isCurrentVersion?: boolean } {
     const entry = this.blobs(account.name, container).get(name);
     if (versionId !== undefined) {
       // A version id on an account without versioning: no version has it, so Azure answers as for any missing version.
@@ -191,9 +196,14 @@ export class BlobStore {
       // the version is not soft-deleted. The page names no codes: the last is the one Azure is reported to answer
       // (BlobSnapshotNotSoftDeleted); the first two are this simulator's choice of a self-explaining code.
       if (!policy.allowPermanentDelete) {
-        throw new BlobHttpError(409, 'PermanentDeleteNotEnabled', 'Permanent delete is not enabled for this storage account (deleteRetentionPolicy.allowPermanentDelete).');
+        throw new BlobHttpError(
+          409,
+          'PermanentDeleteNotEnabled',
+          'Permanent delete is not enabled for this storage account (deleteRetentionPolicy.allowPermanentDelete).',
+        );
       }
-      if (versionId === undefined) throw new BlobHttpError(409, 'PermanentDeleteNotAllowed', 'Permanent delete applies only to a soft-deleted blob version or snapshot.');
+      if (versionId === undefined)
+        throw new BlobHttpError(409, 'PermanentDeleteNotAllowed', 'Permanent delete applies only to a soft-deleted blob version or snapshot.');
       const version = entry?.versions.find((v) => v.versionId === versionId);
       if (!version) throw blobNotFound();
       if (!version.deletedAt) throw new BlobHttpError(409, 'BlobSnapshotNotSoftDeleted', 'The specified blob version is not soft-deleted.');
@@ -205,7 +215,8 @@ export class BlobStore {
       const version = entry?.versions.find((v) => v.versionId === versionId && !v.deletedAt);
       if (!version) throw blobNotFound();
       // The current version is the base blob: Azure refuses to delete it by its version id (delete the base blob instead).
-      if (entry!.base?.versionId === versionId) throw new BlobHttpError(403, 'OperationNotAllowedOnRootBlob', 'This operation is not permitted on a root blob.');
+      if (entry!.base?.versionId === versionId)
+        throw new BlobHttpError(403, 'OperationNotAllowedOnRootBlob', 'This operation is not permitted on a root blob.');
       if (policy.retentionDays > 0 && !policy.purgeDeleted) {
         version.deletedAt = now;
         version.retentionDays = policy.retentionDays;

@@ -213,41 +213,43 @@ export const injectionSchema = z.strictObject({
   policyAssignment: name.optional(),
 });
 
-export const scenarioSchema = z.strictObject({
-  subscriptionId: z
-    .string()
-    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { message: 'must be a UUID' })
-    .default('00000000-0000-0000-0000-000000000000'),
-  paging: z.strictObject({ backupsPageSize: z.number().int().positive().default(100) }).default({ backupsPageSize: 100 }),
-  /**
-   * Tests only: the origin written into nextLink URLs instead of the simulator's own, to prove that
-   * a client refuses to follow (and send its token to) another host.
-   */
-  nextLinkOrigin: z.string().url().optional(),
-  lro: z
-    .strictObject({
-      /** How long a restore or delete takes when no hook does the work. */
-      durationMs: nonNegative.default(1000),
-      pollRetryAfterSeconds: nonNegative.default(1),
-      failRestore: z.boolean().default(false),
-    })
-    .default({ durationMs: 1000, pollRetryAfterSeconds: 1, failRestore: false }),
-  /** Resource groups that exist besides those of the servers and storage accounts (e.g. an empty restore-target group). */
-  resourceGroups: z.array(name).default([]),
-  servers: z.array(serverSchema).default([]),
-  storageAccounts: z.array(storageAccountSchema).default([]),
-  injections: z.array(injectionSchema).default([]),
-}).superRefine((scenario, ctx) => {
-  scenario.storageAccounts.forEach((account, index) => {
-    if (account.purgeDeleted && account.blobService.deleteRetentionPolicy?.allowPermanentDelete !== true) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['storageAccounts', index, 'purgeDeleted'],
-        message: 'purgeDeleted needs blobService.deleteRetentionPolicy.allowPermanentDelete: true (only then may anyone purge soft-deleted data)',
-      });
-    }
+export const scenarioSchema = z
+  .strictObject({
+    subscriptionId: z
+      .string()
+      .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { message: 'must be a UUID' })
+      .default('00000000-0000-0000-0000-000000000000'),
+    paging: z.strictObject({ backupsPageSize: z.number().int().positive().default(100) }).default({ backupsPageSize: 100 }),
+    /**
+     * Tests only: the origin written into nextLink URLs instead of the simulator's own, to prove that
+     * a client refuses to follow (and send its token to) another host.
+     */
+    nextLinkOrigin: z.string().url().optional(),
+    lro: z
+      .strictObject({
+        /** How long a restore or delete takes when no hook does the work. */
+        durationMs: nonNegative.default(1000),
+        pollRetryAfterSeconds: nonNegative.default(1),
+        failRestore: z.boolean().default(false),
+      })
+      .default({ durationMs: 1000, pollRetryAfterSeconds: 1, failRestore: false }),
+    /** Resource groups that exist besides those of the servers and storage accounts (e.g. an empty restore-target group). */
+    resourceGroups: z.array(name).default([]),
+    servers: z.array(serverSchema).default([]),
+    storageAccounts: z.array(storageAccountSchema).default([]),
+    injections: z.array(injectionSchema).default([]),
+  })
+  .superRefine((scenario, ctx) => {
+    scenario.storageAccounts.forEach((account, index) => {
+      if (account.purgeDeleted && account.blobService.deleteRetentionPolicy?.allowPermanentDelete !== true) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['storageAccounts', index, 'purgeDeleted'],
+          message: 'purgeDeleted needs blobService.deleteRetentionPolicy.allowPermanentDelete: true (only then may anyone purge soft-deleted data)',
+        });
+      }
+    });
   });
-});
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -97,7 +97,7 @@ export function blobService(sim: RunningSimulator, account: string, credential: 
 export function storageManagement(sim: RunningSimulator): StorageManagementClient {
   return new StorageManagementClient(managedIdentity(sim), sim.subscriptionId, {
     endpoint: sim.endpoint,
-    credentialScopes: `${sim.endpoint}/.default`,
+    credentials: { scopes: [`${sim.endpoint}/.default`] },
     httpClient: trustingHttpClient(sim),
     retryOptions: { maxRetries: 0 },
   });

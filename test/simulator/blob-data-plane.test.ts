@@ -392,7 +392,10 @@ describe('blob data plane: authorisation and sign-in', () => {
       const answer = await raw('GET', '/records?restype=container&comp=list', token);
       assert.equal(answer.status, 401, code);
       assert.equal(answer.headers['x-ms-error-code'], code);
-      assert.match(String(answer.headers['www-authenticate']), /^Bearer authorization_uri=https:\/\/login\.microsoftonline\.com\/[^ ]+ resource_id=https:\/\/storage\.azure\.com$/);
+      assert.match(
+        String(answer.headers['www-authenticate']),
+        /^Bearer authorization_uri=https:\/\/login\.microsoftonline\.com\/[^ ]+ resource_id=https:\/\/storage\.azure\.com$/,
+      );
       assert.match(answer.body, new RegExp(`^<\\?xml version="1.0" encoding="utf-8"\\?><Error><Code>${code}</Code><Message>`));
       assert.match(answer.body, message);
       assert.match(answer.body, /\nRequestId:[0-9a-f-]{36}\nTime:\d{4}-\d\d-\d\dT[\d:]+\.\d{7}Z<\/Message><\/Error>$/);
@@ -400,7 +403,10 @@ describe('blob data plane: authorisation and sign-in', () => {
     }
     const ok = await raw('GET', '/records?restype=container&comp=list');
     assert.equal(ok.status, 200, ok.body);
-    assert.match(ok.body, /^<\?xml version="1.0" encoding="utf-8"\?><EnumerationResults ServiceEndpoint="https:\/\/127\.0\.0\.1:\d+\/medicrecords\/" ContainerName="records">/);
+    assert.match(
+      ok.body,
+      /^<\?xml version="1.0" encoding="utf-8"\?><EnumerationResults ServiceEndpoint="https:\/\/127\.0\.0\.1:\d+\/medicrecords\/" ContainerName="records">/,
+    );
   });
 
   it('records every blob request (plane, path, token, status), and applies the scenario’s injections to them', async () => {
@@ -448,8 +454,11 @@ describe('Resource Manager: blob service and management policy, as the data plan
     const client = storageManagement(sim);
     const policy = await client.managementPolicies.get('records-rg', ACCOUNT, 'default');
     assert.equal(policy.name, 'DefaultManagementPolicy');
-    assert.equal(policy.id, `/subscriptions/${sim.subscriptionId}/resourceGroups/records-rg/providers/Microsoft.Storage/storageAccounts/${ACCOUNT}/managementPolicies/default`);
-    assert.deepEqual(JSON.parse(JSON.stringify(policy.policy?.rules)), rules, "the SDK reads every rule as the scenario wrote it");
+    assert.equal(
+      policy.id,
+      `/subscriptions/${sim.subscriptionId}/resourceGroups/records-rg/providers/Microsoft.Storage/storageAccounts/${ACCOUNT}/managementPolicies/default`,
+    );
+    assert.deepEqual(JSON.parse(JSON.stringify(policy.policy?.rules)), rules, 'the SDK reads every rule as the scenario wrote it');
     assert.ok(policy.lastModifiedTime instanceof Date);
     load();
     const missing = await refusal(() => client.managementPolicies.get('records-rg', ACCOUNT, 'default'));
