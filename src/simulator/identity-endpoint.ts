@@ -1,7 +1,8 @@
 /**
  * The App Service-style managed-identity token endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER), so
  * that the unchanged DefaultAzureCredential signs in, and the check of the bearer token every
- * Resource Manager call must carry: one this endpoint issued, unexpired, and not a storage token.
+ * Resource Manager call must carry: one this endpoint issued, unexpired, and not a storage token; and the check of
+ * the blob data plane's, which must be one issued for the storage audience.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -84,6 +85,23 @@ export function handleIdentity(book: TokenBook, req: IncomingMessage, res: Serve
   const token = issueToken(resource, expiresOn);
   book.tokens.set(token, { resource, expiresOn });
   return send(res, 200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: CLIENT_ID });
+}
+
+/** The Azure Storage audience (the SDKs' scope `https://storage.azure.com/.default`, as MSAL sends it). */
+export const STORAGE_RESOURCE = 'https://storage.azure.com';
+
+/**
+ * The bearer token of a blob data-plane request: `valid` only if this endpoint issued it for the storage audience and
+ * it has not expired; `wrong-audience` for one of ours for another audience (Resource Manager's); `invalid` otherwise.
+ */
+export function storageTokenState(book: TokenBook, req: IncomingMessage): 'none' | 'valid' | 'invalid' | 'wrong-audience' | 'expired' {
+  const header = req.headers.authorization;
+  if (!header) return 'none';
+  const match = /^Bearer (\S+)$/.exec(header);
+  const issued = match ? book.tokens.get(match[1]!) : undefined;
+  if (!issued) return 'invalid';
+  if (issued.expiresOn * 1000 < book.now().getTime()) return 'expired';
+  return normalisedResource(issued.resource).toLowerCase() === STORAGE_RESOURCE ? 'valid' : 'wrong-audience';
 }
 
 export function tokenState(book: TokenBook, req: IncomingMessage): RequestRecord['token'] {

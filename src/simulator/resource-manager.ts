@@ -2,7 +2,8 @@
  * A local Azure Resource Manager simulator, following the official REST contract
  * (../shared/azure-spec-examples): the Flexible Server GET, backups and long-term-retention lists
  * (with `nextLink` paging), point-in-time restore (PUT) and delete as long-running operations,
- * storage account and blob service properties, the standard error body, per-path fault
+ * storage account, blob service and lifecycle management policy properties, blob containers, the
+ * standard error body, per-path fault
  * injection, 429 with Retry-After, and an App Service-style managed-identity token endpoint
  * (IDENTITY_ENDPOINT / IDENTITY_HEADER), so that the unchanged DefaultAzureCredential signs in.
  *
@@ -10,14 +11,20 @@
  * must carry a token this simulator issued; every URL it emits (nextLink, Azure-AsyncOperation,
  * Location) is its own. Used by `restorecheck simulator`, the demo and the tests.
  *
- * This file is the listener (sign-in, injected faults, dispatch, the error answer); the paths and
+ * A second HTTPS listener, with the same CA, serves a blob data plane (blob-data-plane.ts: Put, Get,
+ * Delete, Undelete and List Blobs with soft delete and versions, which Azurite lacks) at
+ * blobEndpoint(account), for storage tokens of the same identity endpoint.
+ *
+ * This file is the listeners (sign-in, injected faults, dispatch, the error answer); the paths and
  * their handlers are in routes.ts, what changes while it runs in simulator-state.ts, the bodies in
- * rest-bodies.ts, the token endpoint in identity-endpoint.ts.
+ * rest-bodies.ts, the token endpoint in identity-endpoint.ts, the blob data plane in blob-data-plane.ts
+ * and blob-store.ts.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ArmHttpError, send } from './arm-http.js';
+import { handleBlobRequest } from './blob-data-plane.js';
 import { azureErrorBody } from './azure-error-bodies.js';
 import { databaseToken, MSI_PATH, tokenState } from './identity-endpoint.js';
 import type { Operation } from './long-running-operations.js';
@@ -44,6 +51,8 @@ export interface SimulatorOptions {
 export interface RunningSimulator {
   /** https://host:port, the value for azure.resourceManagerEndpoint. */
   endpoint: string;
+  /** The blob data plane's URL for a storage account, path-style (`https://127.0.0.1:<port>/<account>`), for BlobServiceClient. */
+  blobEndpoint(account: string): string;
   /** PEM of the CA that signed the server certificate: the value for NODE_EXTRA_CA_CERTS. */
   caFile: string;
   identityEndpoint: string;
@@ -132,18 +141,32 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const server: Server = createServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
     void handle(state, req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  }).catch(abandon);
-  const port = (server.address() as AddressInfo).port;
-  state.endpoint = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // The blob data plane: its own port (its paths are /<account>/…, which Resource Manager's could not tell apart).
+  const blobServer: Server = createServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
+    void handleBlobRequest(state, req, res);
+  });
+  const listen = (target: Server, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      target.once('error', reject);
+      target.listen(port, host, () => resolve());
+    });
+  const close = (target: Server) =>
+    new Promise<void>((resolve) => {
+      if (!target.listening) return resolve();
+      target.close(() => resolve());
+      target.closeAllConnections();
+    });
+  await listen(server, options.port ?? 0).catch(abandon);
+  await listen(blobServer, 0).catch(async (error: unknown) => {
+    await close(server);
+    return abandon(error);
+  });
+  const origin = (port: number) => `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  state.endpoint = origin((server.address() as AddressInfo).port);
+  state.blobOrigin = origin((blobServer.address() as AddressInfo).port);
 
   async function stop() {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await Promise.all([close(server), close(blobServer)]);
     state.releaseTimers();
     // Hooks (real work, such as a PostgreSQL copy) are stopped, then awaited, so that nothing is left running.
     await state.hooks?.stop?.();
@@ -158,6 +181,7 @@ function running(state: SimulatorState, caFile: string, stop: () => Promise<void
   const identityEndpoint = `${state.endpoint}${MSI_PATH}`;
   return {
     endpoint: state.endpoint,
+    blobEndpoint: (account) => `${state.blobOrigin}/${account}`,
     caFile,
     identityEndpoint,
     identityHeader: state.identityHeader,

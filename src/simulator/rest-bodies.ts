@@ -158,6 +158,20 @@ export function blobServiceBody(a: ScenarioStorageAccount, subscriptionId: strin
 }
 
 /**
+ * ManagementPolicies_Get (StorageAccountGetManagementPolicy.json): the scenario's rules as they are, under
+ * properties.policy, named "DefaultManagementPolicy" as in the example. Call it only for an account that has a policy.
+ * lastModifiedTime: 30 days before the request (the scenario does not say when the policy was set).
+ */
+export function managementPolicyBody(a: ScenarioStorageAccount, now: Date, subscriptionId: string) {
+  return {
+    id: `${accountId(subscriptionId, a)}/managementPolicies/default`,
+    name: 'DefaultManagementPolicy',
+    type: 'Microsoft.Storage/storageAccounts/managementPolicies',
+    properties: { policy: { rules: structuredClone(a.managementPolicy?.rules ?? []) }, lastModifiedTime: hoursAgo(now, 24 * 30) },
+  };
+}
+
+/**
  * BlobContainers_Get, shaped like the official examples BlobContainersGetWithAllowProtectedAppendWritesAll.json and
  * BlobContainersPutObjectLevelWorm.json (its 200 body, for immutableStorageWithVersioning): the policy's
  * own properties sit under properties.immutabilityPolicy.properties (the SDK flattens them), with the policy's etag beside.

@@ -17,6 +17,7 @@ import {
   containerBody,
   firewallRuleBody,
   ltrBodies,
+  managementPolicyBody,
   operationStatusBody,
   serverBody,
   serverId,
@@ -160,6 +161,21 @@ function storageHandler(body: 'account' | 'blobService'): RouteHandler {
   };
 }
 
+/** ManagementPolicies_Get (GET only): the account's lifecycle policy, or Azure's ManagementPolicyNotFound when it has none. */
+function handleManagementPolicy(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
+  const [, sub, rg, name] = m as unknown as [string, string, string, string];
+  requireApiVersion(url, 'storage');
+  state.requireSubscription(sub);
+  state.requireResourceGroup(rg);
+  if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on management policies, not ${req.method}.`);
+  const account = state.accounts.get(resourceKey(sub, rg, name));
+  if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
+  // The code is the one Azure's SDK tests assert (azure-sdk-for-net, Azure.ResourceManager.Storage tests:
+  // ManagementPolicyNotFound); the message is the one reported from Azure's answers ("No ManagementPolicy found for account …").
+  if (!account.managementPolicy) throw new ArmHttpError(404, 'ManagementPolicyNotFound', `No ManagementPolicy found for account ${account.name}`);
+  return send(res, 200, managementPolicyBody(account, state.now(), state.scenario.subscriptionId));
+}
+
 /** BlobContainers_Get (GET only): a container the scenario lists, or ContainerNotFound. */
 function handleContainer(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
   const [, sub, rg, name, container] = m as unknown as [string, string, string, string, string];
@@ -191,6 +207,12 @@ export const routes: readonly Route[] = [
   { name: 'operation-result', group: 'operations', pattern: arm(`${OPERATIONS}/operationResults/([^/]+)`), handle: handleOperationResult },
   { name: 'storage-account', group: 'storage', pattern: arm(STORAGE_ACCOUNT), handle: storageHandler('account') },
   { name: 'blob-service', group: 'storage', pattern: arm(`${STORAGE_ACCOUNT}/blobServices/default`), handle: storageHandler('blobService') },
+  {
+    name: 'management-policy',
+    group: 'storage',
+    pattern: arm(`${STORAGE_ACCOUNT}/managementPolicies/default`),
+    handle: handleManagementPolicy,
+  },
   { name: 'blob-container', group: 'storage', pattern: arm(`${STORAGE_ACCOUNT}/blobServices/default/containers/([^/]+)`), handle: handleContainer },
 ];
 

@@ -96,6 +96,40 @@ const serverSchema = z.strictObject({
 
 const retentionSchema = z.strictObject({ enabled: z.boolean().optional(), days: z.number().int().optional() });
 
+/** A lifecycle action's age condition, as ManagementPolicies_Get spells it (StorageAccountGetManagementPolicy.json). */
+const ageSchema = z.strictObject({
+  daysAfterModificationGreaterThan: nonNegative.optional(),
+  daysAfterCreationGreaterThan: nonNegative.optional(),
+  daysAfterLastAccessTimeGreaterThan: nonNegative.optional(),
+});
+
+/**
+ * One lifecycle rule, in the shape of the ManagementPolicies_Get body's `properties.policy.rules[]`. Resource
+ * Manager serves it as it is; the blob data plane does not run it (Azure runs lifecycle rules once a day, at a time
+ * it does not promise).
+ */
+const lifecycleRuleSchema = z.strictObject({
+  name,
+  enabled: z.boolean().default(true),
+  type: z.literal('Lifecycle').default('Lifecycle'),
+  definition: z.strictObject({
+    filters: z
+      .strictObject({
+        blobTypes: z.array(z.enum(['blockBlob', 'appendBlob'])).default(['blockBlob']),
+        /** Container name, optionally followed by a blob name prefix ("container/prefix"). */
+        prefixMatch: z.array(name).optional(),
+      })
+      .optional(),
+    actions: z.strictObject({
+      baseBlob: z
+        .strictObject({ tierToCool: ageSchema.optional(), tierToCold: ageSchema.optional(), tierToArchive: ageSchema.optional(), delete: ageSchema.optional() })
+        .optional(),
+      version: z.strictObject({ tierToCool: ageSchema.optional(), tierToArchive: ageSchema.optional(), delete: ageSchema.optional() }).optional(),
+      snapshot: z.strictObject({ tierToCool: ageSchema.optional(), tierToArchive: ageSchema.optional(), delete: ageSchema.optional() }).optional(),
+    }),
+  }),
+});
+
 const storageAccountSchema = z.strictObject({
   resourceGroup: name,
   name,
@@ -110,7 +144,11 @@ const storageAccountSchema = z.strictObject({
   blobService: z
     .strictObject({
       isVersioningEnabled: z.boolean().optional(),
-      deleteRetentionPolicy: retentionSchema.optional(),
+      /**
+       * Blob soft delete. allowPermanentDelete (BlobServicesPutAllowPermanentDelete.json): Delete Blob with
+       * `deletetype=permanent` may remove a soft-deleted version (the blob data plane honours it).
+       */
+      deleteRetentionPolicy: retentionSchema.extend({ allowPermanentDelete: z.boolean().optional() }).optional(),
       containerDeleteRetentionPolicy: retentionSchema.optional(),
       changeFeed: z.strictObject({ enabled: z.boolean() }).optional(),
     })
@@ -131,9 +169,22 @@ const storageAccountSchema = z.strictObject({
           .optional(),
         /** immutableStorageWithVersioning.enabled (version-level immutability). */
         versionLevelImmutability: z.boolean().optional(),
+        /**
+         * The Storage Blob Data role the simulated identity holds on this container (blob data plane): `owner` may also
+         * permanently delete (blobs/permanentDelete/action, which Storage Blob Data Contributor lacks), `contributor`
+         * read, write, delete and undelete, `reader` only get and list, `none` nothing. Refused: 403 AuthorizationPermissionMismatch.
+         */
+        dataRole: z.enum(['owner', 'contributor', 'reader', 'none']).default('contributor'),
       }),
     )
     .default([]),
+  /** The lifecycle management policy (ManagementPolicies_Get); left out: the account has none (404 ManagementPolicyNotFound). */
+  managementPolicy: z.strictObject({ rules: z.array(lifecycleRuleSchema).default([]) }).optional(),
+  /**
+   * Tests only: someone with permanent-delete rights purges every soft-deleted blob and version of this account the
+   * moment it is deleted, so that Undelete finds nothing. Refused unless deleteRetentionPolicy.allowPermanentDelete is true.
+   */
+  purgeDeleted: z.boolean().optional(),
 });
 
 export const injectionSchema = z.strictObject({
@@ -162,31 +213,43 @@ export const injectionSchema = z.strictObject({
   policyAssignment: name.optional(),
 });
 
-export const scenarioSchema = z.strictObject({
-  subscriptionId: z
-    .string()
-    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { message: 'must be a UUID' })
-    .default('00000000-0000-0000-0000-000000000000'),
-  paging: z.strictObject({ backupsPageSize: z.number().int().positive().default(100) }).default({ backupsPageSize: 100 }),
-  /**
-   * Tests only: the origin written into nextLink URLs instead of the simulator's own, to prove that
-   * a client refuses to follow (and send its token to) another host.
-   */
-  nextLinkOrigin: z.string().url().optional(),
-  lro: z
-    .strictObject({
-      /** How long a restore or delete takes when no hook does the work. */
-      durationMs: nonNegative.default(1000),
-      pollRetryAfterSeconds: nonNegative.default(1),
-      failRestore: z.boolean().default(false),
-    })
-    .default({ durationMs: 1000, pollRetryAfterSeconds: 1, failRestore: false }),
-  /** Resource groups that exist besides those of the servers and storage accounts (e.g. an empty restore-target group). */
-  resourceGroups: z.array(name).default([]),
-  servers: z.array(serverSchema).default([]),
-  storageAccounts: z.array(storageAccountSchema).default([]),
-  injections: z.array(injectionSchema).default([]),
-});
+export const scenarioSchema = z
+  .strictObject({
+    subscriptionId: z
+      .string()
+      .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { message: 'must be a UUID' })
+      .default('00000000-0000-0000-0000-000000000000'),
+    paging: z.strictObject({ backupsPageSize: z.number().int().positive().default(100) }).default({ backupsPageSize: 100 }),
+    /**
+     * Tests only: the origin written into nextLink URLs instead of the simulator's own, to prove that
+     * a client refuses to follow (and send its token to) another host.
+     */
+    nextLinkOrigin: z.string().url().optional(),
+    lro: z
+      .strictObject({
+        /** How long a restore or delete takes when no hook does the work. */
+        durationMs: nonNegative.default(1000),
+        pollRetryAfterSeconds: nonNegative.default(1),
+        failRestore: z.boolean().default(false),
+      })
+      .default({ durationMs: 1000, pollRetryAfterSeconds: 1, failRestore: false }),
+    /** Resource groups that exist besides those of the servers and storage accounts (e.g. an empty restore-target group). */
+    resourceGroups: z.array(name).default([]),
+    servers: z.array(serverSchema).default([]),
+    storageAccounts: z.array(storageAccountSchema).default([]),
+    injections: z.array(injectionSchema).default([]),
+  })
+  .superRefine((scenario, ctx) => {
+    scenario.storageAccounts.forEach((account, index) => {
+      if (account.purgeDeleted && account.blobService.deleteRetentionPolicy?.allowPermanentDelete !== true) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['storageAccounts', index, 'purgeDeleted'],
+          message: 'purgeDeleted needs blobService.deleteRetentionPolicy.allowPermanentDelete: true (only then may anyone purge soft-deleted data)',
+        });
+      }
+    });
+  });
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -1,11 +1,12 @@
 /**
  * Everything the simulator holds that changes while it runs: the scenario and the servers,
- * storage accounts and injections loaded from it, the tokens issued, the requests received, the
- * long-running operations, and the timers behind simulated delays (released at stop, so that
- * they hold nothing open).
+ * storage accounts and injections loaded from it, the blob data plane's blobs (blob-store.ts),
+ * the tokens issued, the requests received, the long-running operations, and the timers behind
+ * simulated delays (released at stop, so that they hold nothing open).
  */
 import { randomBytes } from 'node:crypto';
 import { ArmHttpError } from './arm-http.js';
+import { BlobStore } from './blob-store.js';
 import type { IssuedToken, TokenBook } from './identity-endpoint.js';
 import { OperationTracker } from './long-running-operations.js';
 import type { Injection, Scenario, ScenarioStorageAccount } from './scenario.js';
@@ -34,6 +35,10 @@ export class SimulatorState implements TokenBook {
   readonly tracker: OperationTracker;
   /** https://host:port, known once the server listens; every URL the simulator emits starts with it. */
   endpoint = '';
+  /** https://host:port of the blob data plane's listener (blobEndpoint(account) is this plus `/<account>`). */
+  blobOrigin = '';
+  /** The blob data plane's blobs, versions and soft-deleted data; a new, empty one at each load. */
+  blobs!: BlobStore;
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
 
   constructor(
@@ -45,12 +50,13 @@ export class SimulatorState implements TokenBook {
     this.load(scenario);
   }
 
-  /** Replaces servers, storage accounts and injections with another scenario's (tokens and requests stay). */
+  /** Replaces servers, storage accounts, blobs and injections with another scenario's (tokens and requests stay). */
   load(next: Scenario): void {
     this.scenario = next;
     this.servers = new Map(next.servers.map((s) => [resourceKey(next.subscriptionId, s.resourceGroup, s.name), structuredClone(s)]));
     this.accounts = new Map(next.storageAccounts.map((a) => [resourceKey(next.subscriptionId, a.resourceGroup, a.name), a]));
     this.injections = next.injections.map(activate);
+    this.blobs = new BlobStore(this.now);
     this.groups = new Set(
       [...next.resourceGroups, ...next.servers.map((s) => s.resourceGroup), ...next.storageAccounts.map((a) => a.resourceGroup)].map((g) => g.toLowerCase()),
     );

@@ -52,6 +52,8 @@ export interface RequestRecord {
   /** Whether a bearer token came along, and whether the simulator had issued it. */
   token: 'none' | 'valid' | 'invalid';
   status: number;
+  /** `blob`: a request to the blob data plane (blobEndpoint); absent: Resource Manager or the token endpoint. */
+  plane?: 'blob';
   /** The JSON body of a PUT, as the simulator parsed it (tests show what restorecheck sent). */
   body?: unknown;
 }

@@ -279,6 +279,7 @@ describe('restorecheck simulator (command)', () => {
       assert.match(vars.IDENTITY_ENDPOINT ?? '', /^https:\/\/127\.0\.0\.1:\d+\/msi\/token$/);
       assert.ok((vars.IDENTITY_HEADER ?? '').length >= 16);
       assert.match(out, /# azure\.resourceManagerEndpoint: https:\/\/127\.0\.0\.1:\d+/);
+      assert.match(out, /# blob endpoint of medicappstorage: https:\/\/127\.0\.0\.1:\d+\/medicappstorage$/m);
       child.kill('SIGINT');
       assert.equal(await closed, 0, err);
       assert.ok(!existsSync(vars.NODE_EXTRA_CA_CERTS!), 'the CA is removed at stop');

@@ -17,6 +17,7 @@ import {
   containerBody,
   firewallRuleBody,
   ltrBodies,
+  managementPolicyBody,
   operationStatusBody,
   restoreAcceptedBody,
   serverBody,
@@ -332,6 +333,15 @@ describe('blobServiceBody (BlobServices_GetServiceProperties)', () => {
     );
   });
 
+  it('sends allowPermanentDelete where BlobServicesPutAllowPermanentDelete.json has it (the setting the blob data plane obeys)', () => {
+    const a = account({ blobService: { isVersioningEnabled: true, deleteRetentionPolicy: { enabled: true, days: 300, allowPermanentDelete: true } } });
+    const body = blobServiceBody(a, SUB);
+    assertShape(body, [...examples, example('storage/BlobServicesPutAllowPermanentDelete.json')], {
+      reads: [...reads.filter((r) => !r.startsWith('properties.changeFeed')), 'properties.deleteRetentionPolicy.allowPermanentDelete'],
+    });
+    assert.deepEqual(body.properties, example('storage/BlobServicesPutAllowPermanentDelete.json', 'responses.200.body.properties'));
+  });
+
   it('with nullForUnset, sends null for each setting the scenario leaves unset', () => {
     const a = account({ nullForUnset: true, blobService: { deleteRetentionPolicy: { enabled: true, days: 7 } } });
     assert.deepEqual(blobServiceBody(a, SUB).properties, {
@@ -340,6 +350,46 @@ describe('blobServiceBody (BlobServices_GetServiceProperties)', () => {
       containerDeleteRetentionPolicy: null,
       changeFeed: null,
     });
+  });
+});
+
+describe('managementPolicyBody (ManagementPolicies_Get)', () => {
+  const examples = [example('storage/StorageAccountGetManagementPolicy.json')];
+  // The example's rule, as a scenario writes it (the tier actions included: they pass through as they are).
+  const rule = dig(example('storage/StorageAccountGetManagementPolicy.json'), 'properties.policy.rules') as Json[];
+  const withPolicy = () => account({ managementPolicy: { rules: rule } });
+
+  it('has the example shape, and no key the example lacks', () => {
+    assertShape(managementPolicyBody(withPolicy(), NOW, SUB), examples, {
+      reads: ['id', 'name', 'type', 'properties.lastModifiedTime', 'properties.policy.rules'],
+    });
+  });
+
+  it('sends the scenario’s rules as they are (the example’s rule gives back the example’s rules), named as the example', () => {
+    const body = managementPolicyBody(withPolicy(), NOW, SUB);
+    assert.deepEqual(body.properties.policy.rules, rule);
+    assert.equal(body.name, 'DefaultManagementPolicy');
+    assert.equal(body.id, `/subscriptions/${SUB}/resourceGroups/medic-rg/providers/Microsoft.Storage/storageAccounts/medicstore/managementPolicies/default`);
+    assert.equal(body.properties.lastModifiedTime, ago(30 * 24));
+  });
+
+  it('fills a rule’s defaults (enabled, type Lifecycle, blobTypes blockBlob) as Azure shows them', () => {
+    const a = account({
+      managementPolicy: {
+        rules: [{ name: 'r', definition: { filters: { prefixMatch: ['records/'] }, actions: { version: { delete: { daysAfterCreationGreaterThan: 30 } } } } }],
+      },
+    });
+    assert.deepEqual(managementPolicyBody(a, NOW, SUB).properties.policy.rules, [
+      {
+        name: 'r',
+        enabled: true,
+        type: 'Lifecycle',
+        definition: {
+          filters: { blobTypes: ['blockBlob'], prefixMatch: ['records/'] },
+          actions: { version: { delete: { daysAfterCreationGreaterThan: 30 } } },
+        },
+      },
+    ]);
   });
 });
 

@@ -34,6 +34,8 @@ export const simulatorCommand = defineCommand({
         ...Object.entries(sim.env).map(([name, value]) => `export ${name}='${value}'`),
         `# azure.resourceManagerEndpoint: ${sim.endpoint}`,
         `# azure.subscriptionId: ${sim.subscriptionId}`,
+        // The blob data plane (soft delete, versions, Undelete), path-style: one URL per storage account of the scenario.
+        ...scenario.storageAccounts.map((a) => `# blob endpoint of ${a.name}: ${sim.blobEndpoint(a.name)}`),
       ];
       output.out(`${lines.join('\n')}\n`);
       await new Promise<void>((resolve) => {
