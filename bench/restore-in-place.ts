@@ -82,7 +82,12 @@ async function fill(stack: RestoreStack): Promise<void> {
     30 * 60_000,
   );
   // Not DEBUG POPULATE: Redis 7 refuses DEBUG unless enable-debug-command is set (the reply is an error, not keys).
-  await stack.redis.cli('EVAL', "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'bulk:' .. i, string.rep('x', 512)) end return 1", '0', values['redis-keys']!);
+  await stack.redis.cli(
+    'EVAL',
+    "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'bulk:' .. i, string.rep('x', 512)) end return 1",
+    '0',
+    values['redis-keys']!,
+  );
   const keys = Number((await stack.redis.cli('DBSIZE')).trim());
   if (keys < Number(values['redis-keys'])) throw new Error(`Redis holds ${keys} keys after the fill, not ${values['redis-keys']}`);
 }

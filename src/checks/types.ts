@@ -6,7 +6,7 @@ import type { ArchiveVerification } from '../archive/verify-archive.js';
 import type { BackupOutcome } from '../backup/outcome.js';
 import type { Config } from '../config/schema.js';
 import type { StoredReport } from '../evidence/report-directory.js';
-import type { BlobDrillOutcome } from '../restore/blob-recovery-drill.js';
+import type { BlobDrillOutcome } from '../restore/blob-drill-outcome.js';
 import type { InPlaceOutcome } from '../restore/in-place-outcome.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { Gateways } from '../run/gateways.js';

@@ -112,7 +112,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         subscriptionId: simulator.subscriptionId,
         resourceManagerEndpoint: simulator.endpoint,
         postgres: { resourceGroup: 'medicapp-rg', server: 'medicappdbprod' },
-        storage: { resourceGroup: 'medicapp-rg', account: 'medicappstorage', container: 'documents', connectionString: '${AZURE_STORAGE_CONNECTION_STRING}' },
+        storage: {
+          resourceGroup: 'medicapp-rg',
+          account: 'medicappstorage',
+          container: 'documents',
+          connectionString: '${AZURE_STORAGE_CONNECTION_STRING}',
+          // The blob recovery drill: Azurite has no soft delete, undelete or versions, so the canary goes to the
+          // simulator's blob endpoint, signed in with its managed identity.
+          drill: { container: 'restorecheck-drill', blobEndpoint: simulator.blobEndpoint('medicappstorage') },
+        },
       },
       restoreTest: {
         rtoMinutes: 60,

@@ -63,9 +63,14 @@ describe('restorecheck demo', () => {
     const restore = (await reportsIn(out)).find((x) => x.report.run.command === 'restore-test')!.report;
     assert.equal(restore.outcome, 'pass');
     // The clinic's own smoke queries ran on the restored copy, each passing.
-    const smoke = restore.checks.find((c: { id: string }) => c.id === 'restore-smoke');
+    type Check = { id: string; status: string; message: string; evidence: Record<string, unknown> };
+    const smoke = (restore.checks as Check[]).find((c) => c.id === 'restore-smoke');
     assert.equal(smoke?.status, 'pass', smoke?.message);
-    assert.equal(smoke.evidence.queries.length, 4);
+    assert.equal((smoke.evidence.queries as unknown[]).length, 4);
+    // The blob recovery drill ran beside the restore: the deleted canary came back (the simulator's blob endpoint).
+    const drill = (restore.checks as Check[]).find((c) => c.id === 'blob-recovery-drill');
+    assert.equal(drill?.status, 'pass', drill?.message);
+    assert.equal((drill.evidence.steps as unknown[]).length, 7);
     // The restored copy lived on 127.0.0.2 at the clinic's port; it must be gone too.
     const port = Number(/PostgreSQL 127\.0\.0\.1:(\d+)/.exec(r.stderr)?.[1]);
     assert.equal(await listening('127.0.0.2', port), false, 'the restored server is deleted');

@@ -1,4 +1,4 @@
-import type { BlobDrillOutcome } from '../../restore/blob-recovery-drill.js';
+import type { BlobDrillOutcome } from '../../restore/blob-drill-outcome.js';
 import { EvaluationError } from '../../errors.js';
 import { english, messages, text } from '../messages.js';
 import { CONTROLS, defineCheck } from '../types.js';
