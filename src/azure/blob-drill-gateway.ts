@@ -119,7 +119,11 @@ export class AzureDrillBlobs implements DrillBlobs {
         `/subscriptions/${this.options.subscriptionId}/resourceGroups/${this.storage.resourceGroup}` +
         `/providers/Microsoft.Storage/storageAccounts/${this.storage.account}/blobServices/default/containers/${this.container}`,
       timeoutMs: this.options.requestTimeoutMs,
-      sharedKey: 'connectionString' in this.signIn(),
+      ...(() => {
+        const how = this.signIn();
+        // Undelete and version deletes need more than the documents' read-only SAS: say which key and what it needs.
+        return 'key' in how ? { sharedKey: true, connectionString: { key: how.key, sasPermissions: 'sp=rwdlx on the drill container' } } : {};
+      })(),
     };
   }
 

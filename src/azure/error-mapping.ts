@@ -19,6 +19,8 @@ export interface AzureCall {
   timeoutMs: number;
   /** Blob calls with a connection string: permissions come from the key or SAS, not from a role. */
   sharedKey?: boolean;
+  /** With sharedKey: the configuration key holding the connection string, and the SAS permissions the call needs (default: azure.storage's, read). */
+  connectionString?: { key: string; sasPermissions: string };
   /** The configuration key that names this call's resource group, for ResourceGroupNotFound (e.g. azure.postgres.resourceGroup). */
   resourceGroupKey?: string;
 }
@@ -148,7 +150,9 @@ function forbidden(e: ErrorShape, call: AzureCall, service: string, opts: { requ
     return new EvaluationError(
       'permission',
       `403 on ${call.what}: ${azure}`,
-      'the SAS in azure.storage.connectionString does not allow reading blobs (it needs sp=r on the blob service)',
+      call.connectionString
+        ? `the SAS in ${call.connectionString.key} does not allow this call (it needs ${call.connectionString.sasPermissions})`
+        : 'the SAS in azure.storage.connectionString does not allow reading blobs (it needs sp=r on the blob service)',
       opts,
     );
   }
@@ -232,7 +236,7 @@ export function toEvaluationError(error: unknown, call: AzureCall): EvaluationEr
   if (status === 401 || (call.plane === 'blob' && status === 403 && e.code === 'AuthenticationFailed')) {
     const hint =
       call.plane === 'blob' && call.sharedKey
-        ? 'the account key or SAS in azure.storage.connectionString is wrong or expired: take a fresh one (`az storage account keys list`)'
+        ? `the account key or SAS in ${call.connectionString?.key ?? 'azure.storage.connectionString'} is wrong or expired: take a fresh one (\`az storage account keys list\`)`
         : `the token was rejected: make sure the identity belongs to the subscription's tenant (AZURE_TENANT_ID, \`az account show\`) and that azure.resourceManagerEndpoint is the right cloud`;
     return new EvaluationError('auth', `${call.what}: ${service} answered ${status}${azureCode} (not authenticated)`, hint, opts);
   }

@@ -27,6 +27,8 @@ export interface DrillOptions {
   log: Logger;
 }
 
+/** How long the cleanup may take once the drill is over (it runs after an interruption too). */
+const CLEANUP_TIMEOUT_MS = 60_000;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 /** Version ids are the version's UTC timestamp (2026-12-02T10:11:12.1234567Z): they sort as they were made. */
@@ -147,7 +149,8 @@ export async function runBlobRecoveryDrill(blobs: DrillBlobs, options: DrillOpti
     log.info(`restore-test: blob drill: ${outcome.verdict} (${outcome.recovery?.by})`);
     return outcome;
   } finally {
-    if (created) outcome.cleanup = await cleanUp(blobs, canary, signal, step);
+    // A deadline of its own, not the run's: after Ctrl-C or a timeout the canary must still go.
+    if (created) outcome.cleanup = await cleanUp(blobs, canary, AbortSignal.timeout(CLEANUP_TIMEOUT_MS), step);
     outcome.seconds = seconds(began);
   }
 }

@@ -146,16 +146,25 @@ function handleFirewallRules(state: SimulatorState, req: IncomingMessage, res: S
   return handleFirewallRule(state, req, res, serverTarget(state, url, m), m[4] ?? '');
 }
 
+/**
+ * The checks every storage path makes first (api-version, subscription, resource group, GET only), and the account it
+ * names, or ARM's ResourceNotFound. `what` names the resource in the 405 message.
+ */
+function storageAccountOf(state: SimulatorState, req: IncomingMessage, url: URL, m: RegExpMatchArray, what: string) {
+  const [, sub, rg, name] = m as unknown as [string, string, string, string];
+  requireApiVersion(url, 'storage');
+  state.requireSubscription(sub);
+  state.requireResourceGroup(rg);
+  if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on ${what}, not ${req.method}.`);
+  const account = state.accounts.get(resourceKey(sub, rg, name));
+  if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
+  return account;
+}
+
 /** StorageAccounts_GetProperties and BlobServices_GetServiceProperties (GET only). */
 function storageHandler(body: 'account' | 'blobService'): RouteHandler {
   return (state, req, res, url, m) => {
-    const [, sub, rg, name] = m as unknown as [string, string, string, string];
-    requireApiVersion(url, 'storage');
-    state.requireSubscription(sub);
-    state.requireResourceGroup(rg);
-    if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on storage accounts, not ${req.method}.`);
-    const account = state.accounts.get(resourceKey(sub, rg, name));
-    if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
+    const account = storageAccountOf(state, req, url, m, 'storage accounts');
     const subscriptionId = state.scenario.subscriptionId;
     return send(res, 200, body === 'blobService' ? blobServiceBody(account, subscriptionId) : accountBody(account, state.now(), subscriptionId));
   };
@@ -163,13 +172,7 @@ function storageHandler(body: 'account' | 'blobService'): RouteHandler {
 
 /** ManagementPolicies_Get (GET only): the account's lifecycle policy, or Azure's ManagementPolicyNotFound when it has none. */
 function handleManagementPolicy(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
-  const [, sub, rg, name] = m as unknown as [string, string, string, string];
-  requireApiVersion(url, 'storage');
-  state.requireSubscription(sub);
-  state.requireResourceGroup(rg);
-  if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on management policies, not ${req.method}.`);
-  const account = state.accounts.get(resourceKey(sub, rg, name));
-  if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
+  const account = storageAccountOf(state, req, url, m, 'management policies');
   // The code is the one Azure's SDK tests assert (azure-sdk-for-net, Azure.ResourceManager.Storage tests:
   // ManagementPolicyNotFound); the message is the one reported from Azure's answers ("No ManagementPolicy found for account …").
   if (!account.managementPolicy) throw new ArmHttpError(404, 'ManagementPolicyNotFound', `No ManagementPolicy found for account ${account.name}`);
@@ -178,13 +181,8 @@ function handleManagementPolicy(state: SimulatorState, req: IncomingMessage, res
 
 /** BlobContainers_Get (GET only): a container the scenario lists, or ContainerNotFound. */
 function handleContainer(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
-  const [, sub, rg, name, container] = m as unknown as [string, string, string, string, string];
-  requireApiVersion(url, 'storage');
-  state.requireSubscription(sub);
-  state.requireResourceGroup(rg);
-  if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on blob containers, not ${req.method}.`);
-  const account = state.accounts.get(resourceKey(sub, rg, name));
-  if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
+  const container = m[4] ?? '';
+  const account = storageAccountOf(state, req, url, m, 'blob containers');
   const found = account.containers.find((c) => c.name.toLowerCase() === container.toLowerCase());
   if (!found) throw new ArmHttpError(404, 'ContainerNotFound', 'The specified container does not exist.');
   return send(res, 200, containerBody(account, found, state.scenario.subscriptionId));

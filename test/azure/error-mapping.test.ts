@@ -107,6 +107,18 @@ describe('toEvaluationError: 403 by what Azure says it is', () => {
     });
     assert.match(e.message, /firewall/);
   });
+
+  it('a SAS refusal names the connection string it came from and the permissions the call needs', () => {
+    const refused = () =>
+      restError(403, { code: 'AuthorizationPermissionMismatch', message: 'This request is not authorized to perform this operation using this permission.' });
+    assert.match(map(refused(), { ...BLOB_CALL, sharedKey: true }).hint, /azure\.storage\.connectionString .*sp=r/);
+    const drill = map(refused(), {
+      ...BLOB_CALL,
+      sharedKey: true,
+      connectionString: { key: 'azure.storage.drill.connectionString', sasPermissions: 'sp=rwdlx on the drill container' },
+    });
+    assert.equal(drill.hint, 'the SAS in azure.storage.drill.connectionString does not allow this call (it needs sp=rwdlx on the drill container)');
+  });
 });
 
 describe('toEvaluationError: ResourceGroupNotFound', () => {
