@@ -41,3 +41,17 @@ export interface Logger {
 
 /** A logger that drops everything (library calls and tests that do not watch progress). */
 export const SILENT_LOGGER: Logger = { info: () => undefined, debug: () => undefined };
+
+/**
+ * One resource of a fleet (azure.discover, issue 17), as discovery found it and the report records it. `id` is the ARM
+ * resource id, the key of every per-resource finding; ids are compared case-insensitively (Resource Manager's rule).
+ */
+export interface FleetResource {
+  id: string;
+  kind: 'postgres' | 'storage';
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  tags: Record<string, string>;
+}

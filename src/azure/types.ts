@@ -4,6 +4,7 @@
  * Azure's documented default or say "unknown" (status `error`) instead of guessing. Every method
  * throws EvaluationError (kind, hint, Azure request id) when it cannot answer.
  */
+import type { FleetResource } from '../vocabulary.js';
 
 /** A Flexible Server as Resource Manager describes it (only what restorecheck reads). */
 export interface FlexibleServer {
@@ -269,4 +270,31 @@ export interface LifecycleRule {
   baseBlobDeleteBasis?: 'modification' | 'creation' | 'last access';
   versionDeleteAfterDays?: number;
   snapshotDeleteAfterDays?: number;
+}
+
+/** azure.discover's scope (issue 17): what one Resource Graph query asks for. */
+export interface DiscoveryScope {
+  /** Subscription ids, or every subscription the identity can read. */
+  subscriptions: string[] | 'all';
+  /** Every key must carry its value (case-insensitive); `{}`: no tag filter. */
+  tag: Record<string, string>;
+  kinds: FleetResource['kind'][];
+  /** Rows per page ($top). */
+  pageSize: number;
+}
+
+export interface Discovery {
+  /** Sorted by id (lower case), each once. */
+  resources: FleetResource[];
+  /** Pages read ($skipToken), and the KQL query sent (for the report's evidence). */
+  pages: number;
+  query: string;
+}
+
+/**
+ * Azure Resource Graph (POST /providers/Microsoft.ResourceGraph/resources, api-version 2022-10-01): the fleet's
+ * discovery, paged with $skipToken, under azure.requestTimeoutMs per page and azure.maxPages in all.
+ */
+export interface ResourceGraphGateway {
+  discover(scope: DiscoveryScope, signal?: AbortSignal): Promise<Discovery>;
 }

@@ -154,6 +154,65 @@ const httpsUrl = z.string().refine(
   { message: 'must be an http(s) URL' },
 );
 
+/** The thresholds of azure.postgres, without the one server's name: what a fleet override may set (azure.discover.overrides). */
+const postgresThresholds = {
+  minRetentionDays: positiveInt.default(30),
+  maxBackupAgeHours: z.number().positive().default(26),
+  requireGeoRedundantBackup: z.boolean().default(true),
+  /** pgflex-restore-window tolerates this many days less than minRetentionDays. */
+  restoreWindowSlackDays: z.number().nonnegative().default(1),
+  /** Where geo-redundant backups go, when Azure's published pair table does not say (or you know better). */
+  pairedRegion: z.string().min(1).optional(),
+};
+
+/** The thresholds of azure.storage, without the one account's name. */
+const storageThresholds = {
+  minSoftDeleteDays: positiveInt.default(7),
+  requireVersioning: z.boolean().default(true),
+};
+
+/** A tag filter: every key must carry its value (compared case-insensitively, as Resource Graph's `=~`). */
+const tagFilter = z.record(z.string().min(1).max(512), z.string().max(256));
+
+/**
+ * azure.discover (issue 17): every Flexible Server and storage account of the subscriptions that carries the tag, found
+ * through Azure Resource Graph with the run's credential, each checked as if configured alone. azure.postgres and
+ * azure.storage, when given, are in scope too, and their thresholds are the fleet's defaults.
+ */
+export const discoverSchema = z.strictObject({
+  /** The subscriptions searched, or `all`: every one the identity can read. */
+  subscriptions: z.union([z.literal('all'), z.array(uuid).min(1)]),
+  /** The tag a resource must carry to be in scope; `{}` takes every resource of the subscriptions. */
+  tag: tagFilter.default({ restorecheck: 'on' }),
+  /** Which kinds of resource are discovered. */
+  kinds: z
+    .array(z.enum(['postgres', 'storage']))
+    .min(1)
+    .default(['postgres', 'storage']),
+  /**
+   * Per-resource settings, applied in order (a later match wins key by key): a glob on the resource name (`*` any run of
+   * characters, `?` one) and/or tags, and the thresholds to use for what matches.
+   */
+  overrides: z
+    .array(
+      z
+        .strictObject({
+          name: z.string().min(1).optional(),
+          tag: tagFilter.optional(),
+          postgres: z.strictObject(postgresThresholds).partial().optional(),
+          storage: z.strictObject(storageThresholds).partial().optional(),
+        })
+        .refine((o) => o.name !== undefined || o.tag !== undefined, { message: 'an override needs name (a glob) or tag to say what it applies to' }),
+    )
+    .default([]),
+  /** Resources evaluated at once (each with its own run deadline, limits.runTimeoutMs). */
+  concurrency: z.number().int().min(1).max(256).default(16),
+  /** Rows per Resource Graph page ($top; Azure serves at most 1000). */
+  pageSize: z.number().int().min(1).max(1000).default(1000),
+  /** Deadline of the whole fleet run, every resource included. */
+  timeoutMs: positiveInt.default(2 * 3600_000),
+});
+
 export const azureSchema = z.strictObject({
   subscriptionId: uuid,
   resourceManagerEndpoint: httpsUrl.default('https://management.azure.com'),
@@ -170,17 +229,17 @@ export const azureSchema = z.strictObject({
   maxRetryAfterSeconds: positiveInt.default(60),
   /** Pages of one listing (nextLink) read at most; past it the call is `error` ("more than N pages"), not a wait for the deadline. */
   maxPages: positiveInt.default(1000),
+  /**
+   * Resource Manager and Resource Graph requests of this run in flight at once, across every resource (fleet mode): Azure
+   * throttles per identity, so a fleet run queues its calls rather than collecting 429s.
+   */
+  maxParallelRequests: z.number().int().min(1).max(256).default(16),
+  discover: discoverSchema.optional(),
   postgres: z
     .strictObject({
       resourceGroup: z.string().min(1),
       server: z.string().min(1),
-      minRetentionDays: positiveInt.default(30),
-      maxBackupAgeHours: z.number().positive().default(26),
-      requireGeoRedundantBackup: z.boolean().default(true),
-      /** pgflex-restore-window tolerates this many days less than minRetentionDays. */
-      restoreWindowSlackDays: z.number().nonnegative().default(1),
-      /** Where geo-redundant backups go, when Azure's published pair table does not say (or you know better). */
-      pairedRegion: z.string().min(1).optional(),
+      ...postgresThresholds,
     })
     .optional(),
   storage: z
@@ -190,8 +249,7 @@ export const azureSchema = z.strictObject({
       container: z.string().min(1).optional(),
       blobEndpoint: httpsUrl.optional(),
       connectionString: z.string().min(1).optional(),
-      minSoftDeleteDays: positiveInt.default(7),
-      requireVersioning: z.boolean().default(true),
+      ...storageThresholds,
       /**
        * blob-recovery-drill (restore-test, issue 18): a canary uploaded, overwritten, deleted and brought back in this
        * dedicated container (never the documents'), which needs Storage Blob Data Contributor on that container only.
@@ -527,6 +585,16 @@ export const configSchema = z
           .optional(),
         /** This machine's public IPv4 address: a public-access restore gets a firewall rule for it (deleted with the server). */
         clientIp: z.ipv4({ message: 'must be an IPv4 address (the public address this job connects from)' }).optional(),
+        // ---- Fleet mode (azure.discover): which servers a restore-test run restores ----
+        /**
+         * Each discovered server is restored at least once in this many days: a run restores the servers whose last
+         * successful restore test (in the stored reports) is older, or that never had one, the oldest first.
+         */
+        everyDays: z.number().int().min(1).max(3660).default(30),
+        /** At most this many servers per run (the rest stay due for the next run); default: every due server. */
+        maxServers: z.number().int().min(1).optional(),
+        /** Restores in flight at once, each with its own deadline. */
+        parallel: z.number().int().min(1).max(32).default(2),
       })
       // prefault: an absent section is parsed like `{}`, so every default above applies.
       .prefault({}),
@@ -568,6 +636,7 @@ export function archivesConfigOrDefault(archives: ArchivesConfig | undefined): A
 
 export type DatabaseConfig = z.output<typeof databaseSchema>;
 export type AzureConfig = z.output<typeof azureSchema>;
+export type DiscoverConfig = z.output<typeof discoverSchema>;
 export type ArchivesConfig = z.output<typeof archivesSchema>;
 export type SelfHostedConfig = z.output<typeof selfHostedSchema>;
 export type ReportStoreConfig = z.output<typeof reportStoreSchema>;

@@ -6,7 +6,7 @@
  * Tests pass their own implementation of `Gateways` to the runner.
  */
 import type { AzureSession } from '../azure/session.js';
-import type { DrillBlobs, FlexibleServerGateway, StorageGateway } from '../azure/types.js';
+import type { DrillBlobs, FlexibleServerGateway, ResourceGraphGateway, StorageGateway } from '../azure/types.js';
 import type { Config } from '../config/schema.js';
 import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway, DatabaseOptions } from '../db/types.js';
@@ -21,6 +21,8 @@ export interface Gateways {
   azureStorage(): StorageGateway;
   /** The drill container of blob-recovery-drill (`azure.storage.drill`), through the blob data plane. */
   drillBlobs(): DrillBlobs;
+  /** Azure Resource Graph (fleet discovery, azure.discover), with the run's credential. Absent in test fakes that discover nothing. */
+  resourceGraph?(): ResourceGraphGateway;
   /** The report store's account through Resource Manager (`report.store`, with azure.subscriptionId): its container's immutability. */
   reportStore(): StorageGateway;
   /**

@@ -2,10 +2,15 @@
  * The one model every command produces and every reporter renders (contract.md, "The JSON report").
  * The JSON report is this object serialised; the other formats are pure functions of it.
  */
-import { type ControlRef, type Evidence, type JsonValue, SEVERITIES, type Severity, type Status } from '../vocabulary.js';
+import { type ControlRef, type Evidence, type FleetResource, type JsonValue, SEVERITIES, type Severity, type Status } from '../vocabulary.js';
 
 export interface CheckResult {
   id: string;
+  /**
+   * Fleet mode (azure.discover): the ARM id of the resource this finding is about. A check that covers N resources has
+   * N findings, one per resource, as Prowler reports them; a single-resource report leaves it out.
+   */
+  resource?: string;
   title: string;
   status: Status;
   severity: Severity;
@@ -81,16 +86,36 @@ export interface RunInfo {
   failOn: Severity;
 }
 
+/** Fleet mode (azure.discover, issue 17): what was in scope, what this run evaluated, and the shard reports merged into it. */
+export interface FleetInfo {
+  /** The query's scope: the subscriptions (or every one the identity can read) and the tag a resource must carry. */
+  scope: { subscriptions: string[] | 'all'; tag: Record<string, string> };
+  /**
+   * Every resource in scope (Resource Graph's answer, plus the explicitly configured ones), sorted by id: the evidence of
+   * what the fleet was, so that a resource that dropped out of scope is visible between two reports. The whole fleet,
+   * whatever the shard.
+   */
+  discovered: FleetResource[];
+  /** `--shard K/N`: this run evaluated the resources whose id hash falls in shard K of N. Absent: every resource. */
+  shard?: { index: number; count: number };
+  /** The ids this run evaluated (its shard's share, or all). */
+  evaluated: string[];
+  /** `report merge`: the shard reports joined into this one, by shard, with their SHA-256 (the link to each shard's chain). */
+  mergedFrom?: { shard: { index: number; count: number }; runId: string; file: string; sha256: string }[];
+}
+
 export interface RunResult {
   schemaVersion: 1;
   tool: { name: 'restorecheck'; version: string };
   run: RunInfo;
-  /** Sorted by id. */
+  /** Sorted by id, then resource (compareFindings). In fleet mode, one entry per check and resource: a finding. */
   checks: CheckResult[];
   summary: Record<Status, number>;
   outcome: Outcome;
   /** Who ran it and on what (issue 13); absent in reports written before 0.2. */
   provenance?: Provenance;
+  /** Fleet mode only (azure.discover). */
+  fleet?: FleetInfo;
   /** SHA-256 of the previous report in the same directory (the tamper-evident chain). */
   previousReportSha256?: string | null;
   /**
@@ -104,6 +129,15 @@ export interface RunResult {
   signature?: string;
 }
 
+/** The report's order: by check id, then by resource id (a check's single-resource finding, without one, first). */
+export function compareFindings(a: Pick<CheckResult, 'id' | 'resource'>, b: Pick<CheckResult, 'id' | 'resource'>): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  const ra = a.resource?.toLowerCase() ?? '';
+  const rb = b.resource?.toLowerCase() ?? '';
+  return ra < rb ? -1 : ra > rb ? 1 : 0;
+}
+
+/** Counts findings (in fleet mode, one per check and resource). */
 export function summarise(checks: CheckResult[]): Record<Status, number> {
   const summary: Record<Status, number> = { pass: 0, fail: 0, warn: 0, error: 0, skipped: 0 };
   for (const check of checks) summary[check.status]++;

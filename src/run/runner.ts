@@ -13,7 +13,7 @@ import { type JsonValue, type Logger, SILENT_LOGGER, type Severity } from '../vo
 import { TOOL_VERSION } from '../version.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES, capEvidence } from './evidence-cap.js';
 import type { Gateways } from './gateways.js';
-import { type CheckResult, type Provenance, type RunResult, computeOutcome, summarise } from './result.js';
+import { type CheckResult, type Provenance, type RunResult, compareFindings, computeOutcome, summarise } from './result.js';
 
 export interface RunOptions {
   command: string;
@@ -182,7 +182,7 @@ export async function runChecks(options: RunOptions): Promise<RunResult> {
   } finally {
     runDeadline.clear();
   }
-  results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  results.sort(compareFindings);
   const finished = now();
   return {
     schemaVersion: 1,
