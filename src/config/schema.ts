@@ -171,6 +171,10 @@ const storageThresholds = {
   requireVersioning: z.boolean().default(true),
 };
 
+/** The fleet's default thresholds when the configuration has no azure.postgres / azure.storage (fleet-config.ts). */
+export const postgresThresholdsSchema = z.strictObject(postgresThresholds);
+export const storageThresholdsSchema = z.strictObject(storageThresholds);
+
 /** A tag filter: every key must carry its value (compared case-insensitively, as Resource Graph's `=~`). */
 const tagFilter = z.record(z.string().min(1).max(512), z.string().max(256));
 
