@@ -10,7 +10,7 @@ import type { BlobDrillOutcome } from '../restore/blob-drill-outcome.js';
 import type { InPlaceOutcome } from '../restore/in-place-outcome.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
 import type { Gateways } from '../run/gateways.js';
-import type { ControlRef, Evidence, Logger, Severity } from '../vocabulary.js';
+import type { ControlRef, Evidence, FleetResource, Logger, Severity } from '../vocabulary.js';
 import type { LocalText } from './messages.js';
 
 /** What a check needs configured; when absent the check is `skipped` with the reason (listed by `list-checks`). */
@@ -98,6 +98,8 @@ export interface BaseContext {
   now(): Date;
   signal: AbortSignal;
   log: Logger;
+  /** Fleet mode (azure.discover): the discovered resource this run judges, as Resource Graph described it. */
+  fleetResource?: FleetResource;
 }
 
 type Present<T, K extends keyof T> = T & { [P in K]-?: NonNullable<T[P]> };

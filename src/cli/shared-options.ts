@@ -4,6 +4,7 @@ import type { Config, ReportFormatName } from '../config/schema.js';
 import { reportFormatSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { RunResult } from '../run/result.js';
+import { type Shard, parseShard } from '../run/shard.js';
 import { type RunOptions, runChecks } from '../run/runner.js';
 import { SEVERITIES, type Severity } from '../vocabulary.js';
 import { loadSigningKey } from '../evidence/signing.js';
@@ -44,6 +45,29 @@ export function withReportOptions<T>(yargs: Argv<T>): Argv<T & ReportArgs> {
       describe: 'language of the rendered reports (overrides report.language; the JSON record does not change)',
       requiresArg: true,
     });
+}
+
+/** `--shard K/N` (check and restore-test in fleet mode, issue 17). */
+export interface ShardArgs {
+  shard: string | undefined;
+}
+
+export function withShardOption<T>(yargs: Argv<T>): Argv<T & ShardArgs> {
+  return yargs.option('shard', {
+    type: 'string',
+    describe: 'fleet mode (azure.discover): evaluate only shard K of N of the resources, by resource id (e.g. 2/3 in the second of three CI jobs)',
+    requiresArg: true,
+  }) as Argv<T & ShardArgs>;
+}
+
+/** The parsed --shard; refused without azure.discover (there is nothing to split). */
+export function shardFor(argv: ShardArgs, config: Config): Shard | undefined {
+  if (argv.shard === undefined) return undefined;
+  const shard = parseShard(argv.shard);
+  if (!config.azure?.discover) {
+    throw new UsageError('--shard splits a fleet, but the configuration has no azure.discover', 'add azure.discover (subscriptions, tag), or drop --shard');
+  }
+  return shard;
 }
 
 /** --format / --out-dir, falling back to the configuration's report section when no flag is given. */

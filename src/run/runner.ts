@@ -9,7 +9,7 @@ import { type Check, type Finding, type Need, type RunContext, type RunInput, ty
 import type { Config } from '../config/schema.js';
 import { deadline, raceAbort } from '../deadline.js';
 import { EvaluationError, UsageError, describeError } from '../errors.js';
-import { type JsonValue, type Logger, SILENT_LOGGER, type Severity } from '../vocabulary.js';
+import { type FleetResource, type JsonValue, type Logger, SILENT_LOGGER, type Severity } from '../vocabulary.js';
 import { TOOL_VERSION } from '../version.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES, capEvidence } from './evidence-cap.js';
 import type { Gateways } from './gateways.js';
@@ -38,6 +38,8 @@ export interface RunOptions {
   commandStart?: CommandStart;
   /** Who ran the command and on what (collectProvenance); written to the report as `provenance`. */
   provenance?: Provenance;
+  /** Fleet mode: the discovered resource the checks judge (their context's fleetResource). */
+  fleetResource?: FleetResource;
 }
 
 /** A command's start: the wall-clock instant, and the monotonic clock (performance.now()) at the same moment. */
@@ -244,7 +246,15 @@ async function runOne(
   const checkDeadline = deadline(checkTimeoutMs);
   const signal = AbortSignal.any([runSignal, checkDeadline.signal]);
   // The declared needs are present (checked above) and the used inputs given (checked below): the check's typed context holds.
-  const ctx: RunContext = { ...options.inputs, config: options.config, gateways: options.gateways, now: options.now, signal, log: options.log };
+  const ctx: RunContext = {
+    ...options.inputs,
+    config: options.config,
+    gateways: options.gateways,
+    now: options.now,
+    signal,
+    log: options.log,
+    ...(options.fleetResource ? { fleetResource: options.fleetResource } : {}),
+  };
   options.log.debug(`${check.id}: started`);
   try {
     const missing = (check.uses ?? []).map((input) => missingInput(input, options.inputs)).find(Boolean);

@@ -58,7 +58,16 @@ export const pgflexServerState = defineCheck({
     try {
       found = await ctx.gateways.azurePostgres().getServer(resourceGroup, server);
     } catch (error) {
-      // The one check for which "not found" is an answer rather than an obstacle.
+      // The one check for which "not found" is an answer rather than an obstacle; but not for a server of the fleet that
+      // Resource Graph listed a moment ago: gone (or moved) since discovery, it was not judged, and says so (issue 17).
+      if (error instanceof EvaluationError && error.kind === 'not-found' && ctx.fleetResource) {
+        throw new EvaluationError(
+          'not-found',
+          `Flexible Server ${server} (resource group ${resourceGroup}) was listed by Azure Resource Graph but Resource Manager no longer finds it: deleted or moved since discovery`,
+          'run again: a deleted server leaves the fleet at the next discovery (Resource Graph lags Resource Manager by up to a few minutes)',
+          error.requestId ? { requestId: error.requestId } : {},
+        );
+      }
       if (error instanceof EvaluationError && error.kind === 'not-found') {
         return { status: 'fail', message: t.notFound({ server, resourceGroup }), evidence: { exists: false, server, resourceGroup } };
       }

@@ -7,18 +7,20 @@ import { defineCommand } from '../command.js';
 import { emitReports } from '../report-files.js';
 import { withReportStore } from '../report-store-sync.js';
 import { storedReportsInput } from '../stored-reports-input.js';
-import { loadConfigFor, reportRequest, runThenClose, withConfigOption, withReportOptions } from '../shared-options.js';
+import { runFleetChecks } from '../../run/fleet-check.js';
+import { loadConfigFor, reportRequest, runThenClose, shardFor, withConfigOption, withReportOptions, withShardOption } from '../shared-options.js';
 
 export const checkCommand = defineCommand({
-  builder: (yargs) => withReportOptions(withConfigOption(yargs, true)),
+  builder: (yargs) => withShardOption(withReportOptions(withConfigOption(yargs, true))),
   async run(argv, { output, signal }) {
     const commandStart = commandStartNow();
     output.verbose = argv.verbose;
     const { config } = await loadConfigFor(argv.config, output);
+    const shard = shardFor(argv, config);
     const request = withReportStore(reportRequest(argv, config), config, output);
     // A store that cannot be read stops the run now, not after the checks.
     await request.store?.ensurePulled();
-    const result = await runThenClose({
+    const options = {
       command: 'check',
       checks: checksFor('check'),
       config,
@@ -30,7 +32,11 @@ export const checkCommand = defineCommand({
       signal,
       commandStart,
       provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config }),
-    });
+    };
+    // Fleet mode (azure.discover): every resource in scope, one finding per check and resource.
+    const result = config.azure?.discover
+      ? await runFleetChecks({ ...options, ...(shard ? { shard } : {}), gatewaysFor: (own) => new LiveGateways(own) }).finally(() => options.gateways.close())
+      : await runThenClose(options);
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);
   },
