@@ -10,6 +10,8 @@
 import type { CheckResult } from '../run/result.js';
 import type { ControlRef, JsonValue } from '../vocabulary.js';
 import { checks } from './index.js';
+// The fleet runner's sentences are not a check's: registered here so that a stored fleet report renders in French too.
+import './fleet-texts.js';
 import { type Language, renderKey } from './messages.js';
 import { CONTROL_TITLES_FR, type CheckTexts, fillRemediation } from './types.js';
 

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Discovery } from '../azure/types.js';
-import { messages, text } from '../checks/messages.js';
+import { fleetTexts as t } from '../checks/fleet-texts.js';
 import type { Check } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { deadline } from '../deadline.js';
@@ -29,18 +29,6 @@ export interface FleetRunOptions extends RunOptions {
   /** The gateways of one resource's configuration. A fleet run's gateways share one credential and one request cap. */
   gatewaysFor(config: Config): Gateways;
 }
-
-const t = messages('fleet', {
-  noneInScope: text<{ kind: string; tag: string }>(
-    (p) => `Not evaluated: azure.discover found no ${p.kind === 'postgres' ? 'Flexible Server' : 'storage account'} in scope (tag ${p.tag}).`,
-    (p) =>
-      `Non évalué : azure.discover n’a trouvé aucun ${p.kind === 'postgres' ? 'serveur flexible' : 'compte de stockage'} dans le périmètre (étiquette ${p.tag}).`,
-  ),
-  discoveryFailed: text<{ reason: string }>(
-    (p) => `Not evaluated: the fleet could not be discovered (Azure Resource Graph): ${p.reason}.`.replace(/\.\.$/, '.'),
-    (p) => `Non évalué : la flotte n’a pas pu être découverte (Azure Resource Graph) : ${p.reason}.`.replace(/\.\.$/, '.'),
-  ),
-});
 
 /** Which resource kind a check judges: the azure section it needs. Undefined: a run-wide check. */
 export function kindOf(check: Check): FleetResource['kind'] | undefined {
