@@ -2,6 +2,9 @@
  * The checklist in Markdown, fit for a GitHub job summary ($GITHUB_STEP_SUMMARY): one task-list item
  * per check, ticked when verified and compliant, with its evidence, and the remediation when not.
  * Every value from the report goes through escapeMarkdown: a name like `<script>` or `a|b` is shown as typed.
+ * Fleet mode (issue 17): the run-wide findings, then one item per resource (name, kind, subscription, resource group,
+ * counts); a resource with a failure, an error or a warning has its id and every finding nested under it, one that
+ * passed is that one line (the HTML and the JSON hold every finding's evidence), so that 400 resources stay a summary.
  */
 import { exitCodeFor } from '../run/result.js';
 import { markdownCode, escapeMarkdown as md } from './escape.js';
@@ -24,6 +27,8 @@ import {
 } from './presentation.js';
 import type { Reporter } from './types.js';
 import type { Status } from '../vocabulary.js';
+import type { CheckResult } from '../run/result.js';
+import { type ResourceView, byCheckId, countsText, fleetView, isFleetReport, kindText, needsAttention } from './fleet-view.js';
 
 /** Prose escaped, `backtick spans` (commands, names to paste) as inline code. */
 function withCode(text: string): string {
@@ -61,27 +66,73 @@ export const markdownReporter: Reporter = {
       for (const row of rows)
         lines.push(`| ${md(row.label)} | ${row.link ? `[${md(row.value)}](${row.link.replace(/[()\s]/g, encodeURIComponent)})` : md(row.value)} |`);
     }
+    const fleet = isFleetReport(result) ? fleetView(result) : undefined;
+    if (result.fleet) {
+      // The fleet in scope, the shard and the shard reports merged into this one (their SHA-256 link each shard's chain).
+      // Table cells are escaped text, not code spans: a pipe inside a code span would still split a GFM cell.
+      const f = result.fleet;
+      const tags = Object.entries(f.scope.tag).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      lines.push('');
+      lines.push(`| ${LABELS.fleet} | |`);
+      lines.push('| --- | --- |');
+      lines.push(
+        `| ${LABELS.fleetScope} | ${f.scope.subscriptions === 'all' ? LABELS.allSubscriptions : f.scope.subscriptions.map((id) => md(id)).join(', ')} |`,
+      );
+      lines.push(`| ${LABELS.requiredTag} | ${tags.length ? tags.map(([k, v]) => md(`${k}=${v}`)).join(', ') : LABELS.noTag} |`);
+      lines.push(`| ${LABELS.shard} | ${f.shard ? LABELS.shardValue(f.shard.index, f.shard.count) : LABELS.wholeFleet} |`);
+      lines.push(`| ${LABELS.discoveredCount} | ${f.discovered.length} |`);
+      lines.push(`| ${LABELS.evaluatedCount} | ${f.evaluated.length} |`);
+      for (const m of f.mergedFrom ?? [])
+        lines.push(
+          `| ${LABELS.mergedFrom} | ${LABELS.shard} ${LABELS.shardValue(m.shard.index, m.shard.count)}: ${md(m.file)} (${LABELS.run} ${md(m.runId)}, SHA-256 ${md(m.sha256)}) |`,
+        );
+    }
     lines.push('');
     lines.push(
-      `**${LABELS.checksCount(result.checks.length)}:** ${(['pass', 'fail', 'warn', 'error', 'skipped'] as const).map((k) => `${summary[k]} ${LABELS.counted[k]}`).join(' · ')}`,
+      `**${fleet ? LABELS.findingsOnResources(result.checks.length, fleet.resources.length) : LABELS.checksCount(result.checks.length)}:** ${(['pass', 'fail', 'warn', 'error', 'skipped'] as const).map((k) => `${summary[k]} ${LABELS.counted[k]}`).join(' · ')}`,
     );
     lines.push('');
     lines.push(`### ${run.command === 'check' ? LABELS.monthlyChecklist : LABELS.checklist}`);
     lines.push('');
-    for (const check of inAttentionOrder(result.checks)) {
+    /** One checklist item and its details; `pad` nests it under a resource. */
+    const item = (check: CheckResult, pad: string) => {
       const box = isTicked(check) ? '[x]' : '[ ]';
       lines.push(
-        `- ${box} ${ICON[check.status]} **${md(check.id)}**: ${md((language === 'en' ? undefined : localizedCheckText(check.id, language)?.title) ?? check.title)} (${STATUS_WORD[check.status]}, ${severityWord(check.severity)})`,
+        `${pad}- ${box} ${ICON[check.status]} **${md(check.id)}**: ${md((language === 'en' ? undefined : localizedCheckText(check.id, language)?.title) ?? check.title)} (${STATUS_WORD[check.status]}, ${severityWord(check.severity)})`,
       );
-      lines.push(`  - ${md(localizedMessage(check, language))}`);
+      lines.push(`${pad}  - ${md(localizedMessage(check, language))}`);
       const evidence = evidenceEntries(check.evidence);
-      if (evidence.length > 0) lines.push(`  - ${LABELS.evidence}: ${evidence.map(([key, value]) => `${md(key)} = ${md(evidenceValue(value))}`).join('; ')}`);
+      if (evidence.length > 0)
+        lines.push(`${pad}  - ${LABELS.evidence}: ${evidence.map(([key, value]) => `${md(key)} = ${md(evidenceValue(value))}`).join('; ')}`);
       if (check.status === 'error' && check.hint) {
-        lines.push(`  - ${LABELS.hint}: ${withCode(check.hint)}${check.requestId ? ` (${LABELS.requestId} ${md(check.requestId)})` : ''}`);
+        lines.push(`${pad}  - ${LABELS.hint}: ${withCode(check.hint)}${check.requestId ? ` (${LABELS.requestId} ${md(check.requestId)})` : ''}`);
       }
       if (check.status === 'fail' || check.status === 'warn' || check.status === 'error')
-        lines.push(`  - ${LABELS.remediation}: ${withCode(localizedRemediation(check, language))}`);
-      if (check.controls.length > 0) lines.push(`  - ${LABELS.controls}: ${check.controls.map((c) => md(controlText(c))).join('; ')}`);
+        lines.push(`${pad}  - ${LABELS.remediation}: ${withCode(localizedRemediation(check, language))}`);
+      if (check.controls.length > 0) lines.push(`${pad}  - ${LABELS.controls}: ${check.controls.map((c) => md(controlText(c))).join('; ')}`);
+    };
+    /** `**pg-prod-01** · PostgreSQL Flexible Server · Subscription `…` · Resource group `…`: 1 fail, 2 pass` */
+    const resourceHead = (view: ResourceView) => {
+      const parts = [`**${md(view.name)}**`, md(kindText(view, language))];
+      if (view.subscriptionId) parts.push(`${LABELS.subscription} ${markdownCode(view.subscriptionId)}`);
+      if (view.resourceGroup) parts.push(`${LABELS.resourceGroup} ${markdownCode(view.resourceGroup)}`);
+      return `${parts.join(' · ')}: ${countsText(view.summary, LABELS.counted)}`;
+    };
+    if (!fleet) for (const check of inAttentionOrder(result.checks)) item(check, '');
+    else {
+      if (fleet.runWide.length > 0) {
+        lines.push(`#### ${LABELS.runWideFindings}`, '');
+        for (const check of fleet.runWide) item(check, '');
+        lines.push('');
+      }
+      lines.push(`#### ${LABELS.findingsByResource} (${LABELS.resourcesCount(fleet.resources.length)})`, '');
+      for (const view of fleet.resources) {
+        const ticked = view.findings.every(isTicked);
+        lines.push(`- ${ticked ? '[x]' : '[ ]'} ${ICON[view.status!]} ${resourceHead(view)}`);
+        if (!needsAttention(view)) continue;
+        lines.push(`  - ${markdownCode(view.id)}`);
+        for (const check of view.findings) item(check, '  ');
+      }
     }
     if (result.checks.length === 0) lines.push(LABELS.noCheckSelectedMd);
     const requirements = byRequirement(result.checks);
@@ -92,7 +143,12 @@ export const markdownReporter: Reporter = {
       lines.push(`| ${LABELS.status} | ${LABELS.requirement} | ${LABELS.evidencedBy} |`);
       lines.push('| --- | --- | --- |');
       for (const r of requirements) {
-        const checks = r.checks.map((c) => `${ICON[c.status]} ${md(c.id)} (${STATUS_WORD[c.status]})`).join(', ');
+        // Fleet mode: each check once, with its counts across the resources.
+        const checks = fleet
+          ? byCheckId(r.checks)
+              .map((g) => `${ICON[g.worst.status]} ${md(g.id)} (${STATUS_WORD[g.worst.status]}; ${countsText(g.summary, LABELS.counted)})`)
+              .join(', ')
+          : r.checks.map((c) => `${ICON[c.status]} ${md(c.id)} (${STATUS_WORD[c.status]})`).join(', ');
         lines.push(`| ${ICON[r.status]} ${STATUS_WORD[r.status]} | ${md(requirementText(r))} | ${checks} |`);
       }
     }

@@ -17,10 +17,22 @@ export function isTicked(check: CheckResult): boolean {
 
 /** Failures first, then what could not be evaluated, warnings, passes, skips; by id within each. */
 export const STATUS_RANK: Record<Status, number> = { fail: 0, error: 1, warn: 2, pass: 3, skipped: 4 };
-/** Failures first, the most severe (critical → info) first; then errors, warnings, passes, skips; by id within each. */
-export function byAttention(a: Pick<CheckResult, 'id' | 'status' | 'severity'>, b: Pick<CheckResult, 'id' | 'status' | 'severity'>): number {
+/**
+ * Failures first, the most severe (critical → info) first; then errors, warnings, passes, skips; by id within each, and
+ * (fleet mode, where an id repeats) by resource id, so that the order never depends on the input's.
+ */
+export function byAttention(
+  a: Pick<CheckResult, 'id' | 'status' | 'severity' | 'resource'>,
+  b: Pick<CheckResult, 'id' | 'status' | 'severity' | 'resource'>,
+): number {
   const severity = a.status === 'fail' && b.status === 'fail' ? SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) : 0;
-  return STATUS_RANK[a.status] - STATUS_RANK[b.status] || severity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return STATUS_RANK[a.status] - STATUS_RANK[b.status] || severity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || byResource(a, b);
+}
+
+function byResource(a: Pick<CheckResult, 'resource'>, b: Pick<CheckResult, 'resource'>): number {
+  const ra = a.resource?.toLowerCase() ?? '';
+  const rb = b.resource?.toLowerCase() ?? '';
+  return ra < rb ? -1 : ra > rb ? 1 : 0;
 }
 
 /** The checks in the order a reader needs them (the JSON keeps them by id). */
@@ -41,6 +53,8 @@ export interface RequirementView {
 /** The `controls` of every check, grouped by requirement; ControlRef read generically (a title or label, if any, names it). */
 export function byRequirement(checks: readonly CheckResult[], language: ReportLanguage = 'en'): RequirementView[] {
   const views = new Map<string, RequirementView>();
+  // Which views already hold a finding: a set, not includes(), so that 2,400 findings of one requirement stay linear.
+  const held = new Map<RequirementView, Set<CheckResult>>();
   for (const check of checks) {
     for (const ref of check.controls as ReadonlyArray<{ framework: string; control: string; title?: unknown; label?: unknown }>) {
       const key = `${ref.framework} ${ref.control}`;
@@ -52,7 +66,15 @@ export function byRequirement(checks: readonly CheckResult[], language: ReportLa
         view = { framework: ref.framework, control: ref.control, ...(name ? { name } : {}), status: 'skipped', checks: [] };
         views.set(key, view);
       }
-      if (!view.checks.includes(check)) view.checks.push(check);
+      let members = held.get(view);
+      if (!members) {
+        members = new Set();
+        held.set(view, members);
+      }
+      if (!members.has(check)) {
+        members.add(check);
+        view.checks.push(check);
+      }
     }
   }
   for (const view of views.values()) {

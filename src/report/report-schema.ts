@@ -19,12 +19,61 @@ const isoInstant = z.iso.datetime().describe('ISO 8601, UTC');
 const durationMs = z.number().int().nonnegative();
 const count = z.number().int().nonnegative();
 
+/** A JSON Schema pattern has no flags: Resource Manager's case-insensitive words spelled out, `[sS][uU]…`. */
+const anyCase = (word: string) => [...word].map((c) => `[${c.toLowerCase()}${c.toUpperCase()}]`).join('');
+
+/** `/subscriptions/S/resourceGroups/G/providers/NS/type/name`, with child types (`/type/name`) allowed after it. */
+const armResourceId = z
+  .string()
+  .regex(new RegExp(`^/${anyCase('subscriptions')}/[^/]+/${anyCase('resourceGroups')}/[^/]+/${anyCase('providers')}/[^/]+(/[^/]+/[^/]+)+$`))
+  .describe('an Azure Resource Manager resource id');
+
+const shard = z.strictObject({ index: z.number().int().min(1).max(1000).describe('1-based, at most count'), count: z.number().int().min(1).max(1000) });
+
+const fleetResource = z
+  .strictObject({
+    id: armResourceId,
+    kind: z.enum(['postgres', 'storage']),
+    name: z.string().min(1),
+    subscriptionId: z.string().min(1),
+    resourceGroup: z.string().min(1),
+    location: z.string().describe('empty when not known (a configured resource not read yet)'),
+    tags: z.record(z.string(), z.string()),
+  })
+  .meta({ id: 'FleetResource' });
+
+const fleet = z
+  .strictObject({
+    scope: z.strictObject({
+      subscriptions: z.union([z.array(z.string().min(1)), z.literal('all')]).describe("the subscriptions queried, or 'all' the identity can read"),
+      tag: z.record(z.string(), z.string()).describe('the tag (name → value) a resource must carry to be in scope'),
+    }),
+    discovered: z.array(fleetResource).describe('every resource in scope, sorted by id: the whole fleet, whatever the shard'),
+    shard: shard.optional().describe('--shard K/N: this run evaluated the resources of shard K of N'),
+    evaluated: z.array(armResourceId).describe('the ids this run evaluated'),
+    mergedFrom: z
+      .array(
+        z.strictObject({
+          shard,
+          runId: z.string().min(1),
+          file: z.string().min(1),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        }),
+      )
+      .optional()
+      .describe('report merge: the shard reports joined into this one, with their SHA-256'),
+  })
+  .describe('fleet mode (azure.discover) only: what was in scope, what this run evaluated, the shard reports merged into it');
+
 const checkResult = z
   .strictObject({
     id: z
       .string()
       .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/)
       .describe('stable check id (contract.md, "Check identifiers")'),
+    resource: armResourceId
+      .optional()
+      .describe('fleet mode: the resource this finding is about (one finding per check and resource); absent for a run-wide finding'),
     title: z.string(),
     status: statusSchema,
     severity: severitySchema,
@@ -102,10 +151,11 @@ export const reportSchema = z
       durationMs,
       failOn: severitySchema,
     }),
-    checks: z.array(checkResult).describe('sorted by id'),
+    checks: z.array(checkResult).describe('sorted by id, then resource: in fleet mode one finding per check and resource'),
     summary: z.strictObject({ pass: count, fail: count, warn: count, error: count, skipped: count }),
     outcome: z.enum(['pass', 'fail', 'incomplete']),
     provenance: provenance.optional(),
+    fleet: fleet.optional(),
     previousReportSha256: z
       .string()
       .regex(/^[0-9a-f]{64}$/)

@@ -11,6 +11,11 @@ export interface RenderOptions {
   history?: readonly RunResult[];
   /** The language of the labels (report.language, --lang); absent → English. The JSON never depends on it. */
   language?: ReportLanguage;
+  /**
+   * Console, fleet mode: every finding of every resource. By default a resource whose findings all passed (or were
+   * skipped) is one line, and only the resources with a failure, an error or a warning show their findings.
+   */
+  verbose?: boolean;
 }
 
 /** A reporter is a pure function of the RunResult: same input, same bytes. */

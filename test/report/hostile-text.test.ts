@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import MarkdownIt from 'markdown-it';
 import { reporters } from '../../src/report/index.js';
-import { HOSTILE, hostileReport } from '../helpers/report-fixtures.js';
+import { HOSTILE, hostileFleetReport, hostileReport } from '../helpers/report-fixtures.js';
 import { xmllintText } from '../helpers/xmllint.js';
 
 const report = { ...hostileReport(), previousReportSha256: null };
@@ -71,5 +71,59 @@ describe('hostile text in every format', () => {
     const lint = xmllintText(out);
     assert.ok(lint.ok, lint.stderr);
     assert.ok(out.includes('&lt;script&gt;'));
+  });
+});
+
+describe('hostile names in a fleet report (resource ids, names, groups, tags, shard files)', () => {
+  const fleet = { ...hostileFleetReport(), previousReportSha256: null };
+  const renderFleet = (format: keyof typeof reporters, color = false) => reporters[format]!.render(fleet, { color, history: [fleet], verbose: true });
+
+  it('console: shown, never obeyed; one line per resource and per finding', () => {
+    for (const color of [false, true]) {
+      const out = renderFleet('console', color).replace(/\u001b\[[0-9;]*m/g, color ? '' : '\u0000');
+      assert.doesNotMatch(out, RAW_CONTROL);
+      assert.doesNotMatch(out, /\nline2/, 'a newline inside a resource name started a new line');
+      assert.ok(out.includes('name <script>'), 'the discovered name is shown as typed');
+      assert.ok(out.includes('st <script>'), 'an undiscovered resource is named from its id');
+    }
+  });
+
+  it('json: the record keeps the text exactly', () => {
+    const out = renderFleet('json');
+    assert.doesNotMatch(out, RAW_CONTROL);
+    assert.deepEqual(JSON.parse(out), fleet);
+  });
+
+  it('markdown: no markup from a resource name, group, tag or shard file; the fleet table keeps two cells a row', () => {
+    const out = renderFleet('markdown');
+    assert.doesNotMatch(out, RAW_CONTROL);
+    const html = new MarkdownIt({ html: true, linkify: true }).render(out);
+    assert.doesNotMatch(html, /<script|<img|href="javascript:/i);
+    assert.doesNotMatch(html, /<strong>bold<\/strong>|<h1>\s*heading|<s>del<\/s>/);
+    assert.match(html, /name &lt;script&gt;window.__pwned=1&lt;\/script&gt;/);
+    const table = /<th>Fleet<\/th>[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    const rows = [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].slice(1);
+    assert.ok(rows.length >= 5, table);
+    for (const row of rows) assert.equal([...row[1]!.matchAll(/<td>/g)].length, 2, row[1]);
+    assert.match(table, /tag .*a\|b\|c.*=value .*# heading/, 'the tag cell holds the whole text');
+  });
+
+  it('html: every value escaped; element ids never carry text from a resource id', () => {
+    const out = renderFleet('html');
+    assert.doesNotMatch(out, RAW_CONTROL);
+    assert.doesNotMatch(out, /<script|<img/i);
+    assert.ok(!out.includes(HOSTILE));
+    assert.ok(out.includes('name &lt;script&gt;window.__pwned=1&lt;/script&gt;'));
+    assert.ok(out.includes('file &lt;script&gt;'), 'the merged shard file is escaped');
+    for (const [, id] of out.matchAll(/\sid="([^"]*)"/g)) assert.match(id!, /^[a-z0-9-]+$/, id);
+    for (const [, href] of out.matchAll(/href="#([^"]*)"/g)) assert.match(href!, /^[a-z0-9-]+$/, href);
+  });
+
+  it('junit: valid XML against the XSD, hostile names in testcase names and classnames escaped', () => {
+    const out = renderFleet('junit');
+    assert.doesNotMatch(out, RAW_CONTROL);
+    const lint = xmllintText(out);
+    assert.ok(lint.ok, lint.stderr);
+    assert.match(out, /<testcase name="pgflex-server-state \(name &lt;script&gt;/);
   });
 });

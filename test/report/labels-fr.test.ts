@@ -98,3 +98,15 @@ test('the HTML report (so the PDF) in French: lang="fr", French labels and statu
   if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, html);
   assert.equal(html, readFileSync(path, 'utf8'));
 });
+
+test('fleet mode counts findings, in French too (plural, resources, shard)', () => {
+  const en = labelsFor('en');
+  const fr = labelsFor('fr');
+  assert.equal(en.findingsOnResources(1, 1), '1 finding on 1 resource');
+  assert.equal(en.findingsOnResources(2400, 400), '2400 findings on 400 resources');
+  assert.equal(fr.findingsOnResources(1, 1), '1 constat sur 1 ressource');
+  assert.equal(fr.findingsOnResources(2400, 400), '2400 constats sur 400 ressources');
+  assert.equal(fr.summaryHeadingFleet(8, 3), 'Synthèse : 8 constats sur 3 ressources');
+  assert.equal(fr.resourcesCount(0), '0 ressource');
+  assert.equal(fr.shardValue(2, 3), '2 sur 3');
+});
