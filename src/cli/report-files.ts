@@ -80,7 +80,8 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   const color = output.interactive;
   if (!request.outDir) {
     const format = request.formats[0] ?? 'console';
-    const rendered = await renderFormat(format, result, { color, language: request.language }, output);
+    // --verbose: in fleet mode the console shows every resource's findings, not only those needing attention.
+    const rendered = await renderFormat(format, result, { color, language: request.language, verbose: output.verbose }, output);
     if (typeof rendered === 'string') output.out(rendered);
     else output.outBytes(rendered);
     await appendStepSummary(result, output, request.language);
@@ -112,7 +113,8 @@ export async function emitReports(result: RunResult, request: ReportRequest, out
   });
   const written: string[] = [chained.jsonPath, ...chained.renderedPaths];
   // The human summary still goes to the terminal when asked for (or by default).
-  if (request.formats.includes('console')) output.out(reporters.console!.render(chained.result, { color, language: request.language }));
+  if (request.formats.includes('console'))
+    output.out(reporters.console!.render(chained.result, { color, language: request.language, verbose: output.verbose }));
   await appendStepSummary(chained.result, output, request.language);
   for (const path of written) output.err(`report written: ${path}`);
   // Report store hook (2/2): the new audit line(s), the JSON record and every rendered file.
