@@ -240,6 +240,12 @@ describe('report merge', () => {
     const twoDirs = await runCli(['report', 'verify', root, root]);
     assert.equal(twoDirs.code, 2);
     assert.match(twoDirs.stderr, /report verify takes one directory, not 2/);
+    const twoFormats = await runCli(['report', 'render', join(root, 'x.json'), '--format', 'html', '--format', 'json']);
+    assert.equal(twoFormats.code, 2);
+    assert.match(twoFormats.stderr, /report render writes one format to stdout, not 2/);
+    const outDir = await runCli(['report', 'verify', root, '--out-dir', root]);
+    assert.equal(outDir.code, 2);
+    assert.match(outDir.stderr, /report verify takes no --out-dir/);
   });
 });
 
