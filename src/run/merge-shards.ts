@@ -173,9 +173,13 @@ function requireDisjointFindings(shards: readonly Sharded[]): void {
       const seen = owner.get(key);
       if (seen) {
         const what = finding.resource === undefined ? `the run-wide finding ${finding.id} (no resource)` : `the finding ${finding.id} of ${finding.resource}`;
+        // A fleet whose discovery failed in every shard says so in each (an error per check, no resource): named apart.
+        const discoveryFailed = finding.resource === undefined && finding.status === 'error' && seen !== shard;
         throw new UsageError(
           seen === shard ? `${what} is twice in ${labelOf(shard)}` : `${what} is in two shard reports, ${labelOf(seen)} and ${labelOf(shard)}`,
-          'each resource belongs to one shard and only shard 1 runs the run-wide checks: these reports are not the shards of one run (or one was edited)',
+          discoveryFailed
+            ? `it is an error in both (${finding.message}): if the fleet's discovery failed in every shard, fix what the shard reports name and run the shards again; otherwise these reports are not the shards of one run`
+            : 'each resource belongs to one shard and only shard 1 runs the run-wide checks: these reports are not the shards of one run (or one was edited)',
         );
       }
       owner.set(key, shard);

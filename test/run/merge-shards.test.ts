@@ -198,6 +198,22 @@ describe('mergeShards', () => {
       runWide[2]!.report.checks.push(structuredClone(runWide[0]!.report.checks.find((c) => c.id === 'db-connectivity')!));
       assert.equal(refusal(runWide).message, 'the run-wide finding db-connectivity (no resource) is in two shard reports, shard-1 and shard-3');
 
+      // Every shard's discovery failed: each says so per check, without a resource; the hint says what that means.
+      const undiscovered = inputs(shardReports());
+      for (const shard of undiscovered.slice(0, 2)) {
+        shard.report.checks.push({
+          ...structuredClone(shard.report.checks[0]!),
+          id: 'pgflex-backup-retention',
+          status: 'error',
+          message: 'Not evaluated: Resource Graph answered 403.',
+        });
+        delete shard.report.checks.at(-1)!.resource;
+      }
+      assert.match(
+        refusal(undiscovered).hint,
+        /^it is an error in both \(Not evaluated: Resource Graph answered 403\.\): if the fleet's discovery failed in every shard/,
+      );
+
       const twice = inputs(shardReports());
       twice[1]!.report.checks.push(structuredClone(twice[1]!.report.checks[0]!));
       assert.match(refusal(twice).message, / is twice in shard-2$/);
