@@ -11,8 +11,11 @@ export interface CommandEntry {
   /** yargs usage: the name and its positional arguments. */
   usage: string;
   describe: string;
-  /** Writes reports: a refusal of it is recorded in its report directory's audit log (cli/refusal-audit.ts). */
-  reports: boolean;
+  /**
+   * Writes reports: a refusal of it is recorded in its report directory's audit log (cli/refusal-audit.ts). `{ action }`:
+   * only that action writes reports (`report merge`), and its refusal is recorded as `<name> <action>`.
+   */
+  reports: boolean | { action: string };
   load(): Promise<LoadedCommand>;
 }
 
@@ -84,9 +87,10 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'report',
-    usage: 'report <action> <path>',
-    describe: 'work with stored reports: `report verify DIR` checks the hash chain and audit log; `report render FILE.json --format FMT` re-renders one',
-    reports: false,
+    usage: 'report <action> <paths..>',
+    describe:
+      'work with stored reports: `report verify DIR` checks the hash chain and audit log; `report render FILE.json --format FMT` re-renders one; `report merge DIR...` joins the shard reports of a fleet run',
+    reports: { action: 'merge' },
     load: async () => (await import('./commands/report.js')).reportCommand,
   },
   {

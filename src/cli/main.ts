@@ -80,15 +80,23 @@ export async function main(rawArgv: string[], io: CliIo): Promise<number> {
     return output.exitCode;
   } catch (error) {
     reportError(error, output);
-    if (failed?.entry.reports) {
+    const refused = failed ? refusedReportCommand(failed.entry, failed.args) : undefined;
+    if (refused !== undefined && failed) {
       const { recordRefusal } = await import('./refusal-audit.js');
-      await recordRefusal(failed.entry.name, failed.args, error, output);
+      await recordRefusal(refused, failed.args, error, output);
     }
     return 2;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The command name a refusal is recorded under, when the command (or its action) writes reports; else undefined. */
+function refusedReportCommand(entry: CommandEntry, args: Readonly<Record<string, unknown>>): string | undefined {
+  if (entry.reports === true) return entry.name;
+  if (entry.reports === false) return undefined;
+  return args.action === entry.reports.action ? `${entry.name} ${entry.reports.action}` : undefined;
 }
 
 /**

@@ -26,7 +26,8 @@ export const SERVICE_CONNECTION = 'restorecheck';
 /** Set by the check task before it runs restorecheck: Azure DevOps conditions cannot ask whether an earlier task ran. */
 const CHECK_RAN_VARIABLE = 'RESTORECHECK_CHECK_RAN';
 
-function azureCliTask(displayName: string, script: string, answers: InitAnswers, condition?: string): Record<string, unknown> {
+/** An AzureCLI@2 task on the service connection, running `script` with the secrets restorecheck.yaml reads mapped in. */
+export function azureCliTask(displayName: string, script: string, answers: InitAnswers, condition?: string): Record<string, unknown> {
   return {
     task: 'AzureCLI@2',
     displayName,

@@ -23,6 +23,48 @@ export function restorecheckCommandLine(command: 'check' | 'restore-test'): stri
   return ['restorecheck', command, '--config', CONFIG_FILE, '--out-dir', REPORTS_DIR, ...FORMATS.flatMap((f) => ['--format', f])].join(' ');
 }
 
+/** Fleet mode (`init --fleet`): where each shard job writes its reports (`<dir>/shard-K`), and the merge job finds them. */
+export const SHARD_REPORTS_DIR = 'shard-reports';
+
+/** The formats of a shard report: the JSON record the merge reads, and the Markdown checklist for the shard job's summary. */
+const SHARD_FORMATS = ['json', 'markdown'] as const;
+
+/**
+ * `restorecheck check --config … --shard K/N --out-dir shard-reports/shard-K …`, given how the CI engine spells this
+ * job's position in its matrix (`${{ matrix.shard }}`, `$(System.JobPositionInPhase)`) and the number of jobs.
+ */
+export function shardCheckCommandLine(position: string, count: string | number): string {
+  return [
+    'restorecheck',
+    'check',
+    '--config',
+    CONFIG_FILE,
+    '--shard',
+    `${position}/${count}`,
+    '--out-dir',
+    `${SHARD_REPORTS_DIR}/shard-${position}`,
+    ...SHARD_FORMATS.flatMap((f) => ['--format', f]),
+  ].join(' ');
+}
+
+/**
+ * `restorecheck report merge shard-reports/shard-* --config … --out-dir reports …`: the shard reports joined into the one
+ * report of the fleet, written where a check writes (reports/, report.dir, report.store), its exit code the fleet's.
+ */
+export function mergeCommandLine(): string {
+  return [
+    'restorecheck',
+    'report',
+    'merge',
+    `${SHARD_REPORTS_DIR}/shard-*`,
+    '--config',
+    CONFIG_FILE,
+    '--out-dir',
+    REPORTS_DIR,
+    ...FORMATS.flatMap((f) => ['--format', f]),
+  ].join(' ');
+}
+
 /** The environment a deployment is backed up in (the archive's `<env>`), and the runner label the backup job asks for. */
 export const BACKUP_ENVIRONMENT = 'production';
 export const BACKUP_RUNNER_LABEL = 'restorecheck-backup';

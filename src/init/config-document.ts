@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { parseConfigText } from '../config/load.js';
-import { azureSchema, configSchema } from '../config/schema.js';
+import { azureSchema, configSchema, discoverSchema } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { CommentedYaml } from './commented-yaml.js';
@@ -46,6 +46,7 @@ export function configData(answers: InitAnswers): Record<string, unknown> {
     storage: { resourceGroup: answers.storageResourceGroup, account: answers.storageAccount },
   });
   const { postgres, storage } = azure as Required<typeof azure>;
+  const discoverDefaults = discoverSchema.parse({ subscriptions: [answers.subscriptionId] });
   const defaults = configSchema.parse({ environment: answers.environment });
   const restoreTest = defaults.restoreTest;
   // The schema's report defaults (report itself is optional, so it is parsed empty).
@@ -67,6 +68,8 @@ export function configData(answers: InitAnswers): Record<string, unknown> {
     },
     azure: {
       subscriptionId: answers.subscriptionId,
+      // Fleet mode (--fleet): the subscription's tagged servers and accounts, with the schema's default tag.
+      ...(answers.fleet === 'yes' ? { discover: { subscriptions: [answers.subscriptionId], tag: discoverDefaults.tag } } : {}),
       postgres: {
         resourceGroup: postgres.resourceGroup,
         server: postgres.server,
@@ -188,6 +191,29 @@ export function renderConfig(answers: InitAnswers): string {
       `Ed25519 private key (PKCS#8 PEM) from the CI secret ${SIGNING_KEY_SECRET}; auditor: restorecheck report verify DIR --public-key ${PUBLIC_KEY_FILE}`,
     );
     if (!store) yaml.above(['report'], 'Each JSON report and audit line is signed (README, "History and tamper evidence").');
+  }
+  if (answers.fleet === 'yes') {
+    yaml
+      .above(
+        ['azure', 'discover'],
+        'Fleet mode (restorecheck init --fleet): every Flexible Server and storage account of these subscriptions that carries',
+        'the tag below is found through Azure Resource Graph and checked as if it were configured alone; each finding names its',
+        'resource. The server and account under postgres and storage are in scope too, tagged or not, and their thresholds',
+        "are the fleet's defaults. The CI files run the check in shards (--shard K/N, one CI job each) and merge their reports",
+        '(restorecheck report merge). The identity needs Reader on each subscription: Resource Graph only answers with what it can read.',
+        'Per-resource thresholds, applied in order (a later match wins key by key), e.g.:',
+        '  overrides:',
+        '    - { name: "*-dev-*", postgres: { minRetentionDays: 7, requireGeoRedundantBackup: false } }',
+        '    - { tag: { tier: archive }, storage: { minSoftDeleteDays: 30 } }',
+      )
+      .above(['azure', 'discover', 'subscriptions'], 'The subscriptions searched, or `all`: every one the identity can read.')
+      .above(
+        ['azure', 'discover', 'tag'],
+        'A resource is in scope when it carries every tag here (values compared without regard to case); {} takes them all.',
+        'Tag one in: az tag update --resource-id <resource id> --operation merge --tags restorecheck=on',
+      );
+    // Quoted: a YAML 1.1 reader (and a person) takes a bare `on` for a boolean.
+    for (const key of Object.keys(discoverSchema.parse({ subscriptions: [answers.subscriptionId] }).tag)) yaml.quoted(['azure', 'discover', 'tag', key]);
   }
   if (answers.container) yaml.after(['azure', 'storage', 'container'], 'where signed documents live (signed-document probes the blob)');
   else yaml.above(['azure', 'storage', 'minSoftDeleteDays'], 'container: documents   # where signed documents live; lets signed-document probe the blob');

@@ -22,7 +22,7 @@ import type { InitAnswers } from './init-answers.js';
 export const GITHUB_WORKFLOW_FILE = '.github/workflows/restorecheck.yml';
 
 /** The OIDC login; from repository variables, since ids are not secrets and a federated credential needs none. */
-const AZURE_LOGIN = {
+export const AZURE_LOGIN = {
   uses: 'azure/login@v3',
   with: {
     'client-id': '${{ vars.AZURE_CLIENT_ID }}',
@@ -34,12 +34,16 @@ const AZURE_LOGIN = {
 /** The step ran (passed or failed), as opposed to skipped because setup failed or cancelled. */
 const CHECK_RAN = "${{ !cancelled() && (steps.check.outcome == 'success' || steps.check.outcome == 'failure') }}";
 
-export function githubWorkflowData(answers: InitAnswers): Record<string, unknown> {
-  // Every restorecheck step loads the configuration, and an unset ${VAR} in it is an error: each gets both secrets.
-  const secretEnv = {
+/** Every restorecheck step loads the configuration, and an unset ${VAR} in it is an error: each gets both secrets. */
+export function githubSecretEnv(answers: InitAnswers): Record<string, string> {
+  return {
     [answers.databaseUrlEnv]: `\${{ secrets.${answers.databaseUrlEnv} }}`,
     ...(answers.sign === 'yes' ? { [SIGNING_KEY_VARIABLE]: `\${{ secrets.${SIGNING_KEY_SECRET} }}` } : {}),
   };
+}
+
+export function githubWorkflowData(answers: InitAnswers): Record<string, unknown> {
+  const secretEnv = githubSecretEnv(answers);
   return {
     name: `restorecheck (${answers.environment})`,
     on: {

@@ -22,6 +22,11 @@ const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]
   message: 'must be a blob container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
 });
 
+/** `init --fleet --shards N`: the default N, and its bounds (one job is no split; Azure DevOps and GitHub matrices allow 256). */
+export const DEFAULT_SHARDS = 3;
+export const MIN_SHARDS = 2;
+export const MAX_SHARDS = 256;
+
 /** One schema per answer, keyed like InitAnswers. */
 /** A yes/no answer (a boolean flag such as --sign, or typed in), normalised to yes or no. */
 const yesNo = z.string().transform((value, ctx) => {
@@ -77,6 +82,14 @@ export const answerSchemas = {
   backupBeforeDeploy: yesNo,
   rollbackOnFailure: yesNo,
   ci: z.enum(CI_CHOICES, { message: `must be one of ${CI_CHOICES.join(', ')}` }),
+  fleet: yesNo,
+  // The CI jobs a fleet's check is split into (one shard each); more than 256 jobs is no longer "a few CI jobs".
+  shards: z.string().transform((value, ctx) => {
+    const n = /^\s*\d{1,3}\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (n >= MIN_SHARDS && n <= MAX_SHARDS) return String(n);
+    ctx.addIssue({ code: 'custom', message: `must be a whole number from ${MIN_SHARDS} to ${MAX_SHARDS}` });
+    return z.NEVER;
+  }),
   // Normalised to npm's install spec (a git URL without a ref gets the version's tag).
   installFrom: z.string().transform((value, ctx) => {
     const parsed = parseInstallSource(value);
@@ -196,6 +209,29 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
 ];
 
+/**
+ * Answers taken from flags only, never asked on a terminal: fleet mode (issue 17) is a deliberate choice for a team with
+ * many servers, and the monthly single-server setup stays the one a newcomer is walked through.
+ */
+export const FLAG_ONLY_ANSWERS: readonly InitQuestion[] = [
+  {
+    key: 'fleet',
+    flag: '--fleet',
+    boolean: true,
+    prompt:
+      'fleet mode: azure.discover finds every tagged Flexible Server and storage account of the subscription, and the CI files split the check into --shards jobs, then merge their reports',
+    required: false,
+  },
+  {
+    key: 'shards',
+    flag: '--shards',
+    prompt: `with --fleet: the number of CI jobs the check is split into (${MIN_SHARDS} to ${MAX_SHARDS})`,
+    required: false,
+    // For --help only: withDefaults fills in INIT_QUESTIONS alone, and shardCountOf applies this default with --fleet.
+    defaultFor: () => String(DEFAULT_SHARDS),
+  },
+];
+
 /** Whether a question applies to these answers (defaults filled in). */
 export function applies(question: InitQuestion, given: RawAnswers): boolean {
   return question.appliesTo?.(withDefaults(given)) ?? true;
@@ -244,8 +280,13 @@ const initAnswersSchema = z
     sign: answerSchemas.sign.optional(),
     backupBeforeDeploy: answerSchemas.backupBeforeDeploy.optional(),
     rollbackOnFailure: answerSchemas.rollbackOnFailure.optional(),
+    fleet: answerSchemas.fleet.optional(),
+    shards: answerSchemas.shards.optional(),
   })
   .superRefine((answers, ctx) => {
+    // The number of jobs of a split that is not asked for would be silently ignored: refused, naming the flag that asks.
+    if (answers.shards !== undefined && answers.fleet !== 'yes')
+      ctx.addIssue({ code: 'custom', path: ['shards'], message: 'needs --fleet: the shards are the CI jobs a fleet check is split into' });
     if (answers.ci !== 'none' && answers.installFrom === undefined) ctx.addIssue({ code: 'custom', path: ['installFrom'], message: 'required' });
     // Without the backup before deploy there is no archive made by the failing run to roll back to, and `latest` would
     // restore whatever older archive is on the disk: refused rather than quietly writing a workflow that does that.
@@ -258,6 +299,11 @@ const initAnswersSchema = z
       });
   });
 export type InitAnswers = z.output<typeof initAnswersSchema>;
+
+/** The number of shard jobs of a fleet (`--shards`, default 3); undefined without --fleet. */
+export function shardCountOf(answers: InitAnswers): number | undefined {
+  return answers.fleet === 'yes' ? Number(answers.shards ?? DEFAULT_SHARDS) : undefined;
+}
 
 /**
  * Validates every answer at once (defaults filled in). Problems come back as `--flag VALUE: message`
@@ -274,11 +320,13 @@ export function validateAnswers(given: RawAnswers): { answers: InitAnswers; prob
     const key = String(issue.path[0] ?? '');
     byKey.set(key, [...(byKey.get(key) ?? []), issue.message]);
   }
-  const problems = INIT_QUESTIONS.filter((q) => byKey.has(q.key)).map((q) => {
-    const raw = input[q.key];
-    if (q.boolean) return `${q.flag}: ${byKey.get(q.key)!.join('; ')}`;
-    return raw === undefined ? `${q.flag}: required (${lowerFirst(q.prompt)})` : `${q.flag} ${JSON.stringify(raw)}: ${byKey.get(q.key)!.join('; ')}`;
-  });
+  const problems = [...INIT_QUESTIONS, ...FLAG_ONLY_ANSWERS]
+    .filter((q) => byKey.has(q.key))
+    .map((q) => {
+      const raw = input[q.key];
+      if (q.boolean) return `${q.flag}: ${byKey.get(q.key)!.join('; ')}`;
+      return raw === undefined ? `${q.flag}: required (${lowerFirst(q.prompt)})` : `${q.flag} ${JSON.stringify(raw)}: ${byKey.get(q.key)!.join('; ')}`;
+    });
   return { problems };
 }
 

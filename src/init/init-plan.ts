@@ -2,12 +2,14 @@
  * Answers → the files `init` writes (relative paths and contents) and what to do next. Pure: the
  * CLI decides whether it may write them.
  */
+import { renderAzureFleetPipeline } from './azure-fleet-pipeline.js';
 import { AZURE_PIPELINE_FILE, SERVICE_CONNECTION, renderAzurePipeline } from './azure-pipeline.js';
 import { CONFIG_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE, renderConfig, reportStoreOf } from './config-document.js';
 import { GITHUB_BACKUP_WORKFLOW_FILE, renderGithubBackupWorkflow } from './github-backup-workflow.js';
 import { GITHUB_ROLLBACK_WORKFLOW_FILE, renderGithubRollbackWorkflow } from './github-rollback-workflow.js';
+import { renderGithubFleetWorkflow } from './github-fleet-workflow.js';
 import { GITHUB_WORKFLOW_FILE, renderGithubWorkflow } from './github-workflow.js';
-import type { InitAnswers } from './init-answers.js';
+import { type InitAnswers, shardCountOf } from './init-answers.js';
 
 export interface PlannedFile {
   /** Relative to the directory `init` writes into, `/`-separated. */
@@ -25,12 +27,14 @@ export function planInit(answers: InitAnswers): InitPlan {
   const files: PlannedFile[] = [{ path: CONFIG_FILE, content: renderConfig(answers) }];
   const github = answers.ci === 'github' || answers.ci === 'both';
   const azureDevops = answers.ci === 'azure-devops' || answers.ci === 'both';
-  if (github) files.push({ path: GITHUB_WORKFLOW_FILE, content: renderGithubWorkflow(answers) });
+  // --fleet: the same files, the check split into shard jobs of the CI engine's matrix and a merge job.
+  const fleet = answers.fleet === 'yes';
+  if (github) files.push({ path: GITHUB_WORKFLOW_FILE, content: fleet ? renderGithubFleetWorkflow(answers) : renderGithubWorkflow(answers) });
   if (github && answers.backupBeforeDeploy === 'yes') files.push({ path: GITHUB_BACKUP_WORKFLOW_FILE, content: renderGithubBackupWorkflow(answers) });
   // validateAnswers refuses a rollback without the backup before deploy; the check here only keeps the plan honest.
   if (github && answers.backupBeforeDeploy === 'yes' && answers.rollbackOnFailure === 'yes')
     files.push({ path: GITHUB_ROLLBACK_WORKFLOW_FILE, content: renderGithubRollbackWorkflow(answers) });
-  if (azureDevops) files.push({ path: AZURE_PIPELINE_FILE, content: renderAzurePipeline(answers) });
+  if (azureDevops) files.push({ path: AZURE_PIPELINE_FILE, content: fleet ? renderAzureFleetPipeline(answers) : renderAzurePipeline(answers) });
   return { files, nextSteps: nextSteps(answers, { github, azureDevops }) };
 }
 
@@ -61,6 +65,19 @@ function nextSteps(answers: InitAnswers, ci: { github: boolean; azureDevops: boo
     );
   }
   steps.push(`  restore-test also creates a server in ${answers.resourceGroup} from a backup and deletes it: Reader is not enough for that step.`);
+  const shards = shardCountOf(answers);
+  if (shards !== undefined) {
+    steps.push(
+      `Fleet mode (azure.discover in ${CONFIG_FILE}): Reader on the whole subscription, so that Resource Graph finds every tagged resource:`,
+      `  az role assignment create --assignee <client id> --role Reader --scope ${sub}`,
+      '  Tag each server and storage account to check: az tag update --resource-id <resource id> --operation merge --tags restorecheck=on',
+      ...(answers.ci === 'none'
+        ? []
+        : [
+            `  The CI files split the check into ${shards} jobs (--shard K/${shards}) and merge their reports: restorecheck report merge shard-reports/shard-*`,
+          ]),
+    );
+  }
   if (store) {
     const target = `-g ${answers.storageResourceGroup} --account-name ${store.account} -c ${store.container}`;
     steps.push(

@@ -1,6 +1,6 @@
 /**
  * Help as a newcomer asks for it, through the built binary: `<cmd> -h`, `help <cmd>`, a bare `restorecheck`, the
- * actions' own help (`report verify`, `report render`, `restore-test cleanup`), init's flags as written (no
+ * actions' own help (`report verify`, `report render`, `report merge`, `restore-test cleanup`), init's flags as written (no
  * lower-cased names), the French help, and a reader that leaves early (`list-checks | head -1`).
  */
 import assert from 'node:assert/strict';
@@ -40,7 +40,7 @@ describe('help', () => {
     assert.match(bare.stderr, /error: name a command/);
   });
 
-  it('each action has its own help: report verify, report render, restore-test cleanup', async () => {
+  it('each action has its own help: report verify, report render, report merge, restore-test cleanup', async () => {
     const verify = await runCli(['report', 'verify', '--help']);
     assert.equal(verify.code, 0, verify.stderr);
     assert.match(verify.stdout, /^restorecheck report verify <dir>\n\ncheck the hash chain/);
@@ -49,6 +49,11 @@ describe('help', () => {
     const render = await runCli(['report', 'render', '-h']);
     assert.match(render.stdout, /^restorecheck report render <file\.json> --format FMT\n/);
     assert.match(render.stdout, /--format/);
+    const merge = await runCli(['report', 'merge', '--help']);
+    assert.equal(merge.code, 0, merge.stderr);
+    assert.match(merge.stdout, /^restorecheck report merge <dir\.\.> \[--config FILE\] \[--out-dir DIR\] \[--format FMT\]\.\.\.\n\njoin the shard reports/);
+    assert.match(optionsOf(merge.stdout), /^ +--out-dir /m);
+    assert.doesNotMatch(optionsOf(render.stdout), /^ +(-c, )?--(out-dir|config) /m, "merge's options are not render's");
     const cleanup = await runCli(['restore-test', 'cleanup', '--help']);
     assert.equal(cleanup.code, 0, cleanup.stderr);
     assert.match(cleanup.stdout, /^restorecheck restore-test cleanup --config FILE\n\ndelete leftover restore servers/);

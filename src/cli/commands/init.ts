@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
 import { type Terminal, askAnswers } from '../../init/ask-answers.js';
-import { CI_CHOICES, INIT_QUESTIONS, type RawAnswers, lowerFirst, missingAnswers, validateAnswers } from '../../init/init-answers.js';
+import { CI_CHOICES, FLAG_ONLY_ANSWERS, INIT_QUESTIONS, type RawAnswers, lowerFirst, missingAnswers, validateAnswers } from '../../init/init-answers.js';
 import { type PlannedFile, planInit } from '../../init/init-plan.js';
 import { ON_NPM_REGISTRY } from '../../init/install-source.js';
 import { TOOL_VERSION } from '../../version.js';
@@ -17,7 +17,7 @@ export const initCommand = defineCommand({
   builder: (yargs) => {
     let y = yargs;
     // No yargs defaults on the answers: an answer not given is asked on a terminal, and defaulted only without one.
-    for (const q of INIT_QUESTIONS) {
+    for (const q of [...INIT_QUESTIONS, ...FLAG_ONLY_ANSWERS]) {
       const fallback = q.defaultFor?.({});
       if (q.boolean) {
         // No yargs default: not given means asked on a terminal (defaulting to no), and no without one.
@@ -36,7 +36,8 @@ export const initCommand = defineCommand({
       .option('dir', { type: 'string', requiresArg: true, describe: 'the repository to write into', defaultDescription: 'the current directory' })
       .option('force', { type: 'boolean', default: false, describe: 'replace files that already exist' })
       .example('$0 init --dir ../medicapp', 'asks on a terminal for every answer not given as a flag')
-      .example('$0 init --install-from git+https://HOST/restorecheck.git', `CI installs this version from the git tag v${TOOL_VERSION}`);
+      .example('$0 init --install-from git+https://HOST/restorecheck.git', `CI installs this version from the git tag v${TOOL_VERSION}`)
+      .example('$0 init --fleet --shards 4', 'every tagged server and storage account of the subscription, checked by 4 CI jobs whose reports one job merges');
   },
   async run(argv, ctx) {
     const dir = resolve(typeof argv.dir === 'string' ? argv.dir : process.cwd());
@@ -80,7 +81,7 @@ export const initCommand = defineCommand({
 
 function givenAnswers(argv: Record<string, unknown>): RawAnswers {
   const given: RawAnswers = {};
-  for (const q of INIT_QUESTIONS) {
+  for (const q of [...INIT_QUESTIONS, ...FLAG_ONLY_ANSWERS]) {
     const value = argv[optionName(q.flag)];
     if (typeof value === 'string') given[q.key] = value;
     else if (q.boolean && typeof value === 'boolean') given[q.key] = value ? 'yes' : 'no';

@@ -1,0 +1,158 @@
+/**
+ * The GitHub Actions workflow `init --fleet` writes (issue 17): the monthly check of a whole fleet split into N jobs by
+ * GitHub's own matrix (`--shard K/N`, a stable 1/N of the discovered resources each), every shard's reports kept as an
+ * artifact even when its check fails, and one last job that downloads them all and merges them into the fleet's report
+ * (`restorecheck report merge`), whose exit code is the fleet's. No scheduler of our own: the CI engine runs the jobs.
+ */
+import { CONFIG_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE } from './config-document.js';
+import { CommentedYaml } from './commented-yaml.js';
+import {
+  CI_NODE_MAJOR,
+  MONTHLY_CRON,
+  PINNED_VERSION,
+  REPORTS_DIR,
+  SHARD_REPORTS_DIR,
+  installCommandLine,
+  installComment,
+  mergeCommandLine,
+  shardCheckCommandLine,
+} from './ci-commands.js';
+import { AZURE_LOGIN, githubSecretEnv } from './github-workflow.js';
+import { type InitAnswers, shardCountOf } from './init-answers.js';
+
+/** This job's place in the matrix, as GitHub spells it in an expression. */
+const SHARD = '${{ matrix.shard }}';
+
+/** The artifact of shard K: `shard-K`, so that the merge job's download puts it in shard-reports/shard-K. */
+const SHARD_ARTIFACT = `shard-${SHARD}`;
+
+export function githubFleetWorkflowData(answers: InitAnswers): Record<string, unknown> {
+  const count = shardCountOf(answers);
+  if (count === undefined) throw new Error('githubFleetWorkflowData: answers without --fleet'); // planInit asks only with --fleet
+  const secretEnv = githubSecretEnv(answers);
+  const setup = [
+    { uses: 'actions/checkout@v7' },
+    { uses: 'actions/setup-node@v7', with: { 'node-version': CI_NODE_MAJOR } },
+    { name: 'Install restorecheck', run: installCommandLine(answers, '$RESTORECHECK_VERSION') },
+    { name: 'Azure login (OIDC)', ...AZURE_LOGIN },
+  ];
+  return {
+    name: `restorecheck fleet (${answers.environment})`,
+    on: {
+      schedule: [{ cron: MONTHLY_CRON }],
+      workflow_dispatch: {},
+    },
+    permissions: { 'id-token': 'write', contents: 'read' },
+    concurrency: { group: `restorecheck-${answers.environment}`, 'cancel-in-progress': false },
+    env: { RESTORECHECK_VERSION: PINNED_VERSION },
+    jobs: {
+      check: {
+        name: `check (shard ${SHARD}/${count})`,
+        'runs-on': 'ubuntu-latest',
+        'timeout-minutes': 120,
+        strategy: { 'fail-fast': false, matrix: { shard: Array.from({ length: count }, (_, i) => i + 1) } },
+        steps: [
+          ...setup,
+          { name: 'restorecheck check (this shard)', run: shardCheckCommandLine(SHARD, count), env: secretEnv },
+          {
+            name: "Upload this shard's reports",
+            if: 'always()',
+            uses: 'actions/upload-artifact@v7',
+            with: { name: SHARD_ARTIFACT, path: `${SHARD_REPORTS_DIR}/shard-${SHARD}/`, 'if-no-files-found': 'warn' },
+          },
+        ],
+      },
+      merge: {
+        needs: 'check',
+        if: 'always()',
+        'runs-on': 'ubuntu-latest',
+        'timeout-minutes': 30,
+        steps: [
+          ...setup,
+          { name: "Download every shard's reports", uses: 'actions/download-artifact@v7', with: { pattern: 'shard-*', path: SHARD_REPORTS_DIR } },
+          { name: 'restorecheck report merge', run: mergeCommandLine(), env: secretEnv },
+          {
+            name: 'Upload the merged report',
+            if: 'always()',
+            uses: 'actions/upload-artifact@v7',
+            with: { name: `restorecheck-reports-${answers.environment}`, path: `${REPORTS_DIR}/`, 'if-no-files-found': 'warn' },
+          },
+        ],
+      },
+    },
+  };
+}
+
+export function renderGithubFleetWorkflow(answers: InitAnswers): string {
+  const count = shardCountOf(answers);
+  const check = ['jobs', 'check', 'steps'] as const;
+  const merge = ['jobs', 'merge', 'steps'] as const;
+  return new CommentedYaml(githubFleetWorkflowData(answers), [
+    `restorecheck: monthly proof that the backups of the ${answers.environment} fleet are real (every tagged server and account).`,
+    `Written by \`restorecheck init --fleet\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
+    '',
+    `The check runs as ${count} jobs of one matrix, each on a stable share of the fleet (--shard K/${count}: a resource's`,
+    'share depends only on its id), then the merge job joins their reports into the one report of the fleet.',
+    `More jobs: change the matrix and the /${count} of --shard together (or run init --fleet --shards N again).`,
+    '',
+    'Before the first run, in the repository settings (Secrets and variables → Actions):',
+    '  variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID: the app registration that has a',
+    '    federated credential for this repository (OIDC: no client secret is stored anywhere), with Reader on',
+    '    every subscription azure.discover searches;',
+    `  secret ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}}).`,
+    ...(answers.sign === 'yes'
+      ? [`  secret ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}}).`]
+      : []),
+    '',
+    'A failed check (exit 1) or one that could not be evaluated (exit 2) fails its shard job; the merge job runs',
+    "anyway and exits with the fleet's code (0 pass, 1 a check failed, 2 incomplete, or a shard missing or refused),",
+    'so the workflow fails like a single check would.',
+    '',
+    ...installComment(answers),
+  ])
+    .above(
+      ['on', 'schedule'],
+      'At 03:17 UTC on the 1st of every month (off the hour: GitHub delays schedules when busy).',
+      'In a public repository GitHub disables schedules after 60 days without activity.',
+    )
+    .quoted(['on', 'schedule', 0, 'cron'])
+    .above(['on', 'workflow_dispatch'], 'And on demand, from the Actions tab (Run workflow).')
+    .after(['permissions', 'id-token'], "lets azure/login exchange GitHub's OIDC token for an Entra ID token")
+    .above(['concurrency'], 'One run at a time, never cancelled half-way: two runs would merge each other’s shards.')
+    .after(['env', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
+    .above(
+      ['jobs', 'check', 'strategy'],
+      "fail-fast: false: a shard that fails must not cancel the others, whose reports the merge needs. GitHub's matrix",
+      'is the scheduler: restorecheck runs none of its own.',
+    )
+    .above(
+      [...check, 4],
+      'Read-only. Discovers the whole fleet (each shard records it), checks this shard’s share of it, and writes the',
+      `JSON record and the Markdown checklist to ${SHARD_REPORTS_DIR}/shard-K/. Only shard 1 also runs the run-wide checks`,
+      '(the database, restore-test-freshness). restorecheck appends the checklist to $GITHUB_STEP_SUMMARY itself.',
+    )
+    .above([...check, 5], 'always(): a failed shard’s report is what the merge, and the auditor, need most.')
+    .above(
+      ['jobs', 'merge', 'if'],
+      'always(): merge whatever the shards said, even when one failed; a shard that left no report is named by the merge,',
+      'which then refuses (exit 2) rather than write a report that claims a fleet it does not cover.',
+    )
+    .above([...merge, 3], 'For report.store when it is configured (the merge is the job that stores the fleet’s report).')
+    .above([...merge, 4], `Each artifact shard-K into ${SHARD_REPORTS_DIR}/shard-K/.`)
+    .above(
+      [...merge, 5],
+      "Verifies each shard directory's report chain, takes its newest shard report, and writes the merged report where",
+      'check writes its reports (reports/, report.dir, report.store), chained and signed as a check report is.',
+      ...(answers.sign === 'yes'
+        ? ['Once the public key is committed, add --public-key restorecheck-signing.pub.pem: a shard report it did not sign is then refused.']
+        : []),
+    )
+    .above(
+      [...merge, 6],
+      'always(): the merged report of a failing fleet is the evidence you need most.',
+      ...(answers.reportStore
+        ? ["The report store is the record (the merge uploaded its files there); this artifact is a copy for the run's page."]
+        : ['Artifacts expire (90 days by default): keep the monthly reports somewhere lasting for the auditor.']),
+    )
+    .toString();
+}
