@@ -13,8 +13,12 @@ import { once } from '../run/gateways.js';
 import type { Output } from './io.js';
 import type { ReportRequest, ReportStoreSession } from './report-files.js';
 
-/** The request with the store attached when report.store is configured and the reports go to a directory. */
-export function withReportStore(request: ReportRequest, config: Config | undefined, output: Output): ReportRequest {
+/**
+ * The request with the store attached when report.store is configured and the reports go to a directory.
+ * `push: false` (a `--shard` run): the store is read, not written; the shard's report stays in its directory for
+ * `report merge`, which stores the fleet's one report (N shard jobs writing one chain at once would race for its head).
+ */
+export function withReportStore(request: ReportRequest, config: Config | undefined, output: Output, options: { push?: boolean } = {}): ReportRequest {
   const store = config?.report?.store;
   if (!store) return request;
   if (!request.outDir) {
@@ -56,6 +60,10 @@ export function withReportStore(request: ReportRequest, config: Config | undefin
     pull,
     ensurePulled: once(pull),
     push: async (files) => {
+      if (options.push === false) {
+        output.err(`report store: this shard's report stays in ${dir}; \`restorecheck report merge\` stores the fleet's report`);
+        return;
+      }
       const pulled = last ?? (await pull());
       await storeStep(async () => pushReportStore(await target(), dir, pulled, files), 'write');
     },

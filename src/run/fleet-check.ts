@@ -138,8 +138,10 @@ export async function runFleetChecks(options: FleetRunOptions): Promise<RunResul
   try {
     log.info('fleet: discovering resources through Azure Resource Graph');
     const { discovery, error } = await discover(options, signal);
+    const firstShard = !options.shard || options.shard.index === 1;
     if (error) {
       log.info(`fleet: discovery failed: ${error.message}`);
+      // Said by every shard (a shard that could not see the fleet must not pass); report merge keeps shard 1's.
       findings.push(...discoveryErrors([...resourceChecks.postgres, ...resourceChecks.storage], error));
     }
     // The configured resources are in scope even when discovery failed: they are checked as in a single-resource run.
@@ -152,7 +154,6 @@ export async function runFleetChecks(options: FleetRunOptions): Promise<RunResul
         (options.shard ? `; shard ${options.shard.index}/${options.shard.count}: ${evaluated.length}` : ''),
     );
 
-    const firstShard = !options.shard || options.shard.index === 1;
     if (!error && firstShard) {
       for (const kind of ['postgres', 'storage'] as const) {
         if (counts[kind] === 0) findings.push(...noneInScope(resourceChecks[kind], kind, scope.tag));

@@ -164,11 +164,31 @@ function requireSameFleet(shards: readonly Sharded[]): void {
   }
 }
 
+const DISCOVERY_FAILED = 'fleet/discoveryFailed';
+
+/**
+ * The findings each shard brings. A failed discovery is said by every shard (an error per resource check, no resource:
+ * a shard must never pass when it could not see the fleet); the merge keeps shard 1's and drops the same finding of
+ * the others. A shard whose discovery alone failed keeps its error, so the merged report cannot pass either.
+ */
+function findingsOf(shards: readonly Sharded[]): Map<Sharded, CheckResult[]> {
+  const first = shards[0];
+  const firstFailed = new Set(first?.report.checks.filter((c) => c.resource === undefined && c.messageKey === DISCOVERY_FAILED).map((c) => c.id) ?? []);
+  return new Map(
+    shards.map((shard) => [
+      shard,
+      shard === first
+        ? shard.report.checks
+        : shard.report.checks.filter((c) => !(c.resource === undefined && c.messageKey === DISCOVERY_FAILED && firstFailed.has(c.id))),
+    ]),
+  );
+}
+
 /** Each (check id, resource) pair in one shard only. */
-function requireDisjointFindings(shards: readonly Sharded[]): void {
+function requireDisjointFindings(shards: readonly Sharded[], kept: Map<Sharded, CheckResult[]>): void {
   const owner = new Map<string, Sharded>();
   for (const shard of shards) {
-    for (const finding of shard.report.checks) {
+    for (const finding of kept.get(shard) ?? []) {
       const key = `${finding.id}\u0000${finding.resource === undefined ? '' : idKey(finding.resource)}`;
       const seen = owner.get(key);
       if (seen) {
@@ -206,13 +226,14 @@ export function mergeShards(inputs: readonly ShardReportInput[], options: MergeO
   const shards = requireCompleteSet(requireShards(inputs));
   requireSameRun(shards);
   requireSameFleet(shards);
-  requireDisjointFindings(shards);
+  const kept = findingsOf(shards);
+  requireDisjointFindings(shards, kept);
 
   const first = shards[0]!;
   const run = first.report.run;
   const startedAt = earliest(shards.map((s) => s.report.run.startedAt));
   const finishedAt = latest(shards.map((s) => s.report.run.finishedAt));
-  const checks: CheckResult[] = shards.flatMap((s) => s.report.checks.map((finding) => structuredClone(finding))).sort(compareFindings);
+  const checks: CheckResult[] = shards.flatMap((s) => (kept.get(s) ?? []).map((finding) => structuredClone(finding))).sort(compareFindings);
   const discovered: FleetResource[] = first.fleet.discovered.map((resource) => structuredClone(resource));
   const fleet: FleetInfo = {
     scope: structuredClone(first.fleet.scope),

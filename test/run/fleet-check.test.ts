@@ -264,6 +264,19 @@ describe('fleet check: one finding per check and resource', () => {
     assert.equal(result.outcome, 'incomplete');
   });
 
+  it('a failed discovery is said by every shard, so that no shard job passes without seeing the fleet', async () => {
+    const denied = new EvaluationError(
+      'permission',
+      'POST /providers/Microsoft.ResourceGraph/resources: 403 AuthorizationFailed',
+      'the identity needs Reader on the subscriptions',
+    );
+    for (const index of [1, 2]) {
+      const { result } = await runFleet({ resources: [], discoveryError: denied }, fleetConfig(), { shard: { index, count: 2 } });
+      assert.equal(result.outcome, 'incomplete', `shard ${index}`);
+      assert.equal(result.checks.filter((c) => c.messageKey === 'fleet/discoveryFailed').length, PG_CHECKS + ST_CHECKS);
+    }
+  });
+
   it('an empty scope is said: each check skipped with the tag, not left out', async () => {
     const { result } = await runFleet({ resources: [] });
     const pg = result.checks.filter((c) => c.id.startsWith('pgflex-'));

@@ -214,6 +214,33 @@ describe('mergeShards', () => {
         /^it is an error in both \(Not evaluated: Resource Graph answered 403\.\): if the fleet's discovery failed in every shard/,
       );
 
+      // The runner's own discovery error (fleet/discoveryFailed), said by every shard: kept once, and the fleet cannot pass.
+      const failedEverywhere = inputs(shardReports());
+      for (const shard of failedEverywhere) {
+        const error = { ...structuredClone(shard.report.checks[0]!), id: 'pgflex-backup-retention', status: 'error' as const };
+        delete error.resource;
+        Object.assign(error, { message: 'Not evaluated: the fleet could not be discovered (Azure Resource Graph): 403.', messageKey: 'fleet/discoveryFailed' });
+        shard.report.checks.push(error);
+      }
+      const merged = mergeShards(failedEverywhere, OPTIONS);
+      const said = merged.checks.filter((c) => c.messageKey === 'fleet/discoveryFailed');
+      assert.equal(said.length, 1);
+      assert.notEqual(merged.outcome, 'pass');
+      assert.ok(merged.summary.error >= 1);
+      // Only shard 2 could not discover: its error stays, so the merged report is incomplete too.
+      const failedInOne = inputs(shardReports());
+      const lone = {
+        ...structuredClone(failedInOne[1]!.report.checks[0]!),
+        id: 'pgflex-backup-retention',
+        status: 'error' as const,
+        messageKey: 'fleet/discoveryFailed',
+      };
+      delete lone.resource;
+      failedInOne[1]!.report.checks.push(lone);
+      const mergedOne = mergeShards(failedInOne, OPTIONS);
+      assert.equal(mergedOne.checks.filter((c) => c.messageKey === 'fleet/discoveryFailed').length, 1);
+      assert.notEqual(mergedOne.outcome, 'pass');
+
       const twice = inputs(shardReports());
       twice[1]!.report.checks.push(structuredClone(twice[1]!.report.checks[0]!));
       assert.match(refusal(twice).message, / is twice in shard-2$/);

@@ -17,7 +17,7 @@ export const checkCommand = defineCommand({
     output.verbose = argv.verbose;
     const { config } = await loadConfigFor(argv.config, output);
     const shard = shardFor(argv, config);
-    const request = withReportStore(reportRequest(argv, config), config, output);
+    const request = withReportStore(reportRequest(argv, config), config, output, { push: shard === undefined });
     // A store that cannot be read stops the run now, not after the checks.
     await request.store?.ensurePulled();
     const options = {
