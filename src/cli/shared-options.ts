@@ -5,6 +5,7 @@ import { reportFormatSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { RunResult } from '../run/result.js';
 import { type RunOptions, runChecks } from '../run/runner.js';
+import { type Shard, parseShard } from '../run/shard.js';
 import { SEVERITIES, type Severity } from '../vocabulary.js';
 import { loadSigningKey } from '../evidence/signing.js';
 import { type ReportRequest, checkFormats } from './report-files.js';
@@ -44,6 +45,28 @@ export function withReportOptions<T>(yargs: Argv<T>): Argv<T & ReportArgs> {
       describe: 'language of the rendered reports (overrides report.language; the JSON record does not change)',
       requiresArg: true,
     });
+}
+
+/** The argument of withShardOption. */
+export interface ShardArgs {
+  shard: string | undefined;
+}
+
+/**
+ * `--shard K/N` (fleet mode, issue 17): this job evaluates the fleet's resources whose id hash falls in shard K of N
+ * (run/shard.ts). Declared here once, for every command that takes it (check, restore-test).
+ */
+export function withShardOption<T>(yargs: Argv<T>): Argv<T & ShardArgs> {
+  return yargs.option('shard', {
+    type: 'string',
+    describe: 'fleet mode (azure.discover): evaluate only shard K of N of the discovered resources (e.g. 2/3), by a stable hash of their ids',
+    requiresArg: true,
+  });
+}
+
+/** The parsed `--shard`, or undefined without it; a malformed one is a UsageError naming the expected form. */
+export function shardArg(argv: ShardArgs): Shard | undefined {
+  return argv.shard === undefined ? undefined : parseShard(argv.shard);
 }
 
 /** --format / --out-dir, falling back to the configuration's report section when no flag is given. */
