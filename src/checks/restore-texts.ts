@@ -55,4 +55,25 @@ export const restoreTexts = messages('restore', {
     () => 'The signed-document probe could not run on the restored database',
     () => 'La vérification du document signé n’a pas pu s’exécuter sur la base restaurée',
   ),
+  // Fleet mode (restoreConfigFor, run/fleet-restore-test.ts): why a discovered server's copy, or part of it, is not read.
+  fleetPasswordUrl: text<{ server: string; host: string }>(
+    (p) =>
+      `Not read: database.url signs in with a password, which fits only the server it names (${p.host}), not ${p.server}; ` +
+      'with database.auth: entra one identity reads the restored copy of every server of the fleet.',
+    (p) =>
+      `Non lu : database.url se connecte avec un mot de passe, qui ne vaut que pour le serveur qu’elle désigne (${p.host}), pas pour ${p.server} ; ` +
+      'avec database.auth: entra, une seule identité lit la copie restaurée de chaque serveur de la flotte.',
+  ),
+  fleetNoDatabase: text<{ server: string }>(
+    (p) => `Not read: the configuration has no database section, so nothing says how to sign in to the restored copy of ${p.server}.`,
+    (p) => `Non lu : la configuration n’a pas de section database, rien ne dit donc comment se connecter à la copie restaurée de ${p.server}.`,
+  ),
+  fleetSignedDocument: text<{ server: string }>(
+    (p) =>
+      `Not probed: database.signedDocument and azure.storage describe the documents of azure.postgres's server; which storage holds the documents ` +
+      `of the discovered server ${p.server} is not known.`,
+    (p) =>
+      `Non vérifié : database.signedDocument et azure.storage décrivent les documents du serveur d’azure.postgres ; le stockage qui contient les ` +
+      `documents du serveur découvert ${p.server} n’est pas connu.`,
+  ),
 });

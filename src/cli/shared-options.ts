@@ -4,8 +4,8 @@ import type { Config, ReportFormatName } from '../config/schema.js';
 import { reportFormatSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { RunResult } from '../run/result.js';
-import { type Shard, parseShard } from '../run/shard.js';
 import { type RunOptions, runChecks } from '../run/runner.js';
+import { type Shard, parseShard } from '../run/shard.js';
 import { SEVERITIES, type Severity } from '../vocabulary.js';
 import { loadSigningKey } from '../evidence/signing.js';
 import { type ReportRequest, checkFormats } from './report-files.js';
@@ -68,6 +68,11 @@ export function shardFor(argv: ShardArgs, config: Config): Shard | undefined {
     throw new UsageError('--shard splits a fleet, but the configuration has no azure.discover', 'add azure.discover (subscriptions, tag), or drop --shard');
   }
   return shard;
+}
+
+/** The parsed `--shard`, or undefined without it; a malformed one is a UsageError naming the expected form. */
+export function shardArg(argv: ShardArgs): Shard | undefined {
+  return argv.shard === undefined ? undefined : parseShard(argv.shard);
 }
 
 /** --format / --out-dir, falling back to the configuration's report section when no flag is given. */

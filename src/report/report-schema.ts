@@ -42,6 +42,17 @@ const fleetResource = z
   })
   .meta({ id: 'FleetResource' });
 
+/** One server of a fleet restore plan (FleetInfo.restorePlan). */
+const plannedRestore = z
+  .strictObject({
+    id: armResourceId,
+    name: z.string().min(1),
+    lastSuccessAt: isoInstant.nullable().describe('when the run of its newest successful restore test on record began; null: none'),
+    lastReport: z.string().min(1).nullable().describe('the stored report that records it'),
+    dueOn: z.iso.date().nullable().describe('the UTC date from which it is due; null: due now'),
+  })
+  .meta({ id: 'PlannedRestore' });
+
 const fleet = z
   .strictObject({
     scope: z.strictObject({
@@ -62,6 +73,17 @@ const fleet = z
       )
       .optional()
       .describe('report merge: the shard reports joined into this one, with their SHA-256'),
+    restorePlan: z
+      .strictObject({
+        everyDays: z.number().int().min(1),
+        maxServers: z.number().int().min(1).nullable(),
+        plannedAt: isoInstant,
+        picked: z.array(plannedRestore),
+        deferred: z.array(plannedRestore),
+        notDue: z.array(plannedRestore),
+      })
+      .optional()
+      .describe('restore-test in fleet mode: the servers due (restoreTest.everyDays), restored (picked), left for the next run (deferred), not due'),
   })
   .describe('fleet mode (azure.discover) only: what was in scope, what this run evaluated, the shard reports merged into it');
 

@@ -12,6 +12,7 @@
  */
 import { classifyRestoreFailure } from '../azure/restore-failure-codes.js';
 import type { FlexibleServer, FlexibleServerGateway, LongRunningOptions } from '../azure/types.js';
+import type { LocalText } from '../checks/messages.js';
 import type { Logger } from '../vocabulary.js';
 import type { Config } from '../config/schema.js';
 import { openDatabase } from '../db/postgres.js';
@@ -47,7 +48,22 @@ export interface AzureRestoreOptions {
   signal: AbortSignal;
   log: Logger;
   signedDocument?: SignedDocumentProbe;
+  /** Fleet mode: how production and the copy are read (default: as configured). */
+  reading?: CopyReading;
+  /** Fleet mode: the signed-document probe is not run on the copy, for this reason (restore-signed-document is skipped with it). */
+  signedDocumentNotRead?: LocalText;
 }
+
+/**
+ * How the restore test reads production and the restored copy. Fleet mode decides it per server (restoreConfigFor,
+ * run/fleet-restore-test.ts); a single-server run reads as configured.
+ *  - `configured`: production is database.url, the copy the same URL at the copy's host.
+ *  - `at-source`: database.url names no particular server of the fleet (database.auth: entra: one identity signs in to
+ *    every server): production is read at the source server's own host (its fullyQualifiedDomainName), the copy at its.
+ *  - `notRead`: neither is read (a password URL fits only the server it names): nothing connects, no firewall rule is
+ *    added, the reachability probe is not made, and the database checks are skipped with this reason.
+ */
+export type CopyReading = 'configured' | 'at-source' | { notRead: LocalText };
 
 /** Restored servers can refuse connections for a short while after Ready (DNS, gateway): retried this long. */
 const CONNECT_GRACE_MS = 90_000;
@@ -100,8 +116,10 @@ async function connectWithGrace(db: DatabaseGateway, signal: AbortSignal): Promi
 
 export async function restoreAzurePointInTime(options: AzureRestoreOptions): Promise<RestoreOutcome> {
   const { config, gateways, log, signal, runId } = options;
-  const database = config.database;
-  if (!database) {
+  const reading = options.reading ?? 'configured';
+  const notRead = typeof reading === 'object' ? reading.notRead : undefined;
+  const database = notRead ? undefined : config.database;
+  if (!database && !notRead) {
     throw new UsageError(
       'the Azure restore test needs database.url: its credentials and database name are used to read the restored server',
       'add the database section (the production database the restore is compared with)',
@@ -111,7 +129,7 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   const target = resolveTarget(config, requestedAt);
   const rt = config.restoreTest;
   const azure = gateways.azurePostgres();
-  const tables = database.coreTables.map((t) => t.name);
+  const tables = database?.coreTables.map((t) => t.name) ?? [];
   const outcome: RestoreOutcome = {
     method: 'azure-point-in-time',
     target: label(target),
@@ -124,8 +142,14 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     },
     cleanup: { status: 'deleted', removed: [], leftover: [] },
   };
+  if (notRead || options.signedDocumentNotRead)
+    outcome.notRead = {
+      ...(notRead ? { database: notRead } : {}),
+      ...(options.signedDocumentNotRead ? { signedDocument: options.signedDocumentNotRead } : {}),
+    };
+  const signedDocumentProbe = options.signedDocumentNotRead ? undefined : options.signedDocument;
 
-  const checked = await preflight(options, target, requestedAt, outcome);
+  const checked = await preflight(options, target, requestedAt, outcome, database !== undefined);
   if (!checked) return outcome;
   const { source, location, pointInTime, network } = checked;
 
@@ -133,10 +157,22 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   const expiresAt = new Date(requestedAt.getTime() + rt.expiryHours * 3_600_000);
   await recordRequest(ledger, { config, runId, target, requestedAt, expiresAt });
 
-  // The production side of the comparison, read while Azure restores (the moment closest to the restore point).
-  const sourceRead = readAlembicAndCounts(gateways.database(), config, tables).then((reads) => {
-    outcome.source = { label: 'the production database', ...reads };
-  });
+  // The production side of the comparison, read while Azure restores (the moment closest to the restore point): at the
+  // source's own host when database.url names no particular server of the fleet (a fleet run's own pool, closed below).
+  const sourceDb =
+    database && reading === 'at-source' && source.fullyQualifiedDomainName
+      ? openDatabase(restoredDatabaseUrl(database.url, source.fullyQualifiedDomainName), {
+          ...gateways.databaseSignIn?.(),
+          statementTimeoutMs: database.statementTimeoutMs,
+          connectTimeoutMs: database.connectTimeoutMs,
+          applicationName: 'restorecheck restore-test',
+        })
+      : undefined;
+  const sourceRead = database
+    ? readAlembicAndCounts(sourceDb ?? gateways.database(), config, tables).then((reads) => {
+        outcome.source = { label: 'the production database', ...reads };
+      })
+    : Promise.resolve();
 
   const lro: LongRunningOptions = { signal, timeoutMs: options.timeoutMs, pollIntervalMs: rt.pollIntervalSeconds * 1000 };
   log.info(`restore-test: restoring ${label(target.source)} as of ${pointInTime.toISOString()} to the new server ${label(target)} (run ${runId})`);
@@ -173,6 +209,11 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     const server = result.server;
     const details = restoredDetails({ requestedAt, pointInTime, target, location, server, runId, expiresAt });
     outcome.provision = { ok: true, value: { restoreSeconds, restorePoint: pointInTime.toISOString(), details } };
+    if (!database) {
+      // Nothing to read it with (notRead): restored, timed, and deleted below; no firewall rule is needed.
+      log.info(`restore-test: ${target.name} is ready after ${restoreSeconds} s; not read (${notRead?.en ?? 'no database'})`);
+      return outcome;
+    }
     Object.assign(details, await openFirewall({ ...options, azure, ledger, target, network, lro }));
     log.info(`restore-test: ${target.name} is ready after ${restoreSeconds} s; reading it`);
     if (!server.fullyQualifiedDomainName) {
@@ -191,7 +232,7 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
     });
     const connection = await connectWithGrace(restoredDb, signal);
     Object.assign(details, { serverVersion: connection.serverVersion, tls: connection.tls, connectMs: connection.connectMs });
-    outcome.restored = await probeRestoredDatabase(restoredDb, config, tables, options.signedDocument);
+    outcome.restored = await probeRestoredDatabase(restoredDb, config, tables, signedDocumentProbe);
     // The team's own smoke test, while the copy exists; the command signs in as restorecheck did (the token, for entra).
     const signIn = gateways.databaseSignIn?.();
     const smoke = await runSmokeTest(restoredDb, {
@@ -204,13 +245,13 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   } catch (error) {
     const failure = signal.aborted ? abortFailure(signal, options.timeoutMs) : toFailure(error);
     if (!provisionDecided) outcome.provision = { ok: false, failure };
-    else if (outcome.provision.ok && !outcome.restored) {
+    else if (database && outcome.provision.ok && !outcome.restored) {
       // Restored, but not readable: each comparison says why instead of a vague "could not be read".
       const unread = { ok: false as const, failure };
       outcome.restored = {
         alembic: unread,
         counts: unread,
-        ...(database.signedDocument && options.signedDocument ? { signedDocument: unread } : {}),
+        ...(database.signedDocument && signedDocumentProbe ? { signedDocument: unread } : {}),
         ...(rt.freshnessQuery ? { freshness: { query: rt.freshnessQuery, newestRowAt: unread } } : {}),
       };
       const smoke = unreadSmoke(config, failure);
@@ -219,6 +260,7 @@ export async function restoreAzurePointInTime(options: AzureRestoreOptions): Pro
   } finally {
     stopProgress();
     await sourceRead;
+    await sourceDb?.close().catch(() => undefined);
     await restoredDb?.close().catch(() => undefined);
     outcome.cleanup = await cleanUp({ ...options, azure, ledger, target, keep: options.keep && outcome.provision.ok, expiresAt });
   }
@@ -255,6 +297,7 @@ async function preflight(
   target: RestoreTarget,
   requestedAt: Date,
   outcome: RestoreOutcome,
+  reads: boolean,
 ): Promise<{ source: FlexibleServer; location: string; pointInTime: Date; network: RestoreNetworkPlan } | undefined> {
   const azure = options.gateways.azurePostgres();
   const signal = options.signal;
@@ -311,7 +354,8 @@ async function preflight(
     };
     return undefined;
   }
-  await refuseUnreachable(options, target, source.fullyQualifiedDomainName, source);
+  // A copy that will not be read need not be reachable from here.
+  if (reads) await refuseUnreachable(options, target, source.fullyQualifiedDomainName, source);
   return { source, location: source.location, pointInTime, network: restoreNetwork(source, options.config.restoreTest.network) };
 }
 

@@ -33,6 +33,13 @@ export interface RestoreOutcome {
     alembic?: Read<string | string[] | null>;
     counts?: Read<Record<string, bigint | null>>;
   };
+  /**
+   * Fleet mode: parts of the restored copy not read on purpose, each with why (restoreConfigFor, run/fleet-restore-test.ts).
+   * The checks of that part are then `skipped` with this reason, never a pass: `database` (restore-alembic-match,
+   * restore-row-counts-match, restore-signed-document, restore-smoke; restored is then absent), `signedDocument`
+   * (restore-signed-document alone).
+   */
+  notRead?: { database?: LocalText; signedDocument?: LocalText };
   /** What the restored database holds; absent when provisioning failed. */
   restored?: {
     alembic: Read<string | string[] | null>;

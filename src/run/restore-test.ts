@@ -15,9 +15,11 @@ import { type Config, archivesConfigOrDefault } from '../config/schema.js';
 import { runBlobRecoveryDrill } from '../restore/blob-recovery-drill.js';
 import { DUMP_MEMBER, type VerificationVerdict, startArchiveRestore } from '../restore/archive-restore.js';
 import { discardReason } from '../restore/discard.js';
-import { restoreAzurePointInTime } from '../restore/azure-restore.js';
+import { type CopyReading, restoreAzurePointInTime } from '../restore/azure-restore.js';
 import { ComponentRestores } from '../restore/component-restores.js';
 import type { RestoreOutcome } from '../restore/outcome.js';
+import type { LocalText } from '../checks/messages.js';
+import type { Check } from '../checks/types.js';
 import type { SignedDocumentProbe } from '../restore/restored-database.js';
 import type { Logger, Severity } from '../vocabulary.js';
 import { type Gateways, LiveGateways, once, withDatabase } from './gateways.js';
@@ -37,6 +39,18 @@ export interface RestoreTestOptions {
   /** When the command began (default: when this function was called): the report's start, before the restore request. */
   commandStart?: CommandStart;
   provenance?: Provenance;
+  /** The doors of this run (default: LiveGateways of the configuration); a fleet run hands each server's its own. */
+  gateways?: (config: Config) => Gateways;
+}
+
+/** What a fleet run (run/fleet-restore-test.ts) changes in one server's Azure restore test. */
+export interface FleetServerOptions {
+  /** How production and the copy are read (restoreConfigFor). */
+  reading?: CopyReading;
+  /** The signed-document probe is not run on the copy, for this reason. */
+  signedDocumentNotRead?: LocalText;
+  /** The checks judging it (default: every check of an Azure restore test): a fleet runs blob-recovery-drill once, not per server. */
+  checks?: readonly Check[];
 }
 
 /** Every check a restore test reports, in the order of its report; `--only` is checked against these before anything starts. */
@@ -61,7 +75,7 @@ function signedDocumentProbe(gateways: Gateways, config: Config, log: Logger, si
  * point-in-time restore spends minutes waiting for Azure anyway. Undefined when not configured or not selected (--only).
  * It never throws: a step that fails is in its outcome, for blob-recovery-drill to judge.
  */
-function startBlobDrill(config: Config, gateways: Gateways, only: readonly string[] | undefined, signal: AbortSignal, log: Logger) {
+export function startBlobDrill(config: Config, gateways: Gateways, only: readonly string[] | undefined, signal: AbortSignal, log: Logger) {
   const drill = config.azure?.storage?.drill;
   if (!drill || (only && !only.includes('blob-recovery-drill'))) return Promise.resolve(undefined);
   return runBlobRecoveryDrill(gateways.drillBlobs(), { canaryBytes: drill.canaryBytes, runId: randomUUID(), now: new Date(), signal, log });
@@ -70,12 +84,12 @@ function startBlobDrill(config: Config, gateways: Gateways, only: readonly strin
 /** The deadlines of the judging runs: they only read the outcome, so the restore's own deadline bounds them. */
 const judgingLimits = (timeoutMs: number) => ({ checkTimeoutMs: timeoutMs, runTimeoutMs: timeoutMs + 60_000 });
 
-export async function runAzureRestoreTest(options: RestoreTestOptions & { pointInTime?: Date }): Promise<RunResult> {
+export async function runAzureRestoreTest(options: RestoreTestOptions & FleetServerOptions & { pointInTime?: Date }): Promise<RunResult> {
   const { config, log, timeoutMs } = options;
   // The report's start and duration cover the restore, not only the checks that judge it afterwards.
   const commandStart = options.commandStart ?? commandStartNow();
   const deadline = AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]);
-  const gateways = new LiveGateways(config);
+  const gateways = options.gateways?.(config) ?? new LiveGateways(config);
   const drill = startBlobDrill(config, gateways, options.only, deadline, log);
   try {
     const outcome = await restoreAzurePointInTime({
@@ -88,12 +102,14 @@ export async function runAzureRestoreTest(options: RestoreTestOptions & { pointI
       log,
       signedDocument: signedDocumentProbe(gateways, config, log, deadline),
       ...(options.pointInTime ? { pointInTime: options.pointInTime } : {}),
+      ...(options.reading ? { reading: options.reading } : {}),
+      ...(options.signedDocumentNotRead ? { signedDocumentNotRead: options.signedDocumentNotRead } : {}),
     });
     const blobDrill = await drill;
     // No abort signal here: after Ctrl-C the checks still judge what happened (they only read the outcome).
     return await runChecks({
       command: 'restore-test',
-      checks: restoreTestChecks('azure-point-in-time'),
+      checks: options.checks ?? restoreTestChecks('azure-point-in-time'),
       config,
       gateways,
       inputs: { restore: stampDeletion(outcome), ...(blobDrill ? { blobDrill } : {}) },

@@ -102,6 +102,40 @@ export interface FleetInfo {
   evaluated: string[];
   /** `report merge`: the shard reports joined into this one, by shard, with their SHA-256 (the link to each shard's chain). */
   mergedFrom?: { shard: { index: number; count: number }; runId: string; file: string; sha256: string }[];
+  /**
+   * `restore-test` in fleet mode only: which of this shard's Flexible Servers were due (restoreTest.everyDays), which were
+   * restored (picked, at most restoreTest.maxServers), which stay due for the next run (deferred) and which are not due
+   * yet (restore/fleet-restore-plan.ts). `evaluated` is `picked`'s ids.
+   */
+  restorePlan?: FleetRestorePlan;
+}
+
+/** One server in a fleet restore plan, with the record its place in the plan rests on. */
+export interface PlannedRestore {
+  /** ARM id of the Flexible Server. */
+  id: string;
+  name: string;
+  /** When the run of its newest successful restore test on record began (ISO 8601 UTC); null: none on record. */
+  lastSuccessAt: string | null;
+  /** The stored report that records it (file name in the report directory); null with lastSuccessAt. */
+  lastReport: string | null;
+  /** The UTC date (YYYY-MM-DD) from which it is due: lastSuccessAt's date plus everyDays; null: due now (never restored). */
+  dueOn: string | null;
+}
+
+/** The restore plan of a fleet run (FleetInfo.restorePlan), as plain JSON. */
+export interface FleetRestorePlan {
+  /** restoreTest.everyDays and restoreTest.maxServers (null: no cap) as applied. */
+  everyDays: number;
+  maxServers: number | null;
+  /** When the plan was made (ISO 8601 UTC): a server is due when this instant's UTC date reaches its dueOn. */
+  plannedAt: string;
+  /** Due and restored by this run, in the order they were started: never restored first, then the oldest success. */
+  picked: PlannedRestore[];
+  /** Due, but past maxServers: first in line next run (same order). */
+  deferred: PlannedRestore[];
+  /** Restored successfully within everyDays, by dueOn then id. */
+  notDue: PlannedRestore[];
 }
 
 export interface RunResult {

@@ -59,6 +59,8 @@ export const restoreAlembicMatch = defineCheck({
   command: 'restore-test',
   async run(ctx) {
     const outcome = ctx.restore;
+    // Fleet mode: a copy not read on purpose (a password URL fits only the server it names) is skipped, with why.
+    if (outcome.notRead?.database) return { status: 'skipped', message: outcome.notRead.database };
     const restored = restoredOrThrow(outcome);
     const label = outcome.source.label;
     if (!outcome.source.alembic) return { status: 'skipped', message: t.noSource({ label }) };

@@ -1,14 +1,16 @@
 import { clockSkewMs, judgeTimestamp } from '../../clock-rule.js';
 import { failedStep } from '../../restore/judge.js';
 import type { RestoreOutcome } from '../../restore/outcome.js';
-import type { Evidence } from '../../vocabulary.js';
-import { messages, text } from '../messages.js';
+import type { Evidence, JsonValue } from '../../vocabulary.js';
+import { asParam, fromParam, messages, text } from '../messages.js';
 import { restoreTexts } from '../restore-texts.js';
 import { CONTROLS, defineCheck, postgresSlots } from '../types.js';
 
 /** Why the RPO could not be measured, as plain JSON (a message parameter), rendered in each language below. */
 type NotMeasured =
   | { kind: 'noQuery' | 'noRow' | 'noPoint' }
+  /** Fleet mode: the copy was not read on purpose; `why` is outcome.notRead.database (a catalog text as a parameter). */
+  | { kind: 'notRead'; why: JsonValue }
   | { kind: 'queryFailed'; error: string }
   | { kind: 'future'; newestRowAt: string; aheadMinutes: number; restorePoint: string | null };
 
@@ -25,6 +27,8 @@ function reasonEn(r: NotMeasured): string {
       return 'no restoreTest.freshnessQuery is configured';
     case 'queryFailed':
       return `the freshness query failed on the restored database: ${r.error}`;
+    case 'notRead':
+      return `the restored database was not read (${fromParam(r.why, 'en').replace(/\.$/, '')})`;
     case 'noRow':
       return 'the freshness query returned no row (or NULL) on the restored database';
     case 'noPoint':
@@ -43,6 +47,8 @@ function reasonFr(r: NotMeasured): string {
       return 'aucune requête restoreTest.freshnessQuery n’est configurée';
     case 'queryFailed':
       return `la requête de fraîcheur a échoué sur la base restaurée : ${r.error}`;
+    case 'notRead':
+      return `la base restaurée n’a pas été lue (${fromParam(r.why, 'fr').replace(/\.$/, '')})`;
     case 'noRow':
       return 'la requête de fraîcheur n’a renvoyé aucune ligne (ou NULL) sur la base restaurée';
     case 'noPoint':
@@ -104,7 +110,9 @@ const t = messages('restore-provision', {
  * time requested; archive: metadata.json's timestamp). The restore point alone measures nothing (restorecheck chose it), so
  * every way of not knowing the newest row is "not measured", never a pass of the RPO.
  */
-function readRpo(outcome: RestoreOutcome, restorePoint: string | null, skewMs: number): RpoReading {
+function readRpo(outcome: RestoreOutcome, restorePoint: string | null, skewMs: number, freshnessQuery: string | undefined): RpoReading {
+  const notRead = outcome.notRead?.database;
+  if (notRead && !outcome.restored) return { measured: false, configured: freshnessQuery !== undefined, reason: { kind: 'notRead', why: asParam(notRead) } };
   const freshness = outcome.restored?.freshness;
   if (!freshness) return { measured: false, configured: false, reason: { kind: 'noQuery' } };
   const notMeasured = (reason: NotMeasured): RpoReading => ({ measured: false, configured: true, reason });
@@ -180,7 +188,7 @@ export const restoreProvision = defineCheck({
     const { provision, limits } = outcome;
     if (!provision.ok) return failedStep(provision.failure, restoreTexts.restoreIncomplete({ target: outcome.target }));
     const { restoreSeconds, restorePoint, details } = provision.value;
-    const rpo = readRpo(outcome, restorePoint, clockSkewMs(ctx.config.limits));
+    const rpo = readRpo(outcome, restorePoint, clockSkewMs(ctx.config.limits), ctx.config.restoreTest.freshnessQuery);
     // details keeps lagMinutes (Azure: how far before the request the point in time was chosen) as evidence only: restorecheck
     // chose that point itself, so it says nothing about the data and is never judged as the RPO.
     const evidence = {

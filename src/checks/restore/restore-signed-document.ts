@@ -39,6 +39,9 @@ export const restoreSignedDocument = defineCheck({
   command: 'restore-test',
   async run(ctx) {
     const outcome = ctx.restore;
+    // Fleet mode: the copy, or its signed documents, not read on purpose (a discovered server's documents are not known).
+    const notRead = outcome.notRead?.database ?? outcome.notRead?.signedDocument;
+    if (notRead) return { status: 'skipped', message: ctx.config.database?.signedDocument ? notRead : t.notConfigured({}) };
     const restored = restoredOrThrow(outcome);
     if (!restored.signedDocument) return { status: 'skipped', message: t.notConfigured({}) };
     const probe = valueOr(restored.signedDocument, restoreTexts.probeUnread({}));

@@ -181,6 +181,9 @@ export const restoreSmoke = defineCheck({
   command: 'restore-test',
   notApplicable: (config) => (config.restoreTest.smoke.length > 0 || config.restoreTest.smokeCommand ? undefined : t.notConfigured({})),
   async run(ctx) {
+    // Fleet mode: a copy not read on purpose is skipped, with why (notApplicable has already skipped an unconfigured test).
+    const notRead = ctx.restore.notRead?.database;
+    if (notRead) return { status: 'skipped', message: notRead };
     const restored = restoredOrThrow(ctx.restore);
     const smoke = restored.smoke;
     if (!smoke) {

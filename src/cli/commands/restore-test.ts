@@ -2,13 +2,18 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArchiveName } from '../../archive/archive-name.js';
-import { type Config, configSchema } from '../../config/schema.js';
+import { type Config, type DiscoverConfig, configSchema } from '../../config/schema.js';
 import { archivesOfStack } from '../../run/backup.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
 import { auditSigning, loadSigningKey } from '../../evidence/signing.js';
 import { UsageError, describeError } from '../../errors.js';
 import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
-import { LiveGateways } from '../../run/gateways.js';
+import { readStoredReports } from '../../evidence/report-directory.js';
+import { runFleetRestoreTest, selectFleetRestores } from '../../run/fleet-restore-test.js';
+import { type Gateways, LiveGateways } from '../../run/gateways.js';
+import type { Shard } from '../../run/shard.js';
+import type { FleetResource } from '../../vocabulary.js';
+import { planSummary, planText } from '../restore-plan-text.js';
 import { collectProvenance } from '../../run/provenance.js';
 import { exitCodeFor } from '../../run/result.js';
 import { type CommandStart, commandStartNow } from '../../run/runner.js';
@@ -18,7 +23,16 @@ import { type CommandContext, defineCommand } from '../command.js';
 import type { Output } from '../io.js';
 import { emitReports } from '../report-files.js';
 import { withReportStore } from '../report-store-sync.js';
-import { type ReportArgs, loadConfigFor, reportRequest, withConfigOption, withReportOptions } from '../shared-options.js';
+import {
+  type ReportArgs,
+  type ShardArgs,
+  loadConfigFor,
+  reportRequest,
+  shardArg,
+  withConfigOption,
+  withReportOptions,
+  withShardOption,
+} from '../shared-options.js';
 
 /** "90m", "2h", "45s", or a bare number of minutes. */
 export function parseDuration(text: string): number {
@@ -32,7 +46,7 @@ export function parseDuration(text: string): number {
 }
 
 /** The arguments of restore-test, as its builder declares them. */
-interface RestoreTestArgs extends ReportArgs {
+interface RestoreTestArgs extends ReportArgs, ShardArgs {
   config: string | undefined;
   action: string | undefined;
   local: boolean;
@@ -40,11 +54,12 @@ interface RestoreTestArgs extends ReportArgs {
   'point-in-time': string | undefined;
   keep: boolean;
   timeout: string;
+  'dry-run': boolean;
 }
 
 export const restoreTestCommand = defineCommand({
   builder: (yargs) =>
-    withReportOptions(withConfigOption(yargs, false))
+    withShardOption(withReportOptions(withConfigOption(yargs, false)))
       .positional('action', {
         type: 'string',
         choices: ['cleanup'],
@@ -65,14 +80,24 @@ export const restoreTestCommand = defineCommand({
         requiresArg: true,
       })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the restored server/database (restore-cleanup is then warn)' })
-      .option('timeout', { type: 'string', default: '60m', describe: 'deadline of the whole restore (e.g. 90m, 2h)', requiresArg: true }),
+      .option('timeout', {
+        type: 'string',
+        default: '60m',
+        describe: 'deadline of the whole restore (e.g. 90m, 2h); in fleet mode, of each server',
+        requiresArg: true,
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'fleet mode (azure.discover): print which servers are due and would be restored, and restore nothing',
+      }),
   actions: {
     cleanup: {
       usage: 'cleanup --config FILE',
       describe:
         "delete leftover restore servers: those in the ledger, and expired ones found by restorecheck's tags alone " +
         '(with --local: stop and remove abandoned local throwaway clusters instead)',
-      hide: ['format', 'out-dir', 'only', 'fail-on', 'archive', 'point-in-time', 'keep', 'timeout'],
+      hide: ['format', 'out-dir', 'only', 'fail-on', 'archive', 'point-in-time', 'keep', 'timeout', 'shard', 'dry-run'],
     },
   },
   async run(argv, ctx) {
@@ -83,10 +108,15 @@ export const restoreTestCommand = defineCommand({
     if (argv.local) throw new UsageError('--local applies to `restore-test cleanup`', 'restorecheck restore-test cleanup --local');
     const timeoutMs = parseDuration(argv.timeout);
     checkOnly(argv.only);
-    const { result, request } =
+    const shard = shardArg(argv);
+    if (argv.archive !== undefined && (shard || argv['dry-run']))
+      throw new UsageError(`--${shard ? 'shard' : 'dry-run'} applies to the fleet's Azure restore test (azure.discover), not to an archive`);
+    const ran =
       argv.archive !== undefined
         ? await archiveRestoreTest(argv, argv.archive, ctx, timeoutMs, commandStart)
-        : await azureRestoreTest(argv, ctx, timeoutMs, commandStart);
+        : await azureRestoreTest(argv, ctx, timeoutMs, commandStart, shard);
+    if (!ran) return; // --dry-run: the plan is printed, nothing was restored
+    const { result, request } = ran;
     await emitReports(result, request, ctx.output);
     ctx.output.exitCode = exitCodeFor(result.outcome);
   },
@@ -122,10 +152,17 @@ async function archiveRestoreTest(argv: RestoreTestArgs, archive: string, { outp
   return { result, request };
 }
 
-async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: CommandContext, timeoutMs: number, commandStart: CommandStart) {
+async function azureRestoreTest(argv: RestoreTestArgs, ctx: CommandContext, timeoutMs: number, commandStart: CommandStart, shard: Shard | undefined) {
+  const { output, signal } = ctx;
   if (argv.config === undefined)
     throw new UsageError('restore-test needs --config FILE (with azure.postgres), or --archive FILE', 'restorecheck restore-test --config restorecheck.yaml');
   const { config } = await loadConfigFor(argv.config, output);
+  if (config.azure?.discover) return fleetRestoreTest(argv, ctx, config, timeoutMs, commandStart, shard);
+  if (shard || argv['dry-run'])
+    throw new UsageError(
+      `--${shard ? 'shard' : 'dry-run'} applies to fleet mode, and the configuration has no azure.discover`,
+      'add azure.discover (the subscriptions and tag of the fleet), or leave the option out to restore azure.postgres',
+    );
   if (!config.azure?.postgres)
     throw new UsageError('restore-test without --archive needs azure.postgres in the configuration', 'add the azure.postgres section, or pass --archive FILE');
   const request = withReportStore(reportRequest(argv, config), config, output);
@@ -150,6 +187,107 @@ async function azureRestoreTest(argv: RestoreTestArgs, { output, signal }: Comma
     ...(pointInTime ? { pointInTime } : {}),
   });
   return { result, request };
+}
+
+/**
+ * Fleet mode (azure.discover): discovery through Azure Resource Graph, the plan against the stored reports (report.store
+ * pulled, else report.dir, else --out-dir), then the due servers' restores (run/fleet-restore-test.ts). With --dry-run,
+ * the plan on stdout and nothing restored (undefined).
+ */
+async function fleetRestoreTest(
+  argv: RestoreTestArgs,
+  { output, signal }: CommandContext,
+  config: Config,
+  timeoutMs: number,
+  commandStart: CommandStart,
+  shard: Shard | undefined,
+) {
+  const discover = config.azure?.discover;
+  if (!discover) throw new Error('fleetRestoreTest without azure.discover'); // azureRestoreTest checks first
+  if (argv['point-in-time'] !== undefined)
+    throw new UsageError(
+      '--point-in-time names one moment of one server: in fleet mode (azure.discover) each server is restored to a minute before its own request',
+      'leave --point-in-time out, or restore that server alone with a configuration of its own (azure.postgres, without azure.discover)',
+    );
+  const request = withReportStore(reportRequest(argv, config), config, output); // validated before the long work
+  await request.store?.ensurePulled(); // a store that cannot be read stops the run before the restores
+  const historyDir = request.store?.dir ?? config.report?.dir ?? request.outDir;
+  if (!historyDir && config.restoreTest.maxServers !== undefined)
+    throw new UsageError(
+      'restoreTest.maxServers needs a report directory: without the record of earlier restore tests, every run would pick the same servers',
+      'set report.dir (or report.store), or pass --out-dir DIR, where this run’s report is kept for the next one',
+    );
+  if (!historyDir) output.err('restore-test: no report directory: no record of earlier restore tests, so every server of the fleet is due');
+  const stored = historyDir ? await readHistory(historyDir) : [];
+  const discovered = await discoverFleet(config, discover, signal);
+  const selection = selectFleetRestores({ config, discovered, shard, stored, now: new Date() });
+  if (selection.fleet.every((r) => r.kind !== 'postgres'))
+    throw new UsageError(
+      `azure.discover found no Flexible Server carrying ${
+        Object.entries(discover.tag)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ') || 'any tag'
+      } and azure.postgres is not set: nothing to restore`,
+      'tag the servers to restore (az resource tag), check azure.discover.subscriptions, or check that the identity has Reader on them',
+    );
+  if (argv['dry-run']) {
+    output.out(
+      argv.format?.length === 1 && argv.format[0] === 'json'
+        ? `${JSON.stringify({ shard: shard ?? null, plan: selection.plan }, null, 2)}\n`
+        : planText(selection, shard),
+    );
+    return undefined;
+  }
+  output.err(planSummary(selection, shard));
+  await removeAbandonedThrowaways(config, config.environment, output);
+  const result = await runFleetRestoreTest({
+    config,
+    selection,
+    shard,
+    keep: argv.keep,
+    timeoutMs,
+    only: argv.only,
+    failOn: argv['fail-on'],
+    log: output.logger(),
+    signal,
+    commandStart,
+    provenance: collectProvenance({ cwd: process.cwd(), env: output.env, config }),
+  });
+  return { result, request };
+}
+
+/** The stored reports the plan is made from; an unreadable directory stops the command before anything is restored. */
+async function readHistory(dir: string) {
+  try {
+    return await readStoredReports(dir);
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : describeError(error);
+    throw new UsageError(
+      `cannot read the report directory ${dir}: ${code}`,
+      'fleet mode picks the servers to restore from the earlier reports there: check that report.dir exists and is readable',
+    );
+  }
+}
+
+/**
+ * The fleet as Azure Resource Graph describes it (azure.discover's scope), within azure.discover.timeoutMs. A discovery
+ * that fails stops the command before anything is restored (exit 2, with the gateway's hint).
+ */
+async function discoverFleet(config: Config, discover: DiscoverConfig, signal: AbortSignal): Promise<FleetResource[]> {
+  const gateways: Gateways = new LiveGateways(config);
+  try {
+    const graph = gateways.resourceGraph?.();
+    if (!graph)
+      throw new UsageError(
+        'azure.discover: this build of restorecheck cannot query Azure Resource Graph, so it cannot find the fleet',
+        'restore one server with azure.postgres (without azure.discover), or use a build with fleet discovery',
+      );
+    const scope = { subscriptions: discover.subscriptions, tag: discover.tag, kinds: discover.kinds, pageSize: discover.pageSize };
+    const { resources } = await graph.discover(scope, AbortSignal.any([signal, AbortSignal.timeout(discover.timeoutMs)]));
+    return resources;
+  } finally {
+    await gateways.close();
+  }
 }
 
 async function cleanupLocal(argv: RestoreTestArgs, output: Output): Promise<void> {
