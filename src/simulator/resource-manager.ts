@@ -95,7 +95,10 @@ async function answerInjection(state: SimulatorState, injection: Injection, req:
     req.socket.destroy();
     return;
   }
-  const headers: Record<string, string> = injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {};
+  const headers: Record<string, string> = {
+    ...injection.headers,
+    ...(injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {}),
+  };
   const message = injection.message ?? `Injected by the scenario for ${injection.path}.`;
   const path = new URL(req.url ?? '/', state.endpoint).pathname;
   const options = {
@@ -111,7 +114,7 @@ async function answerInjection(state: SimulatorState, injection: Injection, req:
 }
 
 /**
- * Counts a Resource Manager / Resource Graph request in flight until its answer is written (or the connection goes), and
+ * Counts a Resource Manager / Resource Graph request in flight until its answer is handed over (or the connection goes), and
  * keeps the peak: what a client's request cap (azure.maxParallelRequests) is measured against.
  */
 function countInFlight(state: SimulatorState, res: ServerResponse): void {
@@ -123,7 +126,9 @@ function countInFlight(state: SimulatorState, res: ServerResponse): void {
     done = true;
     state.inFlight--;
   };
-  res.once('finish', end);
+  // 'prefinish': when the answer is handed over (res.end), not when TLS has flushed it ('finish' may come after the client
+  // has read it and sent its next request); 'close': a connection that went away unanswered.
+  res.once('prefinish', end);
   res.once('close', end);
 }
 

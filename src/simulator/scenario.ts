@@ -214,6 +214,8 @@ export const injectionSchema = z.strictObject({
   body: z.string().optional(),
   /** Seconds, sent as Retry-After. */
   retryAfter: nonNegative.optional(),
+  /** Further response headers (e.g. Resource Graph's x-ms-user-quota-resets-after on a 429). */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).optional(),
   /** How many matching requests get this answer; default: all of them. */
   times: z.number().int().positive().optional(),
   /** Reset the connection (TCP RST, ECONNRESET at the client) instead of answering. */

@@ -16,13 +16,16 @@ import { LiveGateways, sharedAzure } from '../../src/run/gateways.js';
 import { runChecks } from '../../src/run/runner.js';
 import type { FleetResource } from '../../src/vocabulary.js';
 
-export type DriverStep =
+type Step =
   /** Resource Graph discovery through LiveGateways.resourceGraph() (shared: through sharedAzure(config).resourceGraph()). */
   | { op: 'discover'; scope: DiscoveryScope; shared?: boolean }
   /** getServer on each resource at once, each through its own LiveGateways (shared: all on one sharedAzure). */
   | { op: 'getServers'; resources: FleetResource[]; shared: boolean }
   /** The pgflex-* / storage-* / blob-* checks (those `only` names) of each resource, through its own LiveGateways on one sharedAzure. */
   | { op: 'check'; resources: FleetResource[]; only: string[] };
+
+/** A step; each may bring its own configuration (raw) instead of the job's. */
+export type DriverStep = Step & { config?: unknown };
 
 export interface DriverJob {
   /** The run's configuration (raw, as a file would hold it). */
@@ -91,5 +94,5 @@ async function step(config: ReturnType<typeof configSchema.parse>, s: DriverStep
 const job = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as DriverJob;
 const config = configSchema.parse(job.config);
 const out: StepResult[] = [];
-for (const s of job.steps) out.push(await step(config, s));
+for (const s of job.steps) out.push(await step(s.config === undefined ? config : configSchema.parse(s.config), s));
 process.stdout.write(`${JSON.stringify(out)}\n`);
