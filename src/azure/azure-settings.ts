@@ -10,6 +10,7 @@ import { TOOL_VERSION } from '../version.js';
 import { abortError, deadline, raceAbort } from '../deadline.js';
 import { EvaluationError } from '../errors.js';
 import { addRequestGuard } from './request-guard.js';
+import { addRequestLimiter, type RequestLimiter } from './request-limiter.js';
 import type { Pipeline } from '@azure/core-rest-pipeline';
 
 export interface AzureSettings {
@@ -22,6 +23,8 @@ export interface AzureSettings {
   /** azure.maxPages: the most pages one listing may take. */
   maxPages: number;
   credential: TokenCredential;
+  /** A fleet run's one cap on Resource Manager / Resource Graph requests in flight (azure.maxParallelRequests); absent: no cap. */
+  limiter?: RequestLimiter;
 }
 
 /**
@@ -127,8 +130,9 @@ export function boundedCredential(inner: TokenCredential, timeoutMs: number, env
   };
 }
 
-export function azureSettings(config: AzureConfig, credential: TokenCredential): AzureSettings {
+export function azureSettings(config: AzureConfig, credential: TokenCredential, limiter?: RequestLimiter): AzureSettings {
   return {
+    ...(limiter ? { limiter } : {}),
     subscriptionId: config.subscriptionId,
     endpoint: config.resourceManagerEndpoint.replace(/\/+$/, ''),
     requestTimeoutMs: config.requestTimeoutMs,
@@ -155,8 +159,10 @@ export function armPipelineOptions(settings: AzureSettings) {
   };
 }
 
+/** The request guard on every Resource Manager / Resource Graph pipeline, and a fleet run's request cap when it has one. */
 export function guardPipeline(pipeline: Pipeline, settings: AzureSettings): void {
   addRequestGuard(pipeline, { allowedOrigin: new URL(settings.endpoint).origin, maxRetryAfterSeconds: settings.maxRetryAfterSeconds });
+  if (settings.limiter) addRequestLimiter(pipeline, settings.limiter);
 }
 
 /**

@@ -1,30 +1,56 @@
 /**
  * One run's door to Azure: the credential is created once, on first use, and shared by every
  * gateway (so a token is fetched once per audience). Only src/azure/ imports @azure/*.
+ *
+ * A fleet run (azure-run.ts) makes one session per resource, each bound to that resource's subscription, all on the
+ * run's one credential and request cap.
  */
 import type { AzureConfig } from '../config/schema.js';
 import { azureSettings, createCredential, type AzureSettings } from './azure-settings.js';
 import { ArmFlexibleServerGateway } from './flexible-server-gateway.js';
 import { postgresTokenProvider } from './postgres-token.js';
 import { AzureDrillBlobs } from './blob-drill-gateway.js';
+import { ArmResourceGraphGateway } from './resource-graph-gateway.js';
+import type { RequestLimiter } from './request-limiter.js';
 import { AzureStorageGateway } from './storage-gateway.js';
-import type { DrillBlobs, FlexibleServerGateway, StorageGateway } from './types.js';
+import type { DrillBlobs, FlexibleServerGateway, ResourceGraphGateway, StorageGateway } from './types.js';
+import type { TokenCredential } from '@azure/core-auth';
+
+/**
+ * The token is fetched inside a request, under the request's deadline: its own deadline is shorter, so that a hung
+ * identity endpoint is named as such rather than as "no answer from Resource Manager".
+ */
+export const tokenTimeoutMs = (config: AzureConfig) => Math.max(1_000, Math.floor(config.requestTimeoutMs * 0.75));
+
+/** What the sessions of a fleet run share instead of making their own: the credential, and the cap on requests in flight. */
+export interface SharedAzureParts {
+  credential: TokenCredential;
+  limiter: RequestLimiter;
+}
 
 export class AzureSession {
   private settings: AzureSettings | undefined;
   private postgres: FlexibleServerGateway | undefined;
   private storage: StorageGateway | undefined;
   private reportStore: StorageGateway | undefined;
+  private graph: ResourceGraphGateway | undefined;
 
-  constructor(private readonly config: AzureConfig) {}
+  constructor(
+    private readonly config: AzureConfig,
+    private readonly parts?: SharedAzureParts,
+  ) {}
 
-  /**
-   * The token is fetched inside a request, under the request's deadline: its own deadline is shorter, so that a hung
-   * identity endpoint is named as such rather than as "no answer from Resource Manager".
-   */
   private shared(): AzureSettings {
-    this.settings ??= azureSettings(this.config, createCredential(Math.max(1_000, Math.floor(this.config.requestTimeoutMs * 0.75))));
+    this.settings ??= this.parts
+      ? azureSettings(this.config, this.parts.credential, this.parts.limiter)
+      : azureSettings(this.config, createCredential(tokenTimeoutMs(this.config)));
     return this.settings;
+  }
+
+  /** Azure Resource Graph (fleet discovery) with this session's credential (and request cap, in a fleet run). */
+  resourceGraph(): ResourceGraphGateway {
+    this.graph ??= new ArmResourceGraphGateway(this.shared());
+    return this.graph;
   }
 
   flexibleServers(): FlexibleServerGateway {

@@ -5,9 +5,10 @@
  * the stored reports) is not a door: it reaches the checks as plain inputs (run/run-inputs.ts).
  * Tests pass their own implementation of `Gateways` to the runner.
  */
+import type { AzureRun } from '../azure/azure-run.js';
 import type { AzureSession } from '../azure/session.js';
 import type { DrillBlobs, FlexibleServerGateway, ResourceGraphGateway, StorageGateway } from '../azure/types.js';
-import type { Config } from '../config/schema.js';
+import type { AzureConfig, Config } from '../config/schema.js';
 import { openDatabase } from '../db/postgres.js';
 import type { DatabaseGateway, DatabaseOptions } from '../db/types.js';
 import { EvaluationError } from '../errors.js';
@@ -33,6 +34,55 @@ export interface Gateways {
   close(): Promise<void>;
 }
 
+/** A fleet run's Azure traffic so far (SharedAzure.stats()). */
+export interface SharedAzureStats {
+  /** Resource Manager / Resource Graph requests in flight now, and the most at once, under the cap `max` (azure.maxParallelRequests). */
+  inFlight: number;
+  peak: number;
+  max: number;
+  /** Tokens asked of the identity (one per audience for the whole run, unless one expired). */
+  tokensFetched: number;
+}
+
+/**
+ * What every LiveGateways of one fleet run shares (issue 17): one credential (a token fetched once per audience for the
+ * whole run) and one cap on the Resource Manager and Resource Graph requests in flight at once (azure.maxParallelRequests).
+ * Made once per run with sharedAzure(config); each resource gets `new LiveGateways(resourceConfig(config, resource),
+ * { azure: shared })`, bound to its own subscription. The Azure SDKs load at the first call, as LiveGateways' own do.
+ */
+export interface SharedAzure {
+  /** Fleet discovery (azure.discover) on the run's credential and request cap. */
+  resourceGraph(): ResourceGraphGateway;
+  /** The counts so far; zeros (and the configured cap) before the first Azure call. */
+  stats(): SharedAzureStats;
+  /** A session for one resource's azure section (its subscription), on the shared credential and cap: what LiveGateways uses. */
+  session(azure: AzureConfig): Promise<AzureSession>;
+}
+
+/** The shared Azure parts of a fleet run, from the run's configuration (its azure section: endpoint, deadlines, maxParallelRequests). */
+export function sharedAzure(config: Config): SharedAzure {
+  const azure = config.azure;
+  if (!azure)
+    throw new EvaluationError('config', 'fleet mode needs an azure section', 'add an azure section with subscriptionId and discover to the configuration');
+  let loaded: AzureRun | undefined;
+  // The Azure SDKs take a third of a second to load: loaded at the first call, once for the whole run.
+  const run = once(async () => {
+    const { AzureRun } = await import('../azure/azure-run.js');
+    loaded = new AzureRun(azure);
+    return loaded;
+  });
+  return {
+    resourceGraph: () => resourceGraphOnFirstCall(once(async () => (await run()).resourceGraph())),
+    stats: () => loaded?.stats() ?? { inFlight: 0, peak: 0, max: azure.maxParallelRequests, tokensFetched: 0 },
+    session: async (resource) => (await run()).session(resource),
+  };
+}
+
+export interface LiveGatewaysOptions {
+  /** A fleet run's shared credential and request cap (sharedAzure); without it the gateways make their own, uncapped. */
+  azure?: SharedAzure;
+}
+
 export class LiveGateways implements Gateways {
   private db: DatabaseGateway | undefined;
   private azure: Promise<AzureSession> | undefined;
@@ -40,9 +90,13 @@ export class LiveGateways implements Gateways {
   private storageGateway: StorageGateway | undefined;
   private reportStoreGateway: StorageGateway | undefined;
   private drill: DrillBlobs | undefined;
+  private graph: ResourceGraphGateway | undefined;
   private entraPassword: (() => Promise<string>) | undefined;
 
-  constructor(private readonly config: Config) {}
+  constructor(
+    private readonly config: Config,
+    private readonly options: LiveGatewaysOptions = {},
+  ) {}
 
   database(): DatabaseGateway {
     if (!this.db) {
@@ -72,8 +126,18 @@ export class LiveGateways implements Gateways {
 
   private azureSession(azure: NonNullable<Config['azure']>): Promise<AzureSession> {
     // The Azure SDKs take a third of a second to load: only a run that talks to Azure pays for them.
-    this.azure ??= import('../azure/session.js').then(({ AzureSession }) => new AzureSession(azure));
+    this.azure ??= this.options.azure ? this.options.azure.session(azure) : import('../azure/session.js').then(({ AzureSession }) => new AzureSession(azure));
     return this.azure;
+  }
+
+  resourceGraph(): ResourceGraphGateway {
+    const azure = this.config.azure;
+    if (!azure)
+      throw new EvaluationError('config', 'no azure section is configured', 'add an azure section with subscriptionId and discover to the configuration');
+    this.graph ??= this.options.azure
+      ? this.options.azure.resourceGraph()
+      : resourceGraphOnFirstCall(once(async () => (await this.azureSession(azure)).resourceGraph()));
+    return this.graph;
   }
 
   azurePostgres(): FlexibleServerGateway {
@@ -133,12 +197,14 @@ export class LiveGateways implements Gateways {
 
 /** The same gateways, but `database()` is another database (a restored copy). */
 export function withDatabase(gateways: Gateways, db: DatabaseGateway): Gateways {
+  const graph = gateways.resourceGraph?.bind(gateways);
   return {
     database: () => db,
     azurePostgres: () => gateways.azurePostgres(),
     azureStorage: () => gateways.azureStorage(),
     drillBlobs: () => gateways.drillBlobs(),
     reportStore: () => gateways.reportStore(),
+    ...(graph ? { resourceGraph: graph } : {}),
     databaseSignIn: () => gateways.databaseSignIn?.() ?? {},
     close: () => gateways.close(),
   };
@@ -173,6 +239,10 @@ function storageOnFirstCall(load: () => Promise<StorageGateway>): StorageGateway
     getContainerImmutability: async (...args) => (await load()).getContainerImmutability(...args),
     getLifecycleRules: async (...args) => (await load()).getLifecycleRules(...args),
   };
+}
+
+function resourceGraphOnFirstCall(load: () => Promise<ResourceGraphGateway>): ResourceGraphGateway {
+  return { discover: async (...args) => (await load()).discover(...args) };
 }
 
 function drillOnFirstCall(where: string, load: () => Promise<DrillBlobs>): DrillBlobs {

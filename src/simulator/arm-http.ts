@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const API_VERSIONS = {
   postgres: ['2025-08-01', '2025-06-01-preview', '2024-08-01'],
   storage: ['2025-08-01', '2025-06-01', '2025-01-01', '2024-01-01'],
+  /** Resource Graph's Resources operation (resourcegraph.json, stable/2022-10-01); restorecheck sends 2022-10-01. */
+  resourceGraph: ['2022-10-01'],
 } as const;
 
 /** An answer in ARM's error shape; thrown by a handler, written by the listener. */
@@ -19,8 +21,15 @@ export class ArmHttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** `error.details` (Resource Graph's answers carry the specific code there, under a generic one). */
+    readonly details?: ReadonlyArray<Record<string, unknown>>,
   ) {
     super(message);
+  }
+
+  /** The body: `{ error: { code, message[, details] } }`. */
+  body(): { error: Record<string, unknown> } {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
   }
 }
 

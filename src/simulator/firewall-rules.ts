@@ -18,7 +18,6 @@ const RULE_NAME = /^[-\w]{1,128}$/;
 /** PUT or GET …/flexibleServers/{server}/firewallRules/{rule}. */
 export async function handleFirewallRule(state: SimulatorState, req: IncomingMessage, res: ServerResponse, target: ServerTarget, rule: string) {
   const server = target.existing;
-  const subscriptionId = state.scenario.subscriptionId;
   if (!server) {
     throw new ArmHttpError(
       404,
@@ -26,6 +25,7 @@ export async function handleFirewallRule(state: SimulatorState, req: IncomingMes
       `The Resource 'Microsoft.DBforPostgreSQL/flexibleServers/${target.name}' under resource group '${target.rg}' was not found.`,
     );
   }
+  const subscriptionId = state.subscriptionOf(server);
   const key = rule.toLowerCase();
   if (req.method === 'GET') {
     const found = server.firewallRules?.[key];

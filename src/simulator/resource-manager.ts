@@ -28,6 +28,7 @@ import { handleBlobRequest } from './blob-data-plane.js';
 import { azureErrorBody } from './azure-error-bodies.js';
 import { databaseToken, MSI_PATH, tokenState } from './identity-endpoint.js';
 import type { Operation } from './long-running-operations.js';
+import { RESOURCE_GRAPH_PATH, resourceGraphThrottled } from './resource-graph.js';
 import { findRoute } from './routes.js';
 import type { Injection, Scenario } from './scenario.js';
 import { SimulatorState } from './simulator-state.js';
@@ -66,7 +67,16 @@ export interface RunningSimulator {
   clearInjections(): void;
   /** Replaces the whole state (servers, storage accounts, injections) with another scenario. */
   load(scenario: Scenario): void;
-  server(resourceGroup: string, name: string): SimulatedServer | undefined;
+  /** A server as the simulator holds it (vanished ones too), in `subscriptionId` (default: the scenario's). */
+  server(resourceGroup: string, name: string, subscriptionId?: string): SimulatedServer | undefined;
+  /** Every subscription of the scenario, its own first (the fleet's and those its items name after it). */
+  readonly subscriptions: readonly string[];
+  /**
+   * Resource Manager and Resource Graph requests in flight now, the most there were at once since the start (or the last
+   * resetConcurrency()), and how many scenario.throttle answered 429 for being one too many.
+   */
+  concurrency(): { inFlight: number; peak: number; throttled: number };
+  resetConcurrency(): void;
   /**
    * The Microsoft Entra token the identity endpoint issues for Azure Database for PostgreSQL, the same while the simulator runs:
    * set it as the SCRAM password of the principal's role and that PostgreSQL accepts database.auth: entra (identity-endpoint.ts).
@@ -85,7 +95,10 @@ async function answerInjection(state: SimulatorState, injection: Injection, req:
     req.socket.destroy();
     return;
   }
-  const headers: Record<string, string> = injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {};
+  const headers: Record<string, string> = {
+    ...injection.headers,
+    ...(injection.retryAfter !== undefined ? { 'retry-after': String(injection.retryAfter) } : {}),
+  };
   const message = injection.message ?? `Injected by the scenario for ${injection.path}.`;
   const path = new URL(req.url ?? '/', state.endpoint).pathname;
   const options = {
@@ -100,17 +113,62 @@ async function answerInjection(state: SimulatorState, injection: Injection, req:
   return send(res, injection.status, body, headers);
 }
 
-/** One request: recorded, signed-in (except the token endpoint), then an injected fault or the route's answer. */
+/**
+ * Counts a Resource Manager / Resource Graph request in flight until its answer is handed over (or the connection goes), and
+ * keeps the peak: what a client's request cap (azure.maxParallelRequests) is measured against.
+ */
+function countInFlight(state: SimulatorState, res: ServerResponse): void {
+  state.inFlight++;
+  state.peakInFlight = Math.max(state.peakInFlight, state.inFlight);
+  let done = false;
+  const end = () => {
+    if (done) return;
+    done = true;
+    state.inFlight--;
+  };
+  // 'prefinish': when the answer is handed over (res.end), not when TLS has flushed it ('finish' may come after the client
+  // has read it and sent its next request); 'close': a connection that went away unanswered.
+  res.once('prefinish', end);
+  res.once('close', end);
+}
+
+/**
+ * scenario.throttle: past maxInFlight requests at once, 429 with Azure's throttling body. Resource Manager's read
+ * throttling is SubscriptionRequestsThrottled with Retry-After (MicrosoftDocs/azure-docs issues 51431 and 105248; the
+ * "Number of 'read' requests for subscription … exceeded" wording); Resource Graph's is RateLimiting with its quota
+ * headers (resource-graph.ts).
+ */
+function throttledByConcurrency(state: SimulatorState, path: string): ArmHttpError | undefined {
+  const throttle = state.scenario.throttle;
+  if (!throttle || state.inFlight <= throttle.maxInFlight) return undefined;
+  state.throttledByConcurrency++;
+  if (RESOURCE_GRAPH_PATH.test(path)) return resourceGraphThrottled(throttle.retryAfterSeconds);
+  const subscription = /^\/subscriptions\/([^/]+)/i.exec(path)?.[1] ?? state.scenario.subscriptionId;
+  return new ArmHttpError(
+    429,
+    'SubscriptionRequestsThrottled',
+    `Number of 'read' requests for subscription '${subscription}' actor '11111111-1111-1111-1111-111111111111' exceeded. ` +
+      `Please try again after '${throttle.retryAfterSeconds}' seconds after additional tickets are available. Refer to https://aka.ms/arm-throttling for additional information.`,
+    { 'retry-after': String(throttle.retryAfterSeconds) },
+  );
+}
+
+/** One request: recorded, signed-in (except the token endpoint), then throttled, an injected fault or the route's answer. */
 async function handle(state: SimulatorState, req: IncomingMessage, res: ServerResponse) {
   const url = new URL(req.url ?? '/', state.endpoint);
   const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: url.search, token: tokenState(state, req), status: 0 };
   state.requests.push(record);
   state.records.set(req, record);
   res.on('finish', () => (record.status = res.statusCode));
+  const arm = url.pathname !== MSI_PATH;
+  if (arm) countInFlight(state, res);
   try {
-    if (url.pathname !== MSI_PATH) {
+    if (arm) {
       if (record.token === 'none') throw new ArmHttpError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
       if (record.token === 'invalid') throw new ArmHttpError(401, 'InvalidAuthenticationToken', 'The access token is invalid or has expired.');
+      const throttled = throttledByConcurrency(state, url.pathname);
+      if (throttled) throw throttled;
+      if (state.scenario.latencyMs > 0) await state.delay(state.scenario.latencyMs);
     }
     const injection = state.takeInjection(req.method, url.pathname);
     if (injection) return await answerInjection(state, injection, req, res);
@@ -119,7 +177,7 @@ async function handle(state: SimulatorState, req: IncomingMessage, res: ServerRe
     throw new ArmHttpError(404, 'InvalidResourceType', `The resource type could not be found for path '${url.pathname}'.`);
   } catch (error) {
     if (res.headersSent) return res.destroy();
-    if (error instanceof ArmHttpError) return send(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+    if (error instanceof ArmHttpError) return send(res, error.status, error.body(), error.headers);
     return send(res, 500, { error: { code: 'InternalServerError', message: (error as Error).message } });
   }
 }
@@ -193,7 +251,12 @@ function running(state: SimulatorState, caFile: string, stop: () => Promise<void
     inject: (injection) => state.inject(injection),
     clearInjections: () => state.clearInjections(),
     load: (scenario) => state.load(scenario),
-    server: (resourceGroup, name) => state.server(resourceGroup, name),
+    server: (resourceGroup, name, subscriptionId) => state.server(resourceGroup, name, subscriptionId),
+    get subscriptions() {
+      return state.subscriptions;
+    },
+    concurrency: () => ({ inFlight: state.inFlight, peak: state.peakInFlight, throttled: state.throttledByConcurrency }),
+    resetConcurrency: () => state.resetConcurrency(),
     databaseToken: () => databaseToken(state).token,
     operations: () => state.tracker.list(),
     stop,

@@ -123,6 +123,7 @@ export function accountBody(a: ScenarioStorageAccount, now: Date, subscriptionId
     id: accountId(subscriptionId, a),
     kind: 'StorageV2',
     location: a.location,
+    ...(a.tags ? { tags: a.tags } : {}),
     sku: { name: a.sku, tier: skuTier(a.sku) },
     properties: {
       creationTime: hoursAgo(now, 24 * 400),

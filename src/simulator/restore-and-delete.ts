@@ -47,7 +47,9 @@ const SERVER_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers
 
 /** Where the client polls an operation: the simulator's own URLs, never management.azure.com. */
 export function lroHeaders(state: SimulatorState, op: Operation, apiVersion: string): Record<string, string> {
-  const base = `${state.endpoint}/subscriptions/${state.scenario.subscriptionId}/providers/Microsoft.DBforPostgreSQL/locations/${op.location}`;
+  // Under the subscription of the resource the operation works on, as Azure's operation URLs are.
+  const subscription = /^\/subscriptions\/([^/]+)/i.exec(op.resourceId)?.[1] ?? state.scenario.subscriptionId;
+  const base = `${state.endpoint}/subscriptions/${subscription}/providers/Microsoft.DBforPostgreSQL/locations/${op.location}`;
   return {
     'azure-asyncoperation': `${base}/azureAsyncOperation/${op.id}?api-version=${apiVersion}`,
     location: `${base}/operationResults/${op.id}?api-version=${apiVersion}`,
@@ -59,7 +61,7 @@ export function startDelete(state: SimulatorState, res: ServerResponse, target: 
   const server = target.existing;
   if (!server) return send(res, 204, undefined);
   server.state = 'Dropping';
-  const op = state.tracker.start('delete', serverId(state.scenario.subscriptionId, server), server.location, async () => {
+  const op = state.tracker.start('delete', serverId(state.subscriptionOf(server), server), server.location, async () => {
     if (state.hooks?.deleteServer) await state.hooks.deleteServer(server);
     else await state.delay(state.scenario.lro.durationMs);
     state.servers.delete(target.id);
@@ -71,7 +73,8 @@ export async function startRestore(state: SimulatorState, req: IncomingMessage, 
   const body = await restoreRequest(req, target);
   state.noteBody(req, body);
   const sourceMatch = SERVER_ID.exec(body.properties.sourceServerResourceId ?? '');
-  const source = sourceMatch ? state.servers.get(resourceKey(sourceMatch[1]!, sourceMatch[2]!, sourceMatch[3]!)) : undefined;
+  const found = sourceMatch ? state.servers.get(resourceKey(sourceMatch[1]!, sourceMatch[2]!, sourceMatch[3]!)) : undefined;
+  const source = found?.vanished ? undefined : found;
   if (!source) throw new ArmHttpError(404, 'ResourceNotFound', `The source server '${body.properties.sourceServerResourceId ?? ''}' was not found.`);
   const pointInTime = new Date(body.properties.pointInTimeUTC ?? '');
   const at = state.now();
@@ -82,9 +85,9 @@ export async function startRestore(state: SimulatorState, req: IncomingMessage, 
     throw new ArmHttpError(400, 'InvalidPointInTimeRestoreTime', `The point in time '${asked}' is outside the restore window of server '${source.name}'.`);
   }
   refuseNetworkChange(source, body);
-  const restored = restoredServer(state.scenario.subscriptionId, source, target, body, pointInTime);
+  const restored = restoredServer(state.subscriptionOf(source), state.canonicalSubscription(target.sub), source, target, body, pointInTime);
   state.servers.set(target.id, restored);
-  const op = state.tracker.start('restore', serverId(state.scenario.subscriptionId, restored), body.location, () =>
+  const op = state.tracker.start('restore', serverId(state.subscriptionOf(restored), restored), body.location, () =>
     runRestore(state, { source, restored, id: target.id, pointInTime }),
   );
   // Azure answers the PUT with a small body of its own (recorded by the Azure CLI's tests), not the server.
@@ -127,9 +130,19 @@ async function restoreRequest(req: IncomingMessage, target: ServerTarget): Promi
 }
 
 /** The new server as Azure lists it while the restore runs: the source's settings, no backups of its own yet. */
-function restoredServer(subscriptionId: string, source: SimulatedServer, target: ServerTarget, body: RestoreBody, pointInTime: Date): SimulatedServer {
+function restoredServer(
+  sourceSubscription: string,
+  targetSubscription: string,
+  source: SimulatedServer,
+  target: ServerTarget,
+  body: RestoreBody,
+  pointInTime: Date,
+): SimulatedServer {
   return {
     ...structuredClone(source),
+    // In the subscription of the PUT's path (the same as the source's in every restore restorecheck makes).
+    subscriptionId: targetSubscription,
+    vanished: undefined,
     resourceGroup: target.rg,
     name: target.name,
     location: body.location,
@@ -150,7 +163,7 @@ function restoredServer(subscriptionId: string, source: SimulatedServer, target:
     firewallRules: {},
     fullyQualifiedDomainName: undefined,
     createMode: 'PointInTimeRestore',
-    sourceServerResourceId: serverId(subscriptionId, source),
+    sourceServerResourceId: serverId(sourceSubscription, source),
     pointInTimeUTC: pointInTime.toISOString(),
     // The copy is not linked to the source's real database: restoring it again restores nothing real.
     restore: undefined,

@@ -22,9 +22,11 @@ import {
   serverBody,
   serverId,
 } from './rest-bodies.js';
+import { handleResourceGraph, RESOURCE_GRAPH_PATH } from './resource-graph.js';
 import { resourceKey, type SimulatorState } from './simulator-state.js';
+import type { SimulatedServer } from './simulator-types.js';
 
-export type RouteGroup = 'postgres' | 'operations' | 'storage' | 'identity';
+export type RouteGroup = 'postgres' | 'operations' | 'storage' | 'identity' | 'resource-graph';
 
 export type RouteHandler = (state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, match: RegExpMatchArray) => void | Promise<void>;
 
@@ -45,22 +47,26 @@ const resourceNotFound = (type: string, rg: string, name: string) =>
   );
 const notFound = (rg: string, name: string) => resourceNotFound('Microsoft.DBforPostgreSQL/flexibleServers', rg, name);
 
-/** The checks every flexible-server path makes first (api-version, then subscription), and the server it names. */
-function serverTarget(state: SimulatorState, url: URL, m: RegExpMatchArray): ServerTarget {
+/**
+ * The checks every flexible-server path makes first (api-version, then subscription), and the server it names: in the
+ * path's subscription only, and not a vanished one (Resource Graph still lists it; Resource Manager no longer has it).
+ */
+function serverTarget(state: SimulatorState, req: IncomingMessage, url: URL, m: RegExpMatchArray): ServerTarget {
   const [, sub, rg, name] = m as unknown as [string, string, string, string];
   const apiVersion = requireApiVersion(url, 'postgres');
-  state.requireSubscription(sub);
-  state.requireResourceGroup(rg);
+  state.requireSubscription(sub, req.method, url.pathname);
+  state.requireResourceGroup(sub, rg);
   const id = resourceKey(sub, rg, name);
-  return { sub, rg, name, id, apiVersion, existing: state.servers.get(id) };
+  const found = state.servers.get(id);
+  return { sub, rg, name, id, apiVersion, existing: found?.vanished ? undefined : found };
 }
 
 /** Servers_Get, Servers_CreateOrUpdate (point-in-time restore only), Servers_Delete. */
 function handleServer(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
-  const target = serverTarget(state, url, m);
+  const target = serverTarget(state, req, url, m);
   if (req.method === 'GET') {
     if (!target.existing) throw notFound(target.rg, target.name);
-    return send(res, 200, serverBody(state.described(target.existing), state.now(), state.scenario.subscriptionId));
+    return send(res, 200, serverBody(state.described(target.existing), state.now(), state.subscriptionOf(target.existing)));
   }
   if (req.method === 'PUT') return startRestore(state, req, res, target);
   if (req.method === 'DELETE') return startDelete(state, res, target);
@@ -69,10 +75,10 @@ function handleServer(state: SimulatorState, req: IncomingMessage, res: ServerRe
 
 /** BackupsAutomaticAndOnDemand_ListByServer, paged by scenario.paging.backupsPageSize with a `$skipToken` nextLink. */
 function handleBackups(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
-  const { rg, name, apiVersion, existing } = serverTarget(state, url, m);
+  const { rg, name, apiVersion, existing } = serverTarget(state, req, url, m);
   if (req.method !== 'GET') throw methodNotAllowed(req.method);
   if (!existing) throw notFound(rg, name);
-  const all = backupBodies(existing, state.now(), state.scenario.subscriptionId);
+  const all = backupBodies(existing, state.now(), state.subscriptionOf(existing));
   const pageSize = state.scenario.paging.backupsPageSize;
   const skip = Number(url.searchParams.get('$skipToken') ?? '0');
   if (!Number.isInteger(skip) || skip < 0) throw new ArmHttpError(400, 'InvalidSkipToken', 'The skip token is invalid.');
@@ -87,22 +93,22 @@ function handleBackups(state: SimulatorState, req: IncomingMessage, res: ServerR
 
 /** BackupsLongTermRetention_ListByServer: one page. */
 function handleLtrOperations(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
-  const { rg, name, existing } = serverTarget(state, url, m);
+  const { rg, name, existing } = serverTarget(state, req, url, m);
   if (req.method !== 'GET') throw methodNotAllowed(req.method);
   if (!existing) throw notFound(rg, name);
-  return send(res, 200, { value: ltrBodies(existing, state.now(), state.scenario.subscriptionId) });
+  return send(res, 200, { value: ltrBodies(existing, state.now(), state.subscriptionOf(existing)) });
 }
 
 /** Servers_ListByResourceGroup: one page (the SDK would follow a nextLink; none is needed here). */
 function handleServerList(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
   const [, sub, rg] = m as unknown as [string, string, string];
   requireApiVersion(url, 'postgres');
-  state.requireSubscription(sub);
-  state.requireResourceGroup(rg);
+  state.requireSubscription(sub, req.method, url.pathname);
+  state.requireResourceGroup(sub, rg);
   if (req.method !== 'GET') throw methodNotAllowed(req.method);
   const value = [...state.servers.values()]
-    .filter((s) => s.resourceGroup.toLowerCase() === rg.toLowerCase())
-    .map((s) => serverBody(state.described(s), state.now(), state.scenario.subscriptionId));
+    .filter((s) => !s.vanished && resourceKey(state.subscriptionOf(s), s.resourceGroup) === resourceKey(sub, rg))
+    .map((s) => serverBody(state.described(s), state.now(), state.subscriptionOf(s)));
   return send(res, 200, { value });
 }
 
@@ -110,7 +116,7 @@ function handleServerList(state: SimulatorState, req: IncomingMessage, res: Serv
 function trackedOperation(state: SimulatorState, req: IncomingMessage, url: URL, m: RegExpMatchArray): { op: Operation; apiVersion: string } {
   const [, sub, id] = m as unknown as [string, string, string];
   const apiVersion = requireApiVersion(url, 'postgres');
-  state.requireSubscription(sub);
+  state.requireSubscription(sub, req.method, url.pathname);
   if (req.method !== 'GET') throw methodNotAllowed(req.method);
   const op = state.tracker.get(id);
   if (!op) throw new ArmHttpError(404, 'OperationNotFound', `The operation '${id}' was not found.`);
@@ -130,20 +136,20 @@ function handleOperationResult(state: SimulatorState, req: IncomingMessage, res:
   if (op.status === 'InProgress') return send(res, 202, undefined, lroHeaders(state, op, apiVersion));
   if (op.status === 'Failed') return send(res, 500, { error: op.error });
   if (op.kind === 'delete') return send(res, 204, undefined);
-  const subscriptionId = state.scenario.subscriptionId;
+  const idOf = (s: SimulatedServer) => serverId(state.subscriptionOf(s), s).toLowerCase();
   if (op.kind === 'firewall-rule') {
     const [serverPath, rule = ''] = op.resourceId.split('/firewallRules/');
-    const server = [...state.servers.values()].find((s) => serverId(subscriptionId, s).toLowerCase() === serverPath?.toLowerCase());
+    const server = [...state.servers.values()].find((s) => idOf(s) === serverPath?.toLowerCase());
     const found = server?.firewallRules?.[rule.toLowerCase()];
-    return server && found ? send(res, 200, firewallRuleBody(subscriptionId, server, found)) : send(res, 204, undefined);
+    return server && found ? send(res, 200, firewallRuleBody(state.subscriptionOf(server), server, found)) : send(res, 204, undefined);
   }
-  const restored = [...state.servers.values()].find((s) => serverId(subscriptionId, s).toLowerCase() === op.resourceId.toLowerCase());
-  return restored ? send(res, 200, serverBody(state.described(restored), state.now(), subscriptionId)) : send(res, 204, undefined);
+  const restored = [...state.servers.values()].find((s) => idOf(s) === op.resourceId.toLowerCase());
+  return restored ? send(res, 200, serverBody(state.described(restored), state.now(), state.subscriptionOf(restored))) : send(res, 204, undefined);
 }
 
 /** FirewallRules_CreateOrUpdate (a long-running PUT) and FirewallRules_Get. */
 function handleFirewallRules(state: SimulatorState, req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) {
-  return handleFirewallRule(state, req, res, serverTarget(state, url, m), m[4] ?? '');
+  return handleFirewallRule(state, req, res, serverTarget(state, req, url, m), m[4] ?? '');
 }
 
 /**
@@ -153,11 +159,12 @@ function handleFirewallRules(state: SimulatorState, req: IncomingMessage, res: S
 function storageAccountOf(state: SimulatorState, req: IncomingMessage, url: URL, m: RegExpMatchArray, what: string) {
   const [, sub, rg, name] = m as unknown as [string, string, string, string];
   requireApiVersion(url, 'storage');
-  state.requireSubscription(sub);
-  state.requireResourceGroup(rg);
+  state.requireSubscription(sub, req.method, url.pathname);
+  state.requireResourceGroup(sub, rg);
   if (req.method !== 'GET') throw new ArmHttpError(405, 'MethodNotAllowed', `The simulator serves GET only on ${what}, not ${req.method}.`);
   const account = state.accounts.get(resourceKey(sub, rg, name));
-  if (!account) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
+  // A vanished account is still in Resource Graph's index, no longer in Resource Manager.
+  if (!account || account.vanished) throw resourceNotFound('Microsoft.Storage/storageAccounts', rg, name);
   return account;
 }
 
@@ -165,7 +172,7 @@ function storageAccountOf(state: SimulatorState, req: IncomingMessage, url: URL,
 function storageHandler(body: 'account' | 'blobService'): RouteHandler {
   return (state, req, res, url, m) => {
     const account = storageAccountOf(state, req, url, m, 'storage accounts');
-    const subscriptionId = state.scenario.subscriptionId;
+    const subscriptionId = state.subscriptionOf(account);
     return send(res, 200, body === 'blobService' ? blobServiceBody(account, subscriptionId) : accountBody(account, state.now(), subscriptionId));
   };
 }
@@ -176,7 +183,7 @@ function handleManagementPolicy(state: SimulatorState, req: IncomingMessage, res
   // The code is the one Azure's SDK tests assert (azure-sdk-for-net, Azure.ResourceManager.Storage tests:
   // ManagementPolicyNotFound); the message is the one reported from Azure's answers ("No ManagementPolicy found for account …").
   if (!account.managementPolicy) throw new ArmHttpError(404, 'ManagementPolicyNotFound', `No ManagementPolicy found for account ${account.name}`);
-  return send(res, 200, managementPolicyBody(account, state.now(), state.scenario.subscriptionId));
+  return send(res, 200, managementPolicyBody(account, state.now(), state.subscriptionOf(account)));
 }
 
 /** BlobContainers_Get (GET only): a container the scenario lists, or ContainerNotFound. */
@@ -185,7 +192,7 @@ function handleContainer(state: SimulatorState, req: IncomingMessage, res: Serve
   const account = storageAccountOf(state, req, url, m, 'blob containers');
   const found = account.containers.find((c) => c.name.toLowerCase() === container.toLowerCase());
   if (!found) throw new ArmHttpError(404, 'ContainerNotFound', 'The specified container does not exist.');
-  return send(res, 200, containerBody(account, found, state.scenario.subscriptionId));
+  return send(res, 200, containerBody(account, found, state.subscriptionOf(account)));
 }
 
 const FLEXIBLE_SERVERS = String.raw`^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.DBforPostgreSQL/flexibleServers`;
@@ -212,6 +219,7 @@ export const routes: readonly Route[] = [
     handle: handleManagementPolicy,
   },
   { name: 'blob-container', group: 'storage', pattern: arm(`${STORAGE_ACCOUNT}/blobServices/default/containers/([^/]+)`), handle: handleContainer },
+  { name: 'resource-graph-resources', group: 'resource-graph', pattern: RESOURCE_GRAPH_PATH, handle: handleResourceGraph },
 ];
 
 /** The first route whose pattern matches the path, with its captures. */

@@ -10,9 +10,21 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { azureErrorSchema } from './azure-error-bodies.js';
+import { fleetResources, fleetSchema } from './fleet-scenario.js';
 
 const name = z.string().min(1);
 const nonNegative = z.number().nonnegative();
+const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { message: 'must be a UUID' });
+
+/**
+ * Where a resource lives and whether it still does: `subscriptionId` (default: the scenario's) puts it in another
+ * subscription, whose paths alone find it; `vanished` keeps it in Resource Graph's answer (its index lags behind) while
+ * every Resource Manager call on it is 404 ResourceNotFound: a resource deleted between discovery and its check.
+ */
+const placement = {
+  subscriptionId: uuid.optional(),
+  vanished: z.boolean().optional(),
+};
 
 const backupSchema = z.strictObject({
   name: name.optional(),
@@ -23,6 +35,7 @@ const backupSchema = z.strictObject({
 });
 
 const serverSchema = z.strictObject({
+  ...placement,
   resourceGroup: name,
   name,
   location: name,
@@ -131,9 +144,11 @@ const lifecycleRuleSchema = z.strictObject({
 });
 
 const storageAccountSchema = z.strictObject({
+  ...placement,
   resourceGroup: name,
   name,
   location: name,
+  tags: z.record(z.string(), z.string()).optional(),
   /** Default: location. */
   primaryLocation: name.optional(),
   /** Only geo-replicated SKUs have one; left out when absent. */
@@ -199,6 +214,8 @@ export const injectionSchema = z.strictObject({
   body: z.string().optional(),
   /** Seconds, sent as Retry-After. */
   retryAfter: nonNegative.optional(),
+  /** Further response headers (e.g. Resource Graph's x-ms-user-quota-resets-after on a 429). */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).optional(),
   /** How many matching requests get this answer; default: all of them. */
   times: z.number().int().positive().optional(),
   /** Reset the connection (TCP RST, ECONNRESET at the client) instead of answering. */
@@ -215,11 +232,33 @@ export const injectionSchema = z.strictObject({
 
 export const scenarioSchema = z
   .strictObject({
-    subscriptionId: z
-      .string()
-      .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { message: 'must be a UUID' })
-      .default('00000000-0000-0000-0000-000000000000'),
-    paging: z.strictObject({ backupsPageSize: z.number().int().positive().default(100) }).default({ backupsPageSize: 100 }),
+    subscriptionId: uuid.default('00000000-0000-0000-0000-000000000000'),
+    /**
+     * Subscriptions that exist but on which the identity holds no role: Resource Manager answers 403 AuthorizationFailed
+     * on their paths, Resource Graph 403 AccessDenied when a query names one, and leaves them out of a query over every
+     * subscription (no `subscriptions` in the request).
+     */
+    unreadableSubscriptions: z.array(uuid).default([]),
+    paging: z
+      .strictObject({
+        backupsPageSize: z.number().int().positive().default(100),
+        /** The most rows of a Resource Graph page, whatever $top asks (Azure's own cap is 1000). */
+        resourceGraphPageSize: z.number().int().positive().max(1000).default(1000),
+      })
+      .default({ backupsPageSize: 100, resourceGraphPageSize: 1000 }),
+    /**
+     * Every Resource Manager and Resource Graph answer is held this long (not the token endpoint's), so that concurrent
+     * requests overlap as they do against Azure, whose answers take tens of milliseconds.
+     */
+    latencyMs: nonNegative.default(0),
+    /**
+     * Throttling by concurrency: a request arriving while `maxInFlight` Resource Manager / Resource Graph requests are
+     * already in flight is answered 429 at once: Resource Manager's SubscriptionRequestsThrottled with Retry-After,
+     * Resource Graph's RateLimiting with its quota headers (resource-manager.ts).
+     */
+    throttle: z.strictObject({ maxInFlight: z.number().int().positive(), retryAfterSeconds: nonNegative.default(1) }).optional(),
+    /** Generated servers and accounts over several subscriptions (fleet-scenario.ts), added after `servers` and `storageAccounts`. */
+    fleet: fleetSchema.optional(),
     /**
      * Tests only: the origin written into nextLink URLs instead of the simulator's own, to prove that
      * a client refuses to follow (and send its token to) another host.
@@ -233,11 +272,22 @@ export const scenarioSchema = z
         failRestore: z.boolean().default(false),
       })
       .default({ durationMs: 1000, pollRetryAfterSeconds: 1, failRestore: false }),
-    /** Resource groups that exist besides those of the servers and storage accounts (e.g. an empty restore-target group). */
+    /** Resource groups that exist besides those of the servers and storage accounts (e.g. an empty restore-target group), in subscriptionId. */
     resourceGroups: z.array(name).default([]),
     servers: z.array(serverSchema).default([]),
     storageAccounts: z.array(storageAccountSchema).default([]),
     injections: z.array(injectionSchema).default([]),
+  })
+  .transform((scenario) => {
+    if (!scenario.fleet) return scenario;
+    // Generated as scenario input, then validated by the same schemas as hand-written items (fleet-scenario.ts).
+    const fleet = fleetResources(scenario.fleet, scenario.subscriptionId);
+    return {
+      ...scenario,
+      servers: [...scenario.servers, ...fleet.servers.map((s) => serverSchema.parse(s))],
+      storageAccounts: [...scenario.storageAccounts, ...fleet.storageAccounts.map((a) => storageAccountSchema.parse(a))],
+      injections: [...scenario.injections, ...fleet.injections.map((i) => injectionSchema.parse(i))],
+    };
   })
   .superRefine((scenario, ctx) => {
     scenario.storageAccounts.forEach((account, index) => {
@@ -249,6 +299,19 @@ export const scenarioSchema = z
         });
       }
     });
+    // Two items with one id would shadow each other in the simulator's maps: refused, naming the second (a generated fleet's included).
+    for (const [key, items] of [
+      ['servers', scenario.servers],
+      ['storageAccounts', scenario.storageAccounts],
+    ] as const) {
+      const seen = new Set<string>();
+      items.forEach((item, index) => {
+        const id = [item.subscriptionId ?? scenario.subscriptionId, item.resourceGroup, item.name].join('/').toLowerCase();
+        if (seen.has(id))
+          ctx.addIssue({ code: 'custom', path: [key, index, 'name'], message: `${item.name} is listed twice in resource group ${item.resourceGroup}` });
+        seen.add(id);
+      });
+    }
   });
 
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -24,8 +24,17 @@ export class SimulatorState implements TokenBook {
   servers = new Map<string, SimulatedServer>();
   accounts = new Map<string, ScenarioStorageAccount>();
   private injections: ActiveInjection[] = [];
-  /** The resource groups that exist (lower case): the scenario's own, and those of its servers and accounts as loaded. */
+  /** The resource groups that exist (resourceKey(subscription, group)): the scenario's own, and those of its servers and accounts as loaded. */
   private groups = new Set<string>();
+  /** Every subscription that exists, as the scenario spells it: its own first, then the fleet's and those its items name. */
+  subscriptions: string[] = [];
+  /** Subscriptions (lower case) on which the identity holds no role (scenario.unreadableSubscriptions). */
+  private unreadable = new Set<string>();
+  /** Resource Manager and Resource Graph requests being answered now, and the most there ever were at once (resetConcurrency() restarts it). */
+  inFlight = 0;
+  peakInFlight = 0;
+  /** Requests answered 429 by scenario.throttle because too many were in flight. */
+  throttledByConcurrency = 0;
   readonly tokens = new Map<string, IssuedToken>();
   readonly identityHeader = randomBytes(24).toString('base64url');
   /** Every request received, in order. */
@@ -53,13 +62,34 @@ export class SimulatorState implements TokenBook {
   /** Replaces servers, storage accounts, blobs and injections with another scenario's (tokens and requests stay). */
   load(next: Scenario): void {
     this.scenario = next;
-    this.servers = new Map(next.servers.map((s) => [resourceKey(next.subscriptionId, s.resourceGroup, s.name), structuredClone(s)]));
-    this.accounts = new Map(next.storageAccounts.map((a) => [resourceKey(next.subscriptionId, a.resourceGroup, a.name), a]));
+    // Each item knows its subscription from here on (the scenario's when it names none), so that its ids and answers carry it.
+    const placed = <T extends { subscriptionId?: string | undefined }>(item: T): T & { subscriptionId: string } => ({
+      ...item,
+      subscriptionId: item.subscriptionId ?? next.subscriptionId,
+    });
+    const servers = next.servers.map((s) => placed(structuredClone(s)));
+    const accounts = next.storageAccounts.map(placed);
+    this.servers = new Map(servers.map((s) => [resourceKey(s.subscriptionId, s.resourceGroup, s.name), s]));
+    this.accounts = new Map(accounts.map((a) => [resourceKey(a.subscriptionId, a.resourceGroup, a.name), a]));
     this.injections = next.injections.map(activate);
     this.blobs = new BlobStore(this.now);
-    this.groups = new Set(
-      [...next.resourceGroups, ...next.servers.map((s) => s.resourceGroup), ...next.storageAccounts.map((a) => a.resourceGroup)].map((g) => g.toLowerCase()),
-    );
+    this.groups = new Set([
+      ...next.resourceGroups.map((g) => resourceKey(next.subscriptionId, g)),
+      ...[...servers, ...accounts].map((item) => resourceKey(item.subscriptionId, item.resourceGroup)),
+    ]);
+    this.unreadable = new Set(next.unreadableSubscriptions.map((s) => s.toLowerCase()));
+    this.subscriptions = [
+      ...new Map(
+        [next.subscriptionId, ...(next.fleet?.subscriptions ?? []), ...servers.map((s) => s.subscriptionId), ...accounts.map((a) => a.subscriptionId)]
+          .concat(next.unreadableSubscriptions)
+          .map((s) => [s.toLowerCase(), s] as const),
+      ).values(),
+    ];
+  }
+
+  /** The subscription of a server or account as loaded (load() sets it on each). */
+  subscriptionOf(item: { subscriptionId?: string | undefined }): string {
+    return item.subscriptionId ?? this.scenario.subscriptionId;
   }
 
   inject(injection: Injection): void {
@@ -90,19 +120,53 @@ export class SimulatorState implements TokenBook {
     return address ? { ...server, fullyQualifiedDomainName: address } : server;
   }
 
-  server(resourceGroup: string, name: string): SimulatedServer | undefined {
-    return this.servers.get(resourceKey(this.scenario.subscriptionId, resourceGroup, name));
+  /** A server by resource group and name, in `subscriptionId` (default: the scenario's); a vanished one too. */
+  server(resourceGroup: string, name: string, subscriptionId = this.scenario.subscriptionId): SimulatedServer | undefined {
+    return this.servers.get(resourceKey(subscriptionId, resourceGroup, name));
   }
 
-  requireSubscription(sub: string): void {
-    if (sub.toLowerCase() !== this.scenario.subscriptionId.toLowerCase()) {
-      throw new ArmHttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
+  /** The subscription as the scenario spells it (ids keep one spelling whatever case a path uses). */
+  canonicalSubscription(sub: string): string {
+    return this.subscriptions.find((s) => s.toLowerCase() === sub.toLowerCase()) ?? sub;
+  }
+
+  /** Whether the subscription exists (whether or not the identity may read it). */
+  hasSubscription(sub: string): boolean {
+    return this.subscriptions.some((s) => s.toLowerCase() === sub.toLowerCase());
+  }
+
+  /** Whether the identity holds a role on the subscription. */
+  canRead(sub: string): boolean {
+    return this.hasSubscription(sub) && !this.unreadable.has(sub.toLowerCase());
+  }
+
+  /**
+   * A subscription path's first check: SubscriptionNotFound when it does not exist, and for one the identity holds no role
+   * on, ARM's AuthorizationFailed in its documented wording (Microsoft Learn, "Resolve errors for … authorization").
+   */
+  requireSubscription(sub: string, method = 'GET', path = `/subscriptions/${sub}`): void {
+    if (!this.hasSubscription(sub)) throw new ArmHttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
+    if (!this.canRead(sub)) {
+      const type = /\/providers\/([^/]+\/[^/]+)/i.exec(path)?.[1] ?? 'Microsoft.Resources/subscriptions';
+      const action = `${type}/${method === 'GET' ? 'read' : method === 'DELETE' ? 'delete' : 'write'}`;
+      throw new ArmHttpError(
+        403,
+        'AuthorizationFailed',
+        "The client '11111111-1111-1111-1111-111111111111' with object id '11111111-1111-1111-1111-111111111111' does not have authorization to perform " +
+          `action '${action}' over scope '${path}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      );
     }
   }
 
   /** Resource Manager answers a path under a resource group that does not exist with ResourceGroupNotFound, before looking at the resource. */
-  requireResourceGroup(group: string): void {
-    if (!this.groups.has(group.toLowerCase())) throw new ArmHttpError(404, 'ResourceGroupNotFound', `Resource group '${group}' could not be found.`);
+  requireResourceGroup(sub: string, group: string): void {
+    if (!this.groups.has(resourceKey(sub, group))) throw new ArmHttpError(404, 'ResourceGroupNotFound', `Resource group '${group}' could not be found.`);
+  }
+
+  /** Restarts the in-flight peak and the throttled count (a test's next phase). */
+  resetConcurrency(): void {
+    this.peakInFlight = this.inFlight;
+    this.throttledByConcurrency = 0;
   }
 
   /** Waits `ms`, or less if the simulator stops first. */
