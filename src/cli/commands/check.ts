@@ -1,5 +1,5 @@
 import { checksFor } from '../../checks/index.js';
-import { LiveGateways } from '../../run/gateways.js';
+import { LiveGateways, sharedAzure } from '../../run/gateways.js';
 import { collectProvenance } from '../../run/provenance.js';
 import { exitCodeFor } from '../../run/result.js';
 import { commandStartNow } from '../../run/runner.js';
@@ -20,11 +20,13 @@ export const checkCommand = defineCommand({
     const request = withReportStore(reportRequest(argv, config), config, output, { push: shard === undefined });
     // A store that cannot be read stops the run now, not after the checks.
     await request.store?.ensurePulled();
+    // Fleet mode: one credential and one request cap (azure.maxParallelRequests) for discovery and every resource.
+    const shared = config.azure?.discover ? sharedAzure(config) : undefined;
     const options = {
       command: 'check',
       checks: checksFor('check'),
       config,
-      gateways: new LiveGateways(config),
+      gateways: new LiveGateways(config, shared ? { azure: shared } : {}),
       inputs: storedReportsInput(config, request.store),
       only: argv.only,
       failOn: argv['fail-on'],
@@ -35,7 +37,9 @@ export const checkCommand = defineCommand({
     };
     // Fleet mode (azure.discover): every resource in scope, one finding per check and resource.
     const result = config.azure?.discover
-      ? await runFleetChecks({ ...options, ...(shard ? { shard } : {}), gatewaysFor: (own) => new LiveGateways(own) }).finally(() => options.gateways.close())
+      ? await runFleetChecks({ ...options, ...(shard ? { shard } : {}), gatewaysFor: (own) => new LiveGateways(own, { azure: shared }) }).finally(() =>
+          options.gateways.close(),
+        )
       : await runThenClose(options);
     await emitReports(result, request, output);
     output.exitCode = exitCodeFor(result.outcome);

@@ -10,7 +10,7 @@ import { UsageError, describeError } from '../../errors.js';
 import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { readStoredReports } from '../../evidence/report-directory.js';
 import { runFleetRestoreTest, selectFleetRestores } from '../../run/fleet-restore-test.js';
-import { type Gateways, LiveGateways } from '../../run/gateways.js';
+import { type Gateways, LiveGateways, type SharedAzure, sharedAzure } from '../../run/gateways.js';
 import type { Shard } from '../../run/shard.js';
 import type { FleetResource } from '../../vocabulary.js';
 import { planSummary, planText } from '../restore-plan-text.js';
@@ -209,8 +209,11 @@ async function fleetRestoreTest(
       '--point-in-time names one moment of one server: in fleet mode (azure.discover) each server is restored to a minute before its own request',
       'leave --point-in-time out, or restore that server alone with a configuration of its own (azure.postgres, without azure.discover)',
     );
-  const request = withReportStore(reportRequest(argv, config), config, output); // validated before the long work
+  // A shard reads the store (the history) but leaves the writing to `report merge` (shards would race for the chain head).
+  const request = withReportStore(reportRequest(argv, config), config, output, { push: shard === undefined }); // validated before the long work
   await request.store?.ensurePulled(); // a store that cannot be read stops the run before the restores
+  // One credential and one request cap for discovery and every server's restore.
+  const shared = sharedAzure(config);
   const historyDir = request.store?.dir ?? config.report?.dir ?? request.outDir;
   if (!historyDir && config.restoreTest.maxServers !== undefined)
     throw new UsageError(
@@ -219,7 +222,7 @@ async function fleetRestoreTest(
     );
   if (!historyDir) output.err('restore-test: no report directory: no record of earlier restore tests, so every server of the fleet is due');
   const stored = historyDir ? await readHistory(historyDir) : [];
-  const discovered = await discoverFleet(config, discover, signal);
+  const discovered = await discoverFleet(config, discover, signal, shared);
   const selection = selectFleetRestores({ config, discovered, shard, stored, now: new Date() });
   if (selection.fleet.every((r) => r.kind !== 'postgres'))
     throw new UsageError(
@@ -242,6 +245,7 @@ async function fleetRestoreTest(
   await removeAbandonedThrowaways(config, config.environment, output);
   const result = await runFleetRestoreTest({
     config,
+    gateways: (own) => new LiveGateways(own, { azure: shared }),
     selection,
     shard,
     keep: argv.keep,
@@ -273,8 +277,8 @@ async function readHistory(dir: string) {
  * The fleet as Azure Resource Graph describes it (azure.discover's scope), within azure.discover.timeoutMs. A discovery
  * that fails stops the command before anything is restored (exit 2, with the gateway's hint).
  */
-async function discoverFleet(config: Config, discover: DiscoverConfig, signal: AbortSignal): Promise<FleetResource[]> {
-  const gateways: Gateways = new LiveGateways(config);
+async function discoverFleet(config: Config, discover: DiscoverConfig, signal: AbortSignal, shared: SharedAzure): Promise<FleetResource[]> {
+  const gateways: Gateways = new LiveGateways(config, { azure: shared });
   try {
     const graph = gateways.resourceGraph?.();
     if (!graph)
