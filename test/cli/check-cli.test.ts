@@ -227,6 +227,24 @@ describe('validate-config and list-checks', () => {
     assert.match(r.stdout, /signed-document\s+skipped: no database\.signedDocument query configured/);
   });
 
+  it('validate-config in fleet mode says the Azure checks run on each discovered resource, not that they are skipped', async () => {
+    const fleet = [
+      'environment: production',
+      'azure:',
+      '  subscriptionId: 11111111-0000-4000-8000-000000000001',
+      '  discover:',
+      '    subscriptions: all',
+      '    kinds: [postgres]',
+      '    overrides:',
+      '      - { name: "prod-*", postgres: { minRetentionDays: 35 } }',
+    ].join('\n');
+    const r = await cli(['validate-config', '--config', await config('fleet.yaml', `${fleet}\n`)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /azure\.discover: every subscription the identity can read, tag restorecheck=on, Flexible Servers; 1 override/);
+    assert.match(r.stdout, /pgflex-backup-retention\s+on each discovered Flexible Server/);
+    assert.match(r.stdout, /blob-versioning\s+skipped: azure\.discover\.kinds leaves out storage accounts/);
+  });
+
   it('list-checks prints the catalogue, also as JSON', async () => {
     const r = await cli(['list-checks']);
     assert.equal(r.code, 0);
