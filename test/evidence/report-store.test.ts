@@ -156,6 +156,24 @@ describe('report.store (Azurite)', () => {
     assert.equal(stored[0]!.name, first.name);
   });
 
+  it('a --shard run reads the store but writes nothing to it: report merge stores the fleet’s report', async () => {
+    const { dir, config } = await freshRunner();
+    const parsed = configSchema.parse({ ...(JSON.parse(await readFile(config, 'utf8')) as object), database: undefined });
+    const cfg = { ...parsed, report: { ...parsed.report!, dir, store: { ...parsed.report!.store!, connectionString: azurite.connectionString } } };
+    const said: string[] = [];
+    const stderr = { write: (chunk: unknown) => said.push(String(chunk)) > 0 } as unknown as NodeJS.WritableStream;
+    const output = new Output({ stdout: process.stdout, stderr, env: {} });
+    const request = withReportStore({ formats: ['json'], outDir: dir }, cfg, output, { push: false });
+    const pulled = await request.store!.ensurePulled();
+    assert.ok(pulled, 'the store was read (the history restore-test-freshness and the plan need)');
+    const before = await blobNames('prod/');
+    assert.ok(before.length > 0);
+    await writeFile(join(dir, 'shard-report.json'), '{}');
+    await request.store!.push(['shard-report.json']);
+    assert.deepEqual(await blobNames('prod/'), before, 'nothing was written to the store');
+    assert.match(said.join(''), /this shard's report stays in .*report merge/);
+  });
+
   it('another environment in the same container has a chain of its own (the prefix)', async () => {
     const { dir, config } = await freshRunner('staging');
     const r = await check(config);
