@@ -115,7 +115,11 @@ export function azureFleetPipelineData(answers: InitAnswers): Record<string, unk
             task: 'PublishTestResults@2',
             displayName: 'Publish the restore test as test results',
             condition: 'always()',
-            inputs: { testResultsFormat: 'JUnit', testResultsFiles: `${REPORTS_DIR}/*.xml`, testRunTitle: `restorecheck ${answers.environment} fleet restore test` },
+            inputs: {
+              testResultsFormat: 'JUnit',
+              testResultsFiles: `${REPORTS_DIR}/*.xml`,
+              testRunTitle: `restorecheck ${answers.environment} fleet restore test`,
+            },
           },
           {
             script: `for f in ${REPORTS_DIR}/*.md; do [ -f "$f" ] && echo "##vso[task.uploadsummary]$PWD/$f"; done; true`,

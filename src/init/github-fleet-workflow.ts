@@ -192,10 +192,7 @@ export function renderGithubFleetWorkflow(answers: InitAnswers): string {
         ? ["The report store is the record (the merge uploaded its files there); this artifact is a copy for the run's page."]
         : ['Artifacts expire (90 days by default): keep the monthly reports somewhere lasting for the auditor.']),
     )
-    .above(
-      ['jobs', 'restore-test', 'needs'],
-      'After the merge, never beside it: both write the record (report.dir, report.store), one job at a time.',
-    )
+    .above(['jobs', 'restore-test', 'needs'], 'After the merge, never beside it: both write the record (report.dir, report.store), one job at a time.')
     .above(
       ['jobs', 'restore-test', 'if'],
       'Runs even when the check failed: a failing setting (say, a short retention) says nothing about whether the',
