@@ -2,20 +2,24 @@
  * The Azure DevOps pipeline `init --fleet` writes (issue 17): the fleet's check split into N jobs by the engine's own
  * slicing (`strategy: parallel: N`, each job `--shard $(System.JobPositionInPhase)/$(System.TotalJobsInPhase)`), every
  * shard's reports published even when its check fails, then one merge job that downloads them and merges them into the
- * fleet's report, whose exit code is the fleet's.
+ * fleet's report, whose exit code is the fleet's, then the restore-test job that restores the servers due and deletes
+ * what it leaves.
  */
 import { CONFIG_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
-import { SERVICE_CONNECTION, azureCliTask } from './azure-pipeline.js';
+import { AZURE_CLIENT_IP_STEP, SERVICE_CONNECTION, azureCliTask } from './azure-pipeline.js';
 import {
   CI_NODE_MAJOR,
+  CLIENT_IP_VARIABLE,
   MONTHLY_CRON,
   PINNED_VERSION,
   REPORTS_DIR,
   SHARD_REPORTS_DIR,
+  cleanupCommandLine,
   installCommandLine,
   installComment,
   mergeCommandLine,
+  restorecheckCommandLine,
   shardCheckCommandLine,
 } from './ci-commands.js';
 import { type InitAnswers, shardCountOf } from './init-answers.js';
@@ -23,6 +27,12 @@ import { type InitAnswers, shardCountOf } from './init-answers.js';
 /** This job's place among the parallel jobs (1-based) and their number, as Azure DevOps expands them in a script. */
 const POSITION = '$(System.JobPositionInPhase)';
 const TOTAL = '$(System.TotalJobsInPhase)';
+
+/**
+ * The check jobs ran (passed or failed), as opposed to skipped or cancelled: the single-server pipeline's condition for
+ * its restore test, at the level of jobs. `dependencies.check` needs check in the job's dependsOn (only direct ones are in it).
+ */
+const CHECK_RAN = "and(not(canceled()), in(dependencies.check.result, 'Succeeded', 'SucceededWithIssues', 'Failed'))";
 
 export function azureFleetPipelineData(answers: InitAnswers): Record<string, unknown> {
   const count = shardCountOf(answers);
@@ -88,6 +98,42 @@ export function azureFleetPipelineData(answers: InitAnswers): Record<string, unk
           },
         ],
       },
+      {
+        // A job name takes letters, digits and _ only.
+        job: 'restore_test',
+        displayName: `restorecheck restore-test (${answers.environment})`,
+        dependsOn: ['check', 'merge'],
+        condition: CHECK_RAN,
+        timeoutInMinutes: 180,
+        steps: [
+          ...setup,
+          AZURE_CLIENT_IP_STEP,
+          { ...azureCliTask('Delete what an earlier run left behind', cleanupCommandLine(), answers), continueOnError: true },
+          azureCliTask('restorecheck restore-test', restorecheckCommandLine('restore-test'), answers),
+          azureCliTask('restorecheck restore-test cleanup', cleanupCommandLine(), answers, 'always()'),
+          {
+            task: 'PublishTestResults@2',
+            displayName: 'Publish the restore test as test results',
+            condition: 'always()',
+            inputs: {
+              testResultsFormat: 'JUnit',
+              testResultsFiles: `${REPORTS_DIR}/*.xml`,
+              testRunTitle: `restorecheck ${answers.environment} fleet restore test`,
+            },
+          },
+          {
+            script: `for f in ${REPORTS_DIR}/*.md; do [ -f "$f" ] && echo "##vso[task.uploadsummary]$PWD/$f"; done; true`,
+            displayName: 'Show the checklist on the run summary',
+            condition: 'always()',
+          },
+          {
+            task: 'PublishPipelineArtifact@1',
+            displayName: 'Publish the restore-test reports',
+            condition: 'always()',
+            inputs: { targetPath: REPORTS_DIR, artifact: 'restorecheck-restore-test-$(System.JobAttempt)' },
+          },
+        ],
+      },
     ],
   };
 }
@@ -103,7 +149,7 @@ export function renderAzureFleetPipeline(answers: InitAnswers): string {
     '',
     'Before the first run:',
     `  a service connection named "${SERVICE_CONNECTION}" (Azure Resource Manager, workload identity federation: no secret stored),`,
-    '    whose identity has Reader on every subscription azure.discover searches;',
+    '    whose identity has Reader on every subscription azure.discover searches, and the roles the restore test needs (README);',
     `  a secret pipeline variable ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}});`,
     ...(answers.sign === 'yes'
       ? [
@@ -113,7 +159,9 @@ export function renderAzureFleetPipeline(answers: InitAnswers): string {
     '  a pipeline created from this file (Pipelines → New pipeline → Existing Azure Pipelines YAML file).',
     '',
     'A failed check fails its shard job; the merge job runs anyway and exits with the fleet code (0 pass, 1 a check',
-    'failed, 2 incomplete, or a shard missing or refused), so the run fails like a single check would.',
+    'failed, 2 incomplete, or a shard missing or refused), so the run fails like a single check would. Then the',
+    'restore-test job restores the servers due (restoreTest.everyDays, maxServers, parallel in restorecheck.yaml) and',
+    'deletes them; a failed one fails the run too.',
     '',
     ...installComment(answers),
   ])
@@ -148,6 +196,40 @@ export function renderAzureFleetPipeline(answers: InitAnswers): string {
       ['jobs', 1, 'steps', 7],
       'always(): the merged report of a failing fleet is the evidence you need most.',
       ...(answers.reportStore ? ["The report store is the record (the merge uploaded its files there); this artifact is a copy for the run's page."] : []),
+    )
+    .above(['jobs', 2, 'dependsOn'], 'After the merge, never beside it: both write the record (report.dir, report.store), one job at a time.')
+    .above(
+      ['jobs', 2, 'condition'],
+      'Runs even when the check failed: a failing setting says nothing about whether the backups restore. Skipped only',
+      'when the check jobs never ran or the run was cancelled.',
+    )
+    .after(['jobs', 2, 'timeoutInMinutes'], 'restore-test stops each server after 60 minutes (--timeout)')
+    .above(
+      ['jobs', 2, 'steps', 3],
+      `Sets ${CLIENT_IP_VARIABLE} for every later task: a public-access restore copy gets a firewall rule for it`,
+      `once ${CONFIG_FILE} says \`clientIp: \${${CLIENT_IP_VARIABLE}}\` (README, "Networking"). Never fails the run.`,
+    )
+    .above(
+      ['jobs', 2, 'steps', 4],
+      'Each AzureCLI@2 task logs in afresh. Restore servers an earlier run left behind (its agent died mid-restore)',
+      'are found by their tags and deleted once their restorecheck-expires tag has passed. A failed deletion does not',
+      'stop this run: the cleanup task at the end tries again, and fails the run if it fails again.',
+    )
+    .above(
+      ['jobs', 2, 'steps', 5],
+      'Fleet mode: restores the discovered servers due (never restored, or whose last successful restore test on record',
+      'is restoreTest.everyDays days old or more), the oldest first, each as a NEW server from a backup that is then',
+      'deleted, so the identity needs more than Reader. Writes its reports to reports/ and the record.',
+    )
+    .above(
+      ['jobs', 2, 'steps', 6],
+      'always(): a cancelled, failed or timed-out restore test may leave its servers (copies of production)',
+      'behind; this deletes them. A deletion that fails here fails the run (exit 2).',
+    )
+    .above(
+      ['jobs', 2, 'steps', 9],
+      'always(): the reports of a failed restore test are the evidence you need most.',
+      ...(answers.reportStore ? ["The report store is the record (restore-test uploaded its files there); this artifact is a copy for the run's page."] : []),
     )
     .toString();
 }

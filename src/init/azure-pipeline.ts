@@ -23,6 +23,13 @@ export const AZURE_PIPELINE_FILE = '.azure-pipelines/restorecheck.yml';
 /** The service connection's name; must be known when the pipeline is compiled, so it is written here, not in a runtime variable. */
 export const SERVICE_CONNECTION = 'restorecheck';
 
+/** Sets RESTORECHECK_CLIENT_IP for every later task of its job (restoreTest.clientIp); never fails the run. The fleet pipeline's restore-test job runs it too. */
+export const AZURE_CLIENT_IP_STEP = {
+  script: detectClientIpScript((value) => `echo "##vso[task.setvariable variable=${CLIENT_IP_VARIABLE}]${value}"`),
+  displayName: 'Find the public IPv4 address of this agent',
+  continueOnError: true,
+};
+
 /** Set by the check task before it runs restorecheck: Azure DevOps conditions cannot ask whether an earlier task ran. */
 const CHECK_RAN_VARIABLE = 'RESTORECHECK_CHECK_RAN';
 
@@ -63,11 +70,7 @@ export function azurePipelineData(answers: InitAnswers): Record<string, unknown>
           { checkout: 'self' },
           { task: 'NodeTool@0', displayName: `Node ${CI_NODE_MAJOR}`, inputs: { versionSpec: `${CI_NODE_MAJOR}.x` } },
           { script: installCommandLine(answers, '$(RESTORECHECK_VERSION)'), displayName: 'Install restorecheck' },
-          {
-            script: detectClientIpScript((value) => `echo "##vso[task.setvariable variable=${CLIENT_IP_VARIABLE}]${value}"`),
-            displayName: 'Find the public IPv4 address of this agent',
-            continueOnError: true,
-          },
+          AZURE_CLIENT_IP_STEP,
           { ...azureCliTask('Delete what an earlier run left behind', cleanupCommandLine(), answers), continueOnError: true },
           azureCliTask('restorecheck check', `echo "##vso[task.setvariable variable=${CHECK_RAN_VARIABLE}]true"\n${restorecheckCommandLine('check')}`, answers),
           azureCliTask(

@@ -31,6 +31,16 @@ export const AZURE_LOGIN = {
   },
 };
 
+/**
+ * Exports RESTORECHECK_CLIENT_IP for every later step of its job (restoreTest.clientIp); never fails the job. The fleet
+ * workflow's restore-test job runs it too.
+ */
+export const GITHUB_CLIENT_IP_STEP = {
+  name: 'Find the public IPv4 address of this runner',
+  run: detectClientIpScript((value) => `echo "${CLIENT_IP_VARIABLE}=${value}" >> "$GITHUB_ENV"`),
+  'continue-on-error': true,
+};
+
 /** The step ran (passed or failed), as opposed to skipped because setup failed or cancelled. */
 const CHECK_RAN = "${{ !cancelled() && (steps.check.outcome == 'success' || steps.check.outcome == 'failure') }}";
 
@@ -61,11 +71,7 @@ export function githubWorkflowData(answers: InitAnswers): Record<string, unknown
           { uses: 'actions/checkout@v7' },
           { uses: 'actions/setup-node@v7', with: { 'node-version': CI_NODE_MAJOR } },
           { name: 'Install restorecheck', run: installCommandLine(answers, '$RESTORECHECK_VERSION') },
-          {
-            name: 'Find the public IPv4 address of this runner',
-            run: detectClientIpScript((value) => `echo "${CLIENT_IP_VARIABLE}=${value}" >> "$GITHUB_ENV"`),
-            'continue-on-error': true,
-          },
+          GITHUB_CLIENT_IP_STEP,
           { name: 'Azure login (OIDC)', ...AZURE_LOGIN },
           { name: 'Delete what an earlier run left behind', run: cleanupCommandLine(), env: secretEnv, 'continue-on-error': true },
           { name: 'restorecheck check', id: 'check', run: restorecheckCommandLine('check'), env: secretEnv },

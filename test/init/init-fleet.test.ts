@@ -1,7 +1,8 @@
 /**
- * `init --fleet [--shards N]` (issue 17): the GitHub workflow splits the check into a matrix of N shard jobs and merges
- * their reports in a last job, and passes actionlint (which reports a broken one, so this test can fail); the Azure
- * DevOps pipeline does the same with `strategy: parallel` (strict YAML, its structure); the configuration gets
+ * `init --fleet [--shards N]` (issue 17): the GitHub workflow splits the check into a matrix of N shard jobs, merges
+ * their reports in a job after them, then runs the fleet's restore test (and its cleanup) in a job after the merge, and
+ * passes actionlint (which reports a broken one, so this test can fail); the Azure DevOps pipeline does the same with
+ * `strategy: parallel` (strict YAML, its structure); the configuration gets
  * azure.discover and loads; --shards is validated. Through the built binary: the files, validate-config, and the merge
  * job's command line run by bash as written, on shard directories laid out as the download step leaves them.
  */
@@ -49,8 +50,20 @@ function strict(text: string): Record<string, unknown> {
   return doc.toJS() as Record<string, unknown>;
 }
 
-type Step = { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
-type Job = { needs?: string; if?: string; strategy?: unknown; steps: Step[]; name?: string };
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  'continue-on-error'?: boolean;
+};
+type Job = { needs?: string | string[]; if?: string; strategy?: unknown; steps: Step[]; name?: string };
+
+/** The fleet's restore test: every due server of the fleet, not a shard (restore-test takes no --shard in CI). */
+const RESTORE_TEST = 'restorecheck restore-test --config restorecheck.yaml --out-dir reports --format json --format markdown --format html --format junit';
+const CLEANUP = 'restorecheck restore-test cleanup --config restorecheck.yaml';
 
 describe('init --fleet: the GitHub workflow', () => {
   const combinations: RawAnswers[] = [
@@ -61,11 +74,11 @@ describe('init --fleet: the GitHub workflow', () => {
   ];
   for (const raw of combinations) {
     const n = Number(raw.shards ?? 3);
-    it(`--shards ${raw.shards ?? '(default 3)'} --ci ${raw.ci}${raw.sign ? ' --sign' : ''}${raw.reportStore ? ' --report-store' : ''}: passes actionlint, a matrix of ${n} shards, then the merge job`, async () => {
+    it(`--shards ${raw.shards ?? '(default 3)'} --ci ${raw.ci}${raw.sign ? ' --sign' : ''}${raw.reportStore ? ' --report-store' : ''}: passes actionlint, a matrix of ${n} shards, the merge job, then the restore-test job`, async () => {
       const workflow = filesOf(raw).get(GITHUB)!;
       assert.deepEqual(await runLint(workflow, GITHUB), []);
       const { jobs } = strict(workflow) as { jobs: Record<string, Job> };
-      assert.deepEqual(Object.keys(jobs), ['check', 'merge']);
+      assert.deepEqual(Object.keys(jobs), ['check', 'merge', 'restore-test']);
 
       const check = jobs.check!;
       assert.deepEqual(check.strategy, { 'fail-fast': false, matrix: { shard: Array.from({ length: n }, (_, i) => i + 1) } });
@@ -96,9 +109,35 @@ describe('init --fleet: the GitHub workflow', () => {
       assert.equal(mergeRun.if, undefined, 'its exit code fails the job (and the workflow)');
       assert.equal(merge.steps.at(-1)!.if, 'always()', 'the merged report is kept as an artifact whatever the outcome');
 
-      // Both restorecheck steps load the configuration: each gets its secrets, the signing key only with --sign.
+      // After the merge (the two never write report.store at once), even when the check failed, not when it never ran.
+      const restore = jobs['restore-test']!;
+      assert.deepEqual(restore.needs, ['check', 'merge']);
+      assert.equal(restore.if, "${{ !cancelled() && (needs.check.result == 'success' || needs.check.result == 'failure') }}");
+      const runs = restore.steps.filter((s) => /^restorecheck /.test(s.run ?? ''));
+      assert.deepEqual(
+        runs.map((s) => [s.run, s.if, s['continue-on-error']]),
+        [
+          [CLEANUP, undefined, true],
+          [RESTORE_TEST, undefined, undefined],
+          [CLEANUP, 'always()', undefined],
+        ],
+        'a cleanup of what an earlier run left, the restore test of the whole fleet (no --shard), and the cleanup whatever happened',
+      );
+      const logins = restore.steps.map((s, i) => (s.uses === 'azure/login@v3' ? i : -1)).filter((i) => i >= 0);
+      const [, restoreRun, cleanup] = runs.map((s) => restore.steps.indexOf(s));
+      assert.equal(logins.length, 2);
+      assert.ok(logins[0]! < restore.steps.indexOf(runs[0]!), 'logged in before the first cleanup');
+      assert.ok(restoreRun! < logins[1]! && logins[1]! < cleanup!, 'a fresh login for the cleanup, after the restore test');
+      assert.equal(restore.steps[logins[1]!]!.if, 'always()');
+      assert.ok(restore.steps.findIndex((s) => s.name === 'Find the public IPv4 address of this runner') < logins[0]!, 'RESTORECHECK_CLIENT_IP set first');
+      const restoreUpload = restore.steps.at(-1)!;
+      assert.equal(restoreUpload.uses, 'actions/upload-artifact@v7');
+      assert.equal(restoreUpload.if, 'always()', "a failed restore test's report is uploaded too");
+      assert.deepEqual(restoreUpload.with, { name: 'restorecheck-restore-test-production', path: 'reports/', 'if-no-files-found': 'warn' });
+
+      // Every restorecheck step loads the configuration: each gets its secrets, the signing key only with --sign.
       const env = raw.databaseUrlEnv ?? 'DATABASE_URL';
-      for (const step of [run, mergeRun]) {
+      for (const step of [run, mergeRun, ...runs]) {
         assert.equal(step.env?.[env], `\${{ secrets.${env} }}`);
         assert.equal(step.env?.REPORT_SIGNING_KEY, raw.sign === 'yes' ? '${{ secrets.RESTORECHECK_SIGNING_KEY }}' : undefined);
       }
@@ -113,6 +152,9 @@ describe('init --fleet: the GitHub workflow', () => {
       workflow.replace('--shard ${{ matrix.shard }}/3', '--shard ${{ matrix.shrd }}/3'),
       // The matrix exists in the check job only.
       workflow.replace('path: shard-reports\n', 'path: shard-reports/${{ matrix.shard }}\n'),
+      // needs.check is defined only while check is among the restore-test job's needs.
+      workflow.replace('    needs:\n      - check\n      - merge\n', '    needs:\n      - merge\n'),
+      workflow.replace("needs.check.result == 'failure'", "needs.chek.result == 'failure'"),
     ];
     for (const text of broken) {
       assert.notEqual(text, workflow, 'the mutation applied');
@@ -129,13 +171,13 @@ describe('init --fleet: the GitHub workflow', () => {
 
 describe('init --fleet: the Azure DevOps pipeline (no linter: its structure)', () => {
   for (const shards of [undefined, '7']) {
-    it(`--shards ${shards ?? '(default 3)'}: strategy.parallel, the shard from the job's position, artifacts, then the merge job`, () => {
+    it(`--shards ${shards ?? '(default 3)'}: strategy.parallel, the shard from the job's position, artifacts, the merge job, then the restore-test job`, () => {
       const n = Number(shards ?? 3);
       type AdoStep = Record<string, unknown> & { task?: string; condition?: string; inputs?: Record<string, unknown> };
-      type AdoJob = { job: string; strategy?: unknown; dependsOn?: string; condition?: string; steps: AdoStep[] };
+      type AdoJob = { job: string; strategy?: unknown; dependsOn?: string | string[]; condition?: string; steps: AdoStep[] };
       const pipeline = strict(filesOf({ ...BASE, ci: 'azure-devops', ...(shards ? { shards } : {}) }).get(AZURE_DEVOPS)!) as { jobs: AdoJob[] };
-      const [check, merge] = pipeline.jobs;
-      assert.equal(pipeline.jobs.length, 2);
+      const [check, merge, restore] = pipeline.jobs;
+      assert.equal(pipeline.jobs.length, 3);
       assert.equal(check!.job, 'check');
       assert.deepEqual(check!.strategy, { parallel: n });
       const script = (s: AdoStep) => String((s.inputs as { inlineScript?: string } | undefined)?.inlineScript ?? '');
@@ -160,7 +202,25 @@ describe('init --fleet: the Azure DevOps pipeline (no linter: its structure)', (
       const mergeRun = merge!.steps.findIndex((s) => s.task === 'AzureCLI@2' && /^restorecheck report merge shard-reports\/shard-\* /.test(script(s)));
       assert.ok(mergeRun > download, 'downloaded, then merged');
       assert.equal(merge!.steps[mergeRun]!.condition, undefined, 'its exit code fails the run');
-      for (const step of [run, merge!.steps[mergeRun]!]) assert.deepEqual(step.env, { DATABASE_URL: '$(DATABASE_URL)' });
+
+      assert.equal(restore!.job, 'restore_test');
+      assert.deepEqual(restore!.dependsOn, ['check', 'merge'], 'after the merge: never two writers of report.store at once');
+      assert.equal(restore!.condition, "and(not(canceled()), in(dependencies.check.result, 'Succeeded', 'SucceededWithIssues', 'Failed'))");
+      const restoreRuns = restore!.steps.filter((s) => s.task === 'AzureCLI@2');
+      assert.deepEqual(
+        restoreRuns.map((s) => [script(s), s.condition, s.continueOnError]),
+        [
+          [`${CLEANUP}\n`, undefined, true],
+          [`${RESTORE_TEST}\n`, undefined, undefined],
+          [`${CLEANUP}\n`, 'always()', undefined],
+        ],
+      );
+      assert.ok(restore!.steps.findIndex((s) => s.displayName === 'Find the public IPv4 address of this agent') < restore!.steps.indexOf(restoreRuns[0]!));
+      const restorePublish = restore!.steps.at(-1)!;
+      assert.equal(restorePublish.task, 'PublishPipelineArtifact@1');
+      assert.equal(restorePublish.condition, 'always()');
+      assert.deepEqual(restorePublish.inputs, { targetPath: 'reports', artifact: 'restorecheck-restore-test-$(System.JobAttempt)' });
+      for (const step of [run, merge!.steps[mergeRun]!, ...restoreRuns]) assert.deepEqual(step.env, { DATABASE_URL: '$(DATABASE_URL)' });
     });
   }
 });
