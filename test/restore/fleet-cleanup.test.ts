@@ -158,6 +158,53 @@ describe('restore-test cleanup in fleet mode (azure.discover)', () => {
     );
   });
 
+  it('after a SIGKILL mid-restore, deletes the leftover in the other subscription through the ledger, though its server left the fleet', async () => {
+    sim.load(
+      parseScenario({
+        subscriptionId: HOME_SUB,
+        lro: { pollRetryAfterSeconds: 0, durationMs: 200 },
+        servers: [fleetServer(TEAM_SUB, TEAM_RG, TEAM_DB)],
+      }),
+    );
+    sim.requests.length = 0;
+    const { path, ledgerDir } = await fleetConfig();
+    const cli = startCli(['restore-test', '--config', path, '--format', 'json'], { env: env(), timeoutMs: 60_000 });
+    for (let i = 0; i < 300 && !requests('PUT').some((r) => r.status === 202); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(
+      requests('PUT').some((r) => r.status === 202),
+      `the PUT was accepted:\n${cli.stderr()}`,
+    );
+    cli.child.kill('SIGKILL');
+    assert.equal((await cli.result).signal, 'SIGKILL');
+    const ledgerLines = async () =>
+      (await readFile(join(ledgerDir, 'ledger.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event: string; server?: string; subscriptionId?: string });
+    const [requested] = await ledgerLines();
+    assert.equal(requested?.event, 'requested');
+    assert.equal(requested?.subscriptionId, TEAM_SUB);
+    const leftover = requested?.server ?? '';
+    assert.match(leftover, new RegExp(`^${PREFIX}-\\d{12}$`));
+    assert.ok(sim.server(TEAM_RG, leftover, TEAM_SUB), 'the killed run left its server');
+    // The server leaves the fleet (its tag removed): discovery no longer names its scope, the ledger still does.
+    const source = sim.server(TEAM_RG, TEAM_DB, TEAM_SUB);
+    assert.ok(source?.tags);
+    delete source.tags.restorecheck;
+
+    sim.requests.length = 0;
+    const cleanup = await runCli(['restore-test', 'cleanup', '--config', path], { env: env(), timeoutMs: 60_000 });
+    assert.equal(cleanup.code, 0, cleanup.stderr);
+    assert.match(cleanup.stdout, new RegExp(`^deleted ${leftover} \\(ledger entry\\)$`, 'm'));
+    assert.match(cleanup.stdout, /^1 deleted, 0 kept$/m);
+    assert.equal(sim.server(TEAM_RG, leftover, TEAM_SUB), undefined, 'the leftover is gone');
+    assert.ok(sim.server(TEAM_RG, TEAM_DB, TEAM_SUB), 'its source stays');
+    assert.deepEqual(
+      (await ledgerLines()).map((l) => l.event),
+      ['requested', 'deleted'],
+    );
+  });
+
   it('a discovery that fails is exit 2 with its hint, and nothing is listed or deleted', async () => {
     const leftover = `${PREFIX}-199001010000`;
     sim.load(
