@@ -6,8 +6,9 @@
  * (restorecheck's tags, fleetNamePrefix's name), and one is left by a fleet restore test killed with SIGKILL.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/resource-manager.js';
@@ -223,5 +224,51 @@ describe('restore-test cleanup in fleet mode (azure.discover)', () => {
     assert.deepEqual(requests('DELETE'), []);
     assert.ok(sim.server(HOME_RG, `${HOME_DB}-restore-199001010000`, HOME_SUB));
     assert.equal(sim.server(TEAM_RG, leftover, TEAM_SUB), undefined);
+  });
+});
+
+describe('restore-test cleanup without azure.discover', () => {
+  it('closes the ledger entries of its own subscription only: a run in a group of the same name elsewhere was not looked for', async () => {
+    sim.load(parseScenario({ subscriptionId: HOME_SUB, servers: [fleetServer(HOME_SUB, HOME_RG, HOME_DB)] }));
+    const ledgerDir = join(dir, 'ledger-single');
+    await mkdir(ledgerDir, { recursive: true });
+    // Runs of this host whose process is gone (a pid that just exited): their servers are nowhere to be seen.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const requested = (runId: string, subscriptionId: string) => ({
+      event: 'requested',
+      at: PAST,
+      runId,
+      subscriptionId,
+      resourceGroup: HOME_RG,
+      server: `${HOME_DB}-restore-199001010000`,
+      source: `${HOME_RG}/${HOME_DB}`,
+      expiresAt: '2999-01-01T00:00:00.000Z',
+      host: hostname(),
+      pid: gone,
+    });
+    await writeFile(
+      join(ledgerDir, 'ledger.jsonl'),
+      `${JSON.stringify(requested('run-home', HOME_SUB))}\n${JSON.stringify(requested('run-elsewhere', TEAM_SUB))}\n`,
+    );
+    const path = join(dir, 'single.json');
+    await writeFile(
+      path,
+      JSON.stringify({
+        environment: 'e2e',
+        azure: { subscriptionId: HOME_SUB, resourceManagerEndpoint: sim.endpoint, postgres: { resourceGroup: HOME_RG, server: HOME_DB } },
+        restoreTest: { ledgerDir },
+      }),
+    );
+    const cleanup = await runCli(['restore-test', 'cleanup', '--config', path], { env: env(), timeoutMs: 60_000 });
+    assert.equal(cleanup.code, 0, cleanup.stderr);
+    assert.match(cleanup.stdout, /^0 deleted, 0 kept$/m);
+    const lines = (await readFile(join(ledgerDir, 'ledger.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; runId: string });
+    assert.deepEqual(
+      lines.map((l) => `${l.event} ${l.runId}`),
+      ['requested run-home', 'requested run-elsewhere', 'absent run-home'],
+    );
   });
 });
