@@ -568,6 +568,11 @@ export interface CleanupOptions {
   now: Date;
   /** Called after each deletion (or failed one), before the next: the CLI records it in the audit log as it happens. */
   record?: (decision: CleanupDecision) => Promise<void>;
+  /**
+   * The restore-name prefixes that make a server without a ledger entry ours (`<prefix>-YYYYMMDDHHmm`): a fleet's scope
+   * holds the restores of several servers, each with its own (fleetNamePrefix). Default: restoreNamePrefix(config) alone.
+   */
+  prefixes?: readonly string[];
 }
 
 /** An instant as restoreTags writes it (ISO 8601 with a time): a tag like "tomorrow" or "2026" is not an expiry. */
@@ -575,6 +580,8 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
 
 /** What `restore-test cleanup` did with one server of ours, and on what grounds (printed, and recorded in the audit log). */
 export interface CleanupDecision {
+  /** The subscription listed (config.azure.subscriptionId): a fleet's cleanup sweeps several. */
+  subscriptionId: string;
   resourceGroup: string;
   name: string;
   action: 'deleted' | 'kept' | 'failed';
@@ -608,7 +615,10 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
   const azure = gateways.azurePostgres();
   const rt = config.restoreTest;
   const deleteMs = rt.deleteTimeoutMinutes * 60_000;
-  const prefix = restoreNamePrefix(config);
+  const single = restoreNamePrefix(config);
+  const prefixes = options.prefixes ?? (single ? [single] : []);
+  const ourName = (name: string) => prefixes.some((p) => isRestoreServerName(p, name));
+  const subscriptionId = config.azure.subscriptionId;
   const decisions: CleanupDecision[] = [];
   const seen = new Set<string>();
   for (const group of allowedResourceGroups(config)) {
@@ -617,8 +627,7 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
       const where = `${group}/${name}`;
       const runId = taggedRunId(server);
       if (!runId) {
-        if (prefix && isRestoreServerName(prefix, name))
-          log.info(`restore-test cleanup: ${where} is named like a restore server but has no restorecheck tags: left alone`);
+        if (ourName(name)) log.info(`restore-test cleanup: ${where} is named like a restore server but has no restorecheck tags: left alone`);
         continue;
       }
       const run = runs.get(runId);
@@ -629,7 +638,7 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
         const matches =
           run.request.server.toLowerCase() === name.toLowerCase() &&
           run.request.resourceGroup.toLowerCase() === group &&
-          run.request.subscriptionId.toLowerCase() === config.azure.subscriptionId.toLowerCase();
+          run.request.subscriptionId.toLowerCase() === subscriptionId.toLowerCase();
         if (!matches) {
           log.info(`restore-test cleanup: ${where} carries the tags of run ${runId}, whose entry in ${ledger.path} names another server: left alone`);
           continue;
@@ -638,7 +647,7 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
         const expires = Date.parse(expiresTag ?? run.request.expiresAt);
         const expired = Number.isFinite(expires) && expires <= now.getTime();
         const over = run.state !== 'kept' && runIsOver(run.request);
-        decision = { resourceGroup: group, name, basis: 'ledger', runId, expiresAt: expiresTag ?? run.request.expiresAt };
+        decision = { subscriptionId, resourceGroup: group, name, basis: 'ledger', runId, expiresAt: expiresTag ?? run.request.expiresAt };
         if (!expired && !over) {
           const reason = `ledger entry: not expired (${new Date(expires).toISOString()}) and its run may still be going`;
           log.info(`restore-test cleanup: ${where} kept: ${reason}`);
@@ -649,8 +658,9 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
       } else {
         // No ledger here knows the run: the tags are all there is, so every one of them must say "ours, and done".
         const unknown = `carries restorecheck tags (run ${runId}) but has no entry in ${ledger.path}`;
-        if (!prefix || !isRestoreServerName(prefix, name)) {
-          log.info(`restore-test cleanup: ${where} ${unknown}, and its name is not ${prefix ?? '<restoreTest.namePrefix>'}-YYYYMMDDHHmm: left alone`);
+        if (!ourName(name)) {
+          const forms = prefixes.length > 0 ? prefixes.map((p) => `${p}-YYYYMMDDHHmm`).join(' or ') : '<restoreTest.namePrefix>-YYYYMMDDHHmm';
+          log.info(`restore-test cleanup: ${where} ${unknown}, and its name is not ${forms}: left alone`);
           continue;
         }
         const expires = expiresTag && ISO_INSTANT.test(expiresTag) ? Date.parse(expiresTag) : Number.NaN;
@@ -658,7 +668,7 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
           log.info(`restore-test cleanup: ${where} ${unknown}, and no valid restorecheck-expires tag: left alone`);
           continue;
         }
-        decision = { resourceGroup: group, name, basis: 'tags', runId, expiresAt: expiresTag ?? null };
+        decision = { subscriptionId, resourceGroup: group, name, basis: 'tags', runId, expiresAt: expiresTag ?? null };
         if (expires > now.getTime()) {
           const reason = `tags only: run ${runId}, its expiry ${expiresTag} has not passed, and it may still be going elsewhere`;
           log.info(`restore-test cleanup: ${where} kept: ${reason}`);
@@ -683,12 +693,14 @@ export async function cleanupExpiredRestores(options: CleanupOptions): Promise<{
       await options.record?.(done);
     }
   }
-  // Runs that never said how they ended and whose server is gone: close their entries.
+  // Runs that never said how they ended and whose server is gone: close their entries. Only those of the groups listed
+  // here, in this subscription: a fleet's run in a group of the same name elsewhere was not looked for.
   for (const run of runs.values()) {
     if (
       run.state === 'requested' &&
       !seen.has(run.request.runId) &&
       runIsOver(run.request) &&
+      run.request.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() &&
       allowedResourceGroups(config).includes(run.request.resourceGroup.toLowerCase())
     ) {
       await ledger.append({ event: 'absent', at: new Date().toISOString(), runId: run.request.runId });

@@ -6,9 +6,12 @@ import { type Config, type DiscoverConfig, configSchema } from '../../config/sch
 import { archivesOfStack } from '../../run/backup.js';
 import { appendAuditEvent } from '../../evidence/audit-log.js';
 import { auditSigning, loadSigningKey } from '../../evidence/signing.js';
-import { UsageError, describeError } from '../../errors.js';
+import { RestorecheckError, UsageError, describeError } from '../../errors.js';
 import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { readStoredReports } from '../../evidence/report-directory.js';
+import { RestoreLedger, ledgerPath } from '../../restore/restore-ledger.js';
+import { fleetOf } from '../../run/fleet-config.js';
+import { cleanupFleetRestores, fleetCleanupScopes } from '../../run/fleet-cleanup.js';
 import { runFleetRestoreTest, selectFleetRestores } from '../../run/fleet-restore-test.js';
 import { type Gateways, LiveGateways, type SharedAzure, sharedAzure } from '../../run/gateways.js';
 import type { Shard } from '../../run/shard.js';
@@ -303,27 +306,77 @@ async function cleanupLocal(argv: RestoreTestArgs, output: Output): Promise<void
   if (failed > 0) output.exitCode = 2;
 }
 
-async function cleanup(argv: RestoreTestArgs, { output }: CommandContext): Promise<void> {
+async function cleanup(argv: RestoreTestArgs, { output, signal }: CommandContext): Promise<void> {
   if (argv.local) return cleanupLocal(argv, output);
   if (argv.config === undefined)
     throw new UsageError('restore-test cleanup needs --config FILE', 'restorecheck restore-test cleanup --config restorecheck.yaml');
   const { config } = await loadConfigFor(argv.config, output);
+  const record = (decision: CleanupDecision) => recordCleanup(config, decision, output);
+  const discover = config.azure?.discover;
+  if (discover) return fleetCleanup(config, discover, signal, output, record);
   const gateways = new LiveGateways(config);
   try {
-    const record = (decision: CleanupDecision) => recordCleanup(config, decision, output);
     const { decisions } = await cleanupExpiredRestores({ config, gateways, log: output.logger(), now: new Date(), record });
-    const count = (action: CleanupDecision['action']) => decisions.filter((d) => d.action === action).length;
-    // "deleted NAME (tags only)": the first two words as before, then on what grounds (the reason in full is on stderr).
-    for (const action of ['deleted', 'kept', 'failed'] as const) {
-      for (const d of decisions.filter((x) => x.action === action))
-        output.out(`${action} ${d.name} (${d.basis === 'ledger' ? 'ledger entry' : 'tags only'})\n`);
-    }
-    output.out(`${count('deleted')} deleted, ${count('kept')} kept${count('failed') ? `, ${count('failed')} failed` : ''}\n`);
-    if (count('failed') > 0) output.exitCode = 2;
-    if (decisions.length > 0) await storeCleanupLines(config, output);
+    await printCleanup(config, decisions, output);
   } finally {
     await gateways.close();
   }
+}
+
+/**
+ * Fleet mode (azure.discover): every subscription and resource group a restore of the fleet may have used
+ * (run/fleet-cleanup.ts), found by discovery as the fleet's restore test finds its servers, and those of the ledger's
+ * unfinished runs. A discovery that fails is exit 2 before anything is deleted; a scope that cannot be listed is exit 2
+ * after the others were swept.
+ */
+async function fleetCleanup(
+  config: Config,
+  discover: DiscoverConfig,
+  signal: AbortSignal,
+  output: Output,
+  record: (decision: CleanupDecision) => Promise<void>,
+): Promise<void> {
+  const shared = sharedAzure(config);
+  const fleet = fleetOf(await discoverFleet(config, discover, signal, shared), config);
+  const ledger = new RestoreLedger(ledgerPath(config));
+  const { runs } = await ledger.runs(); // unreadable lines: cleanupExpiredRestores says so, once per scope
+  const scopes = fleetCleanupScopes(config, fleet, runs.values());
+  const { decisions, unswept } = await cleanupFleetRestores({
+    scopes,
+    gateways: (own) => new LiveGateways(own, { azure: shared }),
+    log: output.logger(),
+    now: new Date(),
+    record,
+  });
+  for (const u of unswept)
+    output.err(
+      `restore-test cleanup: could not list the servers of resource group ${u.resourceGroup} in subscription ${u.subscriptionId}: ${describeError(u.error)}; ${
+        u.error instanceof RestorecheckError ? u.error.hint : 'the identity needs Reader on that resource group'
+      }; its leftovers, if any, are still there: run cleanup again`,
+    );
+  await printCleanup(config, decisions, output);
+  if (unswept.length > 0) output.exitCode = 2;
+}
+
+/**
+ * "deleted NAME (tags only)": the first two words as before, then on what grounds (the reason in full is on stderr). A
+ * name that two swept subscriptions or groups both hold gets `in SUBSCRIPTION/GROUP`, so the lines tell them apart.
+ */
+async function printCleanup(config: Config, decisions: readonly CleanupDecision[], output: Output): Promise<void> {
+  const count = (action: CleanupDecision['action']) => decisions.filter((d) => d.action === action).length;
+  const places = new Map<string, Set<string>>();
+  for (const d of decisions) {
+    const name = d.name.toLowerCase();
+    places.set(name, (places.get(name) ?? new Set()).add(`${d.subscriptionId}/${d.resourceGroup}`.toLowerCase()));
+  }
+  const where = (d: CleanupDecision) => ((places.get(d.name.toLowerCase())?.size ?? 0) > 1 ? ` in ${d.subscriptionId}/${d.resourceGroup}` : '');
+  for (const action of ['deleted', 'kept', 'failed'] as const) {
+    for (const d of decisions.filter((x) => x.action === action))
+      output.out(`${action} ${d.name}${where(d)} (${d.basis === 'ledger' ? 'ledger entry' : 'tags only'})\n`);
+  }
+  output.out(`${count('deleted')} deleted, ${count('kept')} kept${count('failed') ? `, ${count('failed')} failed` : ''}\n`);
+  if (count('failed') > 0) output.exitCode = 2;
+  if (decisions.length > 0) await storeCleanupLines(config, output);
 }
 
 /**
@@ -367,7 +420,14 @@ async function recordCleanup(config: Config, d: CleanupDecision, output: Output)
         command: 'restore-test',
         environment: config.environment,
         outcome: d.action,
-        details: { server: `${d.resourceGroup}/${d.name}`, runId: d.runId, basis: d.basis, expiresAt: d.expiresAt, reason: d.reason },
+        details: {
+          server: `${d.resourceGroup}/${d.name}`,
+          subscriptionId: d.subscriptionId,
+          runId: d.runId,
+          basis: d.basis,
+          expiresAt: d.expiresAt,
+          reason: d.reason,
+        },
       },
       { redact: (text) => output.redactor.redact(text), ...auditSigning(config.report?.signingKey) },
     );
