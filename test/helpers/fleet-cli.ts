@@ -1,8 +1,9 @@
 /**
  * restorecheck's CLI (src/cli/main.ts) in this process, with one door replaced: Azure Resource Graph answers with the
- * servers listed in the JSON file RESTORECHECK_TEST_FLEET (FleetResource[]), which must exist in the simulator. Until the
- * Resource Graph gateway and the simulator's Resource Graph land, this is the fleet's discovery in tests; everything
- * else is the real command against the real simulator (the SDK, its pollers, the restores and deletions). The scope
+ * servers listed in the JSON file RESTORECHECK_TEST_FLEET (FleetResource[]), which must exist in the simulator. A fake
+ * on top of the real simulator (which serves Resource Graph too: test/azure/fleet-check-simulator.test.ts and
+ * test/restore/fleet-cleanup.test.ts use the real discovery): it lets the restore tests pick their fleet exactly.
+ * Everything else is the real command against the real simulator (the SDK, its pollers, the restores and deletions). The scope
  * each discovery asked for is appended to RESTORECHECK_TEST_FLEET_SCOPES (one JSON line per call) when set.
  * A child process: the simulator's CA is trusted through NODE_EXTRA_CA_CERTS, which Node reads at start.
  *   node --import tsx test/helpers/fleet-cli.ts restore-test --config FILE …
