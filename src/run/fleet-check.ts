@@ -37,6 +37,17 @@ export function kindOf(check: Check): FleetResource['kind'] | undefined {
   return undefined;
 }
 
+/**
+ * A resource Resource Graph listed and Resource Manager then did not find: the generic 404 hint ("check the names in the
+ * configuration") would send the user to a configuration that names no such thing. Say what happened instead.
+ */
+function vanishedHint(finding: CheckResult): Pick<CheckResult, 'hint'> | Record<string, never> {
+  if (finding.status !== 'error' || finding.errorKind !== 'not-found') return {};
+  return {
+    hint: 'Azure Resource Graph listed this resource at discovery and Resource Manager no longer finds it: deleted or moved since (Resource Graph lags by up to a few minutes); run again, and a deleted resource leaves the fleet',
+  };
+}
+
 /** Runs `work` over `items`, at most `limit` at once, in order of start; resolves when every one has settled. */
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -182,7 +193,7 @@ export async function runFleetChecks(options: FleetRunOptions): Promise<RunResul
           commandStart: undefined,
           fleetResource: resource,
         });
-        for (const finding of result.checks) findings.push({ ...finding, resource: resource.id });
+        for (const finding of result.checks) findings.push({ ...finding, ...vanishedHint(finding), resource: resource.id });
         if (result.checks.some((c) => c.status === 'fail' || c.status === 'error')) troubled++;
       } finally {
         await gateways.close();

@@ -189,6 +189,9 @@ describe('fleet check: one finding per check and resource', () => {
     }
     const gone = findingsOf(result, server(2).id)[0];
     assert.match(gone?.message ?? '', /not found/);
+    // Not the configured-names hint of a single-resource run: the configuration names no such resource.
+    for (const f of [...findingsOf(result, server(2).id), ...findingsOf(result, account(1).id)])
+      assert.match(f.hint ?? '', /Resource Graph listed this resource/, f.id);
     assert.equal(result.outcome, 'incomplete');
   });
 
