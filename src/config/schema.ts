@@ -175,6 +175,22 @@ const storageThresholds = {
 export const postgresThresholdsSchema = z.strictObject(postgresThresholds);
 export const storageThresholdsSchema = z.strictObject(storageThresholds);
 
+/**
+ * The same keys, each optional and without its default: an override sets only the keys it names. (`.partial()` keeps
+ * the defaults, which would put every key an override leaves out back to its default over azure.postgres's value.)
+ */
+type Overridable<T extends Record<string, z.ZodType>> = { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer I> ? I : T[K]> };
+
+function overridable<T extends Record<string, z.ZodType>>(fields: T): z.ZodObject<Overridable<T>, z.core.$strict> {
+  const bare = Object.fromEntries(
+    Object.entries(fields).map(([key, field]) => {
+      const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;
+      return [key, inner instanceof z.ZodOptional ? inner : inner.optional()];
+    }),
+  );
+  return z.strictObject(bare) as unknown as z.ZodObject<Overridable<T>, z.core.$strict>;
+}
+
 /** A tag filter: every key must carry its value (compared case-insensitively, as Resource Graph's `=~`). */
 const tagFilter = z.record(z.string().min(1).max(512), z.string().max(256));
 
@@ -203,8 +219,16 @@ export const discoverSchema = z.strictObject({
         .strictObject({
           name: z.string().min(1).optional(),
           tag: tagFilter.optional(),
-          postgres: z.strictObject(postgresThresholds).partial().optional(),
-          storage: z.strictObject(storageThresholds).partial().optional(),
+          postgres: overridable(postgresThresholds).optional(),
+          storage: overridable(storageThresholds).optional(),
+          /** Per server (restore-test): how often it is restored, and where its copy goes. */
+          restoreTest: z
+            .strictObject({
+              everyDays: z.number().int().min(1).max(3660),
+              targetResourceGroup: z.string().min(1),
+            })
+            .partial()
+            .optional(),
         })
         .refine((o) => o.name !== undefined || o.tag !== undefined, { message: 'an override needs name (a glob) or tag to say what it applies to' }),
     )

@@ -50,6 +50,7 @@ const plannedRestore = z
     lastSuccessAt: isoInstant.nullable().describe('when the run of its newest successful restore test on record began; null: none'),
     lastReport: z.string().min(1).nullable().describe('the stored report that records it'),
     dueOn: z.iso.date().nullable().describe('the UTC date from which it is due; null: due now'),
+    everyDays: z.number().int().min(1).optional().describe('its own period, when an override gives it one'),
   })
   .meta({ id: 'PlannedRestore' });
 

@@ -74,6 +74,8 @@ export interface PlanInput {
   history: ReadonlyMap<string, RestoreSuccess>;
   now: Date;
   everyDays: number;
+  /** A server's own period (azure.discover.overrides' restoreTest.everyDays); default `everyDays`. */
+  everyDaysOf?: (server: Pick<FleetResource, 'id' | 'name'>) => number;
   /** At most this many picked; undefined: every due server. */
   maxServers: number | undefined;
 }
@@ -98,8 +100,16 @@ export function planFleetRestores(input: PlanInput): FleetRestorePlan {
       never.push({ id: server.id, name: server.name, lastSuccessAt: null, lastReport: null, dueOn: null });
       continue;
     }
-    const dueDay = utcDay(success.at) + input.everyDays;
-    const planned: PlannedRestore = { id: server.id, name: server.name, lastSuccessAt: success.at, lastReport: success.report, dueOn: dateOf(dueDay) };
+    const every = input.everyDaysOf?.(server) ?? input.everyDays;
+    const dueDay = utcDay(success.at) + every;
+    const planned: PlannedRestore = {
+      id: server.id,
+      name: server.name,
+      lastSuccessAt: success.at,
+      lastReport: success.report,
+      dueOn: dateOf(dueDay),
+      ...(every !== input.everyDays ? { everyDays: every } : {}),
+    };
     (today >= dueDay ? due : notDue).push(planned);
   }
   never.sort(byId);

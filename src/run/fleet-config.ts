@@ -94,7 +94,7 @@ function overridesFor(discover: DiscoverConfig | undefined, resource: FleetResou
 /**
  * The configuration of one resource of the fleet: azure.subscriptionId is the resource's, azure.postgres (or
  * azure.storage) names it alone, with the fleet's thresholds (azure.postgres / azure.storage's, else the defaults) and
- * then each matching override's, in order; the other kind's section and azure.discover are gone. For the configured
+ * then each matching override's, in order (for a server, its restoreTest settings too); the other kind's section and azure.discover are gone. For the configured
  * resource itself, its own section is kept whole (a storage account's container, endpoint and drill).
  */
 export function resourceConfig(config: Config, resource: FleetResource): Config {
@@ -107,7 +107,13 @@ export function resourceConfig(config: Config, resource: FleetResource): Config 
     const own = postgres && sameId(postgresServerId(azure.subscriptionId, postgres.resourceGroup, postgres.server), resource.id) ? postgres : undefined;
     const { resourceGroup: _g, server: _s, ...fleetThresholds } = postgres ?? { resourceGroup: '', server: '', ...postgresThresholdsSchema.parse({}) };
     const thresholds = Object.assign({}, fleetThresholds, ...matching.map((o) => o.postgres ?? {}));
-    return { ...config, azure: { ...base, postgres: { ...(own ?? {}), ...thresholds, resourceGroup: resource.resourceGroup, server: resource.name } } };
+    // A server's restore tests: how often (restoreTest.everyDays) and where its copy goes (targetResourceGroup), per match.
+    const restoreTest = Object.assign({}, config.restoreTest, ...matching.map((o) => o.restoreTest ?? {}));
+    return {
+      ...config,
+      restoreTest,
+      azure: { ...base, postgres: { ...(own ?? {}), ...thresholds, resourceGroup: resource.resourceGroup, server: resource.name } },
+    };
   }
   const own = storage && sameId(storageAccountId(azure.subscriptionId, storage.resourceGroup, storage.account), resource.id) ? storage : undefined;
   const fleetThresholds = storage

@@ -76,6 +76,11 @@ export function selectFleetRestores(input: {
     history: lastSuccessfulRestores(input.stored, config.environment),
     now: input.now,
     everyDays: config.restoreTest.everyDays,
+    // A server an override gives its own period (azure.discover.overrides[].restoreTest.everyDays) is due by it.
+    everyDaysOf: (server) => {
+      const resource = servers.find((r) => r.id === server.id);
+      return resource ? resourceConfig(config, resource).restoreTest.everyDays : config.restoreTest.everyDays;
+    },
     maxServers: config.restoreTest.maxServers,
   });
   return { fleet, servers, plan };

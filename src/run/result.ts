@@ -121,6 +121,8 @@ export interface PlannedRestore {
   lastReport: string | null;
   /** The UTC date (YYYY-MM-DD) from which it is due: lastSuccessAt's date plus everyDays; null: due now (never restored). */
   dueOn: string | null;
+  /** Its own period, when an override (azure.discover.overrides[].restoreTest.everyDays) gives it one other than the plan's. */
+  everyDays?: number;
 }
 
 /** The restore plan of a fleet run (FleetInfo.restorePlan), as plain JSON. */

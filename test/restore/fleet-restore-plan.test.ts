@@ -210,6 +210,32 @@ describe('one run’s plan', () => {
   });
 });
 
+describe('a server’s own period (azure.discover.overrides[].restoreTest.everyDays)', () => {
+  it('makes that server due by its own period, the others by the fleet’s, and the plan says so', () => {
+    const config = configSchema.parse({
+      environment: 'prod',
+      azure: {
+        subscriptionId: SUB,
+        discover: { subscriptions: [SUB], overrides: [{ name: 'critical-*', restoreTest: { everyDays: 7, targetResourceGroup: 'rg-restores' } }] },
+      },
+      restoreTest: { everyDays: 30 },
+    });
+    const now = new Date('2026-06-11T03:00:00.000Z');
+    // Both last restored ten days ago: the critical one (every 7 days) is due, the other (every 30) is not.
+    const history = [stored('last.json', fleetReport('2026-06-01T03:00:00.000Z', { 'critical-db': {}, 'plain-db': {} }))];
+    const { plan } = selectFleetRestores({ config, discovered: [server('critical-db'), server('plain-db')], stored: history, now });
+    assert.deepEqual(
+      plan.picked.map((p) => [p.name, p.everyDays, p.dueOn]),
+      [['critical-db', 7, '2026-06-08']],
+    );
+    assert.deepEqual(
+      plan.notDue.map((p) => [p.name, p.everyDays, p.dueOn]),
+      [['plain-db', undefined, '2026-07-01']],
+    );
+    assert.equal(plan.everyDays, 30);
+  });
+});
+
 describe('the round robin over a year of monthly runs', () => {
   for (const count of [7, 9, 10, 12, 31]) {
     it(`${count} servers, everyDays 90, maxServers ⌈${count}/3⌉: every server within 90 days, none twice within them`, () => {
