@@ -71,6 +71,9 @@ function nextSteps(answers: InitAnswers, ci: { github: boolean; azureDevops: boo
       `Fleet mode (azure.discover in ${CONFIG_FILE}): Reader on the whole subscription, so that Resource Graph finds every tagged resource:`,
       `  az role assignment create --assignee <client id> --role Reader --scope ${sub}`,
       '  Tag each server and storage account to check: az tag update --resource-id <resource id> --operation merge --tags restorecheck=on',
+      // A fleet restore-test creates each copy next to its source (or in the override's targetResourceGroup), in the source's subscription.
+      '  restore-test then creates each copy in its source server’s own resource group and subscription (or an override’s targetResourceGroup): the restore roles are needed there, not only in ' +
+        `${answers.resourceGroup}`,
       ...(answers.ci === 'none'
         ? []
         : [

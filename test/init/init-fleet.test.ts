@@ -260,6 +260,7 @@ describe('init --fleet: the configuration and the answers', () => {
     const steps = planInit(validated.answers!).nextSteps.join('\n');
     assert.ok(steps.includes(`az role assignment create --assignee <client id> --role Reader --scope /subscriptions/${SUBSCRIPTION}\n`), steps);
     assert.match(steps, /split the check into 4 jobs \(--shard K\/4\)/);
+    assert.match(steps, /restore-test then creates each copy in its source server’s own resource group and subscription/);
   });
 });
 

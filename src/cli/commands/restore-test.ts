@@ -67,7 +67,8 @@ export const restoreTestCommand = defineCommand({
         type: 'string',
         choices: ['cleanup'],
         describe:
-          "cleanup: delete leftover restore servers, those in the ledger and expired ones by restorecheck's tags alone " +
+          "cleanup: delete leftover restore servers, those in the ledger and expired ones by restorecheck's tags alone; " +
+          'with azure.discover, in every subscription and resource group a fleet restore may have used ' +
           '(with --local: stop and remove abandoned local throwaway clusters instead)',
       })
       .option('local', {
