@@ -71,8 +71,9 @@ export function fillRemediation(template: string, slots: Record<string, string |
 }
 
 /**
- * What a check concludes. One per check: the report has one entry per check id (contract.md),
- * so a check covering several resources (tables, say) puts them in one message and its evidence.
+ * What a check concludes. One per check and run: a check covering several things of one resource (tables, say) puts
+ * them in one message and its evidence. In fleet mode the runner runs the check once per resource, and the report
+ * holds one entry per check and resource (CheckResult.resource; contract.md, "issue 17: fleet mode").
  * A check that cannot evaluate throws (EvaluationError with a hint): the runner records `error`.
  */
 export interface Finding {

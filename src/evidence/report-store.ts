@@ -22,6 +22,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { withDirectoryLock } from './dir-lock.js';
 import { RENDERED_FILE_NAME, REPORT_JSON_NAME, sha256Hex } from './report-chain.js';
 import { type Signer, canonicalJson } from './signing.js';
+import { mapLimited } from '../map-limited.js';
 
 export interface ReportStoreTarget {
   blobs: ReportStoreBlobs;
@@ -48,19 +49,7 @@ export interface PulledStore {
 const AUDIT_PART = 'audit/';
 const auditBlobName = (prefix: string, seq: number) => `${prefix}${AUDIT_PART}${String(seq).padStart(10, '0')}.jsonl`;
 
-/** Reads in parallel, a few at a time: a store of a thousand reports is read in seconds without a thousand sockets. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+// Reads in parallel, a few at a time (mapLimited): a store of a thousand reports is read in seconds without a thousand sockets.
 
 function storeError(message: string, hint: string): EvaluationError {
   return new EvaluationError('invalid-response', message, hint);

@@ -17,11 +17,12 @@ import { EvaluationError, describeError } from '../errors.js';
 import type { FleetResource, Logger } from '../vocabulary.js';
 import { SILENT_LOGGER } from '../vocabulary.js';
 import { TOOL_VERSION } from '../version.js';
-import { fleetOf, resourceConfig } from './fleet-config.js';
+import { discoveryScope, fleetOf, resourceConfig } from './fleet-config.js';
 import type { Gateways } from './gateways.js';
 import { type CheckResult, type FleetInfo, type RunResult, compareFindings, computeOutcome, summarise } from './result.js';
 import { type RunOptions, runChecks, selectChecks } from './runner.js';
 import { type Shard, inShard } from './shard.js';
+import { mapLimited } from '../map-limited.js';
 
 export interface FleetRunOptions extends RunOptions {
   /** `--shard K/N`: only this shard's resources (and the run-wide checks only in shard 1). */
@@ -48,25 +49,13 @@ function vanishedHint(finding: CheckResult): Pick<CheckResult, 'hint'> | Record<
   };
 }
 
-/** Runs `work` over `items`, at most `limit` at once, in order of start; resolves when every one has settled. */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
 async function discover(options: FleetRunOptions, signal: AbortSignal): Promise<{ discovery?: Discovery; error?: EvaluationError }> {
   const scope = options.config.azure?.discover;
   if (!scope) throw new Error('runFleetChecks: no azure.discover'); // the CLI calls it only with one
   const graph = options.gateways.resourceGraph?.();
   if (!graph) return { error: new EvaluationError('internal', 'this run has no Resource Graph gateway', 'fleet mode needs the live gateways') };
   try {
-    return { discovery: await graph.discover({ subscriptions: scope.subscriptions, tag: scope.tag, kinds: scope.kinds, pageSize: scope.pageSize }, signal) };
+    return { discovery: await graph.discover(discoveryScope(scope), signal) };
   } catch (error) {
     return {
       error:
@@ -177,7 +166,7 @@ export async function runFleetChecks(options: FleetRunOptions): Promise<RunResul
     let done = 0;
     let troubled = 0;
     const every = Math.max(1, Math.ceil(evaluated.length / 10));
-    await eachLimited(evaluated, scope.concurrency, async (resource) => {
+    await mapLimited(evaluated, scope.concurrency, async (resource) => {
       const checks = resourceChecks[resource.kind];
       if (checks.length === 0) return;
       const own = resourceConfig(config, resource);

@@ -4,6 +4,7 @@
  * `check`, `restore-test` and the shards all judge a resource by the same thresholds.
  */
 import { type Config, type DiscoverConfig, postgresThresholdsSchema, storageThresholdsSchema } from '../config/schema.js';
+import type { DiscoveryScope } from '../azure/types.js';
 import type { FleetResource } from '../vocabulary.js';
 
 type AzureConfig = NonNullable<Config['azure']>;
@@ -21,6 +22,11 @@ export function storageAccountId(subscriptionId: string, resourceGroup: string, 
 
 /** Resource Manager compares ids without regard to case. */
 export const sameId = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** The Resource Graph query azure.discover asks for (check, restore-test and cleanup ask the same). */
+export function discoveryScope(discover: DiscoverConfig): DiscoveryScope {
+  return { subscriptions: discover.subscriptions, tag: discover.tag, kinds: discover.kinds, pageSize: discover.pageSize };
+}
 
 /**
  * The resources the configuration names itself (azure.postgres, azure.storage): always in scope, tagged or not, so that

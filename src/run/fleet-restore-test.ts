@@ -50,6 +50,7 @@ import {
 } from './result.js';
 import { type CommandStart, commandStartNow, runChecks } from './runner.js';
 import { type Shard, inShard } from './shard.js';
+import { mapLimited } from '../map-limited.js';
 
 /** The fleet of a run, this shard's Flexible Servers, and which of them this run restores. */
 export interface FleetRestoreSelection {
@@ -183,26 +184,6 @@ function serverLogger(log: Logger, server: string): Logger {
   return { info: (line) => log.info(tag(line)), debug: (line) => log.debug(tag(line)) };
 }
 
-/** Runs `work` over `items` with at most `limit` at once, in order; after `signal` aborts, the rest get `notStarted`. */
-async function inPool<T, R>(
-  items: readonly T[],
-  limit: number,
-  signal: AbortSignal,
-  work: (item: T, index: number) => Promise<R>,
-  notStarted: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) {
-      const item = items[i] as T;
-      results[i] = signal.aborted ? await notStarted(item) : await work(item, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /** The finding about `resource`, which it names right after its id (which check, about what). */
 function about(finding: CheckResult, resource: string): CheckResult {
   const { id, ...rest } = finding;
@@ -312,7 +293,8 @@ export async function runFleetRestoreTest(options: FleetRestoreTestOptions): Pro
   let perServer: CheckResult[][];
   let drillFindings: CheckResult[] = [];
   try {
-    perServer = await inPool(picked, config.restoreTest.parallel, signal, restoreOne, notStarted);
+    // After Ctrl-C (signal aborted) the servers not started yet are `notStarted`: nothing more is created.
+    perServer = await mapLimited(picked, config.restoreTest.parallel, (server, i) => (signal.aborted ? notStarted(server) : restoreOne(server, i)));
     const blobDrill = await drill;
     if (blobDrill && account) {
       const result = await runChecks({

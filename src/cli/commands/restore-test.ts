@@ -10,7 +10,7 @@ import { RestorecheckError, UsageError, describeError } from '../../errors.js';
 import { type CleanupDecision, cleanupExpiredRestores } from '../../restore/azure-restore.js';
 import { readStoredReports } from '../../evidence/report-directory.js';
 import { RestoreLedger, ledgerPath } from '../../restore/restore-ledger.js';
-import { fleetOf } from '../../run/fleet-config.js';
+import { discoveryScope, fleetOf } from '../../run/fleet-config.js';
 import { cleanupFleetRestores, fleetCleanupScopes } from '../../run/fleet-cleanup.js';
 import { runFleetRestoreTest, selectFleetRestores } from '../../run/fleet-restore-test.js';
 import { type Gateways, LiveGateways, type SharedAzure, sharedAzure } from '../../run/gateways.js';
@@ -290,7 +290,7 @@ async function discoverFleet(config: Config, discover: DiscoverConfig, signal: A
         'azure.discover: this build of restorecheck cannot query Azure Resource Graph, so it cannot find the fleet',
         'restore one server with azure.postgres (without azure.discover), or use a build with fleet discovery',
       );
-    const scope = { subscriptions: discover.subscriptions, tag: discover.tag, kinds: discover.kinds, pageSize: discover.pageSize };
+    const scope = discoveryScope(discover);
     const { resources } = await graph.discover(scope, AbortSignal.any([signal, AbortSignal.timeout(discover.timeoutMs)]));
     return resources;
   } finally {
