@@ -16,6 +16,8 @@ export interface Timed {
   seconds: number;
   maxRssKb?: number;
   outBlocks?: number;
+  /** What the command printed (a report, for benchmarks that read it). */
+  stdout: string;
 }
 
 /** Runs a command under GNU time; wall clock measured here, peak RSS from %M (KiB), blocks written from %O. */
@@ -24,7 +26,7 @@ export async function timed(command: string[], options: { cwd?: string; env?: No
   const out = join(scratch, 'time.txt');
   try {
     const t0 = performance.now();
-    await run('/usr/bin/time', ['-f', '%e %M %O', '-o', out, ...command], {
+    const { stdout } = await run('/usr/bin/time', ['-f', '%e %M %O', '-o', out, ...command], {
       cwd: options.cwd,
       env: options.env ?? process.env,
       maxBuffer: 64 * 1024 * 1024,
@@ -35,7 +37,7 @@ export async function timed(command: string[], options: { cwd?: string; env?: No
     });
     const wall = (performance.now() - t0) / 1000;
     const [, rss, blocks] = (await readFile(out, 'utf8')).trim().split(/\s+/).map(Number);
-    return { seconds: wall, maxRssKb: rss, outBlocks: blocks };
+    return { seconds: wall, maxRssKb: rss, outBlocks: blocks, stdout };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -8,7 +8,8 @@
  *       archive, a new throwaway cluster, the guarded restore as a non-superuser, the database checks,
  *       the comparison with metadata.json, and the removal of everything
  *
- * run alternately for several rounds; prints each round, the median ratio b/a (target ≤ 1.0) and restorecheck's peak
+ * run alternately for several rounds; prints each round (with how many psql connections restorecheck loaded over: one
+ * below three CPUs, sql-restore.ts), the median ratio b/a (target ≤ 1.0) and restorecheck's peak
  * RSS (GNU time's maximum resident set size: of restorecheck or of a child it waited for, psql; the throwaway server
  * runs detached and is not counted, as the baseline's server is not). Target ≤ 200 MB.
  * The baseline's server is a throwaway cluster like restorecheck's (fsync off and so on: no disk
@@ -66,6 +67,14 @@ async function ensureArchive(): Promise<{ archive: string; dump: string; sqlByte
   return { archive, dump, sqlBytes };
 }
 
+/** restore-provision's `load` evidence in restorecheck's JSON report. */
+function loadOf(report: string): { copyConnections: number; copySlices: number } {
+  const parsed = JSON.parse(report) as { checks: { id: string; evidence?: { load?: { copyConnections: number; copySlices: number } } }[] };
+  const load = parsed.checks.find((c) => c.id === 'restore-provision')?.evidence?.load;
+  if (!load) throw new Error('the report has no restore-provision load evidence: did the restore fail?');
+  return load;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm run build` first');
   if (!existsSync('/usr/bin/time')) throw new Error('GNU time is missing: apt-get install time');
@@ -86,9 +95,12 @@ async function main(): Promise<void> {
       const b = await timed([process.execPath, BIN, 'restore-test', '--archive', archive, '--format', 'json']);
       ratios.push(b.seconds / a.seconds);
       peaks.push((b.maxRssKb ?? 0) / 1024);
+      // How restorecheck loaded the dump (one connection and one transaction, or COPY shared out: by the CPUs it has).
+      const load = loadOf(b.stdout);
       log(
         `round ${round}: baseline ${a.seconds.toFixed(2)} s, restorecheck restore-test ` +
-          `--archive ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`,
+          `--archive ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / a.seconds).toFixed(3)}, peak RSS ${((b.maxRssKb ?? 0) / 1024).toFixed(0)} MiB, ` +
+          `loaded over ${1 + load.copyConnections} psql connection(s)${load.copyConnections ? ` (${load.copySlices} COPY slices)` : ''}`,
       );
     }
   } finally {

@@ -219,6 +219,8 @@ export function startArchiveRestore(options: ArchiveRestoreOptions): ArchiveRest
           archiveSha256: verification.sha256,
           // Restored while verifying: the load and the verification of the whole archive ran in one read.
           restoredWhileVerifying: true,
+          // How many psql connections loaded it, and which COPY blocks were shared out (sql-restore.ts, parallel-load.ts).
+          load: { ...result.load },
           // Defence in depth, for the auditor: who psql ran as (never root), and whether it carries the
           // upstream fix for meta-commands smuggled past \restrict (the guard refuses them either way).
           psqlOsUser: result.psqlOsUser,

@@ -17,8 +17,34 @@
  * comments, line comments, and `COPY … FROM stdin` data up to its `\.` line. It works on bytes:
  * every byte that matters is ASCII, so a dump in any server encoding passes through unchanged.
  * No library does this; it is small and is tested against real pg_dump output.
+ *
+ * With `{ marks: true }` it also says where, in each chunk it passes on, a statement starts and ends and where a COPY
+ * block's data starts and ends (parallel-load.ts routes COPY blocks to other connections with that). Then its output
+ * is objects, `{ data, marks }`, the data unchanged.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+
+/** What the lexer saw in a chunk it passed on; offsets are into that chunk's `data`. */
+export type GuardMark =
+  /** The first byte of a statement (outside literals and comments, after blanks). */
+  | { kind: 'statement-start'; at: number }
+  /**
+   * A statement other than `COPY … FROM stdin` ended (its `;` at `at`). `head` is its start as the lexer noted it
+   * (keywords and identifiers, not the content of literals), for telling what kind of statement it was.
+   */
+  | { kind: 'statement-end'; at: number; head: string }
+  /**
+   * A `COPY … FROM stdin` statement ended; its data starts at `dataStart` (the next line). `line` is the statement's
+   * bytes when the statement is exactly one whole line of this chunk (starting at `lineStart`), as pg_dump writes it.
+   */
+  | { kind: 'copy'; dataStart: number; lineStart?: number; line?: Buffer }
+  /** The `\.` line that ends a COPY block: from `at` to `end` (after its newline). */
+  | { kind: 'copy-end'; at: number; end: number };
+
+export interface GuardedChunk {
+  data: Buffer;
+  marks: GuardMark[];
+}
 
 export class MetaCommandRefused extends Error {
   override readonly name = 'MetaCommandRefused';
@@ -66,6 +92,24 @@ export class PsqlInputGuard extends Transform {
   private copyStartsNextLine = false;
   /** Meta-commands seen and allowed, for the record. */
   readonly allowed: string[] = [];
+  /** Marks of the chunk being scanned, when asked for. */
+  private marks: GuardMark[] | undefined;
+  /** Where the current statement started in the chunk being scanned, when it started on a line's first byte there. */
+  private statementLineStart = -1;
+
+  constructor(options: { marks?: boolean } = {}) {
+    super(options.marks ? { readableObjectMode: true } : {});
+    if (options.marks) this.marks = [];
+  }
+
+  private pass(data: Buffer): Buffer | GuardedChunk {
+    if (!this.marks) return data;
+    const marks = this.marks;
+    this.marks = [];
+    // A statement that goes on in the next chunk did not start in it.
+    this.statementLineStart = -1;
+    return { data, marks };
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
@@ -83,7 +127,7 @@ export class PsqlInputGuard extends Transform {
       callback(error as Error);
       return;
     }
-    callback(null, complete);
+    callback(null, this.pass(complete));
   }
 
   override _flush(callback: TransformCallback): void {
@@ -97,7 +141,7 @@ export class PsqlInputGuard extends Transform {
       callback(error as Error);
       return;
     }
-    callback(null, this.carry);
+    callback(null, this.pass(this.carry));
   }
 
   /** Scans whole lines (the last may lack its newline at the end of the input). */
@@ -111,7 +155,10 @@ export class PsqlInputGuard extends Transform {
         // Data rows are data, whatever they hold; only the `\.` line ends the block.
         let stop = lineEnd;
         if (stop > i && buf[stop - 1] === 0x0d) stop--;
-        if (stop - i === 2 && buf[i] === BACKSLASH && buf[i + 1] === 0x2e) this.state = State.Normal;
+        if (stop - i === 2 && buf[i] === BACKSLASH && buf[i + 1] === 0x2e) {
+          this.state = State.Normal;
+          this.marks?.push({ kind: 'copy-end', at: i, end: Math.min(lineEnd + 1, buf.length) });
+        }
       } else {
         this.scanLine(buf, i, lineEnd);
         if (this.copyStartsNextLine) {
@@ -143,12 +190,12 @@ export class PsqlInputGuard extends Transform {
             const prev = i > start ? buf[i - 1]! : 0x20;
             const prevPrev = i - 1 > start ? buf[i - 2]! : 0x20;
             this.state = (prev === 0x45 || prev === 0x65) && !isIdentChar(prevPrev) ? State.EscapeQuote : State.SingleQuote;
-            this.note(c);
+            this.note(c, i, start);
             continue;
           }
           if (c === 0x22) {
             this.state = State.DoubleQuote;
-            this.note(c);
+            this.note(c, i, start);
             continue;
           }
           if (c === 0x24 && (i === start || !isIdentChar(buf[i - 1]!))) {
@@ -161,10 +208,10 @@ export class PsqlInputGuard extends Transform {
             }
           }
           if (c === 0x3b) {
-            this.endStatement();
+            this.endStatement(buf, i, start, end);
             continue;
           }
-          this.note(c);
+          this.note(c, i, start);
           continue;
         }
         case State.SingleQuote:
@@ -224,14 +271,37 @@ export class PsqlInputGuard extends Transform {
     return end;
   }
 
-  private note(c: number): void {
-    if (this.statement.length < STATEMENT_HEAD && !(this.statement.length === 0 && isSpace(c))) this.statement += String.fromCharCode(c);
+  private note(c: number, at: number, lineStart: number): void {
+    if (this.statement.length === 0) {
+      if (isSpace(c)) return;
+      if (this.marks) {
+        this.marks.push({ kind: 'statement-start', at });
+        this.statementLineStart = at === lineStart ? at : -1;
+      }
+    }
+    if (this.statement.length < STATEMENT_HEAD) this.statement += String.fromCharCode(c);
   }
 
-  private endStatement(): void {
+  /** The `;` at `at` ends the statement; the line it is on runs from `lineStart` to `lineEnd`. */
+  private endStatement(buf: Buffer, at: number, lineStart: number, lineEnd: number): void {
     const text = this.statement;
     this.statement = '';
-    if (/^COPY\b/i.test(text) && /\bFROM\s+stdin\b/i.test(text)) this.copyStartsNextLine = true;
+    const copy = /^COPY\b/i.test(text) && /\bFROM\s+stdin\b/i.test(text);
+    if (copy) this.copyStartsNextLine = true;
+    if (!this.marks) return;
+    if (!copy) {
+      this.marks.push({ kind: 'statement-end', at, head: text });
+      return;
+    }
+    // One whole line: it started on this line's first byte, and nothing but blanks follows the `;`.
+    let k = at + 1;
+    while (k < lineEnd && (buf[k] === 0x20 || buf[k] === 0x09 || buf[k] === 0x0d)) k++;
+    const whole = this.statementLineStart === lineStart && k === lineEnd;
+    this.marks.push({
+      kind: 'copy',
+      dataStart: Math.min(lineEnd + 1, buf.length),
+      ...(whole ? { lineStart, line: Buffer.from(buf.subarray(lineStart, at + 1)) } : {}),
+    });
   }
 }
 

@@ -36,7 +36,7 @@ export function scratchDatabaseName(runId: string): string {
 
 export async function createThrowawayDatabase(runId: string, options: { server?: PostgresServer } = {}): Promise<ThrowawayDatabase> {
   // Tuned for one bulk load into data that is thrown away: no WAL beyond what crash recovery of this
-  // very cluster needs (and none for the data of tables created in the restore's one transaction), rare
+  // very cluster needs (and none for the data of tables created in the restore's one transaction, when it loads in one), rare
   // checkpoints, memory for index builds, no autovacuum racing the load.
   const cluster: PostgresCluster = await startCluster({
     ...(options.server ? { server: options.server } : {}),
@@ -47,7 +47,7 @@ export async function createThrowawayDatabase(runId: string, options: { server?:
       checkpoint_timeout: '1h',
       maintenance_work_mem: '256MB',
       autovacuum: 'off',
-      // The whole dump loads in one transaction (sql-restore.ts), which holds a lock on every table, index and sequence
+      // On one or two CPUs the whole dump loads in one transaction (sql-restore.ts), which holds a lock on every table, index and sequence
       // it creates until it commits: room for a schema of tens of thousands of them (the lock table is shared, about
       // 20 MB at this size), where the default (64 per connection) fails a large schema with "out of shared memory".
       max_locks_per_transaction: '1024',

@@ -1,9 +1,11 @@
 /**
- * The fast load (sql-restore.ts: one transaction, ON_ERROR_ROLLBACK, no WAL for the data with wal_level=minimal) restores
- * the same database as a plain `psql -f dump` would, as the same unprivileged role: every table's rows (counted and
- * hashed), the indexes, the constraints, the sequences' values, the views and the triggers, and the same errors (the
- * owners and grants of roles that do not exist here). A dump with several tables, foreign keys, sequences (serial,
- * identity and a standalone one), a view and a materialized view, made by pg_dump with owners and privileges.
+ * The fast load (sql-restore.ts and parallel-load.ts: the statements on one psql connection, the rows of the COPY blocks
+ * sliced over others) restores the same database as a plain `psql -f dump` would, as the same unprivileged role: every
+ * table's rows (counted and hashed), the indexes, the constraints, the sequences' values, the views and the triggers,
+ * and the same errors (the owners and grants of roles that do not exist here). A dump with several tables, foreign
+ * keys, sequences (serial, identity and a standalone one), a view and a materialized view, made by pg_dump with owners
+ * and privileges; and hand-written dumps whose session settings, transaction blocks, temporary tables and CSV COPY
+ * the sharing must respect.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -46,6 +48,12 @@ async function query(db: ThrowawayDatabase, sql: string): Promise<string[]> {
 
 const walBytes = async (db: ThrowawayDatabase) => BigInt((await query(db, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"))[0]!.split('.')[0]!);
 
+/** The psql processes this test process runs, with their command lines. */
+async function psqlChildren(): Promise<string[]> {
+  const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]);
+  return stdout.split('\n').filter((l) => /\bpsql\b/.test(l));
+}
+
 /** Everything a restore must bring back, read the same way from both databases. */
 async function snapshot(db: ThrowawayDatabase) {
   const tables = await query(
@@ -81,7 +89,7 @@ async function snapshot(db: ThrowawayDatabase) {
 }
 
 /** The reference: `psql -f -` in autocommit, as the restore role and the sandbox OS user, without the guard's help. */
-async function plainPsql(db: ThrowawayDatabase, sql: string): Promise<{ errors: string[] }> {
+async function plainPsql(db: ThrowawayDatabase, sql: string | Buffer): Promise<{ errors: string[] }> {
   const t = db.target;
   const user = sandboxUser();
   const psql = spawn(
@@ -159,7 +167,46 @@ after(async () => {
 });
 
 describe('the fast load restores the same database as plain psql', () => {
-  it('same rows, indexes, constraints, sequences, views and triggers, the same expected errors, and no WAL for the data', async () => {
+  it('same rows, indexes, constraints, sequences, views and triggers, the same expected errors, the rows loaded over several connections', async () => {
+    assert.match(dump, /OWNER TO app_owner/);
+    assert.match(dump, /GRANT SELECT ON TABLE public\.customers TO app_reader/);
+    const [fast, plain] = await Promise.all([throwaway(), throwaway()]);
+    // In uneven chunks, as the archive's member arrives.
+    const chunks = Buffer.from(dump)
+      .toString('latin1')
+      .match(/[\s\S]{1,65521}/g)!
+      .map((c) => Buffer.from(c, 'latin1'));
+    const result = await restoreSqlDump(Readable.from(chunks), fast.target, { copyConnections: 3, sliceBytes: 1 << 20 });
+    const reference = await plainPsql(plain, dump);
+
+    const [a, b] = [await snapshot(fast), await snapshot(plain)];
+    assert.deepEqual(a, b);
+    // Not vacuous: the reference holds what the source holds.
+    assert.deepEqual(Object.keys(a.rows), ['public.customers', 'public.order_lines', 'public.sku_totals', 'sales.orders']);
+    assert.equal(a.rows['public.order_lines']![0]!.split('|')[0], '300000');
+    // setval 1234, then 30000 orders each took the next invoice number, 7 apart.
+    assert.deepEqual(a.sequences['public.invoice_no'], ['211234|t']);
+    assert.deepEqual(a.sequences['public.never_used'], ['1|f']);
+    assert.ok(
+      a.constraints.some((c) => /FOREIGN KEY \(order_id\) REFERENCES sales\.orders\(id\) DEFERRABLE INITIALLY DEFERRED\|t\|t$/.test(c)),
+      a.constraints.join('\n'),
+    );
+    assert.equal(a.matviews[0]?.split('|')[2], 't', 'the materialized view was refreshed');
+    assert.equal(a.triggers.length, 1);
+
+    // The same errors, all of them the expected ones of a restore as another role (owners, grants).
+    assert.ok(result.errorCount > 0);
+    assert.equal(result.errorCount, reference.errors.length, `${result.errors.join('\n')}\n---\n${reference.errors.join('\n')}`);
+    assert.equal(result.privilegedRefusals, result.errorCount, result.errors.join('\n'));
+    // Not vacuous either: every COPY block was shared out, order_lines (300000 rows, about 6 MB) in slices of 1 MiB, over
+    // the three connections asked for.
+    assert.equal(result.load.copyBlocksInPlace, 0, result.load.inPlaceReason);
+    assert.equal(result.load.copyBlocksShared, 3);
+    assert.equal(result.load.copyConnections, 3);
+    assert.ok(result.load.copySlices >= 6, `${result.load.copySlices} slices`);
+  });
+
+  it('on one connection: the same database, and no WAL for the data (one transaction, wal_level=minimal)', async () => {
     assert.match(dump, /OWNER TO app_owner/);
     assert.match(dump, /GRANT SELECT ON TABLE public\.customers TO app_reader/);
     const [fast, plain] = await Promise.all([throwaway(), throwaway()]);
@@ -169,7 +216,7 @@ describe('the fast load restores the same database as plain psql', () => {
       .toString('latin1')
       .match(/[\s\S]{1,65521}/g)!
       .map((c) => Buffer.from(c, 'latin1'));
-    const result = await restoreSqlDump(Readable.from(chunks), fast.target);
+    const result = await restoreSqlDump(Readable.from(chunks), fast.target, { copyConnections: 0 });
     const reference = await plainPsql(plain, dump);
     const wal = [(await walBytes(fast)) - walBefore[0]!, (await walBytes(plain)) - walBefore[1]!];
 
@@ -199,7 +246,7 @@ describe('the fast load restores the same database as plain psql', () => {
     assert.ok(wal[0]! * 2n < heap, `the fast load wrote ${wal[0]} bytes of WAL, order_lines holds ${heap} (the plain load: ${wal[1]})`);
   });
 
-  it('a load that breaks off in the middle commits nothing', async () => {
+  it('on one connection, a load that breaks off in the middle commits nothing', async () => {
     const db = await throwaway();
     const cut = dump.indexOf('\n', dump.indexOf('COPY sales.orders') + 100_000);
     assert.ok(cut > 0);
@@ -211,7 +258,120 @@ describe('the fast load restores the same database as plain psql', () => {
         throw new Error('the member was cut');
       })(),
     );
-    await assert.rejects(restoreSqlDump(broken, db.target), /could not be read to the end: the member was cut/);
+    await assert.rejects(restoreSqlDump(broken, db.target, { copyConnections: 0 }), /could not be read to the end: the member was cut/);
     assert.deepEqual(await query(db, `SELECT count(*) FROM pg_class WHERE relnamespace::regnamespace::text IN ${SCHEMAS}`), ['0']);
+  });
+
+  it('a load that breaks off in the middle fails, and stops every psql of it at once', async () => {
+    const db = await throwaway();
+    const cut = dump.indexOf('\n', dump.indexOf('COPY public.order_lines') + 2_000_000);
+    assert.ok(cut > 0);
+    let seen: string[] = [];
+    const broken = Readable.from(
+      (async function* () {
+        yield Buffer.from(dump.slice(0, cut + 1));
+        // Let the connections load what they have before the input breaks, and see them at it.
+        await new Promise((r) => setTimeout(r, 500));
+        seen = await psqlChildren();
+        throw new Error('the member was cut');
+      })(),
+    );
+    await assert.rejects(restoreSqlDump(broken, db.target, { copyConnections: 2 }), /could not be read to the end: the member was cut/);
+    assert.equal(seen.length, 3, `the main psql and two COPY connections were running:\n${seen.join('\n')}`);
+    assert.deepEqual(await psqlChildren(), [], 'no psql is left once the restore has failed');
+  });
+
+  /** Restores `sql` shared over two connections and with plain psql: the same database, the same errors. */
+  async function bothWays(sql: Buffer) {
+    const [fast, plain] = await Promise.all([throwaway(), throwaway()]);
+    const chunks = Array.from({ length: Math.ceil(sql.length / 977) }, (_, i) => sql.subarray(i * 977, (i + 1) * 977));
+    const result = await restoreSqlDump(Readable.from(chunks), fast.target, { copyConnections: 2 });
+    const reference = await plainPsql(plain, sql);
+    const [a, b] = [await snapshot(fast), await snapshot(plain)];
+    assert.deepEqual(JSON.stringify(a.rows), JSON.stringify(b.rows));
+    assert.deepEqual(a, b);
+    assert.equal(result.errorCount, reference.errors.length, `${result.errors.join('\n')}\n---\n${reference.errors.join('\n')}`);
+    return { result, fast, rows: a.rows };
+  }
+
+  it("shared out, a COPY reads its rows with the main session's settings (encoding, DateStyle, search_path); a CSV COPY loads in place", async () => {
+    const rows = Array.from(
+      { length: 20000 },
+      (_, i) => `${String(1 + (i % 28)).padStart(2, '0')}/${String(1 + (i % 12)).padStart(2, '0')}/2020\tB\xe9ziers ${i}`,
+    );
+    const sql = Buffer.from(
+      [
+        "SET client_encoding = 'LATIN1';",
+        'SET standard_conforming_strings = on;',
+        "SELECT pg_catalog.set_config('search_path', '', false);",
+        'CREATE SCHEMA sales;',
+        'CREATE TABLE public.visits (d date, city text);',
+        "SET DateStyle = 'SQL, DMY';",
+        'COPY public.visits (d, city) FROM stdin;',
+        ...rows,
+        '\\.',
+        'CREATE TABLE public.notes (a text, b text);',
+        'COPY public.notes (a, b) FROM stdin WITH (FORMAT csv);',
+        '"x","line one',
+        '\\. is data in a CSV field"',
+        '\\.',
+        'SET search_path = sales, pg_catalog;',
+        'CREATE TABLE orders (id integer, placed date);',
+        'COPY orders (id, placed) FROM stdin;',
+        '1\t13/02/2021',
+        '\\.',
+        '',
+      ].join('\n'),
+      'latin1',
+    );
+    const { result, fast, rows: restored } = await bothWays(sql);
+    assert.equal(result.errorCount, 0, result.errors.join('\n'));
+    assert.deepEqual({ shared: result.load.copyBlocksShared, inPlace: result.load.copyBlocksInPlace }, { shared: 2, inPlace: 1 }, result.load.inPlaceReason);
+    // Not vacuous: day first, as the dump's DateStyle says, and é decoded from LATIN1.
+    assert.deepEqual(await query(fast, "SELECT to_char(d, 'YYYY-MM-DD'), city FROM public.visits WHERE city = 'Béziers 12'"), ['2020-01-13|Béziers 12']);
+    assert.deepEqual(await query(fast, "SELECT to_char(placed, 'YYYY-MM-DD') FROM sales.orders"), ['2021-02-13']);
+    assert.equal(restored['public.visits']![0]!.split('|')[0], '20000');
+    assert.equal(restored['public.notes']![0]!.split('|')[0], '1');
+  });
+
+  it('a COPY after a transaction block was opened, or into a temporary table, loads in place on the main connection', async () => {
+    const inTransaction = await bothWays(
+      Buffer.from(
+        [
+          'CREATE TABLE public.a (id int);',
+          'BEGIN;',
+          'CREATE TABLE public.b (id int);',
+          'COPY public.b (id) FROM stdin;',
+          '1',
+          '\\.',
+          'COMMIT;',
+          'COPY public.a (id) FROM stdin;',
+          '2',
+          '\\.',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(inTransaction.result.load.copyBlocksShared, 0);
+    assert.equal(inTransaction.result.load.copyBlocksInPlace, 2);
+    assert.match(inTransaction.result.load.inPlaceReason ?? '', /binds the session \(BEGIN/);
+    // pg_temp.scratch is a temporary table without the word TEMP: the main session's own report says so.
+    const temporary = await bothWays(
+      Buffer.from(
+        [
+          'CREATE TABLE public.c (id int);',
+          'CREATE TABLE pg_temp.scratch (id int);',
+          'COPY scratch (id) FROM stdin;',
+          '7',
+          '\\.',
+          'INSERT INTO public.c SELECT id FROM scratch;',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(temporary.result.errorCount, 0, temporary.result.errors.join('\n'));
+    assert.equal(temporary.result.load.copyBlocksInPlace, 1);
+    assert.equal(temporary.result.load.inPlaceReason, 'the dump created temporary objects');
+    assert.deepEqual(temporary.rows['public.c']![0]!.split('|')[0], '1');
   });
 });

@@ -5,7 +5,7 @@ import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { MetaCommandRefused, PsqlInputGuard } from '../../src/restore/psql-input-guard.js';
+import { type GuardedChunk, MetaCommandRefused, PsqlInputGuard } from '../../src/restore/psql-input-guard.js';
 import { type PostgresCluster, startCluster } from '../../src/simulator/postgres-cluster.js';
 
 /** Feeds `input` in chunks of `size` bytes (chunk boundaries must not matter). */
@@ -15,6 +15,34 @@ async function guard(input: string | Buffer, size = 7): Promise<string> {
   const g = new PsqlInputGuard();
   const [, out] = await Promise.all([pipeline(Readable.from(chunks), g), text(g)]);
   return out;
+}
+
+/** The guard with marks, fed in chunks of `size` bytes: what it passed on, and its marks as text (offsets resolved). */
+async function marked(input: string, size: number): Promise<{ out: string; marks: string[] }> {
+  const buf = Buffer.from(input);
+  const chunks = Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size));
+  const g = new PsqlInputGuard({ marks: true });
+  const seen: GuardedChunk[] = [];
+  g.on('data', (c: GuardedChunk) => seen.push(c));
+  await pipeline(Readable.from(chunks), g);
+  const marks = seen.flatMap(({ data, marks: ms }) =>
+    ms.map((m) => {
+      switch (m.kind) {
+        case 'statement-start':
+          return `start ${JSON.stringify(data.toString('utf8', m.at, m.at + 6))}`;
+        case 'statement-end':
+          return `end ${m.head}`;
+        case 'copy':
+          // The line is the chunk's bytes from lineStart, and the rows start on the next line.
+          assert.ok(!m.line || (data.subarray(m.lineStart!, m.lineStart! + m.line.length).equals(m.line) && data[m.dataStart - 1] === 0x0a));
+          return `copy ${m.line ? `line ${JSON.stringify(m.line.toString())}` : 'not a whole line'}`;
+        case 'copy-end':
+          return `copy-end ${data.toString('utf8', m.at, m.end).replace(/\r/g, 'CR').replace(/\n/g, 'LF')}`;
+      }
+      throw new Error(`unknown mark ${JSON.stringify(m)}`);
+    }),
+  );
+  return { out: Buffer.concat(seen.map((c) => c.data)).toString(), marks };
 }
 
 const refused = (command: string, line: number) => (e: unknown) => e instanceof MetaCommandRefused && e.command === command && e.line === line;
@@ -42,6 +70,36 @@ describe('psql input guard', () => {
   it('passes a real pg_dump through byte for byte, whatever the chunking', async () => {
     assert.match(dump, /FROM stdin;\n1\t\\N\n/, 'the dump has COPY data starting with a backslash');
     for (const size of [1, 7, 4096]) assert.equal(await guard(dump, size), dump);
+  });
+
+  it('with marks, passes the same bytes and says where statements and COPY blocks start and end, whatever the chunking', async () => {
+    for (const size of [1, 7, 4096]) {
+      const { out, marks } = await marked(dump, size);
+      assert.equal(out, dump);
+      const copies = marks.filter((m) => m.startsWith('copy '));
+      assert.ok(copies.length >= 2 && copies.every((m) => /^copy line "COPY public\..+ \(.+\) FROM stdin;"$/.test(m)), copies.join('\n'));
+      assert.equal(marks.filter((m) => m === 'copy-end \\.LF').length, copies.length);
+    }
+    const sql = "SET a = 'x;y';\nCOPY t (id) FROM stdin;\n1\n\\.\nSELECT 1; COPY u FROM stdin;\n2\n\\.\r\nCOPY v\n FROM stdin;\n3\n\\.\n";
+    for (const size of [1, 5, 4096]) {
+      const { out, marks } = await marked(sql, size);
+      assert.equal(out, sql);
+      assert.deepEqual(marks, [
+        'start "SET a "',
+        "end SET a = '",
+        'start "COPY t"',
+        'copy line "COPY t (id) FROM stdin;"',
+        'copy-end \\.LF',
+        'start "SELECT"',
+        'end SELECT 1',
+        'start "COPY u"',
+        'copy not a whole line',
+        'copy-end \\.CRLF',
+        'start "COPY v"',
+        'copy not a whole line',
+        'copy-end \\.LF',
+      ]);
+    }
   });
 
   it("allows pg_dump's own \\restrict and \\unrestrict", async () => {

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { MetaCommandRefused } from '../../src/restore/psql-input-guard.js';
-import { majorVersion, restoreSqlDump, versionMismatch } from '../../src/restore/sql-restore.js';
+import { defaultCopyConnections, majorVersion, restoreSqlDump, versionMismatch } from '../../src/restore/sql-restore.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../../src/restore/throwaway-database.js';
 import { type PostgresCluster, startCluster } from '../../src/simulator/postgres-cluster.js';
 
@@ -138,6 +138,10 @@ describe('restoring a dump into a throwaway database', () => {
     assert.ok(result.privilegedRefusals >= 3, result.errors.join(' | '));
     assert.deepEqual(await db.roles(), before, 'no role created');
     assert.equal(existsSync(join(work, 'SENTINEL2')), false);
+  });
+
+  it('shares COPY out from three CPUs on (one CPU reads the archive), over at most four more connections', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 16].map((cpus) => defaultCopyConnections(cpus)), [0, 0, 2, 3, 4, 4]);
   });
 
   it('names a version mismatch between the dump and the server', () => {
