@@ -5,7 +5,8 @@
  * every test cluster pays it on its critical path (issue 15's bench: 0.5 s of a 7.6 s baseline).
  *
  * The template is never run: it is the data directory as initdb left it, before any server started on it, copied
- * before the first start. It lives under the PostgreSQL cache (npm-postgres-server.ts's postgresCacheDir, e.g.
+ * before the first start. A prepared template (throwaway-cluster.ts's PreparedTemplate: a restore cluster's scratch
+ * database and role) is that copy after our own SQL ran on it once, on a Unix socket, before anything untrusted. It lives under the PostgreSQL cache (npm-postgres-server.ts's postgresCacheDir, e.g.
  * /var/cache/restorecheck/postgres/templates/<key>/data), owned by this process's user and writable by nobody else:
  * the sandbox user that runs the servers (and reads untrusted dumps into them) can read it but never change it, so
  * one restore cannot plant something (a setting, a function in template1) in the next one's server.

@@ -3,9 +3,9 @@
  * database in it, and a role that owns that database and nothing else (no superuser, no CREATEROLE,
  * no CREATEDB). Everything is removed by `drop()`, which is safe to call twice.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { startCluster, type PostgresCluster } from './throwaway-cluster.js';
+import { type PostgresCluster, type PreparedTemplate, startCluster } from './throwaway-cluster.js';
 import type { PsqlTarget } from './sql-restore.js';
 import type { PostgresServer } from './postgres-binaries.js';
 
@@ -25,6 +25,30 @@ export interface ThrowawayDatabase {
 }
 
 export const RESTORE_ROLE = 'restorecheck_restore';
+/** The scratch database as the template holds it; each cluster renames it to its run's name. */
+const TEMPLATE_DATABASE = 'restorecheck_scratch';
+
+/**
+ * What every restore cluster starts with (throwaway-cluster.ts keeps it in a template of its own): the scratch database,
+ * owned by a role with no other privilege (no superuser, no CREATEROLE, no CREATEDB, and no password until its cluster
+ * sets one), and its public schema (the dump recreates its own objects there; PostgreSQL 15 no longer lets every role
+ * create in it). Nothing else: `postgres` and `template0` are dropped (a restore creates no database), so that a cluster
+ * copies two databases' files instead of three and creates none.
+ */
+const RESTORE_STEPS: [string, string][] = [
+  ['postgres', `CREATE DATABASE ${TEMPLATE_DATABASE}`],
+  ['postgres', `CREATE ROLE ${RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`],
+  ['postgres', `ALTER DATABASE ${TEMPLATE_DATABASE} OWNER TO ${RESTORE_ROLE}`],
+  [TEMPLATE_DATABASE, `ALTER SCHEMA public OWNER TO ${RESTORE_ROLE}`],
+  ['template1', 'DROP DATABASE postgres'],
+  ['template1', "UPDATE pg_database SET datistemplate = false WHERE datname = 'template0'"],
+  ['template1', 'DROP DATABASE template0'],
+];
+const RESTORE_TEMPLATE: PreparedTemplate = {
+  key: `restore:${createHash('sha256').update(JSON.stringify(RESTORE_STEPS)).digest('hex').slice(0, 16)}`,
+  steps: RESTORE_STEPS,
+  maintenanceDatabase: 'template1',
+};
 
 /** `restorecheck_scratch_<run id>`, restricted to what an unquoted identifier allows. */
 export function scratchDatabaseName(runId: string): string {
@@ -40,6 +64,7 @@ export async function createThrowawayDatabase(runId: string, options: { server?:
   // checkpoints, memory for index builds, no autovacuum racing the load.
   const cluster: PostgresCluster = await startCluster({
     ...(options.server ? { server: options.server } : {}),
+    prepared: RESTORE_TEMPLATE,
     settings: {
       wal_level: 'minimal',
       max_wal_senders: '0',
@@ -56,17 +81,10 @@ export async function createThrowawayDatabase(runId: string, options: { server?:
   const database = scratchDatabaseName(runId);
   const password = randomBytes(18).toString('base64url');
   try {
-    // Two psql calls, not four: each one is a runuser and a connection, on the restore's critical path. CREATE DATABASE
-    // cannot share a transaction; the rest can, in the new database.
-    await cluster.sql(`CREATE DATABASE ${database}`);
+    // One psql call (a runuser and a connection, on the restore's critical path): the template's database gets this
+    // run's name, and the restore role a password of this cluster's own.
     const serverVersion = (
-      await cluster.sql(
-        `CREATE ROLE ${RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '${password}'; ` +
-          `ALTER DATABASE ${database} OWNER TO ${RESTORE_ROLE}; ` +
-          // The dump recreates its own objects in public; PostgreSQL 15 no longer lets every role create there.
-          `ALTER SCHEMA public OWNER TO ${RESTORE_ROLE}; SHOW server_version`,
-        database,
-      )
+      await cluster.sql(`ALTER DATABASE ${TEMPLATE_DATABASE} RENAME TO ${database}; ALTER ROLE ${RESTORE_ROLE} PASSWORD '${password}'; SHOW server_version`)
     ).trim();
     let dropped = false;
     return {

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { templatesDir } from '../../src/restore/cluster-template.js';
 import { startCluster } from '../../src/restore/throwaway-cluster.js';
+import { createThrowawayDatabase } from '../../src/restore/throwaway-database.js';
 
 const run = promisify(execFile);
 
@@ -118,5 +119,49 @@ describe('throwaway clusters from an initdb template', () => {
     } finally {
       await chmod(join(templatesDir(), key), 0o755);
     }
+  });
+
+  it("prepares a restore cluster's template once: the next ones start with only their scratch database and the restore role, with passwords of their own", async () => {
+    const plain = new Set(await readdir(templatesDir()).catch(() => []));
+    const first = await createThrowawayDatabase(`prep1${Date.now()}`);
+    await first.drop();
+    // Besides the plain one (made too when this test runs alone): the one with two databases (template1, the scratch one).
+    const added = (await readdir(templatesDir())).filter((k) => !plain.has(k));
+    const prepared: string[] = [];
+    for (const k of added) if ((await readdir(join(templatesDir(), k, 'data', 'base'))).length === 2) prepared.push(k);
+    assert.equal(prepared.length, 1, `the first restore cluster left a template of its own (new: ${added.join(', ')})`);
+    const template = join(templatesDir(), prepared[0]!, 'data');
+    const before = await fingerprint(template);
+
+    const [second, third] = [await createThrowawayDatabase(`prep2${Date.now()}`), await createThrowawayDatabase(`prep3${Date.now()}`)];
+    const asRestoreRole = (db: typeof second, sql: string, password = db.target.password) =>
+      run(
+        join(db.target.binDir, 'psql'),
+        ['-X', '-At', '-h', db.target.host, '-p', String(db.target.port), '-U', db.target.user, '-d', db.target.database, '-c', sql],
+        {
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPASSWORD: password },
+          timeout: 30_000,
+        },
+      );
+    try {
+      // Its run's name, and nothing else to connect to but template1 (which the restore role may not change).
+      assert.deepEqual((await asRestoreRole(second, 'SELECT datname FROM pg_database ORDER BY 1')).stdout.trim().split('\n'), [
+        second.target.database,
+        'template1',
+      ]);
+      assert.match(second.target.database, /^restorecheck_scratch_prep2\d+$/);
+      assert.equal(
+        (await asRestoreRole(second, 'SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user')).stdout.trim(),
+        'f|f|f',
+      );
+      await asRestoreRole(second, 'CREATE TABLE public.restored (x int); INSERT INTO public.restored VALUES (1)');
+      // The other cluster's password is refused.
+      await assert.rejects(asRestoreRole(second, 'SELECT 1', third.target.password), /password authentication failed/);
+      assert.equal((await asRestoreRole(third, "SELECT count(*) FROM pg_class WHERE relname = 'restored'")).stdout.trim(), '0');
+    } finally {
+      await second.drop();
+      await third.drop();
+    }
+    assert.equal(await fingerprint(template), before, 'a restore leaves the template unchanged');
   });
 });

@@ -141,7 +141,10 @@ describe('restoring a dump into a throwaway database', () => {
   });
 
   it('shares COPY out from three CPUs on (one CPU reads the archive), over at most four more connections', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 16].map((cpus) => defaultCopyConnections(cpus)), [0, 0, 2, 3, 4, 4]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 16].map((cpus) => defaultCopyConnections(cpus)),
+      [0, 0, 2, 3, 4, 4],
+    );
   });
 
   it('names a version mismatch between the dump and the server', () => {
