@@ -218,11 +218,13 @@ export class DumpRouter extends Writable {
         case 'statement-start': {
           if (this.mode.kind !== 'main') break;
           // A COPY that may be shared waits for its own decision (below); any other statement runs on the main
-          // connection after the rows before it are loaded.
-          const ending = marks.slice(m + 1).find((k) => k.kind === 'copy' || k.kind === 'statement-end');
-          if (ending?.kind === 'copy' && ending.lineStart === mark.at && this.shareable(ending) === undefined) break;
-          pos = this.toMain(data, pos, mark.at);
-          await this.syncWorkers();
+          // connection after the rows before it are loaded. Only then is the chunk cut here: a chunk of many
+          // statements (a dump of INSERTs) goes to psql in one write, not one per statement.
+          if (this.sharedCopyStartsAt(marks, m)) break;
+          if (this.workersDirty.size > 0) {
+            pos = this.toMain(data, pos, mark.at);
+            await this.syncWorkers();
+          }
           this.mainDirty = true;
           break;
         }
@@ -276,6 +278,18 @@ export class DumpRouter extends Writable {
       // The main connection's queue is bounded too (a COPY it loads in place can be most of the dump).
       await this.main.drained();
     }
+  }
+
+  /** Whether the statement starting at marks[m] is a COPY that may be shared (its end is the next mark but one at most). */
+  private sharedCopyStartsAt(marks: GuardMark[], m: number): boolean {
+    const start = marks[m]!;
+    if (start.kind !== 'statement-start') return false;
+    for (let k = m + 1; k < marks.length; k++) {
+      const mark = marks[k]!;
+      if (mark.kind === 'copy') return mark.lineStart === start.at && this.shareable(mark) === undefined;
+      if (mark.kind === 'statement-end' || mark.kind === 'statement-start') return false;
+    }
+    return false;
   }
 
   /** Why this COPY cannot be shared, or undefined when it can (as far as its own text and the statements so far tell). */
