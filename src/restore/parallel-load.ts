@@ -12,8 +12,10 @@
  * - The main connection's session settings (`SET client_encoding`, `search_path`, `DateStyle` … pg_settings' session
  *   values, read with the marker) are applied on a connection before it loads a slice: the rows mean the same there.
  * - Only COPY blocks as pg_dump writes them are cut: a whole line `COPY name (columns) FROM stdin;` (text format, one
- *   row per line). Any other COPY, and every COPY after a transaction block was opened or a temporary object was
- *   created (the others cannot see into that session), goes to the main connection, in place.
+ *   row per line), into a table the restore role can load (a COPY that fails at its start makes psql read the rows as
+ *   SQL, which would swallow the marker after them: a hang, found in a test). Any other COPY, and every COPY after a
+ *   transaction block was opened, a temporary object was created (the others cannot see into that session) or a COPY
+ *   ran in place (psql may be reading its rows as SQL), goes to the main connection, in place.
  * - Slices of one table land in its heap in another order than the dump's: a restore compares counts and contents,
  *   never physical order.
  *
@@ -44,11 +46,16 @@ const sessionReport = z.object({
   settings: z.array(z.tuple([z.string(), z.string()])).nullable(),
   inTransaction: z.boolean(),
   temporary: z.boolean(),
+  loadable: z.boolean(),
 });
 type SessionReport = z.infer<typeof sessionReport>;
 
 /** A statement after which no COPY can be loaded by another connection: it opens a transaction block or a temporary object. */
 const SESSION_BOUND = /^(BEGIN|START\b)|^(CREATE|SELECT)\b.*\bTEMP(ORARY)?\b/i;
+/** An identifier as pg_dump writes one (plain, or double-quoted), so that to_regclass never meets a syntax error. */
+const IDENTIFIER = '(?:"(?:[^"]|"")+"|[A-Za-z_\\u0080-\\uffff][A-Za-z0-9_$\\u0080-\\uffff]*)';
+/** The table of a COPY line: `COPY schema.table (…) FROM stdin;`. */
+const COPY_TABLE = new RegExp(`^COPY\\s+(${IDENTIFIER}(?:\\.${IDENTIFIER})?)\\s+(?:\\(|FROM\\s)`, 'i');
 /** pg_dump's COPY line: no options after `stdin`, so text format, one row per line. */
 const PG_DUMP_COPY = /^COPY\s+\S[\s\S]*\s+FROM\s+stdin;$/i;
 
@@ -176,8 +183,6 @@ export class DumpRouter extends Writable {
   readonly stats: ParallelLoadStats = { copyConnections: 0, copySlices: 0, copyBlocksShared: 0, copyBlocksInPlace: 0 };
   private mode: Mode = { kind: 'main' };
   private workers: PsqlSession[] | undefined;
-  /** The main connection ran statements since its last marker. */
-  private mainDirty = false;
   /** COPY connections that loaded slices since their last marker. */
   private readonly workersDirty = new Set<PsqlSession>();
   /** No COPY can be shared any more: the main session holds a transaction or temporary objects. */
@@ -225,7 +230,6 @@ export class DumpRouter extends Writable {
             pos = this.toMain(data, pos, mark.at);
             await this.syncWorkers();
           }
-          this.mainDirty = true;
           break;
         }
         case 'statement-end':
@@ -235,15 +239,17 @@ export class DumpRouter extends Writable {
           const reason = this.shareable(mark);
           // The statements before it reach the main connection before it is asked how far it has got.
           if (reason === undefined) pos = this.toMain(data, pos, mark.lineStart!);
-          const inPlace = reason ?? (await this.mainCanBeFollowed());
+          const inPlace = reason ?? (await this.mainCanBeFollowed(mark.line!));
           if (inPlace !== undefined) {
             this.stats.copyBlocksInPlace++;
             this.stats.inPlaceReason ??= inPlace;
+            // A COPY that fails at its start makes psql read its rows as SQL, and what follows (an open quote in a row)
+            // may never reach a marker's end: once a COPY runs in place, the main connection is asked nothing more.
+            this.sessionBound ??= `a COPY loaded in place (${inPlace})`;
             if (mark.lineStart !== undefined && this.mode.kind === 'main') {
               // Its statement-start waited for this decision: the rows before it first.
               pos = this.toMain(data, pos, mark.lineStart);
               await this.syncWorkers();
-              this.mainDirty = true;
             }
             this.mode = { kind: 'main-copy' };
             break;
@@ -308,13 +314,16 @@ export class DumpRouter extends Writable {
   }
 
   /** Waits for the main connection to have run everything so far; reads its session. Why it cannot be followed, if so. */
-  private async mainCanBeFollowed(): Promise<string | undefined> {
-    if (!this.mainDirty) return undefined;
+  private async mainCanBeFollowed(copyLine: Buffer): Promise<string | undefined> {
+    // Asked before every shared COPY, dirty or not: whether its table is there for this role to load. A COPY that
+    // fails at its start would make the COPY connection read the rows as SQL and swallow the marker after them.
+    const table = COPY_TABLE.exec(copyLine.toString('utf8'))?.[1];
+    if (table === undefined) return 'a COPY whose table name restorecheck does not read';
     const answer = await this.main.sync(
       "json_build_object('settings', (SELECT json_agg(json_build_array(name, setting) ORDER BY name) FROM pg_settings WHERE source = 'session'), " +
-        "'inTransaction', transaction_timestamp() <> statement_timestamp(), 'temporary', pg_my_temp_schema() <> 0)::jsonb::text",
+        "'inTransaction', transaction_timestamp() <> statement_timestamp(), 'temporary', pg_my_temp_schema() <> 0, " +
+        `'loadable', coalesce(has_table_privilege(to_regclass(${literal(table)}), 'INSERT'), false))::jsonb::text`,
     );
-    this.mainDirty = false;
     let report: SessionReport;
     try {
       if (answer === ABORTED) throw new Error('aborted');
@@ -326,6 +335,7 @@ export class DumpRouter extends Writable {
     if (report.inTransaction) this.sessionBound = 'the dump opened a transaction block';
     else if (report.temporary) this.sessionBound = 'the dump created temporary objects';
     if (this.sessionBound) return this.sessionBound;
+    if (!report.loadable) return `the table of ${copyLine.toString('utf8').slice(0, 80)} is not there for the restore role to load`;
     const settings = report.settings ?? [];
     if (JSON.stringify(settings) !== JSON.stringify(this.settings)) {
       this.settings = settings;

@@ -18,7 +18,7 @@ function recorder() {
     drained: async () => undefined,
     sync: async (columns = '') => {
       writes.push('<sync>');
-      return columns ? JSON.stringify({ settings: null, inTransaction: false, temporary: false }) : '';
+      return columns ? JSON.stringify({ settings: null, inTransaction: false, temporary: false, loadable: true }) : '';
     },
     end: () => void writes.push('<end>'),
     kill: () => undefined,
