@@ -7,7 +7,7 @@
  */
 import { CONFIG_FILE, SIGNING_KEY_SECRET, SIGNING_KEY_VARIABLE } from './config-document.js';
 import { CommentedYaml } from './commented-yaml.js';
-import { AZURE_CLIENT_IP_STEP, SERVICE_CONNECTION, azureCliTask } from './azure-pipeline.js';
+import { AZURE_CLIENT_IP_STEP, SERVICE_CONNECTION, azureCliTask, azureMonthlyComments } from './azure-pipeline.js';
 import {
   CI_NODE_MAJOR,
   CLIENT_IP_VARIABLE,
@@ -140,36 +140,33 @@ export function azureFleetPipelineData(answers: InitAnswers): Record<string, unk
 
 export function renderAzureFleetPipeline(answers: InitAnswers): string {
   const count = shardCountOf(answers);
-  return new CommentedYaml(azureFleetPipelineData(answers), [
-    `restorecheck: monthly proof that the backups of the ${answers.environment} fleet are real (Azure DevOps).`,
-    `Written by \`restorecheck init --fleet\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
-    '',
-    `The check runs as ${count} parallel jobs, each on a stable share of the fleet (--shard K/${count}), then the merge job`,
-    "joins their reports into the fleet's one report. More jobs: change `parallel` (the shard count follows it).",
-    '',
-    'Before the first run:',
-    `  a service connection named "${SERVICE_CONNECTION}" (Azure Resource Manager, workload identity federation: no secret stored),`,
-    '    whose identity has Reader on every subscription azure.discover searches, and the roles the restore test needs (README);',
-    `  a secret pipeline variable ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}});`,
-    ...(answers.sign === 'yes'
-      ? [
-          `  a secret pipeline variable ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}});`,
-        ]
-      : []),
-    '  a pipeline created from this file (Pipelines → New pipeline → Existing Azure Pipelines YAML file).',
-    '',
-    'A failed check fails its shard job; the merge job runs anyway and exits with the fleet code (0 pass, 1 a check',
-    'failed, 2 incomplete, or a shard missing or refused), so the run fails like a single check would. Then the',
-    'restore-test job restores the servers due (restoreTest.everyDays, maxServers, parallel in restorecheck.yaml) and',
-    'deletes them; a failed one fails the run too.',
-    '',
-    ...installComment(answers),
-  ])
-    .above(['trigger'], 'Not on pushes or pull requests: on the schedule below, or run by hand.')
-    .above(['schedules', 0], 'At 03:17 UTC on the 1st of every month, from main (edit the branch if yours differs).')
-    .quoted(['schedules', 0, 'cron'])
-    .after(['schedules', 0, 'always'], 'run even when nothing changed since the last run')
-    .after(['variables', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
+  return azureMonthlyComments(
+    new CommentedYaml(azureFleetPipelineData(answers), [
+      `restorecheck: monthly proof that the backups of the ${answers.environment} fleet are real (Azure DevOps).`,
+      `Written by \`restorecheck init --fleet\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
+      '',
+      `The check runs as ${count} parallel jobs, each on a stable share of the fleet (--shard K/${count}), then the merge job`,
+      "joins their reports into the fleet's one report. More jobs: change `parallel` (the shard count follows it).",
+      '',
+      'Before the first run:',
+      `  a service connection named "${SERVICE_CONNECTION}" (Azure Resource Manager, workload identity federation: no secret stored),`,
+      '    whose identity has Reader on every subscription azure.discover searches, and the roles the restore test needs (README);',
+      `  a secret pipeline variable ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}});`,
+      ...(answers.sign === 'yes'
+        ? [
+            `  a secret pipeline variable ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}});`,
+          ]
+        : []),
+      '  a pipeline created from this file (Pipelines → New pipeline → Existing Azure Pipelines YAML file).',
+      '',
+      'A failed check fails its shard job; the merge job runs anyway and exits with the fleet code (0 pass, 1 a check',
+      'failed, 2 incomplete, or a shard missing or refused), so the run fails like a single check would. Then the',
+      'restore-test job restores the servers due (restoreTest.everyDays, maxServers, parallel in restorecheck.yaml) and',
+      'deletes them; a failed one fails the run too.',
+      '',
+      ...installComment(answers),
+    ]),
+  )
     .after(['jobs', 0, 'strategy', 'parallel'], 'the number of shards: each job gets System.JobPositionInPhase of System.TotalJobsInPhase')
     .above(
       ['jobs', 0, 'steps', 3],

@@ -103,32 +103,39 @@ export function azurePipelineData(answers: InitAnswers): Record<string, unknown>
   };
 }
 
-export function renderAzurePipeline(answers: InitAnswers): string {
-  const steps = ['jobs', 0, 'steps'] as const;
-  return new CommentedYaml(azurePipelineData(answers), [
-    `restorecheck: monthly proof that the backups of ${answers.environment} are real and restorable (Azure DevOps).`,
-    `Written by \`restorecheck init\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
-    '',
-    'Before the first run:',
-    `  a service connection named "${SERVICE_CONNECTION}" (Azure Resource Manager, workload identity federation: no secret stored),`,
-    '    whose identity has the roles the README lists;',
-    `  a secret pipeline variable ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}});`,
-    ...(answers.sign === 'yes'
-      ? [
-          `  a secret pipeline variable ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}});`,
-        ]
-      : []),
-    '  a pipeline created from this file (Pipelines → New pipeline → Existing Azure Pipelines YAML file).',
-    '',
-    'A failed check (exit 1) or one that could not be evaluated (exit 2) fails its task, and so the run.',
-    '',
-    ...installComment(answers),
-  ])
+/** The comments every monthly Azure DevOps pipeline of `init` carries on its trigger, schedule and pinned version. */
+export function azureMonthlyComments(yaml: CommentedYaml): CommentedYaml {
+  return yaml
     .above(['trigger'], 'Not on pushes or pull requests: on the schedule below, or run by hand.')
     .above(['schedules', 0], 'At 03:17 UTC on the 1st of every month, from main (edit the branch if yours differs).')
     .quoted(['schedules', 0, 'cron'])
     .after(['schedules', 0, 'always'], 'run even when nothing changed since the last run')
-    .after(['variables', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
+    .after(['variables', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade');
+}
+
+export function renderAzurePipeline(answers: InitAnswers): string {
+  const steps = ['jobs', 0, 'steps'] as const;
+  return azureMonthlyComments(
+    new CommentedYaml(azurePipelineData(answers), [
+      `restorecheck: monthly proof that the backups of ${answers.environment} are real and restorable (Azure DevOps).`,
+      `Written by \`restorecheck init\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
+      '',
+      'Before the first run:',
+      `  a service connection named "${SERVICE_CONNECTION}" (Azure Resource Manager, workload identity federation: no secret stored),`,
+      '    whose identity has the roles the README lists;',
+      `  a secret pipeline variable ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}});`,
+      ...(answers.sign === 'yes'
+        ? [
+            `  a secret pipeline variable ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}});`,
+          ]
+        : []),
+      '  a pipeline created from this file (Pipelines → New pipeline → Existing Azure Pipelines YAML file).',
+      '',
+      'A failed check (exit 1) or one that could not be evaluated (exit 2) fails its task, and so the run.',
+      '',
+      ...installComment(answers),
+    ]),
+  )
     .after(['jobs', 0, 'timeoutInMinutes'], 'restore-test stops itself after 60 minutes (--timeout)')
     .above(
       [...steps, 3],

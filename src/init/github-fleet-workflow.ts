@@ -21,7 +21,7 @@ import {
   restorecheckCommandLine,
   shardCheckCommandLine,
 } from './ci-commands.js';
-import { AZURE_LOGIN, GITHUB_CLIENT_IP_STEP, githubSecretEnv } from './github-workflow.js';
+import { AZURE_LOGIN, GITHUB_CLIENT_IP_STEP, githubMonthlyComments, githubSecretEnv } from './github-workflow.js';
 import { type InitAnswers, shardCountOf } from './init-answers.js';
 
 /** This job's place in the matrix, as GitHub spells it in an expression. */
@@ -120,44 +120,37 @@ export function renderGithubFleetWorkflow(answers: InitAnswers): string {
   const check = ['jobs', 'check', 'steps'] as const;
   const merge = ['jobs', 'merge', 'steps'] as const;
   const restore = ['jobs', 'restore-test', 'steps'] as const;
-  return new CommentedYaml(githubFleetWorkflowData(answers), [
-    `restorecheck: monthly proof that the backups of the ${answers.environment} fleet are real (every tagged server and account).`,
-    `Written by \`restorecheck init --fleet\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
-    '',
-    `The check runs as ${count} jobs of one matrix, each on a stable share of the fleet (--shard K/${count}: a resource's`,
-    'share depends only on its id), then the merge job joins their reports into the one report of the fleet.',
-    `More jobs: change the matrix and the /${count} of --shard together (or run init --fleet --shards N again).`,
-    '',
-    'Before the first run, in the repository settings (Secrets and variables → Actions):',
-    '  variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID: the app registration that has a',
-    '    federated credential for this repository (OIDC: no client secret is stored anywhere), with Reader on',
-    '    every subscription azure.discover searches, and the roles the restore test needs (README);',
-    `  secret ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}}).`,
-    ...(answers.sign === 'yes'
-      ? [`  secret ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}}).`]
-      : []),
-    '',
-    'A failed check (exit 1) or one that could not be evaluated (exit 2) fails its shard job; the merge job runs',
-    "anyway and exits with the fleet's code (0 pass, 1 a check failed, 2 incomplete, or a shard missing or refused),",
-    'so the workflow fails like a single check would. Then the restore-test job restores the servers due',
-    '(restoreTest.everyDays, maxServers, parallel in restorecheck.yaml) and deletes them; a failed one fails it too.',
-    '',
-    ...installComment(answers),
-  ])
-    .above(
-      ['on', 'schedule'],
-      'At 03:17 UTC on the 1st of every month (off the hour: GitHub delays schedules when busy).',
-      'In a public repository GitHub disables schedules after 60 days without activity.',
-    )
-    .quoted(['on', 'schedule', 0, 'cron'])
-    .above(['on', 'workflow_dispatch'], 'And on demand, from the Actions tab (Run workflow).')
-    .after(['permissions', 'id-token'], "lets azure/login exchange GitHub's OIDC token for an Entra ID token")
+  return githubMonthlyComments(
+    new CommentedYaml(githubFleetWorkflowData(answers), [
+      `restorecheck: monthly proof that the backups of the ${answers.environment} fleet are real (every tagged server and account).`,
+      `Written by \`restorecheck init --fleet\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
+      '',
+      `The check runs as ${count} jobs of one matrix, each on a stable share of the fleet (--shard K/${count}: a resource's`,
+      'share depends only on its id), then the merge job joins their reports into the one report of the fleet.',
+      `More jobs: change the matrix and the /${count} of --shard together (or run init --fleet --shards N again).`,
+      '',
+      'Before the first run, in the repository settings (Secrets and variables → Actions):',
+      '  variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID: the app registration that has a',
+      '    federated credential for this repository (OIDC: no client secret is stored anywhere), with Reader on',
+      '    every subscription azure.discover searches, and the roles the restore test needs (README);',
+      `  secret ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}}).`,
+      ...(answers.sign === 'yes'
+        ? [`  secret ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}}).`]
+        : []),
+      '',
+      'A failed check (exit 1) or one that could not be evaluated (exit 2) fails its shard job; the merge job runs',
+      "anyway and exits with the fleet's code (0 pass, 1 a check failed, 2 incomplete, or a shard missing or refused),",
+      'so the workflow fails like a single check would. Then the restore-test job restores the servers due',
+      '(restoreTest.everyDays, maxServers, parallel in restorecheck.yaml) and deletes them; a failed one fails it too.',
+      '',
+      ...installComment(answers),
+    ]),
+  )
     .above(
       ['concurrency'],
       'One run at a time, never cancelled half-way: two runs would merge each other’s shards, and a cancelled restore',
       'test would leave its servers behind until `restorecheck restore-test cleanup`.',
     )
-    .after(['env', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
     .above(
       ['jobs', 'check', 'strategy'],
       "fail-fast: false: a shard that fails must not cancel the others, whose reports the merge needs. GitHub's matrix",

@@ -91,26 +91,9 @@ export function githubWorkflowData(answers: InitAnswers): Record<string, unknown
   };
 }
 
-export function renderGithubWorkflow(answers: InitAnswers): string {
-  const steps = ['jobs', 'restorecheck', 'steps'] as const;
-  return new CommentedYaml(githubWorkflowData(answers), [
-    `restorecheck: monthly proof that the backups of ${answers.environment} are real and restorable.`,
-    `Written by \`restorecheck init\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
-    '',
-    'Before the first run, in the repository settings (Secrets and variables → Actions):',
-    '  variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID: the app registration that has a',
-    '    federated credential for this repository (OIDC: no client secret is stored anywhere);',
-    `  secret ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}}).`,
-    ...(answers.sign === 'yes'
-      ? [`  secret ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}}).`]
-      : []),
-    ...(answers.reportStore ? ["The report store (report.store in restorecheck.yaml) keeps the record; the artifact is a copy for the run's page."] : []),
-    '',
-    'A failed check (exit 1) or a check that could not be evaluated (exit 2) fails its step, and so the job:',
-    'the default shell stops on a non-zero exit code. Later steps still run where their `if:` says so.',
-    '',
-    ...installComment(answers),
-  ])
+/** The comments every monthly GitHub workflow of `init` carries on its triggers, OIDC permission and pinned version. */
+export function githubMonthlyComments(yaml: CommentedYaml): CommentedYaml {
+  return yaml
     .above(
       ['on', 'schedule'],
       'At 03:17 UTC on the 1st of every month (off the hour: GitHub delays schedules when busy).',
@@ -119,12 +102,36 @@ export function renderGithubWorkflow(answers: InitAnswers): string {
     .quoted(['on', 'schedule', 0, 'cron'])
     .above(['on', 'workflow_dispatch'], 'And on demand, from the Actions tab (Run workflow).')
     .after(['permissions', 'id-token'], "lets azure/login exchange GitHub's OIDC token for an Entra ID token")
+    .after(['env', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade');
+}
+
+export function renderGithubWorkflow(answers: InitAnswers): string {
+  const steps = ['jobs', 'restorecheck', 'steps'] as const;
+  return githubMonthlyComments(
+    new CommentedYaml(githubWorkflowData(answers), [
+      `restorecheck: monthly proof that the backups of ${answers.environment} are real and restorable.`,
+      `Written by \`restorecheck init\` (restorecheck ${PINNED_VERSION}); see the README, "Set up for your subscription".`,
+      '',
+      'Before the first run, in the repository settings (Secrets and variables → Actions):',
+      '  variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID: the app registration that has a',
+      '    federated credential for this repository (OIDC: no client secret is stored anywhere);',
+      `  secret ${answers.databaseUrlEnv}: the database URL of a read-only role (${CONFIG_FILE} reads \${${answers.databaseUrlEnv}}).`,
+      ...(answers.sign === 'yes'
+        ? [`  secret ${SIGNING_KEY_SECRET}: the Ed25519 private key (PEM) that signs the reports (${CONFIG_FILE} reads \${${SIGNING_KEY_VARIABLE}}).`]
+        : []),
+      ...(answers.reportStore ? ["The report store (report.store in restorecheck.yaml) keeps the record; the artifact is a copy for the run's page."] : []),
+      '',
+      'A failed check (exit 1) or a check that could not be evaluated (exit 2) fails its step, and so the job:',
+      'the default shell stops on a non-zero exit code. Later steps still run where their `if:` says so.',
+      '',
+      ...installComment(answers),
+    ]),
+  )
     .above(
       ['concurrency'],
       'One run at a time, never cancelled half-way: a cancelled restore test would leave its server behind',
       'until `restorecheck restore-test cleanup`.',
     )
-    .after(['env', 'RESTORECHECK_VERSION'], 'the version that wrote this file; change it to upgrade')
     .after(['jobs', 'restorecheck', 'timeout-minutes'], 'restore-test stops itself after 60 minutes (--timeout)')
     .above(
       [...steps, 3],
