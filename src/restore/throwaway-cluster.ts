@@ -16,10 +16,10 @@
  * `restore-test cleanup --local`). The registry is the directories themselves: no state directory
  * that could itself be left behind.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,11 @@ export interface ClusterOptions {
   server?: { binDir: string; clientBinDir: string };
   /** Databases and roles every cluster of this kind starts with, made once and kept in its template. */
   prepared?: PreparedTemplate;
+  /**
+   * SQL the superuser runs as soon as the server is up, in the same psql call as the cluster's own first statement (one
+   * process and one connection fewer on a restore's critical path); what it prints is the cluster's `startOutput`.
+   */
+  startSql?: string;
 }
 
 /**
@@ -81,6 +86,8 @@ export interface PostgresCluster {
   osUser: string;
   /** How its data directory was made: a copy of the cached initdb template (cluster-template.ts), or initdb itself. */
   initializedFrom: 'template' | 'initdb';
+  /** What `startSql` printed (empty without it). */
+  startOutput: string;
   /** CA (the self-signed certificate itself) when TLS is on. */
   caFile?: string;
   url(options?: { user?: string; password?: string; database?: string; params?: Record<string, string> }): string;
@@ -145,6 +152,97 @@ function ownerEnv(home?: string): NodeJS.ProcessEnv {
 async function asOwner(binDir: string, tool: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; home?: string } = {}) {
   const [cmd, cmdArgs] = ownerCommand(join(binDir, tool), args, options.home);
   return run(cmd, cmdArgs, { env: { ...ownerEnv(options.home), ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** How often a server's start and stop are looked at: pg_ctl -w looks every 100 ms, and a fresh cluster is up in 30–60 ms. */
+const SERVER_POLL_MS = 10;
+
+/** A server this process started: its process (runuser's, when the owner is switched), to know when it has exited. */
+interface ServerProcess {
+  exited: Promise<void>;
+  hasExited(): boolean;
+}
+
+function serverProcess(child: ChildProcess): ServerProcess {
+  let done = false;
+  const exited = new Promise<void>((resolve) => {
+    const settle = () => {
+      done = true;
+      resolve();
+    };
+    child.once('exit', settle);
+    child.once('error', settle);
+  });
+  return { exited, hasExited: () => done };
+}
+
+/** The server's status line in postmaster.pid (`starting`, `ready`, `stopping`), or undefined while there is none. */
+async function postmasterStatus(dataDir: string): Promise<string | undefined> {
+  return readFile(join(dataDir, 'postmaster.pid'), 'utf8').then(
+    (text) => text.split('\n')[7]?.trim(),
+    () => undefined,
+  );
+}
+
+async function logTail(log: string): Promise<string> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-5).join(' | ') || '(its log is empty)';
+}
+
+/**
+ * Starts the server as `pg_ctl start -w` would (a session of its own, stdin from /dev/null, its output appended to LOG)
+ * and waits until postmaster.pid says it is ready. Not through pg_ctl, which looks every 100 ms: a fresh cluster is ready
+ * in 30–60 ms, so its second look was most of every cluster's start. Spawned by us, a server that exits at start (a
+ * setting it refuses, a port taken) is seen at once, with the end of its log.
+ */
+async function startServer(binDir: string, dataDir: string, log: string, home: string, timeoutMs: number): Promise<ServerProcess> {
+  if ((await postmasterStatus(dataDir)) !== undefined)
+    throw new EvaluationError('internal', `${dataDir} already has a postmaster.pid`, 'another server may be running from it: stop it, or remove the directory');
+  const [cmd, args] = ownerCommand(join(binDir, 'postgres'), ['-D', dataDir], home);
+  const out = await open(log, 'a', 0o600);
+  let server: ServerProcess;
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out.fd, out.fd], env: ownerEnv(home) });
+    server = serverProcess(child);
+    child.unref();
+  } finally {
+    await out.close();
+  }
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if ((await postmasterStatus(dataDir)) === 'ready') return server;
+    if (server.hasExited())
+      throw new EvaluationError(
+        'tool',
+        `the throwaway PostgreSQL server exited as it started: ${await logTail(log)}`,
+        'see the PostgreSQL log above; run `restorecheck doctor`',
+      );
+    if (performance.now() > deadline) {
+      await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate'], { home }).catch(() => undefined);
+      throw new EvaluationError(
+        'timeout',
+        `the throwaway PostgreSQL server was not ready after ${timeoutMs / 1000} s: ${await logTail(log)}`,
+        'the machine may be overloaded: run it again',
+      );
+    }
+    await Promise.race([server.exited, new Promise((r) => setTimeout(r, SERVER_POLL_MS))]);
+  }
+}
+
+/**
+ * Stops a server that startServer started: pg_ctl sends the signal (as the owner: no signal from root to a pid that
+ * the sandbox user could have written into postmaster.pid) without waiting, and the server's own process says when it
+ * is gone, where `pg_ctl stop -w` would look again only after 100 ms. Immediate, unless the server is kept on.
+ */
+async function stopServer(server: ServerProcess, binDir: string, dataDir: string, home: string, mode: 'fast' | 'immediate'): Promise<void> {
+  if (server.hasExited()) return;
+  await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', mode, '-W'], { home }).catch(() => undefined);
+  // A timer that holds the event loop open while we wait: the server's process is unref'd (a kept cluster must not keep
+  // this process from exiting), so its exit alone would let the process end before the directory is removed.
+  let timer: NodeJS.Timeout | undefined;
+  const waited = await Promise.race([server.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 30_000)))]);
+  clearTimeout(timer);
+  if (!waited) await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], { home }).catch(() => undefined);
 }
 
 /** The clusters this process runs: directory → the bin directory of its server (each stopped by its own pg_ctl). */
@@ -337,10 +435,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       .join('\n');
     await writeFile(join(dataDir, 'postgresql.auto.conf'), `${conf}\n`);
     if (user.switched) await chown(join(dataDir, 'postgresql.auto.conf'), user.uid, user.gid);
-    await asOwner(binDir, 'pg_ctl', ['start', '-D', dataDir, '-w', '-t', '60', '-l', join(dir, 'server.log')], { timeoutMs: 90_000, home });
+    const server = await startServer(binDir, dataDir, join(dir, 'server.log'), home, 60_000);
     // The template's superuser password was a random one, thrown away: this cluster's own, for TCP connections
     // (the socket, which sql() uses, trusts the local superuser).
-    if (fromTemplate) await superuserSql(`ALTER ROLE postgres PASSWORD '${password.replace(/'/g, "''")}'`);
+    const first = [fromTemplate ? `ALTER ROLE postgres PASSWORD '${password.replace(/'/g, "''")}'` : undefined, options.startSql].filter(Boolean).join('; ');
+    const startOutput = first ? await superuserSql(first) : '';
 
     const cluster: PostgresCluster = {
       host,
@@ -353,6 +452,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       home,
       osUser: user.name,
       initializedFrom: fromTemplate ? 'template' : 'initdb',
+      startOutput,
       ...(caFile ? { caFile } : {}),
       url: ({ user = 'postgres', password: pw = password, database = options.prepared?.maintenanceDatabase ?? 'postgres', params = {} } = {}) => {
         const query = new URLSearchParams(params).toString();
@@ -363,9 +463,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       stop: async ({ immediate = false } = {}) => {
         if (!live.has(dir)) return;
         live.delete(dir);
-        await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', immediate ? 'immediate' : 'fast', '-w', '-t', '30'], { home }).catch(() =>
-          asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate'], { home }).catch(() => undefined),
-        );
+        await stopServer(server, binDir, dataDir, home, immediate ? 'immediate' : 'fast');
         await rm(dir, { recursive: true, force: true });
       },
     };

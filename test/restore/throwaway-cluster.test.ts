@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EvaluationError } from '../../src/errors.js';
 import { hasCve202618408Fix } from '../../src/restore/sandbox-user.js';
-import { startCluster, sweepAbandonedClusters } from '../../src/restore/throwaway-cluster.js';
+import { CLUSTER_PREFIX, startCluster, sweepAbandonedClusters } from '../../src/restore/throwaway-cluster.js';
 
 describe('throwaway cluster launcher', () => {
   let work: string;
@@ -56,6 +56,47 @@ describe('throwaway cluster launcher', () => {
       await cluster.stop();
     }
     assert.equal(existsSync(cluster.dir), false);
+  });
+
+  it('a server that refuses its settings at start is an error naming what its log says, at once (not after the start timeout)', {
+    timeout: 30_000,
+  }, async () => {
+    const before = new Set((await readdir(tmpdir())).filter((e) => e.startsWith(CLUSTER_PREFIX)));
+    await assert.rejects(startCluster({ settings: { shared_buffers: 'plenty' } }), (error: unknown) => {
+      assert.ok(error instanceof EvaluationError, String(error));
+      assert.match(error.message, /exited as it started: .*shared_buffers/);
+      return true;
+    });
+    // Nothing of it is left (other test files' clusters, each in a process of its own, come and go meanwhile).
+    const ours: string[] = [];
+    for (const e of (await readdir(tmpdir())).filter((e) => e.startsWith(CLUSTER_PREFIX) && !before.has(e))) {
+      const owner = await readFile(join(tmpdir(), e, 'owner.json'), 'utf8').catch(() => '');
+      if (owner.includes(`"pid":${process.pid},`)) ours.push(e);
+    }
+    assert.deepEqual(ours, []);
+  });
+
+  it('stop() removes the directory even when nothing else keeps the process alive (the server process is not waited on by default)', async () => {
+    // A process of its own, whose only work is the cluster: it must not end while stop() is still waiting for the server.
+    const script = [
+      "import { existsSync } from 'node:fs';",
+      `import { startCluster } from ${JSON.stringify(join(process.cwd(), 'src/restore/throwaway-cluster.ts'))};`,
+      'const cluster = await startCluster();',
+      'process.stdout.write(`dir ${cluster.dir}\\n`);',
+      'await cluster.stop({ immediate: true });',
+      'process.stdout.write(`stopped ${existsSync(cluster.dir)}\\n`);',
+    ].join('\n');
+    const file = join(work, 'stop-alone.mts');
+    await writeFile(file, script);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 120_000 });
+    const dir = /^dir (.+)$/m.exec(child.stdout)?.[1];
+    assert.ok(dir, `the cluster started (${child.stderr})`);
+    try {
+      assert.match(child.stdout, /^stopped false$/m, `stop() finished and removed ${dir} (exit ${child.status}, ${child.stderr})`);
+      assert.equal(existsSync(dir), false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("the sweep removes only what is ours and abandoned: not a live owner's cluster, nor a directory someone else could write", async () => {
