@@ -109,7 +109,7 @@ export function startArchiveRestore(options: ArchiveRestoreOptions): ArchiveRest
     if (database) return database;
     log.info(`restore-test: starting a throwaway PostgreSQL for a dump of pg_dump ${dumpedBy ?? '(version unknown)'}`);
     database = resolvePostgresServer(dumpedBy, { signal, log: (line) => log.info(`restore-test: ${line}`) }).then((server) =>
-      createThrowawayDatabase(options.runId, { server }),
+      createThrowawayDatabase({ server }),
     );
     database.catch(() => undefined); // its failure is reported through the load (or dropped when unused)
     return database;

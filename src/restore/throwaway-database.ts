@@ -25,46 +25,51 @@ export interface ThrowawayDatabase {
 }
 
 export const RESTORE_ROLE = 'restorecheck_restore';
-/** The scratch database as the template holds it; each cluster renames it to its run's name. */
-const TEMPLATE_DATABASE = 'restorecheck_scratch';
+/**
+ * The scratch database, the cluster's only one. Its name is the same in every cluster: each cluster is its run's own (a
+ * directory and a port of its own), and a per-run name would need a second database to rename it from (PostgreSQL
+ * renames no database its session is connected to), whose 300 files every cluster would copy and delete.
+ */
+export const SCRATCH_DATABASE = 'restorecheck_scratch';
 
 /**
  * What every restore cluster starts with (throwaway-cluster.ts keeps it in a template of its own): the scratch database,
  * owned by a role with no other privilege (no superuser, no CREATEROLE, no CREATEDB, and no password until its cluster
  * sets one), and its public schema (the dump recreates its own objects there; PostgreSQL 15 no longer lets every role
- * create in it). Nothing else: `postgres` and `template0` are dropped (a restore creates no database), so that a cluster
- * copies two databases' files instead of three and creates none.
+ * create in it). Nothing else: `postgres`, `template0` and `template1` are dropped (a restore creates no database, and
+ * the superuser's own statements run in the scratch database), so that a cluster copies one database's files instead of
+ * three and creates none. Creating files is what costs on a slow disk (about 1 ms each, and 300 a database); deleting
+ * them afterwards too, and on a file system without a journal ext4 then skips the freed inodes for a while, which makes
+ * the next run's files slower still.
  */
 const RESTORE_STEPS: [string, string][] = [
-  ['postgres', `CREATE DATABASE ${TEMPLATE_DATABASE}`],
+  ['postgres', `CREATE DATABASE ${SCRATCH_DATABASE}`],
   ['postgres', `CREATE ROLE ${RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`],
-  ['postgres', `ALTER DATABASE ${TEMPLATE_DATABASE} OWNER TO ${RESTORE_ROLE}`],
-  [TEMPLATE_DATABASE, `ALTER SCHEMA public OWNER TO ${RESTORE_ROLE}`],
-  ['template1', 'DROP DATABASE postgres'],
-  ['template1', "UPDATE pg_database SET datistemplate = false WHERE datname = 'template0'"],
-  ['template1', 'DROP DATABASE template0'],
+  ['postgres', `ALTER DATABASE ${SCRATCH_DATABASE} OWNER TO ${RESTORE_ROLE}`],
+  [SCRATCH_DATABASE, `ALTER SCHEMA public OWNER TO ${RESTORE_ROLE}`],
+  [SCRATCH_DATABASE, 'DROP DATABASE postgres'],
+  [SCRATCH_DATABASE, 'ALTER DATABASE template0 IS_TEMPLATE false'],
+  [SCRATCH_DATABASE, 'DROP DATABASE template0'],
+  [SCRATCH_DATABASE, 'ALTER DATABASE template1 IS_TEMPLATE false'],
+  [SCRATCH_DATABASE, 'DROP DATABASE template1'],
 ];
 const RESTORE_TEMPLATE: PreparedTemplate = {
   key: `restore:${createHash('sha256').update(JSON.stringify(RESTORE_STEPS)).digest('hex').slice(0, 16)}`,
   steps: RESTORE_STEPS,
-  maintenanceDatabase: 'template1',
+  maintenanceDatabase: SCRATCH_DATABASE,
 };
 
-/** `restorecheck_scratch_<run id>`, restricted to what an unquoted identifier allows. */
-export function scratchDatabaseName(runId: string): string {
-  return `restorecheck_scratch_${runId
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, '')
-    .slice(0, 32)}`;
-}
-
-export async function createThrowawayDatabase(runId: string, options: { server?: PostgresServer } = {}): Promise<ThrowawayDatabase> {
+export async function createThrowawayDatabase(options: { server?: PostgresServer } = {}): Promise<ThrowawayDatabase> {
   // Tuned for one bulk load into data that is thrown away: no WAL beyond what crash recovery of this
   // very cluster needs (and none for the data of tables created in the restore's one transaction, when it loads in one), rare
   // checkpoints, memory for index builds, no autovacuum racing the load.
+  const password = randomBytes(18).toString('base64url');
+  // In the cluster's first psql call (a runuser and a connection, on the restore's critical path): the restore role gets
+  // a password of this cluster's own.
   const cluster: PostgresCluster = await startCluster({
     ...(options.server ? { server: options.server } : {}),
     prepared: RESTORE_TEMPLATE,
+    startSql: `ALTER ROLE ${RESTORE_ROLE} PASSWORD '${password}'; SHOW server_version`,
     settings: {
       wal_level: 'minimal',
       max_wal_senders: '0',
@@ -78,14 +83,9 @@ export async function createThrowawayDatabase(runId: string, options: { server?:
       max_locks_per_transaction: '1024',
     },
   });
-  const database = scratchDatabaseName(runId);
-  const password = randomBytes(18).toString('base64url');
+  const database = SCRATCH_DATABASE;
   try {
-    // One psql call (a runuser and a connection, on the restore's critical path): the template's database gets this
-    // run's name, and the restore role a password of this cluster's own.
-    const serverVersion = (
-      await cluster.sql(`ALTER DATABASE ${TEMPLATE_DATABASE} RENAME TO ${database}; ALTER ROLE ${RESTORE_ROLE} PASSWORD '${password}'; SHOW server_version`)
-    ).trim();
+    const serverVersion = cluster.startOutput.trim();
     let dropped = false;
     return {
       target: {

@@ -93,7 +93,7 @@ describe('restore-test --archive', () => {
     assert.equal(r.byId['restore-signed-document']?.status, 'skipped');
     const provision = r.byId['restore-provision']!.evidence;
     assert.equal(typeof provision.restoreSeconds, 'number');
-    assert.match(String(provision.target), /throwaway PostgreSQL .* cluster at 127\.0\.0\.1:\d+, database restorecheck_scratch_/);
+    assert.match(String(provision.target), /throwaway PostgreSQL .* cluster at 127\.0\.0\.1:\d+, database restorecheck_scratch$/);
     assert.equal(provision.restorePoint, new Date(Date.parse(String(provision.restorePoint))).toISOString().replace(/\.\d{3}Z$/, 'Z'));
     assert.deepEqual(r.byId['restore-row-counts-match']!.evidence.source, { patients: 300, documents: 30 });
     assert.deepEqual(r.byId['restore-row-counts-match']!.evidence.restored, { patients: 300, documents: 30 });

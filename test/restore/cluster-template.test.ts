@@ -123,17 +123,17 @@ describe('throwaway clusters from an initdb template', () => {
 
   it("prepares a restore cluster's template once: the next ones start with only their scratch database and the restore role, with passwords of their own", async () => {
     const plain = new Set(await readdir(templatesDir()).catch(() => []));
-    const first = await createThrowawayDatabase(`prep1${Date.now()}`);
+    const first = await createThrowawayDatabase();
     await first.drop();
-    // Besides the plain one (made too when this test runs alone): the one with two databases (template1, the scratch one).
+    // Besides the plain one (made too when this test runs alone, with three databases): the one with only the scratch one.
     const added = (await readdir(templatesDir())).filter((k) => !plain.has(k));
     const prepared: string[] = [];
-    for (const k of added) if ((await readdir(join(templatesDir(), k, 'data', 'base'))).length === 2) prepared.push(k);
+    for (const k of added) if ((await readdir(join(templatesDir(), k, 'data', 'base'))).length === 1) prepared.push(k);
     assert.equal(prepared.length, 1, `the first restore cluster left a template of its own (new: ${added.join(', ')})`);
     const template = join(templatesDir(), prepared[0]!, 'data');
     const before = await fingerprint(template);
 
-    const [second, third] = [await createThrowawayDatabase(`prep2${Date.now()}`), await createThrowawayDatabase(`prep3${Date.now()}`)];
+    const [second, third] = [await createThrowawayDatabase(), await createThrowawayDatabase()];
     const asRestoreRole = (db: typeof second, sql: string, password = db.target.password) =>
       run(
         join(db.target.binDir, 'psql'),
@@ -144,12 +144,11 @@ describe('throwaway clusters from an initdb template', () => {
         },
       );
     try {
-      // Its run's name, and nothing else to connect to but template1 (which the restore role may not change).
-      assert.deepEqual((await asRestoreRole(second, 'SELECT datname FROM pg_database ORDER BY 1')).stdout.trim().split('\n'), [
-        second.target.database,
-        'template1',
-      ]);
-      assert.match(second.target.database, /^restorecheck_scratch_prep2\d+$/);
+      // Its only database: no postgres, template0 or template1 to connect to or to plant something in.
+      assert.deepEqual((await asRestoreRole(second, 'SELECT datname FROM pg_database ORDER BY 1')).stdout.trim().split('\n'), ['restorecheck_scratch']);
+      assert.equal(second.target.database, 'restorecheck_scratch');
+      // The superuser's own statements (the roles a dump left, cluster-template's maintenance) run there too.
+      assert.ok((await second.roles()).includes('restorecheck_restore'));
       assert.equal(
         (await asRestoreRole(second, 'SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user')).stdout.trim(),
         'f|f|f',

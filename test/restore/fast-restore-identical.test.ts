@@ -26,7 +26,7 @@ let dump: string;
 const created: ThrowawayDatabase[] = [];
 
 async function throwaway(): Promise<ThrowawayDatabase> {
-  const db = await createThrowawayDatabase(`same${created.length}${Date.now()}`);
+  const db = await createThrowawayDatabase();
   created.push(db);
   return db;
 }

@@ -111,7 +111,7 @@ describe('a throwaway PostgreSQL 17 from the npm registry', () => {
     assert.match(dump, /^-- Dumped by pg_dump version 17\.5$/m);
     assert.match(dump, /JSON_TABLE\(/);
 
-    const db = await createThrowawayDatabase(`pg17${process.pid}`, { server });
+    const db = await createThrowawayDatabase({ server });
     try {
       assert.match(db.serverVersion, /^17\.10/);
       const result = await restoreSqlDump(Readable.from([dump]), db.target);
@@ -130,7 +130,7 @@ describe('a throwaway PostgreSQL 17 from the npm registry', () => {
     }
 
     // The same dump into the machine's 15: what the npm server is for.
-    const old = await createThrowawayDatabase(`pg15${process.pid}`);
+    const old = await createThrowawayDatabase();
     try {
       const result = await restoreSqlDump(Readable.from([dump]), old.target);
       assert.ok(result.errorCount > 0, 'PostgreSQL 15 accepted a dump only 17 should');

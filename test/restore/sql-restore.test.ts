@@ -33,7 +33,7 @@ describe('restoring a dump into a throwaway database', () => {
   let work: string;
   const created: ThrowawayDatabase[] = [];
   const throwaway = async () => {
-    const db = await createThrowawayDatabase(`t${created.length}${Date.now()}`);
+    const db = await createThrowawayDatabase();
     created.push(db);
     return db;
   };
