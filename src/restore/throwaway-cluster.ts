@@ -245,6 +245,25 @@ async function stopServer(server: ServerProcess, binDir: string, dataDir: string
   if (!waited) await asOwner(binDir, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], { home }).catch(() => undefined);
 }
 
+/** asOwner with INPUT on the tool's stdin (what must not be on its command line); resolves to its stdout. */
+function asOwnerWithInput(binDir: string, tool: string, args: string[], input: string, options: { timeoutMs?: number; home?: string } = {}): Promise<string> {
+  const [cmd, cmdArgs] = ownerCommand(join(binDir, tool), args, options.home);
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      cmd,
+      cmdArgs,
+      { env: ownerEnv(options.home), timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(Object.assign(error, { stderr }));
+        else resolve(stdout);
+      },
+    );
+    // A tool that exits before reading everything (a failed login) closes the pipe: its exit status tells.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
+  });
+}
+
 /** The clusters this process runs: directory → the bin directory of its server (each stopped by its own pg_ctl). */
 const live = new Map<string, string>();
 let exitHookInstalled = false;
@@ -379,15 +398,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
     const fromTemplate = options.prepared
       ? await initializePreparedDataDir({ binDir, clientBinDir, dataDir, pwfile, home, dir, port }, options.prepared)
       : await initializeDataDir(binDir, dataDir, pwfile, home);
-    const superuserSql = async (sql: string, database = options.prepared?.maintenanceDatabase ?? 'postgres'): Promise<string> => {
-      const { stdout } = await asOwner(
+    // The SQL goes to psql on stdin, not as `-c SQL`: a command line is readable by every local user (/proc/PID/cmdline),
+    // and this SQL sets the passwords of a server that listens on 127.0.0.1, the superuser's among them.
+    const superuserSql = (sql: string, database = options.prepared?.maintenanceDatabase ?? 'postgres'): Promise<string> =>
+      asOwnerWithInput(
         clientBinDir,
         'psql',
-        ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql],
+        ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database],
+        `${sql};\n`,
         { home },
       );
-      return stdout;
-    };
     const settings: Record<string, string> = {
       listen_addresses: host,
       port: String(port),

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EvaluationError } from '../../src/errors.js';
 import { hasCve202618408Fix } from '../../src/restore/sandbox-user.js';
-import { CLUSTER_PREFIX, startCluster, sweepAbandonedClusters } from '../../src/restore/throwaway-cluster.js';
+import { CLUSTER_PREFIX, findPostgresBinDir, startCluster, sweepAbandonedClusters } from '../../src/restore/throwaway-cluster.js';
+import { createThrowawayDatabase } from '../../src/restore/throwaway-database.js';
 
 describe('throwaway cluster launcher', () => {
   let work: string;
@@ -96,6 +97,39 @@ describe('throwaway cluster launcher', () => {
       assert.equal(existsSync(dir), false);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("never puts a password on a command line (every local user can read them), neither the superuser's nor the restore role's", async () => {
+    // psql, as the cluster's tools run it, behind a wrapper that writes down each command line.
+    const bin = join(work, 'psql-recorder');
+    await mkdir(bin, { recursive: true });
+    const argv = join(bin, 'argv.log');
+    await writeFile(argv, '');
+    await chmod(argv, 0o666);
+    const realBin = findPostgresBinDir();
+    await writeFile(join(bin, 'psql'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${argv}\nexec ${join(realBin, 'psql')} "$@"\n`);
+    await chmod(join(bin, 'psql'), 0o755);
+    await chmod(bin, 0o755);
+    await chmod(work, 0o755);
+    const db = await createThrowawayDatabase({ server: { binDir: realBin, clientBinDir: bin, version: "the machine's", major: 15, origin: 'machine' } });
+    try {
+      const lines = (await readFile(argv, 'utf8')).split('\n').filter(Boolean);
+      assert.ok(lines.length > 0, 'the wrapper saw psql run');
+      assert.ok(db.target.password.length > 10);
+      for (const line of lines) {
+        assert.ok(!line.includes(db.target.password), `the restore role's password on a command line: ${line.replace(db.target.password, '<password>')}`);
+        assert.doesNotMatch(line, /PASSWORD/i);
+      }
+      // And the password set that way works: the restore role logs in over TCP with it.
+      const login = spawnSync(
+        join(realBin, 'psql'),
+        ['-X', '-At', '-h', db.target.host, '-p', String(db.target.port), '-U', db.target.user, '-d', db.target.database, '-c', 'select current_user'],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPASSWORD: db.target.password }, timeout: 30_000 },
+      );
+      assert.equal(login.stdout.trim(), 'restorecheck_restore', login.stderr);
+    } finally {
+      await db.drop();
     }
   });
 
