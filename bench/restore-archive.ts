@@ -10,8 +10,9 @@
  *
  * run alternately for several rounds; prints each round (with how many psql connections restorecheck loaded over: one
  * below three CPUs, sql-restore.ts), the median ratio b/a (target ≤ 1.0) and restorecheck's peak
- * RSS (GNU time's maximum resident set size: of restorecheck or of a child it waited for, psql; the throwaway server
- * runs detached and is not counted, as the baseline's server is not). Target ≤ 200 MB.
+ * RSS (GNU time's maximum resident set size: of restorecheck or of any process it waited for, psql, and also the
+ * throwaway server's, which restorecheck starts and waits for itself (throwaway-cluster.ts), where the baseline's
+ * running server is not counted). Target ≤ 200 MB.
  * The baseline's server is a throwaway cluster like restorecheck's (fsync off and so on: no disk
  * flushes on either side), but without the settings restorecheck adds for its one-off bulk load
  * (minimal WAL, rare checkpoints, more maintenance memory, no autovacuum): those are part of what
