@@ -145,10 +145,10 @@ function installExitHook(): void {
 function runProgram(
   file: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number; signal?: AbortSignal; uid?: number; gid?: number; maxBuffer?: number },
+  options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number; signal?: AbortSignal; uid?: number; gid?: number; maxBuffer?: number; input?: string },
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -177,6 +177,11 @@ function runProgram(
         );
       },
     );
+    if (options.input !== undefined) {
+      // A program that exits before reading everything closes the pipe: its exit status tells.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(options.input);
+    }
   });
 }
 
@@ -294,11 +299,14 @@ export async function startThrowawayMariadb(options: ThrowawayMariadbOptions = {
       exited = error.message;
     });
 
+    // The SQL goes to the client on stdin, not as `-e SQL`: it sets the restore account's password, and a command line is
+    // readable by every local user (/proc/PID/cmdline) and quoted in the client's errors.
     const admin = (sql: string, o: { timeoutMs?: number; signal?: AbortSignal; maxBuffer?: number } = {}) =>
       runProgram(
         binaries.client,
-        ['--no-defaults', `--socket=${socket}`, '--protocol=SOCKET', `--user=${user.name}`, '--default-character-set=utf8mb4', '-N', '-B', '-e', sql],
+        ['--no-defaults', `--socket=${socket}`, '--protocol=SOCKET', `--user=${user.name}`, '--default-character-set=utf8mb4', '-N', '-B'],
         {
+          input: `${sql}\n`,
           env,
           cwd: home,
           timeoutMs: o.timeoutMs ?? 120_000,

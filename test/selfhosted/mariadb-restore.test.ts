@@ -91,6 +91,39 @@ describe('mariadb restore test', { skip }, () => {
     await Promise.all([source?.stop(), ws?.remove()]);
   });
 
+  it("never puts the restore account's password on a command line (every local user can read them): the admin SQL goes on stdin", async () => {
+    // The mariadb client, as the throwaway server's tools find it (PATH first), behind a wrapper that writes down each
+    // command line; it runs as the sandbox user, so both the wrapper and its log are open to it.
+    const bin = await mkdtemp(join(tmpdir(), 'restorecheck-mariadb-argv-'));
+    const argv = join(bin, 'argv.log');
+    const savedPath = process.env.PATH;
+    try {
+      await writeFile(argv, '');
+      await chmod(argv, 0o666);
+      const real =
+        (process.env.PATH ?? '')
+          .split(':')
+          .map((d) => join(d, 'mariadb'))
+          .find((f) => existsSync(f)) ?? '/usr/bin/mariadb';
+      await writeFile(join(bin, 'mariadb'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${argv}\nexec ${real} "$@"\n`);
+      await chmod(join(bin, 'mariadb'), 0o755);
+      await chmod(bin, 0o755);
+      process.env.PATH = `${bin}:${savedPath ?? '/usr/bin:/bin'}`;
+      const { comparison, loadError } = await restore(dump, backup.facts);
+      assert.equal(loadError, undefined, String(loadError));
+      assert.deepEqual(comparison.differences, []);
+      const lines = (await readFile(argv, 'utf8')).split('\n').filter(Boolean);
+      assert.ok(
+        lines.some((l) => l.includes('--socket=')),
+        `the wrapper saw the admin client run: ${lines.join(' | ')}`,
+      );
+      for (const line of lines) assert.doesNotMatch(line, /IDENTIFIED BY|PASSWORD/i, `a password on a command line: ${line}`);
+    } finally {
+      process.env.PATH = savedPath;
+      await rm(bin, { recursive: true, force: true });
+    }
+  });
+
   it('(a) restores a dump of the backup module into a throwaway server: every table and database matches, nothing differs', async () => {
     assert.match(dump.toString('utf8'), /^DELIMITER ;;$/m, 'the dump has routines between DELIMITER lines');
     assert.match(dump.toString('utf8'), /^USE `mysql`;$/m, 'an --all-databases dump (the mysql schema too)');
