@@ -16,18 +16,24 @@ function clock(seconds: number): string {
 }
 
 export class ProgressBar {
-  private readonly started = performance.now();
-  private lastDraw = 0;
+  private readonly started: number;
+  // Not 0: performance.now() counts from the process's start, so a first update within 200 ms of it (a short-lived
+  // process, a fast machine) was throttled away and the bar never appeared until the end.
+  private lastDraw = Number.NEGATIVE_INFINITY;
   private drawn = false;
 
   constructor(
     private readonly write: (text: string) => void,
     private readonly label: string,
     private readonly width = 24,
-  ) {}
+    /** Milliseconds, monotonic (tests give their own). */
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.started = this.now();
+  }
 
   update(done: number, total: number): void {
-    const now = performance.now();
+    const now = this.now();
     if (now - this.lastDraw < REDRAW_MS && done < total) return;
     this.lastDraw = now;
     const fraction = total > 0 ? Math.min(1, done / total) : 1;
