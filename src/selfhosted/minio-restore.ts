@@ -40,7 +40,7 @@ const MEMBER = 'minio/data.tar.gz';
 /** The longest file name most file systems take (a longer one is refused as the volume could not have held it). */
 const MAX_NAME_BYTES = 255;
 
-/** A MinIO restore session: the extracted volume is there for other probes (the signed document) to read. */
+/** A MinIO restore session, with where the volume was extracted (no probe reads the objects yet: see the README). */
 export interface MinioRestoreSession extends RestoreSession {
   /** The throwaway directory (owner.json, files/). */
   dir: string;

@@ -112,7 +112,7 @@ describe('minio restore test', () => {
         { objects: comparison.restored.objects, bytes: comparison.restored.bytes, format: comparison.restored.format },
         { objects: 4, bytes: facts.bytes, format: 'xl-single' },
       );
-      // The signed-document probe reads the objects there: the content is the volume's.
+      // The extracted folder is the volume itself, byte for byte.
       execFileSync('diff', ['-r', volume, session.filesDir]);
       assert.equal((await stat(join(session.filesDir, 'documents/patients/1/report.pdf/xl.meta'))).mode & 0o777, 0o600);
       assert.equal((await stat(join(session.filesDir, 'documents/patients'))).mode & 0o777, 0o700);
