@@ -15,7 +15,8 @@
  *   row per line), into a table the restore role can load (a COPY that fails at its start makes psql read the rows as
  *   SQL, which would swallow the marker after them: a hang, found in a test). Any other COPY, and every COPY after a
  *   transaction block was opened, a temporary object was created (the others cannot see into that session) or a COPY
- *   ran in place (psql may be reading its rows as SQL), goes to the main connection, in place.
+ *   ran in place (psql may be reading its rows as SQL), goes to the main connection, in place. The COPY connections
+ *   run with ON_ERROR_STOP, for the COPY that fails at its start anyway: its connection stops, and the load with it.
  * - Slices of one table land in its heap in another order than the dump's: a restore compares counts and contents,
  *   never physical order.
  *
@@ -66,6 +67,17 @@ export interface PsqlSessionOptions {
   onStderrLine: (line: string) => void;
 }
 
+/** psql's exit code for an error in its script with ON_ERROR_STOP set (the COPY connections run so). */
+export const PSQL_SCRIPT_ERROR = 3;
+
+/**
+ * A COPY connection stopped at an error (psql exit 3): a slice's COPY failed, at its start or in its rows. The COPY
+ * connections run with ON_ERROR_STOP because a COPY that fails at its start makes psql read the rows after it as SQL,
+ * where a quote in a row swallows the next marker and the load hangs (the table check above catches the usual cause,
+ * a table that was not created; a column list the table lacks is another). The load is cut there and fails.
+ */
+export class CopyConnectionStopped extends Error {}
+
 /** What a marker refused in an aborted transaction comes to. */
 const ABORTED = '\0aborted';
 
@@ -102,6 +114,11 @@ export class PsqlSession {
       const resolve = this.waiting.get(bar < 0 ? line : line.slice(0, bar));
       if (resolve) resolve(bar < 0 ? '' : line.slice(bar + 1));
     });
+  }
+
+  /** psql's exit code once it has exited (null: killed by a signal); undefined while it runs. */
+  get exitStatus(): number | null | undefined {
+    return this.exitCode;
   }
 
   get stdin(): NodeJS.WritableStream & { writableNeedDrain: boolean; writableLength: number } {
@@ -171,6 +188,8 @@ export interface ParallelLoadStats {
   copyBlocksShared: number;
   copyBlocksInPlace: number;
   inPlaceReason?: string;
+  /** Set when a COPY connection stopped at an error and the load was cut there (the restore fails). */
+  stopped?: string;
 }
 
 type Mode = { kind: 'main' } | { kind: 'main-copy' } | { kind: 'shared-copy'; header: Buffer; slice?: { session: PsqlSession; bytes: number } };
@@ -216,6 +235,7 @@ export class DumpRouter extends Writable {
   }
 
   private async route({ data, marks }: GuardedChunk): Promise<void> {
+    this.throwIfStopped();
     let pos = 0;
     for (let m = 0; m < marks.length; m++) {
       const mark = marks[m]!;
@@ -349,7 +369,25 @@ export class DumpRouter extends Writable {
     const dirty = [...this.workersDirty];
     this.workersDirty.clear();
     // A COPY connection only ever runs COPY slices, settings and markers: never in a transaction block.
-    await Promise.all(dirty.map((session) => session.sync()));
+    try {
+      await Promise.all(dirty.map((session) => session.sync()));
+    } catch (error) {
+      this.throwIfStopped();
+      throw error;
+    }
+  }
+
+  /** Throws CopyConnectionStopped once a COPY connection has stopped at an error: nothing more is routed. */
+  private throwIfStopped(): void {
+    const stopped = this.stoppedAtError();
+    if (stopped) throw new CopyConnectionStopped(stopped);
+  }
+
+  /** Whether a COPY connection stopped at an error (asked after the load too: it may have stopped at the last COPY). */
+  stoppedAtError(): string | undefined {
+    if (!this.stats.stopped && this.workers?.some((w) => w.exitStatus === PSQL_SCRIPT_ERROR))
+      this.stats.stopped = `a COPY connection stopped at an error (psql exit ${PSQL_SCRIPT_ERROR}): the load was cut there`;
+    return this.stats.stopped;
   }
 
   /** Rows of the shared COPY under way: to the slice under way, or to a new slice on the freest connection. */
@@ -384,6 +422,7 @@ export class DumpRouter extends Writable {
     }
     const workers = this.workers;
     for (;;) {
+      this.throwIfStopped();
       // The least queued of those with room; on a tie, the next in turn, so that every connection gets work.
       const free = workers.map((_, k) => workers[(this.next + k) % workers.length]!).filter((w) => !w.stdin.writableNeedDrain);
       if (free.length > 0) {

@@ -15,7 +15,7 @@ import { statfs } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { EvaluationError } from '../errors.js';
 import { hasCve202618408Fix, psqlVersion, sandboxUser } from './sandbox-user.js';
-import { DumpRouter, type ParallelLoadStats, PsqlSession } from './parallel-load.js';
+import { CopyConnectionStopped, DumpRouter, type ParallelLoadStats, PsqlSession } from './parallel-load.js';
 import { MetaCommandRefused, PsqlInputGuard } from './psql-input-guard.js';
 
 export interface PsqlTarget {
@@ -131,7 +131,9 @@ export async function restoreSqlDump(
         '-q',
         '--no-password',
         '-v',
-        'ON_ERROR_STOP=0',
+        // The COPY connections stop at their first error (parallel-load.ts, CopyConnectionStopped): psql would read the
+        // rows of a COPY that failed at its start as SQL. The main connection carries on past errors, as plain psql does.
+        `ON_ERROR_STOP=${main ? 0 : 1}`,
         ...(main && !share ? ['--single-transaction', '-v', 'ON_ERROR_ROLLBACK=on'] : []),
         '-h',
         target.host,
@@ -167,11 +169,8 @@ export async function restoreSqlDump(
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   const allClosed = () => Promise.all(router.sessions().map((s) => s.closed.catch(() => null)));
-  try {
-    await pipeline(sql, meter, guard, router);
-  } catch (error) {
-    killAll();
-    await allClosed();
+  /** A load that broke off: why, as the error the caller judges. */
+  const failedLoad = async (error: unknown): Promise<never> => {
     // Not an evaluation problem: the backup itself is unsafe to restore. The caller decides the verdict.
     if (error instanceof MetaCommandRefused) throw error;
     await throwIfDiskFull(target, diskFullSaid, error);
@@ -182,11 +181,27 @@ export async function restoreSqlDump(
       'verify the archive (restorecheck verify) and regenerate the backup',
       { cause: error },
     );
+  };
+  try {
+    await pipeline(sql, meter, guard, router);
+  } catch (error) {
+    killAll();
+    await allClosed();
+    if (!(error instanceof CopyConnectionStopped)) await failedLoad(error);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
   const codes = await allClosed();
-  const code = codes.find((c) => c !== 0) ?? 0;
+  // A COPY connection that stopped at an error cut the load: the dump did not restore (its error is among `errors`),
+  // never a pass, whatever that error was (one counted as a privileged refusal too). Not psql failing as a tool.
+  const stopped = router.stoppedAtError();
+  if (stopped) {
+    killAll();
+    await allClosed();
+    errorCount++;
+    errors.push(stopped);
+  }
+  const code = stopped ? 0 : (codes.find((c) => c !== 0) ?? 0);
   const version = await versionAsked;
   // A full disk is not the backup's fault: an evaluation error naming the directory, even when psql
   // carried on past the failed statements (exit 0).

@@ -381,4 +381,35 @@ describe('the fast load restores the same database as plain psql', () => {
     assert.match(result.load.inPlaceReason ?? '', /public\.broken/);
     assert.deepEqual(Object.keys(rows), ['public.fine']);
   });
+
+  // A COPY that fails at its start for a reason the table check does not foresee (here a column its table lacks) made
+  // the COPY connection read its rows as SQL: the quote in a row swallowed the marker after it, and the load hung until
+  // the run's deadline. The COPY connections stop at their first error now, and the load ends, failed. Bounded.
+  it('a shared COPY that fails at its start (a column its table lacks) stops the load, failed, and leaves no psql running', { timeout: 120_000 }, async () => {
+    const db = await throwaway();
+    const sql = Buffer.from(
+      [
+        'CREATE TABLE public.t (a int);',
+        'CREATE TABLE public.after (id int);',
+        'COPY public.t (a, b) FROM stdin;',
+        "7\tit's",
+        '8\tno quote here',
+        '\\.',
+        'COPY public.after (id) FROM stdin;',
+        '1',
+        '\\.',
+        'SELECT 1;',
+        '',
+      ].join('\n'),
+    );
+    const result = await restoreSqlDump(Readable.from([sql]), db.target, { copyConnections: 2 });
+    assert.equal(result.load.copyBlocksShared >= 1, true);
+    assert.ok(
+      result.errors.some((e) => /column "b" of relation "t" does not exist/.test(e)),
+      result.errors.join('\n'),
+    );
+    assert.ok(result.errorCount > result.privilegedRefusals, 'an error the restore counts against the dump');
+    assert.match(result.load.stopped ?? '', /a COPY connection stopped at an error/);
+    assert.deepEqual(await psqlChildren(), []);
+  });
 });
