@@ -4,7 +4,7 @@
  * the other, each with a deadline. They come from the operator's own configuration, so they run as this process's user
  * (a `docker compose stop` needs it); they never see a dump.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EvaluationError } from '../errors.js';
 import type { Logger } from '../vocabulary.js';
 
@@ -62,9 +62,27 @@ export interface GroupRunOptions {
   tailBytes?: number;
   /**
    * Kill what is left of its process group once it has exited (a child it put in the background): for a command whose
-   * work is over when it exits. Not for start commands, whose background children may be the service itself.
+   * work is over when it exits. Not for start commands, whose background children may be the service itself. The group
+   * is also stopped if this process dies first, even by kill -9 (see watchGroup).
    */
   killLeftovers?: boolean;
+}
+
+/**
+ * Stops process group `group` (SIGTERM, SIGKILL 5 s later) when this process dies, however it dies: a kill -9 cannot be
+ * caught, but it closes our end of the watchdog's stdin, and `read` returns. A shell of a few lines, not Node (whose
+ * start would cost more than the command's). Killed by the caller once the command has ended.
+ */
+function watchGroup(group: number): ChildProcess {
+  // `kill -TERM -PGID`, without `--`: dash's kill (Debian's sh) refuses `--` ("Illegal number").
+  const script = 'read -r _; kill -TERM "-$1" 2>/dev/null; sleep 5; kill -KILL "-$1" 2>/dev/null';
+  const watchdog = spawn('sh', ['-c', script, 'restorecheck-watchdog', String(group)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  watchdog.on('error', () => undefined);
+  watchdog.stdin?.on('error', () => undefined);
+  // Neither it nor the pipe keeps this process alive: the pipe is there only to be closed by our exit.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
 }
 
 /**
@@ -81,6 +99,7 @@ export function runInOwnGroup(argv: readonly string[], options: GroupRunOptions)
       ...(options.env ? { env: options.env } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
     });
+    const watchdog = options.killLeftovers && child.pid ? watchGroup(child.pid) : undefined;
     const killGroup = (sig: NodeJS.Signals) => {
       try {
         if (child.pid) process.kill(-child.pid, sig);
@@ -123,11 +142,13 @@ export function runInOwnGroup(argv: readonly string[], options: GroupRunOptions)
       return !was;
     };
     child.on('error', (error) => {
+      watchdog?.kill('SIGKILL');
       if (finish()) reject(error);
     });
     child.on('close', (code, sig) => {
       if (!finish()) return;
       if (options.killLeftovers) killGroup('SIGKILL');
+      watchdog?.kill('SIGKILL');
       const end = tail.length > tailBytes ? tail.subarray(tail.length - tailBytes) : tail;
       resolve({
         exitCode: code,
