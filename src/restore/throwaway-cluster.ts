@@ -24,6 +24,7 @@ import { createServer } from 'node:net';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { EvaluationError } from '../errors.js';
 import { sandboxUser } from './sandbox-user.js';
 import { ownerAlive, processStartTime } from '../process-owner.js';
@@ -47,6 +48,11 @@ export interface ClusterOptions {
    * resolvePostgresServer answer (postgres-binaries.ts), e.g. an npm package's server with the machine's psql.
    */
   server?: { binDir: string; clientBinDir: string };
+  /**
+   * Fills the data directory instead of initdb (the simulator's point-in-time restore copies another cluster's files
+   * there): given its path, which does not exist yet; what it leaves must be owned by the cluster's OS user.
+   */
+  populate?: (dataDir: string) => Promise<void>;
   /** Databases and roles every cluster of this kind starts with, made once and kept in its template. */
   prepared?: PreparedTemplate;
   /**
@@ -395,19 +401,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
   };
 
   try {
-    const fromTemplate = options.prepared
-      ? await initializePreparedDataDir({ binDir, clientBinDir, dataDir, pwfile, home, dir, port }, options.prepared)
-      : await initializeDataDir(binDir, dataDir, pwfile, home);
+    const fromTemplate = options.populate
+      ? await options.populate(dataDir).then(() => false)
+      : options.prepared
+        ? await initializePreparedDataDir({ binDir, clientBinDir, dataDir, pwfile, home, dir, port }, options.prepared)
+        : await initializeDataDir(binDir, dataDir, pwfile, home);
     // The SQL goes to psql on stdin, not as `-c SQL`: a command line is readable by every local user (/proc/PID/cmdline),
     // and this SQL sets the passwords of a server that listens on 127.0.0.1, the superuser's among them.
+    // Without a psql beside the server (an npm package's server on a machine with no PostgreSQL client: the demo), the
+    // same SQL goes over the Unix socket through node-postgres.
+    const withPsql = existsSync(join(clientBinDir, 'psql'));
     const superuserSql = (sql: string, database = options.prepared?.maintenanceDatabase ?? 'postgres'): Promise<string> =>
-      asOwnerWithInput(
-        clientBinDir,
-        'psql',
-        ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database],
-        `${sql};\n`,
-        { home },
-      );
+      withPsql
+        ? asOwnerWithInput(
+            clientBinDir,
+            'psql',
+            ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database],
+            `${sql};\n`,
+            { home },
+          )
+        : socketSql(dir, port, database, sql);
     const settings: Record<string, string> = {
       listen_addresses: host,
       port: String(port),
@@ -490,6 +503,33 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
     return cluster;
   } catch (error) {
     return cleanupOnFailure(error);
+  }
+}
+
+/**
+ * SQL as the superuser over the cluster's Unix socket (trusted for local connections) with node-postgres, printed as
+ * `psql -A -t` prints it: each row's values as text joined by `|`, a line per row, NULL as nothing. Several statements
+ * run as one simple query, as psql runs a script, and the first error stops them (ON_ERROR_STOP).
+ */
+async function socketSql(socketDir: string, port: number, database: string, sql: string): Promise<string> {
+  const client = new pg.Client({
+    host: socketDir,
+    port,
+    user: 'postgres',
+    database,
+    connectionTimeoutMillis: 30_000,
+    query_timeout: 300_000,
+    // The server's own text for every type, as psql shows it (no Date, number or boolean conversions).
+    types: { getTypeParser: () => (value: string) => value },
+  });
+  await client.connect();
+  try {
+    const results: pg.QueryResult | pg.QueryResult[] = await client.query({ text: sql, rowMode: 'array' });
+    return (Array.isArray(results) ? results : [results])
+      .flatMap((r) => (r.rows as unknown[][]).map((row) => `${row.map((v) => (v === null ? '' : String(v))).join('|')}\n`))
+      .join('');
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -5,7 +5,10 @@
  * port, with the source superuser's password, copies the whole source server into it
  * (`pg_dumpall | psql`: every database and role, as a restored Flexible Server has them), and
  * reports that address as the new server's fullyQualifiedDomainName. So a client connects to the
- * restore exactly as to Azure's: the source's URL with the host replaced.
+ * restore exactly as to Azure's: the source's URL with the host replaced. A source whose cluster is ours (`clusters`:
+ * the demo's) is copied by its files instead, as Azure restores a server from its backup and WAL: pg_backup_start, its
+ * data directory, pg_backup_stop, its WAL and the backup label, then the copy starts and replays to consistency. That
+ * needs no client binaries (the demo on an npm server package, which has neither pg_dumpall nor psql).
  *
  * The scenario sets how long a restore takes at least (`restore.durationSeconds`) and whether it
  * fails (`restore.outcome: Failed`). Deleting the server (or stopping the simulator) stops the
@@ -14,9 +17,12 @@
  * What it cannot do: go back in time. The copy is of the source as it is now, whatever the
  * requested point in time (which the simulator still validates against the restore window).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { chown, copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
 import { ArmOperationError } from './long-running-operations.js';
 import { startCluster, type PostgresCluster } from './postgres-cluster.js';
 import type { PointInTimeRestoreRequest, RestoredServerUpdate, SimulatedServer, SimulatorHooks } from './resource-manager.js';
@@ -26,6 +32,8 @@ export interface RealRestoreOptions {
   databases?: Record<string, string>;
   /** Where `${VAR}` in a scenario's databaseUrl is looked up; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Source server name (case-insensitive) → its cluster, when it is ours: copied by its files, with its own binaries. */
+  clusters?: Record<string, PostgresCluster>;
 }
 
 /** A restored copy's cluster, for tests that prove nothing is left behind. */
@@ -98,6 +106,78 @@ async function copyServer(source: URL, copy: PostgresCluster, signal: AbortSigna
   if (loaded !== 0) throw new ArmOperationError('RestoreFailed', `The copy of the source server failed (psql exit ${loaded}).`);
 }
 
+/** Left out of a copy of a running data directory (PostgreSQL's own list for base backups): rebuilt by the server. */
+const NOT_COPIED = new Set(['postmaster.pid', 'postmaster.opts', 'pg_wal']);
+const COPIED_EMPTY = new Set(['pg_dynshmem', 'pg_notify', 'pg_replslot', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
+
+/** Copies a directory tree of regular files; a file the running server removed meanwhile is skipped (ENOENT). */
+async function copyTree(from: string, to: string, skip: (name: string, depth: number) => 'skip' | 'empty' | 'copy', depth = 0): Promise<void> {
+  await mkdir(to, { mode: 0o700 });
+  let names: string[];
+  try {
+    names = await readdir(from);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const name of names) {
+    const what = skip(name, depth);
+    if (what === 'skip' || name.startsWith('pgsql_tmp')) continue;
+    const source = join(from, name);
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(source);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    if (info.isDirectory()) {
+      if (what === 'empty') await mkdir(join(to, name), { mode: 0o700 });
+      else await copyTree(source, join(to, name), skip, depth + 1);
+    } else if (info.isFile()) {
+      await copyFile(source, join(to, name)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+  }
+}
+
+/**
+ * A physical copy of a running cluster into `dataDir` (which does not exist yet), owned like the source's files:
+ * the files between pg_backup_start and pg_backup_stop, then the WAL written meanwhile and the backup label, so that
+ * the copy replays to a consistent state when it starts (full-page writes are forced during a backup).
+ */
+async function copyClusterFiles(source: PostgresCluster, dataDir: string, signal: AbortSignal): Promise<void> {
+  const sourceData = join(source.dir, 'data');
+  const client = new pg.Client({ connectionString: source.url(), connectionTimeoutMillis: 10_000, query_timeout: 120_000 });
+  await client.connect();
+  try {
+    const version = Number((await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num);
+    // PostgreSQL 15 renamed them (and dropped the exclusive mode).
+    const [start, stop] =
+      version >= 150000
+        ? ["SELECT pg_backup_start('restorecheck simulator', true)", 'SELECT labelfile FROM pg_backup_stop(false)']
+        : ["SELECT pg_start_backup('restorecheck simulator', true, false)", 'SELECT labelfile FROM pg_stop_backup(false, false)'];
+    await client.query(start);
+    let label: string | undefined;
+    try {
+      await copyTree(sourceData, dataDir, (name, depth) => (depth > 0 ? 'copy' : NOT_COPIED.has(name) ? 'skip' : COPIED_EMPTY.has(name) ? 'empty' : 'copy'));
+    } finally {
+      label = (await client.query<{ labelfile: string }>(stop)).rows[0]?.labelfile;
+    }
+    if (signal.aborted) throw signal.reason;
+    if (!label) throw new ArmOperationError('RestoreFailed', 'The copy of the source server failed (pg_backup_stop returned no backup label).');
+    await copyTree(join(sourceData, 'pg_wal'), join(dataDir, 'pg_wal'), (name) => (name === 'archive_status' ? 'empty' : 'copy'));
+    await writeFile(join(dataDir, 'backup_label'), label, { mode: 0o600 });
+    // The server runs as the cluster's OS user (never root): everything copied is given to the owner of the source's files.
+    const owner = await stat(sourceData);
+    await promisify(execFile)('chown', ['-R', `${owner.uid}:${owner.gid}`, dataDir], { signal, timeout: 60_000 });
+    await chown(dataDir, owner.uid, owner.gid);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealRestoreHooks {
   const copies = new Map<string, Copy>();
   const started: RestoredCluster[] = [];
@@ -149,10 +229,23 @@ export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealR
     const host = nextHost(port);
     copy.address = `${host}:${port}`;
     addressesInUse.add(copy.address);
-    copy.cluster = await startCluster({ host, port, password: decodeURIComponent(url.password) });
-    started.push({ server: copy.server, host, port, dir: copy.cluster.dir });
-    if (signal.aborted) throw signal.reason;
-    await copyServer(url, copy.cluster, signal);
+    const ours = Object.entries(options.clusters ?? {}).find(([name]) => name.toLowerCase() === source.name.toLowerCase())?.[1];
+    if (ours) {
+      // Its own binaries (a physical copy runs only on its major), its roles and passwords come with its files.
+      copy.cluster = await startCluster({
+        host,
+        port,
+        password: decodeURIComponent(url.password),
+        server: { binDir: ours.binDir, clientBinDir: ours.clientBinDir },
+        populate: (dataDir) => copyClusterFiles(ours, dataDir, signal),
+      });
+      started.push({ server: copy.server, host, port, dir: copy.cluster.dir });
+    } else {
+      copy.cluster = await startCluster({ host, port, password: decodeURIComponent(url.password) });
+      started.push({ server: copy.server, host, port, dir: copy.cluster.dir });
+      if (signal.aborted) throw signal.reason;
+      await copyServer(url, copy.cluster, signal);
+    }
     await rest();
     return { fullyQualifiedDomainName: host };
   }

