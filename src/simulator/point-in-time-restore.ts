@@ -144,10 +144,17 @@ async function copyTree(from: string, to: string, skip: (name: string, depth: nu
 
 /**
  * A physical copy of a running cluster into `dataDir` (which does not exist yet), owned like the source's files:
- * the files between pg_backup_start and pg_backup_stop, then the WAL written meanwhile and the backup label, so that
- * the copy replays to a consistent state when it starts (full-page writes are forced during a backup).
+ * the files between pg_backup_start and pg_backup_stop, then the WAL written meanwhile (held by a temporary slot) and
+ * the backup label, so that the copy replays to a consistent state when it starts (full-page writes are forced during
+ * a backup).
  */
-async function copyClusterFiles(source: PostgresCluster, dataDir: string, signal: AbortSignal): Promise<void> {
+export async function copyClusterFiles(
+  source: PostgresCluster,
+  dataDir: string,
+  signal: AbortSignal,
+  /** For tests: runs once the files are copied, before pg_backup_stop (what the source does meanwhile). */
+  whileCopying?: () => Promise<void>,
+): Promise<void> {
   const sourceData = join(source.dir, 'data');
   const client = new pg.Client({ connectionString: source.url(), connectionTimeoutMillis: 10_000, query_timeout: 120_000 });
   await client.connect();
@@ -158,10 +165,14 @@ async function copyClusterFiles(source: PostgresCluster, dataDir: string, signal
       version >= 150000
         ? ["SELECT pg_backup_start('restorecheck simulator', true)", 'SELECT labelfile FROM pg_backup_stop(false)']
         : ["SELECT pg_start_backup('restorecheck simulator', true, false)", 'SELECT labelfile FROM pg_stop_backup(false, false)'];
+    // A running backup does not keep the WAL it needs: a checkpoint may recycle the segment of its start before we copy
+    // pg_wal (seen with a small max_wal_size). A temporary slot, reserving WAL from now, keeps it until this session ends.
+    await client.query("SELECT pg_create_physical_replication_slot('restorecheck_simulator_copy_' || pg_backend_pid(), true, true)");
     await client.query(start);
     let label: string | undefined;
     try {
       await copyTree(sourceData, dataDir, (name, depth) => (depth > 0 ? 'copy' : NOT_COPIED.has(name) ? 'skip' : COPIED_EMPTY.has(name) ? 'empty' : 'copy'));
+      await whileCopying?.();
     } finally {
       label = (await client.query<{ labelfile: string }>(stop)).rows[0]?.labelfile;
     }
