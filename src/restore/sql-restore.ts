@@ -196,8 +196,6 @@ export async function restoreSqlDump(
   // never a pass, whatever that error was (one counted as a privileged refusal too). Not psql failing as a tool.
   const stopped = router.stoppedAtError();
   if (stopped) {
-    killAll();
-    await allClosed();
     errorCount++;
     errors.push(stopped);
   }

